@@ -1,0 +1,72 @@
+//! `ferry init [DIR]`: a starter plan and script a team commits and edits.
+//!
+//! The starter is the reference plan and script shipped in `plans/` and
+//! `scripts/`, so what `init` writes is exactly what the project documents
+//! and tests; only the names change.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, ExitStatus, Result};
+use crate::output::Painter;
+
+const REFERENCE_PLAN: &str = include_str!("../../plans/clerk-to-workos.yaml");
+const REFERENCE_SCRIPT: &str = include_str!("../../scripts/clerk-to-workos.rhai");
+
+const PLAN_PATH: &str = "plans/migration.yaml";
+const SCRIPT_PATH: &str = "scripts/migration.rhai";
+
+pub fn run(dir: &Path, force: bool) -> Result<ExitStatus> {
+    let plan = REFERENCE_PLAN
+        .replace(
+            "../scripts/clerk-to-workos.rhai",
+            "../scripts/migration.rhai",
+        )
+        .replace("name: clerk-to-workos", "name: migration");
+    let files = [(PLAN_PATH, plan.as_str()), (SCRIPT_PATH, REFERENCE_SCRIPT)];
+
+    if !force {
+        let existing: Vec<String> = files
+            .iter()
+            .map(|(path, _)| dir.join(path))
+            .filter(|path| path.exists())
+            .map(|path| path.display().to_string())
+            .collect();
+        if !existing.is_empty() {
+            return Err(Error::Usage(format!(
+                "{} already exist{}; pass --force to overwrite",
+                existing.join(" and "),
+                if existing.len() == 1 { "s" } else { "" }
+            )));
+        }
+    }
+    for (relative, contents) in files {
+        let path = dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+        }
+        std::fs::write(&path, contents).map_err(|e| Error::io("write", &path, e))?;
+    }
+
+    let painter = Painter::stdout();
+    let plan_path = dir.join(PLAN_PATH);
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "{} {}",
+        painter.success("wrote"),
+        plan_path.display()
+    );
+    let _ = writeln!(
+        stdout,
+        "{} {}",
+        painter.success("wrote"),
+        dir.join(SCRIPT_PATH).display()
+    );
+    let _ = writeln!(
+        stdout,
+        "next: edit the plan, then `ferry validate {0}` and `ferry test {0}`",
+        plan_path.display()
+    );
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,119 @@
+//! Human output: colour that honours `NO_COLOR`, `--color` and non-terminals,
+//! and the rendering of [`Diagnostic`]s in the compiler style people know
+//! (`error: file:line:col: message`, the offending line, a caret, a hint).
+
+use std::fmt::Write as _;
+
+use owo_colors::{OwoColorize, Stream};
+
+use crate::diagnostic::{Diagnostic, Severity};
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// Colour when the stream is a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Applies the choice process-wide; `Auto` leaves detection to owo-colors.
+pub fn apply_color_choice(choice: ColorChoice) {
+    match choice {
+        ColorChoice::Auto => owo_colors::unset_override(),
+        ColorChoice::Always => owo_colors::set_override(true),
+        ColorChoice::Never => owo_colors::set_override(false),
+    }
+}
+
+/// Styles for one output stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Painter {
+    stream: Stream,
+}
+
+impl Painter {
+    pub fn stdout() -> Self {
+        Self {
+            stream: Stream::Stdout,
+        }
+    }
+
+    pub fn stderr() -> Self {
+        Self {
+            stream: Stream::Stderr,
+        }
+    }
+
+    pub fn error(&self, text: &str) -> String {
+        text.if_supports_color(self.stream, |t| t.red().bold().to_string())
+            .to_string()
+    }
+
+    pub fn warning(&self, text: &str) -> String {
+        text.if_supports_color(self.stream, |t| t.yellow().bold().to_string())
+            .to_string()
+    }
+
+    pub fn success(&self, text: &str) -> String {
+        text.if_supports_color(self.stream, |t| t.green().bold().to_string())
+            .to_string()
+    }
+
+    pub fn strong(&self, text: &str) -> String {
+        text.if_supports_color(self.stream, |t| t.bold().to_string())
+            .to_string()
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        text.if_supports_color(self.stream, |t| t.dimmed().to_string())
+            .to_string()
+    }
+
+    pub fn added(&self, text: &str) -> String {
+        text.if_supports_color(self.stream, |t| t.green().to_string())
+            .to_string()
+    }
+
+    pub fn removed(&self, text: &str) -> String {
+        text.if_supports_color(self.stream, |t| t.red().to_string())
+            .to_string()
+    }
+
+    /// One diagnostic as several lines, ending in a newline.
+    pub fn diagnostic(&self, diagnostic: &Diagnostic) -> String {
+        let mut out = String::new();
+        let label = match diagnostic.severity {
+            Severity::Error => self.error("error"),
+            Severity::Warning => self.warning("warning"),
+        };
+        let _ = write!(out, "{label}: ");
+        if let Some(location) = &diagnostic.location {
+            let _ = write!(out, "{}: ", self.strong(&location.to_string()));
+        }
+        let _ = writeln!(out, "{}", diagnostic.message);
+        if let Some(location) = &diagnostic.location
+            && let Some(text) = &location.line_text
+        {
+            let number = location.line.to_string();
+            let gutter = " ".repeat(number.len());
+            let caret_pad: String = text
+                .chars()
+                .take(location.column.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let _ = writeln!(out, " {} {} {text}", self.dim(&number), self.dim("|"));
+            let _ = writeln!(
+                out,
+                " {gutter} {} {caret_pad}{}",
+                self.dim("|"),
+                self.error("^")
+            );
+        }
+        if let Some(hint) = &diagnostic.hint {
+            let _ = writeln!(out, "  {}: {hint}", self.strong("hint"));
+        }
+        out
+    }
+}

@@ -1,0 +1,64 @@
+//! A plan together with its compiled script: what every command that reads a
+//! plan starts from. Plan and script problems are gathered into one list so
+//! `ferry validate` shows them all at once.
+
+use std::path::Path;
+
+use crate::diagnostic::Diagnostic;
+use crate::error::Result;
+use crate::plan::{self, LoadOptions, Plan};
+use crate::script::{Limits, Script};
+
+#[derive(Debug)]
+pub struct Project {
+    pub plan: Plan,
+    pub script: Option<Script>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Project {
+    /// Loads the plan at `path` and compiles its script, with `${VAR}` from the process environment.
+    pub fn open(path: &Path, options: LoadOptions) -> Result<Self> {
+        Self::open_with_env(path, options, &|name| std::env::var(name).ok())
+    }
+
+    pub fn open_with_env(
+        path: &Path,
+        options: LoadOptions,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
+        let mut inspection = plan::inspect(path, lookup, options)?;
+        let script = match inspection.script.clone() {
+            Some(script_path) if script_path.is_file() => {
+                match Script::load(&script_path, Limits::default()) {
+                    Ok((script, warnings)) => {
+                        inspection.add(warnings);
+                        Some(script)
+                    }
+                    Err(problems) => {
+                        inspection.add(problems);
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let loaded = inspection.finish()?;
+        Ok(Self {
+            plan: loaded.plan,
+            script,
+            warnings: loaded.warnings,
+        })
+    }
+
+    /// The `ctx` a hook receives during a run of this plan.
+    pub fn hook_context(&self, step: &str, dry_run: bool) -> serde_json::Value {
+        serde_json::json!({
+            "plan": self.plan.name,
+            "revision": self.plan.revision,
+            "dry_run": dry_run,
+            "step": step,
+            "options": self.plan.step(step).map(|s| s.options_json()).unwrap_or_else(|| serde_json::json!({})),
+        })
+    }
+}

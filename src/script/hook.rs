@@ -1,0 +1,75 @@
+//! The hooks a script may define, with the parameters each takes.
+
+use serde::Serialize;
+
+/// A script function ferry calls by name. Every hook is optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hook {
+    /// `map_user(user, ctx)` → WorkOS user payload map; `()` skips; `throw` rejects.
+    MapUser,
+    /// `on_conflict(existing, desired, ctx)` → `"update"`, `"skip"`, `"fail"` or a payload map.
+    OnConflict,
+    /// `map_organization(org, ctx)` → WorkOS organization payload map; `()` skips.
+    MapOrganization,
+    /// `map_membership(membership, ctx)` → role slug; `()` skips.
+    MapMembership,
+}
+
+impl Hook {
+    pub const ALL: [Hook; 4] = [
+        Hook::MapUser,
+        Hook::OnConflict,
+        Hook::MapOrganization,
+        Hook::MapMembership,
+    ];
+
+    pub const NAMES: [&'static str; 4] = [
+        "map_user",
+        "on_conflict",
+        "map_organization",
+        "map_membership",
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MapUser => "map_user",
+            Self::OnConflict => "on_conflict",
+            Self::MapOrganization => "map_organization",
+            Self::MapMembership => "map_membership",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|hook| hook.name() == name)
+    }
+
+    /// The parameters, as the docs name them.
+    pub fn params(self) -> &'static [&'static str] {
+        match self {
+            Self::MapUser => &["user", "ctx"],
+            Self::OnConflict => &["existing", "desired", "ctx"],
+            Self::MapOrganization => &["org", "ctx"],
+            Self::MapMembership => &["membership", "ctx"],
+        }
+    }
+
+    /// The plan step whose options a hook sees in `ctx.options`.
+    pub fn step(self) -> &'static str {
+        match self {
+            Self::MapUser | Self::OnConflict => "users",
+            Self::MapOrganization => "organizations",
+            Self::MapMembership => "memberships",
+        }
+    }
+
+    pub fn signature(self) -> String {
+        format!("{}({})", self.name(), self.params().join(", "))
+    }
+}
+
+impl std::fmt::Display for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
