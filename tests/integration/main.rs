@@ -1,0 +1,9 @@
+//! ferry's integration tests: the real `ferry` binary (assert_cmd) and the
+//! real library against real components: files on disk, the in-process
+//! sandbox servers over loopback HTTP, a real SQLite journal.
+
+mod common;
+mod init;
+mod script_limits;
+mod test_command;
+mod validate;
