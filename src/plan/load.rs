@@ -140,6 +140,8 @@ pub fn inspect(
         &text,
         LoaderOptions::default()
             .error_on_duplicate_keys(true)
+            // Quoted scalars stay strings: `"12"` is text, `12` a number.
+            .prevent_coercion(true)
             .toplevel_mapping(),
     );
     let mut root = match parsed {

@@ -91,18 +91,19 @@ impl Script {
         source: String,
         limits: Limits,
     ) -> Result<(Self, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let engine = build_engine(limits);
         let location = |pos: Position| position_location(path, &source, pos);
-
-        let mut ast = engine.compile(&source).map_err(|error| {
+        let syntax_error = |error: rhai::ParseError| {
             vec![
                 Diagnostic::error(format!("script syntax error: {}", error.err_type()))
                     .at_opt(location(error.position()))
                     .hint("see the hook reference in the README"),
             ]
-        })?;
-        ast.set_source(path.display().to_string());
+        };
 
+        // Pass 1, without strict variables: parse, then run the top level once
+        // to learn the constants and helpers it defines.
+        let loose = build_engine(limits, false);
+        let ast = loose.compile(&source).map_err(syntax_error)?;
         let mut diagnostics = Vec::new();
         let mut defined = HashSet::new();
         for function in ast.iter_functions() {
@@ -142,12 +143,9 @@ impl Script {
             return Err(diagnostics);
         }
 
-        // Run the top level once; hooks then see what it defined, per call, without re-running it.
-        let mut globals = Scope::new();
-        let top_level = with_deadline(limits.max_duration, || {
-            engine.run_ast_with_scope(&mut globals, &ast)
-        });
-        if let Err(error) = top_level {
+        let mut top_level = Scope::new();
+        let ran = with_deadline(limits.max_duration, || loose.run_ast_with_scope(&mut top_level, &ast));
+        if let Err(error) = ran {
             let (message, pos) = describe(&error);
             diagnostics.push(
                 Diagnostic::error(format!("the script's top level failed: {message}"))
@@ -156,8 +154,26 @@ impl Script {
             );
             return Err(diagnostics);
         }
-        // Functions need only the AST's function definitions from now on.
-        let ast = ast.clone_functions_only();
+        // Hooks read what the top level left through the scope of each call.
+        // Shared values make the per-call copy of that scope cheap.
+        let mut globals = Scope::new();
+        for (name, constant, value) in top_level.iter_raw() {
+            let value = value.clone().into_shared();
+            if constant {
+                globals.push_constant_dynamic(name.to_string(), value);
+            } else {
+                globals.push_dynamic(name.to_string(), value);
+            }
+        }
+
+        // Pass 2, strict: every variable a hook uses must exist, the
+        // top-level names included. Only the function definitions are kept.
+        let engine = build_engine(limits, true);
+        let mut ast = engine
+            .compile_with_scope(&globals, &source)
+            .map_err(syntax_error)?
+            .clone_functions_only();
+        ast.set_source(path.display().to_string());
 
         Ok((
             Self {
@@ -221,7 +237,10 @@ impl Script {
     fn error(&self, hook: Hook, record: &str, error: &EvalAltResult) -> ScriptError {
         let inner = error.unwrap_inner();
         let (message, pos) = describe(error);
-        let location = position_location(&self.path, &self.source, pos);
+        // Limits (operations, time, depth) stop the engine without a position:
+        // point at the hook's declaration then.
+        let location = position_location(&self.path, &self.source, pos)
+            .or_else(|| function_location(&self.path, &self.source, hook.name()));
         match inner {
             EvalAltResult::ErrorRuntime(..) => ScriptError::Rejected {
                 hook,
@@ -246,7 +265,7 @@ fn with_deadline<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
     result
 }
 
-fn build_engine(limits: Limits) -> Engine {
+fn build_engine(limits: Limits, strict_variables: bool) -> Engine {
     let mut engine = Engine::new();
     engine
         .set_max_operations(limits.max_operations)
@@ -255,7 +274,7 @@ fn build_engine(limits: Limits) -> Engine {
         .set_max_string_size(limits.max_string_bytes)
         .set_max_array_size(limits.max_array_items)
         .set_max_map_size(limits.max_map_entries)
-        .set_strict_variables(true)
+        .set_strict_variables(strict_variables)
         .set_fail_on_invalid_map_property(true)
         .disable_symbol("eval");
     engine.on_print(|text| tracing::info!(target: "ferry::script", "{text}"));

@@ -63,6 +63,11 @@ impl Run {
         self
     }
 
+    pub fn arg_path(mut self, path: impl AsRef<Path>) -> Self {
+        self.command.arg(path.as_ref());
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.command.env(key, value);
         self

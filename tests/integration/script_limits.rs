@@ -1,1 +1,90 @@
+//! The hook sandbox: runaway scripts end with a clear error, never a hang.
+
+use std::time::{Duration, Instant};
+
 use crate::common::*;
+
+const SCRIPT: &str = r#"fn map_user(user, ctx) {
+    if user.id == "loop" { loop { } }
+    if user.id == "recurse" { return deeper(0); }
+    if user.id == "huge" { let s = "x"; loop { s += s; } }
+    if user.id == "big-map" { let m = #{}; for i in 0..1000000 { m[`k${i}`] = i; } }
+    if user.id == "missing" { return #{ email: user.no_such_field }; }
+    if user.id == "wrong-type" { return 42; }
+    #{}
+}
+fn deeper(n) { deeper(n + 1) }
+"#;
+
+fn run_one(id: &str) -> Output {
+    let scratch = Scratch::new();
+    scratch.write("s.rhai", SCRIPT);
+    scratch.write(
+        "plan.yaml",
+        &format!(
+            "ferry: 1\nname: limits\nsource: {{ clerk: {{ secret_key: k }} }}\nscript: s.rhai\nsteps: [assess]\ntests:\n  - {{ name: {id}, hook: map_user, input: {{ id: {id} }}, expect: {{}} }}\n"
+        ),
+    );
+    scratch.ferry().args(["test", "plan.yaml"]).run().code(1)
+}
+
+#[test]
+fn an_endless_loop_fails_fast_naming_the_hook_and_its_line() {
+    let started = Instant::now();
+    let out = run_one("loop");
+    // The engine's own limits stop it far sooner; this only guards against a hang.
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        out.stdout.contains("map_user failed for loop: the hook ran past its operations limit (an endless loop?) (at s.rhai:1:1)"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn deep_recursion_is_stopped() {
+    let out = run_one("recurse");
+    assert!(out.stdout.contains("map_user failed for recurse: the hook recursed too deeply"), "{}", out.stdout);
+}
+
+#[test]
+fn huge_strings_and_maps_are_stopped() {
+    assert!(run_one("huge").stdout.contains("Length of string too large"));
+    let out = run_one("big-map");
+    assert!(out.stdout.contains("map_user failed for big-map"), "{}", out.stdout);
+}
+
+#[test]
+fn a_missing_property_is_an_error_with_its_position() {
+    let out = run_one("missing");
+    assert!(
+        out.stdout.contains("Property not found: no_such_field (at s.rhai:6:53)"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn eval_is_not_available() {
+    let scratch = Scratch::new();
+    scratch.write("s.rhai", "fn map_user(user, ctx) { eval(\"1\") }\n");
+    let plan = scratch.write(
+        "plan.yaml",
+        "ferry: 1\nname: e\nsource: { clerk: { secret_key: k } }\nscript: s.rhai\nsteps: [assess]\n",
+    );
+    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    assert!(out.stdout.contains("s.rhai:1:"), "{}", out.stdout);
+}
+
+#[test]
+fn top_level_statements_run_once_at_load() {
+    // A top level that fails is reported by validate, before any record.
+    let scratch = Scratch::new();
+    scratch.write("s.rhai", "const LIMIT = 3;\nthrow \"top level ran\";\nfn map_user(user, ctx) { #{} }\n");
+    let plan = scratch.write(
+        "plan.yaml",
+        "ferry: 1\nname: e\nsource: { clerk: { secret_key: k } }\nscript: s.rhai\nsteps: [assess]\n",
+    );
+    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    assert!(out.stdout.contains("s.rhai:2:1: the script's top level failed: top level ran"), "{}", out.stdout);
+}

@@ -1,1 +1,170 @@
+//! `ferry validate`: every problem at once, each with file:line:col and a hint.
+
 use crate::common::*;
+
+const GOOD_SCRIPT: &str = "fn map_user(user, ctx) { #{} }\n";
+
+#[test]
+fn the_reference_plan_is_valid_without_its_secrets_set() {
+    let out = Scratch::new()
+        .ferry()
+        .args(["validate"])
+        .arg_path(repo().join("plans/clerk-to-workos.yaml"))
+        .run()
+        .code(0);
+    assert!(out.stdout.contains("valid (3 warnings)"), "{}", out.stdout);
+    assert!(out.stdout.contains("environment variable `CLERK_SECRET_KEY` is not set"));
+}
+
+#[test]
+fn the_examples_are_valid() {
+    for plan in ["plans/examples/b2c.yaml", "plans/examples/every-hook.yaml"] {
+        Scratch::new()
+            .ferry()
+            .args(["validate"])
+            .arg_path(repo().join(plan))
+            .run()
+            .code(0);
+    }
+}
+
+#[test]
+fn three_mistakes_in_three_places_are_all_reported_with_positions() {
+    let scratch = Scratch::new();
+    scratch.write("s.rhai", GOOD_SCRIPT);
+    let plan = scratch.write(
+        "plan.yaml",
+        "ferry: 1
+name: three
+source:
+  clerk:
+    secret_kye: sk_test_1
+target:
+  workos: { api_key: k, client_id: c }
+script: s.rhai
+steps:
+  - users: { passwords: impot }
+  - organisations
+  - verify
+",
+    );
+    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    let text = &out.stdout;
+    assert!(
+        text.contains("plan.yaml:5:5: unknown key `secret_kye` in `source.clerk`"),
+        "{text}"
+    );
+    assert!(text.contains("hint: did you mean `secret_key`?"), "{text}");
+    assert!(text.contains("plan.yaml:10:25: `users.passwords`: unknown value `impot`"), "{text}");
+    assert!(text.contains("hint: did you mean `import`?"), "{text}");
+    assert!(text.contains("plan.yaml:11:5: unknown step `organisations`"), "{text}");
+    assert!(text.contains("hint: did you mean `organizations`?"), "{text}");
+    assert!(text.contains("invalid: 3 errors, 0 warnings"), "{text}");
+}
+
+#[test]
+fn version_script_and_type_problems_are_reported_together() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "s.rhai",
+        "fn map_user(user) { user }\nfn map_membership(m, ctx) { m.role }\n",
+    );
+    let plan = scratch.write(
+        "plan.yaml",
+        "ferry: 2
+name: mixed
+revision: three
+source: { clerk: { secret_key: sk_test_1 } }
+target: { workos: { api_key: k, client_id: c } }
+script: s.rhai
+steps:
+  - users
+  - organizations
+  - memberships:
+      roles: { \"org:admin\": [admin, owner] }
+",
+    );
+    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    let text = &out.stdout;
+    assert!(text.contains("plan.yaml:1:8: unknown plan version 2"), "{text}");
+    assert!(text.contains("plan.yaml:3:11: `revision`: expected a whole number"), "{text}");
+    assert!(
+        text.contains("plan.yaml:11:29: `memberships.roles.org:admin`: wrong type: sequence, expected a string"),
+        "{text}"
+    );
+    assert!(
+        text.contains("s.rhai:1:1: hook `map_user` takes 2 parameters, this one takes 1"),
+        "{text}"
+    );
+    assert!(text.contains("warning: ") && text.contains("no `verify` step"), "{text}");
+}
+
+#[test]
+fn a_script_syntax_error_names_its_line() {
+    let scratch = Scratch::new();
+    scratch.write("s.rhai", "fn map_user(user, ctx) {\n  let x = ;\n}\n");
+    let plan = scratch.write("plan.yaml", &minimal_plan("s.rhai"));
+    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    assert!(out.stdout.contains("s.rhai:2:11: script syntax error"), "{}", out.stdout);
+}
+
+#[test]
+fn an_undefined_variable_in_a_hook_is_an_error() {
+    let scratch = Scratch::new();
+    scratch.write("s.rhai", "const KNOWN = 1;\nfn map_user(user, ctx) {\n  #{ email: KNOWN + unknown }\n}\n");
+    let plan = scratch.write("plan.yaml", &minimal_plan("s.rhai"));
+    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    assert!(out.stdout.contains("s.rhai:3:21: script syntax error: Undefined variable: unknown"), "{}", out.stdout);
+}
+
+#[test]
+fn a_missing_script_file_points_at_the_script_key() {
+    let scratch = Scratch::new();
+    let plan = scratch.write("plan.yaml", &minimal_plan("missing.rhai"));
+    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    assert!(out.stdout.contains("plan.yaml:4:9: script"), "{}", out.stdout);
+    assert!(out.stdout.contains("missing.rhai does not exist"), "{}", out.stdout);
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused_but_loopback_is_fine() {
+    let scratch = Scratch::new();
+    let plan = scratch.write(
+        "plan.yaml",
+        "ferry: 1\nname: urls\nsource: { clerk: { secret_key: k, api_url: \"http://clerk.example.com/v1\" } }\ntarget: { workos: { api_key: k, api_url: \"http://127.0.0.1:8080\" } }\nsteps: [users, verify]\n",
+    );
+    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    assert!(out.stdout.contains("plan.yaml:3:44: `http://clerk.example.com/v1` is plain http to another machine"), "{}", out.stdout);
+    assert!(out.stdout.contains("invalid: 1 error"), "{}", out.stdout);
+}
+
+#[test]
+fn json_output_lists_each_diagnostic() {
+    let scratch = Scratch::new();
+    let plan = scratch.write("plan.yaml", "ferry: 1\nname: j\nsource: { clerk: { secret_key: k } }\nsteps: [assess]\nbogus: 1\n");
+    let out = scratch.ferry().args(["validate", "--json"]).arg_path(&plan).run().code(1);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(json["valid"], false);
+    assert_eq!(json["errors"], 1);
+    let first = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["severity"] == "error")
+        .unwrap();
+    assert_eq!(first["line"], 5);
+    assert_eq!(first["column"], 1);
+    assert_eq!(first["message"], "unknown key `bogus`");
+}
+
+#[test]
+fn a_missing_plan_file_is_a_usage_error() {
+    let out = Scratch::new().ferry().args(["validate", "nope.yaml"]).run().code(2);
+    assert!(out.stderr.contains("cannot read plan nope.yaml"), "{}", out.stderr);
+}
+
+pub fn minimal_plan(script: &str) -> String {
+    format!(
+        "ferry: 1\nname: minimal\nsource: {{ clerk: {{ secret_key: sk_test_1 }} }}\nscript: {script}\nsteps: [assess]\n"
+    )
+}
