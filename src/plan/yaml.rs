@@ -128,9 +128,12 @@ mod tests {
     #[test]
     fn to_json_types_unquoted_scalars_only() {
         let options = marked_yaml::LoaderOptions::default().prevent_coercion(true);
-        let node =
-            marked_yaml::parse_yaml_with_options(0, "a: true\nb: '12'\nc: 12\nd: ~\ne: [x, 1.5]\n", options)
-                .unwrap();
+        let node = marked_yaml::parse_yaml_with_options(
+            0,
+            "a: true\nb: '12'\nc: 12\nd: ~\ne: [x, 1.5]\n",
+            options,
+        )
+        .unwrap();
         assert_eq!(
             to_json(&node),
             serde_json::json!({"a": true, "b": "12", "c": 12, "d": null, "e": ["x", 1.5]})

@@ -14,7 +14,7 @@ pub fn to_dynamic(value: &Value) -> Dynamic {
             Some(i) => Dynamic::from_int(i),
             None => Dynamic::from_float(n.as_f64().unwrap_or(f64::NAN)),
         },
-        Value::String(s) => Dynamic::from(s.clone()),
+        Value::String(s) => Dynamic::from(rhai::ImmutableString::from(s.as_str())),
         Value::Array(items) => Dynamic::from_array(items.iter().map(to_dynamic).collect::<Array>()),
         Value::Object(map) => Dynamic::from_map(
             map.iter()

@@ -56,7 +56,11 @@ pub struct Script {
     source: String,
     defined: HashSet<Hook>,
     limits: Limits,
+    /// Identifies this script in per-thread caches.
+    id: u64,
 }
+
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 thread_local! {
     /// When the hook running on this thread must stop. Set around each call;
@@ -144,7 +148,9 @@ impl Script {
         }
 
         let mut top_level = Scope::new();
-        let ran = with_deadline(limits.max_duration, || loose.run_ast_with_scope(&mut top_level, &ast));
+        let ran = with_deadline(limits.max_duration, || {
+            loose.run_ast_with_scope(&mut top_level, &ast)
+        });
         if let Err(error) = ran {
             let (message, pos) = describe(&error);
             diagnostics.push(
@@ -168,7 +174,8 @@ impl Script {
 
         // Pass 2, strict: every variable a hook uses must exist, the
         // top-level names included. Only the function definitions are kept.
-        let engine = build_engine(limits, true);
+        let mut engine = build_engine(limits, true);
+        engine.set_optimization_level(rhai::OptimizationLevel::Full);
         let mut ast = engine
             .compile_with_scope(&globals, &source)
             .map_err(syntax_error)?
@@ -184,6 +191,7 @@ impl Script {
                 source,
                 defined,
                 limits,
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             },
             diagnostics,
         ))
@@ -208,16 +216,17 @@ impl Script {
             return Err(ScriptError::Undefined { hook });
         }
         let args: Vec<Dynamic> = args.iter().map(|a| to_dynamic(a)).collect();
-        let mut scope = self.globals.clone();
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
         let result = with_deadline(self.limits.max_duration, || {
-            self.engine.call_fn_with_options::<Dynamic>(
-                options,
-                &mut scope,
-                &self.ast,
-                hook.name(),
-                args,
-            )
+            self.with_scope(|scope| {
+                self.engine.call_fn_with_options::<Dynamic>(
+                    options,
+                    scope,
+                    &self.ast,
+                    hook.name(),
+                    args,
+                )
+            })
         });
         match result {
             Ok(value) if value.is_unit() => Ok(Outcome::Skip),
@@ -232,6 +241,22 @@ impl Script {
             }
             Err(error) => Err(self.error(hook, record_id, &error)),
         }
+    }
+
+    /// Runs `f` with this thread's copy of the top-level scope. Calls rewind
+    /// the scope, so the copy is made once per thread, not once per call.
+    fn with_scope<T>(&self, f: impl FnOnce(&mut Scope<'static>) -> T) -> T {
+        thread_local! {
+            static SCOPE: std::cell::RefCell<(u64, Scope<'static>)> =
+                std::cell::RefCell::new((0, Scope::new()));
+        }
+        SCOPE.with(|cell| {
+            let mut cached = cell.borrow_mut();
+            if cached.0 != self.id {
+                *cached = (self.id, self.globals.clone());
+            }
+            f(&mut cached.1)
+        })
     }
 
     fn error(&self, hook: Hook, record: &str, error: &EvalAltResult) -> ScriptError {

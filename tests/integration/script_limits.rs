@@ -44,21 +44,35 @@ fn an_endless_loop_fails_fast_naming_the_hook_and_its_line() {
 #[test]
 fn deep_recursion_is_stopped() {
     let out = run_one("recurse");
-    assert!(out.stdout.contains("map_user failed for recurse: the hook recursed too deeply"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("map_user failed for recurse: the hook recursed too deeply"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn huge_strings_and_maps_are_stopped() {
-    assert!(run_one("huge").stdout.contains("Length of string too large"));
+    assert!(
+        run_one("huge")
+            .stdout
+            .contains("Length of string too large")
+    );
     let out = run_one("big-map");
-    assert!(out.stdout.contains("map_user failed for big-map"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("map_user failed for big-map"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn a_missing_property_is_an_error_with_its_position() {
     let out = run_one("missing");
     assert!(
-        out.stdout.contains("Property not found: no_such_field (at s.rhai:6:53)"),
+        out.stdout
+            .contains("Property not found: no_such_field (at s.rhai:6:53)"),
         "{}",
         out.stdout
     );
@@ -72,7 +86,12 @@ fn eval_is_not_available() {
         "plan.yaml",
         "ferry: 1\nname: e\nsource: { clerk: { secret_key: k } }\nscript: s.rhai\nsteps: [assess]\n",
     );
-    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    let out = scratch
+        .ferry()
+        .args(["validate"])
+        .arg_path(&plan)
+        .run()
+        .code(1);
     assert!(out.stdout.contains("s.rhai:1:"), "{}", out.stdout);
 }
 
@@ -80,11 +99,24 @@ fn eval_is_not_available() {
 fn top_level_statements_run_once_at_load() {
     // A top level that fails is reported by validate, before any record.
     let scratch = Scratch::new();
-    scratch.write("s.rhai", "const LIMIT = 3;\nthrow \"top level ran\";\nfn map_user(user, ctx) { #{} }\n");
+    scratch.write(
+        "s.rhai",
+        "const LIMIT = 3;\nthrow \"top level ran\";\nfn map_user(user, ctx) { #{} }\n",
+    );
     let plan = scratch.write(
         "plan.yaml",
         "ferry: 1\nname: e\nsource: { clerk: { secret_key: k } }\nscript: s.rhai\nsteps: [assess]\n",
     );
-    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
-    assert!(out.stdout.contains("s.rhai:2:1: the script's top level failed: top level ran"), "{}", out.stdout);
+    let out = scratch
+        .ferry()
+        .args(["validate"])
+        .arg_path(&plan)
+        .run()
+        .code(1);
+    assert!(
+        out.stdout
+            .contains("s.rhai:2:1: the script's top level failed: top level ran"),
+        "{}",
+        out.stdout
+    );
 }

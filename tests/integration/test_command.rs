@@ -4,8 +4,16 @@ use crate::common::*;
 
 #[test]
 fn the_reference_and_example_tests_pass() {
-    for plan in ["plans/clerk-to-workos.yaml", "plans/examples/every-hook.yaml"] {
-        let out = Scratch::new().ferry().args(["test"]).arg_path(repo().join(plan)).run().code(0);
+    for plan in [
+        "plans/clerk-to-workos.yaml",
+        "plans/examples/every-hook.yaml",
+    ] {
+        let out = Scratch::new()
+            .ferry()
+            .args(["test"])
+            .arg_path(repo().join(plan))
+            .run()
+            .code(0);
         assert!(out.stdout.contains("test result: ok."), "{}", out.stdout);
         assert!(!out.stdout.contains(" 0 passed"), "{}", out.stdout);
     }
@@ -14,7 +22,10 @@ fn the_reference_and_example_tests_pass() {
 #[test]
 fn a_wrong_expectation_fails_with_a_diff() {
     let scratch = Scratch::new();
-    scratch.write("s.rhai", "fn map_user(user, ctx) { #{ email: user.email.to_lower(), first_name: \"Ada\" } }\n");
+    scratch.write(
+        "s.rhai",
+        "fn map_user(user, ctx) { #{ email: user.email.to_lower(), first_name: \"Ada\" } }\n",
+    );
     let plan = scratch.write(
         "plan.yaml",
         "ferry: 1
@@ -41,11 +52,21 @@ tests:
     assert!(text.contains("+  \"email\": \"a@b.c\","), "{text}");
     assert!(text.contains("1 passed, 1 failed"), "{text}");
 
-    let json = scratch.ferry().args(["test", "--json"]).arg_path(&plan).run().code(1);
+    let json = scratch
+        .ferry()
+        .args(["test", "--json"])
+        .arg_path(&plan)
+        .run()
+        .code(1);
     let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(json["failed"], 1);
     assert_eq!(json["tests"][1]["passed"], false);
-    assert!(json["tests"][1]["diff"].as_str().unwrap().contains("+  \"email\": \"a@b.c\","));
+    assert!(
+        json["tests"][1]["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+  \"email\": \"a@b.c\",")
+    );
 }
 
 #[test]
@@ -79,6 +100,9 @@ tests:
     assert!(text.contains("map_user rejected other: nope"), "{text}");
     assert!(text.contains("pass role "), "{text}");
     assert!(text.contains("FAIL role mismatch"), "{text}");
-    assert!(text.contains("the script defines no `map_organization(org, ctx)`"), "{text}");
+    assert!(
+        text.contains("the script defines no `map_organization(org, ctx)`"),
+        "{text}"
+    );
     assert!(text.contains("3 passed, 3 failed"), "{text}");
 }

@@ -13,7 +13,10 @@ fn the_reference_plan_is_valid_without_its_secrets_set() {
         .run()
         .code(0);
     assert!(out.stdout.contains("valid (3 warnings)"), "{}", out.stdout);
-    assert!(out.stdout.contains("environment variable `CLERK_SECRET_KEY` is not set"));
+    assert!(
+        out.stdout
+            .contains("environment variable `CLERK_SECRET_KEY` is not set")
+    );
 }
 
 #[test]
@@ -48,17 +51,31 @@ steps:
   - verify
 ",
     );
-    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    let out = scratch
+        .ferry()
+        .args(["validate"])
+        .arg_path(&plan)
+        .run()
+        .code(1);
     let text = &out.stdout;
     assert!(
         text.contains("plan.yaml:5:5: unknown key `secret_kye` in `source.clerk`"),
         "{text}"
     );
     assert!(text.contains("hint: did you mean `secret_key`?"), "{text}");
-    assert!(text.contains("plan.yaml:10:25: `users.passwords`: unknown value `impot`"), "{text}");
+    assert!(
+        text.contains("plan.yaml:10:25: `users.passwords`: unknown value `impot`"),
+        "{text}"
+    );
     assert!(text.contains("hint: did you mean `import`?"), "{text}");
-    assert!(text.contains("plan.yaml:11:5: unknown step `organisations`"), "{text}");
-    assert!(text.contains("hint: did you mean `organizations`?"), "{text}");
+    assert!(
+        text.contains("plan.yaml:11:5: unknown step `organisations`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hint: did you mean `organizations`?"),
+        "{text}"
+    );
     assert!(text.contains("invalid: 3 errors, 0 warnings"), "{text}");
 }
 
@@ -84,10 +101,21 @@ steps:
       roles: { \"org:admin\": [admin, owner] }
 ",
     );
-    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
+    let out = scratch
+        .ferry()
+        .args(["validate"])
+        .arg_path(&plan)
+        .run()
+        .code(1);
     let text = &out.stdout;
-    assert!(text.contains("plan.yaml:1:8: unknown plan version 2"), "{text}");
-    assert!(text.contains("plan.yaml:3:11: `revision`: expected a whole number"), "{text}");
+    assert!(
+        text.contains("plan.yaml:1:8: unknown plan version 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("plan.yaml:3:11: `revision`: expected a whole number"),
+        "{text}"
+    );
     assert!(
         text.contains("plan.yaml:11:29: `memberships.roles.org:admin`: wrong type: sequence, expected a string"),
         "{text}"
@@ -96,7 +124,10 @@ steps:
         text.contains("s.rhai:1:1: hook `map_user` takes 2 parameters, this one takes 1"),
         "{text}"
     );
-    assert!(text.contains("warning: ") && text.contains("no `verify` step"), "{text}");
+    assert!(
+        text.contains("warning: ") && text.contains("no `verify` step"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -104,26 +135,61 @@ fn a_script_syntax_error_names_its_line() {
     let scratch = Scratch::new();
     scratch.write("s.rhai", "fn map_user(user, ctx) {\n  let x = ;\n}\n");
     let plan = scratch.write("plan.yaml", &minimal_plan("s.rhai"));
-    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
-    assert!(out.stdout.contains("s.rhai:2:11: script syntax error"), "{}", out.stdout);
+    let out = scratch
+        .ferry()
+        .args(["validate"])
+        .arg_path(&plan)
+        .run()
+        .code(1);
+    assert!(
+        out.stdout.contains("s.rhai:2:11: script syntax error"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn an_undefined_variable_in_a_hook_is_an_error() {
     let scratch = Scratch::new();
-    scratch.write("s.rhai", "const KNOWN = 1;\nfn map_user(user, ctx) {\n  #{ email: KNOWN + unknown }\n}\n");
+    scratch.write(
+        "s.rhai",
+        "const KNOWN = 1;\nfn map_user(user, ctx) {\n  #{ email: KNOWN + unknown }\n}\n",
+    );
     let plan = scratch.write("plan.yaml", &minimal_plan("s.rhai"));
-    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
-    assert!(out.stdout.contains("s.rhai:3:21: script syntax error: Undefined variable: unknown"), "{}", out.stdout);
+    let out = scratch
+        .ferry()
+        .args(["validate"])
+        .arg_path(&plan)
+        .run()
+        .code(1);
+    assert!(
+        out.stdout
+            .contains("s.rhai:3:21: script syntax error: Undefined variable: unknown"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn a_missing_script_file_points_at_the_script_key() {
     let scratch = Scratch::new();
     let plan = scratch.write("plan.yaml", &minimal_plan("missing.rhai"));
-    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
-    assert!(out.stdout.contains("plan.yaml:4:9: script"), "{}", out.stdout);
-    assert!(out.stdout.contains("missing.rhai does not exist"), "{}", out.stdout);
+    let out = scratch
+        .ferry()
+        .args(["validate"])
+        .arg_path(&plan)
+        .run()
+        .code(1);
+    assert!(
+        out.stdout.contains("plan.yaml:4:9: script"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("missing.rhai does not exist"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -133,16 +199,35 @@ fn plain_http_to_another_machine_is_refused_but_loopback_is_fine() {
         "plan.yaml",
         "ferry: 1\nname: urls\nsource: { clerk: { secret_key: k, api_url: \"http://clerk.example.com/v1\" } }\ntarget: { workos: { api_key: k, api_url: \"http://127.0.0.1:8080\" } }\nsteps: [users, verify]\n",
     );
-    let out = scratch.ferry().args(["validate"]).arg_path(&plan).run().code(1);
-    assert!(out.stdout.contains("plan.yaml:3:44: `http://clerk.example.com/v1` is plain http to another machine"), "{}", out.stdout);
+    let out = scratch
+        .ferry()
+        .args(["validate"])
+        .arg_path(&plan)
+        .run()
+        .code(1);
+    assert!(
+        out.stdout.contains(
+            "plan.yaml:3:44: `http://clerk.example.com/v1` is plain http to another machine"
+        ),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("invalid: 1 error"), "{}", out.stdout);
 }
 
 #[test]
 fn json_output_lists_each_diagnostic() {
     let scratch = Scratch::new();
-    let plan = scratch.write("plan.yaml", "ferry: 1\nname: j\nsource: { clerk: { secret_key: k } }\nsteps: [assess]\nbogus: 1\n");
-    let out = scratch.ferry().args(["validate", "--json"]).arg_path(&plan).run().code(1);
+    let plan = scratch.write(
+        "plan.yaml",
+        "ferry: 1\nname: j\nsource: { clerk: { secret_key: k } }\nsteps: [assess]\nbogus: 1\n",
+    );
+    let out = scratch
+        .ferry()
+        .args(["validate", "--json"])
+        .arg_path(&plan)
+        .run()
+        .code(1);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
     assert_eq!(json["valid"], false);
     assert_eq!(json["errors"], 1);
@@ -159,12 +244,42 @@ fn json_output_lists_each_diagnostic() {
 
 #[test]
 fn a_missing_plan_file_is_a_usage_error() {
-    let out = Scratch::new().ferry().args(["validate", "nope.yaml"]).run().code(2);
-    assert!(out.stderr.contains("cannot read plan nope.yaml"), "{}", out.stderr);
+    let out = Scratch::new()
+        .ferry()
+        .args(["validate", "nope.yaml"])
+        .run()
+        .code(2);
+    assert!(
+        out.stderr.contains("cannot read plan nope.yaml"),
+        "{}",
+        out.stderr
+    );
 }
 
 pub fn minimal_plan(script: &str) -> String {
     format!(
         "ferry: 1\nname: minimal\nsource: {{ clerk: {{ secret_key: sk_test_1 }} }}\nscript: {script}\nsteps: [assess]\n"
     )
+}
+
+#[test]
+fn secrets_from_the_environment_silence_the_warnings() {
+    let out = Scratch::new()
+        .ferry()
+        .env("CLERK_SECRET_KEY", "sk_test_from_env")
+        .env("WORKOS_API_KEY", "sk_test_workos")
+        .env("WORKOS_CLIENT_ID", "client_1")
+        .args(["validate"])
+        .arg_path(repo().join("plans/clerk-to-workos.yaml"))
+        .run()
+        .code(0);
+    assert!(
+        out.stdout.ends_with("clerk-to-workos.yaml: valid\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("sk_test_from_env"),
+        "a secret was printed"
+    );
 }
