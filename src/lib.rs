@@ -6,6 +6,7 @@
 //! works on that, never on clap types. Data flows one way: sources (`clerk`)
 //! → mapping (`script`) → target (`workos`) → journal → report.
 
+pub mod clerk;
 pub mod cli;
 pub mod commands;
 pub mod config;

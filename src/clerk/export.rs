@@ -1,0 +1,392 @@
+//! Clerk's Dashboard CSV export: the only source of password digests and
+//! TOTP secrets.
+//!
+//! The reader streams (one reusable record buffer, nothing else held), keys
+//! columns by header name so extra or reordered columns are fine, strips a
+//! UTF-8 BOM, skips `#` comment lines before data, and splits the
+//! `|`-separated list cells. A malformed row is an error for that row only,
+//! naming the file and line; the rows around it still load.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use crate::secret::Secret;
+
+/// The columns ferry reads, as Clerk names them. `id` is required; the others
+/// are read when present.
+pub const COLUMNS: [&str; 13] = [
+    "id",
+    "first_name",
+    "last_name",
+    "username",
+    "primary_email_address",
+    "primary_phone_number",
+    "verified_email_addresses",
+    "unverified_email_addresses",
+    "verified_phone_numbers",
+    "unverified_phone_numbers",
+    "totp_secret",
+    "password_digest",
+    "password_hasher",
+];
+
+/// One user as the export has it.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ExportUser {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub primary_email: Option<String>,
+    pub verified_emails: Vec<String>,
+    pub unverified_emails: Vec<String>,
+    pub primary_phone: Option<String>,
+    pub verified_phones: Vec<String>,
+    pub unverified_phones: Vec<String>,
+    pub totp_secret: Option<Secret>,
+    pub password_digest: Option<Secret>,
+    pub password_hasher: Option<String>,
+    /// The line the record starts on, for messages.
+    pub line: u64,
+}
+
+impl fmt::Debug for ExportUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Secrets print as *** through their own Debug.
+        f.debug_struct("ExportUser")
+            .field("id", &self.id)
+            .field("primary_email", &self.primary_email)
+            .field("password_hasher", &self.password_hasher)
+            .field("password_digest", &self.password_digest)
+            .field("totp_secret", &self.totp_secret)
+            .field("line", &self.line)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An email address with its verification status, as far as the export tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportEmail {
+    pub address: String,
+    pub verified: bool,
+}
+
+impl ExportUser {
+    /// Primary first, then verified, then unverified, each address once
+    /// (case-insensitively). The primary counts as verified unless the export
+    /// lists it as unverified: Clerk only lets a verified address be primary,
+    /// and its verified column does not always repeat the primary.
+    pub fn emails(&self) -> Vec<ExportEmail> {
+        let unverified = |address: &str| {
+            self.unverified_emails
+                .iter()
+                .any(|u| u.eq_ignore_ascii_case(address))
+        };
+        let candidates = self
+            .primary_email
+            .iter()
+            .map(|a| (a, !unverified(a)))
+            .chain(self.verified_emails.iter().map(|a| (a, true)))
+            .chain(self.unverified_emails.iter().map(|a| (a, false)));
+        let mut out: Vec<ExportEmail> = Vec::new();
+        for (address, verified) in candidates {
+            if !out.iter().any(|e| e.address.eq_ignore_ascii_case(address)) {
+                out.push(ExportEmail {
+                    address: address.clone(),
+                    verified,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// A problem with the file as a whole: nothing can be read from it.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: not a Clerk users export: {reason}", path.display())]
+    Header { path: PathBuf, reason: String },
+}
+
+/// A problem with one row; the rest of the file still loads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {}{reason}", path.display(), id.as_ref().map(|id| format!("{id}: ")).unwrap_or_default())]
+pub struct RecordError {
+    pub path: PathBuf,
+    pub line: u64,
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// Column positions found in the header.
+#[derive(Debug, Clone, Copy)]
+struct Columns([Option<usize>; COLUMNS.len()]);
+
+impl Columns {
+    fn from_header(header: &csv::StringRecord) -> Result<Self, String> {
+        let names: Vec<&str> = header
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                if i == 0 {
+                    name.trim_start_matches('\u{feff}')
+                } else {
+                    name
+                }
+            })
+            .map(str::trim)
+            .collect();
+        let mut positions = [None; COLUMNS.len()];
+        for (slot, wanted) in positions.iter_mut().zip(COLUMNS) {
+            *slot = names.iter().position(|name| *name == wanted);
+        }
+        if positions[0].is_none() {
+            let known = names.iter().filter(|n| COLUMNS.contains(n)).count();
+            return Err(if known == 0 {
+                format!(
+                    "the header has none of Clerk's columns (expected {})",
+                    COLUMNS.join(",")
+                )
+            } else {
+                "the header has no `id` column".to_owned()
+            });
+        }
+        Ok(Self(positions))
+    }
+
+    fn get<'r>(&self, record: &'r csv::StringRecord, column: usize) -> Option<&'r str> {
+        self.0[column]
+            .and_then(|index| record.get(index))
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+    }
+}
+
+/// Streams users out of an export.
+pub struct ExportReader<R: Read> {
+    csv: csv::Reader<R>,
+    columns: Columns,
+    width: usize,
+    path: PathBuf,
+    record: csv::StringRecord,
+    done: bool,
+}
+
+impl ExportReader<BufReader<File>> {
+    pub fn open(path: &Path) -> Result<Self, ExportError> {
+        let file = File::open(path).map_err(|source| ExportError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::new(BufReader::with_capacity(1 << 16, file), path)
+    }
+}
+
+impl<R: Read> ExportReader<R> {
+    /// Reads the header; `path` names the source in messages.
+    pub fn new(reader: R, path: &Path) -> Result<Self, ExportError> {
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .comment(Some(b'#'))
+            .from_reader(reader);
+        let header_error = |reason: String| ExportError::Header {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let header = csv
+            .headers()
+            .map_err(|e| header_error(e.to_string()))?
+            .clone();
+        if header.is_empty() || (header.len() == 1 && header[0].trim().is_empty()) {
+            return Err(header_error("the file is empty".into()));
+        }
+        let columns = Columns::from_header(&header).map_err(header_error)?;
+        Ok(Self {
+            csv,
+            columns,
+            width: header.len(),
+            path: path.to_path_buf(),
+            record: csv::StringRecord::new(),
+            done: false,
+        })
+    }
+
+    fn row_error(&self, line: u64, id: Option<String>, reason: impl Into<String>) -> RecordError {
+        RecordError {
+            path: self.path.clone(),
+            line,
+            id,
+            reason: reason.into(),
+        }
+    }
+
+    fn parse(&self, line: u64) -> Result<ExportUser, RecordError> {
+        let record = &self.record;
+        let id = self.columns.get(record, 0).map(str::to_owned);
+        if record.len() != self.width {
+            return Err(self.row_error(
+                line,
+                id,
+                format!(
+                    "{} fields where the header has {} (an unbalanced quote or a stray comma?)",
+                    record.len(),
+                    self.width
+                ),
+            ));
+        }
+        if let Some(column) = record.iter().position(|field| field.contains('\0')) {
+            return Err(self.row_error(line, id, format!("a NUL byte in column {}", column + 1)));
+        }
+        let Some(id) = id else {
+            return Err(self.row_error(line, None, "no user id"));
+        };
+        let text = |column| self.columns.get(record, column).map(str::to_owned);
+        let list = |column| split_list(self.columns.get(record, column));
+        let user = ExportUser {
+            first_name: text(1),
+            last_name: text(2),
+            username: text(3),
+            primary_email: text(4),
+            primary_phone: text(5),
+            verified_emails: list(6),
+            unverified_emails: list(7),
+            verified_phones: list(8),
+            unverified_phones: list(9),
+            totp_secret: text(10).map(Secret::new),
+            password_digest: text(11).map(Secret::new),
+            password_hasher: text(12),
+            line,
+            id,
+        };
+        Ok(user)
+    }
+}
+
+impl<R: Read> Iterator for ExportReader<R> {
+    type Item = Result<ExportUser, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut record = std::mem::take(&mut self.record);
+        let read = self.csv.read_record(&mut record);
+        self.record = record;
+        match read {
+            Ok(false) => None,
+            Ok(true) => {
+                let line = self.record.position().map_or(0, |p| p.line());
+                Some(self.parse(line))
+            }
+            Err(error) => {
+                let line = error.position().map_or(0, |p| p.line());
+                let reason = match error.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_owned(),
+                    csv::ErrorKind::Io(io) => format!("read error: {io}"),
+                    _ => error.to_string(),
+                };
+                // An I/O error would repeat forever: stop after reporting it.
+                self.done = matches!(error.kind(), csv::ErrorKind::Io(_));
+                Some(Err(self.row_error(line, None, reason)))
+            }
+        }
+    }
+}
+
+/// `a|b|c` → `[a, b, c]`, dropping empty parts.
+fn split_list(cell: Option<&str>) -> Vec<String> {
+    cell.map(|cell| {
+        cell.split('|')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "id,first_name,last_name,username,primary_email_address,primary_phone_number,verified_email_addresses,unverified_email_addresses,verified_phone_numbers,unverified_phone_numbers,totp_secret,password_digest,password_hasher";
+
+    fn read(text: &str) -> Vec<Result<ExportUser, RecordError>> {
+        ExportReader::new(text.as_bytes(), Path::new("users.csv"))
+            .unwrap()
+            .collect()
+    }
+
+    #[test]
+    fn reads_lists_bom_comments_and_quotes() {
+        let text = format!(
+            "\u{feff}# exported by hand\n{HEADER},extra\nuser_1,\"Ada, Countess\",Lovelace,,ada@x.io,,ada@x.io|ADA@x.io|a2@x.io,old@x.io,,,JBSWY3DPEHPK3PXP,$2b$10$abc,bcrypt,whatever\r\nuser_2,,,bob,,,,,+15550001,,,,,\n"
+        );
+        let users: Vec<_> = read(&text).into_iter().map(Result::unwrap).collect();
+        assert_eq!(users.len(), 2);
+        let ada = &users[0];
+        assert_eq!(ada.first_name.as_deref(), Some("Ada, Countess"));
+        assert_eq!(ada.line, 3);
+        assert_eq!(ada.password_hasher.as_deref(), Some("bcrypt"));
+        assert_eq!(
+            ada.totp_secret.as_ref().map(Secret::expose),
+            Some("JBSWY3DPEHPK3PXP")
+        );
+        let emails: Vec<_> = ada
+            .emails()
+            .into_iter()
+            .map(|e| (e.address, e.verified))
+            .collect();
+        assert_eq!(
+            emails,
+            [
+                ("ada@x.io".into(), true),
+                ("a2@x.io".into(), true),
+                ("old@x.io".into(), false)
+            ]
+        );
+        assert_eq!(users[1].primary_email, None);
+        assert_eq!(users[1].verified_phones, ["+15550001"]);
+    }
+
+    #[test]
+    fn a_bad_row_is_reported_and_the_next_one_still_loads() {
+        let text = format!("{HEADER}\nuser_1,A\nuser_2,,,,b@x.io,,,,,,,,\n,,,,c@x.io,,,,,,,,\n");
+        let rows = read(&text);
+        let first = rows[0].as_ref().unwrap_err();
+        assert_eq!(
+            first.to_string(),
+            "users.csv:2: user_1: 2 fields where the header has 13 (an unbalanced quote or a stray comma?)"
+        );
+        assert_eq!(rows[1].as_ref().unwrap().id, "user_2");
+        assert_eq!(
+            rows[2].as_ref().unwrap_err().to_string(),
+            "users.csv:4: no user id"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_export_is_refused() {
+        let error = ExportReader::new("name,mail\nx,y\n".as_bytes(), Path::new("u.csv"))
+            .err()
+            .unwrap();
+        assert!(
+            error.to_string().contains(
+                "u.csv: not a Clerk users export: the header has none of Clerk's columns"
+            )
+        );
+        let error = ExportReader::new("first_name,last_name\nx,y\n".as_bytes(), Path::new("u.csv"))
+            .err()
+            .unwrap();
+        assert!(error.to_string().ends_with("the header has no `id` column"));
+    }
+}
