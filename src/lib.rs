@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod http;
 pub mod journal;
 pub mod output;
 pub mod plan;

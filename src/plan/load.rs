@@ -574,7 +574,7 @@ fn check_url(
         ),
         Ok(parsed) => match parsed.scheme() {
             "https" => {}
-            "http" if is_loopback(&parsed) => {}
+            "http" if crate::http::client::is_loopback(&parsed) => {}
             "http" => diagnostics.push(
                 Diagnostic::error(format!("`{url}` is plain http to another machine"))
                     .at_opt(location())
@@ -586,16 +586,6 @@ fn check_url(
                     .hint("use https"),
             ),
         },
-    }
-}
-
-/// Whether a URL points at this machine (127.0.0.0/8, ::1 or localhost).
-pub fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 
