@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod http;
 pub mod journal;
+pub mod mapping;
 pub mod output;
 pub mod plan;
 pub mod project;

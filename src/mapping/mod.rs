@@ -1,0 +1,8 @@
+//! From a joined Clerk record to what WorkOS should receive: password digests
+//! checked and labelled ([`password`]), metadata flattened within WorkOS's
+//! limits ([`metadata`]), and the payload checked against WorkOS's rules
+//! ([`rules`]).
+
+pub mod metadata;
+pub mod password;
+pub mod rules;

@@ -1,0 +1,59 @@
+//! WorkOS's rules for a user payload, checked before a request is spent on
+//! it: a valid email, an ASCII `external_id` of at most 128 characters,
+//! metadata within limits.
+
+use email_address::EmailAddress;
+
+pub const MAX_EXTERNAL_ID: usize = 128;
+
+pub fn check_email(email: &str) -> Result<(), String> {
+    if email.trim() != email {
+        return Err(format!("email `{email}` has leading or trailing spaces"));
+    }
+    if email.chars().any(char::is_control) {
+        return Err("email contains control characters".to_owned());
+    }
+    if EmailAddress::is_valid(email) && email.contains('.') {
+        Ok(())
+    } else {
+        Err(format!("`{email}` is not a valid email address"))
+    }
+}
+
+pub fn check_external_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("external_id is empty".into());
+    }
+    if !id.is_ascii() {
+        return Err(format!("external_id `{id}` is not ASCII"));
+    }
+    if id.len() > MAX_EXTERNAL_ID {
+        return Err(format!(
+            "external_id is {} characters; WorkOS allows {MAX_EXTERNAL_ID}",
+            id.len()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert!(check_email("ada@example.com").is_ok());
+        assert!(check_email("ada+tag@sub.example.co.uk").is_ok());
+        assert!(check_email(" ada@example.com").is_err());
+        assert!(check_email("ada example@example.com").is_err());
+        assert!(check_email("ada@").is_err());
+        assert!(check_email("no-at-sign").is_err());
+    }
+
+    #[test]
+    fn external_ids() {
+        assert!(check_external_id("user_2abc").is_ok());
+        assert!(check_external_id(&"x".repeat(129)).is_err());
+        assert!(check_external_id("usér").is_err());
+    }
+}
