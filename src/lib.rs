@@ -6,6 +6,7 @@
 //! works on that, never on clap types. Data flows one way: sources (`clerk`)
 //! → mapping (`script`) → target (`workos`) → journal → report.
 
+pub mod clerk;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -14,5 +15,7 @@ pub mod error;
 pub mod output;
 pub mod plan;
 pub mod project;
+pub mod sandbox;
 pub mod script;
 pub mod secret;
+pub mod workos;
