@@ -311,3 +311,87 @@ pub fn tenant_from_export(rows: &[ExportRow]) -> Tenant {
         ..Tenant::default()
     }
 }
+
+/// Writes the generator's plaintext passwords side file
+/// (`user_id,email,username,password,password_hasher`).
+pub fn write_passwords(
+    path: &Path,
+    rows: &[super::generate::PasswordRow],
+) -> Result<(), SandboxError> {
+    let failed = |error: csv::Error| SandboxError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source: std::io::Error::other(error.to_string()),
+    };
+    let mut writer = csv::Writer::from_path(path).map_err(failed)?;
+    for row in rows {
+        writer.serialize(row).map_err(failed)?;
+    }
+    writer.flush().map_err(|source| SandboxError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads a passwords side file back (tests and `verify` use it).
+pub fn read_passwords(path: &Path) -> Result<Vec<super::generate::PasswordRow>, SandboxError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|error| SandboxError::Csv {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    })?;
+    reader
+        .deserialize()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| SandboxError::Csv {
+            path: path.to_path_buf(),
+            message: "not a passwords file".into(),
+        })
+}
+
+/// Export rows for a tenant that came without digests (a JSON snapshot):
+/// identifiers only, since the API never returns digests or TOTP secrets.
+pub fn rows_from_tenant(tenant: &Tenant) -> Vec<ExportRow> {
+    tenant
+        .users
+        .iter()
+        .map(|user| {
+            let primary = user.primary_email().map(|e| e.email_address.clone());
+            let mut row = ExportRow {
+                id: user.id.clone(),
+                first_name: user.first_name.clone().unwrap_or_default(),
+                last_name: user.last_name.clone().unwrap_or_default(),
+                username: user.username.clone().unwrap_or_default(),
+                primary_email_address: primary.clone().unwrap_or_default(),
+                ..ExportRow::default()
+            };
+            for email in &user.email_addresses {
+                if email.is_verified() {
+                    row.verified_email_addresses
+                        .push(email.email_address.clone());
+                } else {
+                    row.unverified_email_addresses
+                        .push(email.email_address.clone());
+                }
+            }
+            for phone in &user.phone_numbers {
+                let verified = phone
+                    .verification
+                    .as_ref()
+                    .is_some_and(|v| v.status == "verified");
+                if user.primary_phone_number_id.is_some()
+                    && phone.id == user.primary_phone_number_id
+                {
+                    row.primary_phone_number = phone.phone_number.clone();
+                }
+                if verified {
+                    row.verified_phone_numbers.push(phone.phone_number.clone());
+                } else {
+                    row.unverified_phone_numbers
+                        .push(phone.phone_number.clone());
+                }
+            }
+            row
+        })
+        .collect()
+}
