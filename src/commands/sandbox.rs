@@ -30,6 +30,10 @@ struct Prepared {
 
 pub fn run(settings: &SandboxSettings) -> Result<ExitStatus> {
     let started = Instant::now();
+    // Scripts wait for this file: a stale one from a killed run must not fool them.
+    if let Some(path) = &settings.ready_file {
+        let _ = std::fs::remove_file(path);
+    }
     let prepared = prepare(&settings.tenant)?;
     write_side_files(settings, &prepared)?;
 
@@ -165,7 +169,7 @@ async fn serve(
     }
     print_banner(&info, counts, started, &prepared.notes);
 
-    tokio::signal::ctrl_c().await.map_err(|source| {
+    wait_for_stop().await.map_err(|source| {
         Error::from(SandboxError::Io {
             action: "wait for Ctrl-C in",
             path: "the sandbox".into(),
@@ -206,4 +210,21 @@ fn print_banner(
     }
     let _ = writeln!(out, "Press Ctrl-C to stop.");
     let _ = out.flush();
+}
+
+/// Ctrl-C, or (on Unix) the SIGTERM a script's `kill` sends.
+async fn wait_for_stop() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }
