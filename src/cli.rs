@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{Command, Config};
+use crate::config::{Command, Config, FaultSettings, SandboxSettings, TenantSource};
 use crate::error::ExitStatus;
 use crate::output::{self, ColorChoice, Painter};
 
@@ -66,6 +66,126 @@ enum Subcommands {
         #[arg(long)]
         force: bool,
     },
+    /// Serve local imitations of Clerk's Backend API and the WorkOS API, with a synthetic tenant.
+    Sandbox(SandboxArguments),
+}
+
+#[derive(Debug, clap::Args)]
+struct SandboxArguments {
+    /// Port of the Clerk imitation (0 = any free port).
+    #[arg(long, default_value_t = 8710)]
+    clerk_port: u16,
+    /// Port of the WorkOS imitation and its admin routes (0 = any free port).
+    #[arg(long, default_value_t = 8711)]
+    workos_port: u16,
+    /// Generate this many users.
+    #[arg(long, default_value_t = 200, conflicts_with_all = ["tenant", "csv"])]
+    users: usize,
+    /// Generate this many organizations.
+    #[arg(long, default_value_t = 20, conflicts_with_all = ["tenant", "csv"])]
+    orgs: usize,
+    /// Seed of the generator: the same seed gives the same tenant.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Serve this tenant instead: JSON with `users`, `organizations` and `memberships` in Clerk's API shapes.
+    #[arg(long, value_name = "FILE")]
+    tenant: Option<PathBuf>,
+    /// A Clerk Dashboard CSV export: alone, its users become the tenant; with --tenant, it is checked against it.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Write the Dashboard CSV export of the served tenant (digests and TOTP secrets included).
+    #[arg(long, value_name = "FILE")]
+    export: Option<PathBuf>,
+    /// Write the plaintext passwords of generated users (CSV: user_id,email,username,password,password_hasher).
+    #[arg(long, value_name = "FILE")]
+    passwords: Option<PathBuf>,
+    /// Write what the generator planted, by category (JSON).
+    #[arg(long, value_name = "FILE")]
+    truth: Option<PathBuf>,
+    /// Write the URLs and keys as JSON once both servers listen.
+    #[arg(long, value_name = "FILE")]
+    ready_file: Option<PathBuf>,
+    /// Multiply every rate limit's request count (0.1 = ten times stricter).
+    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    limits_scale: f64,
+    /// Enforce no rate limit at all.
+    #[arg(long, conflicts_with = "limits_scale")]
+    no_limits: bool,
+    /// Seed of the fault injector.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+    /// Add this latency to every answer.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Add up to this much more latency, at random.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Fraction of requests answered 500, 502 or 503.
+    #[arg(long, default_value_t = 0.0, value_parser = fraction)]
+    error_rate: f64,
+    /// Fraction of requests whose connection is reset without an answer.
+    #[arg(long, default_value_t = 0.0, value_parser = fraction)]
+    reset_rate: f64,
+    /// Fraction of writes that take effect but whose answer is dropped.
+    #[arg(long, default_value_t = 0.0, value_parser = fraction)]
+    drop_write_rate: f64,
+}
+
+fn fraction(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not between 0 and 1"))
+    }
+}
+
+fn positive(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if value > 0.0 && value.is_finite() {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not a positive number"))
+    }
+}
+
+impl SandboxArguments {
+    fn into_settings(self) -> SandboxSettings {
+        let tenant = if self.tenant.is_some() || self.csv.is_some() {
+            TenantSource::Load {
+                tenant: self.tenant,
+                csv: self.csv,
+            }
+        } else {
+            TenantSource::Generate {
+                users: self.users,
+                organizations: self.orgs,
+                seed: self.seed,
+            }
+        };
+        SandboxSettings {
+            clerk_port: self.clerk_port,
+            workos_port: self.workos_port,
+            tenant,
+            export: self.export,
+            passwords: self.passwords,
+            truth: self.truth,
+            ready_file: self.ready_file,
+            limits_scale: (!self.no_limits).then_some(self.limits_scale),
+            faults: FaultSettings {
+                seed: self.fault_seed,
+                latency_ms: self.latency_ms,
+                jitter_ms: self.jitter_ms,
+                error_rate: self.error_rate,
+                reset_rate: self.reset_rate,
+                drop_write_rate: self.drop_write_rate,
+            },
+        }
+    }
 }
 
 impl Arguments {
@@ -74,6 +194,7 @@ impl Arguments {
             Subcommands::Validate { plan, json } => Command::Validate { plan, json },
             Subcommands::Test { plan, json, filter } => Command::Test { plan, json, filter },
             Subcommands::Init { dir, force } => Command::Init { dir, force },
+            Subcommands::Sandbox(arguments) => Command::Sandbox(arguments.into_settings()),
         };
         Config {
             color: match self.color {

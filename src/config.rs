@@ -25,4 +25,53 @@ pub enum Command {
     },
     /// Write a starter plan and script.
     Init { dir: PathBuf, force: bool },
+    /// Serve the Clerk and WorkOS imitations until interrupted.
+    Sandbox(SandboxSettings),
+}
+
+/// `ferry sandbox`: what to serve, where, and how badly to behave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxSettings {
+    /// 0 = any free port.
+    pub clerk_port: u16,
+    pub workos_port: u16,
+    pub tenant: TenantSource,
+    /// Write the Dashboard CSV export of the served tenant here.
+    pub export: Option<PathBuf>,
+    /// Write the plaintext passwords of generated users here (CSV).
+    pub passwords: Option<PathBuf>,
+    /// Write the generator's ground truth here (JSON).
+    pub truth: Option<PathBuf>,
+    /// Write the URLs and keys here (JSON) once both servers listen.
+    pub ready_file: Option<PathBuf>,
+    /// Multiplies every rate limit's request count; `None` = no limits at all.
+    pub limits_scale: Option<f64>,
+    pub faults: FaultSettings,
+}
+
+/// Where the Clerk tenant comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TenantSource {
+    /// The seeded generator.
+    Generate {
+        users: usize,
+        organizations: usize,
+        seed: u64,
+    },
+    /// A tenant JSON file in Clerk's API shapes and/or a Dashboard CSV export.
+    Load {
+        tenant: Option<PathBuf>,
+        csv: Option<PathBuf>,
+    },
+}
+
+/// Faults at start (the admin route changes them later). Rates are fractions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaultSettings {
+    pub seed: u64,
+    pub latency_ms: u64,
+    pub jitter_ms: u64,
+    pub error_rate: f64,
+    pub reset_rate: f64,
+    pub drop_write_rate: f64,
 }

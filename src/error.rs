@@ -53,6 +53,9 @@ pub enum Error {
     #[error(transparent)]
     Script(#[from] crate::script::ScriptError),
 
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+
     #[error("{0}")]
     Usage(String),
 
@@ -79,6 +82,8 @@ impl Error {
             Self::Plan(error) => error.exit_status(),
             Self::Script(_) => ExitStatus::ProblemFound,
             Self::Usage(_) | Self::Io { .. } => ExitStatus::UsageError,
+            // Options, ports, tenant and CSV files are all the user's to fix.
+            Self::Sandbox(_) => ExitStatus::UsageError,
         }
     }
 

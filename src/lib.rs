@@ -18,5 +18,7 @@ pub mod mapping;
 pub mod output;
 pub mod plan;
 pub mod project;
+pub mod sandbox;
 pub mod script;
 pub mod secret;
+pub mod workos;

@@ -1,3 +1,5 @@
-//! The source side: Clerk's Backend API and its Dashboard exports.
+//! Clerk, the source: the Backend API's object types (shared by the Clerk
+//! client and the sandbox's imitation) and the Dashboard exports.
 
 pub mod export;
+pub mod model;

@@ -3,6 +3,7 @@
 //! JSON), and returns the [`ExitStatus`] the command ends with.
 
 mod init;
+mod sandbox;
 mod test;
 mod validate;
 
@@ -14,5 +15,6 @@ pub fn run(config: Config) -> Result<ExitStatus> {
         Command::Validate { plan, json } => validate::run(&plan, json),
         Command::Test { plan, json, filter } => test::run(&plan, json, filter.as_deref()),
         Command::Init { dir, force } => init::run(&dir, force),
+        Command::Sandbox(settings) => sandbox::run(&settings),
     }
 }

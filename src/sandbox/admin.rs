@@ -1,0 +1,175 @@
+//! Admin routes under `/__sandbox/` on the WorkOS server (no key needed,
+//! never faulted, never counted): read and replace the fault config and the
+//! rate limits at run time, read and reset the request counts, dump the WorkOS
+//! state, and read the ground truth of a generated tenant.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use super::faults::FaultConfig;
+use super::gate::Flavor;
+use super::limits::{Limiters, RateLimits};
+use super::{ADMIN_PREFIX, Shared};
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(&format!("{ADMIN_PREFIX}info"), get(info))
+        .route(
+            &format!("{ADMIN_PREFIX}faults"),
+            get(get_faults).put(set_faults),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}limits"),
+            get(get_limits).put(set_limits),
+        )
+        .route(&format!("{ADMIN_PREFIX}requests"), get(requests))
+        .route(
+            &format!("{ADMIN_PREFIX}requests/reset"),
+            post(reset_requests),
+        )
+        .route(&format!("{ADMIN_PREFIX}state"), get(state))
+        .route(&format!("{ADMIN_PREFIX}truth"), get(truth))
+        .with_state(shared)
+}
+
+/// Requests seen, by `METHOD /route/{pattern}` and outcome (a status code,
+/// `reset`, or `<status> dropped` for a write whose answer was dropped).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestCounts {
+    pub total: u64,
+    /// Non-GET requests that reached the WorkOS imitation, whatever their outcome.
+    pub workos_writes: u64,
+    pub clerk: BTreeMap<String, BTreeMap<String, u64>>,
+    pub workos: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+impl RequestCounts {
+    /// How many `route` requests ended with `outcome`, on either server.
+    pub fn count(&self, route: &str, outcome: &str) -> u64 {
+        [&self.clerk, &self.workos]
+            .iter()
+            .filter_map(|routes| routes.get(route)?.get(outcome))
+            .sum()
+    }
+
+    /// Every request to `route`, whatever the outcome.
+    pub fn route_total(&self, route: &str) -> u64 {
+        [&self.clerk, &self.workos]
+            .iter()
+            .filter_map(|routes| routes.get(route))
+            .flat_map(|outcomes| outcomes.values())
+            .sum()
+    }
+}
+
+#[derive(Default)]
+pub struct RequestLog {
+    counts: Mutex<RequestCounts>,
+}
+
+impl RequestLog {
+    pub fn record(&self, flavor: Flavor, route: &str, outcome: &str, is_write: bool) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.total += 1;
+        if is_write && flavor == Flavor::Workos {
+            counts.workos_writes += 1;
+        }
+        let routes = match flavor {
+            Flavor::Clerk => &mut counts.clerk,
+            Flavor::Workos => &mut counts.workos,
+        };
+        *routes
+            .entry(route.to_owned())
+            .or_default()
+            .entry(outcome.to_owned())
+            .or_default() += 1;
+    }
+
+    pub fn snapshot(&self) -> RequestCounts {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn reset(&self) {
+        *self.counts.lock().unwrap_or_else(|p| p.into_inner()) = RequestCounts::default();
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> Response {
+    axum::Json(value).into_response()
+}
+
+fn unprocessable(message: String) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        axum::Json(serde_json::json!({ "message": message })),
+    )
+        .into_response()
+}
+
+async fn info(State(shared): State<Arc<Shared>>) -> Response {
+    json(&shared.info())
+}
+
+async fn get_faults(State(shared): State<Arc<Shared>>) -> Response {
+    json(&shared.faults.config())
+}
+
+async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let config: FaultConfig = match serde_json::from_slice(&body) {
+        Ok(config) => config,
+        Err(error) => return unprocessable(error.to_string()),
+    };
+    if let Err(message) = config.validate() {
+        return unprocessable(message);
+    }
+    shared.faults.set(config.clone());
+    json(&config)
+}
+
+async fn get_limits(State(shared): State<Arc<Shared>>) -> Response {
+    json(shared.limiters().limits())
+}
+
+async fn set_limits(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let limits: RateLimits = match serde_json::from_slice(&body) {
+        Ok(limits) => limits,
+        Err(error) => return unprocessable(error.to_string()),
+    };
+    shared.replace_limiters(Limiters::new(limits.clone()));
+    json(&limits)
+}
+
+async fn requests(State(shared): State<Arc<Shared>>) -> Response {
+    json(&shared.log.snapshot())
+}
+
+async fn reset_requests(State(shared): State<Arc<Shared>>) -> Response {
+    shared.log.reset();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn state(State(shared): State<Arc<Shared>>) -> Response {
+    json(&shared.workos().dump())
+}
+
+async fn truth(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.truth {
+        Some(truth) => json(truth),
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({ "message": "this tenant was loaded, not generated" })),
+        )
+            .into_response(),
+    }
+}

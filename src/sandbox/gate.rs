@@ -1,0 +1,109 @@
+//! The outermost layer of both servers: counts every request by route and
+//! status for introspection, and applies the fault injector's decision
+//! (latency, scripted 429, 5xx, connection reset, dropped write response).
+//! Admin routes pass through untouched.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use http_body::Frame;
+
+use super::faults::Fault;
+use super::{ADMIN_PREFIX, Shared};
+use super::{clerk_api, workos_api};
+
+/// Which imitation a request reached, for error bodies and counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Clerk,
+    Workos,
+}
+
+pub async fn gate(
+    State((shared, flavor)): State<(Arc<Shared>, Flavor)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with(ADMIN_PREFIX) {
+        return next.run(request).await;
+    }
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| matched.as_str().to_owned())
+        .unwrap_or(path);
+    let method = request.method().clone();
+    let key = format!("{method} {route}");
+    let is_write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+
+    let decision = shared.faults.decide(is_write);
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    let (response, outcome) = match decision.fault {
+        Fault::Throttle { retry_after_secs } => {
+            let response = match flavor {
+                Flavor::Clerk => clerk_api::too_many_requests(retry_after_secs),
+                Flavor::Workos => workos_api::too_many_requests(retry_after_secs),
+            };
+            (response, "429".to_owned())
+        }
+        Fault::ServerError(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let response = match flavor {
+                Flavor::Clerk => clerk_api::error(
+                    status,
+                    "internal_clerk_error",
+                    "Oops, an unexpected error occurred",
+                    "Injected by the sandbox",
+                ),
+                Flavor::Workos => workos_api::server_error(status),
+            };
+            (response, code.to_string())
+        }
+        Fault::Reset => (aborted(), "reset".to_owned()),
+        Fault::DropResponse => {
+            let response = next.run(request).await;
+            let outcome = format!("{} dropped", response.status().as_u16());
+            (aborted(), outcome)
+        }
+        Fault::None => {
+            let response = next.run(request).await;
+            let outcome = response.status().as_u16().to_string();
+            (response, outcome)
+        }
+    };
+    shared.log.record(flavor, &key, &outcome, is_write);
+    response
+}
+
+/// A response whose body fails before a byte is written: hyper then closes
+/// the connection without sending the status line, so the client sees a
+/// connection error and cannot know whether the request took effect.
+fn aborted() -> Response {
+    Response::new(Body::new(FailingBody))
+}
+
+struct FailingBody;
+
+impl http_body::Body for FailingBody {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by the sandbox's fault injector",
+        ))))
+    }
+}

@@ -1,0 +1,440 @@
+//! WorkOS API objects, request bodies and error bodies (User Management,
+//! Organizations, MFA). Timestamps are ISO 8601 strings, as the API sends them.
+//!
+//! Deserialising tolerates unknown fields; nullable fields are `Option`.
+//! Request types skip unset optional fields so "omitted" stays omitted (an
+//! update leaves those fields unchanged).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::secret::Secret;
+
+/// WorkOS metadata: string values only (≤ 50 keys, keys ≤ 40, values ≤ 600 chars).
+pub type Metadata = BTreeMap<String, String>;
+
+/// `object: "user"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub object: String,
+    pub id: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub profile_picture_url: Option<String>,
+    #[serde(default)]
+    pub last_sign_in_at: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub metadata: Metadata,
+    #[serde(default)]
+    pub locale: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /user_management/users`. Either `password` or
+/// `password_hash` + `password_hash_type`, never both.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateUser {
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, Value>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "wire::optional_secret"
+    )]
+    pub password: Option<Secret>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "wire::optional_secret"
+    )]
+    pub password_hash: Option<Secret>,
+    /// `bcrypt`, `firebase-scrypt`, `ssha`, `ssha256`, `scrypt`, `pbkdf2`, `argon2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash_type: Option<String>,
+}
+
+/// `PUT /user_management/users/{id}`: omitted fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, Value>>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "wire::optional_secret"
+    )]
+    pub password: Option<Secret>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "wire::optional_secret"
+    )]
+    pub password_hash: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash_type: Option<String>,
+}
+
+/// `object: "organization"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub domains: Vec<OrganizationDomain>,
+    #[serde(default)]
+    pub metadata: Metadata,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub allow_profiles_outside_organization: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationDomain {
+    pub object: String,
+    pub id: String,
+    pub organization_id: String,
+    pub domain: String,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub verification_strategy: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /organizations`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateOrganization {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_data: Option<Vec<DomainData>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, Value>>,
+}
+
+/// `PUT /organizations/{id}`: omitted fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateOrganization {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_data: Option<Vec<DomainData>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainData {
+    pub domain: String,
+    /// `pending` or `verified`.
+    pub state: String,
+}
+
+/// `object: "organization_membership"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationMembership {
+    pub object: String,
+    pub id: String,
+    pub user_id: String,
+    pub organization_id: String,
+    #[serde(default)]
+    pub organization_name: Option<String>,
+    /// `active`, `inactive` or `pending`.
+    pub status: String,
+    #[serde(default)]
+    pub directory_managed: bool,
+    pub role: SlimRole,
+    #[serde(default)]
+    pub roles: Vec<SlimRole>,
+    #[serde(default)]
+    pub custom_attributes: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlimRole {
+    pub slug: String,
+}
+
+/// `POST /user_management/organization_memberships`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateOrganizationMembership {
+    pub user_id: String,
+    pub organization_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_slug: Option<String>,
+}
+
+/// `object: "authentication_factor"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthenticationFactor {
+    pub object: String,
+    pub id: String,
+    /// `totp`, `sms`, `generic_otp`, `webauthn`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<TotpDetails>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The TOTP part of a factor. `secret`, `qr_code` and `uri` only come back
+/// from enrollment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TotpDetails {
+    pub issuer: String,
+    pub user: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "wire::optional_secret"
+    )]
+    pub secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_code: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "wire::optional_secret"
+    )]
+    pub uri: Option<Secret>,
+}
+
+/// `POST /user_management/users/{id}/auth_factors`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EnrollAuthFactor {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "wire::optional_secret"
+    )]
+    pub totp_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_user: Option<String>,
+}
+
+/// The answer to an enrollment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollAuthFactorResponse {
+    pub authentication_factor: AuthenticationFactor,
+    pub authentication_challenge: AuthenticationChallenge,
+}
+
+/// `object: "authentication_challenge"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthenticationChallenge {
+    pub object: String,
+    pub id: String,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    pub authentication_factor_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /auth/challenges/{id}/verify`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifyChallengeResponse {
+    pub challenge: AuthenticationChallenge,
+    pub valid: bool,
+}
+
+/// `POST /user_management/authenticate` with the password grant.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuthenticateWithPassword {
+    pub grant_type: String,
+    pub client_id: String,
+    #[serde(serialize_with = "wire::secret")]
+    pub client_secret: Secret,
+    pub email: String,
+    #[serde(serialize_with = "wire::secret")]
+    pub password: Secret,
+}
+
+/// A successful authentication.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthenticateResponse {
+    pub user: User,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    pub access_token: String,
+    pub refresh_token: String,
+    #[serde(default)]
+    pub authentication_method: Option<String>,
+}
+
+/// A cursor list: `{"object":"list","data":[…],"list_metadata":{"before","after"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct List<T> {
+    pub object: String,
+    pub data: Vec<T>,
+    pub list_metadata: ListMetadata,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListMetadata {
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Error shape 1: `{code, message, errors?}` (creation errors, 422, 403 continuations).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Error shape 2: `{message}` alone (most 404/409/422).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageError {
+    pub message: String,
+}
+
+/// Error shape 3: `{error, error_description}` (only from authenticate).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OAuthError {
+    pub error: String,
+    pub error_description: String,
+}
+
+/// Any of the three shapes, for a client that must handle all of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ErrorBody {
+    Code(CodeError),
+    OAuth(OAuthError),
+    Message(MessageError),
+}
+
+impl ErrorBody {
+    /// The machine-readable code, when the shape has one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Code(error) => Some(&error.code),
+            Self::OAuth(error) => Some(&error.error),
+            Self::Message(_) => None,
+        }
+    }
+
+    /// The codes nested in `errors[]` (e.g. `email_not_available`).
+    pub fn nested_codes(&self) -> Vec<&str> {
+        match self {
+            Self::Code(CodeError {
+                errors: Some(errors),
+                ..
+            }) => errors.iter().map(|error| error.code.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Request bodies must carry secrets in plain text on the wire, while
+/// [`Secret`]'s own `Serialize` masks them (for logs and reports).
+mod wire {
+    use serde::Serializer;
+
+    use crate::secret::Secret;
+
+    pub fn secret<S: Serializer>(value: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value.expose())
+    }
+
+    pub fn optional_secret<S: Serializer>(
+        value: &Option<Secret>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => serializer.serialize_str(value.expose()),
+            None => serializer.serialize_none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_shapes_are_told_apart() {
+        let nested: ErrorBody = serde_json::from_str(
+            r#"{"code":"user_creation_error","message":"x","errors":[{"code":"email_not_available","message":"y"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(nested.code(), Some("user_creation_error"));
+        assert_eq!(nested.nested_codes(), ["email_not_available"]);
+        let oauth: ErrorBody =
+            serde_json::from_str(r#"{"error":"invalid_grant","error_description":"d"}"#).unwrap();
+        assert_eq!(oauth.code(), Some("invalid_grant"));
+        let message: ErrorBody = serde_json::from_str(r#"{"message":"Not found"}"#).unwrap();
+        assert_eq!(message.code(), None);
+    }
+
+    #[test]
+    fn create_user_never_prints_a_password() {
+        let request = CreateUser {
+            email: "a@b.c".into(),
+            password_hash: Some(Secret::new("$2b$10$abc")),
+            ..CreateUser::default()
+        };
+        assert!(!format!("{request:?}").contains("$2b$"));
+        // …but the request body carries it.
+        let body = serde_json::to_value(&request).unwrap();
+        assert_eq!(body["password_hash"], "$2b$10$abc");
+        assert!(body.get("password").is_none());
+    }
+}

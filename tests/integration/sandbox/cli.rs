@@ -1,0 +1,200 @@
+//! `ferry sandbox` as a process: bad options are usage errors; a running
+//! sandbox writes its ready file, side files and serves what it was given.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ferry::sandbox::generate::{GeneratorOptions, generate};
+use ferry::sandbox::{SandboxInfo, export};
+
+use crate::common::Scratch;
+
+/// A `ferry sandbox` child process, killed on drop.
+struct Running {
+    child: Child,
+    info: SandboxInfo,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path, args: &[&str]) -> Running {
+    let ready = dir.join("ready.json");
+    // A killed sandbox cannot clean up; never read a previous run's file.
+    let _ = std::fs::remove_file(&ready);
+    let child = Command::new(assert_cmd::cargo::cargo_bin("ferry"))
+        .current_dir(dir)
+        .args([
+            "sandbox",
+            "--clerk-port",
+            "0",
+            "--workos-port",
+            "0",
+            "--ready-file",
+        ])
+        .arg(&ready)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ferry sandbox starts");
+    let mut running = Running {
+        child,
+        info: SandboxInfo {
+            clerk_api_url: String::new(),
+            clerk_url: String::new(),
+            workos_url: String::new(),
+            admin_url: String::new(),
+            clerk_secret_key: String::new(),
+            workos_api_key: String::new(),
+            workos_client_id: String::new(),
+        },
+    };
+    // Generous: a loaded CI machine can be slow to start a process.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(status) = running.child.try_wait().unwrap() {
+            panic!("ferry sandbox exited early with {status}");
+        }
+        if let Ok(text) = std::fs::read_to_string(&ready)
+            && let Ok(info) = serde_json::from_str(&text)
+        {
+            running.info = info;
+            return running;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("ferry sandbox never wrote its ready file");
+}
+
+async fn users_count(info: &SandboxInfo) -> u64 {
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/users/count", info.clerk_api_url))
+        .bearer_auth(&info.clerk_secret_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["total_count"].as_u64().unwrap()
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    let scratch = Scratch::new();
+    let output = scratch
+        .ferry()
+        .args(["sandbox", "--error-rate", "2"])
+        .env("FERRY_COLOR", "never")
+        .run()
+        .code(2);
+    assert!(
+        output.stderr.contains("between 0 and 1"),
+        "{}",
+        output.stderr
+    );
+    scratch
+        .ferry()
+        .args(["sandbox", "--limits-scale", "0"])
+        .run()
+        .code(2);
+    let output = scratch
+        .ferry()
+        .args([
+            "sandbox",
+            "--tenant",
+            "missing.json",
+            "--clerk-port",
+            "0",
+            "--workos-port",
+            "0",
+        ])
+        .run()
+        .code(2);
+    assert!(output.stderr.contains("missing.json"), "{}", output.stderr);
+    let broken = scratch.write("broken.json", r#"{"users": [{"id": 3}]}"#);
+    let output = scratch
+        .ferry()
+        .args([
+            "sandbox",
+            "--clerk-port",
+            "0",
+            "--workos-port",
+            "0",
+            "--tenant",
+        ])
+        .args([&broken])
+        .run()
+        .code(2);
+    assert!(output.stderr.contains("users[0].id"), "{}", output.stderr);
+}
+
+#[tokio::test]
+async fn a_generated_tenant_is_served_with_its_side_files() {
+    let scratch = Scratch::new();
+    let running = start(
+        scratch.path(),
+        &[
+            "--users",
+            "50",
+            "--orgs",
+            "3",
+            "--export",
+            "users.csv",
+            "--passwords",
+            "passwords.csv",
+            "--truth",
+            "truth.json",
+        ],
+    );
+    assert!(running.info.clerk_secret_key.starts_with("sk_test_"));
+    assert_eq!(users_count(&running.info).await, 50);
+    let rows = export::read_csv(&scratch.path().join("users.csv")).unwrap();
+    assert_eq!(rows.len(), 50);
+    let header = std::fs::read_to_string(scratch.path().join("users.csv")).unwrap();
+    assert!(header.starts_with(&export::HEADER.join(",")));
+    let passwords = export::read_passwords(&scratch.path().join("passwords.csv")).unwrap();
+    assert!(
+        passwords
+            .iter()
+            .all(|p| rows.iter().any(|r| r.id == p.user_id))
+    );
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(scratch.path().join("truth.json")).unwrap())
+            .unwrap();
+    assert_eq!(truth["users"], 50);
+}
+
+#[tokio::test]
+async fn a_tenant_snapshot_and_a_csv_export_load() {
+    let scratch = Scratch::new();
+    let generated = generate(GeneratorOptions {
+        users: 12,
+        organizations: 2,
+        seed: 9,
+    });
+    let tenant_path: PathBuf = scratch.path().join("tenant.json");
+    generated.tenant.save(&tenant_path).unwrap();
+    let running = start(scratch.path(), &["--tenant", "tenant.json"]);
+    assert_eq!(users_count(&running.info).await, 12);
+    drop(running);
+
+    // A Dashboard export as Clerk publishes its sample: BOM, a comment line.
+    let csv_path = scratch.path().join("export.csv");
+    export::write_csv(&csv_path, &generated.export).unwrap();
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    std::fs::write(
+        &csv_path,
+        format!("\u{feff}# Password for users with passwords: x\n{text}"),
+    )
+    .unwrap();
+    let running = start(scratch.path(), &["--csv", "export.csv"]);
+    assert_eq!(users_count(&running.info).await, 12);
+}

@@ -1,0 +1,150 @@
+//! Rate limits as documented: bursts beyond them meet 429 with Retry-After,
+//! a client that keeps to them meets none.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use ferry::sandbox::{Quota, RateLimits, SandboxOptions};
+use reqwest::Method;
+use serde_json::json;
+use tokio::sync::Semaphore;
+
+use super::{Harness, read};
+
+/// Fires `count` user creations with `in_flight` at once; (status, Retry-After) each.
+async fn create_users(
+    harness: &Arc<Harness>,
+    count: usize,
+    in_flight: usize,
+    pace: Option<Arc<governor::DefaultDirectRateLimiter>>,
+) -> Vec<(u16, Option<String>)> {
+    let permits = Arc::new(Semaphore::new(in_flight));
+    let mut tasks = Vec::new();
+    for i in 0..count {
+        let harness = harness.clone();
+        let permits = permits.clone();
+        let pace = pace.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = permits.acquire().await.unwrap();
+            if let Some(pace) = pace {
+                pace.until_ready().await;
+            }
+            let response = harness
+                .workos(Method::POST, "/user_management/users")
+                .json(&json!({"email": format!("load{i}@acme.test")}))
+                .send()
+                .await
+                .unwrap();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (response.status().as_u16(), retry_after)
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_creates_meets_429_with_retry_after() {
+    let harness = Arc::new(Harness::start(SandboxOptions::default()).await);
+    let results = create_users(&harness, 1000, 50, None).await;
+    let created = results.iter().filter(|(s, _)| *s == 201).count();
+    let throttled: Vec<_> = results.iter().filter(|(s, _)| *s == 429).collect();
+    assert!(
+        !throttled.is_empty(),
+        "1000 creates at once stayed under 500 / 10 s"
+    );
+    assert!(
+        created >= 500,
+        "the burst allowance is 500, {created} got through"
+    );
+    assert_eq!(created + throttled.len(), 1000);
+    for (_, retry_after) in throttled {
+        let seconds: u64 = retry_after
+            .as_deref()
+            .expect("Retry-After")
+            .parse()
+            .unwrap();
+        assert!((1..=10).contains(&seconds));
+    }
+    // Refused creates left nothing behind.
+    assert_eq!(harness.sandbox.workos_state().users.len(), created);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_keeps_to_the_limit_meets_none() {
+    let harness = Arc::new(Harness::start(SandboxOptions::default()).await);
+    // 90% of 500 / 10 s: a burst of 450, then 45 a second. 600 creates take ~3.5 s.
+    let quota = governor::Quota::per_second(NonZeroU32::new(45).unwrap())
+        .allow_burst(NonZeroU32::new(450).unwrap());
+    let pace = Arc::new(governor::RateLimiter::direct(quota));
+    let results = create_users(&harness, 600, 50, Some(pace)).await;
+    let throttled = results.iter().filter(|(s, _)| *s == 429).count();
+    assert_eq!(throttled, 0);
+    assert_eq!(harness.sandbox.workos_state().users.len(), 600);
+}
+
+#[tokio::test]
+async fn clerk_limits_each_test_key_to_100_per_10_seconds() {
+    let harness = Harness::start(SandboxOptions::default()).await;
+    let mut last = (0, serde_json::Value::Null);
+    let mut retry_after = None;
+    for _ in 0..101 {
+        let response = harness.clerk(Method::GET, "/users/count").send().await;
+        if let Ok(response) = &response {
+            retry_after = response.headers().get("retry-after").cloned();
+        }
+        last = read(response).await;
+    }
+    assert_eq!(last.0, 429);
+    assert_eq!(last.1["errors"][0]["code"], "too_many_requests");
+    assert!(retry_after.is_some());
+}
+
+#[tokio::test]
+async fn limits_scale_and_change_at_run_time() {
+    // 500 × 0.01 = 5 writes per 10 s.
+    let harness =
+        Harness::start(SandboxOptions::default().with_limits(RateLimits::default().scaled(0.01)))
+            .await;
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let (status, _) = harness
+            .workos_post(
+                "/user_management/users",
+                json!({"email": format!("s{i}@acme.test")}),
+            )
+            .await;
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [201, 201, 201, 201, 201, 429]);
+
+    // Through the admin route: a generous write quota, fresh buckets.
+    let limits = RateLimits {
+        workos_writes: Quota::new(1000, 1.0),
+        ..RateLimits::default()
+    };
+    let (status, _) = read(
+        harness
+            .admin(Method::PUT, "limits")
+            .json(&limits)
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = harness
+        .workos_post(
+            "/user_management/users",
+            json!({"email": "after@acme.test"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, current) = read(harness.admin(Method::GET, "limits").send().await).await;
+    assert_eq!(current["workos_writes"]["requests"], 1000);
+}
