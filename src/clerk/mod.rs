@@ -1,5 +1,6 @@
 //! Clerk, the source: the Backend API's object types (shared by the Clerk
 //! client and the sandbox's imitation) and the Dashboard exports.
 
+pub mod client;
 pub mod export;
 pub mod model;

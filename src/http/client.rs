@@ -35,14 +35,26 @@ impl std::fmt::Debug for ApiClient {
     }
 }
 
-/// A request to make, with the buckets it draws from.
-#[derive(Debug)]
+/// A request to make, with the buckets it draws from. Its `Debug` leaves
+/// the body out: bodies carry password digests and TOTP secrets.
 pub struct Request<'a> {
     method: Method,
     path: String,
     query: Vec<(String, String)>,
     body: Option<serde_json::Value>,
     buckets: Vec<&'a Bucket>,
+    /// Whether sending twice is harmless. When not, only failures that prove
+    /// the server did nothing (429, a refused connection) are retried.
+    idempotent: bool,
+}
+
+impl std::fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Request<'a> {
@@ -53,6 +65,7 @@ impl<'a> Request<'a> {
             query: Vec::new(),
             body: None,
             buckets: Vec::new(),
+            idempotent: true,
         }
     }
 
@@ -84,6 +97,13 @@ impl<'a> Request<'a> {
 
     pub fn bucket(mut self, bucket: &'a Bucket) -> Self {
         self.buckets.push(bucket);
+        self
+    }
+
+    /// Marks the request as unsafe to repeat blindly (it creates something
+    /// with no natural key). The caller checks what happened instead.
+    pub fn once(mut self) -> Self {
+        self.idempotent = false;
         self
     }
 }
@@ -235,6 +255,9 @@ impl ApiClient {
                         Ok(body) => body,
                         Err(e) => {
                             // The connection dropped mid-body: as good as a network error.
+                            if !request.idempotent {
+                                return Err(error(ApiErrorKind::Network(describe(&e))));
+                            }
                             match self.retry.after_network_error(attempt) {
                                 Verdict::RetryAfter(wait) => {
                                     tokio::time::sleep(wait).await;
@@ -270,6 +293,9 @@ impl ApiClient {
                             }));
                         }
                     }
+                }
+                Err(e) if !request.idempotent && !e.is_connect() => {
+                    return Err(error(ApiErrorKind::Network(describe(&e))));
                 }
                 Err(e) => match self.retry.after_network_error(attempt) {
                     Verdict::RetryAfter(wait) => wait,

@@ -1,4 +1,7 @@
-//! WorkOS, the target: the API's object, request and error types that the
-//! WorkOS client and the sandbox's WorkOS imitation share.
+//! WorkOS, the target: the API's object types (shared by the client and the
+//! sandbox's imitation) and the client ferry writes through.
 
+pub mod client;
 pub mod model;
+
+pub use client::{MembershipFilter, WorkosClient, WorkosError};
