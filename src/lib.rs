@@ -21,4 +21,5 @@ pub mod project;
 pub mod sandbox;
 pub mod script;
 pub mod secret;
+pub mod source;
 pub mod workos;

@@ -48,8 +48,21 @@ pub struct ExportUser {
     pub totp_secret: Option<Secret>,
     pub password_digest: Option<Secret>,
     pub password_hasher: Option<String>,
+    /// Set by the legacy JSON export, which lists several addresses with no
+    /// primary marker: only `GET /users/{id}` can tell which is primary.
+    pub primary_ambiguous: bool,
+    /// Metadata, which only the legacy JSON export carries.
+    pub metadata: Option<ExportMetadata>,
     /// The line the record starts on, for messages.
     pub line: u64,
+}
+
+/// The three metadata objects of a legacy JSON export record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExportMetadata {
+    pub public: serde_json::Map<String, serde_json::Value>,
+    pub private: serde_json::Map<String, serde_json::Value>,
+    pub unsafe_: serde_json::Map<String, serde_json::Value>,
 }
 
 impl fmt::Debug for ExportUser {
@@ -264,10 +277,33 @@ impl<R: Read> ExportReader<R> {
             totp_secret: text(10).map(Secret::new),
             password_digest: text(11).map(Secret::new),
             password_hasher: text(12),
+            primary_ambiguous: false,
+            metadata: None,
             line,
             id,
         };
         Ok(user)
+    }
+}
+
+impl<R: Read + std::io::Seek> ExportReader<R> {
+    /// Moves to the record that starts at `byte` (from an earlier pass), so
+    /// the next item is that record. Lets a join look users up by id
+    /// without holding the whole export in memory.
+    pub fn seek_to(&mut self, byte: u64, line: u64) -> Result<(), RecordError> {
+        let mut position = csv::Position::new();
+        position.set_byte(byte).set_line(line);
+        self.done = false;
+        self.csv
+            .seek(position)
+            .map_err(|e| self.row_error(line, None, format!("cannot seek: {e}")))
+    }
+}
+
+impl<R: Read> ExportReader<R> {
+    /// Where the record just read starts: its byte offset and line.
+    pub fn last_position(&self) -> (u64, u64) {
+        self.record.position().map_or((0, 0), |p| (p.byte(), p.line()))
     }
 }
 

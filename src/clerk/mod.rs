@@ -3,4 +3,5 @@
 
 pub mod client;
 pub mod export;
+pub mod legacy;
 pub mod model;

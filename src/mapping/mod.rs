@@ -1,8 +1,9 @@
 //! From a joined Clerk record to what WorkOS should receive: password digests
 //! checked and labelled ([`password`]), metadata flattened within WorkOS's
 //! limits ([`metadata`]), and the payload checked against WorkOS's rules
-//! ([`rules`]).
+//! ([`rules`]), and the whole per-user pipeline up to the write ([`user`]).
 
 pub mod metadata;
 pub mod password;
 pub mod rules;
+pub mod user;
