@@ -22,4 +22,5 @@ pub mod sandbox;
 pub mod script;
 pub mod secret;
 pub mod source;
+pub mod steps;
 pub mod workos;

@@ -28,7 +28,11 @@ pub struct ClerkClient {
 
 /// The per-instance limit Clerk documents for a key: `sk_live_` 1000 / 10 s, else 100 / 10 s.
 pub fn default_limit(key: &Secret) -> u32 {
-    if key.expose().starts_with("sk_live_") { 1000 } else { 100 }
+    if key.expose().starts_with("sk_live_") {
+        1000
+    } else {
+        100
+    }
 }
 
 #[derive(Deserialize)]
@@ -37,7 +41,12 @@ struct TotalCount {
 }
 
 impl ClerkClient {
-    pub fn new(base: &str, key: Secret, requests_per_10s: Option<u32>, retry: RetryPolicy) -> Result<Self, ClientError> {
+    pub fn new(
+        base: &str,
+        key: Secret,
+        requests_per_10s: Option<u32>,
+        retry: RetryPolicy,
+    ) -> Result<Self, ClientError> {
         let limit = requests_per_10s.unwrap_or_else(|| default_limit(&key));
         Ok(Self {
             api: ApiClient::new("Clerk", base, key, retry)?,
@@ -73,7 +82,10 @@ impl ClerkClient {
     }
 
     /// One page of organizations (`+created_at`), by offset.
-    pub async fn organizations_page(&self, offset: usize) -> Result<PaginatedList<Organization>, ApiError> {
+    pub async fn organizations_page(
+        &self,
+        offset: usize,
+    ) -> Result<PaginatedList<Organization>, ApiError> {
         let request = self
             .get("/organizations")
             .query("limit", PAGE_SIZE)
@@ -83,7 +95,11 @@ impl ClerkClient {
     }
 
     /// One page of an organization's memberships, by offset.
-    pub async fn memberships_page(&self, organization_id: &str, offset: usize) -> Result<PaginatedList<OrganizationMembership>, ApiError> {
+    pub async fn memberships_page(
+        &self,
+        organization_id: &str,
+        offset: usize,
+    ) -> Result<PaginatedList<OrganizationMembership>, ApiError> {
         let request = self
             .get(format!("/organizations/{organization_id}/memberships"))
             .query("limit", PAGE_SIZE)
@@ -126,7 +142,9 @@ impl UserPages<'_> {
         };
         let page: Vec<User> = match self.client.api.json(&request).await {
             Ok(page) => page,
-            Err(error) if error.status() == Some(422) && matches!(self.mode, Paging::Cursor(Some(_))) => {
+            Err(error)
+                if error.status() == Some(422) && matches!(self.mode, Paging::Cursor(Some(_))) =>
+            {
                 // This instance does not take cursors: continue by offset.
                 tracing::info!("Clerk refused starting_after; paging by offset");
                 self.mode = Paging::Offset(self.seen.len());
@@ -140,7 +158,10 @@ impl UserPages<'_> {
             Paging::Offset(offset) => Paging::Offset(offset + page.len()),
         };
         self.done = !full;
-        let fresh: Vec<User> = page.into_iter().filter(|u| self.seen.insert(u.id.clone())).collect();
+        let fresh: Vec<User> = page
+            .into_iter()
+            .filter(|u| self.seen.insert(u.id.clone()))
+            .collect();
         Ok(Some(fresh))
     }
 

@@ -303,7 +303,9 @@ impl<R: Read + std::io::Seek> ExportReader<R> {
 impl<R: Read> ExportReader<R> {
     /// Where the record just read starts: its byte offset and line.
     pub fn last_position(&self) -> (u64, u64) {
-        self.record.position().map_or((0, 0), |p| (p.byte(), p.line()))
+        self.record
+            .position()
+            .map_or((0, 0), |p| (p.byte(), p.line()))
     }
 }
 

@@ -74,10 +74,11 @@ pub fn read(path: &Path) -> Result<Vec<Result<ExportUser, RecordError>>, ExportE
         source,
     };
     let file = File::open(path).map_err(io)?;
-    let entries: Vec<Value> = serde_json::from_reader(BufReader::new(file)).map_err(|e| ExportError::Header {
-        path: path.to_path_buf(),
-        reason: format!("not a JSON array of users: {e}"),
-    })?;
+    let entries: Vec<Value> =
+        serde_json::from_reader(BufReader::new(file)).map_err(|e| ExportError::Header {
+            path: path.to_path_buf(),
+            reason: format!("not a JSON array of users: {e}"),
+        })?;
     Ok(entries
         .into_iter()
         .enumerate()
@@ -93,13 +94,19 @@ fn convert(path: &Path, index: usize, entry: Value) -> Result<ExportUser, Record
         id: hint_id.clone(),
         reason,
     };
-    let legacy: LegacyUser = serde_json::from_value(entry).map_err(|e| error(format!("entry {}: {e}", index + 1)))?;
+    let legacy: LegacyUser =
+        serde_json::from_value(entry).map_err(|e| error(format!("entry {}: {e}", index + 1)))?;
     let id = legacy
         .id
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(|| error(format!("entry {} has no id", index + 1)))?;
-    let emails = legacy.email_addresses.map(Strings::into_vec).unwrap_or_default();
-    let primary = legacy.primary_email_address.filter(|p| !p.trim().is_empty());
+    let emails = legacy
+        .email_addresses
+        .map(Strings::into_vec)
+        .unwrap_or_default();
+    let primary = legacy
+        .primary_email_address
+        .filter(|p| !p.trim().is_empty());
     let primary_ambiguous = primary.is_none() && emails.len() > 1;
     let primary = primary.or_else(|| (emails.len() == 1).then(|| emails[0].clone()));
     let secret = |s: Option<String>| s.filter(|s| !s.is_empty()).map(Secret::new);
@@ -112,7 +119,10 @@ fn convert(path: &Path, index: usize, entry: Value) -> Result<ExportUser, Record
         verified_emails: emails,
         unverified_emails: Vec::new(),
         primary_phone: legacy.primary_phone_number,
-        verified_phones: legacy.phone_numbers.map(Strings::into_vec).unwrap_or_default(),
+        verified_phones: legacy
+            .phone_numbers
+            .map(Strings::into_vec)
+            .unwrap_or_default(),
         unverified_phones: Vec::new(),
         totp_secret: secret(legacy.totp_secret),
         password_digest: secret(legacy.password_digest),
@@ -153,7 +163,10 @@ mod tests {
         let second = users[1].as_ref().unwrap();
         assert_eq!(second.primary_email.as_deref(), Some("c@x.io"));
         assert_eq!(second.metadata.as_ref().unwrap().public["plan"], "pro");
-        assert_eq!(users[2].as_ref().unwrap().primary_email.as_deref(), Some("only@x.io"));
+        assert_eq!(
+            users[2].as_ref().unwrap().primary_email.as_deref(),
+            Some("only@x.io")
+        );
         assert!(users[3].as_ref().unwrap_err().reason.contains("has no id"));
     }
 }

@@ -122,10 +122,14 @@ impl Action {
         Self::ALL.into_iter().find(|a| a.as_str() == text)
     }
 
-    /// Whether the record is finished: a rerun leaves it alone unless its
-    /// source changed. Failed records are tried again.
-    pub fn is_final(self) -> bool {
-        !matches!(self, Self::Failed)
+    /// Whether the record exists in WorkOS as ferry wrote it: a rerun costs
+    /// no write for it unless its source changed. Skipped, rejected and
+    /// failed records are looked at again on every run.
+    pub fn wrote_target(self) -> bool {
+        matches!(
+            self,
+            Self::Created | Self::Updated | Self::Adopted | Self::Unchanged
+        )
     }
 }
 

@@ -12,8 +12,8 @@ use super::metadata::{self, Flattened};
 use super::password::{self, PasswordPlan, ResetReason};
 use super::rules;
 use crate::plan::{
-    ConflictPolicy, EmailVerifiedPolicy, InclusionPolicy, MetadataKind, OverLimitPolicy, PasswordPolicy, TotpPolicy,
-    schema::UsersOptions,
+    ConflictPolicy, EmailVerifiedPolicy, InclusionPolicy, MetadataKind, OverLimitPolicy,
+    PasswordPolicy, TotpPolicy, schema::UsersOptions,
 };
 use crate::script::{Hook, Outcome, Script, ScriptError};
 use crate::secret::Secret;
@@ -41,12 +41,16 @@ impl UserSettings {
         Self {
             passwords: options.passwords.unwrap_or(PasswordPolicy::Import),
             totp: options.totp.unwrap_or(TotpPolicy::Import),
-            email_verified: options.email_verified.unwrap_or(EmailVerifiedPolicy::FromClerk),
+            email_verified: options
+                .email_verified
+                .unwrap_or(EmailVerifiedPolicy::FromClerk),
             on_conflict: options.on_conflict.unwrap_or(ConflictPolicy::Update),
             overwrite_passwords: options.overwrite_passwords.unwrap_or(false),
             banned: options.banned.unwrap_or(InclusionPolicy::Skip),
             locked: options.locked.unwrap_or(InclusionPolicy::Skip),
-            metadata: metadata.include.unwrap_or_else(|| vec![MetadataKind::Public]),
+            metadata: metadata
+                .include
+                .unwrap_or_else(|| vec![MetadataKind::Public]),
             over_limit: metadata.over_limit.unwrap_or(OverLimitPolicy::Truncate),
             max_attempts: options.max_attempts.unwrap_or(5).max(1),
             concurrency: options.concurrency,
@@ -95,7 +99,12 @@ pub enum Mapped {
 }
 
 /// Maps one user. `ctx` is the hook context for the `users` step.
-pub fn map_user(user: &SourceUser, settings: &UserSettings, script: Option<&Script>, ctx: &Value) -> Mapped {
+pub fn map_user(
+    user: &SourceUser,
+    settings: &UserSettings,
+    script: Option<&Script>,
+    ctx: &Value,
+) -> Mapped {
     if user.banned() && settings.banned == InclusionPolicy::Skip {
         return Mapped::Skip("banned in Clerk (the plan skips banned users)".into());
     }
@@ -118,15 +127,24 @@ pub fn map_user(user: &SourceUser, settings: &UserSettings, script: Option<&Scri
         .collect();
     let Flattened { values, dropped } = metadata::flatten(sources);
     if !dropped.is_empty() {
-        let keys: Vec<_> = dropped.iter().map(|d| format!("{} ({})", d.key, d.reason)).collect();
+        let keys: Vec<_> = dropped
+            .iter()
+            .map(|d| format!("{} ({})", d.key, d.reason))
+            .collect();
         if settings.over_limit == OverLimitPolicy::Reject {
-            return Mapped::Reject(format!("metadata beyond WorkOS limits: {}", keys.join(", ")));
+            return Mapped::Reject(format!(
+                "metadata beyond WorkOS limits: {}",
+                keys.join(", ")
+            ));
         }
         notes.push(format!("metadata dropped: {}", keys.join(", ")));
     }
 
     let mut payload = Payload {
-        email: primary.as_ref().map(|p| p.address.clone()).unwrap_or_default(),
+        email: primary
+            .as_ref()
+            .map(|p| p.address.clone())
+            .unwrap_or_default(),
         first_name: user.first_name().map(str::to_owned),
         last_name: user.last_name().map(str::to_owned),
         email_verified: match settings.email_verified {
@@ -147,7 +165,9 @@ pub fn map_user(user: &SourceUser, settings: &UserSettings, script: Option<&Scri
                 }
             }
             Ok(Outcome::Value(other)) => {
-                return Mapped::Reject(format!("map_user must return a map or (), it returned {other}"));
+                return Mapped::Reject(format!(
+                    "map_user must return a map or (), it returned {other}"
+                ));
             }
             Err(error @ ScriptError::Rejected { .. }) => return Mapped::Reject(error.to_string()),
             Err(error) => return Mapped::Reject(format!("script error: {error}")),
@@ -175,17 +195,27 @@ pub fn map_user(user: &SourceUser, settings: &UserSettings, script: Option<&Scri
             reason: ResetReason::PlanSkips,
         },
         PasswordPolicy::Skip => PasswordPlan::None,
-        PasswordPolicy::Import => match password::plan(user.password_hasher(), user.password_digest()) {
-            PasswordPlan::None if user.password_enabled() => PasswordPlan::Reset {
-                hasher: String::new(),
-                reason: ResetReason::Incomplete("Clerk has a password for this user but the export has no digest".into()),
-            },
-            plan => plan,
-        },
+        PasswordPolicy::Import => {
+            match password::plan(user.password_hasher(), user.password_digest()) {
+                PasswordPlan::None if user.password_enabled() => PasswordPlan::Reset {
+                    hasher: String::new(),
+                    reason: ResetReason::Incomplete(
+                        "Clerk has a password for this user but the export has no digest".into(),
+                    ),
+                },
+                plan => plan,
+            }
+        }
     };
     if let PasswordPlan::Reset { hasher, reason } = &password {
-        let hasher = if hasher.is_empty() { String::new() } else { format!(" ({hasher})") };
-        notes.push(format!("password not imported{hasher}: {reason}; send a reset"));
+        let hasher = if hasher.is_empty() {
+            String::new()
+        } else {
+            format!(" ({hasher})")
+        };
+        notes.push(format!(
+            "password not imported{hasher}: {reason}; send a reset"
+        ));
     }
     let totp_secret = match settings.totp {
         TotpPolicy::Import => user.totp_secret().cloned(),
@@ -202,12 +232,19 @@ pub fn map_user(user: &SourceUser, settings: &UserSettings, script: Option<&Scri
 /// Applies a hook's returned fields. Keys that are not payload fields are
 /// accepted only when the hook passed the input's own key back unchanged in
 /// meaning (returning a modified `user` works); anything else is a typo.
-fn apply_changes(payload: &mut Payload, changes: &serde_json::Map<String, Value>, view: &Value) -> Result<(), String> {
+pub fn apply_changes(
+    payload: &mut Payload,
+    changes: &serde_json::Map<String, Value>,
+    view: &Value,
+) -> Result<(), String> {
     let text = |key: &str, value: &Value| -> Result<Option<String>, String> {
         match value {
             Value::Null => Ok(None),
             Value::String(s) => Ok(Some(s.clone())),
-            other => Err(format!("map_user returned `{key}` as {}, not a string", kind(other))),
+            other => Err(format!(
+                "map_user returned `{key}` as {}, not a string",
+                kind(other)
+            )),
         }
     };
     for (key, value) in changes {
@@ -216,16 +253,23 @@ fn apply_changes(payload: &mut Payload, changes: &serde_json::Map<String, Value>
             "first_name" => payload.first_name = text(key, value)?,
             "last_name" => payload.last_name = text(key, value)?,
             "external_id" => {
-                payload.external_id = text(key, value)?.ok_or("map_user returned an empty external_id")?;
+                payload.external_id =
+                    text(key, value)?.ok_or("map_user returned an empty external_id")?;
             }
             "email_verified" => {
-                payload.email_verified = value
-                    .as_bool()
-                    .ok_or_else(|| format!("map_user returned `email_verified` as {}, not true/false", kind(value)))?;
+                payload.email_verified = value.as_bool().ok_or_else(|| {
+                    format!(
+                        "map_user returned `email_verified` as {}, not true/false",
+                        kind(value)
+                    )
+                })?;
             }
             "metadata" => {
                 let Value::Object(map) = value else {
-                    return Err(format!("map_user returned `metadata` as {}, not a map", kind(value)));
+                    return Err(format!(
+                        "map_user returned `metadata` as {}, not a map",
+                        kind(value)
+                    ));
                 };
                 payload.metadata = map
                     .iter()
@@ -233,7 +277,10 @@ fn apply_changes(payload: &mut Payload, changes: &serde_json::Map<String, Value>
                     .map(|(k, v)| match v {
                         Value::String(s) => Ok((k.clone(), s.clone())),
                         Value::Bool(_) | Value::Number(_) => Ok((k.clone(), v.to_string())),
-                        other => Err(format!("metadata `{k}` is {}; WorkOS metadata values are strings", kind(other))),
+                        other => Err(format!(
+                            "metadata `{k}` is {}; WorkOS metadata values are strings",
+                            kind(other)
+                        )),
                     })
                     .collect::<Result<_, _>>()?;
             }

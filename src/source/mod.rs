@@ -107,17 +107,29 @@ impl SourceUser {
             let primary = api.primary_email_address_id.as_deref();
             let mut emails: Vec<_> = api.email_addresses.iter().collect();
             emails.sort_by_key(|e| e.id.as_deref() != primary);
-            return emails.into_iter().map(|e| (e.email_address.clone(), e.is_verified())).collect();
+            return emails
+                .into_iter()
+                .map(|e| (e.email_address.clone(), e.is_verified()))
+                .collect();
         }
         self.export
             .as_ref()
-            .map(|e| e.emails().into_iter().map(|e| (e.address, e.verified)).collect())
+            .map(|e| {
+                e.emails()
+                    .into_iter()
+                    .map(|e| (e.address, e.verified))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     pub fn phone_numbers(&self) -> Vec<String> {
         if let Some(api) = &self.api {
-            return api.phone_numbers.iter().map(|p| p.phone_number.clone()).collect();
+            return api
+                .phone_numbers
+                .iter()
+                .map(|p| p.phone_number.clone())
+                .collect();
         }
         self.export
             .as_ref()
@@ -132,7 +144,11 @@ impl SourceUser {
             .unwrap_or_default()
     }
 
-    fn pick<'a>(&'a self, api: impl Fn(&'a User) -> Option<&'a String>, export: impl Fn(&'a ExportUser) -> Option<&'a String>) -> Option<&'a str> {
+    fn pick<'a>(
+        &'a self,
+        api: impl Fn(&'a User) -> Option<&'a String>,
+        export: impl Fn(&'a ExportUser) -> Option<&'a String>,
+    ) -> Option<&'a str> {
         self.api
             .as_ref()
             .and_then(api)
@@ -154,16 +170,22 @@ impl SourceUser {
     }
 
     pub fn password_hasher(&self) -> Option<&str> {
-        self.export.as_ref().and_then(|e| e.password_hasher.as_deref())
+        self.export
+            .as_ref()
+            .and_then(|e| e.password_hasher.as_deref())
     }
 
     pub fn password_digest(&self) -> Option<&Secret> {
-        self.export.as_ref().and_then(|e| e.password_digest.as_ref())
+        self.export
+            .as_ref()
+            .and_then(|e| e.password_digest.as_ref())
     }
 
     /// Clerk says the user has a password (only the API knows; the export has the digest).
     pub fn password_enabled(&self) -> bool {
-        self.api.as_ref().map_or_else(|| self.password_digest().is_some(), |a| a.password_enabled)
+        self.api
+            .as_ref()
+            .map_or_else(|| self.password_digest().is_some(), |a| a.password_enabled)
     }
 
     pub fn totp_secret(&self) -> Option<&Secret> {
@@ -176,7 +198,9 @@ impl SourceUser {
     }
 
     pub fn sms_second_factor(&self) -> bool {
-        self.api.as_ref().is_some_and(|a| a.sms_second_factor().is_some())
+        self.api
+            .as_ref()
+            .is_some_and(|a| a.sms_second_factor().is_some())
     }
 
     pub fn backup_codes(&self) -> bool {
@@ -190,7 +214,11 @@ impl SourceUser {
                 a.external_accounts
                     .iter()
                     .map(|x| OAuthAccount {
-                        provider: x.provider.strip_prefix("oauth_").unwrap_or(&x.provider).to_owned(),
+                        provider: x
+                            .provider
+                            .strip_prefix("oauth_")
+                            .unwrap_or(&x.provider)
+                            .to_owned(),
                         email: x.email_address.clone(),
                     })
                     .collect()

@@ -30,7 +30,9 @@ pub enum Item {
     /// An export row that could not be read; the rest still loads.
     BadRow(RecordError),
     /// In the export, but Clerk no longer has the user.
-    Deleted { id: String },
+    Deleted {
+        id: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +64,9 @@ impl ReadStats {
     /// The listing read fewer users than Clerk counted (users signing up
     /// during the run make it read more, which is fine).
     pub fn short_read(&self) -> Option<u64> {
-        self.clerk_count.filter(|count| self.listed < *count).map(|count| count - self.listed)
+        self.clerk_count
+            .filter(|count| self.listed < *count)
+            .map(|count| count - self.listed)
     }
 }
 
@@ -75,7 +79,10 @@ pub struct Sources<'a> {
 }
 
 /// Sends every user to `tx`. Stops early, without error, when the receiver is gone.
-pub async fn read_users(sources: Sources<'_>, tx: mpsc::Sender<Item>) -> Result<ReadStats, SourceError> {
+pub async fn read_users(
+    sources: Sources<'_>,
+    tx: mpsc::Sender<Item>,
+) -> Result<ReadStats, SourceError> {
     let mut stats = ReadStats::default();
     match sources.clerk {
         None => read_export_only(sources, &tx, &mut stats).await?,
@@ -84,7 +91,11 @@ pub async fn read_users(sources: Sources<'_>, tx: mpsc::Sender<Item>) -> Result<
     Ok(stats)
 }
 
-async fn read_export_only(sources: Sources<'_>, tx: &mpsc::Sender<Item>, stats: &mut ReadStats) -> Result<(), SourceError> {
+async fn read_export_only(
+    sources: Sources<'_>,
+    tx: &mpsc::Sender<Item>,
+    stats: &mut ReadStats,
+) -> Result<(), SourceError> {
     type Rows = Box<dyn Iterator<Item = Result<ExportUser, RecordError>> + Send>;
     let (rows, path): (Rows, &Path) = match (sources.export_csv, sources.export_json) {
         (Some(path), _) => (Box::new(ExportReader::open(path)?), path),
@@ -131,7 +142,12 @@ fn export_user(user: ExportUser) -> Item {
     }))
 }
 
-async fn read_joined(clerk: &ClerkClient, sources: Sources<'_>, tx: &mpsc::Sender<Item>, stats: &mut ReadStats) -> Result<(), SourceError> {
+async fn read_joined(
+    clerk: &ClerkClient,
+    sources: Sources<'_>,
+    tx: &mpsc::Sender<Item>,
+    stats: &mut ReadStats,
+) -> Result<(), SourceError> {
     let mut index = ExportIndex::build(sources)?;
     stats.export_rows = index.rows;
     stats.bad_rows = index.bad_rows.len() as u64;
@@ -213,18 +229,21 @@ impl ExportIndex {
             bad_rows: Vec::new(),
         };
         let mut seen_lines: HashMap<String, u64> = HashMap::new();
-        let mut duplicate = |id: &str, line: u64, path: &Path, bad: &mut Vec<RecordError>| match seen_lines.insert(id.to_owned(), line) {
-            Some(first) => {
-                bad.push(RecordError {
-                    path: path.to_path_buf(),
-                    line,
-                    id: Some(id.to_owned()),
-                    reason: format!("the same user id as line {first}; the first row is used"),
-                });
-                true
-            }
-            None => false,
-        };
+        let mut duplicate =
+            |id: &str, line: u64, path: &Path, bad: &mut Vec<RecordError>| match seen_lines
+                .insert(id.to_owned(), line)
+            {
+                Some(first) => {
+                    bad.push(RecordError {
+                        path: path.to_path_buf(),
+                        line,
+                        id: Some(id.to_owned()),
+                        reason: format!("the same user id as line {first}; the first row is used"),
+                    });
+                    true
+                }
+                None => false,
+            };
         if let Some(path) = sources.export_csv {
             let mut reader = ExportReader::open(path)?;
             let mut offsets = HashMap::new();
@@ -272,7 +291,11 @@ impl ExportIndex {
         match &mut self.store {
             Store::None => None,
             Store::Json(users) => users.remove(id),
-            Store::Csv { reader, offsets, path } => {
+            Store::Csv {
+                reader,
+                offsets,
+                path,
+            } => {
                 let (byte, line) = offsets.remove(id)?;
                 if let Err(error) = reader.seek_to(byte, line) {
                     tracing::warn!("{}: {error}", path.display());
@@ -285,6 +308,10 @@ impl ExportIndex {
 
     /// Ids in the export that the listing did not return.
     fn remaining(&self) -> Vec<String> {
-        self.pending.iter().filter(|id| !self.taken.contains(*id)).cloned().collect()
+        self.pending
+            .iter()
+            .filter(|id| !self.taken.contains(*id))
+            .cloned()
+            .collect()
     }
 }

@@ -12,9 +12,9 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use super::model::{
-    AuthenticationFactor, CreateOrganization, CreateOrganizationMembership, CreateUser, EnrollAuthFactor,
-    EnrollAuthFactorResponse, ErrorBody, List, Organization, OrganizationMembership, UpdateOrganization, UpdateUser,
-    User,
+    AuthenticationFactor, CreateOrganization, CreateOrganizationMembership, CreateUser,
+    EnrollAuthFactor, EnrollAuthFactorResponse, ErrorBody, List, Organization,
+    OrganizationMembership, UpdateOrganization, UpdateUser, User,
 };
 use crate::http::client::ClientError;
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
@@ -83,9 +83,21 @@ pub struct WorkosBuckets {
 impl WorkosBuckets {
     pub fn new(limits: &WorkosLimits) -> Self {
         Self {
-            writes: Bucket::new("workos writes", limits.writes_per_10s, Duration::from_secs(10)),
-            reads: Bucket::new("workos reads", limits.reads_per_10s, Duration::from_secs(10)),
-            key: Bucket::new("workos key", limits.requests_per_60s, Duration::from_secs(60)),
+            writes: Bucket::new(
+                "workos writes",
+                limits.writes_per_10s,
+                Duration::from_secs(10),
+            ),
+            reads: Bucket::new(
+                "workos reads",
+                limits.reads_per_10s,
+                Duration::from_secs(10),
+            ),
+            key: Bucket::new(
+                "workos key",
+                limits.requests_per_60s,
+                Duration::from_secs(60),
+            ),
         }
     }
 }
@@ -102,7 +114,12 @@ enum Access {
 }
 
 impl WorkosClient {
-    pub fn new(base: &str, key: Secret, limits: &WorkosLimits, retry: RetryPolicy) -> Result<Self, ClientError> {
+    pub fn new(
+        base: &str,
+        key: Secret,
+        limits: &WorkosLimits,
+        retry: RetryPolicy,
+    ) -> Result<Self, ClientError> {
         Ok(Self {
             api: ApiClient::new("WorkOS", base, key, retry)?,
             buckets: WorkosBuckets::new(limits),
@@ -118,7 +135,9 @@ impl WorkosClient {
             Access::Read => &self.buckets.reads,
             Access::Write => &self.buckets.writes,
         };
-        Request::new(method, path).bucket(bucket).bucket(&self.buckets.key)
+        Request::new(method, path)
+            .bucket(bucket)
+            .bucket(&self.buckets.key)
     }
 
     async fn call<T: DeserializeOwned>(&self, request: Request<'_>) -> Result<T> {
@@ -147,19 +166,28 @@ impl WorkosClient {
 
     pub async fn update_user(&self, id: &str, update: &UpdateUser) -> Result<User> {
         let request = self
-            .request(Method::PUT, format!("/user_management/users/{id}"), Access::Write)
+            .request(
+                Method::PUT,
+                format!("/user_management/users/{id}"),
+                Access::Write,
+            )
             .body(Self::body(update));
         self.call(request).await
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<User>> {
-        self.find(self.request(Method::GET, format!("/user_management/users/{id}"), Access::Read))
-            .await
+        self.find(self.request(
+            Method::GET,
+            format!("/user_management/users/{id}"),
+            Access::Read,
+        ))
+        .await
     }
 
     pub async fn user_by_external_id(&self, external_id: &str) -> Result<Option<User>> {
         let path = format!("/user_management/users/external_id/{}", encode(external_id));
-        self.find(self.request(Method::GET, path, Access::Read)).await
+        self.find(self.request(Method::GET, path, Access::Read))
+            .await
     }
 
     pub async fn users_by_email(&self, email: &str) -> Result<Vec<User>> {
@@ -184,14 +212,24 @@ impl WorkosClient {
     }
 
     pub async fn delete_user(&self, id: &str) -> Result<()> {
-        let request = self.request(Method::DELETE, format!("/user_management/users/{id}"), Access::Write);
+        let request = self.request(
+            Method::DELETE,
+            format!("/user_management/users/{id}"),
+            Access::Write,
+        );
         self.api.send(&request).await.map_err(WorkosError::from)?;
         Ok(())
     }
 
     /// Enrolls a TOTP factor with an imported secret. Not idempotent: after a
     /// failure whose outcome is unknown, list the factors before trying again.
-    pub async fn enroll_totp(&self, user_id: &str, secret: &Secret, issuer: Option<&str>, label: Option<&str>) -> Result<AuthenticationFactor> {
+    pub async fn enroll_totp(
+        &self,
+        user_id: &str,
+        secret: &Secret,
+        issuer: Option<&str>,
+        label: Option<&str>,
+    ) -> Result<AuthenticationFactor> {
         let body = EnrollAuthFactor {
             kind: "totp".into(),
             totp_secret: Some(secret.clone()),
@@ -199,7 +237,11 @@ impl WorkosClient {
             totp_user: label.map(str::to_owned),
         };
         let request = self
-            .request(Method::POST, format!("/user_management/users/{user_id}/auth_factors"), Access::Write)
+            .request(
+                Method::POST,
+                format!("/user_management/users/{user_id}/auth_factors"),
+                Access::Write,
+            )
             .body(Self::body(&body))
             .once();
         let response: EnrollAuthFactorResponse = self.call(request).await?;
@@ -207,28 +249,43 @@ impl WorkosClient {
     }
 
     pub async fn auth_factors(&self, user_id: &str) -> Result<Vec<AuthenticationFactor>> {
-        let request = self.request(Method::GET, format!("/user_management/users/{user_id}/auth_factors"), Access::Read);
+        let request = self.request(
+            Method::GET,
+            format!("/user_management/users/{user_id}/auth_factors"),
+            Access::Read,
+        );
         let list: List<AuthenticationFactor> = self.call(request).await?;
         Ok(list.data)
     }
 
-    pub async fn create_organization(&self, organization: &CreateOrganization) -> Result<Organization> {
+    pub async fn create_organization(
+        &self,
+        organization: &CreateOrganization,
+    ) -> Result<Organization> {
         let request = self
             .request(Method::POST, "/organizations".into(), Access::Write)
             .body(Self::body(organization));
         self.call(request).await
     }
 
-    pub async fn update_organization(&self, id: &str, update: &UpdateOrganization) -> Result<Organization> {
+    pub async fn update_organization(
+        &self,
+        id: &str,
+        update: &UpdateOrganization,
+    ) -> Result<Organization> {
         let request = self
             .request(Method::PUT, format!("/organizations/{id}"), Access::Write)
             .body(Self::body(update));
         self.call(request).await
     }
 
-    pub async fn organization_by_external_id(&self, external_id: &str) -> Result<Option<Organization>> {
+    pub async fn organization_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> Result<Option<Organization>> {
         let path = format!("/organizations/external_id/{}", encode(external_id));
-        self.find(self.request(Method::GET, path, Access::Read)).await
+        self.find(self.request(Method::GET, path, Access::Read))
+            .await
     }
 
     pub async fn organizations_page(&self, after: Option<&str>) -> Result<List<Organization>> {
@@ -242,21 +299,36 @@ impl WorkosClient {
         self.call(request).await
     }
 
-    pub async fn create_membership(&self, membership: &CreateOrganizationMembership) -> Result<OrganizationMembership> {
+    pub async fn create_membership(
+        &self,
+        membership: &CreateOrganizationMembership,
+    ) -> Result<OrganizationMembership> {
         let request = self
-            .request(Method::POST, "/user_management/organization_memberships".into(), Access::Write)
+            .request(
+                Method::POST,
+                "/user_management/organization_memberships".into(),
+                Access::Write,
+            )
             .body(Self::body(membership));
         self.call(request).await
     }
 
     /// Memberships of a user or of an organization, one page; pass the previous page's `after`.
-    pub async fn memberships_page(&self, filter: MembershipFilter<'_>, after: Option<&str>) -> Result<List<OrganizationMembership>> {
+    pub async fn memberships_page(
+        &self,
+        filter: MembershipFilter<'_>,
+        after: Option<&str>,
+    ) -> Result<List<OrganizationMembership>> {
         let (key, value) = match filter {
             MembershipFilter::User(id) => ("user_id", id),
             MembershipFilter::Organization(id) => ("organization_id", id),
         };
         let mut request = self
-            .request(Method::GET, "/user_management/organization_memberships".into(), Access::Read)
+            .request(
+                Method::GET,
+                "/user_management/organization_memberships".into(),
+                Access::Read,
+            )
             .query(key, value)
             .query("limit", 100);
         if let Some(after) = after {
