@@ -66,6 +66,34 @@ enum Subcommands {
         #[arg(long)]
         force: bool,
     },
+    /// Show what `run` would do for each user (create, update, unchanged, skip, reject), writing nothing.
+    Plan {
+        plan: PathBuf,
+        /// Save every user's planned action as JSON.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Ask WorkOS nothing: decide from the export and the journal alone.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Migrate: write to WorkOS. Resumable; a rerun picks up where the last one stopped.
+    Run {
+        plan: PathBuf,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Continue an interrupted run even though the plan or script changed since.
+        #[arg(long)]
+        allow_changed_plan: bool,
+    },
+    /// Summarise the journal: runs and every record's outcome.
+    Status { plan: PathBuf },
+    /// Write the Clerk-to-WorkOS id map (users and organizations) as CSV.
+    ExportIds {
+        plan: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Serve local imitations of Clerk's Backend API and the WorkOS API, with a synthetic tenant.
     Sandbox(SandboxArguments),
 }
@@ -195,6 +223,18 @@ impl Arguments {
             Subcommands::Test { plan, json, filter } => Command::Test { plan, json, filter },
             Subcommands::Init { dir, force } => Command::Init { dir, force },
             Subcommands::Sandbox(arguments) => Command::Sandbox(arguments.into_settings()),
+            Subcommands::Plan { plan, out, offline } => Command::Plan { plan, out, offline },
+            Subcommands::Run {
+                plan,
+                yes,
+                allow_changed_plan,
+            } => Command::Run {
+                plan,
+                yes,
+                allow_changed_plan,
+            },
+            Subcommands::Status { plan } => Command::Status { plan },
+            Subcommands::ExportIds { plan, out } => Command::ExportIds { plan, out },
         };
         Config {
             color: match self.color {

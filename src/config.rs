@@ -27,6 +27,22 @@ pub enum Command {
     Init { dir: PathBuf, force: bool },
     /// Serve the Clerk and WorkOS imitations until interrupted.
     Sandbox(SandboxSettings),
+    /// Preview a run.
+    Plan {
+        plan: PathBuf,
+        out: Option<PathBuf>,
+        offline: bool,
+    },
+    /// Migrate.
+    Run {
+        plan: PathBuf,
+        yes: bool,
+        allow_changed_plan: bool,
+    },
+    /// Summarise the journal.
+    Status { plan: PathBuf },
+    /// Write the id map.
+    ExportIds { plan: PathBuf, out: PathBuf },
 }
 
 /// `ferry sandbox`: what to serve, where, and how badly to behave.

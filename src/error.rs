@@ -56,6 +56,12 @@ pub enum Error {
     #[error(transparent)]
     Sandbox(#[from] crate::sandbox::SandboxError),
 
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+
+    #[error(transparent)]
+    Step(#[from] crate::steps::StepError),
+
     #[error("{0}")]
     Usage(String),
 
@@ -84,6 +90,17 @@ impl Error {
             Self::Usage(_) | Self::Io { .. } => ExitStatus::UsageError,
             // Options, ports, tenant and CSV files are all the user's to fix.
             Self::Sandbox(_) => ExitStatus::UsageError,
+            Self::Journal(error) => match error {
+                crate::journal::JournalError::Sqlite { .. } => ExitStatus::Aborted,
+                _ => ExitStatus::UsageError,
+            },
+            Self::Step(error) => match error {
+                crate::steps::StepError::Source(crate::source::read::SourceError::Clerk(_)) => {
+                    ExitStatus::Aborted
+                }
+                crate::steps::StepError::Journal(_) => ExitStatus::Aborted,
+                crate::steps::StepError::Source(_) => ExitStatus::UsageError,
+            },
         }
     }
 

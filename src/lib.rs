@@ -10,6 +10,7 @@ pub mod clerk;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod connect;
 pub mod diagnostic;
 pub mod error;
 pub mod http;

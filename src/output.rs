@@ -117,3 +117,34 @@ impl Painter {
         out
     }
 }
+
+/// A progress bar on stderr with rate and ETA, hidden when stderr is not a terminal.
+pub fn progress_bar(length: Option<u64>, label: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match length {
+        Some(length) => indicatif::ProgressBar::new(length),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    let template = format!("{label:>12} [{{bar:32}}] {{pos}}/{{len}} {{per_sec}} ETA {{eta}}");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

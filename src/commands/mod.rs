@@ -3,7 +3,10 @@
 //! JSON), and returns the [`ExitStatus`] the command ends with.
 
 mod init;
+mod preview;
+pub mod run;
 mod sandbox;
+mod status;
 mod test;
 mod validate;
 
@@ -16,5 +19,21 @@ pub fn run(config: Config) -> Result<ExitStatus> {
         Command::Test { plan, json, filter } => test::run(&plan, json, filter.as_deref()),
         Command::Init { dir, force } => init::run(&dir, force),
         Command::Sandbox(settings) => sandbox::run(&settings),
+        Command::Plan { plan, out, offline } => preview::run(preview::PreviewSettings {
+            plan: &plan,
+            out,
+            offline,
+        }),
+        Command::Run {
+            plan,
+            yes,
+            allow_changed_plan,
+        } => run::run(run::RunSettings {
+            plan: &plan,
+            yes,
+            allow_changed_plan,
+        }),
+        Command::Status { plan } => status::status(&plan),
+        Command::ExportIds { plan, out } => status::export_ids(&plan, &out),
     }
 }

@@ -252,6 +252,38 @@ impl Journal {
         Self::open_unlocked(path)
     }
 
+    /// A journal with nothing in it, for previews of a plan that never ran.
+    pub fn empty() -> Result<Self> {
+        let path = PathBuf::from(":memory:");
+        let sqlite = |source| JournalError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open_in_memory().map_err(sqlite)?;
+        schema::migrate(&conn, &path)?;
+        Ok(Self {
+            conn,
+            path,
+            _lock: None,
+        })
+    }
+
+    /// Every run, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunRecord>> {
+        let mut ids = self
+            .conn
+            .prepare("SELECT id FROM runs ORDER BY id")
+            .map_err(|e| self.sqlite(e))?;
+        let ids: Vec<i64> = ids
+            .query_map([], |row| row.get(0))
+            .map_err(|e| self.sqlite(e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.sqlite(e))?;
+        ids.into_iter()
+            .filter_map(|id| self.run(id).transpose())
+            .collect()
+    }
+
     fn open_unlocked(path: &Path) -> Result<Self> {
         create_private(path)?;
         let sqlite = |source| JournalError::Sqlite {
