@@ -72,8 +72,10 @@ fn prepare(source: &TenantSource) -> Result<Prepared> {
             let mut notes = Vec::new();
             let (tenant, export) = match (tenant, rows) {
                 (Some(path), rows) => {
-                    let tenant = Tenant::load(path)?;
-                    let export = match rows {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|source| Error::io("read", path, source))?;
+                    let (tenant, legacy_rows) = Tenant::parse(path, &text)?;
+                    let export = match rows.or(legacy_rows) {
                         Some(rows) => {
                             let ids: HashSet<&str> =
                                 tenant.users.iter().map(|u| u.id.as_str()).collect();

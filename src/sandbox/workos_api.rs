@@ -169,10 +169,21 @@ fn failure(failure: Failure) -> Response {
 fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        // The path and serde's reason; never the value (it may be a password).
-        let reason = error.inner().to_string();
-        let reason = reason.split(" at line").next().unwrap_or_default();
-        invalid_request(&format!("{}: {reason}", error.path()))
+        // Name the field, never its value: serde's "invalid type: string
+        // \"hunter2\"" would put a password or digest in the answer.
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let reason = inner.to_string();
+        let message = match inner.classify() {
+            serde_json::error::Category::Data if reason.starts_with("missing field") => reason
+                .split(" at line")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            serde_json::error::Category::Data => format!("{path} has an invalid type or value"),
+            _ => "the body is not valid JSON".to_owned(),
+        };
+        invalid_request(&message)
     })
 }
 

@@ -545,3 +545,27 @@ async fn a_missing_key_is_401() {
     assert_eq!(status, 401);
     assert!(body["message"].is_string());
 }
+
+#[tokio::test]
+async fn a_bad_body_names_the_field_never_the_value() {
+    let harness = Harness::unlimited().await;
+    let (status, body) = harness
+        .workos_post(
+            "/user_management/users",
+            json!({"email": "a@acme.test", "password_hash": ["$2b$10$secretdigest"]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("password_hash"), "{message}");
+    assert!(!body.to_string().contains("secretdigest"));
+    let (_, body) = harness
+        .workos_post("/user_management/users", json!({"first_name": "A"}))
+        .await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `email`")
+    );
+}
