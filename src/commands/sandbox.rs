@@ -13,10 +13,11 @@ use crate::config::{SandboxSettings, TenantSource};
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::Painter;
 use crate::sandbox::export::{self, ExportRow};
+use crate::sandbox::faults::RetryAfterFormat;
 use crate::sandbox::generate::{self, GeneratorOptions, PasswordRow};
 use crate::sandbox::{
     FaultConfig, GroundTruth, RateLimits, Sandbox, SandboxError, SandboxInfo, SandboxOptions,
-    Tenant,
+    Tenant, ThrottleBurst,
 };
 
 /// What the sandbox serves, and what is known about it.
@@ -153,7 +154,21 @@ async fn serve(
         error_rate: settings.faults.error_rate,
         reset_rate: settings.faults.reset_rate,
         drop_write_rate: settings.faults.drop_write_rate,
-        throttle: Vec::new(),
+        throttle: settings
+            .faults
+            .throttle
+            .iter()
+            .map(|burst| ThrottleBurst {
+                after_requests: burst.after,
+                count: burst.count,
+                retry_after_secs: burst.retry_after_secs,
+            })
+            .collect(),
+        retry_after_format: if settings.faults.retry_after_http_date {
+            RetryAfterFormat::HttpDate
+        } else {
+            RetryAfterFormat::Seconds
+        },
     };
     let options = SandboxOptions {
         clerk_addr: SocketAddr::from(([127, 0, 0, 1], settings.clerk_port)),
