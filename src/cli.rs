@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{Command, Config, FaultSettings, SandboxSettings, TenantSource};
+use crate::config::{
+    Command, Config, FaultSettings, SandboxSettings, TenantSource, ThrottleSetting,
+};
 use crate::error::ExitStatus;
 use crate::output::{self, ColorChoice, Painter};
 
@@ -95,7 +97,7 @@ enum Subcommands {
         out: PathBuf,
     },
     /// Serve local imitations of Clerk's Backend API and the WorkOS API, with a synthetic tenant.
-    Sandbox(SandboxArguments),
+    Sandbox(Box<SandboxArguments>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -157,6 +159,33 @@ struct SandboxArguments {
     /// Fraction of writes that take effect but whose answer is dropped.
     #[arg(long, default_value_t = 0.0, value_parser = fraction)]
     drop_write_rate: f64,
+    /// A scripted 429 burst, AFTER:COUNT[:RETRY_AFTER_SECS] in request numbers (repeatable).
+    #[arg(long, value_name = "AFTER:COUNT[:SECS]", value_parser = throttle)]
+    throttle: Vec<ThrottleSetting>,
+    /// Send `Retry-After` as an HTTP date rather than seconds.
+    #[arg(long)]
+    retry_after_http_date: bool,
+}
+
+fn throttle(text: &str) -> Result<ThrottleSetting, String> {
+    let numbers: Vec<u64> = text
+        .split(':')
+        .map(|part| part.trim().parse::<u64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("`{text}` is not AFTER:COUNT[:SECS]"))?;
+    match numbers[..] {
+        [after, count] => Ok(ThrottleSetting {
+            after,
+            count,
+            retry_after_secs: 1,
+        }),
+        [after, count, retry_after_secs] => Ok(ThrottleSetting {
+            after,
+            count,
+            retry_after_secs,
+        }),
+        _ => Err(format!("`{text}` is not AFTER:COUNT[:SECS]")),
+    }
 }
 
 fn fraction(text: &str) -> Result<f64, String> {
@@ -211,6 +240,8 @@ impl SandboxArguments {
                 error_rate: self.error_rate,
                 reset_rate: self.reset_rate,
                 drop_write_rate: self.drop_write_rate,
+                throttle: self.throttle,
+                retry_after_http_date: self.retry_after_http_date,
             },
         }
     }

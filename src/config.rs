@@ -90,4 +90,16 @@ pub struct FaultSettings {
     pub error_rate: f64,
     pub reset_rate: f64,
     pub drop_write_rate: f64,
+    /// Scripted 429 bursts.
+    pub throttle: Vec<ThrottleSetting>,
+    /// Spell `Retry-After` as an HTTP date instead of seconds.
+    pub retry_after_http_date: bool,
+}
+
+/// Requests `after + 1 ..= after + count` get 429 with `Retry-After: retry_after_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleSetting {
+    pub after: u64,
+    pub count: u64,
+    pub retry_after_secs: u64,
 }

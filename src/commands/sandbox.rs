@@ -13,10 +13,11 @@ use crate::config::{SandboxSettings, TenantSource};
 use crate::error::{Error, ExitStatus, Result};
 use crate::output::Painter;
 use crate::sandbox::export::{self, ExportRow};
+use crate::sandbox::faults::RetryAfterFormat;
 use crate::sandbox::generate::{self, GeneratorOptions, PasswordRow};
 use crate::sandbox::{
     FaultConfig, GroundTruth, RateLimits, Sandbox, SandboxError, SandboxInfo, SandboxOptions,
-    Tenant,
+    Tenant, ThrottleBurst,
 };
 
 /// What the sandbox serves, and what is known about it.
@@ -72,8 +73,10 @@ fn prepare(source: &TenantSource) -> Result<Prepared> {
             let mut notes = Vec::new();
             let (tenant, export) = match (tenant, rows) {
                 (Some(path), rows) => {
-                    let tenant = Tenant::load(path)?;
-                    let export = match rows {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|source| Error::io("read", path, source))?;
+                    let (tenant, legacy_rows) = Tenant::parse(path, &text)?;
+                    let export = match rows.or(legacy_rows) {
                         Some(rows) => {
                             let ids: HashSet<&str> =
                                 tenant.users.iter().map(|u| u.id.as_str()).collect();
@@ -151,7 +154,21 @@ async fn serve(
         error_rate: settings.faults.error_rate,
         reset_rate: settings.faults.reset_rate,
         drop_write_rate: settings.faults.drop_write_rate,
-        throttle: Vec::new(),
+        throttle: settings
+            .faults
+            .throttle
+            .iter()
+            .map(|burst| ThrottleBurst {
+                after_requests: burst.after,
+                count: burst.count,
+                retry_after_secs: burst.retry_after_secs,
+            })
+            .collect(),
+        retry_after_format: if settings.faults.retry_after_http_date {
+            RetryAfterFormat::HttpDate
+        } else {
+            RetryAfterFormat::Seconds
+        },
     };
     let options = SandboxOptions {
         clerk_addr: SocketAddr::from(([127, 0, 0, 1], settings.clerk_port)),

@@ -6,8 +6,6 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use super::SandboxError;
 use super::tenant::Tenant;
 use crate::clerk::model::{EmailAddress, PhoneNumber, User, Verification};
@@ -46,36 +44,6 @@ pub struct ExportRow {
     pub totp_secret: Option<Secret>,
     pub password_digest: Option<Secret>,
     pub password_hasher: Option<String>,
-}
-
-/// The CSV's own shape, for serde.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct CsvRecord {
-    id: String,
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    primary_email_address: String,
-    #[serde(default)]
-    primary_phone_number: String,
-    #[serde(default)]
-    verified_email_addresses: String,
-    #[serde(default)]
-    unverified_email_addresses: String,
-    #[serde(default)]
-    verified_phone_numbers: String,
-    #[serde(default)]
-    unverified_phone_numbers: String,
-    #[serde(default)]
-    totp_secret: String,
-    #[serde(default)]
-    password_digest: String,
-    #[serde(default)]
-    password_hasher: String,
 }
 
 fn split(cell: &str) -> Vec<String> {
@@ -145,36 +113,52 @@ pub fn read_csv(path: &Path) -> Result<Vec<ExportRow>, SandboxError> {
         .skip_while(|line| line.starts_with('#'))
         .collect::<Vec<_>>()
         .join("\n");
+    // Keyed by header name, so column order and extra columns do not matter;
+    // short rows (the sample's phone-only rows stop early) read as empty cells.
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(body.as_bytes());
-    let mut rows = Vec::new();
-    for (index, record) in reader.deserialize::<CsvRecord>().enumerate() {
-        let record = record.map_err(|error| SandboxError::Csv {
+    let malformed = |line: u64| SandboxError::Csv {
+        path: path.to_path_buf(),
+        message: format!("line {line}: malformed CSV"),
+    };
+    let headers = reader.headers().map_err(|_| malformed(1))?.clone();
+    let column = |name: &str| headers.iter().position(|header| header.trim() == name);
+    let Some(id_column) = column("id") else {
+        return Err(SandboxError::Csv {
             path: path.to_path_buf(),
-            message: format!(
-                "row {}: {}",
-                index + 2,
-                match error.kind() {
-                    csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
-                    _ => "malformed CSV".to_owned(),
-                }
-            ),
-        })?;
+            message: "no `id` column".into(),
+        });
+    };
+    let columns: Vec<Option<usize>> = HEADER.iter().map(|name| column(name)).collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record
+            .map_err(|error| malformed(error.position().map(|p| p.line()).unwrap_or_default()))?;
+        let cell = |index: usize| -> String {
+            columns[index]
+                .and_then(|column| record.get(column))
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        };
+        if record.get(id_column).is_none_or(|id| id.trim().is_empty()) {
+            continue;
+        }
         rows.push(ExportRow {
-            id: record.id,
-            first_name: record.first_name,
-            last_name: record.last_name,
-            username: record.username,
-            primary_email_address: record.primary_email_address,
-            primary_phone_number: record.primary_phone_number,
-            verified_email_addresses: split(&record.verified_email_addresses),
-            unverified_email_addresses: split(&record.unverified_email_addresses),
-            verified_phone_numbers: split(&record.verified_phone_numbers),
-            unverified_phone_numbers: split(&record.unverified_phone_numbers),
-            totp_secret: non_empty(record.totp_secret).map(Secret::new),
-            password_digest: non_empty(record.password_digest).map(Secret::new),
-            password_hasher: non_empty(record.password_hasher),
+            id: cell(0),
+            first_name: cell(1),
+            last_name: cell(2),
+            username: cell(3),
+            primary_email_address: cell(4),
+            primary_phone_number: cell(5),
+            verified_email_addresses: split(&cell(6)),
+            unverified_email_addresses: split(&cell(7)),
+            verified_phone_numbers: split(&cell(8)),
+            unverified_phone_numbers: split(&cell(9)),
+            totp_secret: non_empty(cell(10)).map(Secret::new),
+            password_digest: non_empty(cell(11)).map(Secret::new),
+            password_hasher: non_empty(cell(12)),
         });
     }
     Ok(rows)
@@ -394,4 +378,78 @@ pub fn rows_from_tenant(tenant: &Tenant) -> Vec<ExportRow> {
             row
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_short_rows_extra_columns_a_bom_and_a_comment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.csv");
+        std::fs::write(
+            &path,
+            "\u{feff}# a comment line, as in Clerk's sample\n\
+             extra,id,primary_email_address,verified_email_addresses,unverified_email_addresses,primary_phone_number,password_digest,password_hasher,totp_secret\n\
+             x,user_1,a@acme.test,a@acme.test|b@acme.test,c@acme.test,,$2b$04$abc,bcrypt,JBSWY3DP\n\
+             y,user_2,,,,+15550100\n",
+        )
+        .unwrap();
+        let rows = read_csv(&path).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0].verified_email_addresses,
+            ["a@acme.test", "b@acme.test"]
+        );
+        assert_eq!(rows[0].password_hasher.as_deref(), Some("bcrypt"));
+        assert_eq!(
+            rows[0].totp_secret.as_ref().map(Secret::expose),
+            Some("JBSWY3DP")
+        );
+        assert_eq!(rows[1].primary_phone_number, "+15550100");
+        assert!(rows[1].password_digest.is_none());
+
+        let tenant = tenant_from_export(&rows);
+        let user = &tenant.users[0];
+        let emails: Vec<(&str, bool)> = user
+            .email_addresses
+            .iter()
+            .map(|e| (e.email_address.as_str(), e.is_verified()))
+            .collect();
+        assert_eq!(
+            emails,
+            [
+                ("a@acme.test", true),
+                ("b@acme.test", true),
+                ("c@acme.test", false)
+            ]
+        );
+        assert_eq!(user.primary_email().unwrap().email_address, "a@acme.test");
+        assert!(user.password_enabled && user.totp_enabled);
+        assert!(tenant.users[1].primary_email_address_id.is_none());
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.csv");
+        let generated = crate::sandbox::generate::generate(crate::sandbox::GeneratorOptions {
+            users: 200,
+            organizations: 0,
+            seed: 4,
+        });
+        write_csv(&path, &generated.export).unwrap();
+        assert_eq!(read_csv(&path).unwrap(), generated.export);
+        let first_line = std::fs::read_to_string(&path).unwrap();
+        assert!(first_line.starts_with(&HEADER.join(",")));
+    }
+
+    #[test]
+    fn a_file_without_ids_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.csv");
+        std::fs::write(&path, "name,email\nA,a@acme.test\n").unwrap();
+        assert!(matches!(read_csv(&path), Err(SandboxError::Csv { .. })));
+    }
 }

@@ -29,6 +29,17 @@ pub struct FaultConfig {
     pub drop_write_rate: f64,
     /// Scripted 429 bursts, by request ordinal since the config was set.
     pub throttle: Vec<ThrottleBurst>,
+    /// How every 429 spells `Retry-After`: WorkOS documents either.
+    pub retry_after_format: RetryAfterFormat,
+}
+
+/// `Retry-After: 3` or `Retry-After: Thu, 26 Nov 2026 11:30:03 GMT`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryAfterFormat {
+    #[default]
+    Seconds,
+    HttpDate,
 }
 
 /// Requests `after_requests + 1 ..= after_requests + count` get 429.
@@ -80,6 +91,8 @@ pub enum Fault {
 /// The decision for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
+    /// The request's number since the config was set (1-based).
+    pub ordinal: u64,
     pub latency: Duration,
     pub fault: Fault,
 }
@@ -151,7 +164,11 @@ impl Faults {
         } else {
             Fault::None
         };
-        Decision { latency, fault }
+        Decision {
+            ordinal,
+            latency,
+            fault,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

@@ -9,12 +9,12 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use http_body::Frame;
 
-use super::faults::Fault;
+use super::faults::{Fault, RetryAfterFormat};
 use super::{ADMIN_PREFIX, Shared};
 use super::{clerk_api, workos_api};
 
@@ -44,6 +44,7 @@ pub async fn gate(
     let is_write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
 
     let decision = shared.faults.decide(is_write);
+    let ordinal = decision.ordinal;
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
@@ -81,7 +82,35 @@ pub async fn gate(
         }
     };
     shared.log.record(flavor, &key, &outcome, is_write);
+    let mut response = response;
+    if response.status() == StatusCode::TOO_MANY_REQUESTS
+        && shared.faults.config().retry_after_format == RetryAfterFormat::HttpDate
+    {
+        as_http_date(&mut response);
+    }
+    if flavor == Flavor::Workos
+        && let Ok(value) = HeaderValue::from_str(&format!("sandbox-{ordinal}"))
+    {
+        // The WorkOS SDK quotes it in its exceptions.
+        response.headers_mut().insert("x-request-id", value);
+    }
     response
+}
+
+/// Rewrites `Retry-After: N` as the HTTP date N seconds from now.
+fn as_http_date(response: &mut Response) {
+    let seconds = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<i64>().ok());
+    if let Some(seconds) = seconds {
+        let at = chrono::Utc::now() + chrono::Duration::seconds(seconds);
+        let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        if let Ok(value) = HeaderValue::from_str(&date) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
 }
 
 /// A response whose body fails before a byte is written: hyper then closes

@@ -18,7 +18,7 @@ pub mod gate;
 pub mod generate;
 pub mod hashes;
 pub mod limits;
-mod query;
+pub(crate) mod query;
 pub mod state;
 pub mod tenant;
 pub mod totp;

@@ -105,6 +105,11 @@ fn bad_options_are_usage_errors() {
         .args(["sandbox", "--limits-scale", "0"])
         .run()
         .code(2);
+    scratch
+        .ferry()
+        .args(["sandbox", "--throttle", "5"])
+        .run()
+        .code(2);
     let output = scratch
         .ferry()
         .args([
@@ -197,4 +202,30 @@ async fn a_tenant_snapshot_and_a_csv_export_load() {
     .unwrap();
     let running = start(scratch.path(), &["--csv", "export.csv"]);
     assert_eq!(users_count(&running.info).await, 12);
+}
+
+#[tokio::test]
+async fn faults_can_be_set_from_the_command_line() {
+    let scratch = Scratch::new();
+    let running = start(
+        scratch.path(),
+        &["--users", "5", "--throttle", "0:2:7", "--no-limits"],
+    );
+    let client = reqwest::Client::new();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let response = client
+            .get(format!("{}/users/count", running.info.clerk_api_url))
+            .bearer_auth(&running.info.clerk_secret_key)
+            .send()
+            .await
+            .unwrap();
+        let retry = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        seen.push((response.status().as_u16(), retry));
+    }
+    let throttled = (429, Some("7".to_owned()));
+    assert_eq!(seen, [throttled.clone(), throttled, (200, None)]);
 }

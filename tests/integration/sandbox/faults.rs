@@ -206,3 +206,28 @@ async fn the_ground_truth_of_a_generated_tenant() {
     let (status, _) = read(empty.admin(Method::GET, "truth").send().await).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn retry_after_can_be_an_http_date() {
+    let harness = Harness::unlimited().await;
+    set_faults(
+        &harness,
+        json!({"throttle": [{"after_requests": 0, "count": 1, "retry_after_secs": 30}],
+               "retry_after_format": "http_date"}),
+    )
+    .await;
+    let response = harness
+        .workos(Method::GET, "/organizations")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let date = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let at = chrono::DateTime::parse_from_rfc2822(&date.replace("GMT", "+0000"))
+        .unwrap_or_else(|_| panic!("an HTTP date, got {date}"));
+    assert!(at > chrono::Utc::now(), "{date} is not in the future");
+    assert!(response.headers().contains_key("x-request-id"));
+}

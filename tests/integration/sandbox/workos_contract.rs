@@ -545,3 +545,95 @@ async fn a_missing_key_is_401() {
     assert_eq!(status, 401);
     assert!(body["message"].is_string());
 }
+
+#[tokio::test]
+async fn a_bad_body_names_the_field_never_the_value() {
+    let harness = Harness::unlimited().await;
+    let (status, body) = harness
+        .workos_post(
+            "/user_management/users",
+            json!({"email": "a@acme.test", "password_hash": ["$2b$10$secretdigest"]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("password_hash"), "{message}");
+    assert!(!body.to_string().contains("secretdigest"));
+    let (_, body) = harness
+        .workos_post("/user_management/users", json!({"first_name": "A"}))
+        .await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `email`")
+    );
+}
+
+#[tokio::test]
+async fn memberships_show_the_current_user_and_go_with_their_user_or_organization() {
+    let harness = Harness::unlimited().await;
+    let user = harness.create_user(json!({"email": "e@acme.test"})).await;
+    let mut organizations = Vec::new();
+    for name in ["One", "Two"] {
+        let (_, organization) = harness
+            .workos_post("/organizations", json!({"name": name}))
+            .await;
+        let id = organization["id"].as_str().unwrap().to_owned();
+        harness
+            .workos_post(
+                "/user_management/organization_memberships",
+                json!({"user_id": user, "organization_id": id}),
+            )
+            .await;
+        organizations.push(id);
+    }
+    harness
+        .workos(Method::PUT, &format!("/user_management/users/{user}"))
+        .json(&json!({"first_name": "Renamed"}))
+        .send()
+        .await
+        .unwrap();
+    let (_, list) = harness
+        .workos_get(&format!(
+            "/user_management/organization_memberships?user_id={user}"
+        ))
+        .await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 2);
+    assert_eq!(list["data"][0]["user"]["first_name"], "Renamed");
+    assert!(list["data"][0]["organization_name"].is_string());
+    let (_, members) = harness
+        .workos_get(&format!(
+            "/user_management/users?organization_id={}",
+            organizations[0]
+        ))
+        .await;
+    assert_eq!(members["data"][0]["id"], user.as_str());
+
+    read(
+        harness
+            .workos(
+                Method::DELETE,
+                &format!("/organizations/{}", organizations[0]),
+            )
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(harness.sandbox.workos_state().memberships.len(), 1);
+    read(
+        harness
+            .workos(Method::DELETE, &format!("/user_management/users/{user}"))
+            .send()
+            .await,
+    )
+    .await;
+    assert!(harness.sandbox.workos_state().memberships.is_empty());
+    let (_, list) = harness
+        .workos_get(&format!(
+            "/user_management/organization_memberships?organization_id={}",
+            organizations[1]
+        ))
+        .await;
+    assert_eq!(list["data"], json!([]));
+}

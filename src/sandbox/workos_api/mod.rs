@@ -1,0 +1,116 @@
+//! The WorkOS API imitation: User Management users, password authentication
+//! (bcrypt/argon2 digests, MFA and organization-selection continuations),
+//! TOTP factors and challenges, organizations and memberships, behind the
+//! API-key check and the documented per-key rate limits.
+
+mod authenticate;
+mod memberships;
+mod mfa;
+mod organizations;
+mod respond;
+mod users;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use super::Shared;
+use super::clerk_api::bearer;
+use super::limits::Bucket;
+
+pub use respond::{server_error, too_many_requests};
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/user_management/users",
+            get(users::list_users).post(users::create_user),
+        )
+        .route(
+            "/user_management/users/external_id/{external_id}",
+            get(users::get_user_by_external_id),
+        )
+        .route(
+            "/user_management/users/{id}",
+            get(users::get_user)
+                .put(users::update_user)
+                .delete(users::delete_user),
+        )
+        .route(
+            "/user_management/users/{id}/auth_factors",
+            get(mfa::list_factors).post(mfa::enroll_factor),
+        )
+        .route(
+            "/user_management/authenticate",
+            post(authenticate::authenticate),
+        )
+        .route(
+            "/user_management/organization_memberships",
+            get(memberships::list_memberships).post(memberships::create_membership),
+        )
+        .route(
+            "/user_management/organization_memberships/{id}",
+            get(memberships::get_membership).delete(memberships::delete_membership),
+        )
+        .route(
+            "/organizations",
+            get(organizations::list_organizations).post(organizations::create_organization),
+        )
+        .route(
+            "/organizations/external_id/{external_id}",
+            get(organizations::get_organization_by_external_id),
+        )
+        .route(
+            "/organizations/{id}",
+            get(organizations::get_organization)
+                .put(organizations::update_organization)
+                .delete(organizations::delete_organization),
+        )
+        .route("/auth/factors/{id}", get(mfa::get_factor))
+        .route("/auth/factors/{id}/challenge", post(mfa::challenge_factor))
+        .route("/auth/challenges/{id}/verify", post(mfa::verify_challenge))
+        .fallback(|| async { respond::message(StatusCode::NOT_FOUND, "Not Found") })
+        .layer(middleware::from_fn_with_state(shared.clone(), authorize))
+        .with_state(shared)
+}
+
+/// Both sides are finished answers, built once per request; boxing the
+/// error side would buy nothing.
+pub(super) type Reply = Result<Response, Response>;
+
+async fn authorize(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let is_authenticate = path == "/user_management/authenticate";
+    let key = if is_authenticate {
+        // authenticate carries the key as client_secret in the body; checked there.
+        Some(shared.keys.workos_api_key.clone())
+    } else {
+        bearer(request.headers()).filter(|key| *key == shared.keys.workos_api_key)
+    };
+    let Some(key) = key else {
+        return respond::message(StatusCode::UNAUTHORIZED, "Unauthorized");
+    };
+    let is_write = request.method() != Method::GET && request.method() != Method::HEAD;
+    let mut buckets = vec![Bucket::WorkosPerKey];
+    if path.starts_with("/user_management/") && !is_authenticate {
+        buckets.push(if is_write {
+            Bucket::WorkosWrites
+        } else {
+            Bucket::WorkosReads
+        });
+    }
+    if request.method() == Method::DELETE && path.starts_with("/organizations/") {
+        buckets.push(Bucket::OrganizationDeletes);
+    }
+    for bucket in buckets {
+        if let Err(retry) = shared.check_limit(bucket, &key) {
+            return respond::too_many_requests(retry.header_seconds());
+        }
+    }
+    next.run(request).await
+}
