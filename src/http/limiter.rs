@@ -98,7 +98,7 @@ mod tests {
     fn paces_under_the_limit() {
         let bucket = Bucket::new("writes", 500, Duration::from_secs(10));
         let rate = bucket.rate_per_second();
-        assert!(rate <= 50.0 && rate >= 48.0, "{rate}");
+        assert!((48.0..=50.0).contains(&rate), "{rate}");
     }
 
     #[tokio::test]

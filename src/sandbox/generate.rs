@@ -7,7 +7,7 @@
 //! [`GroundTruth`] of what was planted so `assess` and `verify` can be tested.
 //!
 //! Speed: digests come from a small pool of passwords hashed once per run
-//! (bcrypt at cost 4 rather than Clerk's 10, argon2id with 64 KiB / 1 pass),
+//! (bcrypt at cost 4 rather than Clerk's 10, argon2id with 4 MiB / 1 pass, the least WorkOS accepts),
 //! shared by many users; 100,000 users take well under a second. Legacy
 //! digests other than argon2id (scrypt_firebase, md5, pbkdf2_sha256) have the
 //! right shape but random content: nothing can verify them, as in a real
@@ -219,7 +219,7 @@ impl PasswordPool {
             .iter()
             .map(|password| {
                 let salt: [u8; 16] = rng.random();
-                argon2::Params::new(64, 1, 1, None)
+                argon2::Params::new(4096, 1, 1, None)
                     .ok()
                     .map(|params| {
                         argon2::Argon2::new(

@@ -308,7 +308,7 @@ fn build_engine(limits: Limits, strict_variables: bool) -> Engine {
     });
     engine.on_progress(|operations| {
         // Checking the clock every 4096 operations costs nothing measurable.
-        if operations % 4096 == 0
+        if operations.is_multiple_of(4096)
             && DEADLINE
                 .with(|d| d.get())
                 .is_some_and(|deadline| Instant::now() > deadline)

@@ -249,6 +249,19 @@ impl UsersStep<'_> {
             reason,
             notes,
         };
+        if self.mode == Mode::Offline
+            && let Some(previous) = self.lookup(Kind::User, &user.id)
+        {
+            // Offline sees only the export: fields that only the API carries
+            // (banned, metadata, verification) cannot be compared, so what an
+            // earlier run settled stands.
+            if previous.action.wrote_target() {
+                return planned(PlannedAction::Unchanged, None, Vec::new());
+            }
+            if previous.action == Action::Skipped {
+                return planned(PlannedAction::Skip, previous.reason, Vec::new());
+            }
+        }
         let desired = match map_user(user, &self.settings, self.script, &self.ctx) {
             Mapped::Skip(reason) => return planned(PlannedAction::Skip, Some(reason), Vec::new()),
             Mapped::Reject(reason) => {

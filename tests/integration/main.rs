@@ -7,4 +7,5 @@ mod init;
 mod sandbox;
 mod script_limits;
 mod test_command;
+mod users;
 mod validate;

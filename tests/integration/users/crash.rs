@@ -1,0 +1,45 @@
+//! Killed at random moments and resumed: the same end state, no duplicates.
+
+use std::time::Duration;
+
+use rand::RngExt;
+
+use super::{World, WorldOptions};
+
+#[test]
+fn sigkill_at_three_random_moments_then_resume() {
+    let world = World::new(WorldOptions {
+        users: 2000,
+        organizations: 10,
+        // Slow enough that a kill lands mid-run: 2,000 writes at 500 per second.
+        writes_per_10s: 5000,
+        ..WorldOptions::default()
+    });
+    let keys = world.sandbox.keys().clone();
+    let mut rng = rand::rng();
+    for round in 0..3 {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"))
+            .args(["run", "plan.yaml", "--yes"])
+            .current_dir(world.scratch.path())
+            .env("CLERK_SECRET_KEY", &keys.clerk_secret_key)
+            .env("WORKOS_API_KEY", &keys.workos_api_key)
+            .env("WORKOS_CLIENT_ID", &keys.workos_client_id)
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.random_range(300..1500)));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let users = world.dump().users.len();
+        eprintln!("round {round}: killed with {users} users in WorkOS");
+    }
+    let out = world.run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    world.assert_migrated_exactly_once();
+    // A last run finds nothing left to do.
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    assert_eq!(world.counts().workos_writes, 0);
+}

@@ -1,0 +1,214 @@
+//! The users step against the in-process sandbox: the real `ferry` binary
+//! migrating a generated tenant over loopback HTTP into a real journal.
+
+mod crash;
+mod faults;
+mod migrate;
+mod runs;
+
+use std::collections::HashMap;
+
+use ferry::sandbox::export::write_csv;
+use ferry::sandbox::{
+    FaultConfig, GeneratedTenant, GeneratorOptions, RateLimits, RequestCounts, Sandbox,
+    SandboxOptions, WorkosDump, generate,
+};
+
+use crate::common::{Run, Scratch};
+
+/// A sandbox serving a generated tenant, its CSV export on disk, and a plan pointing at both.
+pub struct World {
+    pub runtime: tokio::runtime::Runtime,
+    pub sandbox: Sandbox,
+    pub generated: GeneratedTenant,
+    pub scratch: Scratch,
+}
+
+/// How to build a [`World`].
+pub struct WorldOptions {
+    pub users: usize,
+    pub organizations: usize,
+    pub seed: u64,
+    pub faults: FaultConfig,
+    /// Extra `users:` step options, as YAML flow-map entries.
+    pub users_options: String,
+    /// `writes_per_10s` in the plan (the sandbox enforces no limit).
+    pub writes_per_10s: u32,
+}
+
+impl Default for WorldOptions {
+    fn default() -> Self {
+        Self {
+            users: 300,
+            organizations: 5,
+            seed: 11,
+            faults: FaultConfig::default(),
+            users_options: String::new(),
+            writes_per_10s: 100_000,
+        }
+    }
+}
+
+impl World {
+    pub fn new(options: WorldOptions) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let generated = generate::generate(GeneratorOptions {
+            users: options.users,
+            organizations: options.organizations,
+            seed: options.seed,
+        });
+        let sandbox = runtime
+            .block_on(Sandbox::start(
+                SandboxOptions::default()
+                    .with_generated(&generated)
+                    .with_limits(RateLimits::disabled())
+                    .with_faults(options.faults),
+            ))
+            .expect("the sandbox starts");
+        let scratch = Scratch::new();
+        write_csv(&scratch.path().join("users.csv"), &generated.export).unwrap();
+        scratch.write(
+            "plan.yaml",
+            &format!(
+                "ferry: 1
+name: world
+source:
+  clerk:
+    secret_key: ${{CLERK_SECRET_KEY}}
+    api_url: {clerk}
+    export_csv: users.csv
+    limits: {{ requests_per_10s: 100000 }}
+target:
+  workos:
+    api_key: ${{WORKOS_API_KEY}}
+    client_id: ${{WORKOS_CLIENT_ID}}
+    api_url: {workos}
+    limits: {{ writes_per_10s: {writes}, reads_per_10s: 200000, requests_per_60s: 1000000 }}
+steps:
+  - users: {{ {users_options} }}
+report: {{ dir: reports }}
+",
+                clerk = sandbox.info().clerk_api_url,
+                workos = sandbox.workos_url(),
+                writes = options.writes_per_10s,
+                users_options = options.users_options,
+            ),
+        );
+        Self {
+            runtime,
+            sandbox,
+            generated,
+            scratch,
+        }
+    }
+
+    /// `ferry` in the scratch folder with the sandbox's keys in the environment.
+    pub fn ferry(&self) -> Run {
+        let keys = self.sandbox.keys();
+        self.scratch
+            .ferry()
+            .env("CLERK_SECRET_KEY", &keys.clerk_secret_key)
+            .env("WORKOS_API_KEY", &keys.workos_api_key)
+            .env("WORKOS_CLIENT_ID", &keys.workos_client_id)
+    }
+
+    pub fn run(&self) -> crate::common::Output {
+        self.ferry().args(["run", "plan.yaml", "--yes"]).run()
+    }
+
+    pub fn dump(&self) -> WorkosDump {
+        self.sandbox.workos_state()
+    }
+
+    pub fn counts(&self) -> RequestCounts {
+        self.sandbox.request_counts()
+    }
+
+    /// The Clerk users a run must create: an email, not banned, not locked.
+    pub fn expected(&self) -> HashMap<String, &ferry::clerk::model::User> {
+        self.generated
+            .tenant
+            .users
+            .iter()
+            .filter(|u| u.primary_email().is_some() && !u.banned && !u.locked)
+            .map(|u| (u.id.clone(), u))
+            .collect()
+    }
+
+    /// Asserts WorkOS holds exactly the expected users, once each, with the right fields.
+    pub fn assert_migrated_exactly_once(&self) {
+        let dump = self.dump();
+        let expected = self.expected();
+        let mut by_external_id: HashMap<&str, usize> = HashMap::new();
+        let mut by_email: HashMap<String, usize> = HashMap::new();
+        for user in &dump.users {
+            let external = user
+                .user
+                .external_id
+                .as_deref()
+                .expect("every migrated user has an external_id");
+            *by_external_id.entry(external).or_default() += 1;
+            *by_email.entry(user.user.email.to_lowercase()).or_default() += 1;
+        }
+        let duplicated: Vec<_> = by_external_id.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(duplicated.is_empty(), "duplicated users: {duplicated:?}");
+        assert!(
+            by_email.values().all(|n| *n == 1),
+            "two WorkOS users share an email"
+        );
+        let lost: Vec<_> = expected
+            .keys()
+            .filter(|id| !by_external_id.contains_key(id.as_str()))
+            .collect();
+        assert!(
+            lost.is_empty(),
+            "{} users lost, e.g. {:?}",
+            lost.len(),
+            lost.iter().take(3).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            dump.users.len(),
+            expected.len(),
+            "WorkOS has users that should not be there"
+        );
+
+        for user in &dump.users {
+            let clerk = expected[user.user.external_id.as_deref().unwrap()];
+            let primary = clerk.primary_email().unwrap();
+            assert_eq!(
+                user.user.email, primary.email_address,
+                "primary email of {}",
+                clerk.id
+            );
+            assert_eq!(
+                user.user.email_verified,
+                primary.is_verified(),
+                "email_verified of {}",
+                clerk.id
+            );
+            assert_eq!(
+                user.user.first_name.as_deref().filter(|s| !s.is_empty()),
+                clerk.first_name.as_deref().filter(|s| !s.is_empty()),
+                "first name of {}",
+                clerk.id
+            );
+            assert_eq!(
+                user.user.last_name.as_deref().filter(|s| !s.is_empty()),
+                clerk.last_name.as_deref().filter(|s| !s.is_empty()),
+                "last name of {}",
+                clerk.id
+            );
+        }
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        // The sandbox's tasks live on this runtime; stop them before it goes.
+        self.runtime.block_on(async {});
+    }
+}

@@ -1,0 +1,172 @@
+//! Runs as a team repeats them: reruns that cost nothing, previews, the
+//! journal's answers, and the guards around `ferry run`.
+
+use super::{World, WorldOptions};
+
+#[test]
+fn a_second_run_after_success_makes_no_write_requests() {
+    let world = World::new(WorldOptions::default());
+    world.run().code(0);
+    let before = world.dump();
+    world.sandbox.reset_request_counts();
+
+    let out = world.run().code(0);
+    assert!(out.stdout.contains(" 0 created"), "{}", out.stdout);
+    let counts = world.counts();
+    assert_eq!(counts.workos_writes, 0, "{counts:?}");
+    assert_eq!(
+        counts.workos.values().flat_map(|o| o.values()).sum::<u64>(),
+        0,
+        "no WorkOS reads either: {counts:?}"
+    );
+    assert_eq!(world.dump(), before);
+}
+
+#[test]
+fn without_a_terminal_run_asks_for_yes_and_writes_nothing() {
+    let world = World::new(WorldOptions::default());
+    let out = world.ferry().args(["run", "plan.yaml"]).run().code(2);
+    assert!(
+        out.stderr.contains("ferry run plan.yaml --yes"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(world.counts().workos_writes, 0);
+    assert!(world.dump().users.is_empty());
+}
+
+#[test]
+fn plan_previews_without_writing_and_offline_asks_nothing() {
+    let world = World::new(WorldOptions::default());
+    let out = world
+        .ferry()
+        .args(["plan", "plan.yaml", "--out", "plan.json"])
+        .run()
+        .code(0);
+    let expected = world.expected().len();
+    assert!(
+        out.stdout.contains(&format!("  create     {expected}")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("no email address (phone-only user)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(world.counts().workos_writes, 0);
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(world.scratch.path().join("plan.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved["summary"]["create"], expected as u64);
+    assert_eq!(
+        saved["users"].as_array().unwrap().len(),
+        world.generated.tenant.users.len()
+    );
+
+    world.run().code(0);
+    world.sandbox.reset_request_counts();
+    let out = world
+        .ferry()
+        .args(["plan", "plan.yaml", "--offline"])
+        .run()
+        .code(0);
+    assert!(
+        out.stdout.contains(&format!("  unchanged  {expected}")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(world.counts().total, 0, "offline asked a server");
+}
+
+#[test]
+fn status_and_export_ids_read_the_journal() {
+    let world = World::new(WorldOptions::default());
+    world.ferry().args(["status", "plan.yaml"]).run().code(2);
+    world.run().code(0);
+    let out = world.ferry().args(["status", "plan.yaml"]).run().code(0);
+    assert!(out.stdout.contains("run   1"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(&format!("user: {} created", world.expected().len())),
+        "{}",
+        out.stdout
+    );
+
+    world
+        .ferry()
+        .args(["export-ids", "plan.yaml", "--out", "ids.csv"])
+        .run()
+        .code(0);
+    let ids = std::fs::read_to_string(world.scratch.path().join("ids.csv")).unwrap();
+    let dump = world.dump();
+    assert_eq!(ids.lines().count(), dump.users.len() + 1);
+    for user in &dump.users {
+        let line = format!(
+            "user,{},{}",
+            user.user.external_id.as_deref().unwrap(),
+            user.user.id
+        );
+        assert!(ids.contains(&line), "{line}");
+    }
+}
+
+#[test]
+fn a_changed_plan_does_not_resume_an_interrupted_run_without_consent() {
+    let world = World::new(WorldOptions::default());
+    // A run that never finished: the journal says so.
+    let state = world.scratch.path().join(".ferry/world.db");
+    {
+        let journal = ferry::journal::Journal::open_for_run(&state).unwrap();
+        let checksum = ferry::plan::Checksum::compute(b"an older plan", None);
+        journal.begin_run("world", 1, &checksum, false).unwrap();
+    }
+    let out = world.run().code(2);
+    assert!(
+        out.stderr
+            .contains("run 1 did not finish, and since then the plan file changed"),
+        "{}",
+        out.stderr
+    );
+    assert!(world.dump().users.is_empty());
+    world
+        .ferry()
+        .args(["run", "plan.yaml", "--yes", "--allow-changed-plan"])
+        .run()
+        .code(0);
+    world.assert_migrated_exactly_once();
+}
+
+#[test]
+fn a_second_run_on_the_same_journal_is_refused_while_one_runs() {
+    let world = World::new(WorldOptions::default());
+    let state = world.scratch.path().join(".ferry/world.db");
+    let _running = ferry::journal::Journal::open_for_run(&state).unwrap();
+    let out = world.run().code(2);
+    assert!(
+        out.stderr.contains("another ferry run is using"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn bad_export_rows_are_listed_and_never_cost_a_good_user() {
+    let world = World::new(WorldOptions::default());
+    let csv_path = world.scratch.path().join("users.csv");
+    let mut csv = std::fs::read_to_string(&csv_path).unwrap();
+    csv.push_str("user_broken,\"unbalanced\n");
+    std::fs::write(&csv_path, csv).unwrap();
+    let out = world.run().code(0);
+    assert!(out.stdout.contains(" 1 rejected"), "{}", out.stdout);
+    world.assert_migrated_exactly_once();
+    let failures = std::fs::read_to_string(
+        world
+            .scratch
+            .path()
+            .join("reports/world-run-1-failures.csv"),
+    )
+    .unwrap();
+    assert!(failures.contains("users.csv:"), "{failures}");
+}
