@@ -170,3 +170,30 @@ fn bad_export_rows_are_listed_and_never_cost_a_good_user() {
     .unwrap();
     assert!(failures.contains("users.csv:"), "{failures}");
 }
+
+#[test]
+fn no_secret_reaches_the_journal_the_lists_or_the_output() {
+    let world = World::new(WorldOptions::default());
+    let out = world.run().code(0);
+    let keys = world.sandbox.keys();
+    let mut secrets: Vec<String> = vec![keys.clerk_secret_key.clone(), keys.workos_api_key.clone()];
+    for row in &world.generated.export {
+        secrets.extend(row.password_digest.iter().map(|s| s.expose().to_owned()));
+        secrets.extend(row.totp_secret.iter().map(|s| s.expose().to_owned()));
+    }
+    secrets.extend(world.generated.passwords.iter().map(|p| p.password.clone()));
+    assert!(secrets.len() > 100);
+
+    let mut written = vec![out.stdout, out.stderr];
+    for dir in [".ferry", "reports"] {
+        for entry in std::fs::read_dir(world.scratch.path().join(dir)).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            written.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    for text in &written {
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "a secret was written");
+        }
+    }
+}
