@@ -11,17 +11,25 @@
 use std::time::Instant;
 
 use ferry::sandbox::export::write_csv;
-use ferry::sandbox::{FaultConfig, GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate};
+use ferry::sandbox::{
+    FaultConfig, GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate,
+};
 
 fn main() {
-    let users: usize = std::env::var("FERRY_BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    let users: usize = std::env::var("FERRY_BENCH_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
     let latencies: Vec<u64> = std::env::var("FERRY_BENCH_LATENCIES")
         .unwrap_or_else(|_| "200".into())
         .split(',')
         .filter_map(|v| v.trim().parse().ok())
         .collect();
     println!("users migration at WorkOS's default limits, {users} generated users");
-    println!("{:>8} {:>7} {:>8} {:>8} {:>9} {:>12} {:>5} {:>7}", "latency", "writes", "floor s", "wall s", "wall/flr", "rate/limit", "429s", "failed");
+    println!(
+        "{:>8} {:>7} {:>8} {:>8} {:>9} {:>12} {:>5} {:>7}",
+        "latency", "writes", "floor s", "wall s", "wall/flr", "rate/limit", "429s", "failed"
+    );
     for latency in latencies {
         measure(users, latency);
     }
@@ -91,7 +99,11 @@ fn measure(users: usize, latency_ms: u64) {
         failed.trim_end_matches(" failed"),
     );
     if !output.status.success() {
-        eprintln!("ferry exited {}: {}", output.status, String::from_utf8_lossy(&output.stderr));
+        eprintln!(
+            "ferry exited {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     sandbox.shutdown();
 }

@@ -24,7 +24,10 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
 }
 
 fn main() {
-    let users: usize = std::env::var("FERRY_BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let users: usize = std::env::var("FERRY_BENCH_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("a scratch folder");
     let started = Instant::now();
     let generated = generate::generate(GeneratorOptions {
@@ -34,10 +37,17 @@ fn main() {
     });
     write_csv(&dir.path().join("users.csv"), &generated.export).expect("the export");
     drop(generated);
-    let csv_mb = std::fs::metadata(dir.path().join("users.csv")).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-    println!("export: {users} users, {csv_mb:.0} MB, written in {:.1} s", started.elapsed().as_secs_f64());
+    let csv_mb = std::fs::metadata(dir.path().join("users.csv"))
+        .map(|m| m.len())
+        .unwrap_or(0) as f64
+        / 1e6;
+    println!(
+        "export: {users} users, {csv_mb:.0} MB, written in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/clerk-to-workos.rhai");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/clerk-to-workos.rhai");
     std::fs::write(
         dir.path().join("plan.yaml"),
         format!(
@@ -65,13 +75,31 @@ fn main() {
     }
     let wall = started.elapsed().as_secs_f64();
     let output = child.wait_with_output().expect("ferry's output");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{}", stdout.lines().filter(|l| !l.starts_with("    ")).collect::<Vec<_>>().join("\n"));
-    println!("ferry plan --offline: {wall:.2} s, {:.0} users/s, peak memory {peak:.0} MB", users as f64 / wall);
+    println!(
+        "{}",
+        stdout
+            .lines()
+            .filter(|l| !l.starts_with("    "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    println!(
+        "ferry plan --offline: {wall:.2} s, {:.0} users/s, peak memory {peak:.0} MB",
+        users as f64 / wall
+    );
     println!(
         "targets: >= 50,000 users/s: {}; <= 150 MB: {}",
-        if users as f64 / wall >= 50_000.0 { "met" } else { "NOT met" },
+        if users as f64 / wall >= 50_000.0 {
+            "met"
+        } else {
+            "NOT met"
+        },
         if peak <= 150.0 { "met" } else { "NOT met" }
     );
 }
