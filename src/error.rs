@@ -98,7 +98,9 @@ impl Error {
                 crate::steps::StepError::Source(crate::source::read::SourceError::Clerk(_)) => {
                     ExitStatus::Aborted
                 }
-                crate::steps::StepError::Journal(_) => ExitStatus::Aborted,
+                crate::steps::StepError::Journal(_) | crate::steps::StepError::Target(_) => {
+                    ExitStatus::Aborted
+                }
                 crate::steps::StepError::Source(_) => ExitStatus::UsageError,
             },
         }

@@ -2,24 +2,33 @@
 //!
 //! Asks before writing unless `--yes` (and refuses to guess without a
 //! terminal), refuses a second run on the same journal, and refuses to
-//! continue an interrupted run with a changed plan unless told to. Ends
-//! with a summary and the lists a person needs (failures, skipped users,
-//! password resets).
+//! continue an interrupted run with a changed plan unless told to. Runs the
+//! plan's steps in order and ends with a summary and the lists a person
+//! needs (failures, skipped users, password resets, MFA notices).
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::Path;
+use std::sync::Mutex;
 
+use crate::clerk::client::ClerkClient;
 use crate::connect;
 use crate::error::{Error, ExitStatus, Result};
 use crate::journal::{Action, Journal, Kind, RunStatus};
 use crate::mapping::user::UserSettings;
 use crate::output::{self, Painter};
+use crate::plan::schema::{
+    MembershipsOptions, MfaReportOptions, OrganizationsOptions, UsersOptions,
+};
 use crate::plan::{LoadOptions, Step};
 use crate::project::Project;
 use crate::source::read::Sources;
+use crate::steps::memberships::{MembershipsStep, read_memberships};
+use crate::steps::mfa_report::MfaReportStep;
+use crate::steps::organizations::{OrganizationsStep, read_organizations};
 use crate::steps::recorder::{RunLists, Tally};
 use crate::steps::users::{Mode, UsersStep};
-use crate::steps::{self, Cancel, UsersRun};
+use crate::steps::{self, Cancel, Pumped, Sink};
+use crate::workos::WorkosClient;
 
 pub struct RunSettings<'a> {
     pub plan: &'a Path,
@@ -49,104 +58,64 @@ pub fn run(settings: RunSettings<'_>) -> Result<ExitStatus> {
         )));
     }
     let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
-    let reader = std::sync::Mutex::new(Journal::open_to_read(&plan.state)?);
 
     let runtime = runtime()?;
     let cancel = Cancel::default();
+    let on_signal = cancel.clone();
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping: finishing the requests in flight (Ctrl-C again to force)");
+            on_signal.cancel();
+            let _ = tokio::signal::ctrl_c().await;
+            std::process::exit(130);
+        }
+    });
+
+    let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
     let painter = Painter::stdout();
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(
-        stdout,
+    println!(
         "{} run {run_id} of {} (revision {})",
         painter.strong("ferry"),
         plan.name,
         plan.revision
     );
-
-    let mut journal = Some(journal);
-    let mut outcome: Option<UsersRun> = None;
+    let mut runner = Runner {
+        project: &project,
+        workos: &workos,
+        clerk: clerk.as_ref(),
+        reader: &reader,
+        journal: Some(journal),
+        run_id,
+        cancel: &cancel,
+        runtime: &runtime,
+        painter,
+        failed: 0,
+    };
     for step in &plan.steps {
         match step {
-            Step::Users(options) => {
-                let settings = UserSettings::from_options(options);
-                let step = UsersStep {
-                    settings,
-                    script: project.script.as_ref(),
-                    ctx: project.hook_context("users", false),
-                    workos: Some(&workos),
-                    journal: &reader,
-                    mode: Mode::Write,
-                };
-                let sources = Sources {
-                    clerk: clerk.as_ref(),
-                    export_csv: plan.source.export_csv.as_deref(),
-                    export_json: plan.source.export_json.as_deref(),
-                };
-                let lists = RunLists::new(&plan.report.dir, &format!("{}-run-{run_id}", plan.name));
-                let total = runtime.block_on(async {
-                    match &clerk {
-                        Some(clerk) => clerk.user_count().await.ok(),
-                        None => None,
-                    }
-                });
-                let progress = output::progress_bar(total, "users");
-                let cancel_on_signal = cancel.clone();
-                let result = runtime.block_on(async {
-                    tokio::spawn(async move {
-                        if tokio::signal::ctrl_c().await.is_ok() {
-                            eprintln!("\nstopping: finishing the requests in flight (Ctrl-C again to force)");
-                            cancel_on_signal.cancel();
-                            let _ = tokio::signal::ctrl_c().await;
-                            std::process::exit(130);
-                        }
-                    });
-                    steps::run_users(
-                        &step,
-                        sources,
-                        journal.take().expect("the journal"),
-                        run_id,
-                        lists,
-                        progress.clone(),
-                        connect::concurrency(plan),
-                        &cancel,
-                    )
-                    .await
-                });
-                progress.finish_and_clear();
-                let (done, returned) = result?;
-                journal = Some(returned);
-                print_users(&mut stdout, &painter, &done);
-                let stop = done.interrupted;
-                outcome = Some(done);
-                if stop {
-                    break;
-                }
-            }
-            other => {
-                let _ = writeln!(
-                    stdout,
-                    "{}: not implemented in this version; skipped",
-                    other.name()
-                );
-            }
+            Step::Users(options) => runner.users(options)?,
+            Step::Organizations(options) => runner.organizations(options)?,
+            Step::Memberships(options) => runner.memberships(options)?,
+            Step::MfaReport(options) => runner.mfa_report(options)?,
+            other => println!("{}: not implemented in this version; skipped", other.name()),
+        }
+        if cancel.is_cancelled() {
+            break;
         }
     }
 
-    let journal = journal.expect("the journal");
-    let interrupted = outcome.as_ref().is_some_and(|o| o.interrupted);
-    let failed = outcome.as_ref().map_or(0, |o| o.tally.failed());
-    let status = if interrupted {
-        RunStatus::Interrupted
-    } else if failed > 0 {
-        RunStatus::FinishedWithFailures
-    } else {
-        RunStatus::Finished
+    let failed = runner.failed;
+    let journal = runner.journal.take().expect("the journal");
+    let interrupted = cancel.is_cancelled();
+    let status = match (interrupted, failed) {
+        (true, _) => RunStatus::Interrupted,
+        (false, 0) => RunStatus::Finished,
+        (false, _) => RunStatus::FinishedWithFailures,
     };
     journal.finish_run(run_id, status)?;
-    let _ = writeln!(stdout, "journal: {} (run {run_id})", plan.state.display());
+    println!("journal: {} (run {run_id})", plan.state.display());
     Ok(if interrupted {
-        let _ = writeln!(
-            stdout,
+        println!(
             "interrupted: `ferry run {}` resumes",
             settings.plan.display()
         );
@@ -158,50 +127,252 @@ pub fn run(settings: RunSettings<'_>) -> Result<ExitStatus> {
     })
 }
 
-fn print_users(out: &mut impl Write, painter: &Painter, run: &UsersRun) {
-    let tally: &Tally = &run.tally;
-    let count = |action| output::thousands(tally.get(Kind::User, action));
-    let _ = writeln!(
-        out,
-        "users: {} created, {} updated, {} adopted, {} unchanged, {} skipped, {} rejected, {} failed",
-        count(Action::Created),
-        count(Action::Updated),
-        count(Action::Adopted),
-        count(Action::Unchanged),
-        count(Action::Skipped),
-        count(Action::Rejected),
-        if tally.get(Kind::User, Action::Failed) > 0 {
-            painter.error(&count(Action::Failed))
-        } else {
-            count(Action::Failed)
-        },
-    );
-    let totp = |action| tally.get(Kind::TotpFactor, action);
-    let enrolled = totp(Action::Created) + totp(Action::Adopted) + totp(Action::Unchanged);
-    if enrolled + totp(Action::Failed) > 0 {
-        let _ = writeln!(
-            out,
-            "totp factors: {} enrolled, {} already there, {} failed",
-            totp(Action::Created),
-            totp(Action::Adopted) + totp(Action::Unchanged),
-            totp(Action::Failed)
-        );
+/// What every step of one run shares.
+struct Runner<'a> {
+    project: &'a Project,
+    workos: &'a WorkosClient,
+    clerk: Option<&'a ClerkClient>,
+    /// A read connection for lookups; writes go through the recorder.
+    reader: &'a Mutex<Journal>,
+    /// The write connection, lent to each step's recorder in turn.
+    journal: Option<Journal>,
+    run_id: i64,
+    cancel: &'a Cancel,
+    runtime: &'a tokio::runtime::Runtime,
+    painter: Painter,
+    failed: u64,
+}
+
+impl<'a> Runner<'a> {
+    fn sink(&mut self, label: &str, total: Option<u64>) -> (Sink<'a>, indicatif::ProgressBar) {
+        let plan = &self.project.plan;
+        let progress = output::progress_bar(total, label);
+        let sink = Sink {
+            journal: self.journal.take().expect("the journal"),
+            run_id: self.run_id,
+            lists: RunLists::new(
+                &plan.report.dir,
+                &format!("{}-run-{}", plan.name, self.run_id),
+            ),
+            progress: progress.clone(),
+            concurrency: connect::concurrency(plan),
+            cancel: self.cancel,
+        };
+        (sink, progress)
     }
-    if let Some(missing) = run.stats.short_read() {
-        let _ = writeln!(
-            out,
-            "{}: Clerk counted {} more users than its listing returned; run again to pick them up",
-            painter.warning("warning"),
-            missing
-        );
+
+    /// Takes the journal back and the step's counts.
+    fn finish<R>(
+        &mut self,
+        pumped: Pumped<R>,
+        progress: indicatif::ProgressBar,
+    ) -> (R, Tally, RunLists) {
+        progress.finish_and_clear();
+        self.journal = Some(pumped.journal);
+        self.failed += pumped.tally.failed();
+        (pumped.read, pumped.tally, pumped.lists)
     }
+
+    fn clerk(&self, step: &str) -> Result<&'a ClerkClient> {
+        self.clerk.ok_or_else(|| {
+            Error::Usage(format!(
+                "the `{step}` step reads Clerk's API: the plan needs source.clerk.secret_key"
+            ))
+        })
+    }
+
+    fn sources(&self) -> Sources<'a> {
+        let source = &self.project.plan.source;
+        Sources {
+            clerk: self.clerk,
+            export_csv: source.export_csv.as_deref(),
+            export_json: source.export_json.as_deref(),
+        }
+    }
+
+    fn users(&mut self, options: &UsersOptions) -> Result<()> {
+        let step = UsersStep {
+            settings: UserSettings::from_options(options),
+            script: self.project.script.as_ref(),
+            ctx: self.project.hook_context("users", false),
+            workos: Some(self.workos),
+            journal: self.reader,
+            mode: Mode::Write,
+        };
+        let total = match self.clerk {
+            Some(clerk) => self.runtime.block_on(clerk.user_count()).ok(),
+            None => None,
+        };
+        let (sink, progress) = self.sink("users", total);
+        let sources = self.sources();
+        let pumped = self
+            .runtime
+            .block_on(steps::run_users(&step, sources, sink))?;
+        let (stats, tally, lists) = self.finish(pumped, progress);
+        let count = |action| output::thousands(tally.get(Kind::User, action));
+        let failed = tally.get(Kind::User, Action::Failed);
+        println!(
+            "users: {} created, {} updated, {} adopted, {} unchanged, {} skipped, {} rejected, {} failed",
+            count(Action::Created),
+            count(Action::Updated),
+            count(Action::Adopted),
+            count(Action::Unchanged),
+            count(Action::Skipped),
+            count(Action::Rejected),
+            if failed > 0 {
+                self.painter.error(&count(Action::Failed))
+            } else {
+                count(Action::Failed)
+            },
+        );
+        let totp = |action| tally.get(Kind::TotpFactor, action);
+        if [
+            Action::Created,
+            Action::Adopted,
+            Action::Unchanged,
+            Action::Failed,
+        ]
+        .iter()
+        .any(|a| totp(*a) > 0)
+        {
+            println!(
+                "totp factors: {} enrolled, {} already there, {} failed",
+                totp(Action::Created),
+                totp(Action::Adopted) + totp(Action::Unchanged),
+                totp(Action::Failed)
+            );
+        }
+        if let Some(missing) = stats.short_read() {
+            println!(
+                "{}: Clerk counted {missing} more users than its listing returned; run again to pick them up",
+                self.painter.warning("warning")
+            );
+        }
+        print_lists(&lists);
+        Ok(())
+    }
+
+    fn organizations(&mut self, options: &OrganizationsOptions) -> Result<()> {
+        let clerk = self.clerk("organizations")?;
+        let step = OrganizationsStep {
+            options: options.clone(),
+            script: self.project.script.as_ref(),
+            ctx: self.project.hook_context("organizations", false),
+            workos: self.workos,
+            journal: self.reader,
+        };
+        let (sink, progress) = self.sink("orgs", None);
+        let pumped = self.runtime.block_on(steps::pump(
+            sink,
+            async |tx| read_organizations(clerk, tx).await,
+            |org| {
+                let step = &step;
+                async move { step.write(&org).await }
+            },
+        ))?;
+        let (_, tally, lists) = self.finish(pumped, progress);
+        print_counts("organizations", &tally, Kind::Organization);
+        print_lists(&lists);
+        Ok(())
+    }
+
+    fn memberships(&mut self, options: &MembershipsOptions) -> Result<()> {
+        let clerk = self.clerk("memberships")?;
+        let step = MembershipsStep {
+            roles: options.roles.clone(),
+            script: self.project.script.as_ref(),
+            ctx: self.project.hook_context("memberships", false),
+            workos: self.workos,
+            journal: self.reader,
+        };
+        let (sink, progress) = self.sink("memberships", None);
+        let (workos, reader) = (self.workos, self.reader);
+        let pumped = self.runtime.block_on(steps::pump(
+            sink,
+            async |tx| read_memberships(clerk, workos, reader, tx).await,
+            |item| step.write(item),
+        ))?;
+        let (_, tally, lists) = self.finish(pumped, progress);
+        print_counts("memberships", &tally, Kind::Membership);
+        print_lists(&lists);
+        Ok(())
+    }
+
+    fn mfa_report(&mut self, options: &MfaReportOptions) -> Result<()> {
+        let plan = &self.project.plan;
+        let step = MfaReportStep {
+            plan_name: plan.name.clone(),
+            template: options.notice_template.as_ref().map(|p| plan.dir().join(p)),
+            out_dir: options
+                .out_dir
+                .as_ref()
+                .map(|p| plan.dir().join(p))
+                .unwrap_or_else(|| plan.report.dir.join("notices")),
+            report_dir: plan.report.dir.clone(),
+            enabled_providers: plan
+                .target
+                .as_ref()
+                .map(|t| t.oauth_providers.clone())
+                .unwrap_or_default(),
+            journal: self.reader,
+        };
+        let summary = self
+            .runtime
+            .block_on(step.run(self.sources()))
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        println!(
+            "mfa: {} to notify ({} sms, {} totp not exported, {} totp not imported, {} backup codes); {} totp factors moved",
+            summary.users_to_notify,
+            summary.sms,
+            summary.totp_not_exported,
+            summary.totp_not_imported,
+            summary.backup_codes,
+            summary.totp_migrated
+        );
+        println!(
+            "  notices in {}, list in {}",
+            summary.notices_dir.display(),
+            summary.notify_csv.display()
+        );
+        let flags: u64 = summary.sign_in_flags.values().sum();
+        if flags > 0 {
+            let parts: Vec<_> = summary
+                .sign_in_flags
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect();
+            println!(
+                "sign-in flags: {} in {}",
+                parts.join(", "),
+                summary.sign_in_csv.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+fn print_counts(label: &str, tally: &Tally, kind: Kind) {
+    let parts: Vec<String> = Action::ALL
+        .into_iter()
+        .map(|action| {
+            format!(
+                "{} {}",
+                output::thousands(tally.get(kind, action)),
+                action.as_str()
+            )
+        })
+        .collect();
+    println!("{label}: {}", parts.join(", "));
+}
+
+fn print_lists(lists: &RunLists) {
     for (label, list) in [
-        ("failures", &run.lists.failures),
-        ("skipped users", &run.lists.skipped),
-        ("password resets needed", &run.lists.password_resets),
+        ("failures", &lists.failures),
+        ("skipped", &lists.skipped),
+        ("password resets needed", &lists.password_resets),
     ] {
         if list.rows() > 0 {
-            let _ = writeln!(out, "{label}: {} in {}", list.rows(), list.path().display());
+            println!("  {label}: {} in {}", list.rows(), list.path().display());
         }
     }
 }

@@ -3,7 +3,9 @@
 //! limits ([`metadata`]), and the payload checked against WorkOS's rules
 //! ([`rules`]), and the whole per-user pipeline up to the write ([`user`]).
 
+pub mod membership;
 pub mod metadata;
+pub mod organization;
 pub mod password;
 pub mod rules;
 pub mod user;

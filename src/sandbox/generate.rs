@@ -84,6 +84,8 @@ pub struct GroundTruth {
     pub password_users: u64,
     pub social_only: BTreeMap<String, u64>,
     pub password_and_social: u64,
+    /// Social accounts whose email is not the user's primary address.
+    pub oauth_email_mismatch: u64,
     /// Users with more than one email address.
     pub multi_email: u64,
     /// Users whose primary email is not verified.
@@ -91,6 +93,8 @@ pub struct GroundTruth {
     pub phone_only: u64,
     pub username_only: u64,
     pub totp: u64,
+    /// TOTP users whose secret is not in the export.
+    pub totp_not_exported: u64,
     pub sms_second_factor: u64,
     pub backup_codes: u64,
     /// Password users by `password_hasher`.
@@ -378,7 +382,17 @@ fn generate_user(
                     identification_id: String::new(),
                     provider_user_id: random_id(rng, 21),
                     approved_scopes: "email profile openid".into(),
-                    email_address: address.clone(),
+                    // One social account in ten carries another address than
+                    // the primary: WorkOS would not link it by email.
+                    email_address: if index % 10 == 7 {
+                        truth.oauth_email_mismatch += 1;
+                        format!(
+                            "{local}.oauth@{}.test",
+                            provider.trim_start_matches("oauth_")
+                        )
+                    } else {
+                        address.clone()
+                    },
                     first_name: first.clone(),
                     last_name: last.clone(),
                     image_url: None,
@@ -447,7 +461,13 @@ fn generate_user(
     }
     if totp {
         let secret: [u8; 20] = rng.random();
-        row.totp_secret = Some(Secret::new(data_encoding::BASE32_NOPAD.encode(&secret)));
+        // One TOTP user in four has no secret in the export (exports made
+        // without secrets, or the secret was never readable): they must re-enroll.
+        if index % 4 == 3 {
+            truth.totp_not_exported += 1;
+        } else {
+            row.totp_secret = Some(Secret::new(data_encoding::BASE32_NOPAD.encode(&secret)));
+        }
         truth.totp += 1;
     }
     truth.backup_codes += u64::from(backup_codes);

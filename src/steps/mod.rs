@@ -6,6 +6,9 @@
 //! Ctrl-C stops the workers from taking new users; what is in flight
 //! finishes, is recorded, and the run ends as interrupted.
 
+pub mod memberships;
+pub mod mfa_report;
+pub mod organizations;
 pub mod recorder;
 pub mod users;
 
@@ -19,6 +22,7 @@ use tokio::sync::mpsc;
 use crate::journal::{Action, Journal, JournalError, Kind, Outcome};
 use crate::source::read::{self, Item, ReadStats, SourceError, Sources};
 use recorder::{Recorded, RunLists, Tally};
+use std::future::Future;
 use users::{Planned, PlannedAction, UsersStep};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,14 +31,8 @@ pub enum StepError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Journal(#[from] JournalError),
-}
-
-/// What a users run did.
-pub struct UsersRun {
-    pub tally: Tally,
-    pub stats: ReadStats,
-    pub lists: RunLists,
-    pub interrupted: bool,
+    #[error("reading from WorkOS: {0}")]
+    Target(String),
 }
 
 /// A flag set by Ctrl-C.
@@ -51,22 +49,51 @@ impl Cancel {
     }
 }
 
-/// Runs the users step for real.
-#[allow(clippy::too_many_arguments)]
-pub async fn run_users(
-    step: &UsersStep<'_>,
-    sources: Sources<'_>,
-    journal: Journal,
-    run_id: i64,
-    lists: RunLists,
-    progress: ProgressBar,
-    concurrency: usize,
-    cancel: &Cancel,
-) -> Result<(UsersRun, Journal), StepError> {
-    let (items_tx, items_rx) = mpsc::channel::<Item>(concurrency * 4);
+/// What a step's loop came to.
+pub struct Pumped<R> {
+    /// What the reader reported.
+    pub read: R,
+    pub tally: Tally,
+    pub lists: RunLists,
+    pub journal: Journal,
+    pub interrupted: bool,
+}
+
+/// Where a step's outcomes go, and how it is paced.
+pub struct Sink<'a> {
+    pub journal: Journal,
+    pub run_id: i64,
+    pub lists: RunLists,
+    pub progress: ProgressBar,
+    pub concurrency: usize,
+    pub cancel: &'a Cancel,
+}
+
+/// Runs a step's loop: `read` fills a bounded channel, `process` handles
+/// each item with `concurrency` in flight, the recorder writes outcomes.
+pub async fn pump<T, R, RF, PF, PFut>(
+    sink: Sink<'_>,
+    read: RF,
+    process: PF,
+) -> Result<Pumped<R>, StepError>
+where
+    RF: AsyncFnOnce(mpsc::Sender<T>) -> Result<R, StepError>,
+    PF: Fn(T) -> PFut,
+    PFut: Future<Output = Vec<Recorded>>,
+{
+    let Sink {
+        journal,
+        run_id,
+        lists,
+        progress,
+        concurrency,
+        cancel,
+    } = sink;
+    let (items_tx, items_rx) = mpsc::channel::<T>(concurrency * 4);
     let (out_tx, out_rx) = mpsc::channel::<Recorded>(concurrency * 4);
-    let reader = read::read_users(sources, items_tx);
+    let reader = read(items_tx);
     let recorder = recorder::record(journal, run_id, out_rx, lists, progress);
+    let process = &process;
     let workers = async move {
         let stream = tokio_stream(items_rx).take_while(|_| {
             let go = !cancel.is_cancelled();
@@ -76,25 +103,36 @@ pub async fn run_users(
             .for_each_concurrent(concurrency, |item| {
                 let out_tx = out_tx.clone();
                 async move {
-                    for recorded in process(step, item).await {
+                    for recorded in process(item).await {
                         let _ = out_tx.send(recorded).await;
                     }
                 }
             })
             .await;
     };
-    let (stats, (), recorded) = tokio::join!(reader, workers, recorder);
+    let (read, (), recorded) = tokio::join!(reader, workers, recorder);
     let (journal, tally, lists) = recorded?;
-    let stats = stats?;
-    Ok((
-        UsersRun {
-            tally,
-            stats,
-            lists,
-            interrupted: cancel.is_cancelled(),
-        },
+    Ok(Pumped {
+        read: read?,
+        tally,
+        lists,
         journal,
-    ))
+        interrupted: cancel.is_cancelled(),
+    })
+}
+
+/// Runs the users step for real.
+pub async fn run_users(
+    step: &UsersStep<'_>,
+    sources: Sources<'_>,
+    sink: Sink<'_>,
+) -> Result<Pumped<ReadStats>, StepError> {
+    pump(
+        sink,
+        async |tx| Ok(read::read_users(sources, tx).await?),
+        |item| process(step, item),
+    )
+    .await
 }
 
 async fn process(step: &UsersStep<'_>, item: Item) -> Vec<Recorded> {

@@ -313,6 +313,22 @@ impl WorkosClient {
         self.call(request).await
     }
 
+    /// Changes a membership's role.
+    pub async fn update_membership(
+        &self,
+        id: &str,
+        role_slug: &str,
+    ) -> Result<OrganizationMembership> {
+        let request = self
+            .request(
+                Method::PUT,
+                format!("/user_management/organization_memberships/{id}"),
+                Access::Write,
+            )
+            .body(serde_json::json!({ "role_slug": role_slug }));
+        self.call(request).await
+    }
+
     /// Memberships of a user or of an organization, one page; pass the previous page's `after`.
     pub async fn memberships_page(
         &self,

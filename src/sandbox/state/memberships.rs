@@ -68,6 +68,25 @@ impl WorkosState {
         Ok(rendered)
     }
 
+    /// `PUT …/organization_memberships/{id}`: a new role.
+    pub fn update_membership(
+        &mut self,
+        id: &str,
+        role_slug: Option<String>,
+    ) -> Outcome<OrganizationMembership> {
+        let membership = self
+            .memberships
+            .get_mut(id)
+            .ok_or_else(|| membership_not_found(id))?;
+        if let Some(slug) = role_slug {
+            membership.role = SlimRole { slug };
+            membership.roles = vec![membership.role.clone()];
+            membership.updated_at = now();
+        }
+        let membership = membership.clone();
+        Ok(self.render_membership(&membership))
+    }
+
     pub fn membership(&self, id: &str) -> Outcome<OrganizationMembership> {
         self.memberships
             .get(id)

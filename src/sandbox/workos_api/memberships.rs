@@ -1,5 +1,5 @@
 //! `/user_management/organization_memberships`: create, read, list by user
-//! or organization, delete.
+//! or organization, change the role, delete.
 
 #![allow(clippy::result_large_err)] // errors are finished `Response`s, built once per request
 
@@ -24,6 +24,26 @@ pub(super) async fn create_membership(State(shared): State<Arc<Shared>>, body: B
         .create_membership(request)
         .map_err(failure)?;
     ok(StatusCode::CREATED, &membership)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UpdateMembership {
+    #[serde(default)]
+    role_slug: Option<String>,
+}
+
+pub(super) async fn update_membership(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    let request: UpdateMembership = parse(&body)?;
+    let membership = shared
+        .workos()
+        .update_membership(&id, request.role_slug)
+        .map_err(failure)?;
+    ok(StatusCode::OK, &membership)
 }
 
 pub(super) async fn get_membership(

@@ -55,7 +55,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/user_management/organization_memberships/{id}",
-            get(memberships::get_membership).delete(memberships::delete_membership),
+            get(memberships::get_membership)
+                .put(memberships::update_membership)
+                .delete(memberships::delete_membership),
         )
         .route(
             "/organizations",

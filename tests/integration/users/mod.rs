@@ -4,6 +4,7 @@
 mod crash;
 mod faults;
 mod migrate;
+mod organizations;
 mod runs;
 
 use std::collections::HashMap;
@@ -34,6 +35,10 @@ pub struct WorldOptions {
     pub users_options: String,
     /// `writes_per_10s` in the plan (the sandbox enforces no limit).
     pub writes_per_10s: u32,
+    /// Steps after `users`, as YAML list items (e.g. `  - organizations\n`).
+    pub more_steps: String,
+    /// Extra top-level plan lines (e.g. `script: s.rhai`).
+    pub plan_extra: String,
 }
 
 impl Default for WorldOptions {
@@ -45,6 +50,8 @@ impl Default for WorldOptions {
             faults: FaultConfig::default(),
             users_options: String::new(),
             writes_per_10s: 100_000,
+            more_steps: String::new(),
+            plan_extra: String::new(),
         }
     }
 }
@@ -90,12 +97,14 @@ target:
     limits: {{ writes_per_10s: {writes}, reads_per_10s: 200000, requests_per_60s: 1000000 }}
 steps:
   - users: {{ {users_options} }}
-report: {{ dir: reports }}
-",
+{more_steps}report: {{ dir: reports }}
+{plan_extra}",
                 clerk = sandbox.info().clerk_api_url,
                 workos = sandbox.workos_url(),
                 writes = options.writes_per_10s,
                 users_options = options.users_options,
+                more_steps = options.more_steps,
+                plan_extra = options.plan_extra,
             ),
         );
         Self {

@@ -1,0 +1,238 @@
+//! Organizations, memberships and roles; MFA re-enrollment; social sign-in flags.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::{World, WorldOptions};
+
+const SCRIPT: &str = r#"
+fn map_membership(membership, ctx) {
+    if membership.role == "org:viewer" { return (); }
+    membership.default_slug
+}
+"#;
+
+fn b2b_world(users: usize, organizations: usize) -> World {
+    let world = World::new(WorldOptions {
+        users,
+        organizations,
+        more_steps: "  - organizations\n  - memberships: { roles: { \"org:admin\": owner, \"org:member\": member } }\n  - mfa_report\n".into(),
+        plan_extra: "script: roles.rhai\n".into(),
+        ..WorldOptions::default()
+    });
+    world.scratch.write("roles.rhai", SCRIPT);
+    world
+}
+
+/// Clerk's memberships of migrated users, as (Clerk user, Clerk org) → expected WorkOS slug.
+fn expected_memberships(world: &World) -> HashMap<(String, String), String> {
+    let migrated = world.expected();
+    world
+        .generated
+        .tenant
+        .memberships
+        .iter()
+        .filter_map(|m| {
+            let user = m.public_user_data.as_ref()?.user_id.clone();
+            if !migrated.contains_key(&user) || m.role == "org:viewer" {
+                return None;
+            }
+            let slug = match m.role.as_str() {
+                "org:admin" => "owner".to_owned(),
+                other => other.trim_start_matches("org:").to_owned(),
+            };
+            Some(((user, m.organization.id.clone()), slug))
+        })
+        .collect()
+}
+
+#[test]
+fn organizations_and_memberships_migrate_and_a_rerun_repairs_only_what_is_missing() {
+    let world = b2b_world(5000, 200);
+    let out = world.run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    let dump = world.dump();
+    assert_eq!(
+        dump.organizations.len(),
+        world.generated.tenant.organizations.len()
+    );
+    let org_by_target: HashMap<&str, &str> = dump
+        .organizations
+        .iter()
+        .map(|o| {
+            (
+                o.id.as_str(),
+                o.external_id.as_deref().expect("external_id"),
+            )
+        })
+        .collect();
+    let user_by_target: HashMap<&str, &str> = dump
+        .users
+        .iter()
+        .map(|u| (u.user.id.as_str(), u.user.external_id.as_deref().unwrap()))
+        .collect();
+    let mut actual: HashMap<(String, String), String> = HashMap::new();
+    for m in &dump.memberships {
+        let key = (
+            user_by_target[m.user_id.as_str()].to_owned(),
+            org_by_target[m.organization_id.as_str()].to_owned(),
+        );
+        assert!(
+            actual.insert(key.clone(), m.role.slug.clone()).is_none(),
+            "a duplicate membership {key:?}"
+        );
+    }
+    let expected = expected_memberships(&world);
+    assert!(expected.len() > 1000, "{}", expected.len());
+    assert_eq!(actual, expected);
+    // Users in several organizations keep all of them.
+    let per_user = expected
+        .keys()
+        .fold(HashMap::<&str, usize>::new(), |mut map, (u, _)| {
+            *map.entry(u.as_str()).or_default() += 1;
+            map
+        });
+    assert!(per_user.values().any(|n| *n > 1));
+    // The custom role map and the hook's skip were both applied.
+    assert!(actual.values().any(|slug| slug == "owner"));
+    assert!(
+        world
+            .generated
+            .tenant
+            .memberships
+            .iter()
+            .any(|m| m.role == "org:viewer"),
+        "the generator plants guests"
+    );
+
+    // Delete ten memberships in WorkOS: a rerun recreates exactly those, and writes nothing else.
+    let http = reqwest::Client::new();
+    let key = world.sandbox.keys().workos_api_key.clone();
+    world.runtime.block_on(async {
+        for m in dump.memberships.iter().step_by(37).take(10) {
+            let url = format!(
+                "{}/user_management/organization_memberships/{}",
+                world.sandbox.workos_url(),
+                m.id
+            );
+            let response = http.delete(url).bearer_auth(&key).send().await.unwrap();
+            assert!(response.status().is_success());
+        }
+    });
+    assert_eq!(world.dump().memberships.len(), dump.memberships.len() - 10);
+    world.sandbox.reset_request_counts();
+    let out = world.run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let counts = world.counts();
+    assert_eq!(counts.workos_writes, 10, "{counts:?}");
+    assert_eq!(
+        counts.count("POST /user_management/organization_memberships", "201"),
+        10,
+        "{counts:?}"
+    );
+    assert_eq!(world.dump().memberships.len(), dump.memberships.len());
+}
+
+#[test]
+fn the_mfa_report_lists_exactly_who_must_act_and_the_social_flags_match_the_generator() {
+    let world = b2b_world(3000, 20);
+    let out = world.run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    let migrated = world.expected();
+    let exported: HashMap<&str, bool> = world
+        .generated
+        .export
+        .iter()
+        .map(|r| (r.id.as_str(), r.totp_secret.is_some()))
+        .collect();
+    let mut expected: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for user in migrated.values() {
+        let mut findings = Vec::new();
+        if user.sms_second_factor().is_some() {
+            findings.push("sms");
+        }
+        if user.totp_enabled && !exported[user.id.as_str()] {
+            findings.push("totp_not_exported");
+        }
+        if user.backup_code_enabled {
+            findings.push("backup_codes");
+        }
+        if !findings.is_empty() {
+            expected.insert(user.id.clone(), findings);
+        }
+    }
+    let reports = world.scratch.path().join("reports");
+    let csv = std::fs::read_to_string(reports.join("world-mfa-notify.csv")).unwrap();
+    let mut listed: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for line in csv.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        listed.insert(fields[0].to_owned(), fields[3].split(';').collect());
+    }
+    assert!(expected.values().any(|f| f.contains(&"sms")));
+    assert!(expected.values().any(|f| f.contains(&"totp_not_exported")));
+    assert!(expected.values().any(|f| f.contains(&"backup_codes")));
+    assert_eq!(listed, expected);
+
+    // One notice each, addressed to the user; nothing for users whose TOTP moved.
+    let notices: HashSet<String> = std::fs::read_dir(reports.join("notices"))
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".txt")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(notices, expected.keys().cloned().collect());
+    let some = expected.keys().next().unwrap();
+    let notice = std::fs::read_to_string(reports.join(format!("notices/{some}.txt"))).unwrap();
+    let email = &migrated[some].primary_email().unwrap().email_address;
+    assert!(notice.contains(email.as_str()), "{notice}");
+    let moved: Vec<_> = migrated
+        .values()
+        .filter(|u| {
+            u.totp_enabled
+                && exported[u.id.as_str()]
+                && !u.backup_code_enabled
+                && u.sms_second_factor().is_none()
+        })
+        .collect();
+    assert!(!moved.is_empty());
+    assert!(moved.iter().all(|u| !listed.contains_key(&u.id)));
+
+    // Social sign-in flags: github-only users cannot sign in (google and
+    // microsoft are the defaults configured); accounts with another email
+    // would not auto-link.
+    let flags = std::fs::read_to_string(reports.join("world-sign-in-flags.csv")).unwrap();
+    let count = |flag: &str| {
+        flags
+            .lines()
+            .filter(|l| l.split(',').nth(2) == Some(flag))
+            .count()
+    };
+    let github_only = migrated
+        .values()
+        .filter(|u| {
+            !u.password_enabled
+                && !u.external_accounts.is_empty()
+                && u.external_accounts
+                    .iter()
+                    .all(|a| a.provider == "oauth_github")
+        })
+        .count();
+    assert!(github_only > 0);
+    assert_eq!(count("provider_not_enabled"), github_only);
+    let mismatched = migrated
+        .values()
+        .flat_map(|u| u.external_accounts.iter().map(move |a| (u, a)))
+        .filter(|(u, a)| {
+            !a.email_address
+                .eq_ignore_ascii_case(&u.primary_email().unwrap().email_address)
+        })
+        .count();
+    assert!(mismatched > 0);
+    assert_eq!(count("oauth_email_differs"), mismatched);
+    assert!(world.generated.truth.oauth_email_mismatch as usize >= mismatched);
+}
