@@ -49,7 +49,6 @@ pub(super) fn generate_user(
     truth: &mut GroundTruth,
 ) -> (User, ExportRow, Option<PasswordRow>) {
     let id = format!("user_2{}", random_id(rng, 26));
-    let ident = |n: usize, rng: &mut ChaCha8Rng| format!("idn_2{}{n}", random_id(rng, 25));
     let first = pick(rng, FIRST_NAMES).to_owned();
     let last = pick(rng, LAST_NAMES).to_owned();
     let login = match rng.random_range(0..100) {
@@ -59,7 +58,6 @@ pub(super) fn generate_user(
         87..93 => Login::PhoneOnly,
         _ => Login::UsernameOnly,
     };
-    let has_email = !matches!(login, Login::PhoneOnly | Login::UsernameOnly);
     let has_password = matches!(
         login,
         Login::Password | Login::PasswordAndSocial(_) | Login::UsernameOnly
@@ -73,120 +71,24 @@ pub(super) fn generate_user(
             .replace(|c: char| !c.is_ascii_alphanumeric(), "")
     );
 
-    // Emails: primary, maybe extra addresses, maybe an unverified primary.
-    let mut email_addresses = Vec::new();
-    let mut external_accounts = Vec::new();
-    let mut unverified_primary = false;
-    if has_email {
-        let domain = pick(rng, DOMAINS);
-        let primary = format!("{local}@{domain}");
-        unverified_primary = matches!(login, Login::Password) && rng.random_range(0..100) < 6;
-        let mut addresses = vec![(primary, !unverified_primary)];
-        if rng.random_range(0..100) < 10 {
-            let extra = rng.random_range(1..=2);
-            for n in 0..extra {
-                let verified = rng.random_bool(0.7);
-                addresses.push((format!("{local}.alt{n}@personal.test"), verified));
-            }
-            truth.multi_email += 1;
-        }
-        for (n, (address, verified)) in addresses.into_iter().enumerate() {
-            let strategy = match login {
-                Login::SocialOnly(provider) | Login::PasswordAndSocial(provider) if n == 0 => {
-                    format!("from_{provider}")
-                }
-                _ => "email_code".to_owned(),
-            };
-            let mut linked_to = Vec::new();
-            if n == 0
-                && let Login::SocialOnly(provider) | Login::PasswordAndSocial(provider) = login
-            {
-                let account_id = format!("eac_2{}", random_id(rng, 25));
-                linked_to.push(IdentificationLink {
-                    kind: provider.to_owned(),
-                    id: account_id.clone(),
-                });
-                external_accounts.push(ExternalAccount {
-                    object: "external_account".into(),
-                    id: account_id,
-                    provider: provider.to_owned(),
-                    identification_id: String::new(),
-                    provider_user_id: random_id(rng, 21),
-                    approved_scopes: "email profile openid".into(),
-                    email_address: address.clone(),
-                    first_name: first.clone(),
-                    last_name: last.clone(),
-                    image_url: None,
-                    username: None,
-                    public_metadata: Map::new(),
-                    label: None,
-                    created_at,
-                    updated_at: created_at,
-                    verification: verification("verified", provider),
-                });
-            }
-            email_addresses.push(EmailAddress {
-                id: Some(ident(n, rng)),
-                object: "email_address".into(),
-                email_address: address,
-                reserved: false,
-                verification: verification(
-                    if verified { "verified" } else { "unverified" },
-                    &strategy,
-                ),
-                linked_to,
-                created_at,
-                updated_at: created_at,
-            });
-        }
-        if let Some(account) = external_accounts.first_mut() {
-            account.identification_id = email_addresses[0].id.clone().unwrap_or_default();
-        }
-    }
+    let Emails {
+        email_addresses,
+        external_accounts,
+        unverified_primary,
+    } = emails(rng, login, &local, (&first, &last), created_at, truth);
 
-    // Password and MFA.
     let mut row = ExportRow {
         id: id.clone(),
         first_name: first.clone(),
         last_name: last.clone(),
         ..ExportRow::default()
     };
-    let mut password_row = None;
-    let mut totp = false;
-    let mut backup_codes = false;
-    let mut sms = false;
-    if has_password {
-        truth.password_users += 1;
-        let slot = rng.random_range(0..PASSWORD_POOL);
-        let (hasher, digest, verifiable) = match rng.random_range(0..100) {
-            0..84 => ("bcrypt", pool.bcrypt[slot].clone(), true),
-            84..90 => ("argon2id", pool.argon2id[slot].clone(), true),
-            90..94 => ("scrypt_firebase", scrypt_firebase_digest(rng), false),
-            94..97 => ("md5", hex_digest(rng, 16), false),
-            _ => ("pbkdf2_sha256", pbkdf2_digest(rng), false),
-        };
-        *truth.hashers.entry(hasher.to_owned()).or_default() += 1;
-        row.password_digest = Some(Secret::new(digest));
-        row.password_hasher = Some(hasher.to_owned());
-        if verifiable {
-            password_row = Some(slot);
-        }
-        match rng.random_range(0..100) {
-            0..9 => {
-                totp = true;
-                backup_codes = rng.random_bool(0.5);
-            }
-            9..13 => sms = true,
-            _ => {}
-        }
-    }
-    if totp {
-        let secret: [u8; 20] = rng.random();
-        row.totp_secret = Some(Secret::new(data_encoding::BASE32_NOPAD.encode(&secret)));
-        truth.totp += 1;
-    }
-    truth.backup_codes += u64::from(backup_codes);
-    truth.sms_second_factor += u64::from(sms);
+    let Credentials {
+        password_slot,
+        totp,
+        backup_codes,
+        sms,
+    } = credentials(rng, pool, has_password, &mut row, truth);
 
     // Phones: phone-only users sign in with one; SMS users reserve one for 2FA.
     let mut phone_numbers = Vec::new();
@@ -249,7 +151,7 @@ pub(super) fn generate_user(
         row.primary_phone_number = phone.phone_number.clone();
     }
 
-    let password_row = password_row.map(|slot| PasswordRow {
+    let password_row = password_slot.map(|slot| PasswordRow {
         user_id: id.clone(),
         email: row.primary_email_address.clone(),
         username: row.username.clone(),
@@ -304,4 +206,160 @@ pub(super) fn generate_user(
         legal_accepted_at: None,
     };
     (user, row, password_row)
+}
+
+/// A user's email addresses and the social accounts linked to the first.
+struct Emails {
+    email_addresses: Vec<EmailAddress>,
+    external_accounts: Vec<ExternalAccount>,
+    unverified_primary: bool,
+}
+
+/// Primary, maybe extra addresses, maybe an unverified primary; social
+/// users' first address comes from (and links to) their provider account.
+fn emails(
+    rng: &mut ChaCha8Rng,
+    login: Login,
+    local: &str,
+    (first, last): (&str, &str),
+    created_at: i64,
+    truth: &mut GroundTruth,
+) -> Emails {
+    let mut email_addresses = Vec::new();
+    let mut external_accounts = Vec::new();
+    let mut unverified_primary = false;
+    if !matches!(login, Login::PhoneOnly | Login::UsernameOnly) {
+        let domain = pick(rng, DOMAINS);
+        let primary = format!("{local}@{domain}");
+        unverified_primary = matches!(login, Login::Password) && rng.random_range(0..100) < 6;
+        let mut addresses = vec![(primary, !unverified_primary)];
+        if rng.random_range(0..100) < 10 {
+            let extra = rng.random_range(1..=2);
+            for n in 0..extra {
+                let verified = rng.random_bool(0.7);
+                addresses.push((format!("{local}.alt{n}@personal.test"), verified));
+            }
+            truth.multi_email += 1;
+        }
+        for (n, (address, verified)) in addresses.into_iter().enumerate() {
+            let strategy = match login {
+                Login::SocialOnly(provider) | Login::PasswordAndSocial(provider) if n == 0 => {
+                    format!("from_{provider}")
+                }
+                _ => "email_code".to_owned(),
+            };
+            let mut linked_to = Vec::new();
+            if n == 0
+                && let Login::SocialOnly(provider) | Login::PasswordAndSocial(provider) = login
+            {
+                let account_id = format!("eac_2{}", random_id(rng, 25));
+                linked_to.push(IdentificationLink {
+                    kind: provider.to_owned(),
+                    id: account_id.clone(),
+                });
+                external_accounts.push(ExternalAccount {
+                    object: "external_account".into(),
+                    id: account_id,
+                    provider: provider.to_owned(),
+                    identification_id: String::new(),
+                    provider_user_id: random_id(rng, 21),
+                    approved_scopes: "email profile openid".into(),
+                    email_address: address.clone(),
+                    first_name: first.to_owned(),
+                    last_name: last.to_owned(),
+                    image_url: None,
+                    username: None,
+                    public_metadata: Map::new(),
+                    label: None,
+                    created_at,
+                    updated_at: created_at,
+                    verification: verification("verified", provider),
+                });
+            }
+            email_addresses.push(EmailAddress {
+                id: Some(format!("idn_2{}{n}", random_id(rng, 25))),
+                object: "email_address".into(),
+                email_address: address,
+                reserved: false,
+                verification: verification(
+                    if verified { "verified" } else { "unverified" },
+                    &strategy,
+                ),
+                linked_to,
+                created_at,
+                updated_at: created_at,
+            });
+        }
+        if let Some(account) = external_accounts.first_mut() {
+            account.identification_id = email_addresses[0].id.clone().unwrap_or_default();
+        }
+    }
+
+    Emails {
+        email_addresses,
+        external_accounts,
+        unverified_primary,
+    }
+}
+
+/// What the password and MFA draw gave.
+struct Credentials {
+    /// The pool slot of a digest that verifies (bcrypt, argon2id).
+    password_slot: Option<usize>,
+    totp: bool,
+    backup_codes: bool,
+    sms: bool,
+}
+
+/// The digest (into the CSV row), the hasher, TOTP with maybe backup codes,
+/// or an SMS second factor.
+fn credentials(
+    rng: &mut ChaCha8Rng,
+    pool: &PasswordPool,
+    has_password: bool,
+    row: &mut ExportRow,
+    truth: &mut GroundTruth,
+) -> Credentials {
+    let mut password_slot = None;
+    let mut totp = false;
+    let mut backup_codes = false;
+    let mut sms = false;
+    if has_password {
+        truth.password_users += 1;
+        let slot = rng.random_range(0..PASSWORD_POOL);
+        let (hasher, digest, verifiable) = match rng.random_range(0..100) {
+            0..84 => ("bcrypt", pool.bcrypt[slot].clone(), true),
+            84..90 => ("argon2id", pool.argon2id[slot].clone(), true),
+            90..94 => ("scrypt_firebase", scrypt_firebase_digest(rng), false),
+            94..97 => ("md5", hex_digest(rng, 16), false),
+            _ => ("pbkdf2_sha256", pbkdf2_digest(rng), false),
+        };
+        *truth.hashers.entry(hasher.to_owned()).or_default() += 1;
+        row.password_digest = Some(Secret::new(digest));
+        row.password_hasher = Some(hasher.to_owned());
+        if verifiable {
+            password_slot = Some(slot);
+        }
+        match rng.random_range(0..100) {
+            0..9 => {
+                totp = true;
+                backup_codes = rng.random_bool(0.5);
+            }
+            9..13 => sms = true,
+            _ => {}
+        }
+    }
+    if totp {
+        let secret: [u8; 20] = rng.random();
+        row.totp_secret = Some(Secret::new(data_encoding::BASE32_NOPAD.encode(&secret)));
+        truth.totp += 1;
+    }
+    truth.backup_codes += u64::from(backup_codes);
+    truth.sms_second_factor += u64::from(sms);
+    Credentials {
+        password_slot,
+        totp,
+        backup_codes,
+        sms,
+    }
 }
