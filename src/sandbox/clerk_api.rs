@@ -316,7 +316,14 @@ async fn list_organizations(
     if field == "name" {
         organizations.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     }
-    json(&paginate(organizations, page, ascending))
+    let mut list = paginate(organizations, page, ascending);
+    if params.get("include_members_count") == Some("true") {
+        for organization in &mut list.data {
+            organization.members_count =
+                Some(shared.clerk.memberships_of(&organization.id).len() as u64);
+        }
+    }
+    json(&list)
 }
 
 async fn get_organization(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {

@@ -317,6 +317,17 @@ async fn organizations_and_memberships_are_data_and_total_count() {
             ],
         );
     }
+    let (_, counted) = harness
+        .clerk_get("/organizations?limit=500&include_members_count=true")
+        .await;
+    let counted_total: u64 = counted["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["members_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted_total, generated.truth.memberships);
+    assert!(body["data"][0].get("members_count").is_none());
     let (_, rest) = harness
         .clerk_get("/organizations?limit=3&offset=3&order_by=%2Bcreated_at")
         .await;
