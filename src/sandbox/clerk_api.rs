@@ -156,8 +156,10 @@ fn page(params: &QueryParams) -> Result<Page, Response> {
 /// `order_by`: a field with an optional `+` (ascending) or `-` (descending, the default).
 fn order(params: &QueryParams, allowed: &[&str]) -> Result<(String, bool), Response> {
     let raw = params.get("order_by").unwrap_or("-created_at");
+    // An unencoded `+created_at` arrives as " created_at" (form decoding
+    // turns `+` into a space): take it as the `+` it was meant to be.
     let (ascending, field) = match raw.as_bytes().first() {
-        Some(b'+') => (true, &raw[1..]),
+        Some(b'+' | b' ') => (true, &raw[1..]),
         Some(b'-') => (false, &raw[1..]),
         _ => (true, raw),
     };

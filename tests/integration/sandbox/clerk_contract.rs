@@ -116,6 +116,11 @@ async fn order_offset_and_starting_after_walk_the_tenant() {
         .clerk_get("/users?limit=500&order_by=%2Bcreated_at")
         .await;
     assert_eq!(ids(&ascending), oldest_first);
+    // A `+` left unencoded means the same.
+    let (_, unencoded) = harness
+        .clerk_get("/users?limit=500&order_by=+created_at")
+        .await;
+    assert_eq!(ids(&unencoded), oldest_first);
     // The default is newest first.
     let (_, default) = harness.clerk_get("/users?limit=500").await;
     let mut newest_first = oldest_first.clone();
