@@ -189,6 +189,11 @@ impl Shared {
         self.limiters().check(bucket, key)
     }
 
+    /// An empty WorkOS environment again (the Clerk tenant stays).
+    fn reset_workos(&self) {
+        *self.workos() = WorkosState::default();
+    }
+
     fn info(&self) -> SandboxInfo {
         self.info.clone()
     }
@@ -340,6 +345,11 @@ impl Sandbox {
     /// Everything in the WorkOS imitation, without digests or secrets.
     pub fn workos_state(&self) -> WorkosDump {
         self.shared.workos().dump()
+    }
+
+    /// Empties the WorkOS imitation, as before the first request.
+    pub fn reset_workos_state(&self) {
+        self.shared.reset_workos();
     }
 
     pub fn ground_truth(&self) -> Option<&GroundTruth> {
