@@ -262,3 +262,34 @@ fn a_blocking_sandbox_serves_while_the_caller_blocks() {
     assert!(answer.contains(r#""total_count":3"#), "{answer}");
     sandbox.shutdown();
 }
+
+/// `--tenant snapshot.json --export users.csv` with an existing export reads
+/// it and never overwrites it (it may hold a team's only copy of its digests).
+#[tokio::test]
+async fn an_existing_export_beside_a_tenant_is_read_not_overwritten() {
+    let scratch = Scratch::new();
+    let generated = generate(GeneratorOptions {
+        users: 8,
+        organizations: 1,
+        seed: 5,
+    });
+    generated
+        .tenant
+        .save(&scratch.path().join("tenant.json"))
+        .unwrap();
+    let export_path = scratch.path().join("users.csv");
+    export::write_csv(&export_path, &generated.export).unwrap();
+    let before = std::fs::read(&export_path).unwrap();
+    let running = start(
+        scratch.path(),
+        &["--tenant", "tenant.json", "--export", "users.csv"],
+    );
+    assert_eq!(users_count(&running.info).await, 8);
+    drop(running);
+    assert_eq!(std::fs::read(&export_path).unwrap(), before);
+
+    // A generated tenant's export is output: written (and rewritten).
+    let running = start(scratch.path(), &["--users", "3", "--export", "users.csv"]);
+    assert_eq!(users_count(&running.info).await, 3);
+    assert_eq!(export::read_csv(&export_path).unwrap().len(), 3);
+}
