@@ -88,6 +88,9 @@ pub struct GroundTruth {
     pub multi_email: u64,
     /// Users whose primary email is not verified.
     pub unverified_primary: u64,
+    /// Users whose primary email is an earlier user's with a `+tag`: distinct
+    /// in Clerk, the same address once plus-addressing is stripped.
+    pub plus_address_collisions: u64,
     pub phone_only: u64,
     pub username_only: u64,
     pub totp: u64,
@@ -125,10 +128,15 @@ pub fn generate(options: GeneratorOptions) -> GeneratedTenant {
     let mut passwords = Vec::new();
     let mut created_at = EPOCH_MS;
 
+    let mut previous_email = String::new();
     for index in 0..options.users {
         created_at += rng.random_range(1_000..600_000);
+        let previous = (!previous_email.is_empty()).then_some(previous_email.as_str());
         let (user, row, password) =
-            users::generate_user(&mut rng, &pool, index, created_at, &mut truth);
+            users::generate_user(&mut rng, &pool, index, previous, created_at, &mut truth);
+        if !row.primary_email_address.is_empty() {
+            previous_email.clone_from(&row.primary_email_address);
+        }
         users.push(user);
         export.push(row);
         passwords.extend(password);
@@ -199,6 +207,7 @@ mod tests {
             ("memberships", truth.memberships),
             ("multi-org", truth.multi_org_users),
             ("over limits", truth.metadata_over_limits),
+            ("plus-address collisions", truth.plus_address_collisions),
         ] {
             assert!(count > 0, "no {name} users planted");
         }
@@ -248,6 +257,22 @@ mod tests {
             .count() as u64;
         assert_eq!(digests, truth.password_users);
         assert_eq!(generated.tenant.memberships.len() as u64, truth.memberships);
+
+        // Every plus-addressed primary collides with another user's once stripped.
+        let primaries: Vec<String> = users
+            .iter()
+            .filter_map(|u| u.primary_email().map(|e| e.email_address.clone()))
+            .collect();
+        let plus: Vec<&String> = primaries.iter().filter(|e| e.contains('+')).collect();
+        assert_eq!(plus.len() as u64, truth.plus_address_collisions);
+        for email in plus {
+            let (local, domain) = email.split_once('@').unwrap();
+            let stripped = format!("{}@{domain}", local.split('+').next().unwrap());
+            assert!(
+                primaries.contains(&stripped),
+                "{email} collides with no one"
+            );
+        }
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub(super) fn generate_user(
     rng: &mut ChaCha8Rng,
     pool: &PasswordPool,
     index: usize,
+    previous_email: Option<&str>,
     created_at: i64,
     truth: &mut GroundTruth,
 ) -> (User, ExportRow, Option<PasswordRow>) {
@@ -75,7 +76,15 @@ pub(super) fn generate_user(
         email_addresses,
         external_accounts,
         unverified_primary,
-    } = emails(rng, login, &local, (&first, &last), created_at, truth);
+    } = emails(
+        rng,
+        login,
+        &local,
+        previous_email,
+        (&first, &last),
+        created_at,
+        truth,
+    );
 
     let mut row = ExportRow {
         id: id.clone(),
@@ -221,6 +230,7 @@ fn emails(
     rng: &mut ChaCha8Rng,
     login: Login,
     local: &str,
+    previous_email: Option<&str>,
     (first, last): (&str, &str),
     created_at: i64,
     truth: &mut GroundTruth,
@@ -230,7 +240,19 @@ fn emails(
     let mut unverified_primary = false;
     if !matches!(login, Login::PhoneOnly | Login::UsernameOnly) {
         let domain = pick(rng, DOMAINS);
-        let primary = format!("{local}@{domain}");
+        // 2% of password users sign up again as `someone+tag@`: distinct in
+        // Clerk, one address once plus-addressing is stripped.
+        let plus_of = previous_email
+            .filter(|_| matches!(login, Login::Password) && rng.random_range(0..100) < 2)
+            .and_then(|previous| previous.split_once('@'));
+        let primary = match plus_of {
+            Some((previous_local, previous_domain)) => {
+                truth.plus_address_collisions += 1;
+                let tag = random_id(rng, 4).to_lowercase();
+                format!("{previous_local}+{tag}@{previous_domain}")
+            }
+            None => format!("{local}@{domain}"),
+        };
         unverified_primary = matches!(login, Login::Password) && rng.random_range(0..100) < 6;
         let mut addresses = vec![(primary, !unverified_primary)];
         if rng.random_range(0..100) < 10 {
