@@ -35,14 +35,32 @@ pub fn run(settings: &SandboxSettings) -> Result<ExitStatus> {
     if let Some(path) = &settings.ready_file {
         let _ = std::fs::remove_file(path);
     }
-    let prepared = prepare(&settings.tenant)?;
-    write_side_files(settings, &prepared)?;
+    let (source, export_is_input) = resolve_source(settings);
+    let prepared = prepare(&source)?;
+    write_side_files(settings, &prepared, export_is_input)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|source| Error::io("start the runtime for", "the sandbox", source))?;
     runtime.block_on(serve(settings, prepared, started))
+}
+
+/// `ferry sandbox --tenant tenant.json --export users.csv` names the export
+/// that goes with a snapshot: when the tenant is loaded and that file exists,
+/// it is read (as `--csv` would), never overwritten: it may be a team's only
+/// copy of its digests. Returns the source and whether `--export` was input.
+fn resolve_source(settings: &SandboxSettings) -> (TenantSource, bool) {
+    match (&settings.tenant, &settings.export) {
+        (TenantSource::Load { tenant, csv: None }, Some(export)) if export.exists() => (
+            TenantSource::Load {
+                tenant: tenant.clone(),
+                csv: Some(export.clone()),
+            },
+            true,
+        ),
+        (source, _) => (source.clone(), false),
+    }
 }
 
 fn prepare(source: &TenantSource) -> Result<Prepared> {
@@ -106,8 +124,14 @@ fn prepare(source: &TenantSource) -> Result<Prepared> {
     }
 }
 
-fn write_side_files(settings: &SandboxSettings, prepared: &Prepared) -> Result<()> {
-    if let Some(path) = &settings.export {
+fn write_side_files(
+    settings: &SandboxSettings,
+    prepared: &Prepared,
+    export_is_input: bool,
+) -> Result<()> {
+    if let Some(path) = &settings.export
+        && !export_is_input
+    {
         export::write_csv(path, &prepared.export)?;
     }
     if let Some(path) = &settings.passwords {

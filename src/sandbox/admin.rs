@@ -1,7 +1,7 @@
 //! Admin routes under `/__sandbox/` on the WorkOS server (no key needed,
 //! never faulted, never counted): read and replace the fault config and the
-//! rate limits at run time, read and reset the request counts, dump the WorkOS
-//! state, and read the ground truth of a generated tenant.
+//! rate limits at run time, read and reset the request counts, dump or empty
+//! the WorkOS state, and read the ground truth of a generated tenant.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -36,6 +36,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             post(reset_requests),
         )
         .route(&format!("{ADMIN_PREFIX}state"), get(state))
+        .route(&format!("{ADMIN_PREFIX}state/reset"), post(reset_state))
         .route(&format!("{ADMIN_PREFIX}truth"), get(truth))
         .with_state(shared)
 }
@@ -161,6 +162,11 @@ async fn reset_requests(State(shared): State<Arc<Shared>>) -> Response {
 
 async fn state(State(shared): State<Arc<Shared>>) -> Response {
     json(&shared.workos().dump())
+}
+
+async fn reset_state(State(shared): State<Arc<Shared>>) -> Response {
+    shared.reset_workos();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn truth(State(shared): State<Arc<Shared>>) -> Response {

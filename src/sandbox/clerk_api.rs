@@ -156,8 +156,10 @@ fn page(params: &QueryParams) -> Result<Page, Response> {
 /// `order_by`: a field with an optional `+` (ascending) or `-` (descending, the default).
 fn order(params: &QueryParams, allowed: &[&str]) -> Result<(String, bool), Response> {
     let raw = params.get("order_by").unwrap_or("-created_at");
+    // An unencoded `+created_at` arrives as " created_at" (form decoding
+    // turns `+` into a space): take it as the `+` it was meant to be.
     let (ascending, field) = match raw.as_bytes().first() {
-        Some(b'+') => (true, &raw[1..]),
+        Some(b'+' | b' ') => (true, &raw[1..]),
         Some(b'-') => (false, &raw[1..]),
         _ => (true, raw),
     };
@@ -316,7 +318,14 @@ async fn list_organizations(
     if field == "name" {
         organizations.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     }
-    json(&paginate(organizations, page, ascending))
+    let mut list = paginate(organizations, page, ascending);
+    if params.get("include_members_count") == Some("true") {
+        for organization in &mut list.data {
+            organization.members_count =
+                Some(shared.clerk.memberships_of(&organization.id).len() as u64);
+        }
+    }
+    json(&list)
 }
 
 async fn get_organization(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {

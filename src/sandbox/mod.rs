@@ -189,6 +189,11 @@ impl Shared {
         self.limiters().check(bucket, key)
     }
 
+    /// An empty WorkOS environment again (the Clerk tenant stays).
+    fn reset_workos(&self) {
+        *self.workos() = WorkosState::default();
+    }
+
     fn info(&self) -> SandboxInfo {
         self.info.clone()
     }
@@ -198,6 +203,8 @@ impl Shared {
 pub struct Sandbox {
     shared: Arc<Shared>,
     tasks: Vec<JoinHandle<()>>,
+    /// Set by [`Sandbox::start_blocking`]: the runtime the servers run on.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Sandbox {
@@ -261,7 +268,30 @@ impl Sandbox {
             serve(clerk_listener, clerk_app),
             serve(workos_listener, workos_app),
         ];
-        Ok(Self { shared, tasks })
+        Ok(Self {
+            shared,
+            tasks,
+            runtime: None,
+        })
+    }
+
+    /// Starts the sandbox on a runtime of its own, for synchronous tests
+    /// (e.g. ones that run the `ferry` binary and wait for it): the servers
+    /// keep answering while the calling thread blocks.
+    pub fn start_blocking(options: SandboxOptions) -> Result<Self, SandboxError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ferry-sandbox")
+            .enable_all()
+            .build()
+            .map_err(|source| SandboxError::Io {
+                action: "start a runtime for",
+                path: PathBuf::from("the sandbox"),
+                source,
+            })?;
+        let mut sandbox = runtime.block_on(Self::start(options))?;
+        sandbox.runtime = Some(runtime);
+        Ok(sandbox)
     }
 
     pub fn info(&self) -> SandboxInfo {
@@ -317,6 +347,11 @@ impl Sandbox {
         self.shared.workos().dump()
     }
 
+    /// Empties the WorkOS imitation, as before the first request.
+    pub fn reset_workos_state(&self) {
+        self.shared.reset_workos();
+    }
+
     pub fn ground_truth(&self) -> Option<&GroundTruth> {
         self.shared.truth.as_ref()
     }
@@ -329,6 +364,10 @@ impl Sandbox {
     fn stop(&mut self) {
         for task in self.tasks.drain(..) {
             task.abort();
+        }
+        // Never blocks, so dropping the handle inside async code is safe too.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
         }
     }
 }

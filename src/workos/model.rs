@@ -308,6 +308,42 @@ pub struct AuthenticateResponse {
     pub authentication_method: Option<String>,
 }
 
+/// A 403 from authenticate that asks for one more step
+/// (`email_verification_required`, `mfa_challenge`, `mfa_enrollment`,
+/// `organization_selection_required`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthenticationContinuation {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_authentication_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verification_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authentication_factors: Vec<FactorReference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organizations: Vec<OrganizationChoice>,
+}
+
+/// A factor named in an `mfa_challenge`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FactorReference {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// An organization offered in `organization_selection_required`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationChoice {
+    pub id: String,
+    pub name: String,
+}
+
 /// A cursor list: `{"object":"list","data":[…],"list_metadata":{"before","after"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct List<T> {

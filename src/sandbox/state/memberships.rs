@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::pagination::{ListQuery, cursor_page};
+use super::pagination::{ListQuery, cursor_page, map_page};
 use super::{Failure, Outcome, WorkosState, now};
 use crate::workos::model::{CreateOrganizationMembership, List, OrganizationMembership, SlimRole};
 
@@ -115,8 +115,11 @@ impl WorkosState {
                 organization_id.is_none_or(|id| m.organization_id == id)
                     && (statuses.is_empty() || statuses.contains(&m.status))
             })
-            .map(|m| (m.id.clone(), self.render_membership(m)));
-        cursor_page(memberships.collect(), query)
+            .map(|m| (m.id.as_str(), m));
+        // Render only the page: an organization may have 50,000 members.
+        map_page(cursor_page(memberships.collect(), query), |m| {
+            self.render_membership(m)
+        })
     }
 
     pub fn delete_membership(&mut self, id: &str) -> Outcome<()> {

@@ -1,7 +1,7 @@
 //! TOTP factors (enrolled with an imported secret or a generated one),
 //! challenges, and their verification.
 
-use super::pagination::{ListQuery, cursor_page};
+use super::pagination::{ListQuery, cursor_page, map_page};
 use super::{Failure, Outcome, StoredChallenge, StoredFactor, WorkosState, now};
 use crate::sandbox::totp;
 use crate::secret::Secret;
@@ -81,8 +81,11 @@ impl WorkosState {
             .factors
             .values()
             .filter(|f| f.factor.user_id.as_deref() == Some(user_id))
-            .map(|f| (f.factor.id.clone(), f.factor.clone()));
-        Ok(cursor_page(factors.collect(), query))
+            .map(|f| (f.factor.id.as_str(), &f.factor));
+        Ok(map_page(
+            cursor_page(factors.collect(), query),
+            AuthenticationFactor::clone,
+        ))
     }
 
     pub fn factor(&self, id: &str) -> Outcome<AuthenticationFactor> {

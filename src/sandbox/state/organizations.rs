@@ -1,7 +1,7 @@
 //! Organizations: create with domains, read by id or external_id, list with
 //! search, update, delete (memberships go with them).
 
-use super::pagination::{ListQuery, cursor_page};
+use super::pagination::{ListQuery, cursor_page, map_page};
 use super::rules::{apply_metadata, organization_not_found, validate_external_id};
 use super::{Failure, Outcome, WorkosState, now};
 use crate::workos::model::{
@@ -100,10 +100,8 @@ impl WorkosState {
                         .iter()
                         .any(|d| domains.contains(&d.domain)))
         });
-        cursor_page(
-            organizations.map(|o| (o.id.clone(), o.clone())).collect(),
-            query,
-        )
+        let page = cursor_page(organizations.map(|o| (o.id.as_str(), o)).collect(), query);
+        map_page(page, Organization::clone)
     }
 
     pub fn update_organization(

@@ -1,7 +1,7 @@
 //! Users: create (with a password or an imported digest), read by id or
 //! external_id, list with filters and cursors, update, delete.
 
-use super::pagination::{ListQuery, cursor_page};
+use super::pagination::{ListQuery, cursor_page, map_page};
 use super::rules::{
     apply_metadata, email_not_available, external_id_already_used_by_user, password,
     user_not_found, validate_email, validate_external_id,
@@ -92,26 +92,26 @@ impl WorkosState {
                         self.member_ids(organization_id).contains(&stored.user.id)
                     })
                 })
-                .map(|stored| (stored.user.id.clone(), stored.user.clone()));
-            return cursor_page(found.into_iter().collect(), query);
+                .map(|stored| (stored.user.id.as_str(), &stored.user));
+            return map_page(cursor_page(found.into_iter().collect(), query), User::clone);
         }
-        let users: Vec<(String, User)> = match organization_id {
+        let users: Vec<(&str, &User)> = match organization_id {
             Some(organization_id) => {
                 let mut ids = self.member_ids(organization_id);
                 ids.sort();
                 ids.dedup();
                 ids.iter()
                     .filter_map(|id| self.users.get(id))
-                    .map(|stored| (stored.user.id.clone(), stored.user.clone()))
+                    .map(|stored| (stored.user.id.as_str(), &stored.user))
                     .collect()
             }
             None => self
                 .users
                 .values()
-                .map(|stored| (stored.user.id.clone(), stored.user.clone()))
+                .map(|stored| (stored.user.id.as_str(), &stored.user))
                 .collect(),
         };
-        cursor_page(users, query)
+        map_page(cursor_page(users, query), User::clone)
     }
 
     pub fn update_user(&mut self, id: &str, request: UpdateUser) -> Outcome<User> {

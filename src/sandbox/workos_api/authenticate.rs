@@ -18,7 +18,9 @@ use super::respond::{code, failure, invalid_request, oauth, ok, parse, too_many_
 use crate::sandbox::Shared;
 use crate::sandbox::limits::Bucket;
 use crate::sandbox::state::WorkosState;
-use crate::workos::model::{AuthenticateResponse, User};
+use crate::workos::model::{
+    AuthenticateResponse, AuthenticationContinuation, FactorReference, OrganizationChoice, User,
+};
 
 #[derive(serde::Deserialize)]
 struct AuthenticateBody {
@@ -86,28 +88,35 @@ fn password_grant(shared: &Shared, request: AuthenticateBody) -> Reply {
     };
     if !user.email_verified {
         let token = state.start_pending(&user.id, false);
-        return Err(continuation(json!({
-            "code": "email_verification_required",
-            "message": "Email ownership must be verified before authentication.",
-            "pending_authentication_token": token,
-            "email": user.email,
-            "email_verification_id": format!("email_verification_{}", user.id),
-        })));
+        return Err(continuation(AuthenticationContinuation {
+            email: Some(user.email.clone()),
+            email_verification_id: Some(format!("email_verification_{}", user.id)),
+            ..pending(
+                "email_verification_required",
+                "Email ownership must be verified before authentication.",
+                token,
+                None,
+            )
+        }));
     }
     let factors = state.totp_factors_of(&user.id);
     if !factors.is_empty() {
         let token = state.start_pending(&user.id, false);
-        let factors: Vec<Value> = factors
-            .iter()
-            .map(|f| json!({ "id": f.id, "type": f.kind }))
-            .collect();
-        return Err(continuation(json!({
-            "code": "mfa_challenge",
-            "message": "The user must complete an MFA challenge to finish authenticating.",
-            "pending_authentication_token": token,
-            "user": user,
-            "authentication_factors": factors,
-        })));
+        return Err(continuation(AuthenticationContinuation {
+            authentication_factors: factors
+                .iter()
+                .map(|f| FactorReference {
+                    id: f.id.clone(),
+                    kind: f.kind.clone(),
+                })
+                .collect(),
+            ..pending(
+                "mfa_challenge",
+                "The user must complete an MFA challenge to finish authenticating.",
+                token,
+                Some(user),
+            )
+        }));
     }
     finish(&mut state, &user.id, None)
 }
@@ -192,17 +201,21 @@ fn finish(state: &mut WorkosState, user_id: &str, chosen_organization: Option<St
         None if organizations.len() > 1 => {
             let user = state.user(user_id).map_err(failure)?;
             let token = state.start_pending(user_id, true);
-            let choices: Vec<Value> = organizations
-                .iter()
-                .map(|(id, name)| json!({ "id": id, "name": name }))
-                .collect();
-            return Err(continuation(json!({
-                "code": "organization_selection_required",
-                "message": "The user must choose an organization to finish authenticating.",
-                "pending_authentication_token": token,
-                "user": user,
-                "organizations": choices,
-            })));
+            return Err(continuation(AuthenticationContinuation {
+                organizations: organizations
+                    .iter()
+                    .map(|(id, name)| OrganizationChoice {
+                        id: id.clone(),
+                        name: name.clone(),
+                    })
+                    .collect(),
+                ..pending(
+                    "organization_selection_required",
+                    "The user must choose an organization to finish authenticating.",
+                    token,
+                    Some(user),
+                )
+            }));
         }
         None => organizations.first().map(|(id, _)| id.clone()),
     };
@@ -217,8 +230,27 @@ fn finish(state: &mut WorkosState, user_id: &str, chosen_organization: Option<St
     ok(StatusCode::OK, &response)
 }
 
-fn continuation(body: Value) -> Response {
+fn continuation(body: AuthenticationContinuation) -> Response {
     (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
+}
+
+/// A continuation with its token and nothing else yet.
+fn pending(
+    code: &str,
+    message: &str,
+    token: String,
+    user: Option<User>,
+) -> AuthenticationContinuation {
+    AuthenticationContinuation {
+        code: code.to_owned(),
+        message: message.to_owned(),
+        pending_authentication_token: Some(token),
+        user,
+        email: None,
+        email_verification_id: None,
+        authentication_factors: Vec::new(),
+        organizations: Vec::new(),
+    }
 }
 
 /// A JWT-shaped token (unsigned: the sandbox has no keys to publish).

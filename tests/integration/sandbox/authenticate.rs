@@ -156,6 +156,10 @@ async fn a_totp_factor_means_an_mfa_challenge_that_a_code_completes() {
         (403, Some("mfa_challenge")),
         "{body}"
     );
+    let typed: ferry::workos::model::AuthenticationContinuation =
+        serde_json::from_value(body.clone()).unwrap();
+    assert_eq!(typed.authentication_factors.len(), 1);
+    assert_eq!(typed.user.map(|u| u.id), Some(user.clone()));
     let token = body["pending_authentication_token"]
         .as_str()
         .unwrap()

@@ -116,6 +116,11 @@ async fn order_offset_and_starting_after_walk_the_tenant() {
         .clerk_get("/users?limit=500&order_by=%2Bcreated_at")
         .await;
     assert_eq!(ids(&ascending), oldest_first);
+    // A `+` left unencoded means the same.
+    let (_, unencoded) = harness
+        .clerk_get("/users?limit=500&order_by=+created_at")
+        .await;
+    assert_eq!(ids(&unencoded), oldest_first);
     // The default is newest first.
     let (_, default) = harness.clerk_get("/users?limit=500").await;
     let mut newest_first = oldest_first.clone();
@@ -317,6 +322,17 @@ async fn organizations_and_memberships_are_data_and_total_count() {
             ],
         );
     }
+    let (_, counted) = harness
+        .clerk_get("/organizations?limit=500&include_members_count=true")
+        .await;
+    let counted_total: u64 = counted["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["members_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted_total, generated.truth.memberships);
+    assert!(body["data"][0].get("members_count").is_none());
     let (_, rest) = harness
         .clerk_get("/organizations?limit=3&offset=3&order_by=%2Bcreated_at")
         .await;

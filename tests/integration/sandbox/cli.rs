@@ -229,3 +229,67 @@ async fn faults_can_be_set_from_the_command_line() {
     let throttled = (429, Some("7".to_owned()));
     assert_eq!(seen, [throttled.clone(), throttled, (200, None)]);
 }
+
+/// A synchronous test can run the sandbox on its own runtime and block.
+#[test]
+fn a_blocking_sandbox_serves_while_the_caller_blocks() {
+    use std::io::{Read, Write};
+
+    let generated = generate(GeneratorOptions {
+        users: 3,
+        organizations: 0,
+        seed: 2,
+    });
+    let sandbox = ferry::sandbox::Sandbox::start_blocking(
+        ferry::sandbox::SandboxOptions::default().with_generated(&generated),
+    )
+    .unwrap();
+    let address = sandbox
+        .info()
+        .clerk_url
+        .trim_start_matches("http://")
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "GET /v1/users/count HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        sandbox.keys().clerk_secret_key
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""total_count":3"#), "{answer}");
+    sandbox.shutdown();
+}
+
+/// `--tenant snapshot.json --export users.csv` with an existing export reads
+/// it and never overwrites it (it may hold a team's only copy of its digests).
+#[tokio::test]
+async fn an_existing_export_beside_a_tenant_is_read_not_overwritten() {
+    let scratch = Scratch::new();
+    let generated = generate(GeneratorOptions {
+        users: 8,
+        organizations: 1,
+        seed: 5,
+    });
+    generated
+        .tenant
+        .save(&scratch.path().join("tenant.json"))
+        .unwrap();
+    let export_path = scratch.path().join("users.csv");
+    export::write_csv(&export_path, &generated.export).unwrap();
+    let before = std::fs::read(&export_path).unwrap();
+    let running = start(
+        scratch.path(),
+        &["--tenant", "tenant.json", "--export", "users.csv"],
+    );
+    assert_eq!(users_count(&running.info).await, 8);
+    drop(running);
+    assert_eq!(std::fs::read(&export_path).unwrap(), before);
+
+    // A generated tenant's export is output: written (and rewritten).
+    let running = start(scratch.path(), &["--users", "3", "--export", "users.csv"]);
+    assert_eq!(users_count(&running.info).await, 3);
+    assert_eq!(export::read_csv(&export_path).unwrap().len(), 3);
+}

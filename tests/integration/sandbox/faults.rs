@@ -193,6 +193,11 @@ async fn request_counts_and_the_state_dump() {
     let emails: Vec<&str> = dump.users.iter().map(|u| u.user.email.as_str()).collect();
     assert_eq!(emails, ["a@acme.test"], "exactly one user per email");
     assert_eq!(dump.users[0].password_hash_type, None);
+
+    let (status, _) = read(harness.admin(Method::POST, "state/reset").send().await).await;
+    assert_eq!(status, 204);
+    assert!(harness.sandbox.workos_state().users.is_empty());
+    harness.create_user(json!({"email": "a@acme.test"})).await;
 }
 
 #[tokio::test]
