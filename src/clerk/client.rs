@@ -94,6 +94,18 @@ impl ClerkClient {
         self.api.json(&request).await
     }
 
+    /// Every membership of one user (a user is in few organizations: one page).
+    pub async fn user_memberships(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<OrganizationMembership>, ApiError> {
+        let request = self
+            .get(format!("/users/{user_id}/organization_memberships"))
+            .query("limit", PAGE_SIZE);
+        let page: PaginatedList<OrganizationMembership> = self.api.json(&request).await?;
+        Ok(page.data)
+    }
+
     /// One page of an organization's memberships, by offset.
     pub async fn memberships_page(
         &self,

@@ -38,6 +38,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(list_organization_memberships),
         )
         .route("/v1/organization_memberships", get(list_all_memberships))
+        .route(
+            "/v1/users/{id}/organization_memberships",
+            get(list_user_memberships),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), authenticate))
         .with_state(shared)
@@ -374,6 +378,38 @@ async fn list_organization_memberships(
                 .is_some_and(|data| user_ids.contains(&data.user_id))
         });
     }
+    sort_memberships(&mut memberships, &field);
+    json(&paginate(memberships, page, ascending))
+}
+
+/// `GET /v1/users/{id}/organization_memberships`: one user's memberships.
+async fn list_user_memberships(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params = QueryParams::parse(raw.as_deref());
+    let page = match page(&params) {
+        Ok(page) => page,
+        Err(response) => return response,
+    };
+    let (field, ascending) = match order(&params, MEMBERSHIP_ORDERS) {
+        Ok(order) => order,
+        Err(response) => return response,
+    };
+    if shared.clerk.user(&id).is_none() {
+        return resource_not_found();
+    }
+    let mut memberships: Vec<_> = shared
+        .clerk
+        .memberships()
+        .iter()
+        .filter(|m| {
+            m.public_user_data
+                .as_ref()
+                .is_some_and(|data| data.user_id == id)
+        })
+        .collect();
     sort_memberships(&mut memberships, &field);
     json(&paginate(memberships, page, ascending))
 }

@@ -6,11 +6,13 @@
 //! Ctrl-C stops the workers from taking new users; what is in flight
 //! finishes, is recorded, and the run ends as interrupted.
 
+pub mod assess;
 pub mod memberships;
 pub mod mfa_report;
 pub mod organizations;
 pub mod recorder;
 pub mod users;
+pub mod verify;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
