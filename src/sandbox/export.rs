@@ -308,8 +308,27 @@ pub fn write_passwords(
         source: std::io::Error::other(error.to_string()),
     };
     let mut writer = csv::Writer::from_path(path).map_err(failed)?;
+    writer
+        .write_record([
+            "user_id",
+            "email",
+            "username",
+            "password",
+            "password_hasher",
+        ])
+        .map_err(failed)?;
     for row in rows {
-        writer.serialize(row).map_err(failed)?;
+        // By hand: `Secret` serialises as `***`, and the file is the one
+        // place the plain text belongs.
+        writer
+            .write_record([
+                row.user_id.as_str(),
+                &row.email,
+                &row.username,
+                row.password.expose(),
+                &row.password_hasher,
+            ])
+            .map_err(failed)?;
     }
     writer.flush().map_err(|source| SandboxError::Io {
         action: "write",

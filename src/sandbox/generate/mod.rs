@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::export::ExportRow;
 use super::tenant::Tenant;
+use crate::secret::Secret;
 use digests::PasswordPool;
 
 /// The cost of the synthetic bcrypt digests (Clerk's own are 10).
@@ -63,14 +64,16 @@ pub struct GeneratedTenant {
     pub truth: GroundTruth,
 }
 
-/// One line of the passwords side file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One line of the passwords side file (written by `export::write_passwords`,
+/// which alone exposes the password).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PasswordRow {
     pub user_id: String,
     /// Empty for username-only users.
     pub email: String,
     pub username: String,
-    pub password: String,
+    /// Plain text in the file, masked in logs.
+    pub password: Secret,
     pub password_hasher: String,
 }
 
@@ -295,8 +298,9 @@ mod tests {
                 "bcrypt" => HashKind::Bcrypt,
                 _ => HashKind::Argon2,
             };
+            assert!(!format!("{entry:?}").contains(entry.password.expose()));
             assert!(
-                hashes::verify(kind, digest, &entry.password),
+                hashes::verify(kind, digest, entry.password.expose()),
                 "{}",
                 entry.user_id
             );

@@ -164,7 +164,7 @@ pub(super) fn generate_user(
         user_id: id.clone(),
         email: row.primary_email_address.clone(),
         username: row.username.clone(),
-        password: pool.passwords[slot].clone(),
+        password: Secret::new(pool.passwords[slot].clone()),
         password_hasher: row.password_hasher.clone().unwrap_or_default(),
     });
     let last_sign_in_at = rng

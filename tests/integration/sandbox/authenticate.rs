@@ -56,7 +56,7 @@ async fn a_user_imported_with_a_clerk_digest_signs_in_with_its_password() {
 
         let (status, body) = authenticate(
             &harness,
-            password_body(&harness, &entry.email, &entry.password),
+            password_body(&harness, &entry.email, entry.password.expose()),
         )
         .await;
         assert_eq!(status, 200, "{hasher}: {body}");

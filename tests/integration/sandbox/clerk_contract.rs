@@ -158,6 +158,43 @@ async fn order_offset_and_starting_after_walk_the_tenant() {
         seen.push(cursor.clone());
     }
     assert_eq!(seen, oldest_first);
+
+    // Newest first by cursor, 7 at a time (25 is no multiple of 7).
+    let mut walked = Vec::new();
+    let mut path = "/users?limit=7&order_by=-created_at".to_owned();
+    loop {
+        let (_, page) = harness.clerk_get(&path).await;
+        let page = ids(&page);
+        let Some(last) = page.last().cloned() else {
+            break;
+        };
+        walked.extend(page);
+        path = format!("/users?limit=7&order_by=-created_at&starting_after={last}");
+    }
+    assert_eq!(walked, newest_first);
+
+    // A cursor with a filter takes the filtered order.
+    let emails: Vec<String> = by_creation
+        .iter()
+        .filter_map(|u| u.primary_email().map(|e| e.email_address.clone()))
+        .take(3)
+        .collect();
+    let query: String = emails
+        .iter()
+        .map(|e| format!("&email_address={e}"))
+        .collect();
+    let (_, filtered) = harness
+        .clerk_get(&format!("/users?order_by=%2Bcreated_at{query}"))
+        .await;
+    let filtered = ids(&filtered);
+    assert_eq!(filtered.len(), 3);
+    let (_, rest) = harness
+        .clerk_get(&format!(
+            "/users?order_by=%2Bcreated_at&starting_after={}{query}",
+            filtered[0]
+        ))
+        .await;
+    assert_eq!(ids(&rest), filtered[1..]);
 }
 
 #[tokio::test]

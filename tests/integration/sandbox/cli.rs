@@ -293,3 +293,28 @@ async fn an_existing_export_beside_a_tenant_is_read_not_overwritten() {
     assert_eq!(users_count(&running.info).await, 3);
     assert_eq!(export::read_csv(&export_path).unwrap().len(), 3);
 }
+
+/// Every flag `ferry sandbox --help` lists is documented in docs/sandbox.md.
+#[test]
+fn every_flag_is_documented() {
+    let help = Scratch::new()
+        .ferry()
+        .args(["sandbox", "--help"])
+        .run()
+        .code(0)
+        .stdout;
+    let docs = std::fs::read_to_string(crate::common::repo().join("docs/sandbox.md")).unwrap();
+    let flags: Vec<&str> = help
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '=' || c == '[' || c == ']')
+        .filter(|word| word.starts_with("--") && word.len() > 2)
+        .map(|word| word.trim_end_matches('.'))
+        .filter(|flag| !["--help", "--version", "--color", "--verbose"].contains(flag))
+        .collect();
+    assert!(flags.len() > 15, "{help}");
+    for flag in flags {
+        assert!(
+            docs.contains(&format!("`{flag}")),
+            "{flag} is not in docs/sandbox.md"
+        );
+    }
+}
