@@ -159,7 +159,7 @@ fn a_generated_tenant_migrates_exactly_once_with_passwords_and_totp() {
             if signed_in >= 60 {
                 break;
             }
-            sign_in(&world, &user.user.email, &entry.password)
+            sign_in(&world, &user.user.email, entry.password.expose())
                 .await
                 .unwrap_or_else(|e| panic!("{}: {e}", entry.user_id));
             assert!(

@@ -181,7 +181,13 @@ fn no_secret_reaches_the_journal_the_lists_or_the_output() {
         secrets.extend(row.password_digest.iter().map(|s| s.expose().to_owned()));
         secrets.extend(row.totp_secret.iter().map(|s| s.expose().to_owned()));
     }
-    secrets.extend(world.generated.passwords.iter().map(|p| p.password.clone()));
+    secrets.extend(
+        world
+            .generated
+            .passwords
+            .iter()
+            .map(|p| p.password.expose().to_owned()),
+    );
     assert!(secrets.len() > 100);
 
     let mut written = vec![out.stdout, out.stderr];
