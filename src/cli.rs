@@ -33,6 +33,13 @@ pub struct Arguments {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Html,
+    Md,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum Color {
     Auto,
     Always,
@@ -95,6 +102,49 @@ enum Subcommands {
         plan: PathBuf,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// The pre-migration assessment: what the migration will meet, read-only, from the source alone.
+    Assess {
+        plan: PathBuf,
+        /// Print the assessment as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The verification checklist against WorkOS as it is now; exits 1 when a check fails.
+    Verify {
+        plan: PathBuf,
+        /// Print the checklist as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render a run's report again (the last run's unless --run).
+    Report {
+        plan: PathBuf,
+        /// The run whose report to render.
+        #[arg(long)]
+        run: Option<i64>,
+        #[arg(long, value_enum, default_value_t = Format::Html)]
+        format: Format,
+        /// Where to write it (default: the plan's report folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run the reference plan end to end against the built-in sandbox and show the report.
+    Demo {
+        /// Users in the generated Clerk tenant.
+        #[arg(long, default_value_t = 2000)]
+        users: usize,
+        /// Organizations in the generated tenant.
+        #[arg(long, default_value_t = 50)]
+        orgs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The demo's folder (cleared and rewritten by each demo).
+        #[arg(long, default_value = "ferry-demo")]
+        dir: PathBuf,
+        /// Multiply the real rate limits (the default 10 finishes in seconds; 1 shows real pacing).
+        #[arg(long, default_value_t = 10.0)]
+        limits_scale: f64,
     },
     /// Serve local imitations of Clerk's Backend API and the WorkOS API, with a synthetic tenant.
     Sandbox(Box<SandboxArguments>),
@@ -266,6 +316,36 @@ impl Arguments {
             },
             Subcommands::Status { plan } => Command::Status { plan },
             Subcommands::ExportIds { plan, out } => Command::ExportIds { plan, out },
+            Subcommands::Assess { plan, json } => Command::Assess { plan, json },
+            Subcommands::Verify { plan, json } => Command::Verify { plan, json },
+            Subcommands::Report {
+                plan,
+                run,
+                format,
+                out,
+            } => Command::Report {
+                plan,
+                run,
+                format: match format {
+                    Format::Html => crate::plan::ReportFormat::Html,
+                    Format::Md => crate::plan::ReportFormat::Md,
+                    Format::Json => crate::plan::ReportFormat::Json,
+                },
+                out,
+            },
+            Subcommands::Demo {
+                users,
+                orgs,
+                seed,
+                dir,
+                limits_scale,
+            } => Command::Demo(crate::commands::DemoSettings {
+                users,
+                organizations: orgs,
+                seed,
+                dir,
+                limits_scale,
+            }),
         };
         Config {
             color: match self.color {

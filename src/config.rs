@@ -43,6 +43,19 @@ pub enum Command {
     Status { plan: PathBuf },
     /// Write the id map.
     ExportIds { plan: PathBuf, out: PathBuf },
+    /// The pre-migration assessment.
+    Assess { plan: PathBuf, json: bool },
+    /// The verification checklist.
+    Verify { plan: PathBuf, json: bool },
+    /// Render a run's report again.
+    Report {
+        plan: PathBuf,
+        run: Option<i64>,
+        format: crate::plan::ReportFormat,
+        out: Option<PathBuf>,
+    },
+    /// Sandbox, reference plan, run, verify, report.
+    Demo(crate::commands::DemoSettings),
 }
 
 /// `ferry sandbox`: what to serve, where, and how badly to behave.

@@ -19,6 +19,7 @@ pub mod mapping;
 pub mod output;
 pub mod plan;
 pub mod project;
+pub mod report;
 pub mod sandbox;
 pub mod script;
 pub mod secret;

@@ -2,13 +2,19 @@
 //! [`Config`], does its work through the core modules, prints for people (or
 //! JSON), and returns the [`ExitStatus`] the command ends with.
 
+mod assess;
+mod demo;
 mod init;
 mod preview;
+mod report;
 pub mod run;
 mod sandbox;
 mod status;
 mod test;
 mod validate;
+mod verify;
+
+pub use demo::DemoSettings;
 
 use crate::config::{Command, Config};
 use crate::error::{ExitStatus, Result};
@@ -35,5 +41,14 @@ pub fn run(config: Config) -> Result<ExitStatus> {
         }),
         Command::Status { plan } => status::status(&plan),
         Command::ExportIds { plan, out } => status::export_ids(&plan, &out),
+        Command::Assess { plan, json } => assess::run(&plan, json),
+        Command::Verify { plan, json } => verify::run(&plan, json),
+        Command::Report {
+            plan,
+            run,
+            format,
+            out,
+        } => report::run(&plan, run, format, out),
+        Command::Demo(settings) => demo::run(&settings),
     }
 }

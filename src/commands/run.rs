@@ -21,14 +21,21 @@ use crate::plan::schema::{
 };
 use crate::plan::{LoadOptions, Step};
 use crate::project::Project;
+use crate::report::{
+    self, Count, Failure as ReportFailure, ListFile, PlanInfo, Report, RunInfo, StepReport,
+};
 use crate::source::read::Sources;
+use crate::steps::assess::{AssessStep, Assessment, human_duration};
 use crate::steps::memberships::{MembershipsStep, read_memberships};
 use crate::steps::mfa_report::MfaReportStep;
+use crate::steps::mfa_report::MfaSummary;
 use crate::steps::organizations::{OrganizationsStep, read_organizations};
 use crate::steps::recorder::{RunLists, Tally};
 use crate::steps::users::{Mode, UsersStep};
+use crate::steps::verify::{Verification, VerifyStep};
 use crate::steps::{self, Cancel, Pumped, Sink};
 use crate::workos::WorkosClient;
+use std::time::Instant;
 
 pub struct RunSettings<'a> {
     pub plan: &'a Path,
@@ -38,11 +45,16 @@ pub struct RunSettings<'a> {
 
 pub fn run(settings: RunSettings<'_>) -> Result<ExitStatus> {
     let project = Project::open(settings.plan, LoadOptions::for_use())?;
+    run_project(&project, settings)
+}
+
+/// Runs a loaded project (`ferry demo` adjusts one in memory first).
+pub fn run_project(project: &Project, settings: RunSettings<'_>) -> Result<ExitStatus> {
     let plan = &project.plan;
     let workos = connect::workos(plan)?;
     let clerk = connect::clerk(plan)?;
 
-    if !settings.yes && !confirm(&project)? {
+    if !settings.yes && !confirm(project)? {
         return Ok(ExitStatus::UsageError);
     }
 
@@ -80,7 +92,7 @@ pub fn run(settings: RunSettings<'_>) -> Result<ExitStatus> {
         plan.revision
     );
     let mut runner = Runner {
-        project: &project,
+        project,
         workos: &workos,
         clerk: clerk.as_ref(),
         reader: &reader,
@@ -90,21 +102,34 @@ pub fn run(settings: RunSettings<'_>) -> Result<ExitStatus> {
         runtime: &runtime,
         painter,
         failed: 0,
+        steps: Vec::new(),
+        assessment: None,
+        mfa: None,
+        verification: None,
     };
     for step in &plan.steps {
-        match step {
+        let started = Instant::now();
+        let report = match step {
+            Step::Assess(_) => runner.assess()?,
             Step::Users(options) => runner.users(options)?,
             Step::Organizations(options) => runner.organizations(options)?,
             Step::Memberships(options) => runner.memberships(options)?,
             Step::MfaReport(options) => runner.mfa_report(options)?,
-            other => println!("{}: not implemented in this version; skipped", other.name()),
-        }
+            Step::Verify(_) => runner.verify()?,
+        };
+        runner.steps.push(StepReport {
+            name: step.name().to_owned(),
+            duration: human_duration(started.elapsed().as_secs_f64()),
+            duration_ms: started.elapsed().as_millis() as u64,
+            ..report
+        });
         if cancel.is_cancelled() {
             break;
         }
     }
 
     let failed = runner.failed;
+    let verified = runner.verification.as_ref().is_none_or(|v| v.passed);
     let journal = runner.journal.take().expect("the journal");
     let interrupted = cancel.is_cancelled();
     let status = match (interrupted, failed) {
@@ -113,6 +138,48 @@ pub fn run(settings: RunSettings<'_>) -> Result<ExitStatus> {
         (false, _) => RunStatus::FinishedWithFailures,
     };
     journal.finish_run(run_id, status)?;
+    let outcome = match (interrupted, failed, verified) {
+        (true, _, _) => "interrupted".to_owned(),
+        (false, 0, true) => "finished".to_owned(),
+        (false, 0, false) => "finished; verification failed".to_owned(),
+        (false, n, _) => format!("finished with {n} failed records"),
+    };
+    let run = journal.run(run_id)?.expect("the run just recorded");
+    let report = Report {
+        ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        plan: PlanInfo {
+            name: plan.name.clone(),
+            revision: plan.revision,
+            checksum: plan.checksum.combined.clone(),
+            path: plan.path.display().to_string(),
+        },
+        run: RunInfo {
+            id: run.id,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            status: serde_json::to_value(run.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            outcome,
+        },
+        assessment: runner.assessment.take(),
+        steps: std::mem::take(&mut runner.steps),
+        mfa: runner.mfa.take(),
+        verification: runner.verification.take(),
+    };
+    journal.save_report(run_id, &serde_json::to_string(&report).unwrap_or_default())?;
+    let written = report::write_all(
+        &report,
+        &plan.report.dir,
+        &plan.report.formats,
+        plan.report.templates.as_deref(),
+    )
+    .map_err(|e| Error::Usage(e.to_string()))?;
+    for path in &written {
+        println!("report: {}", path.display());
+    }
     println!("journal: {} (run {run_id})", plan.state.display());
     Ok(if interrupted {
         println!(
@@ -122,6 +189,8 @@ pub fn run(settings: RunSettings<'_>) -> Result<ExitStatus> {
         ExitStatus::Aborted
     } else if failed > 0 {
         ExitStatus::RecordsFailed
+    } else if !verified {
+        ExitStatus::ProblemFound
     } else {
         ExitStatus::Success
     })
@@ -141,6 +210,11 @@ struct Runner<'a> {
     runtime: &'a tokio::runtime::Runtime,
     painter: Painter,
     failed: u64,
+    /// What the report will say, gathered step by step.
+    steps: Vec<StepReport>,
+    assessment: Option<Assessment>,
+    mfa: Option<MfaSummary>,
+    verification: Option<Verification>,
 }
 
 impl<'a> Runner<'a> {
@@ -190,7 +264,119 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn users(&mut self, options: &UsersOptions) -> Result<()> {
+    /// Counts and the first failures of one kind, for the report.
+    fn step_report(&self, tally: &Tally, kind: Kind, lists: &RunLists) -> StepReport {
+        let counts = Action::ALL
+            .into_iter()
+            .map(|action| Count {
+                label: action.as_str().to_owned(),
+                count: tally.get(kind, action),
+            })
+            .filter(|c| c.count > 0)
+            .collect();
+        let journal = self.reader.lock().expect("journal lock");
+        let mut failures = Vec::new();
+        let mut failures_total = 0;
+        for action in [Action::Failed, Action::Rejected] {
+            let records = journal.records_with(kind, action).unwrap_or_default();
+            failures_total += records.len() as u64;
+            failures.extend(
+                records
+                    .into_iter()
+                    .take(50)
+                    .map(|(id, state)| ReportFailure {
+                        id,
+                        action: action.as_str().to_owned(),
+                        reason: state.reason.unwrap_or_default(),
+                    }),
+            );
+        }
+        let lists = [
+            ("failures", &lists.failures),
+            ("skipped", &lists.skipped),
+            ("password resets needed", &lists.password_resets),
+        ]
+        .into_iter()
+        .filter(|(_, list)| list.rows() > 0)
+        .map(|(label, list)| ListFile {
+            label: label.to_owned(),
+            path: list.path().display().to_string(),
+            rows: list.rows(),
+        })
+        .collect();
+        StepReport {
+            counts,
+            failures,
+            failures_total,
+            lists,
+            ..StepReport::default()
+        }
+    }
+
+    fn assess(&mut self) -> Result<StepReport> {
+        let step = AssessStep {
+            plan: &self.project.plan,
+        };
+        let assessment = self
+            .runtime
+            .block_on(step.run(self.sources(), self.clerk))?;
+        println!(
+            "assess: {} users, {} organizations, {} memberships; {}",
+            assessment.users,
+            assessment.organizations,
+            assessment.memberships,
+            assessment.estimate.human
+        );
+        for line in &assessment.needs_a_person {
+            println!("  needs a person: {line}");
+        }
+        let report = StepReport {
+            counts: vec![Count {
+                label: "users assessed".into(),
+                count: assessment.users,
+            }],
+            notes: assessment.needs_a_person.clone(),
+            ..StepReport::default()
+        };
+        self.assessment = Some(assessment);
+        Ok(report)
+    }
+
+    fn verify(&mut self) -> Result<StepReport> {
+        let step = VerifyStep {
+            plan: &self.project.plan,
+            script: self.project.script.as_ref(),
+            users_ctx: self.project.hook_context("users", false),
+            memberships_ctx: self.project.hook_context("memberships", false),
+            workos: self.workos,
+            clerk: self.clerk,
+            journal: self.reader,
+            api_key: self
+                .project
+                .plan
+                .target
+                .as_ref()
+                .and_then(|t| t.api_key.clone())
+                .unwrap_or_default(),
+        };
+        let verification = self.runtime.block_on(step.run(self.sources()))?;
+        super::verify::print(&verification, &self.painter);
+        let report = StepReport {
+            counts: vec![Count {
+                label: if verification.passed {
+                    "checks passed".into()
+                } else {
+                    "checks FAILED".into()
+                },
+                count: verification.checks.len() as u64,
+            }],
+            ..StepReport::default()
+        };
+        self.verification = Some(verification);
+        Ok(report)
+    }
+
+    fn users(&mut self, options: &UsersOptions) -> Result<StepReport> {
         let step = UsersStep {
             settings: UserSettings::from_options(options),
             script: self.project.script.as_ref(),
@@ -249,10 +435,10 @@ impl<'a> Runner<'a> {
             );
         }
         print_lists(&lists);
-        Ok(())
+        Ok(self.step_report(&tally, Kind::User, &lists))
     }
 
-    fn organizations(&mut self, options: &OrganizationsOptions) -> Result<()> {
+    fn organizations(&mut self, options: &OrganizationsOptions) -> Result<StepReport> {
         let clerk = self.clerk("organizations")?;
         let step = OrganizationsStep {
             options: options.clone(),
@@ -273,10 +459,10 @@ impl<'a> Runner<'a> {
         let (_, tally, lists) = self.finish(pumped, progress);
         print_counts("organizations", &tally, Kind::Organization);
         print_lists(&lists);
-        Ok(())
+        Ok(self.step_report(&tally, Kind::Organization, &lists))
     }
 
-    fn memberships(&mut self, options: &MembershipsOptions) -> Result<()> {
+    fn memberships(&mut self, options: &MembershipsOptions) -> Result<StepReport> {
         let clerk = self.clerk("memberships")?;
         let step = MembershipsStep {
             roles: options.roles.clone(),
@@ -295,10 +481,10 @@ impl<'a> Runner<'a> {
         let (_, tally, lists) = self.finish(pumped, progress);
         print_counts("memberships", &tally, Kind::Membership);
         print_lists(&lists);
-        Ok(())
+        Ok(self.step_report(&tally, Kind::Membership, &lists))
     }
 
-    fn mfa_report(&mut self, options: &MfaReportOptions) -> Result<()> {
+    fn mfa_report(&mut self, options: &MfaReportOptions) -> Result<StepReport> {
         let plan = &self.project.plan;
         let step = MfaReportStep {
             plan_name: plan.name.clone(),
@@ -347,7 +533,27 @@ impl<'a> Runner<'a> {
                 summary.sign_in_csv.display()
             );
         }
-        Ok(())
+        let report = StepReport {
+            counts: vec![Count {
+                label: "users to notify".into(),
+                count: summary.users_to_notify,
+            }],
+            lists: vec![
+                ListFile {
+                    label: "users to notify".into(),
+                    path: summary.notify_csv.display().to_string(),
+                    rows: summary.users_to_notify,
+                },
+                ListFile {
+                    label: "sign-in flags".into(),
+                    path: summary.sign_in_csv.display().to_string(),
+                    rows: flags,
+                },
+            ],
+            ..StepReport::default()
+        };
+        self.mfa = Some(summary);
+        Ok(report)
     }
 }
 

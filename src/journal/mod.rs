@@ -525,6 +525,33 @@ impl Journal {
         Ok(summary)
     }
 
+    /// Stores a run's report (JSON without secrets), replacing an earlier one.
+    pub fn save_report(&self, run_id: i64, json: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO reports (run_id, json) VALUES (?1, ?2)
+                 ON CONFLICT (run_id) DO UPDATE SET json = excluded.json",
+                params![run_id, json],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
+    }
+
+    /// A run's report, or the newest run's when `run_id` is `None`.
+    pub fn report(&self, run_id: Option<i64>) -> Result<Option<(i64, String)>> {
+        let (sql, id) = match run_id {
+            Some(id) => ("SELECT run_id, json FROM reports WHERE run_id = ?1", id),
+            None => (
+                "SELECT run_id, json FROM reports WHERE ?1 = ?1 ORDER BY run_id DESC LIMIT 1",
+                0,
+            ),
+        };
+        self.conn
+            .query_row(sql, [id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()
+            .map_err(|e| self.sqlite(e))
+    }
+
     pub fn set_bookmark(&self, step: &str, cursor: &str) -> Result<()> {
         self.conn
             .execute(

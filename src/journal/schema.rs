@@ -39,6 +39,11 @@ const MIGRATIONS: &[&str] = &[
         cursor TEXT NOT NULL,
         updated_at TEXT NOT NULL
     );",
+    // 2: each run's report, as JSON, so `ferry report` can render it again.
+    "CREATE TABLE reports (
+        run_id INTEGER PRIMARY KEY REFERENCES runs (id),
+        json TEXT NOT NULL
+    );",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {

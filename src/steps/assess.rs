@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::StepError;
@@ -27,7 +27,7 @@ use crate::source::{NoEmail, SourceUser};
 /// How many examples each finding keeps.
 const EXAMPLES: usize = 5;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Assessment {
     pub users: u64,
     /// `password`, `social`, `both`, `neither`.
@@ -54,7 +54,7 @@ pub struct Assessment {
     pub estimate: Estimate,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HasherRow {
     pub hasher: String,
     pub users: u64,
@@ -64,7 +64,7 @@ pub struct HasherRow {
     pub resets: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SharedEmails {
     /// Addresses (case-insensitive) that are the primary of more than one user.
     pub emails: u64,
@@ -73,7 +73,7 @@ pub struct SharedEmails {
     pub examples: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct MfaCounts {
     pub totp_exported: u64,
     pub totp_not_exported: u64,
@@ -81,7 +81,7 @@ pub struct MfaCounts {
     pub backup_codes: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ProviderRow {
     pub provider: String,
     pub users: u64,
@@ -89,14 +89,14 @@ pub struct ProviderRow {
     pub enabled_in_workos: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RoleRow {
     pub role: String,
     pub memberships: u64,
     pub maps_to: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Estimate {
     pub user_writes: u64,
     pub totp_writes: u64,
