@@ -347,6 +347,13 @@ impl Sandbox {
         self.shared.workos().dump()
     }
 
+    /// Gives a WorkOS user an email without the uniqueness check WorkOS
+    /// enforces: data WorkOS should never hold, for tests that prove
+    /// `ferry verify` notices it. Returns whether the user exists.
+    pub fn force_user_email(&self, user_id: &str, email: &str) -> bool {
+        self.shared.workos().force_email(user_id, email)
+    }
+
     /// Empties the WorkOS imitation, as before the first request.
     pub fn reset_workos_state(&self) {
         self.shared.reset_workos();

@@ -92,7 +92,16 @@ impl SourceUser {
     }
 
     fn no_email_reason(&self) -> NoEmail {
-        if !self.phone_numbers().is_empty() {
+        // A number reserved for a second factor is not a way to sign in.
+        let signs_in_by_phone = match (&self.api, &self.export) {
+            (Some(api), _) => api
+                .phone_numbers
+                .iter()
+                .any(|p| !p.reserved_for_second_factor),
+            (None, Some(export)) => export.primary_phone.is_some(),
+            (None, None) => false,
+        };
+        if signs_in_by_phone {
             NoEmail::PhoneOnly
         } else if self.username().is_some() {
             NoEmail::UsernameOnly

@@ -202,3 +202,16 @@ impl WorkosState {
         Ok(())
     }
 }
+
+impl WorkosState {
+    /// Sets a user's email with no uniqueness check (see `Sandbox::force_user_email`).
+    pub fn force_email(&mut self, id: &str, email: &str) -> bool {
+        match self.users.get_mut(id) {
+            Some(stored) => {
+                stored.user.email = email.to_owned();
+                true
+            }
+            None => false,
+        }
+    }
+}

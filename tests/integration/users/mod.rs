@@ -5,6 +5,7 @@ mod crash;
 mod faults;
 mod migrate;
 mod organizations;
+mod report;
 mod runs;
 
 use std::collections::HashMap;

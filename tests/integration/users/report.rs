@@ -1,0 +1,288 @@
+//! Assess before, verify after, the report, and `ferry demo`.
+
+use serde_json::Value;
+
+use super::{World, WorldOptions};
+
+const FULL_STEPS: &str =
+    "  - organizations\n  - memberships\n  - mfa_report\n  - verify: { sample: all }\n";
+
+fn full_world(users: usize, organizations: usize) -> World {
+    World::new(WorldOptions {
+        users,
+        organizations,
+        users_options: "metadata: { include: [public, private] }".into(),
+        more_steps: FULL_STEPS.into(),
+        ..WorldOptions::default()
+    })
+}
+
+#[test]
+fn assess_reports_what_the_generator_planted() {
+    let world = full_world(3000, 20);
+    let out = world
+        .ferry()
+        .args(["assess", "plan.yaml", "--json"])
+        .run()
+        .code(0);
+    let a: Value = serde_json::from_str(&out.stdout).unwrap();
+    let t = &world.generated.truth;
+    let n = |v: &Value| v.as_u64().unwrap_or(0);
+    assert_eq!(n(&a["users"]), t.users);
+    assert_eq!(n(&a["sign_in"]["both"]), t.password_and_social);
+    assert_eq!(
+        n(&a["sign_in"]["password"]) + n(&a["sign_in"]["both"]),
+        t.password_users
+    );
+    assert_eq!(
+        n(&a["sign_in"]["social"]),
+        t.social_only.values().sum::<u64>()
+    );
+    for provider in a["oauth_providers"].as_array().unwrap() {
+        let name = format!("oauth_{}", provider["provider"].as_str().unwrap());
+        assert_eq!(
+            n(&provider["social_only_users"]),
+            t.social_only.get(&name).copied().unwrap_or(0),
+            "{name}"
+        );
+    }
+    assert_eq!(n(&a["multi_email"]), t.multi_email);
+    assert_eq!(n(&a["unverified_primary"]), t.unverified_primary);
+    assert_eq!(n(&a["no_email"]["phone_only"]), t.phone_only);
+    assert_eq!(n(&a["no_email"]["username_only"]), t.username_only);
+    assert_eq!(
+        n(&a["mfa"]["totp_exported"]) + n(&a["mfa"]["totp_not_exported"]),
+        t.totp
+    );
+    assert_eq!(n(&a["mfa"]["totp_not_exported"]), t.totp_not_exported);
+    assert_eq!(n(&a["mfa"]["sms"]), t.sms_second_factor);
+    assert_eq!(n(&a["mfa"]["backup_codes"]), t.backup_codes);
+    for row in a["hashers"].as_array().unwrap() {
+        let hasher = row["hasher"].as_str().unwrap();
+        assert_eq!(n(&row["users"]), t.hashers[hasher], "{hasher}");
+    }
+    assert_eq!(n(&a["banned"]), t.banned);
+    assert_eq!(n(&a["locked"]), t.locked);
+    assert_eq!(n(&a["metadata_over_limits"]), t.metadata_over_limits);
+    assert_eq!(n(&a["organizations"]), t.organizations);
+    assert_eq!(n(&a["memberships"]), t.memberships);
+    for row in a["roles"].as_array().unwrap() {
+        assert_eq!(
+            n(&row["memberships"]),
+            t.roles[row["role"].as_str().unwrap()]
+        );
+    }
+    assert!(
+        a["steps_needed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "mfa_report")
+    );
+    assert!(a["estimate"]["seconds"].as_f64().unwrap() > 0.0);
+    // Read-only, and WorkOS was never asked.
+    assert_eq!(
+        world
+            .counts()
+            .workos
+            .values()
+            .flat_map(|o| o.values())
+            .sum::<u64>(),
+        0
+    );
+}
+
+#[test]
+fn verify_names_the_check_a_tampered_sandbox_breaks() {
+    let world = full_world(400, 8);
+    let out = world.run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("verify: passed"), "{}", out.stdout);
+    world.ferry().args(["verify", "plan.yaml"]).run().code(0);
+
+    let failing = |expected: &str| {
+        let out = world
+            .ferry()
+            .args(["verify", "plan.yaml", "--json"])
+            .run()
+            .code(1);
+        let json: Value = serde_json::from_str(&out.stdout).unwrap();
+        let failed: Vec<&str> = json["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "fail")
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            failed.contains(&expected),
+            "expected `{expected}` to fail, failed: {failed:?}"
+        );
+    };
+    let dump = world.dump();
+    let http = reqwest::Client::new();
+    let key = world.sandbox.keys().workos_api_key.clone();
+    let base = world.sandbox.workos_url();
+    let send = |request: reqwest::RequestBuilder| {
+        world.runtime.block_on(async {
+            assert!(
+                request
+                    .bearer_auth(&key)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .is_success()
+            )
+        })
+    };
+
+    // A changed email.
+    let victim = &dump.users[3];
+    send(
+        http.put(format!("{base}/user_management/users/{}", victim.user.id))
+            .json(&serde_json::json!({"email": "someone.else@example.test"})),
+    );
+    failing("users");
+    send(
+        http.put(format!("{base}/user_management/users/{}", victim.user.id))
+            .json(&serde_json::json!({"email": victim.user.email})),
+    );
+    world.ferry().args(["verify", "plan.yaml"]).run().code(0);
+
+    // A removed membership.
+    let membership = &dump.memberships[0];
+    send(http.delete(format!(
+        "{base}/user_management/organization_memberships/{}",
+        membership.id
+    )));
+    failing("memberships");
+
+    // A duplicated email (WorkOS would refuse it; the sandbox is forced).
+    assert!(world.sandbox.force_user_email(
+        &dump.users[5].user.id,
+        &dump.users[6].user.email.to_uppercase()
+    ));
+    failing("emails");
+
+    // A deleted user.
+    send(http.delete(format!(
+        "{base}/user_management/users/{}",
+        dump.users[9].user.id
+    )));
+    failing("users");
+}
+
+#[test]
+fn every_run_writes_its_report_and_report_renders_it_again() {
+    let world = full_world(300, 5);
+    world.run().code(0);
+    let reports = world.scratch.path().join("reports");
+    let html = std::fs::read_to_string(reports.join("world-run-1.html")).unwrap();
+    assert!(html.contains("data-check=\"users\"") && html.contains("Verification checklist"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page loads nothing from elsewhere"
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("world-run-1.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["verification"]["passed"], true);
+    assert_eq!(json["steps"].as_array().unwrap().len(), 5);
+    assert!(
+        std::fs::read_to_string(reports.join("world-run-1.md"))
+            .unwrap()
+            .contains("## Verification: PASSED")
+    );
+
+    world
+        .ferry()
+        .args(["report", "plan.yaml", "--format", "md", "--out", "again.md"])
+        .run()
+        .code(0);
+    let again = std::fs::read_to_string(world.scratch.path().join("again.md")).unwrap();
+    assert!(
+        again.contains("# Migration report: world (revision 1)"),
+        "{again}"
+    );
+    world
+        .ferry()
+        .args(["report", "plan.yaml", "--run", "9"])
+        .run()
+        .code(2);
+}
+
+#[test]
+fn the_html_report_renders_in_headless_chromium_with_the_checklist_visible() {
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    else {
+        eprintln!("skipped: no Chromium on this machine (.ci/run installs it)");
+        return;
+    };
+    let world = full_world(200, 4);
+    world.run().code(0);
+    let html = world.scratch.path().join("reports/world-run-1.html");
+    let profile = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    for check in [
+        "users",
+        "logins",
+        "organizations",
+        "memberships",
+        "emails",
+        "totp",
+    ] {
+        assert!(
+            dom.contains(&format!("data-check=\"{check}\"")),
+            "check {check} missing from the rendered page"
+        );
+    }
+    assert!(dom.contains("✓ pass"), "{dom}");
+}
+
+#[test]
+fn the_demo_runs_the_reference_plan_to_a_passing_verification() {
+    let scratch = crate::common::Scratch::new();
+    let out = scratch
+        .ferry()
+        .args(["demo", "--users", "400", "--orgs", "10", "--dir", "demo"])
+        .run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("verify: passed"), "{}", out.stdout);
+    assert!(
+        scratch
+            .path()
+            .join("demo/reports/clerk-to-workos-run-1.html")
+            .is_file()
+    );
+    // A second demo clears its own folder and passes again; another folder is never touched.
+    scratch
+        .ferry()
+        .args(["demo", "--users", "100", "--orgs", "2", "--dir", "demo"])
+        .run()
+        .code(0);
+    scratch.write("precious/data.txt", "keep me");
+    scratch
+        .ferry()
+        .args(["demo", "--dir", "precious"])
+        .run()
+        .code(2);
+    assert!(scratch.path().join("precious/data.txt").is_file());
+}
