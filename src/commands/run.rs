@@ -224,9 +224,13 @@ impl<'a> Runner<'a> {
         let sink = Sink {
             journal: self.journal.take().expect("the journal"),
             run_id: self.run_id,
+            // The users step's lists are the ones people ask for; the others say their step.
             lists: RunLists::new(
                 &plan.report.dir,
-                &format!("{}-run-{}", plan.name, self.run_id),
+                &match label {
+                    "users" => format!("{}-run-{}", plan.name, self.run_id),
+                    step => format!("{}-run-{}-{step}", plan.name, self.run_id),
+                },
             ),
             progress: progress.clone(),
             concurrency: connect::concurrency(plan),
@@ -447,7 +451,7 @@ impl<'a> Runner<'a> {
             workos: self.workos,
             journal: self.reader,
         };
-        let (sink, progress) = self.sink("orgs", None);
+        let (sink, progress) = self.sink("organizations", None);
         let pumped = self.runtime.block_on(steps::pump(
             sink,
             async |tx| read_organizations(clerk, tx).await,
