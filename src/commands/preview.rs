@@ -61,6 +61,7 @@ pub fn run(settings: PreviewSettings<'_>) -> Result<ExitStatus> {
         } else {
             Mode::Preview
         },
+        claims: Default::default(),
     };
     let sources = Sources {
         clerk: clerk.as_ref(),
@@ -146,54 +147,74 @@ pub fn run(settings: PreviewSettings<'_>) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// `{"users":[…],"summary":{…}}`, written as it goes so a million users never sit in memory.
+/// `{"users":[…],"summary":{…}}`, written as it goes so a million users
+/// never sit in memory. It is written beside its final name and renamed
+/// only when complete, so a failed plan leaves no half-written file.
 struct JsonOut {
     path: PathBuf,
-    writer: BufWriter<File>,
+    partial: PathBuf,
+    writer: Option<BufWriter<File>>,
     first: bool,
     error: Option<std::io::Error>,
 }
 
 impl JsonOut {
     fn create(path: &Path) -> Result<Self> {
-        let file = File::create(path).map_err(|e| Error::io("create", path, e))?;
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let file = File::create(&partial).map_err(|e| Error::io("create", &partial, e))?;
         let mut writer = BufWriter::new(file);
         writer
             .write_all(b"{\"users\":[\n")
-            .map_err(|e| Error::io("write", path, e))?;
+            .map_err(|e| Error::io("write", &partial, e))?;
         Ok(Self {
             path: path.to_path_buf(),
-            writer,
+            partial,
+            writer: Some(writer),
             first: true,
             error: None,
         })
     }
 
     fn push(&mut self, planned: &Planned) {
-        if self.error.is_some() {
+        let (Some(writer), None) = (self.writer.as_mut(), &self.error) else {
             return;
-        }
+        };
         let separator: &[u8] = if self.first { b"" } else { b",\n" };
         self.first = false;
-        let result = self.writer.write_all(separator).and_then(|()| {
-            serde_json::to_writer(&mut self.writer, planned).map_err(std::io::Error::other)
+        let result = writer.write_all(separator).and_then(|()| {
+            serde_json::to_writer(&mut *writer, planned).map_err(std::io::Error::other)
         });
         self.error = result.err();
     }
 
     fn finish(mut self, counts: &BTreeMap<PlannedAction, u64>) -> Result<PathBuf> {
         if let Some(error) = self.error.take() {
-            return Err(Error::io("write", &self.path, error));
+            return Err(Error::io("write", &self.partial, error));
         }
         let summary: BTreeMap<&str, u64> = counts.iter().map(|(a, n)| (a.as_str(), *n)).collect();
         let tail = format!(
             "\n],\"summary\":{}}}\n",
             serde_json::to_string(&summary).unwrap_or_default()
         );
-        self.writer
+        let mut writer = self.writer.take().expect("open until finished");
+        writer
             .write_all(tail.as_bytes())
-            .and_then(|()| self.writer.flush())
+            .and_then(|()| writer.flush())
+            .map_err(|e| Error::io("write", &self.partial, e))?;
+        drop(writer);
+        std::fs::rename(&self.partial, &self.path)
             .map_err(|e| Error::io("write", &self.path, e))?;
-        Ok(self.path)
+        Ok(self.path.clone())
+    }
+}
+
+impl Drop for JsonOut {
+    fn drop(&mut self) {
+        // Not finished: leave nothing half-written behind.
+        if self.writer.take().is_some() {
+            let _ = std::fs::remove_file(&self.partial);
+        }
     }
 }

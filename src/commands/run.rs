@@ -388,6 +388,7 @@ impl<'a> Runner<'a> {
             workos: Some(self.workos),
             journal: self.reader,
             mode: Mode::Write,
+            claims: Default::default(),
         };
         let total = match self.clerk {
             Some(clerk) => self.runtime.block_on(clerk.user_count()).ok(),

@@ -3,6 +3,7 @@
 //! limits ([`metadata`]), and the payload checked against WorkOS's rules
 //! ([`rules`]), and the whole per-user pipeline up to the write ([`user`]).
 
+pub mod claims;
 pub mod membership;
 pub mod metadata;
 pub mod organization;

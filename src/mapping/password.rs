@@ -225,7 +225,7 @@ fn ssha(digest: &str) -> Result<String, ResetReason> {
 mod tests {
     use super::*;
 
-    const BCRYPT: &str = "$2b$10$U4C0ZY8OG8y41F9LusfKyu3HRMBL0rCZcKBVsXhgr.n8Ou6FPhzO2";
+    const BCRYPT: &str = "$2b$10$DDNCiNnr6htYntAuoz/yVOwXojdZbahUxkEbxnfFejjBX.31Oi.2O";
 
     fn run(hasher: &str, digest: &str) -> PasswordPlan {
         plan(Some(hasher), Some(&Secret::new(digest)))

@@ -6,12 +6,28 @@ use email_address::EmailAddress;
 
 pub const MAX_EXTERNAL_ID: usize = 128;
 
+/// WorkOS documents no limit on names; anything longer than this is not a
+/// name but broken data, and is not sent.
+pub const MAX_NAME_CHARS: usize = 1000;
+
+/// Characters that render as nothing or reorder text: an address holding one
+/// looks like another address and must not be sent as is.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+}
+
 pub fn check_email(email: &str) -> Result<(), String> {
     if email.trim() != email {
         return Err(format!("email `{email}` has leading or trailing spaces"));
     }
     if email.chars().any(char::is_control) {
         return Err("email contains control characters".to_owned());
+    }
+    if let Some(c) = email.chars().find(|c| invisible(*c)) {
+        return Err(format!(
+            "email contains an invisible Unicode character (U+{:04X})",
+            c as u32
+        ));
     }
     if EmailAddress::is_valid(email) && email.contains('.') {
         Ok(())
@@ -36,6 +52,17 @@ pub fn check_external_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A first or last name of a sane length.
+pub fn check_name(field: &str, value: Option<&str>) -> Result<(), String> {
+    let length = value.map_or(0, |v| v.chars().count());
+    if length > MAX_NAME_CHARS {
+        return Err(format!(
+            "{field} is {length} characters (more than {MAX_NAME_CHARS} is not a name)"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +75,11 @@ mod tests {
         assert!(check_email("ada example@example.com").is_err());
         assert!(check_email("ada@").is_err());
         assert!(check_email("no-at-sign").is_err());
+        assert!(
+            check_email("ada\u{202e}@example.com")
+                .unwrap_err()
+                .contains("U+202E")
+        );
     }
 
     #[test]

@@ -183,6 +183,8 @@ pub fn map_user(
     let checks = [
         rules::check_email(&payload.email),
         rules::check_external_id(&payload.external_id),
+        rules::check_name("first_name", payload.first_name.as_deref()),
+        rules::check_name("last_name", payload.last_name.as_deref()),
         metadata::check(&payload.metadata),
     ];
     if let Some(Err(reason)) = checks.into_iter().find(Result::is_err) {

@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use super::recorder::Recorded;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
+use crate::mapping::claims::EmailClaims;
 use crate::mapping::password::PasswordPlan;
 use crate::mapping::user::{DesiredUser, Mapped, Payload, UserSettings, map_user};
 use crate::plan::ConflictPolicy;
@@ -54,6 +55,8 @@ pub struct UsersStep<'a> {
     /// A read connection; writes go through the recorder.
     pub journal: &'a Mutex<Journal>,
     pub mode: Mode,
+    /// Which Clerk user each email went to in this run.
+    pub claims: Mutex<EmailClaims>,
 }
 
 /// What `ferry plan` reports for one user.
@@ -160,6 +163,19 @@ impl UsersStep<'_> {
         }
     }
 
+    /// Rejects a second Clerk user with an email another one already has.
+    fn claim(&self, email: &str, clerk_id: &str) -> Result<(), String> {
+        self.claims
+            .lock()
+            .expect("claims lock")
+            .claim(email, clerk_id)
+            .map_err(|owner| {
+                format!(
+                    "the same email as {owner}, which comes first; WorkOS allows one user per email"
+                )
+            })
+    }
+
     fn workos(&self) -> &WorkosClient {
         self.workos.expect("a WorkOS client in online modes")
     }
@@ -206,6 +222,15 @@ impl UsersStep<'_> {
             }
             Mapped::Ready(desired) => desired,
         };
+        if let Err(reason) = self.claim(&desired.payload.email, &user.id) {
+            return vec![record(
+                Kind::User,
+                Done::not(Action::Rejected, reason),
+                true,
+                None,
+                None,
+            )];
+        }
         let fingerprint = desired.payload.fingerprint();
         let done = match self.decide(&user.id, &fingerprint) {
             Decision::Unchanged { target_id } => Done::ok(Action::Unchanged, target_id),
@@ -269,6 +294,9 @@ impl UsersStep<'_> {
             }
             Mapped::Ready(desired) => desired,
         };
+        if let Err(reason) = self.claim(&desired.payload.email, &user.id) {
+            return planned(PlannedAction::Reject, Some(reason), Vec::new());
+        }
         let notes = desired.notes.clone();
         match self.decide(&user.id, &desired.payload.fingerprint()) {
             Decision::Unchanged { .. } => planned(PlannedAction::Unchanged, None, notes),
@@ -392,6 +420,18 @@ impl UsersStep<'_> {
     ) -> Result<ConflictChoice, String> {
         let hook = self.script.filter(|s| s.defines(Hook::OnConflict));
         let Some(script) = hook else {
+            if let Some(other) = existing
+                .external_id
+                .as_deref()
+                .filter(|e| *e != payload.external_id)
+            {
+                // Someone else's record (another Clerk user, or another system's):
+                // taking it over would merge two people. Only a hook may decide that.
+                return Err(format!(
+                    "a WorkOS user with this email already exists ({}) and is linked to external_id {other}; ferry takes over only users without one (an on_conflict hook can decide otherwise)",
+                    existing.id
+                ));
+            }
             return Ok(match self.settings.on_conflict {
                 ConflictPolicy::Update => ConflictChoice::Update(payload.clone()),
                 ConflictPolicy::Skip => ConflictChoice::Skip,

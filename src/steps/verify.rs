@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
+use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -37,6 +38,9 @@ use crate::workos::{MembershipFilter, WorkosClient, WorkosError};
 
 /// How many failing examples a check names.
 const EXAMPLES: usize = 5;
+
+/// Reads in flight at once (the WorkOS client's buckets still pace them).
+const PARALLEL_READS: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -433,18 +437,20 @@ impl VerifyStep<'_> {
         let orgs = self.journal_ids(Kind::Organization)?;
         let org_by_target: HashMap<&str, &str> =
             orgs.iter().map(|(s, t)| (t.as_str(), s.as_str())).collect();
-        let mut failures = Vec::new();
-        let mut compared = 0;
-        for clerk_id in seen.sampled.keys() {
-            let Some(target) = migrated.get(clerk_id) else {
-                continue;
-            };
+        let (orgs, org_by_target) = (&orgs, &org_by_target);
+        // Each sampled user costs a Clerk read and a WorkOS read: ask many at once.
+        let compared: Vec<Result<Vec<String>, StepError>> = stream::iter(
+            seen.sampled
+                .keys()
+                .filter_map(|id| migrated.get(id).map(|target| (id, target))),
+        )
+        .map(|(clerk_id, target)| async move {
             let mut expected = BTreeSet::new();
-            for membership in clerk
+            let memberships = clerk
                 .user_memberships(clerk_id)
                 .await
-                .map_err(crate::source::read::SourceError::from)?
-            {
+                .map_err(crate::source::read::SourceError::from)?;
+            for membership in memberships {
                 if !orgs.contains_key(&membership.organization.id) {
                     continue;
                 }
@@ -472,19 +478,29 @@ impl VerifyStep<'_> {
                     ))
                 })
                 .collect();
-            compared += 1;
+            let mut problems = Vec::new();
             for (org, slug) in expected.difference(&actual) {
-                failures.push(format!("{clerk_id}: missing in {org} as {slug}"));
+                problems.push(format!("{clerk_id}: missing in {org} as {slug}"));
             }
             for (org, slug) in actual.difference(&expected) {
-                failures.push(format!("{clerk_id}: unexpected in {org} as {slug}"));
+                problems.push(format!("{clerk_id}: unexpected in {org} as {slug}"));
             }
+            Ok(problems)
+        })
+        .buffer_unordered(PARALLEL_READS)
+        .collect()
+        .await;
+        let count = compared.len();
+        let mut failures = Vec::new();
+        for result in compared {
+            failures.extend(result?);
         }
+        failures.sort();
         Ok(check(
             "memberships",
             TITLE,
             failures,
-            vec![format!("{compared} sampled users' memberships compared")],
+            vec![format!("{count} sampled users' memberships compared")],
         ))
     }
 
@@ -561,25 +577,33 @@ impl VerifyStep<'_> {
             return Ok(skipped("totp", TITLE, "no TOTP factor was migrated"));
         }
         let users = self.journal_ids(Kind::User)?;
+        let users = &users;
+        let results: Vec<Result<Option<String>, StepError>> = stream::iter(factors.iter())
+            .map(|(clerk_id, factor_id)| async move {
+                let Some(user) = users.get(clerk_id) else {
+                    return Ok(Some(format!("{clerk_id}: a factor but no migrated user")));
+                };
+                let present = self
+                    .workos
+                    .auth_factors(user)
+                    .await
+                    .map_err(target_error)?
+                    .iter()
+                    .any(|f| &f.id == factor_id && f.kind == "totp");
+                Ok((!present).then(|| {
+                    format!(
+                        "{clerk_id}: TOTP factor {factor_id} is missing from WorkOS user {user}"
+                    )
+                }))
+            })
+            .buffer_unordered(PARALLEL_READS)
+            .collect()
+            .await;
         let mut failures = Vec::new();
-        for (clerk_id, factor_id) in &factors {
-            let Some(user) = users.get(clerk_id) else {
-                failures.push(format!("{clerk_id}: a factor but no migrated user"));
-                continue;
-            };
-            let present = self
-                .workos
-                .auth_factors(user)
-                .await
-                .map_err(target_error)?
-                .iter()
-                .any(|f| &f.id == factor_id && f.kind == "totp");
-            if !present {
-                failures.push(format!(
-                    "{clerk_id}: TOTP factor {factor_id} is missing from WorkOS user {user}"
-                ));
-            }
+        for result in results {
+            failures.extend(result?);
         }
+        failures.sort();
         let evidence = vec![format!("{} factors checked", factors.len())];
         Ok(check("totp", TITLE, failures, evidence))
     }

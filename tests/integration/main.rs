@@ -4,6 +4,7 @@
 
 mod common;
 mod init;
+mod proof;
 mod sandbox;
 mod script_limits;
 mod test_command;

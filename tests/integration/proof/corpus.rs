@@ -1,0 +1,160 @@
+//! The bad-input corpus: every case under `tests/corpus/` is a folder of
+//! input files and an `expect` file saying which command to run and what
+//! its output must contain. No valid record (ids `user_ok…`) may be lost
+//! because of an invalid one.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::Scratch;
+
+const DEFAULT_PLAN: &str = "ferry: 1\nname: corpus\nsource: { clerk: { EXPORT } }\ntarget: { workos: { api_key: unused } }\nSCRIPTsteps: [users]\n";
+
+struct Expect {
+    command: String,
+    exit: i32,
+    contains: Vec<String>,
+    absent: Vec<String>,
+}
+
+fn parse(text: &str) -> Expect {
+    let mut expect = Expect {
+        command: String::new(),
+        exit: 0,
+        contains: Vec::new(),
+        absent: Vec::new(),
+    };
+    for line in text.lines() {
+        let (key, value) = line.split_once(": ").unwrap_or((line, ""));
+        match key {
+            "command" => expect.command = value.to_owned(),
+            "exit" => expect.exit = value.parse().unwrap(),
+            "contains" => expect.contains.push(value.to_owned()),
+            "absent" => expect.absent.push(value.to_owned()),
+            other => panic!("unknown expect line `{other}`"),
+        }
+    }
+    expect
+}
+
+/// Copies a case into a scratch folder, generating what is too big to commit.
+fn prepare(case: &Path, scratch: &Scratch) {
+    for entry in std::fs::read_dir(case).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        match name.as_str() {
+            "expect" => {}
+            "generate" => {
+                // A 10 MB cell between two good rows.
+                let header = "id,first_name,last_name,username,primary_email_address,primary_phone_number,verified_email_addresses,unverified_email_addresses,verified_phone_numbers,unverified_phone_numbers,totp_secret,password_digest,password_hasher";
+                let huge = "A".repeat(10 * 1024 * 1024);
+                let csv = format!(
+                    "{header}\nuser_ok1,Ada,L,,ok1@example.com,,ok1@example.com,,,,,,\nuser_bad,{huge},L,,bad@example.com,,bad@example.com,,,,,,\nuser_ok2,Bo,L,,ok2@example.com,,ok2@example.com,,,,,,\n"
+                );
+                std::fs::write(scratch.path().join("users.csv"), csv).unwrap();
+            }
+            _ => {
+                std::fs::copy(&path, scratch.path().join(&name)).unwrap();
+            }
+        }
+    }
+    if !scratch.path().join("plan.yaml").exists() {
+        let export = if scratch.path().join("users.json").exists() {
+            "export_json: users.json"
+        } else {
+            "export_csv: users.csv"
+        };
+        let script = if scratch.path().join("script.rhai").exists() {
+            "script: script.rhai\n"
+        } else {
+            ""
+        };
+        scratch.write(
+            "plan.yaml",
+            &DEFAULT_PLAN
+                .replace("EXPORT", export)
+                .replace("SCRIPT", script),
+        );
+    }
+}
+
+fn run_case(case: &Path) -> Result<(), String> {
+    let expect = parse(&std::fs::read_to_string(case.join("expect")).unwrap());
+    let scratch = Scratch::new();
+    prepare(case, &scratch);
+    let args: Vec<&str> = match expect.command.as_str() {
+        "validate" => vec!["validate", "plan.yaml"],
+        "plan" => vec!["plan", "plan.yaml"],
+        "plan-offline" => vec!["plan", "plan.yaml", "--offline", "--out", "out.json"],
+        other => panic!("unknown command `{other}`"),
+    };
+    let out = scratch.ferry().args(&args).run();
+    let saved = std::fs::read_to_string(scratch.path().join("out.json")).unwrap_or_default();
+    let all = format!("{}\n{}\n{}", out.stdout, out.stderr, saved);
+    if out.code != expect.exit {
+        return Err(format!(
+            "exit {} (expected {})\n{all}",
+            out.code, expect.exit
+        ));
+    }
+    for needle in &expect.contains {
+        if !all.contains(needle.as_str()) {
+            return Err(format!(
+                "output lacks `{needle}`\n{}",
+                &all[..all.len().min(4000)]
+            ));
+        }
+    }
+    for needle in &expect.absent {
+        if all.contains(needle.as_str()) {
+            return Err(format!(
+                "output shows `{needle}`, which must never be printed"
+            ));
+        }
+    }
+    if !saved.is_empty() {
+        let json: Value = serde_json::from_str(&saved).map_err(|e| format!("out.json: {e}"))?;
+        for user in json["users"].as_array().unwrap() {
+            let id = user["clerk_id"].as_str().unwrap_or("");
+            if id.starts_with("user_ok") && user["action"] != "create" {
+                return Err(format!("the valid record {id} was lost: {user}"));
+            }
+        }
+        let valid = json["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| u["clerk_id"].as_str().unwrap_or("").starts_with("user_ok"))
+            .count();
+        if valid == 0 {
+            return Err("no valid record came through".into());
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_corpus_case_gets_its_clear_error_and_loses_no_valid_record() {
+    let root = crate::common::repo().join("tests/corpus");
+    let mut cases: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 30, "the corpus has {} cases", cases.len());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            run_case(case)
+                .err()
+                .map(|e| format!("{}: {e}", case.file_name().unwrap().to_string_lossy()))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} corpus cases failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}

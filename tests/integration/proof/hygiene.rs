@@ -1,0 +1,116 @@
+//! Secret hygiene: a whole migration with known digests, TOTP secrets, API
+//! keys and canary passwords, then a scan of everything ferry wrote and
+//! printed, debug logs included: not one of them may appear.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::users::{World, WorldOptions};
+
+fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_secret_is_written_or_printed_anywhere() {
+    let world = World::new(WorldOptions {
+        users: 600,
+        organizations: 10,
+        more_steps: "  - organizations\n  - memberships\n  - mfa_report\n".into(),
+        ..WorldOptions::default()
+    });
+    let canary = world
+        .generated
+        .passwords
+        .iter()
+        .find(|p| {
+            p.password_hasher == "bcrypt"
+                && world.expected().get(&p.user_id).is_some_and(|u| {
+                    u.primary_email()
+                        .is_some_and(|e| e.is_verified() && e.email_address == p.email)
+                })
+        })
+        .expect("a canary");
+    let plan = std::fs::read_to_string(world.scratch.path().join("plan.yaml")).unwrap();
+    let plan = plan.replace(
+        "report: { dir: reports }",
+        &format!(
+            "  - verify: {{ sample: all, logins: [ {{ email: {}, password: \"${{CANARY_PASSWORD}}\" }} ] }}\nreport: {{ dir: reports }}",
+            canary.email
+        ),
+    );
+    world.scratch.write("plan.yaml", &plan);
+
+    let out = world
+        .ferry()
+        .env("CANARY_PASSWORD", canary.password.expose())
+        .env("FERRY_LOG", "debug")
+        .args(["run", "plan.yaml", "--yes"])
+        .run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains(&format!("{}: signed in (200)", canary.email)),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("DEBUG"), "debug logs were on");
+    let report_out = world
+        .ferry()
+        .args(["report", "plan.yaml", "--format", "md"])
+        .run()
+        .code(0);
+
+    let keys = world.sandbox.keys();
+    let mut secrets = vec![keys.clerk_secret_key.clone(), keys.workos_api_key.clone()];
+    for row in &world.generated.export {
+        secrets.extend(row.password_digest.iter().map(|s| s.expose().to_owned()));
+        secrets.extend(row.totp_secret.iter().map(|s| s.expose().to_owned()));
+    }
+    secrets.extend(
+        world
+            .generated
+            .passwords
+            .iter()
+            .map(|p| p.password.expose().to_owned()),
+    );
+    secrets.sort();
+    secrets.dedup();
+    assert!(secrets.len() > 50);
+
+    let mut written = vec![out.stdout.clone(), out.stderr.clone(), report_out.stdout];
+    let mut paths = Vec::new();
+    files(&world.scratch.path().join(".ferry"), &mut paths);
+    files(&world.scratch.path().join("reports"), &mut paths);
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.to_string_lossy().contains("notices/")),
+        "notices were written"
+    );
+    for path in &paths {
+        written.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode,
+            0o600,
+            "{} is readable by others ({mode:o})",
+            path.display()
+        );
+    }
+    for (index, text) in written.iter().enumerate() {
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret was written (source {index})"
+            );
+        }
+    }
+}
