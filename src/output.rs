@@ -124,10 +124,8 @@ pub fn progress_bar(length: Option<u64>, label: &str) -> indicatif::ProgressBar 
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = match length {
-        Some(length) => indicatif::ProgressBar::new(length),
-        None => indicatif::ProgressBar::new_spinner(),
-    };
+    // Without a length yet, the bar counts up until `set_length` is called.
+    let bar = indicatif::ProgressBar::new(length.unwrap_or(0));
     let template = format!("{label:>12} [{{bar:32}}] {{pos}}/{{len}} {{per_sec}} ETA {{eta}}");
     if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
         bar.set_style(style.progress_chars("=> "));

@@ -81,6 +81,35 @@ impl ClerkClient {
         }
     }
 
+    /// Every organization, oldest first (organizations number in the thousands at most).
+    pub async fn all_organizations(&self) -> Result<Vec<Organization>, ApiError> {
+        let mut all = Vec::new();
+        loop {
+            let page = self.organizations_page(all.len()).await?;
+            let count = page.data.len();
+            all.extend(page.data);
+            if count < PAGE_SIZE || all.len() as u64 >= page.total_count {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Every membership of one organization.
+    pub async fn all_memberships(
+        &self,
+        organization_id: &str,
+    ) -> Result<Vec<OrganizationMembership>, ApiError> {
+        let mut all = Vec::new();
+        loop {
+            let page = self.memberships_page(organization_id, all.len()).await?;
+            let count = page.data.len();
+            all.extend(page.data);
+            if count < PAGE_SIZE || all.len() as u64 >= page.total_count {
+                return Ok(all);
+            }
+        }
+    }
+
     /// One page of organizations (`+created_at`), by offset.
     pub async fn organizations_page(
         &self,

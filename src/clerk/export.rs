@@ -245,15 +245,24 @@ impl<R: Read> ExportReader<R> {
     fn parse(&self, line: u64) -> Result<ExportUser, RecordError> {
         let record = &self.record;
         let id = self.columns.get(record, 0).map(str::to_owned);
-        if record.len() != self.width {
+        // Clerk's exporter leaves off trailing empty cells, so a short row is
+        // fine; one that swallowed a line break is a quote never closed.
+        if record.len() > self.width {
             return Err(self.row_error(
                 line,
                 id,
                 format!(
-                    "{} fields where the header has {} (an unbalanced quote or a stray comma?)",
+                    "{} fields where the header has {} (a stray comma or an unbalanced quote?)",
                     record.len(),
                     self.width
                 ),
+            ));
+        }
+        if record.len() < self.width && record.iter().any(|field| field.contains('\n')) {
+            return Err(self.row_error(
+                line,
+                id,
+                "a quote is never closed: the row runs on into the lines after it",
             ));
         }
         if let Some(column) = record.iter().position(|field| field.contains('\0')) {
@@ -398,17 +407,38 @@ mod tests {
 
     #[test]
     fn a_bad_row_is_reported_and_the_next_one_still_loads() {
-        let text = format!("{HEADER}\nuser_1,A\nuser_2,,,,b@x.io,,,,,,,,\n,,,,c@x.io,,,,,,,,\n");
+        let text = format!(
+            "{HEADER}\nuser_1,A,,,,,,,,,,,,,\nuser_2,,,,b@x.io,,,,,,,,\n,,,,c@x.io,,,,,,,,\n"
+        );
         let rows = read(&text);
         let first = rows[0].as_ref().unwrap_err();
         assert_eq!(
             first.to_string(),
-            "users.csv:2: user_1: 2 fields where the header has 13 (an unbalanced quote or a stray comma?)"
+            "users.csv:2: user_1: 15 fields where the header has 13 (a stray comma or an unbalanced quote?)"
         );
         assert_eq!(rows[1].as_ref().unwrap().id, "user_2");
         assert_eq!(
             rows[2].as_ref().unwrap_err().to_string(),
             "users.csv:4: no user id"
+        );
+    }
+
+    #[test]
+    fn short_rows_are_read_but_an_unclosed_quote_is_not() {
+        let text = format!(
+            "{HEADER}\nuser_1,A,B,,a@x.io\nuser_2,\"Bo,B,,b@x.io,,,,,,,,\nuser_3,C,,,c@x.io,,,,,,,,\n"
+        );
+        let rows = read(&text);
+        assert_eq!(
+            rows[0].as_ref().unwrap().primary_email.as_deref(),
+            Some("a@x.io")
+        );
+        assert!(
+            rows[1]
+                .as_ref()
+                .unwrap_err()
+                .reason
+                .starts_with("a quote is never closed")
         );
     }
 

@@ -14,11 +14,7 @@ pub fn run(plan_path: &Path, json: bool) -> Result<ExitStatus> {
     let project = Project::open(plan_path, LoadOptions::for_use())?;
     let plan = &project.plan;
     let clerk = connect::clerk(plan)?;
-    let sources = Sources {
-        clerk: clerk.as_ref(),
-        export_csv: plan.source.export_csv.as_deref(),
-        export_json: plan.source.export_json.as_deref(),
-    };
+    let sources = Sources::of(&plan.source, clerk.as_ref());
     let step = AssessStep { plan };
     let assessment = super::run::runtime()?.block_on(step.run(sources, clerk.as_ref()))?;
     if json {

@@ -63,11 +63,7 @@ pub fn run(settings: PreviewSettings<'_>) -> Result<ExitStatus> {
         },
         claims: Default::default(),
     };
-    let sources = Sources {
-        clerk: clerk.as_ref(),
-        export_csv: plan.source.export_csv.as_deref(),
-        export_json: plan.source.export_json.as_deref(),
-    };
+    let sources = Sources::of(&plan.source, clerk.as_ref());
 
     let mut out = settings.out.as_deref().map(JsonOut::create).transpose()?;
     let mut counts: BTreeMap<PlannedAction, u64> = BTreeMap::new();

@@ -260,12 +260,7 @@ impl<'a> Runner<'a> {
     }
 
     fn sources(&self) -> Sources<'a> {
-        let source = &self.project.plan.source;
-        Sources {
-            clerk: self.clerk,
-            export_csv: source.export_csv.as_deref(),
-            export_json: source.export_json.as_deref(),
-        }
+        Sources::of(&self.project.plan.source, self.clerk)
     }
 
     /// Counts and the first failures of one kind, for the report.
@@ -390,12 +385,12 @@ impl<'a> Runner<'a> {
             mode: Mode::Write,
             claims: Default::default(),
         };
-        let total = match self.clerk {
-            Some(clerk) => self.runtime.block_on(clerk.user_count()).ok(),
-            None => None,
+        let (sink, progress) = self.sink("users", None);
+        let set_length = |total: u64| progress.set_length(total);
+        let sources = Sources {
+            on_total: Some(&set_length),
+            ..self.sources()
         };
-        let (sink, progress) = self.sink("users", total);
-        let sources = self.sources();
         let pumped = self
             .runtime
             .block_on(steps::run_users(&step, sources, sink))?;

@@ -39,11 +39,7 @@ pub fn run(plan_path: &Path, json: bool) -> Result<ExitStatus> {
             .and_then(|t| t.api_key.clone())
             .unwrap_or_default(),
     };
-    let sources = Sources {
-        clerk: clerk.as_ref(),
-        export_csv: plan.source.export_csv.as_deref(),
-        export_json: plan.source.export_json.as_deref(),
-    };
+    let sources = Sources::of(&plan.source, clerk.as_ref());
     let verification = super::run::runtime()?.block_on(step.run(sources))?;
     if json {
         println!(

@@ -67,6 +67,31 @@ impl Flattened {
     }
 }
 
+/// Metadata a hook returned: a map whose values are strings (numbers and
+/// booleans become their text; nulls drop out).
+pub fn from_hook(map: &serde_json::Map<String, Value>) -> Result<BTreeMap<String, String>, String> {
+    map.iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k.clone(), s.clone())),
+            Value::Bool(_) | Value::Number(_) => Ok((k.clone(), v.to_string())),
+            _ => Err(format!(
+                "metadata `{k}` is not text; WorkOS metadata values are strings"
+            )),
+        })
+        .collect()
+}
+
+/// Metadata as a WorkOS request body takes it, or `None` when empty.
+pub fn to_body(values: &BTreeMap<String, String>) -> Option<BTreeMap<String, Value>> {
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect()
+    })
+}
+
 /// Checks metadata a hook returned, which must already be within the limits.
 pub fn check(values: &BTreeMap<String, String>) -> Result<(), String> {
     if values.len() > MAX_KEYS {

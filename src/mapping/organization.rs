@@ -103,15 +103,7 @@ fn apply(
             ("name", Value::String(name)) => payload.name = name.clone(),
             ("external_id", Value::String(id)) => payload.external_id = id.clone(),
             ("metadata", Value::Object(map)) => {
-                payload.metadata = map
-                    .iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| match v {
-                        Value::String(s) => Ok((k.clone(), s.clone())),
-                        Value::Bool(_) | Value::Number(_) => Ok((k.clone(), v.to_string())),
-                        _ => Err(format!("metadata `{k}` must be a string")),
-                    })
-                    .collect::<Result<_, _>>()?;
+                payload.metadata = metadata::from_hook(map)?;
             }
             ("domains", Value::Array(items)) => {
                 payload.domains = items

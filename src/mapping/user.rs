@@ -273,18 +273,7 @@ pub fn apply_changes(
                         kind(value)
                     ));
                 };
-                payload.metadata = map
-                    .iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| match v {
-                        Value::String(s) => Ok((k.clone(), s.clone())),
-                        Value::Bool(_) | Value::Number(_) => Ok((k.clone(), v.to_string())),
-                        other => Err(format!(
-                            "metadata `{k}` is {}; WorkOS metadata values are strings",
-                            kind(other)
-                        )),
-                    })
-                    .collect::<Result<_, _>>()?;
+                payload.metadata = metadata::from_hook(map)?;
             }
             other if view.get(other).is_some() => {}
             other => {

@@ -8,25 +8,12 @@ use std::path::Path;
 
 use super::SandboxError;
 use super::tenant::Tenant;
+use crate::clerk::export::ExportReader;
 use crate::clerk::model::{EmailAddress, PhoneNumber, User, Verification};
 use crate::secret::Secret;
 
 /// The header of a real export, in order.
-pub const HEADER: [&str; 13] = [
-    "id",
-    "first_name",
-    "last_name",
-    "username",
-    "primary_email_address",
-    "primary_phone_number",
-    "verified_email_addresses",
-    "unverified_email_addresses",
-    "verified_phone_numbers",
-    "unverified_phone_numbers",
-    "totp_secret",
-    "password_digest",
-    "password_hasher",
-];
+pub use crate::clerk::export::COLUMNS as HEADER;
 
 /// One user's row. Digest and TOTP secret stay [`Secret`]s.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,18 +31,6 @@ pub struct ExportRow {
     pub totp_secret: Option<Secret>,
     pub password_digest: Option<Secret>,
     pub password_hasher: Option<String>,
-}
-
-fn split(cell: &str) -> Vec<String> {
-    cell.split('|')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn non_empty(cell: String) -> Option<String> {
-    (!cell.trim().is_empty()).then_some(cell)
 }
 
 /// Writes rows with the exact export header.
@@ -99,66 +74,32 @@ pub fn write_csv(path: &Path, rows: &[ExportRow]) -> Result<(), SandboxError> {
     })
 }
 
-/// Reads an export. Errors name the line, never a cell's content.
+/// Reads an export with ferry's own reader (BOM, comment lines, short rows
+/// and extra columns tolerated). A bad row fails the load: a tenant must be
+/// whole. Errors name the line, never a cell's content.
 pub fn read_csv(path: &Path) -> Result<Vec<ExportRow>, SandboxError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SandboxError::Io {
-        action: "read",
+    let csv_error = |message: String| SandboxError::Csv {
         path: path.to_path_buf(),
-        source,
-    })?;
-    let text = text.trim_start_matches('\u{feff}');
-    // Clerk's published sample opens with a `#` comment; real exports do not.
-    let body: String = text
-        .lines()
-        .skip_while(|line| line.starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n");
-    // Keyed by header name, so column order and extra columns do not matter;
-    // short rows (the sample's phone-only rows stop early) read as empty cells.
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(body.as_bytes());
-    let malformed = |line: u64| SandboxError::Csv {
-        path: path.to_path_buf(),
-        message: format!("line {line}: malformed CSV"),
+        message,
     };
-    let headers = reader.headers().map_err(|_| malformed(1))?.clone();
-    let column = |name: &str| headers.iter().position(|header| header.trim() == name);
-    let Some(id_column) = column("id") else {
-        return Err(SandboxError::Csv {
-            path: path.to_path_buf(),
-            message: "no `id` column".into(),
-        });
-    };
-    let columns: Vec<Option<usize>> = HEADER.iter().map(|name| column(name)).collect();
+    let reader = ExportReader::open(path).map_err(|e| csv_error(e.to_string()))?;
     let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record
-            .map_err(|error| malformed(error.position().map(|p| p.line()).unwrap_or_default()))?;
-        let cell = |index: usize| -> String {
-            columns[index]
-                .and_then(|column| record.get(column))
-                .unwrap_or_default()
-                .trim()
-                .to_owned()
-        };
-        if record.get(id_column).is_none_or(|id| id.trim().is_empty()) {
-            continue;
-        }
+    for user in reader {
+        let user = user.map_err(|e| csv_error(format!("line {}: {}", e.line, e.reason)))?;
         rows.push(ExportRow {
-            id: cell(0),
-            first_name: cell(1),
-            last_name: cell(2),
-            username: cell(3),
-            primary_email_address: cell(4),
-            primary_phone_number: cell(5),
-            verified_email_addresses: split(&cell(6)),
-            unverified_email_addresses: split(&cell(7)),
-            verified_phone_numbers: split(&cell(8)),
-            unverified_phone_numbers: split(&cell(9)),
-            totp_secret: non_empty(cell(10)).map(Secret::new),
-            password_digest: non_empty(cell(11)).map(Secret::new),
-            password_hasher: non_empty(cell(12)),
+            id: user.id,
+            first_name: user.first_name.unwrap_or_default(),
+            last_name: user.last_name.unwrap_or_default(),
+            username: user.username.unwrap_or_default(),
+            primary_email_address: user.primary_email.unwrap_or_default(),
+            primary_phone_number: user.primary_phone.unwrap_or_default(),
+            verified_email_addresses: user.verified_emails,
+            unverified_email_addresses: user.unverified_emails,
+            verified_phone_numbers: user.verified_phones,
+            unverified_phone_numbers: user.unverified_phones,
+            totp_secret: user.totp_secret,
+            password_digest: user.password_digest,
+            password_hasher: user.password_hasher,
         });
     }
     Ok(rows)

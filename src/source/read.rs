@@ -71,11 +71,25 @@ impl ReadStats {
 }
 
 /// Where users come from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub struct Sources<'a> {
     pub clerk: Option<&'a ClerkClient>,
     pub export_csv: Option<&'a Path>,
     pub export_json: Option<&'a Path>,
+    /// Told Clerk's user count once it is known (a progress bar's length).
+    pub on_total: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+impl<'a> Sources<'a> {
+    /// The plan's sources: its export files, and the Clerk API when a client is given.
+    pub fn of(source: &'a crate::plan::ClerkSource, clerk: Option<&'a ClerkClient>) -> Self {
+        Self {
+            clerk,
+            export_csv: source.export_csv.as_deref(),
+            export_json: source.export_json.as_deref(),
+            on_total: None,
+        }
+    }
 }
 
 /// Sends every user to `tx`. Stops early, without error, when the receiver is gone.
@@ -156,10 +170,16 @@ async fn read_joined(
             return Ok(());
         }
     }
-    stats.clerk_count = Some(clerk.user_count().await?);
-
+    // The count only reconciles the listing at the end: ask for it alongside
+    // the first page rather than before it.
     let mut pages = clerk.users();
-    while let Some(page) = pages.next_page().await? {
+    let (count, first) = tokio::join!(clerk.user_count(), pages.next_page());
+    stats.clerk_count = Some(count?);
+    if let (Some(announce), Some(total)) = (sources.on_total, stats.clerk_count) {
+        announce(total);
+    }
+    let mut next = first?;
+    while let Some(page) = next {
         for api in page {
             stats.listed += 1;
             let export = index.take(&api.id);
@@ -172,6 +192,7 @@ async fn read_joined(
                 return Ok(());
             }
         }
+        next = pages.next_page().await?;
     }
 
     for id in index.remaining() {

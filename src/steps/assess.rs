@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::StepError;
-use crate::clerk::client::{ClerkClient, PAGE_SIZE};
+use crate::clerk::client::ClerkClient;
 use crate::mapping::membership::default_slug;
 use crate::mapping::metadata;
 use crate::mapping::password::{self, PasswordPlan};
@@ -310,35 +310,19 @@ impl AssessStep<'_> {
             _ => None,
         };
         let mut roles: BTreeMap<String, u64> = BTreeMap::new();
-        let mut offset = 0;
-        loop {
-            let page = clerk
-                .organizations_page(offset)
+        let organizations = clerk
+            .all_organizations()
+            .await
+            .map_err(crate::source::read::SourceError::from)?;
+        for org in &organizations {
+            a.organizations += 1;
+            let members = clerk
+                .all_memberships(&org.id)
                 .await
                 .map_err(crate::source::read::SourceError::from)?;
-            let count = page.data.len();
-            for org in &page.data {
-                a.organizations += 1;
-                let mut member_offset = 0;
-                loop {
-                    let members = clerk
-                        .memberships_page(&org.id, member_offset)
-                        .await
-                        .map_err(crate::source::read::SourceError::from)?;
-                    for m in &members.data {
-                        a.memberships += 1;
-                        *roles.entry(m.role.clone()).or_default() += 1;
-                    }
-                    member_offset += members.data.len();
-                    if members.data.len() < PAGE_SIZE || member_offset as u64 >= members.total_count
-                    {
-                        break;
-                    }
-                }
-            }
-            offset += count;
-            if count < PAGE_SIZE || offset as u64 >= page.total_count {
-                break;
+            for m in &members {
+                a.memberships += 1;
+                *roles.entry(m.role.clone()).or_default() += 1;
             }
         }
         a.roles = roles

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::StepError;
 use super::recorder::Recorded;
-use crate::clerk::client::{ClerkClient, PAGE_SIZE};
+use crate::clerk::client::ClerkClient;
 use crate::clerk::model::OrganizationMembership;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::membership::map_role;
@@ -72,57 +72,42 @@ pub async fn read_memberships(
     tx: mpsc::Sender<MembershipItem>,
 ) -> Result<MembershipStats, StepError> {
     let mut stats = MembershipStats::default();
-    let mut org_offset = 0;
-    loop {
-        let page = clerk
-            .organizations_page(org_offset)
+    let organizations = clerk
+        .all_organizations()
+        .await
+        .map_err(crate::source::read::SourceError::from)?;
+    for organization in organizations {
+        stats.organizations += 1;
+        let target_id = lookup(journal, Kind::Organization, &organization.id)
+            .filter(|r| r.action.wrote_target())
+            .and_then(|r| r.target_id);
+        let existing = match &target_id {
+            Some(id) => existing_memberships(workos, id)
+                .await
+                .map_err(|e| StepError::Target(e.reason()))?,
+            None => HashMap::new(),
+        };
+        let org = Arc::new(OrgContext {
+            clerk_id: organization.id.clone(),
+            target_id,
+            existing: Mutex::new(existing),
+        });
+        let memberships = clerk
+            .all_memberships(&organization.id)
             .await
             .map_err(crate::source::read::SourceError::from)?;
-        let count = page.data.len();
-        for organization in page.data {
-            stats.organizations += 1;
-            let target_id = lookup(journal, Kind::Organization, &organization.id)
-                .filter(|r| r.action.wrote_target())
-                .and_then(|r| r.target_id);
-            let existing = match &target_id {
-                Some(id) => existing_memberships(workos, id)
-                    .await
-                    .map_err(|e| StepError::Target(e.reason()))?,
-                None => HashMap::new(),
+        for membership in memberships {
+            stats.memberships += 1;
+            let item = MembershipItem {
+                org: Arc::clone(&org),
+                membership,
             };
-            let org = Arc::new(OrgContext {
-                clerk_id: organization.id.clone(),
-                target_id,
-                existing: Mutex::new(existing),
-            });
-            let mut offset = 0;
-            loop {
-                let members = clerk
-                    .memberships_page(&organization.id, offset)
-                    .await
-                    .map_err(crate::source::read::SourceError::from)?;
-                let page_len = members.data.len();
-                for membership in members.data {
-                    stats.memberships += 1;
-                    let item = MembershipItem {
-                        org: Arc::clone(&org),
-                        membership,
-                    };
-                    if tx.send(item).await.is_err() {
-                        return Ok(stats);
-                    }
-                }
-                offset += page_len;
-                if page_len < PAGE_SIZE || offset as u64 >= members.total_count {
-                    break;
-                }
+            if tx.send(item).await.is_err() {
+                return Ok(stats);
             }
         }
-        org_offset += count;
-        if count < PAGE_SIZE || org_offset as u64 >= page.total_count {
-            return Ok(stats);
-        }
     }
+    Ok(stats)
 }
 
 async fn existing_memberships(

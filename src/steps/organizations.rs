@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use super::StepError;
 use super::recorder::Recorded;
-use crate::clerk::client::{ClerkClient, PAGE_SIZE};
+use crate::clerk::client::ClerkClient;
 use crate::clerk::model::Organization;
 use crate::journal::{Action, Journal, Kind, Outcome};
 use crate::mapping::organization::{MappedOrg, OrgPayload, map_organization};
@@ -33,23 +33,17 @@ pub async fn read_organizations(
     clerk: &ClerkClient,
     tx: mpsc::Sender<Organization>,
 ) -> Result<u64, StepError> {
-    let mut offset = 0;
-    loop {
-        let page = clerk
-            .organizations_page(offset)
-            .await
-            .map_err(crate::source::read::SourceError::from)?;
-        let count = page.data.len();
-        for organization in page.data {
-            if tx.send(organization).await.is_err() {
-                return Ok(offset as u64);
-            }
-        }
-        offset += count;
-        if count < PAGE_SIZE || offset as u64 >= page.total_count {
-            return Ok(offset as u64);
+    let organizations = clerk
+        .all_organizations()
+        .await
+        .map_err(crate::source::read::SourceError::from)?;
+    let count = organizations.len() as u64;
+    for organization in organizations {
+        if tx.send(organization).await.is_err() {
+            break;
         }
     }
+    Ok(count)
 }
 
 impl OrganizationsStep<'_> {
@@ -66,16 +60,6 @@ impl OrganizationsStep<'_> {
                     domain: domain.clone(),
                     state: state.into(),
                 })
-                .collect()
-        })
-    }
-
-    fn metadata(payload: &OrgPayload) -> Option<std::collections::BTreeMap<String, Value>> {
-        (!payload.metadata.is_empty()).then(|| {
-            payload
-                .metadata
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect()
         })
     }
@@ -137,7 +121,7 @@ impl OrganizationsStep<'_> {
             name: payload.name.clone(),
             domain_data: self.domain_data(payload),
             external_id: Some(payload.external_id.clone()),
-            metadata: Self::metadata(payload),
+            metadata: crate::mapping::metadata::to_body(&payload.metadata),
         };
         match self.workos.create_organization(&body).await {
             Ok(created) => Ok((Action::Created, Some(created.id))),
@@ -175,7 +159,7 @@ impl OrganizationsStep<'_> {
             name: Some(payload.name.clone()),
             domain_data: self.domain_data(payload),
             external_id: Some(payload.external_id.clone()),
-            metadata: Self::metadata(payload),
+            metadata: crate::mapping::metadata::to_body(&payload.metadata),
         };
         self.workos
             .update_organization(id, &body)

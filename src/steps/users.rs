@@ -25,6 +25,7 @@ use serde_json::Value;
 use super::recorder::Recorded;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::claims::EmailClaims;
+use crate::mapping::metadata;
 use crate::mapping::password::PasswordPlan;
 use crate::mapping::user::{DesiredUser, Mapped, Payload, UserSettings, map_user};
 use crate::plan::ConflictPolicy;
@@ -342,7 +343,7 @@ impl UsersStep<'_> {
             last_name: payload.last_name.clone(),
             email_verified: Some(payload.email_verified),
             external_id: Some(payload.external_id.clone()),
-            metadata: metadata_body(payload),
+            metadata: metadata::to_body(&payload.metadata),
             ..CreateUser::default()
         };
         if let PasswordPlan::Import {
@@ -662,23 +663,13 @@ fn profile_changes(
         update.external_id = Some(payload.external_id.clone());
     }
     if current.metadata != payload.metadata {
-        update.metadata = metadata_body(payload);
+        update.metadata = metadata::to_body(&payload.metadata);
     }
     if let Some((hash_type, hash)) = password {
         update.password_hash = Some(hash.clone());
         update.password_hash_type = Some(hash_type.to_owned());
     }
     Changes(update)
-}
-
-fn metadata_body(payload: &Payload) -> Option<std::collections::BTreeMap<String, Value>> {
-    (!payload.metadata.is_empty()).then(|| {
-        payload
-            .metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect()
-    })
 }
 
 fn is_conflict(error: &crate::workos::WorkosError) -> bool {

@@ -367,20 +367,13 @@ impl VerifyStep<'_> {
                 "the plan has no organizations step",
             ));
         };
-        let mut clerk_ids = BTreeSet::new();
-        let mut offset = 0;
-        loop {
-            let page = clerk
-                .organizations_page(offset)
-                .await
-                .map_err(crate::source::read::SourceError::from)?;
-            let count = page.data.len();
-            clerk_ids.extend(page.data.into_iter().map(|o| o.id));
-            offset += count;
-            if count < crate::clerk::client::PAGE_SIZE || offset as u64 >= page.total_count {
-                break;
-            }
-        }
+        let clerk_ids: BTreeSet<String> = clerk
+            .all_organizations()
+            .await
+            .map_err(crate::source::read::SourceError::from)?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
         let mut in_workos = 0u64;
         let mut after: Option<String> = None;
         loop {

@@ -11,21 +11,6 @@ use crate::users::{World, WorldOptions};
 const FULL_STEPS: &str =
     "  - organizations\n  - memberships\n  - mfa_report\n  - verify: { sample: all }\n";
 
-fn spawn_run(world: &World) -> std::process::Child {
-    let keys = world.sandbox.keys();
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"))
-        .args(["run", "plan.yaml", "--yes"])
-        .current_dir(world.scratch.path())
-        .env("CLERK_SECRET_KEY", &keys.clerk_secret_key)
-        .env("WORKOS_API_KEY", &keys.workos_api_key)
-        .env("WORKOS_CLIENT_ID", &keys.workos_client_id)
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("ferry starts")
-}
-
 #[test]
 fn mixed_faults_end_with_verify_passing() {
     let world = World::new(WorldOptions {
@@ -91,7 +76,7 @@ fn twenty_sigkills_at_random_moments_lose_and_duplicate_nothing() {
     let mut rng = rand::rng();
     let mut killed_midway = 0;
     for _ in 0..soak(20, 100) {
-        let mut child = spawn_run(&world);
+        let mut child = world.spawn_run();
         std::thread::sleep(Duration::from_millis(rng.random_range(100..900)));
         if child.try_wait().unwrap().is_none() {
             killed_midway += 1;
@@ -135,7 +120,7 @@ fn ctrl_c_stops_cleanly_and_the_next_run_resumes() {
         writes_per_10s: 3000,
         ..WorldOptions::default()
     });
-    let child = spawn_run(&world);
+    let child = world.spawn_run();
     std::thread::sleep(Duration::from_millis(1200));
     // SAFETY: sending a signal to our own child process.
     unsafe {

@@ -68,21 +68,7 @@ fn no_secret_is_written_or_printed_anywhere() {
         .run()
         .code(0);
 
-    let keys = world.sandbox.keys();
-    let mut secrets = vec![keys.clerk_secret_key.clone(), keys.workos_api_key.clone()];
-    for row in &world.generated.export {
-        secrets.extend(row.password_digest.iter().map(|s| s.expose().to_owned()));
-        secrets.extend(row.totp_secret.iter().map(|s| s.expose().to_owned()));
-    }
-    secrets.extend(
-        world
-            .generated
-            .passwords
-            .iter()
-            .map(|p| p.password.expose().to_owned()),
-    );
-    secrets.sort();
-    secrets.dedup();
+    let secrets = world.secrets();
     assert!(secrets.len() > 50);
 
     let mut written = vec![out.stdout.clone(), out.stderr.clone(), report_out.stdout];

@@ -15,20 +15,9 @@ fn sigkill_at_three_random_moments_then_resume() {
         writes_per_10s: 5000,
         ..WorldOptions::default()
     });
-    let keys = world.sandbox.keys().clone();
     let mut rng = rand::rng();
     for round in 0..3 {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"))
-            .args(["run", "plan.yaml", "--yes"])
-            .current_dir(world.scratch.path())
-            .env("CLERK_SECRET_KEY", &keys.clerk_secret_key)
-            .env("WORKOS_API_KEY", &keys.workos_api_key)
-            .env("WORKOS_CLIENT_ID", &keys.workos_client_id)
-            .env("NO_COLOR", "1")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = world.spawn_run();
         std::thread::sleep(Duration::from_millis(rng.random_range(300..1500)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();

@@ -130,6 +130,41 @@ steps:
         self.ferry().args(["run", "plan.yaml", "--yes"]).run()
     }
 
+    /// `ferry run --yes` as a child process, to kill or interrupt.
+    pub fn spawn_run(&self) -> std::process::Child {
+        let keys = self.sandbox.keys();
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"))
+            .args(["run", "plan.yaml", "--yes"])
+            .current_dir(self.scratch.path())
+            .env("CLERK_SECRET_KEY", &keys.clerk_secret_key)
+            .env("WORKOS_API_KEY", &keys.workos_api_key)
+            .env("WORKOS_CLIENT_ID", &keys.workos_client_id)
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("ferry starts")
+    }
+
+    /// Every secret this world holds: keys, digests, TOTP secrets, passwords.
+    pub fn secrets(&self) -> Vec<String> {
+        let keys = self.sandbox.keys();
+        let mut secrets = vec![keys.clerk_secret_key.clone(), keys.workos_api_key.clone()];
+        for row in &self.generated.export {
+            secrets.extend(row.password_digest.iter().map(|s| s.expose().to_owned()));
+            secrets.extend(row.totp_secret.iter().map(|s| s.expose().to_owned()));
+        }
+        secrets.extend(
+            self.generated
+                .passwords
+                .iter()
+                .map(|p| p.password.expose().to_owned()),
+        );
+        secrets.sort();
+        secrets.dedup();
+        secrets
+    }
+
     pub fn dump(&self) -> WorkosDump {
         self.sandbox.workos_state()
     }
