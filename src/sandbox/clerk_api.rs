@@ -382,30 +382,13 @@ async fn list_organization_memberships(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let params = QueryParams::parse(raw.as_deref());
-    let page = match page(&params) {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
-    let (field, ascending) = match order(&params, MEMBERSHIP_ORDERS) {
-        Ok(order) => order,
-        Err(response) => return response,
-    };
     let Some(organization) = shared.clerk.organization(&id) else {
         return resource_not_found();
     };
-    let mut memberships = shared.clerk.memberships_of(&organization.id);
-    let user_ids = params.all("user_id");
-    if !user_ids.is_empty() {
-        memberships.retain(|membership| {
-            membership
-                .public_user_data
-                .as_ref()
-                .is_some_and(|data| user_ids.contains(&data.user_id))
-        });
-    }
-    sort_memberships(&mut memberships, &field);
-    json(&paginate(memberships, page, ascending))
+    membership_page(
+        raw.as_deref(),
+        shared.clerk.memberships_of(&organization.id),
+    )
 }
 
 /// `GET /v1/users/{id}/organization_memberships`: one user's memberships.
@@ -414,19 +397,10 @@ async fn list_user_memberships(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let params = QueryParams::parse(raw.as_deref());
-    let page = match page(&params) {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
-    let (field, ascending) = match order(&params, MEMBERSHIP_ORDERS) {
-        Ok(order) => order,
-        Err(response) => return response,
-    };
     if shared.clerk.user(&id).is_none() {
         return resource_not_found();
     }
-    let mut memberships: Vec<_> = shared
+    let memberships = shared
         .clerk
         .memberships()
         .iter()
@@ -436,15 +410,20 @@ async fn list_user_memberships(
                 .is_some_and(|data| data.user_id == id)
         })
         .collect();
-    sort_memberships(&mut memberships, &field);
-    json(&paginate(memberships, page, ascending))
+    membership_page(raw.as_deref(), memberships)
 }
 
 async fn list_all_memberships(
     State(shared): State<Arc<Shared>>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let params = QueryParams::parse(raw.as_deref());
+    membership_page(raw.as_deref(), shared.clerk.memberships().iter().collect())
+}
+
+/// One `{data,total_count}` page of memberships: limit, offset, `order_by`
+/// and `user_id` filters, as every membership listing takes them.
+fn membership_page(raw: Option<&str>, mut memberships: Vec<&OrganizationMembership>) -> Response {
+    let params = QueryParams::parse(raw);
     let page = match page(&params) {
         Ok(page) => page,
         Err(response) => return response,
@@ -453,7 +432,6 @@ async fn list_all_memberships(
         Ok(order) => order,
         Err(response) => return response,
     };
-    let mut memberships: Vec<_> = shared.clerk.memberships().iter().collect();
     let user_ids = params.all("user_id");
     if !user_ids.is_empty() {
         memberships.retain(|membership| {
