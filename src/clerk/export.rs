@@ -51,6 +51,8 @@ pub struct ExportUser {
     /// Set by the legacy JSON export, which lists several addresses with no
     /// primary marker: only `GET /users/{id}` can tell which is primary.
     pub primary_ambiguous: bool,
+    /// Backup codes, which only the legacy JSON export tells about.
+    pub backup_codes_enabled: bool,
     /// Metadata, which only the legacy JSON export carries.
     pub metadata: Option<ExportMetadata>,
     /// The line the record starts on, for messages.
@@ -287,6 +289,7 @@ impl<R: Read> ExportReader<R> {
             password_digest: text(11).map(Secret::new),
             password_hasher: text(12),
             primary_ambiguous: false,
+            backup_codes_enabled: false,
             metadata: None,
             line,
             id,

@@ -38,6 +38,8 @@ struct LegacyUser {
     #[serde(default)]
     totp_secret: Option<String>,
     #[serde(default)]
+    backup_codes_enabled: Option<bool>,
+    #[serde(default)]
     public_metadata: Option<Map<String, Value>>,
     #[serde(default)]
     private_metadata: Option<Map<String, Value>>,
@@ -79,11 +81,16 @@ pub fn read(path: &Path) -> Result<Vec<Result<ExportUser, RecordError>>, ExportE
             path: path.to_path_buf(),
             reason: format!("not a JSON array of users: {e}"),
         })?;
-    Ok(entries
+    Ok(parse(path, entries))
+}
+
+/// The users of an export already parsed as JSON; `path` names it in errors.
+pub fn parse(path: &Path, entries: Vec<Value>) -> Vec<Result<ExportUser, RecordError>> {
+    entries
         .into_iter()
         .enumerate()
         .map(|(index, entry)| convert(path, index, entry))
-        .collect())
+        .collect()
 }
 
 fn convert(path: &Path, index: usize, entry: Value) -> Result<ExportUser, RecordError> {
@@ -128,6 +135,7 @@ fn convert(path: &Path, index: usize, entry: Value) -> Result<ExportUser, Record
         password_digest: secret(legacy.password_digest),
         password_hasher: legacy.password_hasher.filter(|h| !h.is_empty()),
         primary_ambiguous,
+        backup_codes_enabled: legacy.backup_codes_enabled.unwrap_or(false),
         metadata: Some(ExportMetadata {
             public: legacy.public_metadata.unwrap_or_default(),
             private: legacy.private_metadata.unwrap_or_default(),

@@ -86,23 +86,28 @@ pub fn read_csv(path: &Path) -> Result<Vec<ExportRow>, SandboxError> {
     let mut rows = Vec::new();
     for user in reader {
         let user = user.map_err(|e| csv_error(format!("line {}: {}", e.line, e.reason)))?;
-        rows.push(ExportRow {
-            id: user.id,
-            first_name: user.first_name.unwrap_or_default(),
-            last_name: user.last_name.unwrap_or_default(),
-            username: user.username.unwrap_or_default(),
-            primary_email_address: user.primary_email.unwrap_or_default(),
-            primary_phone_number: user.primary_phone.unwrap_or_default(),
-            verified_email_addresses: user.verified_emails,
-            unverified_email_addresses: user.unverified_emails,
-            verified_phone_numbers: user.verified_phones,
-            unverified_phone_numbers: user.unverified_phones,
-            totp_secret: user.totp_secret,
-            password_digest: user.password_digest,
-            password_hasher: user.password_hasher,
-        });
+        rows.push(row_from(user));
     }
     Ok(rows)
+}
+
+/// The sandbox's row for a user as ferry's export readers give it.
+pub fn row_from(user: crate::clerk::export::ExportUser) -> ExportRow {
+    ExportRow {
+        id: user.id,
+        first_name: user.first_name.unwrap_or_default(),
+        last_name: user.last_name.unwrap_or_default(),
+        username: user.username.unwrap_or_default(),
+        primary_email_address: user.primary_email.unwrap_or_default(),
+        primary_phone_number: user.primary_phone.unwrap_or_default(),
+        verified_email_addresses: user.verified_emails,
+        unverified_email_addresses: user.unverified_emails,
+        verified_phone_numbers: user.verified_phones,
+        unverified_phone_numbers: user.unverified_phones,
+        totp_secret: user.totp_secret,
+        password_digest: user.password_digest,
+        password_hasher: user.password_hasher,
+    }
 }
 
 /// A tenant with the users an export describes, as the API would show them:

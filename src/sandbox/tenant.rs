@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SandboxError;
 use super::export::{self, ExportRow};
-use crate::clerk::model::{Metadata, Organization, OrganizationMembership, User};
-use crate::secret::Secret;
+use crate::clerk::model::{Organization, OrganizationMembership, User};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -46,16 +45,28 @@ impl Tenant {
         };
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|error| invalid(error.to_string()))?;
-        if value.is_array() {
-            let rows: Vec<LegacyUser> = serde_path_to_error::deserialize(value)
-                .map_err(|error| invalid(format!("at {}: {}", error.path(), error.inner())))?;
-            let export: Vec<ExportRow> = rows.iter().map(LegacyUser::to_row).collect();
+        if let serde_json::Value::Array(entries) = value {
+            // Clerk's older JSON export, read by ferry's own reader.
+            let users = crate::clerk::legacy::parse(path, entries)
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|error| invalid(format!("entry {}: {}", error.line, error.reason)))?;
+            let extras: Vec<_> = users
+                .iter()
+                .map(|u| {
+                    (
+                        u.metadata.clone().unwrap_or_default(),
+                        u.backup_codes_enabled,
+                    )
+                })
+                .collect();
+            let export: Vec<ExportRow> = users.into_iter().map(export::row_from).collect();
             let mut tenant = export::tenant_from_export(&export);
-            for (user, legacy) in tenant.users.iter_mut().zip(rows) {
-                user.public_metadata = legacy.public_metadata.unwrap_or_default();
-                user.private_metadata = Some(legacy.private_metadata.unwrap_or_default());
-                user.unsafe_metadata = legacy.unsafe_metadata.unwrap_or_default();
-                user.backup_code_enabled = legacy.backup_codes_enabled.unwrap_or(false);
+            for (user, (metadata, backup_codes)) in tenant.users.iter_mut().zip(extras) {
+                user.public_metadata = metadata.public;
+                user.private_metadata = Some(metadata.private);
+                user.unsafe_metadata = metadata.unsafe_;
+                user.backup_code_enabled = backup_codes;
             }
             return Ok((tenant, Some(export)));
         }
@@ -74,88 +85,6 @@ impl Tenant {
         let file = std::fs::File::create(path).map_err(io)?;
         serde_json::to_writer(std::io::BufWriter::new(file), self)
             .map_err(|error| io(std::io::Error::other(error)))
-    }
-}
-
-/// One user of Clerk's older JSON export.
-#[derive(Debug, Deserialize)]
-struct LegacyUser {
-    id: String,
-    #[serde(default)]
-    first_name: Option<String>,
-    #[serde(default)]
-    last_name: Option<String>,
-    #[serde(default)]
-    username: Option<String>,
-    #[serde(default)]
-    primary_email_address: Option<String>,
-    #[serde(default)]
-    email_addresses: Option<ListOrPiped>,
-    #[serde(default)]
-    primary_phone_number: Option<String>,
-    #[serde(default)]
-    phone_numbers: Option<ListOrPiped>,
-    #[serde(default)]
-    password_digest: Option<Secret>,
-    #[serde(default)]
-    password_hasher: Option<String>,
-    #[serde(default)]
-    totp_secret: Option<Secret>,
-    #[serde(default)]
-    backup_codes_enabled: Option<bool>,
-    #[serde(default)]
-    public_metadata: Option<Metadata>,
-    #[serde(default)]
-    private_metadata: Option<Metadata>,
-    #[serde(default)]
-    unsafe_metadata: Option<Metadata>,
-}
-
-/// `["a", "b"]` or `"a|b"`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum ListOrPiped {
-    List(Vec<String>),
-    Piped(String),
-}
-
-impl ListOrPiped {
-    fn items(&self) -> Vec<String> {
-        match self {
-            Self::List(items) => items.clone(),
-            Self::Piped(text) => text
-                .split('|')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        }
-    }
-}
-
-impl LegacyUser {
-    /// The export row this user would have. The format has no verification
-    /// status: every address counts as verified.
-    fn to_row(&self) -> ExportRow {
-        let text = |value: &Option<String>| value.clone().unwrap_or_default();
-        let list = |value: &Option<ListOrPiped>| {
-            value.as_ref().map(ListOrPiped::items).unwrap_or_default()
-        };
-        ExportRow {
-            id: self.id.clone(),
-            first_name: text(&self.first_name),
-            last_name: text(&self.last_name),
-            username: text(&self.username),
-            primary_email_address: text(&self.primary_email_address),
-            primary_phone_number: text(&self.primary_phone_number),
-            verified_email_addresses: list(&self.email_addresses),
-            unverified_email_addresses: Vec::new(),
-            verified_phone_numbers: list(&self.phone_numbers),
-            unverified_phone_numbers: Vec::new(),
-            totp_secret: self.totp_secret.clone().filter(|s| !s.is_empty()),
-            password_digest: self.password_digest.clone().filter(|s| !s.is_empty()),
-            password_hasher: self.password_hasher.clone().filter(|s| !s.is_empty()),
-        }
     }
 }
 

@@ -213,7 +213,10 @@ impl SourceUser {
     }
 
     pub fn backup_codes(&self) -> bool {
-        self.api.as_ref().is_some_and(|a| a.backup_code_enabled)
+        self.api.as_ref().map_or_else(
+            || self.export.as_ref().is_some_and(|e| e.backup_codes_enabled),
+            |a| a.backup_code_enabled,
+        )
     }
 
     pub fn oauth_accounts(&self) -> Vec<OAuthAccount> {
