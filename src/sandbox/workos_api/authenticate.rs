@@ -17,7 +17,7 @@ use super::Reply;
 use super::respond::{code, failure, invalid_request, oauth, ok, parse, too_many_requests};
 use crate::sandbox::Shared;
 use crate::sandbox::limits::Bucket;
-use crate::sandbox::state::WorkosState;
+use crate::sandbox::state::{PendingAuthentication, WorkosState};
 use crate::workos::model::{
     AuthenticateResponse, AuthenticationContinuation, FactorReference, OrganizationChoice, User,
 };
@@ -121,6 +121,18 @@ fn password_grant(shared: &Shared, request: AuthenticateBody) -> Reply {
     finish(&mut state, &user.id, None)
 }
 
+/// The continuation a pending-authentication token stands for, taken (a
+/// token is good for one completed step).
+fn take_pending(state: &mut WorkosState, token: &str) -> Result<PendingAuthentication, Response> {
+    state.take_pending(token).ok_or_else(|| {
+        code(
+            StatusCode::BAD_REQUEST,
+            "invalid_pending_authentication_token",
+            "The pending authentication token is invalid or expired.",
+        )
+    })
+}
+
 fn totp_grant(shared: &Shared, request: AuthenticateBody) -> Reply {
     let (Some(token), Some(challenge_id), Some(code_text)) = (
         request.pending_authentication_token,
@@ -132,13 +144,7 @@ fn totp_grant(shared: &Shared, request: AuthenticateBody) -> Reply {
         ));
     };
     let mut state = shared.workos();
-    let Some(pending) = state.take_pending(&token) else {
-        return Err(code(
-            StatusCode::BAD_REQUEST,
-            "invalid_pending_authentication_token",
-            "The pending authentication token is invalid or expired.",
-        ));
-    };
+    let pending = take_pending(&mut state, &token)?;
     if state.challenge_user(&challenge_id).as_deref() != Some(pending.user_id.as_str()) {
         state.restore_pending(&token, pending);
         return Err(code(
@@ -172,13 +178,7 @@ fn organization_grant(shared: &Shared, request: AuthenticateBody) -> Reply {
         ));
     };
     let mut state = shared.workos();
-    let Some(pending) = state.take_pending(&token) else {
-        return Err(code(
-            StatusCode::BAD_REQUEST,
-            "invalid_pending_authentication_token",
-            "The pending authentication token is invalid or expired.",
-        ));
-    };
+    let pending = take_pending(&mut state, &token)?;
     let member = state
         .active_organizations_of(&pending.user_id)
         .iter()
