@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ferry::script::{Hook, Limits, Outcome, Script};
+use ferry_core::script::{Hook, Limits, Outcome, Script};
 use serde_json::json;
 
 const CALLS: usize = 100_000;

@@ -10,10 +10,8 @@
 
 use std::time::Instant;
 
-use ferry::sandbox::export::write_csv;
-use ferry::sandbox::{
-    FaultConfig, GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate,
-};
+use ferry_sandbox::export::write_csv;
+use ferry_sandbox::{FaultConfig, GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate};
 
 fn main() {
     let users: usize = std::env::var("FERRY_BENCH_USERS")

@@ -12,8 +12,8 @@
 
 use std::time::Instant;
 
-use ferry::sandbox::export::write_csv;
-use ferry::sandbox::{GeneratorOptions, generate};
+use ferry_sandbox::export::write_csv;
+use ferry_sandbox::{GeneratorOptions, generate};
 
 /// The high-water mark of a running process's resident memory, in MB.
 fn peak_rss_mb(pid: u32) -> Option<f64> {

@@ -16,8 +16,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ferry::sandbox::generate::{GeneratorOptions, generate};
-use ferry::sandbox::{RateLimits, Sandbox, SandboxInfo, SandboxOptions};
+use ferry_sandbox::generate::{GeneratorOptions, generate};
+use ferry_sandbox::{RateLimits, Sandbox, SandboxInfo, SandboxOptions};
 
 const USERS: usize = 100_000;
 const ORGANIZATIONS: usize = 1_000;
@@ -151,7 +151,7 @@ const IN_FLIGHT: usize = 50;
 async fn workos_at_scale(
     client: &reqwest::Client,
     sandbox: &Sandbox,
-    generated: &ferry::sandbox::GeneratedTenant,
+    generated: &ferry_sandbox::GeneratedTenant,
 ) {
     let with_digest: Vec<(String, String, String)> = generated
         .export

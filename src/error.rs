@@ -1,81 +1,49 @@
-//! The one error type that reaches the edge, and the documented exit codes.
-//!
-//! Each layer has its own `thiserror` enum ([`crate::plan::PlanError`],
-//! [`crate::script::ScriptError`], …); [`Error`] wraps them so that `main`
-//! can print one message and pick one exit code. Outcomes that are not
-//! errors but still fail the command (a failed test, an invalid plan reported
-//! by `validate`) are an [`ExitStatus`] returned by the command.
+//! The binary's one error type: the engine's and the sandbox's errors with
+//! their typed sources, and the refusals only the command line makes. Each
+//! has an [`ErrorKind`]; [`crate::exit`] turns kinds into exit codes.
 
-use std::io;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use crate::diagnostic::Diagnostic;
+use ferry_core::diagnostic::Diagnostic;
+use ferry_core::error::ErrorKind;
+use ferry_sandbox::SandboxError;
 
-/// The exit codes ferry documents (README, "Exit codes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// 0: everything asked for was done and holds.
-    Success,
-    /// 1: ferry found a problem: an invalid plan, a failed script test, a failed verification.
-    ProblemFound,
-    /// 2: a usage or configuration error: bad arguments, a missing file or variable.
-    UsageError,
-    /// 3: a run finished, but some records failed (see the failures file).
-    RecordsFailed,
-    /// 4: a run stopped before finishing (interrupted, target unreachable); `ferry run` resumes it.
-    Aborted,
-}
-
-impl ExitStatus {
-    pub fn code(self) -> u8 {
-        match self {
-            Self::Success => 0,
-            Self::ProblemFound => 1,
-            Self::UsageError => 2,
-            Self::RecordsFailed => 3,
-            Self::Aborted => 4,
-        }
-    }
-}
-
-impl From<ExitStatus> for ExitCode {
-    fn from(status: ExitStatus) -> Self {
-        ExitCode::from(status.code())
-    }
+/// What the command line refuses to do on its own.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("{paths} already exist{}; pass --force to overwrite", if *.count == 1 { "s" } else { "" })]
+    WouldOverwrite { paths: String, count: usize },
+    #[error("{} exists and is not a ferry demo folder; pass --dir to choose another", dir.display())]
+    NotADemoFolder { dir: PathBuf },
+    #[error("ferry {command} writes to {target} and needs confirmation; without a terminal, run:\n  ferry {command} {} --yes", plan.display())]
+    NeedsConfirmation {
+        command: &'static str,
+        target: String,
+        plan: PathBuf,
+    },
+    #[error("not confirmed: nothing was written")]
+    NotConfirmed,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Plan(#[from] crate::plan::PlanError),
-
+    Core(#[from] ferry_core::error::Error),
     #[error(transparent)]
-    Script(#[from] crate::script::ScriptError),
-
+    Sandbox(#[from] SandboxError),
     #[error(transparent)]
-    Sandbox(#[from] crate::sandbox::SandboxError),
-
-    #[error(transparent)]
-    Journal(#[from] crate::journal::JournalError),
-
-    #[error(transparent)]
-    Step(#[from] crate::steps::StepError),
-
-    #[error("{0}")]
-    Usage(String),
-
+    Refused(#[from] Refusal),
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
         path: PathBuf,
         #[source]
-        source: io::Error,
+        source: std::io::Error,
     },
 }
 
 impl Error {
-    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             action,
             path: path.into(),
@@ -83,35 +51,27 @@ impl Error {
         }
     }
 
-    pub fn exit_status(&self) -> ExitStatus {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Plan(error) => error.exit_status(),
-            Self::Script(_) => ExitStatus::ProblemFound,
-            Self::Usage(_) | Self::Io { .. } => ExitStatus::UsageError,
+            Self::Core(error) => error.kind(),
             // Options, ports, tenant and CSV files are all the user's to fix.
-            Self::Sandbox(_) => ExitStatus::UsageError,
-            Self::Journal(error) => match error {
-                crate::journal::JournalError::Sqlite { .. } => ExitStatus::Aborted,
-                _ => ExitStatus::UsageError,
-            },
-            Self::Step(error) => match error {
-                crate::steps::StepError::Source(crate::source::read::SourceError::Clerk(_)) => {
-                    ExitStatus::Aborted
-                }
-                crate::steps::StepError::Journal(_) | crate::steps::StepError::Target(_) => {
-                    ExitStatus::Aborted
-                }
-                crate::steps::StepError::Source(_) => ExitStatus::UsageError,
-            },
+            Self::Sandbox(_) | Self::Io { .. } => ErrorKind::Configuration,
+            Self::Refused(_) => ErrorKind::Usage,
         }
     }
 
     /// Diagnostics to render under the message, when the error carries them.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {
-            Self::Plan(error) => error.diagnostics(),
+            Self::Core(error) => error.diagnostics(),
             _ => &[],
         }
+    }
+}
+
+impl From<ferry_core::plan::PlanError> for Error {
+    fn from(error: ferry_core::plan::PlanError) -> Self {
+        Self::Core(error.into())
     }
 }
 

@@ -1,8 +1,49 @@
-//! The `ferry` binary: parse the command line, run, map the outcome to an
-//! exit code. Everything else lives in the library.
+//! The `ferry` binary: the edge of the tool. It parses the command line
+//! into the settings the engine takes ([`args`]), runs the command
+//! ([`commands`]), renders what the engine reports ([`render`], [`output`]),
+//! and maps the outcome to the documented exit code in one table ([`exit`]).
+//! Everything a migration does lives in `ferry-core`; the local imitations
+//! of Clerk and WorkOS live in `ferry-sandbox`.
 
+mod args;
+mod commands;
+mod error;
+mod exit;
+mod output;
+mod render;
+
+use std::io::Write;
 use std::process::ExitCode;
 
+use clap::Parser;
+
+use crate::exit::Exit;
+use crate::output::Painter;
+
 fn main() -> ExitCode {
-    ferry::cli::main()
+    let arguments = match args::Arguments::try_parse() {
+        Ok(arguments) => arguments,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                Exit::BadArguments.into()
+            } else {
+                Exit::Success.into()
+            };
+        }
+    };
+    output::apply_color_choice(arguments.color);
+    output::init_logging(arguments.verbose);
+    match commands::run(arguments.command) {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            let painter = Painter::stderr();
+            let mut stderr = std::io::stderr().lock();
+            for diagnostic in error.diagnostics() {
+                let _ = write!(stderr, "{}", painter.diagnostic(diagnostic));
+            }
+            let _ = writeln!(stderr, "{}: {error:#}", painter.error("error"));
+            Exit::Error(error.kind()).into()
+        }
+    }
 }

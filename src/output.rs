@@ -1,22 +1,15 @@
 //! Human output: colour that honours `NO_COLOR`, `--color` and non-terminals,
-//! and the rendering of [`Diagnostic`]s in the compiler style people know
-//! (`error: file:line:col: message`, the offending line, a caret, a hint).
+//! the rendering of [`Diagnostic`]s in the compiler style people know
+//! (`error: file:line:col: message`, the offending line, a caret, a hint),
+//! numbers for people, and the log subscriber.
 
 use std::fmt::Write as _;
 
 use owo_colors::{OwoColorize, Stream};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use ferry_core::diagnostic::{Diagnostic, Severity};
 
-/// When to colour output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ColorChoice {
-    /// Colour when the stream is a terminal and `NO_COLOR` is unset.
-    #[default]
-    Auto,
-    Always,
-    Never,
-}
+use crate::args::ColorChoice;
 
 /// Applies the choice process-wide; `Auto` leaves detection to owo-colors.
 pub fn apply_color_choice(choice: ColorChoice) {
@@ -118,22 +111,6 @@ impl Painter {
     }
 }
 
-/// A progress bar on stderr with rate and ETA, hidden when stderr is not a terminal.
-pub fn progress_bar(length: Option<u64>, label: &str) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    // Without a length yet, the bar counts up until `set_length` is called.
-    let bar = indicatif::ProgressBar::new(length.unwrap_or(0));
-    let template = format!("{label:>12} [{{bar:32}}] {{pos}}/{{len}} {{per_sec}} ETA {{eta}}");
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
-}
-
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -145,4 +122,23 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// Logs go to stderr: warnings, and the script's `print` lines, by default;
+/// `-v` info, `-vv` debug, `-vvv` trace; `FERRY_LOG` takes a full filter.
+pub fn init_logging(verbosity: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbosity {
+        0 => "warn,ferry_core::script=info",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
 }

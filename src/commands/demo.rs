@@ -4,32 +4,28 @@
 //! sandbox, and runs it end to end (assess, users, organizations,
 //! memberships, mfa_report, verify), ending with the path of the HTML report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::error::{Error, ExitStatus, Result};
+use ferry_core::engine::{RunOptions, runtime};
+use ferry_core::plan::{CanaryLogin, LoadOptions, Sample, Step};
+use ferry_core::project::Project;
+use ferry_sandbox::export::write_csv;
+use ferry_sandbox::{
+    GeneratedTenant, GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate,
+};
+use ferry_wire::secret::Secret;
+
+use crate::args::DemoArgs;
+use crate::error::{Error, Refusal, Result};
+use crate::exit::Exit;
 use crate::output::Painter;
-use crate::plan::{CanaryLogin, LoadOptions, Sample, Step};
-use crate::project::Project;
-use crate::sandbox::export::write_csv;
-use crate::sandbox::{GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate};
-use crate::secret::Secret;
 
 const REFERENCE_PLAN: &str = include_str!("../../plans/clerk-to-workos.yaml");
 const REFERENCE_SCRIPT: &str = include_str!("../../scripts/clerk-to-workos.rhai");
 /// Marks a folder as the demo's own, so a rerun may clear it.
 const MARKER: &str = ".ferry-demo";
 
-#[derive(Debug, Clone)]
-pub struct DemoSettings {
-    pub users: usize,
-    pub organizations: usize,
-    pub seed: u64,
-    pub dir: PathBuf,
-    /// WorkOS's and Clerk's limits multiplied by this (the demo need not take minutes).
-    pub limits_scale: f64,
-}
-
-pub fn run(settings: &DemoSettings) -> Result<ExitStatus> {
+pub fn run(settings: &DemoArgs) -> Result<Exit> {
     let painter = Painter::stdout();
     let dir = &settings.dir;
     prepare_dir(dir)?;
@@ -38,15 +34,15 @@ pub fn run(settings: &DemoSettings) -> Result<ExitStatus> {
         "{} generating a Clerk tenant: {} users, {} organizations (seed {})",
         painter.strong("ferry demo:"),
         settings.users,
-        settings.organizations,
+        settings.orgs,
         settings.seed
     );
     let generated = generate::generate(GeneratorOptions {
         users: settings.users,
-        organizations: settings.organizations,
+        organizations: settings.orgs,
         seed: settings.seed,
     });
-    let runtime = super::run::runtime()?;
+    let runtime = runtime()?;
     let limits = RateLimits::default().scaled(settings.limits_scale);
     let sandbox = runtime.block_on(Sandbox::start(
         SandboxOptions::default()
@@ -91,14 +87,7 @@ pub fn run(settings: &DemoSettings) -> Result<ExitStatus> {
     add_canaries(&mut project, &generated);
     println!();
 
-    let status = super::run::run_project(
-        &project,
-        super::run::RunSettings {
-            plan: &plan_path,
-            yes: true,
-            allow_changed_plan: false,
-        },
-    )?;
+    let status = super::run::run_project(&project, &plan_path, RunOptions::default(), false)?;
     let html = project
         .plan
         .report
@@ -122,10 +111,10 @@ fn prepare_dir(dir: &Path) -> Result<()> {
             .map(|mut d| d.next().is_none())
             .unwrap_or(false);
         if !ours && !empty {
-            return Err(Error::Usage(format!(
-                "{} exists and is not a ferry demo folder; pass --dir to choose another",
-                dir.display()
-            )));
+            return Err(Refusal::NotADemoFolder {
+                dir: dir.to_path_buf(),
+            }
+            .into());
         }
         std::fs::remove_dir_all(dir).map_err(|e| Error::io("clear", dir, e))?;
     }
@@ -157,7 +146,7 @@ fn point_at_sandbox(project: &mut Project, clerk: &str, workos: &str, export: &P
 }
 
 /// Two generated users whose passwords are known sign in during `verify`.
-fn add_canaries(project: &mut Project, generated: &crate::sandbox::GeneratedTenant) {
+fn add_canaries(project: &mut Project, generated: &GeneratedTenant) {
     let eligible = |hasher: &str| {
         generated.passwords.iter().find(|p| {
             p.password_hasher == hasher

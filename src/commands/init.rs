@@ -7,7 +7,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::{Error, ExitStatus, Result};
+use crate::args::InitArgs;
+use crate::error::{Error, Refusal, Result};
+use crate::exit::Exit;
 use crate::output::Painter;
 
 const REFERENCE_PLAN: &str = include_str!("../../plans/clerk-to-workos.yaml");
@@ -16,7 +18,8 @@ const REFERENCE_SCRIPT: &str = include_str!("../../scripts/clerk-to-workos.rhai"
 const PLAN_PATH: &str = "plans/migration.yaml";
 const SCRIPT_PATH: &str = "scripts/migration.rhai";
 
-pub fn run(dir: &Path, force: bool) -> Result<ExitStatus> {
+pub fn run(args: &InitArgs) -> Result<Exit> {
+    let (dir, force): (&Path, bool) = (&args.dir, args.force);
     let plan = REFERENCE_PLAN
         .replace(
             "../scripts/clerk-to-workos.rhai",
@@ -33,11 +36,11 @@ pub fn run(dir: &Path, force: bool) -> Result<ExitStatus> {
             .map(|path| path.display().to_string())
             .collect();
         if !existing.is_empty() {
-            return Err(Error::Usage(format!(
-                "{} already exist{}; pass --force to overwrite",
-                existing.join(" and "),
-                if existing.len() == 1 { "s" } else { "" }
-            )));
+            return Err(Refusal::WouldOverwrite {
+                paths: existing.join(" and "),
+                count: existing.len(),
+            }
+            .into());
         }
     }
     for (relative, contents) in files {
@@ -68,5 +71,5 @@ pub fn run(dir: &Path, force: bool) -> Result<ExitStatus> {
         "next: edit the plan, then `ferry validate {0}` and `ferry test {0}`",
         plan_path.display()
     );
-    Ok(ExitStatus::Success)
+    Ok(Exit::Success)
 }

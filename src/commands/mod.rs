@@ -1,54 +1,50 @@
-//! One module per subcommand. Each takes validated settings from
-//! [`Config`], does its work through the core modules, prints for people (or
-//! JSON), and returns the [`ExitStatus`] the command ends with.
+//! One module per subcommand. Each takes its parsed arguments, asks the
+//! engine (`ferry-core`) or the sandbox to do the work, renders the result
+//! for people (or JSON), and says how the command ended ([`Exit`]). No
+//! command sequences steps or opens the journal itself.
 
 mod assess;
 mod demo;
 mod init;
 mod preview;
 mod report;
-pub mod run;
+mod run;
 mod sandbox;
 mod status;
 mod test;
 mod validate;
 mod verify;
 
-pub use demo::DemoSettings;
+use ferry_core::plan::LoadOptions;
+use ferry_core::project::Project;
 
-use crate::config::{Command, Config};
-use crate::error::{ExitStatus, Result};
+use crate::args::{Command, PlanFile};
+use crate::error::Result;
+use crate::exit::Exit;
 
-pub fn run(config: Config) -> Result<ExitStatus> {
-    match config.command {
-        Command::Validate { plan, json } => validate::run(&plan, json),
-        Command::Test { plan, json, filter } => test::run(&plan, json, filter.as_deref()),
-        Command::Init { dir, force } => init::run(&dir, force),
-        Command::Sandbox(settings) => sandbox::run(&settings),
-        Command::Plan { plan, out, offline } => preview::run(preview::PreviewSettings {
-            plan: &plan,
-            out,
-            offline,
-        }),
-        Command::Run {
-            plan,
-            yes,
-            allow_changed_plan,
-        } => run::run(run::RunSettings {
-            plan: &plan,
-            yes,
-            allow_changed_plan,
-        }),
-        Command::Status { plan } => status::status(&plan),
-        Command::ExportIds { plan, out } => status::export_ids(&plan, &out),
-        Command::Assess { plan, json } => assess::run(&plan, json),
-        Command::Verify { plan, json } => verify::run(&plan, json),
-        Command::Report {
-            plan,
-            run,
-            format,
-            out,
-        } => report::run(&plan, run, format, out),
-        Command::Demo(settings) => demo::run(&settings),
+pub fn run(command: Command) -> Result<Exit> {
+    match command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Test(args) => test::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Sandbox(args) => sandbox::run(&args),
+        Command::Plan(args) => preview::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Status(args) => status::status(&args),
+        Command::ExportIds(args) => status::export_ids(&args),
+        Command::Assess(args) => assess::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Demo(args) => demo::run(&args),
     }
+}
+
+/// The plan and its script, ready to run (`${VAR}`s must be set).
+fn open_for_use(plan: &PlanFile) -> Result<Project> {
+    Ok(Project::open(&plan.plan, LoadOptions::for_use())?)
+}
+
+/// The plan and its script, for commands that need neither secrets nor exports.
+fn open_for_reading(plan: &PlanFile) -> Result<Project> {
+    Ok(Project::open(&plan.plan, LoadOptions::for_validation())?)
 }

@@ -1,92 +1,76 @@
 //! `ferry plan PLAN`: what `ferry run` would do for each user, without
 //! writing anything: counts per action, the first few of each with reasons,
-//! and with `--out` every user's planned action as JSON. Asks WorkOS read
-//! questions only; `--offline` asks nothing and reads the export alone.
+//! and with `--out` every user's planned action as JSON. The engine's
+//! preview asks WorkOS read questions only; `--offline` asks nothing and
+//! reads the export alone.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use crate::connect;
-use crate::error::{Error, ExitStatus, Result};
-use crate::journal::Journal;
-use crate::mapping::user::UserSettings;
+use ferry_core::engine::Engine;
+use ferry_core::error::Refusal;
+use ferry_core::observe::{Event, Observer};
+use ferry_core::report::outcome::{Planned, PlannedAction, StepOutcome};
+
+use crate::args::PlanArgs;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
 use crate::output::{self, Painter};
-use crate::plan::{LoadOptions, Step};
-use crate::project::Project;
-use crate::source::read::Sources;
-use crate::steps;
-use crate::steps::users::{Mode, Planned, PlannedAction, UsersStep};
+use crate::render::progress::Progress;
 
 const SHOWN_PER_ACTION: usize = 5;
 
-pub struct PreviewSettings<'a> {
-    pub plan: &'a Path,
-    pub out: Option<PathBuf>,
-    pub offline: bool,
+/// Collects what the preview plans: the first few of each action, and
+/// every one into `--out` as it comes.
+struct Collect {
+    shown: Mutex<BTreeMap<PlannedAction, Vec<Planned>>>,
+    out: Mutex<Option<JsonOut>>,
+    progress: Progress,
 }
 
-pub fn run(settings: PreviewSettings<'_>) -> Result<ExitStatus> {
-    let project = Project::open(settings.plan, LoadOptions::for_use())?;
-    let plan = &project.plan;
-    let Some(Step::Users(options)) = plan.step("users") else {
-        return Err(Error::Usage(format!(
-            "{} has no `users` step to plan",
-            plan.path.display()
-        )));
-    };
-    let (workos, clerk) = if settings.offline {
-        if plan.source.export_csv.is_none() && plan.source.export_json.is_none() {
-            return Err(Error::Usage("--offline reads the export alone: the plan needs source.clerk.export_csv or export_json".into()));
-        }
-        (None, None)
-    } else {
-        (Some(connect::workos(plan)?), connect::clerk(plan)?)
-    };
-    let journal = if plan.state.exists() {
-        Journal::open_to_read(&plan.state)?
-    } else {
-        Journal::empty()?
-    };
-    let journal = std::sync::Mutex::new(journal);
-    let step = UsersStep {
-        settings: UserSettings::from_options(options),
-        script: project.script.as_ref(),
-        ctx: project.hook_context("users", true),
-        workos: workos.as_ref(),
-        journal: &journal,
-        mode: if settings.offline {
-            Mode::Offline
-        } else {
-            Mode::Preview
-        },
-        claims: Default::default(),
-    };
-    let sources = Sources::of(&plan.source, clerk.as_ref());
-
-    let mut out = settings.out.as_deref().map(JsonOut::create).transpose()?;
-    let mut counts: BTreeMap<PlannedAction, u64> = BTreeMap::new();
-    let mut shown: BTreeMap<PlannedAction, Vec<Planned>> = BTreeMap::new();
-    let progress = output::progress_bar(None, "planning");
-    let runtime = super::run::runtime()?;
-    let stats = runtime.block_on(steps::preview_users(
-        &step,
-        sources,
-        connect::concurrency(plan),
-        |planned| {
-            progress.inc(1);
-            *counts.entry(planned.action).or_default() += 1;
-            if let Some(out) = out.as_mut() {
-                out.push(&planned);
+impl Observer for Collect {
+    fn event(&self, event: &Event<'_>) {
+        self.progress.event(event);
+        if let Event::Planned { planned, .. } = event {
+            if let Some(out) = self.out.lock().expect("out lock").as_mut() {
+                out.push(planned);
             }
+            let mut shown = self.shown.lock().expect("shown lock");
             let examples = shown.entry(planned.action).or_default();
             if examples.len() < SHOWN_PER_ACTION {
-                examples.push(planned);
+                examples.push((*planned).clone());
             }
-        },
-    ))?;
-    progress.finish_and_clear();
+        }
+    }
+}
+
+pub fn run(args: &PlanArgs) -> Result<Exit> {
+    let project = super::open_for_use(&args.plan)?;
+    let plan = &project.plan;
+    if plan.users().is_none() {
+        return Err(ferry_core::error::Error::from(Refusal::NoSuchStep {
+            plan: plan.path.clone(),
+            step: "users",
+            what: "plan",
+        })
+        .into());
+    }
+    let collect = Collect {
+        shown: Mutex::default(),
+        out: Mutex::new(args.out.as_deref().map(JsonOut::create).transpose()?),
+        progress: Progress::on_stderr(),
+    };
+    let preview = Engine::new(&project, &collect).preview(args.offline)?;
+    let Some((counts, short_read)) = preview.steps.iter().find_map(|(_, outcome)| match outcome {
+        StepOutcome::Previewed { counts, short_read } => Some((counts, short_read)),
+        _ => None,
+    }) else {
+        return Ok(Exit::Success);
+    };
+    let shown = collect.shown.into_inner().expect("shown lock");
 
     let painter = Painter::stdout();
     let mut stdout = std::io::stdout().lock();
@@ -96,7 +80,7 @@ pub fn run(settings: PreviewSettings<'_>) -> Result<ExitStatus> {
         "{} {} users{}",
         painter.strong("plan:"),
         output::thousands(total),
-        if settings.offline {
+        if args.offline {
             " (offline: from the export and the journal only)"
         } else {
             ""
@@ -129,18 +113,18 @@ pub fn run(settings: PreviewSettings<'_>) -> Result<ExitStatus> {
             );
         }
     }
-    if let Some(missing) = stats.short_read() {
+    if let Some(missing) = short_read {
         let _ = writeln!(
             stdout,
             "{}: Clerk counted {missing} more users than its listing returned",
             painter.warning("warning")
         );
     }
-    if let Some(out) = out {
-        let path = out.finish(&counts)?;
+    if let Some(out) = collect.out.into_inner().expect("out lock") {
+        let path = out.finish(counts)?;
         let _ = writeln!(stdout, "saved: {}", path.display());
     }
-    Ok(ExitStatus::Success)
+    Ok(Exit::Success)
 }
 
 /// `{"users":[…],"summary":{…}}`, written as it goes so a million users

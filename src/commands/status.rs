@@ -1,29 +1,19 @@
 //! `ferry status PLAN` and `ferry export-ids PLAN --out FILE`: what the journal knows.
 
 use std::io::Write;
-use std::path::Path;
 
-use crate::error::{Error, ExitStatus, Result};
-use crate::journal::{Action, Journal, Kind};
+use ferry_core::history::History;
+use ferry_core::journal::{Action, Kind};
+
+use crate::args::{ExportIdsArgs, PlanFile};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
 use crate::output::{self, Painter};
-use crate::plan::LoadOptions;
-use crate::project::Project;
 
-fn open(plan: &Path) -> Result<(Project, Journal)> {
-    let project = Project::open(plan, LoadOptions::for_validation())?;
-    let state = &project.plan.state;
-    if !state.exists() {
-        return Err(Error::Usage(format!(
-            "no journal at {} yet: nothing has run for this plan",
-            state.display()
-        )));
-    }
-    let journal = Journal::open_to_read(state)?;
-    Ok((project, journal))
-}
-
-pub fn status(plan: &Path) -> Result<ExitStatus> {
-    let (project, journal) = open(plan)?;
+pub fn status(args: &PlanFile) -> Result<Exit> {
+    let project = super::open_for_reading(args)?;
+    let history = History::open(&project.plan)?;
+    let status = history.status()?;
     let painter = Painter::stdout();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -33,7 +23,7 @@ pub fn status(plan: &Path) -> Result<ExitStatus> {
         project.plan.state.display(),
         project.plan.name
     );
-    for run in journal.runs()? {
+    for run in &status.runs {
         let changed = project
             .plan
             .checksum
@@ -46,15 +36,12 @@ pub fn status(plan: &Path) -> Result<ExitStatus> {
             run.id,
             run.started_at,
             run.revision,
-            serde_json::to_value(run.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            run.status.as_str(),
             if run.dry_run { " (dry run)" } else { "" },
             changed
         );
     }
-    let summary = journal.summary()?;
+    let summary = &status.summary;
     for kind in [
         Kind::User,
         Kind::TotpFactor,
@@ -77,7 +64,7 @@ pub fn status(plan: &Path) -> Result<ExitStatus> {
             );
         }
     }
-    let failed = journal.records_with(Kind::User, Action::Failed)?;
+    let failed = &status.failed_users;
     for (id, state) in failed.iter().take(10) {
         let _ = writeln!(
             out,
@@ -88,11 +75,13 @@ pub fn status(plan: &Path) -> Result<ExitStatus> {
     if failed.len() > 10 {
         let _ = writeln!(out, "  … and {} more failed", failed.len() - 10);
     }
-    Ok(ExitStatus::Success)
+    Ok(Exit::Success)
 }
 
-pub fn export_ids(plan: &Path, out_path: &Path) -> Result<ExitStatus> {
-    let (_, journal) = open(plan)?;
+pub fn export_ids(args: &ExportIdsArgs) -> Result<Exit> {
+    let project = super::open_for_reading(&args.plan)?;
+    let history = History::open(&project.plan)?;
+    let out_path = &args.out;
     let mut writer =
         csv::Writer::from_path(out_path).map_err(|e| Error::io("create", out_path, e.into()))?;
     let write_error = |e: csv::Error| Error::io("write", out_path, e.into());
@@ -100,13 +89,11 @@ pub fn export_ids(plan: &Path, out_path: &Path) -> Result<ExitStatus> {
         .write_record(["kind", "clerk_id", "workos_id"])
         .map_err(write_error)?;
     let mut rows = 0;
-    for kind in [Kind::User, Kind::Organization] {
-        for (clerk_id, workos_id) in journal.id_map(kind)? {
-            writer
-                .write_record([kind.as_str(), &clerk_id, &workos_id])
-                .map_err(write_error)?;
-            rows += 1;
-        }
+    for (kind, clerk_id, workos_id) in history.id_map()? {
+        writer
+            .write_record([kind.as_str(), &clerk_id, &workos_id])
+            .map_err(write_error)?;
+        rows += 1;
     }
     writer
         .flush()
@@ -116,5 +103,5 @@ pub fn export_ids(plan: &Path, out_path: &Path) -> Result<ExitStatus> {
         output::thousands(rows),
         out_path.display()
     );
-    Ok(ExitStatus::Success)
+    Ok(Exit::Success)
 }

@@ -1,49 +1,20 @@
 //! `ferry test PLAN`: the script unit tests declared in the plan.
 
 use std::io::Write;
-use std::path::Path;
 
-use crate::error::{ExitStatus, Result};
+use ferry_core::script_tests::{self, TestReport};
+
+use crate::args::TestArgs;
+use crate::error::Result;
+use crate::exit::Exit;
 use crate::output::Painter;
-use crate::plan::LoadOptions;
-use crate::project::Project;
-use crate::script::testing::{self, TestReport};
 
-pub fn run(plan_path: &Path, json: bool, filter: Option<&str>) -> Result<ExitStatus> {
+pub fn run(args: &TestArgs) -> Result<Exit> {
+    let plan_path = &args.plan.plan;
     // Tests exercise the script only: secrets and exports need not be present.
-    let project = Project::open(plan_path, LoadOptions::for_validation())?;
-    let tests: Vec<_> = project
-        .plan
-        .tests
-        .iter()
-        .filter(|t| filter.is_none_or(|f| t.name.contains(f)))
-        .collect();
-
-    let reports: Vec<TestReport> = match &project.script {
-        None => tests
-            .iter()
-            .map(|test| TestReport {
-                name: test.name.clone(),
-                hook: test.hook,
-                location: test.location.to_string(),
-                passed: false,
-                failure: Some("the plan names no script".into()),
-                diff: None,
-            })
-            .collect(),
-        Some(script) => tests
-            .iter()
-            .map(|test| {
-                let mut ctx = project.hook_context(test.hook.step(), true);
-                if let (Some(serde_json::Value::Object(extra)), Some(base)) =
-                    (&test.ctx, ctx.as_object_mut())
-                {
-                    base.extend(extra.clone());
-                }
-                testing::run(script, test, &ctx)
-            })
-            .collect(),
-    };
+    let project = super::open_for_reading(&args.plan)?;
+    let reports: Vec<TestReport> = script_tests::run_all(&project, args.filter.as_deref());
+    let json = args.json;
     let failed = reports.iter().filter(|r| !r.passed).count();
     let passed = reports.len() - failed;
 
@@ -108,8 +79,8 @@ pub fn run(plan_path: &Path, json: bool, filter: Option<&str>) -> Result<ExitSta
         );
     }
     Ok(if failed == 0 {
-        ExitStatus::Success
+        Exit::Success
     } else {
-        ExitStatus::ProblemFound
+        Exit::ProblemFound
     })
 }

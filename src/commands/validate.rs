@@ -3,19 +3,24 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::diagnostic::Diagnostic;
-use crate::error::{Error, ExitStatus, Result};
-use crate::output::Painter;
-use crate::plan::{LoadOptions, PlanError};
-use crate::project::Project;
+use ferry_core::diagnostic::Diagnostic;
+use ferry_core::error::Error;
+use ferry_core::plan::{LoadOptions, PlanError};
+use ferry_core::project::Project;
 
-pub fn run(plan_path: &Path, json: bool) -> Result<ExitStatus> {
+use crate::args::ValidateArgs;
+use crate::error::Result;
+use crate::exit::Exit;
+use crate::output::Painter;
+
+pub fn run(args: &ValidateArgs) -> Result<Exit> {
+    let (plan_path, json): (&Path, bool) = (&args.plan.plan, args.json);
     let diagnostics = match Project::open(plan_path, LoadOptions::for_validation()) {
         Ok(project) => project.warnings,
         Err(Error::Plan(
             error @ (PlanError::Invalid { .. } | PlanError::MissingVariables { .. }),
         )) => error.diagnostics().to_vec(),
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
     };
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
@@ -53,9 +58,9 @@ pub fn run(plan_path: &Path, json: bool) -> Result<ExitStatus> {
         let _ = writeln!(stdout, "{}: {summary}", plan_path.display());
     }
     Ok(if valid {
-        ExitStatus::Success
+        Exit::Success
     } else {
-        ExitStatus::ProblemFound
+        Exit::ProblemFound
     })
 }
 

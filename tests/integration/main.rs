@@ -2,6 +2,7 @@
 //! real library against real components: files on disk, the in-process
 //! sandbox servers over loopback HTTP, a real SQLite journal.
 
+mod architecture;
 mod common;
 mod init;
 mod proof;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ferry::sandbox::{FaultConfig, ThrottleBurst};
+use ferry_sandbox::{FaultConfig, ThrottleBurst};
 use rand::RngExt;
 
 use super::soak;

@@ -1,7 +1,7 @@
 //! Password authentication against imported digests, and the continuations
 //! (email verification, MFA challenge, organization selection).
 
-use ferry::sandbox::{RateLimits, SandboxOptions};
+use ferry_sandbox::{RateLimits, SandboxOptions};
 use serde_json::{Value, json};
 
 use super::{Harness, read};
@@ -156,7 +156,7 @@ async fn a_totp_factor_means_an_mfa_challenge_that_a_code_completes() {
         (403, Some("mfa_challenge")),
         "{body}"
     );
-    let typed: ferry::workos::model::AuthenticationContinuation =
+    let typed: ferry_wire::workos::model::AuthenticationContinuation =
         serde_json::from_value(body.clone()).unwrap();
     assert_eq!(typed.authentication_factors.len(), 1);
     assert_eq!(typed.user.map(|u| u.id), Some(user.clone()));
@@ -173,7 +173,7 @@ async fn a_totp_factor_means_an_mfa_challenge_that_a_code_completes() {
     let (_, challenge) = harness
         .workos_post(&format!("/auth/factors/{factor}/challenge"), json!({}))
         .await;
-    let code = ferry::sandbox::totp::code_at(secret, ferry::sandbox::totp::now_seconds()).unwrap();
+    let code = ferry_sandbox::totp::code_at(secret, ferry_sandbox::totp::now_seconds()).unwrap();
     let (status, body) = authenticate(
         &harness,
         json!({

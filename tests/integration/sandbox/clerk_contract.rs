@@ -1,8 +1,8 @@
 //! Clerk Backend API contract: shapes with every field the spec requires,
 //! pagination edges, filters, and errors in Clerk's envelope.
 
-use ferry::clerk::model::{OrganizationMembership, PaginatedList, User};
-use ferry::sandbox::{RateLimits, SandboxOptions, Tenant, generate};
+use ferry_sandbox::{RateLimits, SandboxOptions, Tenant, generate};
+use ferry_wire::clerk::model::{OrganizationMembership, PaginatedList, User};
 use reqwest::Method;
 use serde_json::Value;
 

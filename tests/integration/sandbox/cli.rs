@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ferry::sandbox::generate::{GeneratorOptions, generate};
-use ferry::sandbox::{SandboxInfo, export};
+use ferry_sandbox::generate::{GeneratorOptions, generate};
+use ferry_sandbox::{SandboxInfo, export};
 
 use crate::common::Scratch;
 
@@ -240,8 +240,8 @@ fn a_blocking_sandbox_serves_while_the_caller_blocks() {
         organizations: 0,
         seed: 2,
     });
-    let sandbox = ferry::sandbox::Sandbox::start_blocking(
-        ferry::sandbox::SandboxOptions::default().with_generated(&generated),
+    let sandbox = ferry_sandbox::Sandbox::start_blocking(
+        ferry_sandbox::SandboxOptions::default().with_generated(&generated),
     )
     .unwrap();
     let address = sandbox

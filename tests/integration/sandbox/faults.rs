@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use ferry::sandbox::{FaultConfig, RequestCounts, WorkosDump};
+use ferry_sandbox::{FaultConfig, RequestCounts, WorkosDump};
 use reqwest::Method;
 use serde_json::json;
 

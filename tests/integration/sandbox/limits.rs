@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use ferry::sandbox::{Quota, RateLimits, SandboxOptions};
+use ferry_sandbox::{Quota, RateLimits, SandboxOptions};
 use reqwest::Method;
 use serde_json::json;
 use tokio::sync::Semaphore;

@@ -9,7 +9,7 @@ mod faults;
 mod limits;
 mod workos_contract;
 
-use ferry::sandbox::{
+use ferry_sandbox::{
     GeneratedTenant, GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate,
 };
 use reqwest::{Client, Method, RequestBuilder, Response};

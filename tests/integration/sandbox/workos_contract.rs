@@ -1,7 +1,7 @@
 //! WorkOS API contract: users, organizations, memberships and auth factors;
 //! shapes, cursors and the documented error codes and shapes.
 
-use ferry::workos::model::{List, Organization, OrganizationMembership, User};
+use ferry_wire::workos::model::{List, Organization, OrganizationMembership, User};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -504,7 +504,7 @@ async fn an_imported_totp_secret_yields_codes_the_sandbox_accepts() {
         .await;
     assert_eq!(status, 201);
     let challenge_id = challenge["id"].as_str().unwrap().to_owned();
-    let code = ferry::sandbox::totp::code_at(secret, ferry::sandbox::totp::now_seconds()).unwrap();
+    let code = ferry_sandbox::totp::code_at(secret, ferry_sandbox::totp::now_seconds()).unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let (status, verdict) = harness
         .workos_post(

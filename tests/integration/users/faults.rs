@@ -1,7 +1,7 @@
 //! A migration through a misbehaving WorkOS: errors, dropped answers and
 //! latency end with every user there exactly once.
 
-use ferry::sandbox::FaultConfig;
+use ferry_sandbox::FaultConfig;
 
 use super::{World, WorldOptions};
 

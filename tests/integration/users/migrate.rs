@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use ferry::sandbox::totp;
+use ferry_sandbox::totp;
 use serde_json::{Value, json};
 
 use super::{World, WorldOptions};

@@ -10,8 +10,8 @@ mod runs;
 
 use std::collections::HashMap;
 
-use ferry::sandbox::export::write_csv;
-use ferry::sandbox::{
+use ferry_sandbox::export::write_csv;
+use ferry_sandbox::{
     FaultConfig, GeneratedTenant, GeneratorOptions, RateLimits, RequestCounts, Sandbox,
     SandboxOptions, WorkosDump, generate,
 };
@@ -174,7 +174,7 @@ steps:
     }
 
     /// The Clerk users a run must create: an email, not banned, not locked.
-    pub fn expected(&self) -> HashMap<String, &ferry::clerk::model::User> {
+    pub fn expected(&self) -> HashMap<String, &ferry_wire::clerk::model::User> {
         self.generated
             .tenant
             .users

@@ -118,8 +118,8 @@ fn a_changed_plan_does_not_resume_an_interrupted_run_without_consent() {
     // A run that never finished: the journal says so.
     let state = world.scratch.path().join(".ferry/world.db");
     {
-        let journal = ferry::journal::Journal::open_for_run(&state).unwrap();
-        let checksum = ferry::plan::Checksum::compute(b"an older plan", None);
+        let journal = ferry_core::journal::Journal::open_for_run(&state).unwrap();
+        let checksum = ferry_core::plan::Checksum::compute(b"an older plan", None);
         journal.begin_run("world", 1, &checksum, false).unwrap();
     }
     let out = world.run().code(2);
@@ -142,7 +142,7 @@ fn a_changed_plan_does_not_resume_an_interrupted_run_without_consent() {
 fn a_second_run_on_the_same_journal_is_refused_while_one_runs() {
     let world = World::new(WorldOptions::default());
     let state = world.scratch.path().join(".ferry/world.db");
-    let _running = ferry::journal::Journal::open_for_run(&state).unwrap();
+    let _running = ferry_core::journal::Journal::open_for_run(&state).unwrap();
     let out = world.run().code(2);
     assert!(
         out.stderr.contains("another ferry run is using"),

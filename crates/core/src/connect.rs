@@ -1,0 +1,68 @@
+//! The API clients a plan asks for, built from its settings, and the pacing
+//! settings derived from it. A missing secret is a [`MissingSetting`] that
+//! names the key of the plan to fill.
+
+use crate::clerk::client::ClerkClient;
+use crate::error::{MissingSetting, Result};
+use crate::http::RetryPolicy;
+use crate::plan::Plan;
+use crate::workos::client::WorkosClient;
+
+/// The retry policy for a plan: the `users` step's `max_attempts`, or the default.
+pub fn retry_policy(plan: &Plan) -> RetryPolicy {
+    let attempts = plan.users().and_then(|options| options.max_attempts);
+    RetryPolicy {
+        max_attempts: attempts
+            .unwrap_or(RetryPolicy::default().max_attempts)
+            .max(1),
+        ..RetryPolicy::default()
+    }
+}
+
+/// The Clerk client, when the plan gives a secret key.
+pub fn clerk(plan: &Plan) -> Result<Option<ClerkClient>> {
+    let source = &plan.source;
+    let Some(key) = source.secret_key.clone().filter(|k| !k.is_empty()) else {
+        return Ok(None);
+    };
+    Ok(Some(ClerkClient::new(
+        &source.api_url,
+        key,
+        source.requests_per_10s,
+        retry_policy(plan),
+    )?))
+}
+
+/// The WorkOS client; the plan must have `target.workos.api_key`.
+pub fn workos(plan: &Plan) -> Result<WorkosClient> {
+    let missing = |key| MissingSetting::Key {
+        plan: plan.path.clone(),
+        key,
+    };
+    let target = plan.target.as_ref().ok_or(missing("target.workos"))?;
+    let key = target
+        .api_key
+        .clone()
+        .filter(|k| !k.is_empty())
+        .ok_or(missing("target.workos.api_key"))?;
+    Ok(WorkosClient::new(
+        &target.api_url,
+        key,
+        &target.limits,
+        retry_policy(plan),
+    )?)
+}
+
+/// Requests in flight for the users step: enough to keep the write bucket
+/// busy at up to two seconds of latency, unless the plan says otherwise.
+pub fn concurrency(plan: &Plan) -> usize {
+    let configured = plan.users().and_then(|options| options.concurrency);
+    let writes_per_second = plan
+        .target
+        .as_ref()
+        .map_or(50.0, |t| f64::from(t.limits.writes_per_10s) / 10.0);
+    configured
+        .map(|c| c as usize)
+        .unwrap_or_else(|| (writes_per_second * 2.0).ceil() as usize)
+        .clamp(1, 512)
+}

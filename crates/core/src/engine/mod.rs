@@ -1,0 +1,318 @@
+//! The run engine: one type that runs a plan's steps in order through one
+//! step interface ([`stage::Stage`]) and tells an [`Observer`] what happens.
+//!
+//! `ferry run` and `ferry demo` call [`Engine::run`]: it opens the journal
+//! for writing (one run at a time), refuses to resume an interrupted run
+//! whose plan changed, lends every step the same context, stops taking new
+//! records on Ctrl-C, closes the run's journal entry, and writes the report.
+//! `ferry plan` calls [`Engine::preview`], which runs each step's preview
+//! and writes nothing. `ferry assess` and `ferry verify` run one step alone
+//! ([`Engine::assess`], [`Engine::verify`]) without opening a run.
+//!
+//! The engine prints nothing and knows no exit code: it returns what the
+//! run came to and leaves rendering and exit status to the binary.
+
+pub mod stage;
+pub mod stages;
+pub mod summary;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use crate::cancel::Cancel;
+use crate::connect;
+use crate::error::{Error, MissingSetting, Refusal, Result};
+use crate::journal::{Journal, RunStatus};
+use crate::observe::{Event, Observer};
+use crate::project::Project;
+use crate::report::assessment::Assessment;
+use crate::report::model::Report;
+use crate::report::outcome::StepOutcome;
+use crate::report::verification::Verification;
+use stage::{PreviewContext, RunContext};
+
+/// How a run may proceed (`ferry run`'s flags parse straight into it).
+#[derive(Debug, Clone, Copy, Default)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct RunOptions {
+    /// Continue an interrupted run even though the plan or script changed since.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub allow_changed_plan: bool,
+}
+
+/// What a run came to.
+#[derive(Debug)]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub status: RunStatus,
+    /// Records that failed, over all steps.
+    pub failed: u64,
+    /// The verification's verdict, when the plan has a `verify` step that ran.
+    pub verified: Option<bool>,
+    pub report: Report,
+    /// The report files written.
+    pub written: Vec<PathBuf>,
+    pub journal: PathBuf,
+}
+
+impl RunSummary {
+    pub fn interrupted(&self) -> bool {
+        self.status == RunStatus::Interrupted
+    }
+}
+
+/// What a preview came to: each step and its preview.
+#[derive(Debug)]
+pub struct PreviewSummary {
+    pub steps: Vec<(&'static str, StepOutcome)>,
+}
+
+/// Runs a project's plan.
+pub struct Engine<'a> {
+    project: &'a Project,
+    observer: &'a dyn Observer,
+    cancel: Cancel,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(project: &'a Project, observer: &'a dyn Observer) -> Self {
+        Self {
+            project,
+            observer,
+            cancel: Cancel::default(),
+        }
+    }
+
+    /// The flag that stops the engine; Ctrl-C sets it during a run.
+    pub fn cancel(&self) -> &Cancel {
+        &self.cancel
+    }
+
+    /// Runs every step of the plan, writing to WorkOS.
+    pub fn run(&self, options: RunOptions) -> Result<RunSummary> {
+        let plan = &self.project.plan;
+        let workos = connect::workos(plan)?;
+        let clerk = connect::clerk(plan)?;
+        let mut journal = Journal::open_for_run(&plan.state)?;
+        if let Some(last) = journal.last_run()?
+            && matches!(last.status, RunStatus::Running | RunStatus::Interrupted)
+            && let Some(change) = plan.checksum.describe_change(&last.checksum)
+            && !options.allow_changed_plan
+        {
+            return Err(Refusal::ChangedPlan {
+                run: last.id,
+                change,
+                then: last.revision,
+                now: plan.revision,
+            }
+            .into());
+        }
+        let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
+        let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
+        self.observer.event(&Event::RunStarted {
+            run_id: Some(run_id),
+            plan: &plan.name,
+            revision: plan.revision,
+            preview: false,
+        });
+
+        let runtime = runtime()?;
+        let mut stops = self.stop_on_ctrl_c(&runtime);
+        let mut cx = RunContext {
+            project: self.project,
+            workos: &workos,
+            clerk: clerk.as_ref(),
+            journal: &mut journal,
+            reader: &reader,
+            run_id,
+            cancel: &self.cancel,
+            observer: self.observer,
+        };
+        let mut reports = Vec::new();
+        let mut outcomes = Vec::new();
+        for step in &plan.steps {
+            let stage = stages::stage(step);
+            self.observer
+                .event(&Event::StepStarted { step: stage.name() });
+            let started = Instant::now();
+            let outcome = runtime.block_on(self.until_done(stage.run(&mut cx), &mut stops))?;
+            let duration_ms = started.elapsed().as_millis() as u64;
+            self.observer.event(&Event::StepFinished {
+                step: stage.name(),
+                duration_ms,
+                outcome: &outcome,
+            });
+            reports.push(summary::step_report(
+                stage.name(),
+                &outcome,
+                duration_ms,
+                &reader,
+            ));
+            outcomes.push(outcome);
+            if self.cancel.is_cancelled() {
+                break;
+            }
+        }
+
+        let failed: u64 = outcomes.iter().map(StepOutcome::failed).sum();
+        let verified = outcomes.iter().find_map(|outcome| match outcome {
+            StepOutcome::Verify(verification) => Some(verification.passed),
+            _ => None,
+        });
+        let interrupted = self.cancel.is_cancelled();
+        let status = match (interrupted, failed) {
+            (true, _) => RunStatus::Interrupted,
+            (false, 0) => RunStatus::Finished,
+            (false, _) => RunStatus::FinishedWithFailures,
+        };
+        journal.finish_run(run_id, status)?;
+        let run = journal
+            .run(run_id)?
+            .ok_or(Refusal::NoSuchRun { run: run_id })?;
+        let words = summary::outcome_words(interrupted, failed, verified.unwrap_or(true));
+        let report = summary::run_report(self.project, &run, words, reports, &outcomes);
+        let json = serde_json::to_string(&report).unwrap_or_default();
+        journal.save_report(run_id, &json)?;
+        let written = crate::report::write_all(
+            &report,
+            &plan.report.dir,
+            &plan.report.formats,
+            plan.report.templates.as_deref(),
+        )?;
+        Ok(RunSummary {
+            run_id,
+            status,
+            failed,
+            verified,
+            report,
+            written,
+            journal: plan.state.clone(),
+        })
+    }
+
+    /// Previews every step, writing nothing. Offline, WorkOS and Clerk are
+    /// not asked anything: the export and the journal decide.
+    pub fn preview(&self, offline: bool) -> Result<PreviewSummary> {
+        let plan = &self.project.plan;
+        let (workos, clerk) = if offline {
+            if plan.source.export_csv.is_none() && plan.source.export_json.is_none() {
+                return Err(MissingSetting::ExportForOffline.into());
+            }
+            (None, None)
+        } else {
+            (Some(connect::workos(plan)?), connect::clerk(plan)?)
+        };
+        let reader = Mutex::new(if plan.state.exists() {
+            Journal::open_to_read(&plan.state)?
+        } else {
+            Journal::empty()?
+        });
+        self.observer.event(&Event::RunStarted {
+            run_id: None,
+            plan: &plan.name,
+            revision: plan.revision,
+            preview: true,
+        });
+        let cx = PreviewContext {
+            project: self.project,
+            workos: workos.as_ref(),
+            clerk: clerk.as_ref(),
+            reader: &reader,
+            observer: self.observer,
+        };
+        let runtime = runtime()?;
+        let mut steps = Vec::new();
+        for step in &plan.steps {
+            let stage = stages::stage(step);
+            self.observer
+                .event(&Event::StepStarted { step: stage.name() });
+            let started = Instant::now();
+            let outcome = runtime.block_on(stage.preview(&cx))?;
+            self.observer.event(&Event::StepFinished {
+                step: stage.name(),
+                duration_ms: started.elapsed().as_millis() as u64,
+                outcome: &outcome,
+            });
+            steps.push((stage.name(), outcome));
+        }
+        Ok(PreviewSummary { steps })
+    }
+
+    /// The assessment alone, from the source (WorkOS is not needed).
+    pub fn assess(&self) -> Result<Assessment> {
+        let clerk = connect::clerk(&self.project.plan)?;
+        match runtime()?.block_on(stages::assess(self.project, clerk.as_ref()))? {
+            StepOutcome::Assess(assessment) => Ok(assessment),
+            _ => unreachable!("the assess stage assesses"),
+        }
+    }
+
+    /// The verification checklist alone, against WorkOS as it is now.
+    pub fn verify(&self) -> Result<Verification> {
+        let plan = &self.project.plan;
+        let workos = connect::workos(plan)?;
+        let clerk = connect::clerk(plan)?;
+        if !plan.state.exists() {
+            return Err(Refusal::NoJournal {
+                journal: plan.state.clone(),
+            }
+            .into());
+        }
+        let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
+        let outcome = runtime()?.block_on(stages::verify(
+            self.project,
+            &workos,
+            clerk.as_ref(),
+            &reader,
+            true,
+        ))?;
+        match outcome {
+            StepOutcome::Verify(verification) => Ok(verification),
+            _ => unreachable!("the verify stage verifies"),
+        }
+    }
+
+    /// The first Ctrl-C stops taking new records; a second one ends the
+    /// process. Each stop request is also sent on the returned channel, so
+    /// the engine can tell the observer.
+    fn stop_on_ctrl_c(&self, runtime: &tokio::runtime::Runtime) -> mpsc::UnboundedReceiver<()> {
+        let cancel = self.cancel.clone();
+        let (tx, rx) = mpsc::unbounded_channel();
+        runtime.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+                let _ = tx.send(());
+                let _ = tokio::signal::ctrl_c().await;
+                std::process::exit(130);
+            }
+        });
+        rx
+    }
+
+    /// Drives a step to its end, telling the observer of stop requests meanwhile.
+    async fn until_done<T>(
+        &self,
+        step: impl std::future::Future<Output = T>,
+        stops: &mut mpsc::UnboundedReceiver<()>,
+    ) -> T {
+        let mut step = std::pin::pin!(step);
+        loop {
+            tokio::select! {
+                biased;
+                out = &mut step => return out,
+                Some(()) = stops.recv() => self.observer.event(&Event::Stopping),
+            }
+        }
+    }
+}
+
+/// The async runtime every engine call runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("start", "the async runtime", e))
+}

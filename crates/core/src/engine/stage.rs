@@ -1,0 +1,70 @@
+//! The one step interface: a [`Stage`] is a plan step the engine can run
+//! (writing, with a journal) or preview (writing nothing), given a context
+//! that holds what every step shares. Each implementation is the glue from
+//! the plan's options to the step's logic in [`crate::steps`].
+
+use std::sync::Mutex;
+
+use futures_util::future::LocalBoxFuture;
+
+use crate::cancel::Cancel;
+use crate::clerk::client::ClerkClient;
+use crate::error::{MissingSetting, Result};
+use crate::journal::Journal;
+use crate::observe::Observer;
+use crate::project::Project;
+use crate::report::outcome::StepOutcome;
+use crate::source::read::Sources;
+use crate::workos::client::WorkosClient;
+
+/// What every step of one run shares.
+pub struct RunContext<'r> {
+    pub project: &'r Project,
+    pub workos: &'r WorkosClient,
+    pub clerk: Option<&'r ClerkClient>,
+    /// The journal's write connection, lent to each step in turn.
+    pub journal: &'r mut Journal,
+    /// A read connection for look-ups while the write connection is busy.
+    pub reader: &'r Mutex<Journal>,
+    pub run_id: i64,
+    pub cancel: &'r Cancel,
+    pub observer: &'r dyn Observer,
+}
+
+/// What a preview shares: no write connection, and WorkOS only when online.
+pub struct PreviewContext<'r> {
+    pub project: &'r Project,
+    /// `None` offline: decide from the export and the journal alone.
+    pub workos: Option<&'r WorkosClient>,
+    pub clerk: Option<&'r ClerkClient>,
+    pub reader: &'r Mutex<Journal>,
+    pub observer: &'r dyn Observer,
+}
+
+/// A plan step, as the engine sees it.
+pub trait Stage {
+    /// The step's name in the plan.
+    fn name(&self) -> &'static str;
+
+    /// Runs the step for real.
+    fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>>;
+
+    /// Previews the step; steps without a preview say so.
+    fn preview<'s>(
+        &'s self,
+        _cx: &'s PreviewContext<'_>,
+    ) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(async { Ok(StepOutcome::NotPreviewed) })
+    }
+}
+
+impl<'r> RunContext<'r> {
+    pub fn sources(&self) -> Sources<'r> {
+        Sources::of(&self.project.plan.source, self.clerk)
+    }
+
+    /// The Clerk client, which some steps cannot do without.
+    pub fn clerk_for(&self, step: &'static str) -> Result<&'r ClerkClient> {
+        Ok(self.clerk.ok_or(MissingSetting::ClerkKeyForStep { step })?)
+    }
+}

@@ -1,0 +1,320 @@
+//! Each plan step as a [`Stage`]: the glue from the plan's options and the
+//! run's context to the step's logic in [`crate::steps`]. Nothing here
+//! decides anything about a record; it only wires.
+
+use std::sync::Mutex;
+
+use futures_util::future::LocalBoxFuture;
+
+use super::stage::{PreviewContext, RunContext, Stage};
+use crate::clerk::client::ClerkClient;
+use crate::connect;
+use crate::error::Result;
+use crate::journal::{Journal, Kind};
+use crate::mapping::user::UserSettings;
+use crate::observe::Event;
+use crate::plan::Step;
+use crate::plan::schema::{
+    MembershipsOptions, MfaReportOptions, OrganizationsOptions, UsersOptions,
+};
+use crate::project::Project;
+use crate::report::outcome::{StepOutcome, Tally};
+use crate::source::read::Sources;
+use crate::steps::assess::AssessStep;
+use crate::steps::memberships::{MembershipsStep, read_memberships};
+use crate::steps::mfa_report::MfaReportStep;
+use crate::steps::organizations::{OrganizationsStep, read_organizations};
+use crate::steps::pump::{self, Sink};
+use crate::steps::recorder::RunLists;
+use crate::steps::users::{self, Mode, UsersStep};
+use crate::steps::verify::VerifyStep;
+use crate::workos::client::WorkosClient;
+
+/// The stage for one step of the plan.
+pub fn stage(step: &Step) -> Box<dyn Stage + '_> {
+    match step {
+        Step::Assess(_) => Box::new(Assess),
+        Step::Users(options) => Box::new(Users(options)),
+        Step::Organizations(options) => Box::new(Organizations(options)),
+        Step::Memberships(options) => Box::new(Memberships(options)),
+        Step::MfaReport(options) => Box::new(MfaReport(options)),
+        Step::Verify(_) => Box::new(Verify),
+    }
+}
+
+/// The sink of a step that writes records: its lists are named after the
+/// run (the users step's are the ones people ask for, the others say their step).
+fn sink<'c>(cx: &'c mut RunContext<'_>, step: &'c str) -> Sink<'c> {
+    let plan = &cx.project.plan;
+    let prefix = match step {
+        "users" => format!("{}-run-{}", plan.name, cx.run_id),
+        step => format!("{}-run-{}-{step}", plan.name, cx.run_id),
+    };
+    Sink {
+        step,
+        lists: RunLists::new(&plan.report.dir, &prefix),
+        concurrency: connect::concurrency(plan),
+        journal: cx.journal,
+        run_id: cx.run_id,
+        observer: cx.observer,
+        cancel: cx.cancel,
+    }
+}
+
+fn records(main: Kind, tally: Tally, lists: &RunLists, short_read: Option<u64>) -> StepOutcome {
+    StepOutcome::Records {
+        main,
+        tally,
+        lists: lists.files(),
+        short_read,
+    }
+}
+
+struct Assess;
+
+impl Stage for Assess {
+    fn name(&self) -> &'static str {
+        "assess"
+    }
+
+    fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(assess(cx.project, cx.clerk))
+    }
+}
+
+/// The assessment, from the source alone.
+pub async fn assess(project: &Project, clerk: Option<&ClerkClient>) -> Result<StepOutcome> {
+    let step = AssessStep {
+        plan: &project.plan,
+    };
+    let sources = Sources::of(&project.plan.source, clerk);
+    Ok(StepOutcome::Assess(step.run(sources, clerk).await?))
+}
+
+struct Users<'p>(&'p UsersOptions);
+
+impl Users<'_> {
+    fn step<'a>(
+        &self,
+        project: &'a Project,
+        reader: &'a Mutex<Journal>,
+        mode: Mode<'a>,
+        dry_run: bool,
+    ) -> UsersStep<'a> {
+        UsersStep {
+            settings: UserSettings::from_options(self.0),
+            script: project.script.as_ref(),
+            ctx: project.hook_context("users", dry_run),
+            journal: reader,
+            mode,
+            claims: Default::default(),
+        }
+    }
+}
+
+impl Stage for Users<'_> {
+    fn name(&self) -> &'static str {
+        "users"
+    }
+
+    fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(async move {
+            let step = self.step(cx.project, cx.reader, Mode::Write(cx.workos), false);
+            let observer = cx.observer;
+            let announce = |total| {
+                observer.event(&Event::Total {
+                    step: "users",
+                    total,
+                })
+            };
+            let sources = Sources {
+                on_total: Some(&announce),
+                ..Sources::of(&cx.project.plan.source, cx.clerk)
+            };
+            let pumped = users::feed::run(&step, sources, sink(cx, "users")).await?;
+            Ok(records(
+                Kind::User,
+                pumped.tally,
+                &pumped.lists,
+                pumped.read.short_read(),
+            ))
+        })
+    }
+
+    fn preview<'s>(
+        &'s self,
+        cx: &'s PreviewContext<'_>,
+    ) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(async move {
+            let mode = match cx.workos {
+                Some(workos) => Mode::Preview(workos),
+                None => Mode::Offline,
+            };
+            let step = self.step(cx.project, cx.reader, mode, true);
+            let announce = |total| {
+                cx.observer.event(&Event::Total {
+                    step: "users",
+                    total,
+                })
+            };
+            let sources = Sources {
+                on_total: Some(&announce),
+                ..Sources::of(&cx.project.plan.source, cx.clerk)
+            };
+            let mut counts = std::collections::BTreeMap::new();
+            let stats = users::feed::preview(
+                &step,
+                sources,
+                connect::concurrency(&cx.project.plan),
+                |planned| {
+                    *counts.entry(planned.action).or_default() += 1;
+                    cx.observer.event(&Event::Planned {
+                        step: "users",
+                        planned: &planned,
+                    });
+                },
+            )
+            .await?;
+            Ok(StepOutcome::Previewed {
+                counts,
+                short_read: stats.short_read(),
+            })
+        })
+    }
+}
+
+struct Organizations<'p>(&'p OrganizationsOptions);
+
+impl Stage for Organizations<'_> {
+    fn name(&self) -> &'static str {
+        "organizations"
+    }
+
+    fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(async move {
+            let clerk = cx.clerk_for("organizations")?;
+            let step = OrganizationsStep {
+                options: self.0.clone(),
+                script: cx.project.script.as_ref(),
+                ctx: cx.project.hook_context("organizations", false),
+                workos: cx.workos,
+                journal: cx.reader,
+            };
+            let pumped = pump::pump(
+                sink(cx, "organizations"),
+                async |tx| read_organizations(clerk, tx).await,
+                |org| {
+                    let step = &step;
+                    async move { step.write(&org).await }
+                },
+            )
+            .await?;
+            Ok(records(
+                Kind::Organization,
+                pumped.tally,
+                &pumped.lists,
+                None,
+            ))
+        })
+    }
+}
+
+struct Memberships<'p>(&'p MembershipsOptions);
+
+impl Stage for Memberships<'_> {
+    fn name(&self) -> &'static str {
+        "memberships"
+    }
+
+    fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(async move {
+            let clerk = cx.clerk_for("memberships")?;
+            let step = MembershipsStep {
+                roles: self.0.roles.clone(),
+                script: cx.project.script.as_ref(),
+                ctx: cx.project.hook_context("memberships", false),
+                workos: cx.workos,
+                journal: cx.reader,
+            };
+            let (workos, reader) = (cx.workos, cx.reader);
+            let pumped = pump::pump(
+                sink(cx, "memberships"),
+                async |tx| read_memberships(clerk, workos, reader, tx).await,
+                |item| step.write(item),
+            )
+            .await?;
+            Ok(records(Kind::Membership, pumped.tally, &pumped.lists, None))
+        })
+    }
+}
+
+struct MfaReport<'p>(&'p MfaReportOptions);
+
+impl Stage for MfaReport<'_> {
+    fn name(&self) -> &'static str {
+        "mfa_report"
+    }
+
+    fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(async move {
+            let plan = &cx.project.plan;
+            let step = MfaReportStep {
+                plan_name: plan.name.clone(),
+                template: self.0.notice_template.as_ref().map(|p| plan.dir().join(p)),
+                out_dir: self
+                    .0
+                    .out_dir
+                    .as_ref()
+                    .map(|p| plan.dir().join(p))
+                    .unwrap_or_else(|| plan.report.dir.join("notices")),
+                report_dir: plan.report.dir.clone(),
+                enabled_providers: plan
+                    .target
+                    .as_ref()
+                    .map(|t| t.oauth_providers.clone())
+                    .unwrap_or_default(),
+                journal: cx.reader,
+            };
+            Ok(StepOutcome::MfaReport(step.run(cx.sources()).await?))
+        })
+    }
+}
+
+struct Verify;
+
+impl Stage for Verify {
+    fn name(&self) -> &'static str {
+        "verify"
+    }
+
+    fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(verify(cx.project, cx.workos, cx.clerk, cx.reader, false))
+    }
+}
+
+/// The verification checklist against WorkOS as it is now.
+pub async fn verify(
+    project: &Project,
+    workos: &WorkosClient,
+    clerk: Option<&ClerkClient>,
+    reader: &Mutex<Journal>,
+    dry_run: bool,
+) -> Result<StepOutcome> {
+    let plan = &project.plan;
+    let step = VerifyStep {
+        plan,
+        script: project.script.as_ref(),
+        users_ctx: project.hook_context("users", dry_run),
+        memberships_ctx: project.hook_context("memberships", dry_run),
+        workos,
+        clerk,
+        journal: reader,
+        api_key: plan
+            .target
+            .as_ref()
+            .and_then(|t| t.api_key.clone())
+            .unwrap_or_default(),
+    };
+    let sources = Sources::of(&plan.source, clerk);
+    Ok(StepOutcome::Verify(step.run(sources).await?))
+}

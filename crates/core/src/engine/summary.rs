@@ -1,0 +1,161 @@
+//! Folding what the steps came to into the run's report: a [`StepReport`]
+//! per step (counts, the first failures from the journal, the lists), and
+//! the [`Report`] of the whole run.
+
+use std::sync::Mutex;
+
+use crate::journal::{Action, Journal, Kind, RunRecord};
+use crate::project::Project;
+use crate::report::assessment::human_duration;
+use crate::report::model::{Count, Failure, ListFile, PlanInfo, Report, RunInfo, StepReport};
+use crate::report::outcome::StepOutcome;
+
+/// How many failed or rejected records a step's report names.
+const FAILURES_SHOWN: usize = 50;
+
+/// The report's section for one step.
+pub fn step_report(
+    name: &str,
+    outcome: &StepOutcome,
+    duration_ms: u64,
+    reader: &Mutex<Journal>,
+) -> StepReport {
+    let base = StepReport {
+        name: name.to_owned(),
+        duration: human_duration(duration_ms as f64 / 1000.0),
+        duration_ms,
+        ..StepReport::default()
+    };
+    let count = |label: &str, count: u64| Count {
+        label: label.to_owned(),
+        count,
+    };
+    match outcome {
+        StepOutcome::Assess(assessment) => StepReport {
+            counts: vec![count("users assessed", assessment.users)],
+            notes: assessment.needs_a_person.clone(),
+            ..base
+        },
+        StepOutcome::Records {
+            main, tally, lists, ..
+        } => {
+            let counts = Action::ALL
+                .into_iter()
+                .map(|action| count(action.as_str(), tally.get(*main, action)))
+                .filter(|c| c.count > 0)
+                .collect();
+            let (failures, failures_total) = first_failures(*main, reader);
+            StepReport {
+                counts,
+                failures,
+                failures_total,
+                lists: lists.clone(),
+                ..base
+            }
+        }
+        StepOutcome::MfaReport(summary) => {
+            let flags: u64 = summary.sign_in_flags.values().sum();
+            StepReport {
+                counts: vec![count("users to notify", summary.users_to_notify)],
+                lists: vec![
+                    ListFile {
+                        label: "users to notify".into(),
+                        path: summary.notify_csv.display().to_string(),
+                        rows: summary.users_to_notify,
+                    },
+                    ListFile {
+                        label: "sign-in flags".into(),
+                        path: summary.sign_in_csv.display().to_string(),
+                        rows: flags,
+                    },
+                ],
+                ..base
+            }
+        }
+        StepOutcome::Verify(verification) => StepReport {
+            counts: vec![count(
+                if verification.passed {
+                    "checks passed"
+                } else {
+                    "checks FAILED"
+                },
+                verification.checks.len() as u64,
+            )],
+            ..base
+        },
+        StepOutcome::Previewed { .. } | StepOutcome::NotPreviewed => base,
+    }
+}
+
+/// The first failed and rejected records of a kind, and how many there are.
+fn first_failures(kind: Kind, reader: &Mutex<Journal>) -> (Vec<Failure>, u64) {
+    let journal = reader.lock().expect("journal lock");
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for action in [Action::Failed, Action::Rejected] {
+        let records = journal.records_with(kind, action).unwrap_or_default();
+        total += records.len() as u64;
+        failures.extend(
+            records
+                .into_iter()
+                .take(FAILURES_SHOWN)
+                .map(|(id, state)| Failure {
+                    id,
+                    action: action.as_str().to_owned(),
+                    reason: state.reason.unwrap_or_default(),
+                }),
+        );
+    }
+    (failures, total)
+}
+
+/// What the whole run says, in words.
+pub fn outcome_words(interrupted: bool, failed: u64, verified: bool) -> String {
+    match (interrupted, failed, verified) {
+        (true, _, _) => "interrupted".to_owned(),
+        (false, 0, true) => "finished".to_owned(),
+        (false, 0, false) => "finished; verification failed".to_owned(),
+        (false, n, _) => format!("finished with {n} failed records"),
+    }
+}
+
+/// The run's report, from its journal entry and what each step came to.
+pub fn run_report(
+    project: &Project,
+    run: &RunRecord,
+    outcome: String,
+    steps: Vec<StepReport>,
+    outcomes: &[StepOutcome],
+) -> Report {
+    let plan = &project.plan;
+    let mut report = Report {
+        ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        plan: PlanInfo {
+            name: plan.name.clone(),
+            revision: plan.revision,
+            checksum: plan.checksum.combined.clone(),
+            path: plan.path.display().to_string(),
+        },
+        run: RunInfo {
+            id: run.id,
+            started_at: run.started_at.clone(),
+            finished_at: run.finished_at.clone(),
+            status: run.status.as_str().to_owned(),
+            outcome,
+        },
+        assessment: None,
+        steps,
+        mfa: None,
+        verification: None,
+    };
+    for outcome in outcomes {
+        match outcome {
+            StepOutcome::Assess(assessment) => report.assessment = Some(assessment.clone()),
+            StepOutcome::MfaReport(summary) => report.mfa = Some(summary.clone()),
+            StepOutcome::Verify(verification) => report.verification = Some(verification.clone()),
+            _ => {}
+        }
+    }
+    report
+}

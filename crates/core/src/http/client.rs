@@ -1,0 +1,352 @@
+//! One client per API: base URL, bearer key, rate-limit buckets and the retry
+//! policy around every request.
+//!
+//! Refuses plain `http://` to anything but loopback, so an API key never
+//! crosses a network in clear text. Errors name the service, method, path
+//! and status, keep the response body (bounded) for callers that branch on
+//! error codes, and never include the key.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use super::limiter::Bucket;
+use super::retry::{RetryPolicy, Verdict, parse_retry_after};
+use ferry_wire::secret::Secret;
+
+/// The most of an error body kept for messages and error-code parsing.
+const MAX_ERROR_BODY: usize = 4096;
+
+pub struct ApiClient {
+    service: &'static str,
+    http: reqwest::Client,
+    base: String,
+    key: Secret,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("service", &self.service)
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request to make, with the buckets it draws from. Its `Debug` leaves
+/// the body out: bodies carry password digests and TOTP secrets.
+pub struct Request<'a> {
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    body: Option<serde_json::Value>,
+    buckets: Vec<&'a Bucket>,
+    /// Whether sending twice is harmless. When not, only failures that prove
+    /// the server did nothing (429, a refused connection) are retried.
+    idempotent: bool,
+}
+
+impl std::fmt::Debug for Request<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Request<'a> {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            buckets: Vec::new(),
+            idempotent: true,
+        }
+    }
+
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path)
+    }
+
+    pub fn post(path: impl Into<String>, body: serde_json::Value) -> Self {
+        Self::new(Method::POST, path).body(body)
+    }
+
+    pub fn put(path: impl Into<String>, body: serde_json::Value) -> Self {
+        Self::new(Method::PUT, path).body(body)
+    }
+
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self::new(Method::DELETE, path)
+    }
+
+    pub fn body(mut self, body: serde_json::Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    pub fn query(mut self, key: &str, value: impl ToString) -> Self {
+        self.query.push((key.to_owned(), value.to_string()));
+        self
+    }
+
+    pub fn bucket(mut self, bucket: &'a Bucket) -> Self {
+        self.buckets.push(bucket);
+        self
+    }
+
+    /// Marks the request as unsafe to repeat blindly (it creates something
+    /// with no natural key). The caller checks what happened instead.
+    pub fn once(mut self) -> Self {
+        self.idempotent = false;
+        self
+    }
+}
+
+/// A request that did not succeed, after every attempt allowed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{service} {method} {path}: {kind} (after {attempts} attempt{})", if *attempts == 1 { "" } else { "s" })]
+pub struct ApiError {
+    pub service: &'static str,
+    pub method: String,
+    pub path: String,
+    pub attempts: u32,
+    pub kind: ApiErrorKind,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiErrorKind {
+    #[error("HTTP {status}: {}", summarize(body))]
+    Status { status: u16, body: String },
+    #[error("connection failed: {0}")]
+    Network(String),
+    #[error("unexpected response body: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> Option<u16> {
+        match &self.kind {
+            ApiErrorKind::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The error body parsed as JSON, when it is JSON.
+    pub fn body_json(&self) -> Option<serde_json::Value> {
+        match &self.kind {
+            ApiErrorKind::Status { body, .. } => serde_json::from_str(body).ok(),
+            _ => None,
+        }
+    }
+}
+
+fn summarize(body: &str) -> String {
+    let flat: String = body
+        .chars()
+        .take(300)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.trim().is_empty() {
+        "(empty body)".into()
+    } else {
+        flat
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{service} URL `{url}`: {reason}")]
+    Url {
+        service: &'static str,
+        url: String,
+        reason: String,
+    },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+impl ApiClient {
+    pub fn new(
+        service: &'static str,
+        base: &str,
+        key: Secret,
+        retry: RetryPolicy,
+    ) -> Result<Self, ClientError> {
+        let url_error = |reason: &str| ClientError::Url {
+            service,
+            url: base.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let parsed = Url::parse(base).map_err(|e| url_error(&e.to_string()))?;
+        match parsed.scheme() {
+            "https" => {}
+            "http" if is_loopback(&parsed) => {}
+            "http" => {
+                return Err(url_error(
+                    "plain http is allowed only to loopback; use https",
+                ));
+            }
+            other => return Err(url_error(&format!("unsupported scheme `{other}`"))),
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(256)
+            .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        Ok(Self {
+            service,
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            key,
+            retry,
+        })
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// Sends with retries; returns the body of a 2xx answer.
+    pub async fn send(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<(StatusCode, bytes::Bytes), ApiError> {
+        let url = format!("{}{}", self.base, request.path);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            for bucket in &request.buckets {
+                bucket.acquire().await;
+            }
+            let mut builder = self
+                .http
+                .request(request.method.clone(), &url)
+                .bearer_auth(self.key.expose());
+            if !request.query.is_empty() {
+                builder = builder.query(&request.query);
+            }
+            if let Some(body) = &request.body {
+                builder = builder.json(body);
+            }
+            let error = |kind| ApiError {
+                service: self.service,
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                attempts: attempt,
+                kind,
+            };
+            let verdict = match builder.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(parse_retry_after);
+                    let body = match response.bytes().await {
+                        Ok(body) => body,
+                        Err(e) => {
+                            // The connection dropped mid-body: as good as a network error.
+                            if !request.idempotent {
+                                return Err(error(ApiErrorKind::Network(describe(&e))));
+                            }
+                            match self.retry.after_network_error(attempt) {
+                                Verdict::RetryAfter(wait) => {
+                                    tokio::time::sleep(wait).await;
+                                    continue;
+                                }
+                                Verdict::GiveUp => {
+                                    return Err(error(ApiErrorKind::Network(describe(&e))));
+                                }
+                            }
+                        }
+                    };
+                    if status.is_success() {
+                        return Ok((status, body));
+                    }
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        let wait = retry_after.unwrap_or(Duration::from_secs(1));
+                        for bucket in &request.buckets {
+                            bucket.pause(wait);
+                        }
+                    }
+                    match self
+                        .retry
+                        .after_status(attempt, status.as_u16(), retry_after)
+                    {
+                        Verdict::RetryAfter(wait) => wait,
+                        Verdict::GiveUp => {
+                            let text =
+                                String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)])
+                                    .into_owned();
+                            return Err(error(ApiErrorKind::Status {
+                                status: status.as_u16(),
+                                body: text,
+                            }));
+                        }
+                    }
+                }
+                Err(e) if !request.idempotent && !e.is_connect() => {
+                    return Err(error(ApiErrorKind::Network(describe(&e))));
+                }
+                Err(e) => match self.retry.after_network_error(attempt) {
+                    Verdict::RetryAfter(wait) => wait,
+                    Verdict::GiveUp => return Err(error(ApiErrorKind::Network(describe(&e)))),
+                },
+            };
+            tracing::debug!(service = self.service, path = %request.path, attempt, wait_ms = verdict.as_millis() as u64, "retrying");
+            tokio::time::sleep(verdict).await;
+        }
+    }
+
+    /// Sends and decodes a JSON answer.
+    pub async fn json<T: DeserializeOwned>(&self, request: &Request<'_>) -> Result<T, ApiError> {
+        let (_, body) = self.send(request).await?;
+        serde_json::from_slice(&body).map_err(|e| ApiError {
+            service: self.service,
+            method: request.method.to_string(),
+            path: request.path.clone(),
+            attempts: 1,
+            kind: ApiErrorKind::Decode(e.to_string()),
+        })
+    }
+}
+
+/// A reqwest error without the URL (which can carry query values) and with its cause.
+fn describe(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else if error.is_body() || error.is_decode() {
+        "the response body broke off".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Whether a URL points at this machine (127.0.0.0/8, ::1 or localhost).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}

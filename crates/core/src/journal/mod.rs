@@ -1,0 +1,705 @@
+//! The journal: an SQLite file (the plan's `state:`) that makes every run
+//! resumable and every rerun cheap.
+//!
+//! It records runs (plan checksum, revision, times, outcome), the outcome of
+//! every record (Clerk id → WorkOS id, action, status, attempts, last error)
+//! and per-step bookmarks. An outcome is written only after the API confirmed
+//! it. It never holds a password digest, a TOTP secret or an API key: records
+//! carry ids, an action, and a fingerprint of the non-secret fields written.
+//!
+//! One run at a time: [`Journal::open_for_run`] takes an exclusive lock on a
+//! `.lock` file beside the database, so a second `ferry run` on the same
+//! state is refused while the first is alive, and a crashed run's lock is
+//! released by the operating system.
+
+mod error;
+mod schema;
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::checksum::Checksum;
+
+pub use error::{JournalError, Result};
+
+/// What kind of thing a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    User,
+    Organization,
+    Membership,
+    TotpFactor,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Organization => "organization",
+            Self::Membership => "membership",
+            Self::TotpFactor => "totp_factor",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            Self::User,
+            Self::Organization,
+            Self::Membership,
+            Self::TotpFactor,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+}
+
+/// What a run did with a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Created,
+    Updated,
+    /// Found in WorkOS already (a lost response, an earlier run) and taken over.
+    Adopted,
+    Unchanged,
+    Skipped,
+    Rejected,
+    Failed,
+}
+
+impl Action {
+    pub const ALL: [Action; 7] = [
+        Self::Created,
+        Self::Updated,
+        Self::Adopted,
+        Self::Unchanged,
+        Self::Skipped,
+        Self::Rejected,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Adopted => "adopted",
+            Self::Unchanged => "unchanged",
+            Self::Skipped => "skipped",
+            Self::Rejected => "rejected",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
+    /// Whether the record exists in WorkOS as ferry wrote it: a rerun costs
+    /// no write for it unless its source changed. Skipped, rejected and
+    /// failed records are looked at again on every run.
+    pub fn wrote_target(self) -> bool {
+        matches!(
+            self,
+            Self::Created | Self::Updated | Self::Adopted | Self::Unchanged
+        )
+    }
+}
+
+/// One record's outcome, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub kind: Kind,
+    pub source_id: String,
+    pub target_id: Option<String>,
+    pub action: Action,
+    pub attempts: u32,
+    /// Why it failed, was rejected or skipped. Never contains a secret.
+    pub reason: Option<String>,
+    /// SHA-256 of the non-secret fields written, to notice source changes on a rerun.
+    pub fingerprint: Option<String>,
+}
+
+/// One record's state, as read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordState {
+    pub target_id: Option<String>,
+    pub action: Action,
+    pub attempts: u32,
+    pub reason: Option<String>,
+    pub fingerprint: Option<String>,
+    pub run_id: i64,
+}
+
+/// A run, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRecord {
+    pub id: i64,
+    pub plan_name: String,
+    pub revision: u32,
+    pub checksum: Checksum,
+    pub dry_run: bool,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: RunStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Started and not finished: running now, or it crashed.
+    Running,
+    Finished,
+    /// Finished with some records failed.
+    FinishedWithFailures,
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Finished => "finished",
+            Self::FinishedWithFailures => "finished_with_failures",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "finished" => Self::Finished,
+            "finished_with_failures" => Self::FinishedWithFailures,
+            "interrupted" => Self::Interrupted,
+            _ => Self::Running,
+        }
+    }
+}
+
+/// Counts by kind and action, for `ferry status` and reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub rows: Vec<SummaryRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SummaryRow {
+    pub kind: Kind,
+    pub action: Action,
+    pub count: u64,
+}
+
+impl Summary {
+    pub fn count(&self, kind: Kind, action: Action) -> u64 {
+        self.rows
+            .iter()
+            .filter(|r| r.kind == kind && r.action == action)
+            .map(|r| r.count)
+            .sum()
+    }
+}
+
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+    /// Held for the journal's life when opened for a run.
+    _lock: Option<File>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal").field("path", &self.path).finish()
+    }
+}
+
+impl Journal {
+    /// Opens (creating if needed, mode 0600) and locks the journal for a run.
+    pub fn open_for_run(path: &Path) -> Result<Self> {
+        let lock = take_lock(path)?;
+        let mut journal = Self::open_unlocked(path)?;
+        journal._lock = Some(lock);
+        Ok(journal)
+    }
+
+    /// Opens the journal to read while a run may be writing (WAL allows it).
+    pub fn open_to_read(path: &Path) -> Result<Self> {
+        Self::open_unlocked(path)
+    }
+
+    /// A journal with nothing in it, for previews of a plan that never ran.
+    pub fn empty() -> Result<Self> {
+        let path = PathBuf::from(":memory:");
+        let sqlite = |source| JournalError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open_in_memory().map_err(sqlite)?;
+        schema::migrate(&conn, &path)?;
+        Ok(Self {
+            conn,
+            path,
+            _lock: None,
+        })
+    }
+
+    /// Every run, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunRecord>> {
+        let mut ids = self
+            .conn
+            .prepare("SELECT id FROM runs ORDER BY id")
+            .map_err(|e| self.sqlite(e))?;
+        let ids: Vec<i64> = ids
+            .query_map([], |row| row.get(0))
+            .map_err(|e| self.sqlite(e))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.sqlite(e))?;
+        ids.into_iter()
+            .filter_map(|id| self.run(id).transpose())
+            .collect()
+    }
+
+    fn open_unlocked(path: &Path) -> Result<Self> {
+        create_private(path)?;
+        let sqlite = |source| JournalError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(sqlite)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sqlite)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(sqlite)?;
+        schema::migrate(&conn, path)?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            _lock: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> JournalError {
+        JournalError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Records the start of a run and returns its id.
+    pub fn begin_run(
+        &self,
+        plan_name: &str,
+        revision: u32,
+        checksum: &Checksum,
+        dry_run: bool,
+    ) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (plan_name, revision, checksum, plan_sha256, script_sha256, dry_run, started_at, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')",
+                params![
+                    plan_name,
+                    revision,
+                    checksum.combined,
+                    checksum.plan,
+                    checksum.script,
+                    dry_run,
+                    now()
+                ],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn finish_run(&self, run_id: i64, status: RunStatus) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE runs SET finished_at = ?1, status = ?2 WHERE id = ?3",
+                params![now(), status.as_str(), run_id],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
+    }
+
+    /// The newest run that wrote (not a dry run), if any.
+    pub fn last_run(&self) -> Result<Option<RunRecord>> {
+        self.run_where("dry_run = 0 ORDER BY id DESC LIMIT 1", [])
+    }
+
+    pub fn run(&self, id: i64) -> Result<Option<RunRecord>> {
+        self.run_where("id = ?1", [id])
+    }
+
+    fn run_where<P: rusqlite::Params>(&self, clause: &str, params: P) -> Result<Option<RunRecord>> {
+        let sql = format!(
+            "SELECT id, plan_name, revision, checksum, plan_sha256, script_sha256, dry_run, started_at, finished_at, status
+             FROM runs WHERE {clause}"
+        );
+        self.conn
+            .query_row(&sql, params, |row| {
+                Ok(RunRecord {
+                    id: row.get(0)?,
+                    plan_name: row.get(1)?,
+                    revision: row.get(2)?,
+                    checksum: Checksum {
+                        combined: row.get(3)?,
+                        plan: row.get(4)?,
+                        script: row.get(5)?,
+                    },
+                    dry_run: row.get(6)?,
+                    started_at: row.get(7)?,
+                    finished_at: row.get(8)?,
+                    status: RunStatus::parse(&row.get::<_, String>(9)?),
+                })
+            })
+            .optional()
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// Writes outcomes in one transaction. Callers batch: a commit per record
+    /// would cap a run at the disk's sync rate.
+    pub fn record_all(&mut self, run_id: i64, outcomes: &[Outcome]) -> Result<()> {
+        let path = self.path.clone();
+        let sqlite = |source| JournalError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sqlite)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (kind, source_id) DO UPDATE SET
+                       target_id = COALESCE(excluded.target_id, records.target_id),
+                       action = excluded.action,
+                       attempts = excluded.attempts,
+                       reason = excluded.reason,
+                       fingerprint = COALESCE(excluded.fingerprint, records.fingerprint),
+                       run_id = excluded.run_id,
+                       updated_at = excluded.updated_at",
+                )
+                .map_err(sqlite)?;
+            let at = now();
+            for outcome in outcomes {
+                insert
+                    .execute(params![
+                        outcome.kind.as_str(),
+                        outcome.source_id,
+                        outcome.target_id,
+                        outcome.action.as_str(),
+                        outcome.attempts,
+                        outcome.reason,
+                        outcome.fingerprint,
+                        run_id,
+                        at
+                    ])
+                    .map_err(sqlite)?;
+            }
+        }
+        tx.commit().map_err(sqlite)
+    }
+
+    /// What the journal knows of one record.
+    pub fn record(&self, kind: Kind, source_id: &str) -> Result<Option<RecordState>> {
+        let mut select = self
+            .conn
+            .prepare_cached(
+                "SELECT target_id, action, attempts, reason, fingerprint, run_id FROM records WHERE kind = ?1 AND source_id = ?2",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        select
+            .query_row(params![kind.as_str(), source_id], |row| {
+                Ok(RecordState {
+                    target_id: row.get(0)?,
+                    action: Action::parse(&row.get::<_, String>(1)?).unwrap_or(Action::Failed),
+                    attempts: row.get(2)?,
+                    reason: row.get(3)?,
+                    fingerprint: row.get(4)?,
+                    run_id: row.get(5)?,
+                })
+            })
+            .optional()
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// Every Clerk id → WorkOS id of a kind, in Clerk-id order.
+    pub fn id_map(&self, kind: Kind) -> Result<Vec<(String, String)>> {
+        let mut select = self
+            .conn
+            .prepare(
+                "SELECT source_id, target_id FROM records WHERE kind = ?1 AND target_id IS NOT NULL ORDER BY source_id",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = select
+            .query_map([kind.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.sqlite(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// Records of a kind with a given action (e.g. every failure, with reasons).
+    pub fn records_with(&self, kind: Kind, action: Action) -> Result<Vec<(String, RecordState)>> {
+        let mut select = self
+            .conn
+            .prepare(
+                "SELECT source_id, target_id, action, attempts, reason, fingerprint, run_id FROM records
+                 WHERE kind = ?1 AND action = ?2 ORDER BY source_id",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = select
+            .query_map(params![kind.as_str(), action.as_str()], |row| {
+                Ok((
+                    row.get(0)?,
+                    RecordState {
+                        target_id: row.get(1)?,
+                        action,
+                        attempts: row.get(3)?,
+                        reason: row.get(4)?,
+                        fingerprint: row.get(5)?,
+                        run_id: row.get(6)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.sqlite(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.sqlite(e))
+    }
+
+    pub fn summary(&self) -> Result<Summary> {
+        let mut select = self
+            .conn
+            .prepare("SELECT kind, action, COUNT(*) FROM records GROUP BY kind, action ORDER BY kind, action")
+            .map_err(|e| self.sqlite(e))?;
+        let rows = select
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(|e| self.sqlite(e))?;
+        let mut summary = Summary::default();
+        for row in rows {
+            let (kind, action, count) = row.map_err(|e| self.sqlite(e))?;
+            if let (Some(kind), Some(action)) = (Kind::parse(&kind), Action::parse(&action)) {
+                summary.rows.push(SummaryRow {
+                    kind,
+                    action,
+                    count: count.max(0) as u64,
+                });
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Stores a run's report (JSON without secrets), replacing an earlier one.
+    pub fn save_report(&self, run_id: i64, json: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO reports (run_id, json) VALUES (?1, ?2)
+                 ON CONFLICT (run_id) DO UPDATE SET json = excluded.json",
+                params![run_id, json],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
+    }
+
+    /// A run's report, or the newest run's when `run_id` is `None`.
+    pub fn report(&self, run_id: Option<i64>) -> Result<Option<(i64, String)>> {
+        let (sql, id) = match run_id {
+            Some(id) => ("SELECT run_id, json FROM reports WHERE run_id = ?1", id),
+            None => (
+                "SELECT run_id, json FROM reports WHERE ?1 = ?1 ORDER BY run_id DESC LIMIT 1",
+                0,
+            ),
+        };
+        self.conn
+            .query_row(sql, [id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()
+            .map_err(|e| self.sqlite(e))
+    }
+
+    pub fn set_bookmark(&self, step: &str, cursor: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO bookmarks (step, cursor, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (step) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+                params![step, cursor, now()],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
+    }
+
+    pub fn bookmark(&self, step: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT cursor FROM bookmarks WHERE step = ?1",
+                [step],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sqlite(e))
+    }
+
+    pub fn clear_bookmark(&self, step: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM bookmarks WHERE step = ?1", [step])
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
+    }
+}
+
+/// Creates the file with mode 0600 before SQLite sees it, so the journal is
+/// never readable by others, even for a moment. SQLite gives its `-wal` and
+/// `-shm` files the database file's permissions.
+fn create_private(path: &Path) -> Result<()> {
+    let open_error = |source| JournalError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(open_error)?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(open_error)?;
+    Ok(())
+}
+
+fn take_lock(path: &Path) -> Result<File> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    if let Some(parent) = lock_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| JournalError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|source| JournalError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(JournalError::Busy {
+            path: path.to_path_buf(),
+            lock: lock_path,
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(JournalError::Open {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn outcome(id: &str, action: Action) -> Outcome {
+        Outcome {
+            kind: Kind::User,
+            source_id: id.into(),
+            target_id: Some(format!("wos_{id}")),
+            action,
+            attempts: 1,
+            reason: None,
+            fingerprint: Some("f1".into()),
+        }
+    }
+
+    #[test]
+    fn records_runs_outcomes_and_bookmarks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/j.db");
+        let mut journal = Journal::open_for_run(&path).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+
+        let checksum = Checksum::compute(b"plan", Some(b"script"));
+        let run = journal.begin_run("p", 2, &checksum, false).unwrap();
+        journal
+            .record_all(
+                run,
+                &[
+                    outcome("user_1", Action::Created),
+                    outcome("user_2", Action::Failed),
+                ],
+            )
+            .unwrap();
+        // A later outcome replaces the earlier one but keeps the known target id.
+        let mut retry = outcome("user_2", Action::Adopted);
+        retry.target_id = None;
+        retry.attempts = 3;
+        journal.record_all(run, &[retry]).unwrap();
+        let state = journal.record(Kind::User, "user_2").unwrap().unwrap();
+        assert_eq!(
+            (state.action, state.attempts, state.target_id.as_deref()),
+            (Action::Adopted, 3, Some("wos_user_2"))
+        );
+
+        assert_eq!(
+            journal
+                .summary()
+                .unwrap()
+                .count(Kind::User, Action::Created),
+            1
+        );
+        assert_eq!(journal.id_map(Kind::User).unwrap().len(), 2);
+        journal.set_bookmark("users", "user_2").unwrap();
+        assert_eq!(
+            journal.bookmark("users").unwrap().as_deref(),
+            Some("user_2")
+        );
+
+        journal.finish_run(run, RunStatus::Finished).unwrap();
+        let last = journal.last_run().unwrap().unwrap();
+        assert_eq!(
+            (last.revision, last.status, last.checksum),
+            (2, RunStatus::Finished, checksum)
+        );
+    }
+
+    #[test]
+    fn a_second_run_on_the_same_journal_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        let first = Journal::open_for_run(&path).unwrap();
+        let second = Journal::open_for_run(&path);
+        assert!(
+            matches!(second, Err(JournalError::Busy { .. })),
+            "{second:?}"
+        );
+        // Reading while a run holds the lock is fine.
+        Journal::open_to_read(&path).unwrap();
+        drop(first);
+        Journal::open_for_run(&path).unwrap();
+    }
+}

@@ -1,0 +1,73 @@
+//! The journal's tables, versioned with SQLite's `user_version` so a newer
+//! ferry can migrate an older journal and an older ferry refuses a newer one.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::error::{JournalError, Result};
+
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, records, bookmarks.
+    "CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        plan_name TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        checksum TEXT NOT NULL,
+        plan_sha256 TEXT NOT NULL,
+        script_sha256 TEXT,
+        dry_run INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL
+    );
+    CREATE TABLE records (
+        kind TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        target_id TEXT,
+        action TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        reason TEXT,
+        fingerprint TEXT,
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (kind, source_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX records_by_action ON records (kind, action);
+    CREATE TABLE bookmarks (
+        step TEXT PRIMARY KEY,
+        cursor TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );",
+    // 2: each run's report, as JSON, so `ferry report` can render it again.
+    "CREATE TABLE reports (
+        run_id INTEGER PRIMARY KEY REFERENCES runs (id),
+        json TEXT NOT NULL
+    );",
+];
+
+pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
+    let sqlite = |source| JournalError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(sqlite)?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(JournalError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+            known,
+        });
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let next = index as i64 + 1;
+        conn.execute_batch(&format!(
+            "BEGIN; {migration}; PRAGMA user_version = {next}; COMMIT;"
+        ))
+        .map_err(sqlite)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! ferry's engine: everything a migration needs except the command line and
+//! its rendering.
+//!
+//! Data flows one way: the plan (`plan`, `script`) says what to do; the source
+//! (`clerk`, `source`) is read; `mapping` turns each record into what the
+//! target should hold; the target client (`http`, `workos`) writes it; the
+//! `journal` records what was confirmed; `steps` and the run `engine` drive
+//! that loop and tell an [`engine::Observer`] what happens; `report` is the
+//! model of what a run came to. Nothing here knows clap, axum or indicatif:
+//! the `ferry` binary parses arguments and renders events, and the sandbox
+//! is a separate crate.
+
+pub mod cancel;
+pub mod checksum;
+pub mod clerk;
+pub mod connect;
+pub mod diagnostic;
+pub mod engine;
+pub mod error;
+pub mod history;
+pub mod http;
+pub mod journal;
+pub mod mapping;
+pub mod observe;
+pub mod plan;
+pub mod project;
+pub mod report;
+pub mod script;
+pub mod script_tests;
+pub mod source;
+pub mod steps;
+pub mod workos;

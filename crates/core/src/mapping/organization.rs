@@ -1,0 +1,132 @@
+//! A Clerk organization to a WorkOS organization: the built-in mapping
+//! (name; external_id = the Clerk id; public metadata flattened, with the
+//! slug kept as `clerk_slug`; domains from the plan), then the
+//! `map_organization` hook.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::metadata;
+use crate::plan::schema::OrganizationsOptions;
+use crate::script::{Hook, Outcome, Script};
+use ferry_wire::clerk::model::Organization;
+
+/// What ferry writes for an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrgPayload {
+    pub name: String,
+    pub external_id: String,
+    pub metadata: BTreeMap<String, String>,
+    pub domains: Vec<String>,
+}
+
+impl OrgPayload {
+    pub fn fingerprint(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        hex::encode(Sha256::digest(json.as_bytes()))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum MappedOrg {
+    Ready(OrgPayload),
+    Skip(String),
+    Reject(String),
+}
+
+pub fn map_organization(
+    org: &Organization,
+    options: &OrganizationsOptions,
+    script: Option<&Script>,
+    ctx: &Value,
+) -> MappedOrg {
+    let public = Value::Object(org.public_metadata.clone());
+    let flat = metadata::flatten([&public]);
+    let mut values = flat.values;
+    if !org.slug.is_empty() && values.len() < metadata::MAX_KEYS {
+        values
+            .entry("clerk_slug".into())
+            .or_insert_with(|| org.slug.clone());
+    }
+    let domains = options
+        .domains
+        .as_ref()
+        .and_then(|map| map.get(&org.id).or_else(|| map.get(&org.slug)))
+        .cloned()
+        .unwrap_or_default();
+    let mut payload = OrgPayload {
+        name: org.name.clone(),
+        external_id: org.id.clone(),
+        metadata: values,
+        domains,
+    };
+    if let Some(script) = script.filter(|s| s.defines(Hook::MapOrganization)) {
+        let view = serde_json::to_value(org).unwrap_or_default();
+        match script.call(Hook::MapOrganization, &org.id, &[&view, ctx]) {
+            Ok(Outcome::Skip) => {
+                return MappedOrg::Skip("map_organization returned () (skip)".into());
+            }
+            Ok(Outcome::Value(Value::Object(changes))) => {
+                if let Err(reason) = apply(&mut payload, &changes, &view) {
+                    return MappedOrg::Reject(reason);
+                }
+            }
+            Ok(Outcome::Value(other)) => {
+                return MappedOrg::Reject(format!(
+                    "map_organization must return a map or (), it returned {other}"
+                ));
+            }
+            Err(error) => return MappedOrg::Reject(error.to_string()),
+        }
+    }
+    if payload.name.trim().is_empty() {
+        return MappedOrg::Reject("the organization has no name".into());
+    }
+    if let Err(reason) = super::rules::check_external_id(&payload.external_id)
+        .and(metadata::check(&payload.metadata))
+    {
+        return MappedOrg::Reject(reason);
+    }
+    MappedOrg::Ready(payload)
+}
+
+fn apply(
+    payload: &mut OrgPayload,
+    changes: &serde_json::Map<String, Value>,
+    view: &Value,
+) -> Result<(), String> {
+    for (key, value) in changes {
+        match (key.as_str(), value) {
+            ("name", Value::String(name)) => payload.name = name.clone(),
+            ("external_id", Value::String(id)) => payload.external_id = id.clone(),
+            ("metadata", Value::Object(map)) => {
+                payload.metadata = metadata::from_hook(map)?;
+            }
+            ("domains", Value::Array(items)) => {
+                payload.domains = items
+                    .iter()
+                    .map(|d| {
+                        d.as_str()
+                            .map(str::to_owned)
+                            .ok_or("domains must be strings".to_owned())
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            ("name" | "external_id" | "metadata" | "domains", other) => {
+                return Err(format!(
+                    "map_organization returned `{key}` of the wrong type: {other}"
+                ));
+            }
+            (other, _) if view.get(other).is_some() => {}
+            (other, _) => {
+                return Err(format!(
+                    "map_organization returned unknown field `{other}` (fields: name, external_id, metadata, domains)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}

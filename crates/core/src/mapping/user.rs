@@ -1,0 +1,298 @@
+//! The per-user pipeline up to the point of writing: built-in mapping, then
+//! the `map_user` hook, then WorkOS's rules. The result says what to send,
+//! or why the user is skipped or rejected, before any request is spent.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::metadata::{self, Flattened};
+use super::password::{self, PasswordPlan, ResetReason};
+use super::rules;
+use crate::plan::{
+    ConflictPolicy, EmailVerifiedPolicy, InclusionPolicy, MetadataKind, OverLimitPolicy,
+    PasswordPolicy, TotpPolicy, schema::UsersOptions,
+};
+use crate::script::{Hook, Outcome, Script, ScriptError};
+use crate::source::SourceUser;
+use ferry_wire::secret::Secret;
+
+/// The `users` step's options with defaults filled in.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSettings {
+    pub passwords: PasswordPolicy,
+    pub totp: TotpPolicy,
+    pub email_verified: EmailVerifiedPolicy,
+    pub on_conflict: ConflictPolicy,
+    pub overwrite_passwords: bool,
+    pub banned: InclusionPolicy,
+    pub locked: InclusionPolicy,
+    pub metadata: Vec<MetadataKind>,
+    pub over_limit: OverLimitPolicy,
+    pub max_attempts: u32,
+    pub concurrency: Option<u32>,
+}
+
+impl UserSettings {
+    pub fn from_options(options: &UsersOptions) -> Self {
+        let metadata = options.metadata.clone().unwrap_or_default();
+        Self {
+            passwords: options.passwords.unwrap_or(PasswordPolicy::Import),
+            totp: options.totp.unwrap_or(TotpPolicy::Import),
+            email_verified: options
+                .email_verified
+                .unwrap_or(EmailVerifiedPolicy::FromClerk),
+            on_conflict: options.on_conflict.unwrap_or(ConflictPolicy::Update),
+            overwrite_passwords: options.overwrite_passwords.unwrap_or(false),
+            banned: options.banned.unwrap_or(InclusionPolicy::Skip),
+            locked: options.locked.unwrap_or(InclusionPolicy::Skip),
+            metadata: metadata
+                .include
+                .unwrap_or_else(|| vec![MetadataKind::Public]),
+            over_limit: metadata.over_limit.unwrap_or(OverLimitPolicy::Truncate),
+            max_attempts: options.max_attempts.unwrap_or(5).max(1),
+            concurrency: options.concurrency,
+        }
+    }
+}
+
+/// The WorkOS profile fields ferry writes (the password travels separately).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Payload {
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email_verified: bool,
+    pub external_id: String,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl Payload {
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// SHA-256 of the fields as written: a rerun compares it to notice
+    /// source changes without asking WorkOS. Holds nothing secret.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(Sha256::digest(self.to_json().to_string().as_bytes()))
+    }
+}
+
+/// Everything to send for one user.
+#[derive(Debug, Clone)]
+pub struct DesiredUser {
+    pub payload: Payload,
+    pub password: PasswordPlan,
+    pub totp_secret: Option<Secret>,
+    /// Things a person should know (metadata dropped, password not imported).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Mapped {
+    Ready(Box<DesiredUser>),
+    Skip(String),
+    Reject(String),
+}
+
+/// Maps one user. `ctx` is the hook context for the `users` step.
+pub fn map_user(
+    user: &SourceUser,
+    settings: &UserSettings,
+    script: Option<&Script>,
+    ctx: &Value,
+) -> Mapped {
+    if user.banned() && settings.banned == InclusionPolicy::Skip {
+        return Mapped::Skip("banned in Clerk (the plan skips banned users)".into());
+    }
+    if user.locked() && settings.locked == InclusionPolicy::Skip {
+        return Mapped::Skip("locked in Clerk (the plan skips locked users)".into());
+    }
+    let primary = user.primary();
+    let view = user.hook_view();
+
+    let mut notes = Vec::new();
+    let [public, private, unsafe_] = user.metadata();
+    let sources: Vec<&Value> = settings
+        .metadata
+        .iter()
+        .map(|kind| match kind {
+            MetadataKind::Public => &public,
+            MetadataKind::Private => &private,
+            MetadataKind::Unsafe => &unsafe_,
+        })
+        .collect();
+    let Flattened { values, dropped } = metadata::flatten(sources);
+    if !dropped.is_empty() {
+        let keys: Vec<_> = dropped
+            .iter()
+            .map(|d| format!("{} ({})", d.key, d.reason))
+            .collect();
+        if settings.over_limit == OverLimitPolicy::Reject {
+            return Mapped::Reject(format!(
+                "metadata beyond WorkOS limits: {}",
+                keys.join(", ")
+            ));
+        }
+        notes.push(format!("metadata dropped: {}", keys.join(", ")));
+    }
+
+    let mut payload = Payload {
+        email: primary
+            .as_ref()
+            .map(|p| p.address.clone())
+            .unwrap_or_default(),
+        first_name: user.first_name().map(str::to_owned),
+        last_name: user.last_name().map(str::to_owned),
+        email_verified: match settings.email_verified {
+            EmailVerifiedPolicy::FromClerk => primary.as_ref().is_ok_and(|p| p.verified),
+            EmailVerifiedPolicy::Always => true,
+            EmailVerifiedPolicy::Never => false,
+        },
+        external_id: user.id.clone(),
+        metadata: values,
+    };
+
+    if let Some(script) = script.filter(|s| s.defines(Hook::MapUser)) {
+        match script.call(Hook::MapUser, &user.id, &[&view, ctx]) {
+            Ok(Outcome::Skip) => return Mapped::Skip("map_user returned () (skip)".into()),
+            Ok(Outcome::Value(Value::Object(changes))) => {
+                if let Err(reason) = apply_changes(&mut payload, &changes, &view) {
+                    return Mapped::Reject(reason);
+                }
+            }
+            Ok(Outcome::Value(other)) => {
+                return Mapped::Reject(format!(
+                    "map_user must return a map or (), it returned {other}"
+                ));
+            }
+            Err(error @ ScriptError::Rejected { .. }) => return Mapped::Reject(error.to_string()),
+            Err(error) => return Mapped::Reject(format!("script error: {error}")),
+        }
+    }
+
+    if payload.email.is_empty() {
+        return Mapped::Skip(match primary {
+            Err(reason) => reason.to_string(),
+            Ok(_) => "map_user left the email empty".into(),
+        });
+    }
+    let checks = [
+        rules::check_email(&payload.email),
+        rules::check_external_id(&payload.external_id),
+        rules::check_name("first_name", payload.first_name.as_deref()),
+        rules::check_name("last_name", payload.last_name.as_deref()),
+        metadata::check(&payload.metadata),
+    ];
+    if let Some(Err(reason)) = checks.into_iter().find(Result::is_err) {
+        return Mapped::Reject(reason);
+    }
+
+    let password = match settings.passwords {
+        PasswordPolicy::Skip if user.password_digest().is_some() => PasswordPlan::Reset {
+            hasher: user.password_hasher().unwrap_or_default().to_owned(),
+            reason: ResetReason::PlanSkips,
+        },
+        PasswordPolicy::Skip => PasswordPlan::None,
+        PasswordPolicy::Import => {
+            match password::plan(user.password_hasher(), user.password_digest()) {
+                PasswordPlan::None if user.password_enabled() => PasswordPlan::Reset {
+                    hasher: String::new(),
+                    reason: ResetReason::Incomplete(
+                        "Clerk has a password for this user but the export has no digest".into(),
+                    ),
+                },
+                plan => plan,
+            }
+        }
+    };
+    if let PasswordPlan::Reset { hasher, reason } = &password {
+        let hasher = if hasher.is_empty() {
+            String::new()
+        } else {
+            format!(" ({hasher})")
+        };
+        notes.push(format!(
+            "password not imported{hasher}: {reason}; send a reset"
+        ));
+    }
+    let totp_secret = match settings.totp {
+        TotpPolicy::Import => user.totp_secret().cloned(),
+        TotpPolicy::Skip => None,
+    };
+    Mapped::Ready(Box::new(DesiredUser {
+        payload,
+        password,
+        totp_secret,
+        notes,
+    }))
+}
+
+/// Applies a hook's returned fields. Keys that are not payload fields are
+/// accepted only when the hook passed the input's own key back unchanged in
+/// meaning (returning a modified `user` works); anything else is a typo.
+pub fn apply_changes(
+    payload: &mut Payload,
+    changes: &serde_json::Map<String, Value>,
+    view: &Value,
+) -> Result<(), String> {
+    let text = |key: &str, value: &Value| -> Result<Option<String>, String> {
+        match value {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s.clone())),
+            other => Err(format!(
+                "map_user returned `{key}` as {}, not a string",
+                kind(other)
+            )),
+        }
+    };
+    for (key, value) in changes {
+        match key.as_str() {
+            "email" => payload.email = text(key, value)?.unwrap_or_default(),
+            "first_name" => payload.first_name = text(key, value)?,
+            "last_name" => payload.last_name = text(key, value)?,
+            "external_id" => {
+                payload.external_id =
+                    text(key, value)?.ok_or("map_user returned an empty external_id")?;
+            }
+            "email_verified" => {
+                payload.email_verified = value.as_bool().ok_or_else(|| {
+                    format!(
+                        "map_user returned `email_verified` as {}, not true/false",
+                        kind(value)
+                    )
+                })?;
+            }
+            "metadata" => {
+                let Value::Object(map) = value else {
+                    return Err(format!(
+                        "map_user returned `metadata` as {}, not a map",
+                        kind(value)
+                    ));
+                };
+                payload.metadata = metadata::from_hook(map)?;
+            }
+            other if view.get(other).is_some() => {}
+            other => {
+                return Err(format!(
+                    "map_user returned unknown field `{other}` (WorkOS fields: email, first_name, last_name, email_verified, external_id, metadata)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "()",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "a map",
+    }
+}

@@ -1,0 +1,72 @@
+//! What the engine tells the outside world while it works.
+//!
+//! The engine and its steps never print: they send [`Event`]s to an
+//! [`Observer`]. The `ferry` binary renders them (progress bars on a
+//! terminal, periodic plain lines otherwise, JSON lines with `--json`); a
+//! test records them. Events carry ids, counts and reasons, never a secret:
+//! reasons were scrubbed before they were recorded.
+
+use serde::Serialize;
+
+use crate::journal::Outcome;
+use crate::report::outcome::{Planned, StepOutcome};
+
+/// Receives the engine's events, from any task (hence `Sync`).
+pub trait Observer: Sync {
+    fn event(&self, event: &Event<'_>);
+}
+
+/// One thing that happened, in the order it happened.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event<'a> {
+    /// A run (or a preview) began; `run_id` is the journal's, absent for previews.
+    RunStarted {
+        run_id: Option<i64>,
+        plan: &'a str,
+        revision: u32,
+        preview: bool,
+    },
+    /// A plan step began.
+    StepStarted { step: &'a str },
+    /// The number of records the step will see, once it is known.
+    Total { step: &'a str, total: u64 },
+    /// A record's outcome was recorded. `advances` is false for the
+    /// sub-records of a record (a user's TOTP factor), which do not move progress.
+    Record {
+        step: &'a str,
+        outcome: &'a Outcome,
+        advances: bool,
+    },
+    /// What a run would do with a record (`ferry plan`).
+    Planned { step: &'a str, planned: &'a Planned },
+    /// Something a person should know that does not stop the run.
+    Warning {
+        step: Option<&'a str>,
+        message: &'a str,
+    },
+    /// A stop was asked for: what is in flight finishes, nothing new starts.
+    Stopping,
+    /// A plan step ended, with what it came to.
+    StepFinished {
+        step: &'a str,
+        duration_ms: u64,
+        outcome: &'a StepOutcome,
+    },
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+
+impl Observer for Quiet {
+    fn event(&self, _: &Event<'_>) {}
+}
+
+/// Forwards every event to a closure (handy in tests and small commands).
+pub struct Each<F>(pub F);
+
+impl<F: Fn(&Event<'_>) + Sync> Observer for Each<F> {
+    fn event(&self, event: &Event<'_>) {
+        (self.0)(event)
+    }
+}

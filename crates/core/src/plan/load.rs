@@ -1,0 +1,771 @@
+//! Reading a plan file: parse with positions, expand `${VAR}`, check the
+//! schema, then the rules that cross fields, collecting every problem.
+//!
+//! serde stops at the first error, so the schema check runs in a loop: each
+//! error is recorded, the value it points at is cut out of the tree, and
+//! deserialisation runs again, until the tree passes. Schema fields are all
+//! optional, so cutting a bad value never causes a second, derived error.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use marked_yaml::{LoaderOptions, Node};
+
+use super::interpolate::{self, Problem};
+use super::model::*;
+use super::schema::*;
+use super::schema::{self, PlanSpec, StepSpec, TestSpec};
+use super::yaml::{self, PathPart, SourceFile};
+use crate::diagnostic::{self, Code, Diagnostic, Location, Severity};
+use crate::script::Hook;
+
+/// How strict loading is about what only a run needs.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    /// Severity of an unset `${VAR}`: an error for commands that use the
+    /// values, a warning for `validate`, which checks the plan as written.
+    pub missing_variable: Severity,
+    /// Severity of an export file that does not exist (yet).
+    pub missing_export: Severity,
+}
+
+impl LoadOptions {
+    pub fn for_validation() -> Self {
+        Self {
+            missing_variable: Severity::Warning,
+            missing_export: Severity::Warning,
+        }
+    }
+
+    pub fn for_use() -> Self {
+        Self {
+            missing_variable: Severity::Error,
+            missing_export: Severity::Error,
+        }
+    }
+}
+
+/// A plan that loaded, with the warnings found on the way and the raw text.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub plan: Plan,
+    pub warnings: Vec<Diagnostic>,
+}
+
+const MAX_SCHEMA_PASSES: usize = 64;
+
+/// Everything learnt from reading a plan, whether or not it is valid.
+#[derive(Debug)]
+pub struct Inspection {
+    pub path: PathBuf,
+    /// The plan, when it had no errors.
+    pub plan: Option<Plan>,
+    /// Errors and warnings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The script the plan names, resolved, even when the plan has errors.
+    pub script: Option<PathBuf>,
+    missing_variables: Vec<String>,
+}
+
+impl Inspection {
+    pub fn add(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.diagnostics.extend(diagnostics);
+        diagnostic::sort(&mut self.diagnostics);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The plan and its warnings, or the error that says why not.
+    pub fn finish(self) -> Result<Loaded, PlanError> {
+        let has_errors = self.has_errors();
+        match self.plan {
+            Some(plan) if !has_errors => Ok(Loaded {
+                plan,
+                warnings: self.diagnostics,
+            }),
+            _ => {
+                let only_missing_variables = self
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .all(|d| d.code == Code::MissingVariable);
+                if only_missing_variables && !self.missing_variables.is_empty() {
+                    let mut names = self.missing_variables;
+                    names.sort();
+                    names.dedup();
+                    Err(PlanError::MissingVariables {
+                        path: self.path,
+                        names,
+                        diagnostics: self.diagnostics,
+                    })
+                } else {
+                    Err(invalid(&self.path, self.diagnostics))
+                }
+            }
+        }
+    }
+}
+
+/// Reads and checks a plan; see [`inspect`] to keep going past errors.
+pub fn load(
+    path: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    options: LoadOptions,
+) -> Result<Loaded, PlanError> {
+    inspect(path, lookup, options)?.finish()
+}
+
+/// Reads and checks a plan, collecting every problem. Fails only when the file cannot be read.
+pub fn inspect(
+    path: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    options: LoadOptions,
+) -> Result<Inspection, PlanError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file = SourceFile { path, text: &text };
+    let mut inspection = Inspection {
+        path: path.to_path_buf(),
+        plan: None,
+        diagnostics: Vec::new(),
+        script: None,
+        missing_variables: Vec::new(),
+    };
+    let diagnostics = &mut inspection.diagnostics;
+
+    let parsed = marked_yaml::parse_yaml_with_options(
+        0,
+        &text,
+        LoaderOptions::default()
+            .error_on_duplicate_keys(true)
+            // Quoted scalars stay strings: `"12"` is text, `12` a number.
+            .prevent_coercion(true)
+            .toplevel_mapping(),
+    );
+    let mut root = match parsed {
+        Ok(root) => root,
+        Err(error) => {
+            diagnostics.push(load_error(&file, error));
+            return Ok(inspection);
+        }
+    };
+
+    for unresolved in interpolate::interpolate(&mut root, lookup) {
+        let location = unresolved.marker.map(|m| file.location(&m));
+        let diagnostic = match unresolved.problem {
+            Problem::Missing(name) => {
+                let d = Diagnostic::error(format!("environment variable `{name}` is not set"))
+                    .code(Code::MissingVariable)
+                    .hint(format!("export {name}=… before running ferry; plans take secrets only from the environment"));
+                inspection.missing_variables.push(name);
+                Diagnostic {
+                    severity: options.missing_variable,
+                    ..d
+                }
+            }
+            Problem::Malformed(message) => Diagnostic::error(message)
+                .hint("write `${NAME}` for a variable, `$${` for a literal `${`"),
+        };
+        diagnostics.push(diagnostic.at_opt(location));
+    }
+
+    let spec = check_schema(&file, &mut root, diagnostics);
+    inspection.script = spec
+        .as_ref()
+        .and_then(|s| s.script.as_deref())
+        .map(|p| resolve(file.path, p));
+    inspection.plan = spec.and_then(|spec| check_rules(&file, &root, spec, options, diagnostics));
+    diagnostic::sort(diagnostics);
+    Ok(inspection)
+}
+
+/// A path from the plan, relative to the plan file's folder, with `.` and `..` folded.
+fn resolve(plan_path: &Path, path: &Path) -> PathBuf {
+    use std::path::Component;
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        plan_path.parent().unwrap_or(Path::new("")).join(path)
+    };
+    let mut out = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+fn invalid(path: &Path, diagnostics: Vec<Diagnostic>) -> PlanError {
+    PlanError::Invalid {
+        path: path.to_path_buf(),
+        diagnostics,
+    }
+}
+
+fn load_error(file: &SourceFile, error: marked_yaml::LoadError) -> Diagnostic {
+    use marked_yaml::LoadError::*;
+    let (marker, message) = match &error {
+        TopLevelMustBeMapping(m) => (
+            Some(*m),
+            "a plan is a YAML mapping (`key: value` lines)".to_owned(),
+        ),
+        TopLevelMustBeSequence(m) => (Some(*m), "expected a sequence".to_owned()),
+        UnexpectedAnchor(m) => (Some(*m), "YAML anchors are not allowed in plans".to_owned()),
+        MappingKeyMustBeScalar(m) => (Some(*m), "keys must be plain names".to_owned()),
+        UnexpectedTag(m) => (Some(*m), "YAML tags are not allowed in plans".to_owned()),
+        ScanError(m, scan) => (Some(*m), format!("YAML syntax error: {scan}")),
+        DuplicateKey(inner) => (
+            inner.key.span().start().copied(),
+            format!("duplicate key `{}`", inner.key.as_str()),
+        ),
+    };
+    Diagnostic::error(message)
+        .at_opt(marker.map(|m| file.location(&m)))
+        .hint("see the plan reference in the README")
+}
+
+/// Deserialises the schema, recording and cutting out each bad value until it passes.
+fn check_schema(
+    file: &SourceFile,
+    root: &mut Node,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<PlanSpec> {
+    for _ in 0..MAX_SCHEMA_PASSES {
+        let error = match marked_yaml::from_node::<PlanSpec>(root) {
+            Ok(spec) => return Some(spec),
+            Err(error) => error,
+        };
+        let marker = error.start_mark();
+        diagnostics.push(schema_error(file, &error).at_opt(marker.map(|m| file.location(&m))));
+        let removed = marker.is_some_and(|m| yaml::remove_at(root, &m));
+        if !removed {
+            return None;
+        }
+    }
+    diagnostics.push(Diagnostic::error(
+        "too many problems; fix these and validate again",
+    ));
+    None
+}
+
+fn schema_error(file: &SourceFile, error: &marked_yaml::FromNodeError) -> Diagnostic {
+    use marked_yaml::Error;
+    let _ = file;
+    // Sequence indexes in the path count after earlier bad items were cut
+    // out, so show the path from the innermost item on; the position is exact.
+    let place = error
+        .path()
+        .map(|p| p.rsplit_once("].").map_or(p, |(_, rest)| rest))
+        .filter(|p| !p.is_empty() && *p != ".");
+    match &**error {
+        Error::UnknownFieldError(field, expected, _) => {
+            let within = place
+                .and_then(|p| p.rsplit_once('.').map(|(parent, _)| parent.to_owned()))
+                .map(|parent| format!(" in `{parent}`"))
+                .unwrap_or_default();
+            let hint = match diagnostic::nearest(field, expected.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("valid keys here: {}", expected.join(", ")),
+            };
+            Diagnostic::error(format!("unknown key `{field}`{within}")).hint(hint)
+        }
+        Error::NotBoolean(_) => {
+            Diagnostic::error(format!("{}expected `true` or `false`", at(place)))
+                .hint("write true or false")
+        }
+        Error::IntegerParseFailure(..) => {
+            Diagnostic::error(format!("{}expected a whole number", at(place)))
+                .hint("write a number such as 500")
+        }
+        Error::FloatParseFailure(..) => {
+            Diagnostic::error(format!("{}expected a number", at(place)))
+        }
+        Error::Other(message, _) => other_error(place, message),
+    }
+}
+
+fn at(place: Option<&str>) -> String {
+    place.map(|p| format!("`{p}`: ")).unwrap_or_default()
+}
+
+fn other_error(place: Option<&str>, message: &str) -> Diagnostic {
+    if let Some(rest) = message.strip_prefix("unknown step `") {
+        let name = rest.trim_end_matches('`');
+        let hint = match diagnostic::nearest(name, schema::STEP_NAMES.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("steps are: {}", schema::STEP_NAMES.join(", ")),
+        };
+        return Diagnostic::error(format!("unknown step `{name}`")).hint(hint);
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        // serde: unknown variant `x`, expected one of `a`, `b`
+        let (value, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let options: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let hint = match diagnostic::nearest(value, options.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!("one of: {}", options.join(", ")),
+        };
+        return Diagnostic::error(format!("{}unknown value `{value}`", at(place))).hint(hint);
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        return Diagnostic::error(format!("{}wrong type: {rest}", at(place)))
+            .hint("check the plan reference in the README for this key's type");
+    }
+    Diagnostic::error(format!("{}{message}", at(place)))
+}
+
+/// The checks serde cannot make: required keys, versions, cross-field rules, files.
+fn check_rules(
+    file: &SourceFile,
+    root: &Node,
+    spec: PlanSpec,
+    options: LoadOptions,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Plan> {
+    let value_at =
+        |path: &[PathPart]| yaml::get(root, path).and_then(|n| file.span_location(n.span()));
+    let key_at = |parent: &[PathPart], key: &str| {
+        yaml::get(root, parent)
+            .and_then(|n| yaml::key_span(n, key))
+            .and_then(|s| file.span_location(s))
+    };
+    let resolve = |p: &Path| resolve(file.path, p);
+    let errors_before = diagnostics.iter().filter(|d| d.is_error()).count();
+
+    match spec.ferry {
+        None => diagnostics.push(
+            Diagnostic::error("missing `ferry:`, the plan-file version")
+                .at(file.start())
+                .hint(format!("start the plan with `ferry: {SUPPORTED_VERSION}`")),
+        ),
+        Some(SUPPORTED_VERSION) => {}
+        Some(other) => diagnostics.push(
+            Diagnostic::error(format!("unknown plan version {other}"))
+                .at_opt(value_at(&[PathPart::Key("ferry")]))
+                .hint(format!("this ferry reads plan version {SUPPORTED_VERSION}; upgrade ferry or write `ferry: {SUPPORTED_VERSION}`")),
+        ),
+    }
+    let name = spec.name.clone().unwrap_or_default();
+    if name.trim().is_empty() {
+        diagnostics.push(
+            Diagnostic::error("missing `name:`").at(file.start()).hint(
+                "name the migration, e.g. `name: acme-cutover`; reports and the journal use it",
+            ),
+        );
+    }
+
+    let clerk = spec.source.clone().and_then(|s| s.clerk);
+    let source = match clerk {
+        None => {
+            diagnostics.push(
+                Diagnostic::error("missing `source.clerk`")
+                    .at_opt(key_at(&[], "source").or_else(|| Some(file.start())))
+                    .hint("give `source: { clerk: { secret_key: ${CLERK_SECRET_KEY} } }` and/or `export_csv:`"),
+            );
+            None
+        }
+        Some(clerk) => {
+            let clerk_path = [PathPart::Key("source"), PathPart::Key("clerk")];
+            let had_unknown_key = diagnostics
+                .iter()
+                .any(|d| d.message.ends_with("in `source.clerk`"));
+            if clerk.secret_key.is_none()
+                && clerk.export_csv.is_none()
+                && clerk.export_json.is_none()
+                && !had_unknown_key
+            {
+                diagnostics.push(
+                    Diagnostic::error("`source.clerk` needs `secret_key`, `export_csv` or `export_json`")
+                        .at_opt(key_at(&[PathPart::Key("source")], "clerk"))
+                        .hint("the API gives users, organizations and memberships; the CSV export adds password digests and TOTP secrets"),
+                );
+            }
+            let api_url = clerk
+                .api_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CLERK_API_URL.into());
+            check_url(
+                &api_url,
+                || value_at(&[clerk_path[0], clerk_path[1], PathPart::Key("api_url")]),
+                diagnostics,
+            );
+            for (key, export) in [
+                ("export_csv", &clerk.export_csv),
+                ("export_json", &clerk.export_json),
+            ] {
+                if let Some(export) = export
+                    && !resolve(export).is_file()
+                {
+                    diagnostics.push(Diagnostic {
+                        severity: options.missing_export,
+                        ..Diagnostic::error(format!(
+                            "export file {} does not exist",
+                            resolve(export).display()
+                        ))
+                        .at_opt(value_at(&[
+                            clerk_path[0],
+                            clerk_path[1],
+                            PathPart::Key(key),
+                        ]))
+                        .hint("paths are relative to the plan file's folder")
+                    });
+                }
+            }
+            Some(ClerkSource {
+                secret_key: clerk.secret_key,
+                api_url,
+                export_csv: clerk.export_csv.as_deref().map(resolve),
+                export_json: clerk.export_json.as_deref().map(resolve),
+                requests_per_10s: clerk.limits.and_then(|l| l.requests_per_10s),
+            })
+        }
+    };
+
+    let target = spec.target.and_then(|t| t.workos).map(|workos| {
+        let api_url = workos
+            .api_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_WORKOS_API_URL.into());
+        check_url(
+            &api_url,
+            || {
+                value_at(&[
+                    PathPart::Key("target"),
+                    PathPart::Key("workos"),
+                    PathPart::Key("api_url"),
+                ])
+            },
+            diagnostics,
+        );
+        let defaults = WorkosLimits::default();
+        let limits = workos.limits.unwrap_or_default();
+        let limits = WorkosLimits {
+            writes_per_10s: limits.writes_per_10s.unwrap_or(defaults.writes_per_10s),
+            reads_per_10s: limits.reads_per_10s.unwrap_or(defaults.reads_per_10s),
+            requests_per_60s: limits.requests_per_60s.unwrap_or(defaults.requests_per_60s),
+            authenticate_per_60s: limits
+                .authenticate_per_60s
+                .unwrap_or(defaults.authenticate_per_60s),
+        };
+        for (key, value) in [
+            ("writes_per_10s", limits.writes_per_10s),
+            ("reads_per_10s", limits.reads_per_10s),
+            ("requests_per_60s", limits.requests_per_60s),
+            ("authenticate_per_60s", limits.authenticate_per_60s),
+        ] {
+            if value == 0 {
+                diagnostics.push(
+                    Diagnostic::error(format!("`{key}` must be at least 1"))
+                        .at_opt(value_at(&[
+                            PathPart::Key("target"),
+                            PathPart::Key("workos"),
+                            PathPart::Key("limits"),
+                            PathPart::Key(key),
+                        ]))
+                        .hint("a limit of 0 would never send a request"),
+                );
+            }
+        }
+        WorkosTarget {
+            api_key: workos.api_key,
+            client_id: workos.client_id,
+            api_url,
+            limits,
+            oauth_providers: workos
+                .oauth_providers
+                .unwrap_or_else(|| vec!["google".into(), "microsoft".into()]),
+        }
+    });
+
+    let steps = spec.steps.unwrap_or_default();
+    check_steps(file, root, &steps, target.is_some(), diagnostics);
+
+    let script = spec.script.as_deref().map(resolve);
+    if let Some(script) = &script
+        && !script.is_file()
+    {
+        diagnostics.push(
+            Diagnostic::error(format!("script {} does not exist", script.display()))
+                .at_opt(value_at(&[PathPart::Key("script")]))
+                .hint("paths are relative to the plan file's folder; `ferry init` writes a starter script"),
+        );
+    }
+
+    let tests = check_tests(
+        file,
+        root,
+        spec.tests.unwrap_or_default(),
+        script.is_some(),
+        diagnostics,
+    );
+
+    let report = spec.report.unwrap_or_default();
+    let report = ReportSettings {
+        dir: resolve(report.dir.as_deref().unwrap_or(Path::new("reports"))),
+        formats: report
+            .formats
+            .unwrap_or_else(|| vec![ReportFormat::Html, ReportFormat::Md, ReportFormat::Json]),
+        templates: report.templates.as_deref().map(resolve),
+    };
+    if let Some(templates) = &report.templates
+        && !templates.is_dir()
+    {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "report templates folder {} does not exist",
+                templates.display()
+            ))
+            .at_opt(value_at(&[
+                PathPart::Key("report"),
+                PathPart::Key("templates"),
+            ])),
+        );
+    }
+
+    let state = resolve(&spec.state.unwrap_or_else(|| {
+        PathBuf::from(format!(
+            ".ferry/{}.db",
+            if name.is_empty() { "ferry" } else { &name }
+        ))
+    }));
+
+    let errors_after = diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors_after > errors_before {
+        return None;
+    }
+    let script_bytes = script.as_ref().and_then(|s| std::fs::read(s).ok());
+    Some(Plan {
+        path: file.path.to_path_buf(),
+        name,
+        revision: spec.revision.unwrap_or(1),
+        source: source?,
+        target,
+        checksum: Checksum::compute(file.text.as_bytes(), script_bytes.as_deref()),
+        script,
+        state,
+        steps,
+        report,
+        tests,
+    })
+}
+
+/// `https://` anywhere; `http://` only to this machine.
+fn check_url(
+    url: &str,
+    location: impl Fn() -> Option<Location>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    match reqwest::Url::parse(url) {
+        Err(error) => diagnostics.push(
+            Diagnostic::error(format!("`{url}` is not a URL: {error}"))
+                .at_opt(location())
+                .hint("write a full URL such as https://api.workos.com"),
+        ),
+        Ok(parsed) => match parsed.scheme() {
+            "https" => {}
+            "http" if crate::http::client::is_loopback(&parsed) => {}
+            "http" => diagnostics.push(
+                Diagnostic::error(format!("`{url}` is plain http to another machine"))
+                    .at_opt(location())
+                    .hint("use https; plain http is allowed only to loopback (a local sandbox)"),
+            ),
+            other => diagnostics.push(
+                Diagnostic::error(format!("`{url}`: unsupported scheme `{other}`"))
+                    .at_opt(location())
+                    .hint("use https"),
+            ),
+        },
+    }
+}
+
+fn check_steps(
+    file: &SourceFile,
+    root: &Node,
+    steps: &[StepSpec],
+    has_target: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let step_location = |index: usize| {
+        yaml::get(root, &[PathPart::Key("steps"), PathPart::Index(index)])
+            .and_then(|n| file.span_location(n.span()))
+    };
+    if steps.is_empty() {
+        diagnostics.push(
+            Diagnostic::error("the plan has no steps")
+                .at_opt(
+                    yaml::key_span(root, "steps")
+                        .and_then(|s| file.span_location(s))
+                        .or_else(|| Some(file.start())),
+                )
+                .hint(format!(
+                    "list steps under `steps:`, from: {}",
+                    schema::STEP_NAMES.join(", ")
+                )),
+        );
+        return;
+    }
+    let mut seen = HashSet::new();
+    for (index, step) in steps.iter().enumerate() {
+        if !seen.insert(step.name()) {
+            diagnostics.push(
+                Diagnostic::error(format!("step `{}` is listed twice", step.name()))
+                    .at_opt(step_location(index))
+                    .hint("each step runs once per plan; merge the two entries' options"),
+            );
+        }
+        let needs_target = !matches!(step, StepSpec::Assess(_));
+        if needs_target && !has_target {
+            diagnostics.push(
+                Diagnostic::error(format!("step `{}` needs `target.workos`", step.name()))
+                    .at_opt(step_location(index))
+                    .hint("add `target: { workos: { api_key: ${WORKOS_API_KEY}, client_id: ${WORKOS_CLIENT_ID} } }`"),
+            );
+        }
+        if let StepSpec::Memberships(options) = step {
+            for needed in ["users", "organizations"] {
+                let position = steps.iter().position(|s| s.name() == needed);
+                if position.is_some_and(|p| p > index) {
+                    diagnostics.push(
+                        Diagnostic::error(format!("`memberships` runs before `{needed}`"))
+                            .at_opt(step_location(index))
+                            .hint(format!("memberships need the ids that `{needed}` records; list `{needed}` first")),
+                    );
+                }
+            }
+            for (clerk_role, slug) in options.roles.iter().flatten() {
+                if slug.trim().is_empty() {
+                    diagnostics.push(
+                        Diagnostic::error(format!("role `{clerk_role}` maps to an empty slug"))
+                            .at_opt(step_location(index))
+                            .hint("map each Clerk role to a WorkOS role slug, e.g. `\"org:admin\": admin`"),
+                    );
+                }
+                if !clerk_role.starts_with("org:") {
+                    diagnostics.push(
+                        Diagnostic::warning(format!(
+                            "role `{clerk_role}` does not start with `org:`; Clerk role keys do"
+                        ))
+                        .at_opt(step_location(index))
+                        .hint(format!("did you mean `org:{clerk_role}`?")),
+                    );
+                }
+            }
+        }
+    }
+    if !seen.contains("verify") {
+        diagnostics.push(
+            Diagnostic::warning("the plan has no `verify` step")
+                .at_opt(yaml::key_span(root, "steps").and_then(|s| file.span_location(s)))
+                .hint("add `- verify` so every run proves its result"),
+        );
+    }
+}
+
+fn check_tests(
+    file: &SourceFile,
+    root: &Node,
+    specs: Vec<TestSpec>,
+    has_script: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<ScriptTest> {
+    let mut tests = Vec::new();
+    if !specs.is_empty() && !has_script {
+        diagnostics.push(
+            Diagnostic::error("the plan has `tests:` but no `script:`")
+                .at_opt(yaml::key_span(root, "tests").and_then(|s| file.span_location(s)))
+                .hint("name the script the tests exercise with `script: scripts/….rhai`"),
+        );
+    }
+    for (index, spec) in specs.into_iter().enumerate() {
+        let item = [PathPart::Key("tests"), PathPart::Index(index)];
+        let Some(node) = yaml::get(root, &item) else {
+            continue;
+        };
+        let location = file
+            .span_location(node.span())
+            .unwrap_or_else(|| file.start());
+        let field = |key: &str| yaml::get(node, &[PathPart::Key(key)]);
+        let name = spec.name.unwrap_or_else(|| format!("test {}", index + 1));
+        let mut ok = true;
+        let hook = match spec.hook.as_deref() {
+            None => {
+                diagnostics.push(
+                    Diagnostic::error(format!("test `{name}` has no `hook:`"))
+                        .at(location.clone())
+                        .hint(format!("one of: {}", Hook::NAMES.join(", "))),
+                );
+                None
+            }
+            Some(text) => match Hook::from_name(text) {
+                Some(hook) => Some(hook),
+                None => {
+                    let hint = match diagnostic::nearest(text, Hook::NAMES.iter().copied()) {
+                        Some(near) => format!("did you mean `{near}`?"),
+                        None => format!("one of: {}", Hook::NAMES.join(", ")),
+                    };
+                    diagnostics.push(
+                        Diagnostic::error(format!("test `{name}`: unknown hook `{text}`"))
+                            .at_opt(field("hook").and_then(|n| file.span_location(n.span())))
+                            .hint(hint),
+                    );
+                    None
+                }
+            },
+        };
+        let input = field("input").map(yaml::to_json);
+        if input.is_none() {
+            ok = false;
+            diagnostics.push(
+                Diagnostic::error(format!("test `{name}` has no `input:`"))
+                    .at(location.clone())
+                    .hint("give the record the hook receives, e.g. `input: { id: user_1, email: a@b.com }`"),
+            );
+        }
+        let expect = match field("expect") {
+            None => {
+                ok = false;
+                diagnostics.push(
+                    Diagnostic::error(format!("test `{name}` has no `expect:`"))
+                        .at(location.clone())
+                        .hint("expect a partial map, a string, `skip` or `reject`"),
+                );
+                None
+            }
+            Some(node) => Some(expectation(node)),
+        };
+        if let (Some(hook), Some(input), Some(expect), true) = (hook, input, expect, ok) {
+            tests.push(ScriptTest {
+                name,
+                hook,
+                input,
+                ctx: field("ctx").map(yaml::to_json),
+                expect,
+                location,
+            });
+        }
+    }
+    tests
+}
+
+fn expectation(node: &Node) -> Expectation {
+    match (node, yaml::to_json(node)) {
+        (Node::Scalar(s), _) if s.may_coerce() && s.as_str() == "skip" => Expectation::Skip,
+        (Node::Scalar(s), _) if s.may_coerce() && s.as_str() == "reject" => Expectation::Reject,
+        (Node::Mapping(_), value) => Expectation::Partial(value),
+        (_, value) => Expectation::Equals(value),
+    }
+}

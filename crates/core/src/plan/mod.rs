@@ -1,0 +1,22 @@
+//! The plan: which steps run, against what, with which options.
+//!
+//! A plan file is YAML (version 1, see DESIGN.md and the README's plan
+//! reference). [`load`] reads it, fills `${VAR}` from the environment,
+//! checks it against the schema and the rules that cross fields, and
+//! returns a [`Plan`] whose paths are resolved against the plan's folder and
+//! whose defaults are filled in, or every problem found, with positions.
+
+mod interpolate;
+mod load;
+mod model;
+pub mod schema;
+mod yaml;
+
+pub use interpolate::expand;
+pub use load::{Inspection, LoadOptions, Loaded, inspect, load};
+pub use model::*;
+pub use schema::{
+    CanaryLogin, ConflictPolicy, DomainState, EmailVerifiedPolicy, InclusionPolicy,
+    MembershipsOptions, MetadataKind, OverLimitPolicy, PasswordPolicy, ReportFormat, Sample,
+    StepSpec as Step, TotpPolicy, UsersOptions, VerifyOptions,
+};

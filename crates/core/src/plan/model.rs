@@ -1,0 +1,179 @@
+//! The loaded plan: what [`super::load`] makes of a plan file, with defaults
+//! filled in and paths resolved, and the error that says why a file is not one.
+
+use std::path::{Path, PathBuf};
+
+use super::schema::{
+    MembershipsOptions, ReportFormat, StepSpec as Step, UsersOptions, VerifyOptions,
+};
+pub use crate::checksum::Checksum;
+use crate::diagnostic::{Diagnostic, Location};
+use crate::error::kind::ErrorKind;
+use crate::script::Hook;
+pub use crate::workos::client::WorkosLimits;
+use ferry_wire::secret::Secret;
+
+/// The plan-file versions this ferry reads.
+pub const SUPPORTED_VERSION: u32 = 1;
+
+pub const DEFAULT_CLERK_API_URL: &str = "https://api.clerk.com/v1";
+pub const DEFAULT_WORKOS_API_URL: &str = "https://api.workos.com";
+
+/// A loaded, checked plan with defaults filled in and paths resolved.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The plan file, as given.
+    pub path: PathBuf,
+    pub name: String,
+    pub revision: u32,
+    pub source: ClerkSource,
+    pub target: Option<WorkosTarget>,
+    pub script: Option<PathBuf>,
+    pub state: PathBuf,
+    pub steps: Vec<Step>,
+    pub report: ReportSettings,
+    pub tests: Vec<ScriptTest>,
+    pub checksum: Checksum,
+}
+
+impl Plan {
+    /// The step of this name, if the plan has it (each step appears at most once).
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|step| step.name() == name)
+    }
+
+    /// The `users` step's options, if the plan has the step.
+    pub fn users(&self) -> Option<&UsersOptions> {
+        self.steps.iter().find_map(|step| match step {
+            Step::Users(options) => Some(options),
+            _ => None,
+        })
+    }
+
+    /// The `memberships` step's options, if the plan has the step.
+    pub fn memberships(&self) -> Option<&MembershipsOptions> {
+        self.steps.iter().find_map(|step| match step {
+            Step::Memberships(options) => Some(options),
+            _ => None,
+        })
+    }
+
+    /// The `verify` step's options, if the plan has the step.
+    pub fn verify(&self) -> Option<&VerifyOptions> {
+        self.steps.iter().find_map(|step| match step {
+            Step::Verify(options) => Some(options),
+            _ => None,
+        })
+    }
+
+    /// Whether the plan runs the `organizations` step.
+    pub fn has_organizations(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|step| matches!(step, Step::Organizations(_)))
+    }
+
+    /// The folder that relative paths in the plan are relative to.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClerkSource {
+    pub secret_key: Option<Secret>,
+    pub api_url: String,
+    pub export_csv: Option<PathBuf>,
+    pub export_json: Option<PathBuf>,
+    /// Overrides the limit implied by the key type (sk_test_ 100, sk_live_ 1000 per 10 s).
+    pub requests_per_10s: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkosTarget {
+    pub api_key: Option<Secret>,
+    pub client_id: Option<String>,
+    pub api_url: String,
+    pub limits: WorkosLimits,
+    pub oauth_providers: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub dir: PathBuf,
+    pub formats: Vec<ReportFormat>,
+    pub templates: Option<PathBuf>,
+}
+
+/// One of the plan's `tests:`: call a hook with an input, compare the result.
+#[derive(Debug, Clone)]
+pub struct ScriptTest {
+    pub name: String,
+    pub hook: Hook,
+    pub input: serde_json::Value,
+    pub ctx: Option<serde_json::Value>,
+    pub expect: Expectation,
+    pub location: Location,
+}
+
+/// What a script test expects of the hook's result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expectation {
+    /// Every key given must be in the result with this value (maps match recursively).
+    Partial(serde_json::Value),
+    /// The result equals this value (strings, for `map_membership` and `on_conflict`).
+    Equals(serde_json::Value),
+    /// The hook returns `()`: the record is skipped.
+    Skip,
+    /// The hook throws: the record is rejected.
+    Reject,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("cannot read plan {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{} is not a valid plan ({} error{})", path.display(), count_errors(diagnostics), plural(count_errors(diagnostics)))]
+    Invalid {
+        path: PathBuf,
+        diagnostics: Vec<Diagnostic>,
+    },
+
+    #[error("{} needs environment variable{} that {} not set: {}", path.display(), plural(names.len()), if names.len() == 1 { "is" } else { "are" }, names.join(", "))]
+    MissingVariables {
+        path: PathBuf,
+        names: Vec<String>,
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+impl PlanError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Invalid { .. } => ErrorKind::InvalidInput,
+            Self::Read { .. } | Self::MissingVariables { .. } => ErrorKind::Configuration,
+        }
+    }
+
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            Self::Invalid { diagnostics, .. } | Self::MissingVariables { diagnostics, .. } => {
+                diagnostics
+            }
+            Self::Read { .. } => &[],
+        }
+    }
+}
+
+fn count_errors(diagnostics: &[Diagnostic]) -> usize {
+    diagnostics.iter().filter(|d| d.is_error()).count()
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

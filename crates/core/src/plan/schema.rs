@@ -1,0 +1,363 @@
+//! The plan file's shape (version 1), as serde types.
+//!
+//! Every struct refuses unknown keys, so a typo is an error rather than a
+//! silently ignored setting. Fields are optional at this level on purpose:
+//! the loader removes a bad value and keeps going to report every problem in
+//! one pass, and required-ness is checked afterwards with positions
+//! (see `plan::load`). Defaults that matter to behaviour live in
+//! [`crate::plan::Plan`], not here.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use ferry_wire::secret::Secret;
+
+/// The plan file as written. `ferry` is the file-format version.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSpec {
+    pub ferry: Option<u32>,
+    pub name: Option<String>,
+    pub revision: Option<u32>,
+    pub source: Option<SourceSpec>,
+    pub target: Option<TargetSpec>,
+    pub script: Option<PathBuf>,
+    pub state: Option<PathBuf>,
+    pub steps: Option<Vec<StepSpec>>,
+    pub report: Option<ReportSpec>,
+    pub tests: Option<Vec<TestSpec>>,
+}
+
+pub const TOP_LEVEL_KEYS: &[&str] = &[
+    "ferry", "name", "revision", "source", "target", "script", "state", "steps", "report", "tests",
+];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    pub clerk: Option<ClerkSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClerkSpec {
+    pub secret_key: Option<Secret>,
+    pub api_url: Option<String>,
+    /// The Dashboard CSV export: the only source of password digests and TOTP secrets.
+    pub export_csv: Option<PathBuf>,
+    /// The older support-ticket JSON export.
+    pub export_json: Option<PathBuf>,
+    pub limits: Option<ClerkLimitsSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ClerkLimitsSpec {
+    pub requests_per_10s: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    pub workos: Option<WorkosSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkosSpec {
+    pub api_key: Option<Secret>,
+    pub client_id: Option<String>,
+    pub api_url: Option<String>,
+    pub limits: Option<WorkosLimitsSpec>,
+    /// OAuth providers configured in WorkOS; users of any other provider are flagged.
+    pub oauth_providers: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WorkosLimitsSpec {
+    pub writes_per_10s: Option<u32>,
+    pub reads_per_10s: Option<u32>,
+    pub requests_per_60s: Option<u32>,
+    pub authenticate_per_60s: Option<u32>,
+}
+
+/// One entry of `steps:`: a bare name (`- assess`) or a name with options
+/// (`- users: { passwords: import }`).
+#[derive(Debug, Clone)]
+pub enum StepSpec {
+    Assess(AssessOptions),
+    Users(UsersOptions),
+    Organizations(OrganizationsOptions),
+    Memberships(MembershipsOptions),
+    MfaReport(MfaReportOptions),
+    Verify(VerifyOptions),
+}
+
+pub const STEP_NAMES: &[&str] = &[
+    "assess",
+    "users",
+    "organizations",
+    "memberships",
+    "mfa_report",
+    "verify",
+];
+
+impl StepSpec {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Assess(_) => "assess",
+            Self::Users(_) => "users",
+            Self::Organizations(_) => "organizations",
+            Self::Memberships(_) => "memberships",
+            Self::MfaReport(_) => "mfa_report",
+            Self::Verify(_) => "verify",
+        }
+    }
+
+    /// The step's options as JSON, for the script's `ctx.options`.
+    pub fn options_json(&self) -> serde_json::Value {
+        let value = match self {
+            Self::Assess(o) => serde_json::to_value(o),
+            Self::Users(o) => serde_json::to_value(o),
+            Self::Organizations(o) => serde_json::to_value(o),
+            Self::Memberships(o) => serde_json::to_value(o),
+            Self::MfaReport(o) => serde_json::to_value(o),
+            Self::Verify(o) => serde_json::to_value(o),
+        };
+        value.unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessOptions {}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsersOptions {
+    pub passwords: Option<PasswordPolicy>,
+    pub totp: Option<TotpPolicy>,
+    pub email_verified: Option<EmailVerifiedPolicy>,
+    pub on_conflict: Option<ConflictPolicy>,
+    pub overwrite_passwords: Option<bool>,
+    pub banned: Option<InclusionPolicy>,
+    pub locked: Option<InclusionPolicy>,
+    pub metadata: Option<MetadataOptions>,
+    pub max_attempts: Option<u32>,
+    pub concurrency: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordPolicy {
+    /// Send supported digests with their WorkOS hash type.
+    Import,
+    /// Create every user without a password.
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TotpPolicy {
+    Import,
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailVerifiedPolicy {
+    FromClerk,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictPolicy {
+    Update,
+    Skip,
+    Fail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InclusionPolicy {
+    Skip,
+    Migrate,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetadataOptions {
+    /// Which Clerk metadata objects feed WorkOS metadata (default: public).
+    pub include: Option<Vec<MetadataKind>>,
+    pub over_limit: Option<OverLimitPolicy>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetadataKind {
+    Public,
+    Private,
+    Unsafe,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverLimitPolicy {
+    /// Keep what fits, drop the rest, report the user.
+    Truncate,
+    /// Reject the user.
+    Reject,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationsOptions {
+    /// Clerk organization id or slug → domains for `domain_data`.
+    pub domains: Option<BTreeMap<String, Vec<String>>>,
+    pub domain_state: Option<DomainState>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainState {
+    Verified,
+    Pending,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipsOptions {
+    /// Clerk role key → WorkOS role slug.
+    pub roles: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaReportOptions {
+    pub notice_template: Option<PathBuf>,
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyOptions {
+    pub sample: Option<Sample>,
+    pub logins: Option<Vec<CanaryLogin>>,
+}
+
+/// How many users `verify` compares field by field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Sample {
+    Count(u32),
+    All,
+}
+
+impl<'de> Deserialize<'de> for Sample {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text == "all" {
+            return Ok(Self::All);
+        }
+        text.parse().map(Self::Count).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "invalid sample `{text}`: expected a whole number or `all`"
+            ))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanaryLogin {
+    pub email: String,
+    pub password: Secret,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    pub dir: Option<PathBuf>,
+    pub formats: Option<Vec<ReportFormat>>,
+    /// A folder whose `report.html.hbs` / `report.md.hbs` replace the built-in templates.
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    Html,
+    Md,
+    Json,
+}
+
+/// A script unit test. `input`, `ctx` and `expect` are free-form; the loader
+/// converts them from YAML with their types (see `plan::yaml`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSpec {
+    pub name: Option<String>,
+    pub hook: Option<String>,
+    pub input: Option<serde::de::IgnoredAny>,
+    pub ctx: Option<serde::de::IgnoredAny>,
+    pub expect: Option<serde::de::IgnoredAny>,
+}
+
+impl<'de> Deserialize<'de> for StepSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StepVisitor)
+    }
+}
+
+struct StepVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StepVisitor {
+    type Value = StepSpec;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a step name, or a step name with its options")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<StepSpec, E> {
+        let step = match name {
+            "assess" => StepSpec::Assess(Default::default()),
+            "users" => StepSpec::Users(Default::default()),
+            "organizations" => StepSpec::Organizations(Default::default()),
+            "memberships" => StepSpec::Memberships(Default::default()),
+            "mfa_report" => StepSpec::MfaReport(Default::default()),
+            "verify" => StepSpec::Verify(Default::default()),
+            other => return Err(E::custom(unknown_step(other))),
+        };
+        Ok(step)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<StepSpec, A::Error> {
+        use serde::de::Error;
+        let Some(name) = map.next_key::<String>()? else {
+            return Err(A::Error::custom("a step needs a name"));
+        };
+        let step = match name.as_str() {
+            "assess" => StepSpec::Assess(map.next_value()?),
+            "users" => StepSpec::Users(map.next_value()?),
+            "organizations" => StepSpec::Organizations(map.next_value()?),
+            "memberships" => StepSpec::Memberships(map.next_value()?),
+            "mfa_report" => StepSpec::MfaReport(map.next_value()?),
+            "verify" => StepSpec::Verify(map.next_value()?),
+            other => return Err(A::Error::custom(unknown_step(other))),
+        };
+        if let Some(extra) = map.next_key::<String>()? {
+            return Err(A::Error::custom(format!(
+                "a step is one name with its options; `{extra}` looks like a second step: start it with its own `-`"
+            )));
+        }
+        Ok(step)
+    }
+}
+
+fn unknown_step(name: &str) -> String {
+    format!("unknown step `{name}`")
+}

@@ -1,0 +1,20 @@
+//! The run report: one model ([`model`], with the assessment, the MFA
+//! findings and the verification checklist in modules of their own),
+//! serialised to JSON and rendered through handlebars templates to Markdown
+//! and one self-contained HTML page ([`render`]).
+//!
+//! It is the end of the one-way flow: every other part of the engine may
+//! produce report data, and nothing here reads anything but that data.
+
+pub mod assessment;
+pub mod mfa;
+pub mod model;
+pub mod outcome;
+pub mod render;
+pub mod verification;
+
+pub use assessment::Assessment;
+pub use mfa::MfaSummary;
+pub use model::{Count, Failure, ListFile, PlanInfo, Report, RunInfo, StepReport};
+pub use render::{ReportError, render, write_all, write_private};
+pub use verification::{Check, Status, Verification};

@@ -1,0 +1,74 @@
+//! The report's model: what one run came to, step by step. Plain data,
+//! serialised into the journal and rendered by [`super::render`]; it never
+//! holds a digest, a secret or a key.
+
+use serde::{Deserialize, Serialize};
+
+use super::assessment::Assessment;
+use super::mfa::MfaSummary;
+use super::verification::Verification;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub ferry_version: String,
+    pub generated_at: String,
+    pub plan: PlanInfo,
+    pub run: RunInfo,
+    pub assessment: Option<Assessment>,
+    pub steps: Vec<StepReport>,
+    pub mfa: Option<MfaSummary>,
+    pub verification: Option<Verification>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanInfo {
+    pub name: String,
+    pub revision: u32,
+    pub checksum: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// `finished`, `finished_with_failures`, `interrupted`.
+    pub status: String,
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StepReport {
+    pub name: String,
+    pub duration: String,
+    pub duration_ms: u64,
+    /// `created: 12`, …, in a fixed order; zero counts left out.
+    pub counts: Vec<Count>,
+    /// The first failed or rejected records with their reasons.
+    pub failures: Vec<Failure>,
+    pub failures_total: u64,
+    /// Files this step wrote for people.
+    pub lists: Vec<ListFile>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Count {
+    pub label: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failure {
+    pub id: String,
+    pub action: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListFile {
+    pub label: String,
+    pub path: String,
+    pub rows: u64,
+}

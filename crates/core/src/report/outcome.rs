@@ -1,0 +1,136 @@
+//! What one step came to ([`StepOutcome`]), the counts behind it
+//! ([`Tally`]), and what a preview says a run would do with a record
+//! ([`Planned`]). Plain data: the engine hands it to its observer and folds
+//! it into the report.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::assessment::Assessment;
+use super::mfa::MfaSummary;
+use super::model::ListFile;
+use super::verification::Verification;
+use crate::journal::{Action, Kind};
+
+/// What a plan step came to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StepOutcome {
+    Assess(Assessment),
+    /// A step that writes records (users, organizations, memberships).
+    Records {
+        /// The kind of record the step is about (a user step also counts TOTP factors).
+        main: Kind,
+        tally: Tally,
+        /// The files for people this step wrote (failures, skipped, password resets).
+        lists: Vec<ListFile>,
+        /// Clerk counted this many more users than its listing returned.
+        short_read: Option<u64>,
+    },
+    MfaReport(MfaSummary),
+    Verify(Verification),
+    /// A preview of a step (`ferry plan`): counts by planned action.
+    Previewed {
+        counts: BTreeMap<PlannedAction, u64>,
+        short_read: Option<u64>,
+    },
+    /// A step that has no preview yet; `ferry plan` says so rather than guess.
+    NotPreviewed,
+}
+
+impl StepOutcome {
+    /// Records that failed in this step.
+    pub fn failed(&self) -> u64 {
+        match self {
+            Self::Records { tally, .. } => tally.failed(),
+            _ => 0,
+        }
+    }
+}
+
+/// Counts by kind and action for one step of one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    counts: BTreeMap<(Kind, Action), u64>,
+}
+
+impl Tally {
+    pub fn add(&mut self, kind: Kind, action: Action) {
+        *self.counts.entry((kind, action)).or_default() += 1;
+    }
+
+    pub fn get(&self, kind: Kind, action: Action) -> u64 {
+        self.counts.get(&(kind, action)).copied().unwrap_or(0)
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.counts
+            .iter()
+            .filter(|((_, action), _)| *action == Action::Failed)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// `{"user": {"created": 3}}`: the shape people and the JSON report read.
+impl Serialize for Tally {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut nested: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+        for ((kind, action), n) in &self.counts {
+            nested
+                .entry(kind.as_str())
+                .or_default()
+                .insert(action.as_str(), *n);
+        }
+        nested.serialize(serializer)
+    }
+}
+
+/// What `ferry plan` reports for one user.
+#[derive(Debug, Clone, Serialize)]
+pub struct Planned {
+    pub clerk_id: String,
+    pub email: Option<String>,
+    pub action: PlannedAction,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlannedAction {
+    Create,
+    Update,
+    Adopt,
+    Unchanged,
+    Skip,
+    Reject,
+    Fail,
+}
+
+impl PlannedAction {
+    pub const ALL: [PlannedAction; 7] = [
+        Self::Create,
+        Self::Update,
+        Self::Adopt,
+        Self::Unchanged,
+        Self::Skip,
+        Self::Reject,
+        Self::Fail,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Adopt => "adopt",
+            Self::Unchanged => "unchanged",
+            Self::Skip => "skip",
+            Self::Reject => "reject",
+            Self::Fail => "fail",
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Where outcomes go: one task owns the journal's write connection and
+//! commits outcomes in batches (a commit per record would cap a run at the
+//! disk's sync rate), appends failures to the run's failures file as they
+//! happen (and skipped users and password resets), keeps the counts, and
+//! tells the observer each outcome once it is recorded.
+//!
+//! An outcome reaches the recorder only after the API confirmed it. A crash
+//! loses at most the last unflushed batch; a rerun finds those records in
+//! WorkOS through their external_id and adopts them.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::journal::{Action, Journal, JournalError, Outcome};
+use crate::observe::{Event, Observer};
+use crate::report::model::ListFile;
+use crate::report::outcome::Tally;
+
+const BATCH: usize = 200;
+const FLUSH_EVERY: Duration = Duration::from_millis(250);
+
+/// An outcome, plus what the run's lists and the report need to know.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub outcome: Outcome,
+    /// For the lists; not stored in the journal.
+    pub email: Option<String>,
+    /// Counts toward progress (one per source record, not per sub-record).
+    pub advances: bool,
+    /// A password that was not imported: why (the user needs a reset).
+    pub password_reset: Option<String>,
+}
+
+/// The CSV lists a run leaves for people: failures, skipped users, password resets.
+pub struct RunLists {
+    pub failures: CsvLog,
+    pub skipped: CsvLog,
+    pub password_resets: CsvLog,
+}
+
+impl RunLists {
+    /// Lists named `<prefix>-failures.csv` and so on, in `dir`.
+    pub fn new(dir: &Path, prefix: &str) -> Self {
+        let file = |name: &str| CsvLog::new(dir.join(format!("{prefix}-{name}.csv")));
+        Self {
+            failures: file("failures"),
+            skipped: file("skipped"),
+            password_resets: file("password-resets"),
+        }
+    }
+
+    /// The lists that have rows, for the report.
+    pub fn files(&self) -> Vec<ListFile> {
+        [
+            ("failures", &self.failures),
+            ("skipped", &self.skipped),
+            ("password resets needed", &self.password_resets),
+        ]
+        .into_iter()
+        .filter(|(_, list)| list.rows() > 0)
+        .map(|(label, list)| ListFile {
+            label: label.to_owned(),
+            path: list.path().display().to_string(),
+            rows: list.rows(),
+        })
+        .collect()
+    }
+
+    fn add(&mut self, item: &Recorded) {
+        let outcome = &item.outcome;
+        let reason = outcome.reason.as_deref().unwrap_or("");
+        let email = item.email.as_deref();
+        let written = match outcome.action {
+            Action::Failed => self.failures.append(&outcome.source_id, email, reason),
+            Action::Rejected => {
+                self.failures
+                    .append(&outcome.source_id, email, &format!("rejected: {reason}"))
+            }
+            Action::Skipped => self.skipped.append(&outcome.source_id, email, reason),
+            _ => Ok(()),
+        };
+        let reset = match &item.password_reset {
+            Some(why) => self.password_resets.append(&outcome.source_id, email, why),
+            None => Ok(()),
+        };
+        if let Err(error) = written.and(reset) {
+            tracing::error!("cannot write a run list: {error}");
+        }
+    }
+}
+
+/// Appends `clerk_id,email,reason` rows, creating the file (mode 0600) on the first row.
+pub struct CsvLog {
+    path: PathBuf,
+    writer: Option<csv::Writer<File>>,
+    rows: u64,
+}
+
+impl CsvLog {
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            writer: None,
+            rows: 0,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn written(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// Rows written so far by this run.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    fn append(&mut self, clerk_id: &str, email: Option<&str>, reason: &str) -> std::io::Result<()> {
+        if self.writer.is_none() {
+            if let Some(parent) = self.path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&self.path)?;
+            let empty = file.metadata()?.len() == 0;
+            let mut writer = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(file);
+            if empty {
+                writer.write_record(["clerk_id", "email", "reason"])?;
+            }
+            self.writer = Some(writer);
+        }
+        let writer = self.writer.as_mut().expect("opened above");
+        writer.write_record([clerk_id, email.unwrap_or(""), reason])?;
+        self.rows += 1;
+        writer.flush()
+    }
+}
+
+/// What the recorder writes to, for one step.
+pub struct Target<'a> {
+    pub step: &'a str,
+    pub journal: &'a mut Journal,
+    pub run_id: i64,
+    pub lists: RunLists,
+    pub observer: &'a dyn Observer,
+    pub rx: mpsc::Receiver<Recorded>,
+}
+
+/// Runs until every sender is dropped; returns the tally and the lists.
+pub async fn record(target: Target<'_>) -> Result<(Tally, RunLists), JournalError> {
+    let Target {
+        step,
+        journal,
+        run_id,
+        mut lists,
+        observer,
+        mut rx,
+    } = target;
+    let mut tally = Tally::default();
+    let mut batch: Vec<Outcome> = Vec::with_capacity(BATCH);
+    let mut ticker = tokio::time::interval(FLUSH_EVERY);
+    loop {
+        tokio::select! {
+            item = rx.recv() => {
+                let Some(item) = item else { break };
+                tally.add(item.outcome.kind, item.outcome.action);
+                lists.add(&item);
+                observer.event(&Event::Record {
+                    step,
+                    outcome: &item.outcome,
+                    advances: item.advances,
+                });
+                batch.push(item.outcome);
+                if batch.len() >= BATCH {
+                    journal.record_all(run_id, &batch)?;
+                    batch.clear();
+                }
+            }
+            _ = ticker.tick() => {
+                if !batch.is_empty() {
+                    journal.record_all(run_id, &batch)?;
+                    batch.clear();
+                }
+            }
+        }
+    }
+    if !batch.is_empty() {
+        journal.record_all(run_id, &batch)?;
+    }
+    Ok((tally, lists))
+}

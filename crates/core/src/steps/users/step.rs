@@ -1,0 +1,592 @@
+//! The users step: every Clerk user to one WorkOS user, exactly once.
+//!
+//! Per user: journal lookup → mapping and `map_user` → one of
+//! - unchanged: the journal says ferry wrote it and its fingerprint matches
+//!   (no request at all);
+//! - update: ferry wrote it before and the source changed (profile fields
+//!   only, never the password unless the plan says `overwrite_passwords`);
+//! - create: one write with the hash and `email_verified`; a conflict is
+//!   resolved by looking the user up: found by external_id, it is ours (an
+//!   earlier attempt whose answer was lost) and is adopted; found by email, it
+//!   is someone else's and `on_conflict` decides.
+//!
+//! Then, for users with an exported TOTP secret, the factor is enrolled
+//! (checked first whenever it might exist already, since enrollment is not
+//! idempotent). Outcomes go to the recorder only after WorkOS confirmed them.
+//!
+//! The same code previews (`ferry plan`): it decides without writing, asking
+//! WorkOS only read questions, or nothing at all when offline. Write and
+//! preview share one sequence (map → claim → gather facts → [`decide`]);
+//! only what they do with the decision differs.
+
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use super::decide::{
+    ConflictChoice, Decision, Facts, OnConflict, Target, decide, profile_changes, settle_update,
+};
+use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
+use crate::mapping::claims::EmailClaims;
+use crate::mapping::metadata;
+use crate::mapping::password::PasswordPlan;
+use crate::mapping::user::{DesiredUser, Mapped, Payload, UserSettings, map_user};
+use crate::report::outcome::{Planned, PlannedAction};
+use crate::script::{Hook, Outcome as HookOutcome, Script};
+use crate::source::SourceUser;
+use crate::steps::recorder::Recorded;
+use crate::workos::client::{WorkosClient, WorkosError};
+use ferry_wire::secret::Secret;
+use ferry_wire::workos::model::{CreateUser, User};
+
+/// How the step runs. Writing and previewing need WorkOS, so they carry its client.
+#[derive(Clone, Copy)]
+pub enum Mode<'a> {
+    /// Writes to WorkOS.
+    Write(&'a WorkosClient),
+    /// Decides what a run would do; asks WorkOS read questions only.
+    Preview(&'a WorkosClient),
+    /// Decides from the journal and the mapping alone, without any request.
+    Offline,
+}
+
+/// The step's fixed inputs, shared by every worker.
+pub struct UsersStep<'a> {
+    pub settings: UserSettings,
+    pub script: Option<&'a Script>,
+    /// The hook context (`ctx`) for this step.
+    pub ctx: Value,
+    /// A read connection; writes go through the recorder.
+    pub journal: &'a Mutex<Journal>,
+    pub mode: Mode<'a>,
+    /// Which Clerk user each email went to in this run.
+    pub claims: Mutex<EmailClaims>,
+}
+
+/// What a write (or a preview of it) came to.
+struct Done {
+    action: Action,
+    target_id: Option<String>,
+    attempts: u32,
+    reason: Option<String>,
+}
+
+impl Done {
+    fn ok(action: Action, target_id: String) -> Self {
+        Self {
+            action,
+            target_id: Some(target_id),
+            attempts: 1,
+            reason: None,
+        }
+    }
+
+    fn not(action: Action, reason: impl Into<String>) -> Self {
+        Self {
+            action,
+            target_id: None,
+            attempts: 1,
+            reason: Some(reason.into()),
+        }
+    }
+
+    fn failed(error: &WorkosError) -> Self {
+        Self {
+            action: Action::Failed,
+            target_id: None,
+            attempts: error.error.attempts,
+            reason: Some(error.reason()),
+        }
+    }
+}
+
+/// What the shared first half of write and preview came to.
+enum Prepared {
+    /// Settled before any request: skipped, rejected, or a claim lost.
+    Settled(PlannedAction, Action, String),
+    Ready {
+        desired: Box<DesiredUser>,
+        fingerprint: String,
+        journal: Option<RecordState>,
+    },
+}
+
+impl<'a> UsersStep<'a> {
+    fn lookup(&self, kind: Kind, id: &str) -> Option<RecordState> {
+        let journal = self.journal.lock().expect("journal lock");
+        match journal.record(kind, id) {
+            Ok(state) => state,
+            Err(error) => {
+                tracing::warn!("journal lookup for {id}: {error}");
+                None
+            }
+        }
+    }
+
+    /// Rejects a second Clerk user with an email another one already has.
+    fn claim(&self, email: &str, clerk_id: &str) -> Result<(), String> {
+        self.claims
+            .lock()
+            .expect("claims lock")
+            .claim(email, clerk_id)
+            .map_err(|owner| {
+                format!(
+                    "the same email as {owner}, which comes first; WorkOS allows one user per email"
+                )
+            })
+    }
+
+    /// Map, claim, and read the journal: what write and preview both start from.
+    fn prepare(&self, user: &SourceUser) -> Prepared {
+        let desired = match map_user(user, &self.settings, self.script, &self.ctx) {
+            Mapped::Skip(reason) => {
+                return Prepared::Settled(PlannedAction::Skip, Action::Skipped, reason);
+            }
+            Mapped::Reject(reason) => {
+                return Prepared::Settled(PlannedAction::Reject, Action::Rejected, reason);
+            }
+            Mapped::Ready(desired) => desired,
+        };
+        if let Err(reason) = self.claim(&desired.payload.email, &user.id) {
+            return Prepared::Settled(PlannedAction::Reject, Action::Rejected, reason);
+        }
+        Prepared::Ready {
+            fingerprint: desired.payload.fingerprint(),
+            desired,
+            journal: self.lookup(Kind::User, &user.id),
+        }
+    }
+
+    /// The facts before WorkOS is asked anything.
+    fn facts<'f>(
+        &self,
+        journal: Option<&'f RecordState>,
+        fingerprint: &'f str,
+        payload: &'f Payload,
+    ) -> Facts<'f> {
+        Facts {
+            journal,
+            fingerprint,
+            payload,
+            target: Target::NotAsked,
+            conflicted: false,
+            on_conflict: OnConflict::Policy(self.settings.on_conflict),
+        }
+    }
+
+    /// Writes one user (and its TOTP factor); returns what to record.
+    pub async fn write(&self, user: &SourceUser) -> Vec<Recorded> {
+        let Mode::Write(workos) = self.mode else {
+            unreachable!("write is called in write mode only");
+        };
+        let email = user.primary().ok().map(|p| p.address);
+        let record = |kind: Kind,
+                      done: Done,
+                      advances: bool,
+                      fingerprint: Option<String>,
+                      reset: Option<String>| Recorded {
+            outcome: Outcome {
+                kind,
+                source_id: user.id.clone(),
+                target_id: done.target_id,
+                action: done.action,
+                attempts: done.attempts,
+                reason: done.reason.map(|r| scrub(&r, user)),
+                fingerprint,
+            },
+            email: email.clone(),
+            advances,
+            password_reset: reset,
+        };
+        let (desired, fingerprint, journal) = match self.prepare(user) {
+            Prepared::Settled(_, action, reason) => {
+                return vec![record(
+                    Kind::User,
+                    Done::not(action, reason),
+                    true,
+                    None,
+                    None,
+                )];
+            }
+            Prepared::Ready {
+                desired,
+                fingerprint,
+                journal,
+            } => (desired, fingerprint, journal),
+        };
+        let facts = self.facts(journal.as_ref(), &fingerprint, &desired.payload);
+        let done = match decide(&facts) {
+            Decision::Create => self.create(workos, &desired, &facts).await,
+            decision => self.apply(workos, decision, &desired).await,
+        };
+        let fresh = done.action == Action::Created;
+        let target = done
+            .target_id
+            .clone()
+            .filter(|_| done.action.wrote_target());
+        let reset = match (&desired.password, done.action) {
+            (PasswordPlan::Reset { reason, hasher }, Action::Created) => {
+                Some(if hasher.is_empty() {
+                    reason.to_string()
+                } else {
+                    format!("{hasher}: {reason}")
+                })
+            }
+            _ => None,
+        };
+        let mut out = vec![record(Kind::User, done, true, Some(fingerprint), reset)];
+        if let (Some(target), Some(secret)) = (target, desired.totp_secret.as_ref()) {
+            let totp = self
+                .ensure_totp(
+                    workos,
+                    &user.id,
+                    &target,
+                    secret,
+                    &desired.payload.email,
+                    fresh,
+                )
+                .await;
+            out.push(record(Kind::TotpFactor, totp, false, None, None));
+        }
+        out
+    }
+
+    /// Previews one user: what a run would do, and why.
+    pub async fn preview(&self, user: &SourceUser) -> Planned {
+        let email = user.primary().ok().map(|p| p.address);
+        let planned =
+            |(action, reason): (PlannedAction, Option<String>), notes: Vec<String>| Planned {
+                clerk_id: user.id.clone(),
+                email: email.clone(),
+                action,
+                reason,
+                notes,
+            };
+        if matches!(self.mode, Mode::Offline)
+            && let Some(previous) = self.lookup(Kind::User, &user.id)
+        {
+            // Offline sees only the export: fields that only the API carries
+            // (banned, metadata, verification) cannot be compared, so what an
+            // earlier run settled stands.
+            if previous.action.wrote_target() {
+                return planned((PlannedAction::Unchanged, None), Vec::new());
+            }
+            if previous.action == Action::Skipped {
+                return planned((PlannedAction::Skip, previous.reason), Vec::new());
+            }
+        }
+        let (desired, fingerprint, journal) = match self.prepare(user) {
+            Prepared::Settled(action, _, reason) => {
+                return planned((action, Some(reason)), Vec::new());
+            }
+            Prepared::Ready {
+                desired,
+                fingerprint,
+                journal,
+            } => (desired, fingerprint, journal),
+        };
+        let notes = desired.notes.clone();
+        let facts = self.facts(journal.as_ref(), &fingerprint, &desired.payload);
+        let decision = match (decide(&facts), self.mode) {
+            (Decision::Create, Mode::Preview(workos)) => {
+                match self.find(workos, &desired.payload).await {
+                    Ok(found) => {
+                        let facts = self.facts_with(facts, found.as_ref(), false);
+                        decide(&facts)
+                    }
+                    Err(error) => Decision::Fail {
+                        reason: error.reason(),
+                    },
+                }
+            }
+            (decision, _) => decision,
+        };
+        planned(decision.planned(), notes)
+    }
+
+    /// Who in WorkOS has this user's external_id, or else its email.
+    async fn find(
+        &self,
+        workos: &WorkosClient,
+        payload: &Payload,
+    ) -> Result<Option<Found>, WorkosError> {
+        if let Some(ours) = workos.user_by_external_id(&payload.external_id).await? {
+            return Ok(Some(Found::Ours(ours)));
+        }
+        let existing = workos
+            .users_by_email(&payload.email)
+            .await?
+            .into_iter()
+            .find(|u| u.email.eq_ignore_ascii_case(&payload.email));
+        Ok(existing.map(Found::Taken))
+    }
+
+    /// `facts` with what WorkOS was found to hold; asks the `on_conflict`
+    /// hook when the user is someone else's and the script defines one.
+    fn facts_with<'f>(
+        &self,
+        facts: Facts<'f>,
+        found: Option<&'f Found>,
+        conflicted: bool,
+    ) -> Facts<'f> {
+        let target = match found {
+            None => Target::Absent,
+            Some(Found::Ours(user)) => Target::Ours(user),
+            Some(Found::Taken(user)) => Target::Taken(user),
+        };
+        let on_conflict = match target {
+            Target::Taken(existing) => self.on_conflict(existing, facts.payload),
+            _ => facts.on_conflict,
+        };
+        Facts {
+            target,
+            conflicted,
+            on_conflict,
+            ..facts
+        }
+    }
+
+    /// The `on_conflict` hook's decision, or the plan's policy without one.
+    fn on_conflict(&self, existing: &User, payload: &Payload) -> OnConflict {
+        let Some(script) = self.script.filter(|s| s.defines(Hook::OnConflict)) else {
+            return OnConflict::Policy(self.settings.on_conflict);
+        };
+        let existing_json = serde_json::to_value(existing).unwrap_or_default();
+        let desired_json = payload.to_json();
+        let choice = match script.call(
+            Hook::OnConflict,
+            &payload.external_id,
+            &[&existing_json, &desired_json, &self.ctx],
+        ) {
+            Ok(HookOutcome::Skip) => Ok(ConflictChoice::Skip),
+            Ok(HookOutcome::Value(Value::String(choice))) => match choice.as_str() {
+                "update" => Ok(ConflictChoice::Update(payload.clone())),
+                "skip" => Ok(ConflictChoice::Skip),
+                "fail" => Ok(ConflictChoice::Fail),
+                other => Err(format!(
+                    "on_conflict returned \"{other}\"; expected \"update\", \"skip\", \"fail\" or a map"
+                )),
+            },
+            Ok(HookOutcome::Value(Value::Object(fields))) => {
+                let mut updated = payload.clone();
+                crate::mapping::user::apply_changes(&mut updated, &fields, &desired_json)
+                    .map_err(|e| e.replace("map_user", "on_conflict"))
+                    .map(|()| ConflictChoice::Update(updated))
+            }
+            Ok(HookOutcome::Value(other)) => Err(format!(
+                "on_conflict returned {other}; expected a string or a map"
+            )),
+            Err(error) => Err(error.to_string()),
+        };
+        match choice {
+            Ok(choice) => OnConflict::Hook(choice),
+            Err(reason) => OnConflict::HookRefused(reason),
+        }
+    }
+
+    /// Creates the user; a conflict is looked up and decided again.
+    async fn create(
+        &self,
+        workos: &WorkosClient,
+        desired: &DesiredUser,
+        facts: &Facts<'_>,
+    ) -> Done {
+        let payload = &desired.payload;
+        let mut body = CreateUser {
+            email: payload.email.clone(),
+            first_name: payload.first_name.clone(),
+            last_name: payload.last_name.clone(),
+            email_verified: Some(payload.email_verified),
+            external_id: Some(payload.external_id.clone()),
+            metadata: metadata::to_body(&payload.metadata),
+            ..CreateUser::default()
+        };
+        if let PasswordPlan::Import {
+            hash_type, hash, ..
+        } = &desired.password
+        {
+            body.password_hash = Some(hash.clone());
+            body.password_hash_type = Some((*hash_type).to_owned());
+        }
+        match workos.create_user(&body).await {
+            Ok(user) => Done::ok(Action::Created, user.id),
+            Err(error) if is_conflict(&error) => {
+                let found = match self.find(workos, payload).await {
+                    Ok(found) => found,
+                    Err(error) => return Done::failed(&error),
+                };
+                let facts = self.facts_with(facts.clone(), found.as_ref(), true);
+                self.apply(workos, decide(&facts), desired).await
+            }
+            Err(error) => Done::failed(&error),
+        }
+    }
+
+    /// Carries out a decision that needs no create.
+    async fn apply(
+        &self,
+        workos: &WorkosClient,
+        decision: Decision,
+        desired: &DesiredUser,
+    ) -> Done {
+        match decision {
+            Decision::Unchanged { target_id } => Done::ok(Action::Unchanged, target_id),
+            Decision::Adopt { target_id } => Done::ok(Action::Adopted, target_id),
+            Decision::Update { target_id } => {
+                self.update(workos, &target_id, desired, Action::Updated)
+                    .await
+            }
+            Decision::AdoptAndUpdate { target_id } => {
+                self.update(workos, &target_id, desired, Action::Adopted)
+                    .await
+            }
+            Decision::TakeOver { target_id, payload } => {
+                let target = DesiredUser {
+                    payload,
+                    ..desired.clone()
+                };
+                self.update(workos, &target_id, &target, Action::Updated)
+                    .await
+            }
+            Decision::Skip { reason } => Done::not(Action::Skipped, reason),
+            Decision::Fail { reason } => Done::not(Action::Failed, reason),
+            Decision::Reject { reason } => Done::not(Action::Rejected, reason),
+            Decision::Create => Done::not(
+                Action::Failed,
+                "a create was decided after a conflict; not retried",
+            ),
+        }
+    }
+
+    /// Updates profile fields that differ; the password only when the plan says so.
+    async fn update(
+        &self,
+        workos: &WorkosClient,
+        target_id: &str,
+        desired: &DesiredUser,
+        action: Action,
+    ) -> Done {
+        let current = match workos.user(target_id).await {
+            Ok(Some(user)) => user,
+            Ok(None) => {
+                return Done::not(
+                    Action::Failed,
+                    format!("WorkOS user {target_id} no longer exists"),
+                );
+            }
+            Err(error) => return Done::failed(&error),
+        };
+        let password = self
+            .settings
+            .overwrite_passwords
+            .then_some(&desired.password)
+            .and_then(|p| match p {
+                PasswordPlan::Import {
+                    hash_type, hash, ..
+                } => Some((*hash_type, hash)),
+                _ => None,
+            });
+        let update = profile_changes(&current, &desired.payload, password);
+        if update.is_empty() {
+            return Done::ok(settle_update(action, false), current.id);
+        }
+        match workos.update_user(&current.id, &update.0).await {
+            Ok(user) => Done::ok(action, user.id),
+            Err(error) => Done::failed(&error),
+        }
+    }
+
+    /// Enrolls the exported TOTP secret once. A factor that may already exist
+    /// (the user was adopted or updated, or an attempt's answer was lost) is
+    /// looked for first, since a second enrollment would add a second factor.
+    async fn ensure_totp(
+        &self,
+        workos: &WorkosClient,
+        clerk_id: &str,
+        target_id: &str,
+        secret: &Secret,
+        label: &str,
+        fresh: bool,
+    ) -> Done {
+        if let Some(previous) = self.lookup(Kind::TotpFactor, clerk_id)
+            && previous.action.wrote_target()
+            && let Some(factor) = previous.target_id
+        {
+            return Done::ok(Action::Unchanged, factor);
+        }
+        let existing = async || match workos.auth_factors(target_id).await {
+            Ok(factors) => Ok(factors.into_iter().find(|f| f.kind == "totp").map(|f| f.id)),
+            Err(error) => Err(error),
+        };
+        if !fresh {
+            match existing().await {
+                Ok(Some(id)) => return Done::ok(Action::Adopted, id),
+                Ok(None) => {}
+                Err(error) => return Done::failed(&error),
+            }
+        }
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match workos
+                .enroll_totp(target_id, secret, None, Some(label))
+                .await
+            {
+                Ok(factor) => {
+                    return Done {
+                        attempts,
+                        ..Done::ok(Action::Created, factor.id)
+                    };
+                }
+                Err(error) if attempts < self.settings.max_attempts && outcome_unknown(&error) => {
+                    // The request may have reached WorkOS: look before trying again.
+                    match existing().await {
+                        Ok(Some(id)) => return Done::ok(Action::Adopted, id),
+                        Ok(None) => continue,
+                        Err(error) => return Done::failed(&error),
+                    }
+                }
+                Err(error) => {
+                    return Done {
+                        attempts,
+                        ..Done::failed(&error)
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// A WorkOS user found for a Clerk user.
+enum Found {
+    Ours(User),
+    Taken(User),
+}
+
+fn is_conflict(error: &WorkosError) -> bool {
+    error.has_code("email_not_available")
+        || error.has_code("external_id_already_used")
+        || error.status() == Some(409)
+}
+
+/// Whether a failed request may still have been carried out by the server.
+fn outcome_unknown(error: &WorkosError) -> bool {
+    match error.status() {
+        None => true,
+        Some(status) => status >= 500 || status == 408,
+    }
+}
+
+/// Removes a user's secrets from a message before it is stored or shown.
+fn scrub(message: &str, user: &SourceUser) -> String {
+    let mut text = message.to_owned();
+    for secret in [user.password_digest(), user.totp_secret()]
+        .into_iter()
+        .flatten()
+    {
+        if !secret.is_empty() {
+            text = text.replace(secret.expose(), "***");
+        }
+    }
+    text
+}

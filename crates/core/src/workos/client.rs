@@ -1,0 +1,433 @@
+//! The WorkOS API client ferry writes through.
+//!
+//! Every request draws from the buckets WorkOS documents: user-management
+//! writes (500 / 10 s) or reads (1000 / 10 s), and the key-wide 6000 / 60 s.
+//! Errors come back as [`WorkosError`], which knows WorkOS's three error
+//! shapes and the codes ferry branches on (`email_not_available`,
+//! `external_id_already_used`, membership conflicts).
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use crate::http::client::ClientError;
+use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
+use ferry_wire::secret::Secret;
+use ferry_wire::workos::model::{
+    AuthenticateWithPassword, AuthenticationFactor, CreateOrganization,
+    CreateOrganizationMembership, CreateUser, EnrollAuthFactor, EnrollAuthFactorResponse,
+    ErrorBody, List, Organization, OrganizationMembership, UpdateOrganization, UpdateUser, User,
+};
+
+/// A failed WorkOS call, with its parsed error body.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{error}")]
+pub struct WorkosError {
+    pub error: ApiError,
+    pub body: Option<ErrorBody>,
+}
+
+impl WorkosError {
+    pub fn status(&self) -> Option<u16> {
+        self.error.status()
+    }
+
+    /// Whether the error carries `code`, at the top level or in `errors[]`
+    /// (WorkOS uses both for creation conflicts).
+    pub fn has_code(&self, code: &str) -> bool {
+        self.body
+            .as_ref()
+            .is_some_and(|body| body.code() == Some(code) || body.nested_codes().contains(&code))
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// A short reason for journals and failure lists: the code when there is one.
+    pub fn reason(&self) -> String {
+        let code = self.body.as_ref().and_then(|b| {
+            b.nested_codes()
+                .first()
+                .map(|c| c.to_string())
+                .or_else(|| b.code().map(str::to_owned))
+        });
+        match (self.status(), code) {
+            (Some(status), Some(code)) => format!("WorkOS {status} {code}"),
+            _ => self.error.to_string(),
+        }
+    }
+}
+
+impl From<ApiError> for WorkosError {
+    fn from(error: ApiError) -> Self {
+        let body = error
+            .body_json()
+            .and_then(|json| serde_json::from_value::<ErrorBody>(json).ok());
+        Self { error, body }
+    }
+}
+
+pub type Result<T, E = WorkosError> = std::result::Result<T, E>;
+
+/// WorkOS's documented rate limits, which a plan may lower (or raise, for a sandbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct WorkosLimits {
+    pub writes_per_10s: u32,
+    pub reads_per_10s: u32,
+    pub requests_per_60s: u32,
+    pub authenticate_per_60s: u32,
+}
+
+impl Default for WorkosLimits {
+    fn default() -> Self {
+        Self {
+            writes_per_10s: 500,
+            reads_per_10s: 1000,
+            requests_per_60s: 6000,
+            authenticate_per_60s: 10,
+        }
+    }
+}
+
+/// The buckets for one WorkOS key.
+#[derive(Debug)]
+pub struct WorkosBuckets {
+    pub writes: Bucket,
+    pub reads: Bucket,
+    pub key: Bucket,
+}
+
+impl WorkosBuckets {
+    pub fn new(limits: &WorkosLimits) -> Self {
+        Self {
+            writes: Bucket::new(
+                "workos writes",
+                limits.writes_per_10s,
+                Duration::from_secs(10),
+            ),
+            reads: Bucket::new(
+                "workos reads",
+                limits.reads_per_10s,
+                Duration::from_secs(10),
+            ),
+            key: Bucket::new(
+                "workos key",
+                limits.requests_per_60s,
+                Duration::from_secs(60),
+            ),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct WorkosClient {
+    api: ApiClient,
+    buckets: WorkosBuckets,
+}
+
+enum Access {
+    Read,
+    Write,
+}
+
+impl WorkosClient {
+    pub fn new(
+        base: &str,
+        key: Secret,
+        limits: &WorkosLimits,
+        retry: RetryPolicy,
+    ) -> Result<Self, ClientError> {
+        Ok(Self {
+            api: ApiClient::new("WorkOS", base, key, retry)?,
+            buckets: WorkosBuckets::new(limits),
+        })
+    }
+
+    pub fn buckets(&self) -> &WorkosBuckets {
+        &self.buckets
+    }
+
+    fn request(&self, method: Method, path: String, access: Access) -> Request<'_> {
+        let bucket = match access {
+            Access::Read => &self.buckets.reads,
+            Access::Write => &self.buckets.writes,
+        };
+        Request::new(method, path)
+            .bucket(bucket)
+            .bucket(&self.buckets.key)
+    }
+
+    async fn call<T: DeserializeOwned>(&self, request: Request<'_>) -> Result<T> {
+        self.api.json(&request).await.map_err(WorkosError::from)
+    }
+
+    /// `None` for a 404, so "does it exist?" reads naturally.
+    async fn find<T: DeserializeOwned>(&self, request: Request<'_>) -> Result<Option<T>> {
+        match self.call(request).await {
+            Ok(found) => Ok(Some(found)),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn body<T: serde::Serialize>(value: &T) -> serde_json::Value {
+        serde_json::to_value(value).unwrap_or_default()
+    }
+
+    pub async fn create_user(&self, user: &CreateUser) -> Result<User> {
+        let request = self
+            .request(Method::POST, "/user_management/users".into(), Access::Write)
+            .body(Self::body(user));
+        self.call(request).await
+    }
+
+    pub async fn update_user(&self, id: &str, update: &UpdateUser) -> Result<User> {
+        let request = self
+            .request(
+                Method::PUT,
+                format!("/user_management/users/{id}"),
+                Access::Write,
+            )
+            .body(Self::body(update));
+        self.call(request).await
+    }
+
+    pub async fn user(&self, id: &str) -> Result<Option<User>> {
+        self.find(self.request(
+            Method::GET,
+            format!("/user_management/users/{id}"),
+            Access::Read,
+        ))
+        .await
+    }
+
+    pub async fn user_by_external_id(&self, external_id: &str) -> Result<Option<User>> {
+        let path = format!("/user_management/users/external_id/{}", encode(external_id));
+        self.find(self.request(Method::GET, path, Access::Read))
+            .await
+    }
+
+    pub async fn users_by_email(&self, email: &str) -> Result<Vec<User>> {
+        let request = self
+            .request(Method::GET, "/user_management/users".into(), Access::Read)
+            .query("email", email)
+            .query("limit", 100);
+        let list: List<User> = self.call(request).await?;
+        Ok(list.data)
+    }
+
+    /// One page of every user, oldest first; pass the previous page's `after`.
+    pub async fn users_page(&self, after: Option<&str>) -> Result<List<User>> {
+        let mut request = self
+            .request(Method::GET, "/user_management/users".into(), Access::Read)
+            .query("limit", 100)
+            .query("order", "asc");
+        if let Some(after) = after {
+            request = request.query("after", after);
+        }
+        self.call(request).await
+    }
+
+    pub async fn delete_user(&self, id: &str) -> Result<()> {
+        let request = self.request(
+            Method::DELETE,
+            format!("/user_management/users/{id}"),
+            Access::Write,
+        );
+        self.api.send(&request).await.map_err(WorkosError::from)?;
+        Ok(())
+    }
+
+    /// Enrolls a TOTP factor with an imported secret. Not idempotent: after a
+    /// failure whose outcome is unknown, list the factors before trying again.
+    pub async fn enroll_totp(
+        &self,
+        user_id: &str,
+        secret: &Secret,
+        issuer: Option<&str>,
+        label: Option<&str>,
+    ) -> Result<AuthenticationFactor> {
+        let body = EnrollAuthFactor {
+            kind: "totp".into(),
+            totp_secret: Some(secret.clone()),
+            totp_issuer: issuer.map(str::to_owned),
+            totp_user: label.map(str::to_owned),
+        };
+        let request = self
+            .request(
+                Method::POST,
+                format!("/user_management/users/{user_id}/auth_factors"),
+                Access::Write,
+            )
+            .body(Self::body(&body))
+            .once();
+        let response: EnrollAuthFactorResponse = self.call(request).await?;
+        Ok(response.authentication_factor)
+    }
+
+    pub async fn auth_factors(&self, user_id: &str) -> Result<Vec<AuthenticationFactor>> {
+        let request = self.request(
+            Method::GET,
+            format!("/user_management/users/{user_id}/auth_factors"),
+            Access::Read,
+        );
+        let list: List<AuthenticationFactor> = self.call(request).await?;
+        Ok(list.data)
+    }
+
+    pub async fn create_organization(
+        &self,
+        organization: &CreateOrganization,
+    ) -> Result<Organization> {
+        let request = self
+            .request(Method::POST, "/organizations".into(), Access::Write)
+            .body(Self::body(organization));
+        self.call(request).await
+    }
+
+    pub async fn update_organization(
+        &self,
+        id: &str,
+        update: &UpdateOrganization,
+    ) -> Result<Organization> {
+        let request = self
+            .request(Method::PUT, format!("/organizations/{id}"), Access::Write)
+            .body(Self::body(update));
+        self.call(request).await
+    }
+
+    pub async fn organization_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> Result<Option<Organization>> {
+        let path = format!("/organizations/external_id/{}", encode(external_id));
+        self.find(self.request(Method::GET, path, Access::Read))
+            .await
+    }
+
+    pub async fn organizations_page(&self, after: Option<&str>) -> Result<List<Organization>> {
+        let mut request = self
+            .request(Method::GET, "/organizations".into(), Access::Read)
+            .query("limit", 100)
+            .query("order", "asc");
+        if let Some(after) = after {
+            request = request.query("after", after);
+        }
+        self.call(request).await
+    }
+
+    pub async fn create_membership(
+        &self,
+        membership: &CreateOrganizationMembership,
+    ) -> Result<OrganizationMembership> {
+        let request = self
+            .request(
+                Method::POST,
+                "/user_management/organization_memberships".into(),
+                Access::Write,
+            )
+            .body(Self::body(membership));
+        self.call(request).await
+    }
+
+    /// Changes a membership's role.
+    pub async fn update_membership(
+        &self,
+        id: &str,
+        role_slug: &str,
+    ) -> Result<OrganizationMembership> {
+        let request = self
+            .request(
+                Method::PUT,
+                format!("/user_management/organization_memberships/{id}"),
+                Access::Write,
+            )
+            .body(serde_json::json!({ "role_slug": role_slug }));
+        self.call(request).await
+    }
+
+    /// Memberships of a user or of an organization, one page; pass the previous page's `after`.
+    pub async fn memberships_page(
+        &self,
+        filter: MembershipFilter<'_>,
+        after: Option<&str>,
+    ) -> Result<List<OrganizationMembership>> {
+        let (key, value) = match filter {
+            MembershipFilter::User(id) => ("user_id", id),
+            MembershipFilter::Organization(id) => ("organization_id", id),
+        };
+        let mut request = self
+            .request(
+                Method::GET,
+                "/user_management/organization_memberships".into(),
+                Access::Read,
+            )
+            .query(key, value)
+            .query("limit", 100);
+        if let Some(after) = after {
+            request = request.query("after", after);
+        }
+        self.call(request).await
+    }
+}
+
+impl WorkosClient {
+    /// Signs in with a password (the password grant). `Ok` says how, when
+    /// WorkOS accepted the password: a 200, or a 403 continuation (MFA,
+    /// organization selection) that only a correct password reaches.
+    pub async fn authenticate(
+        &self,
+        client_id: &str,
+        api_key: &Secret,
+        email: &str,
+        password: &Secret,
+    ) -> std::result::Result<String, String> {
+        let body = AuthenticateWithPassword {
+            grant_type: "password".into(),
+            client_id: client_id.to_owned(),
+            client_secret: api_key.clone(),
+            email: email.to_owned(),
+            password: password.clone(),
+        };
+        let request = Request::post("/user_management/authenticate", Self::body(&body))
+            .bucket(&self.buckets.key);
+        match self.api.send(&request).await {
+            Ok((status, _)) => Ok(format!("signed in ({})", status.as_u16())),
+            Err(error) => {
+                let body = error.body_json().unwrap_or_default();
+                let code = body
+                    .get("code")
+                    .or_else(|| body.get("error"))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                match (error.status(), code.as_str()) {
+                    (
+                        Some(403),
+                        "mfa_challenge"
+                        | "organization_selection_required"
+                        | "mfa_enrollment"
+                        | "email_verification_required",
+                    ) => Ok(format!("password accepted; continues with {code} (403)")),
+                    (Some(status), code) if !code.is_empty() => Err(format!("{status} {code}")),
+                    _ => Err(error.to_string()),
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum MembershipFilter<'a> {
+    User(&'a str),
+    Organization(&'a str),
+}
+
+/// Percent-encodes a path segment (external ids are ASCII but may hold `/` or `?`).
+fn encode(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}

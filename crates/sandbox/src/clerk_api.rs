@@ -1,0 +1,446 @@
+//! The Clerk Backend API imitation: the read routes ferry and the official
+//! `@clerk/backend` SDK use, with Clerk's pagination (`limit` 1..500,
+//! `offset`, `order_by`, `starting_after`), filters, Bearer authentication,
+//! the per-key rate limit and Clerk's error envelope for every failure.
+
+#![allow(clippy::result_large_err)] // errors are finished `Response`s, built once per request
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use super::Shared;
+use super::limits::{Bucket, RetryAfter};
+use super::query::QueryParams;
+use ferry_wire::clerk::model::{
+    ClerkError, ClerkErrors, OrganizationMembership, PaginatedList, TotalCount, User,
+};
+
+const MAX_LIMIT: u64 = 500;
+const DEFAULT_LIMIT: u64 = 10;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v1/users", get(list_users))
+        .route("/v1/users/count", get(count_users))
+        .route("/v1/users/{id}", get(get_user))
+        .route("/v1/organizations", get(list_organizations))
+        .route("/v1/organizations/{id}", get(get_organization))
+        .route(
+            "/v1/organizations/{id}/memberships",
+            get(list_organization_memberships),
+        )
+        .route("/v1/organization_memberships", get(list_all_memberships))
+        .route(
+            "/v1/users/{id}/organization_memberships",
+            get(list_user_memberships),
+        )
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), authenticate))
+        .with_state(shared)
+}
+
+/// A Clerk error answer.
+pub fn error(status: StatusCode, code: &str, message: &str, long_message: &str) -> Response {
+    let body = ClerkErrors {
+        errors: vec![ClerkError {
+            message: message.to_owned(),
+            long_message: long_message.to_owned(),
+            code: code.to_owned(),
+            meta: None,
+        }],
+        clerk_trace_id: Some(trace_id()),
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// 429 in Clerk's envelope, with `Retry-After`.
+pub fn too_many_requests(retry_after_secs: u64) -> Response {
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "Too Many Requests",
+        "Too many requests, retry later",
+    );
+    if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// 422 for a parameter out of range; Clerk names it in `meta`.
+fn invalid_parameter(name: &str) -> Response {
+    let body = ClerkErrors {
+        errors: vec![ClerkError {
+            message: "is invalid".into(),
+            long_message: format!("{name} is invalid"),
+            code: "form_param_value_invalid".into(),
+            meta: Some(serde_json::json!({ "param_name": name })),
+        }],
+        clerk_trace_id: Some(trace_id()),
+    };
+    (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
+}
+
+fn trace_id() -> String {
+    format!("sandbox-{:016x}", rand::random::<u64>())
+}
+
+fn resource_not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "resource_not_found",
+        "not found",
+        "The requested resource was not found",
+    )
+}
+
+async fn not_found() -> Response {
+    resource_not_found()
+}
+
+/// Bearer check, then the per-key limit (`sk_live_` keys get the live quota).
+async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let key = bearer(request.headers());
+    let Some(key) = key.filter(|key| shared.keys.clerk_secret_key == *key) else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "authentication_invalid",
+            "Invalid authentication",
+            "Unable to authenticate the request, you need to supply an active API key",
+        );
+    };
+    let bucket = if key.starts_with("sk_live_") {
+        Bucket::ClerkLive
+    } else {
+        Bucket::ClerkTest
+    };
+    if let Err(retry) = shared.check_limit(bucket, &key) {
+        return too_many_requests(RetryAfter::header_seconds(retry));
+    }
+    next.run(request).await
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|key| key.trim().to_owned())
+}
+
+/// `limit` and `offset`, validated.
+struct Page {
+    limit: usize,
+    offset: usize,
+}
+
+fn page(params: &QueryParams) -> Result<Page, Response> {
+    let limit = params
+        .integer("limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)
+        .map_err(invalid_parameter)?;
+    let offset = params
+        .integer("offset", 0, 0..=u64::MAX >> 1)
+        .map_err(invalid_parameter)?;
+    Ok(Page {
+        limit: limit as usize,
+        offset: offset as usize,
+    })
+}
+
+/// `order_by`: a field with an optional `+` (ascending) or `-` (descending, the default).
+fn order(params: &QueryParams, allowed: &[&str]) -> Result<(String, bool), Response> {
+    let raw = params.get("order_by").unwrap_or("-created_at");
+    // An unencoded `+created_at` arrives as " created_at" (form decoding
+    // turns `+` into a space): take it as the `+` it was meant to be.
+    let (ascending, field) = match raw.as_bytes().first() {
+        Some(b'+' | b' ') => (true, &raw[1..]),
+        Some(b'-') => (false, &raw[1..]),
+        _ => (true, raw),
+    };
+    if !allowed.contains(&field) {
+        return Err(invalid_parameter("order_by"));
+    }
+    Ok((field.to_owned(), ascending))
+}
+
+fn json<T: Serialize>(value: &T) -> Response {
+    axum::Json(value).into_response()
+}
+
+/// The users a `/v1/users` or `/v1/users/count` query selects, in creation order.
+fn filtered_positions(shared: &Shared, params: &QueryParams) -> Option<Vec<usize>> {
+    let emails = params.all("email_address");
+    let ids = params.all("user_id");
+    if emails.is_empty() && ids.is_empty() {
+        return None;
+    }
+    let store = &shared.clerk;
+    let mut positions: Vec<usize> = Vec::new();
+    if !emails.is_empty() {
+        positions = store.user_positions_by_email(&emails);
+    }
+    if !ids.is_empty() {
+        let by_id: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| store.user_position(id))
+            .collect();
+        positions = if emails.is_empty() {
+            by_id
+        } else {
+            positions
+                .into_iter()
+                .filter(|p| by_id.contains(p))
+                .collect()
+        };
+    }
+    positions.sort_unstable();
+    positions.dedup();
+    Some(positions)
+}
+
+fn compare_users(field: &str, a: &User, b: &User) -> Ordering {
+    let primary = |user: &User| user.primary_email().map(|e| e.email_address.to_lowercase());
+    match field {
+        "updated_at" => a.updated_at.cmp(&b.updated_at),
+        "last_sign_in_at" => a.last_sign_in_at.cmp(&b.last_sign_in_at),
+        "username" => a.username.cmp(&b.username),
+        "first_name" => a.first_name.cmp(&b.first_name),
+        "last_name" => a.last_name.cmp(&b.last_name),
+        "email_address" => primary(a).cmp(&primary(b)),
+        _ => a.created_at.cmp(&b.created_at),
+    }
+    .then_with(|| a.id.cmp(&b.id))
+}
+
+const USER_ORDERS: &[&str] = &[
+    "created_at",
+    "updated_at",
+    "last_sign_in_at",
+    "username",
+    "first_name",
+    "last_name",
+    "email_address",
+];
+
+async fn list_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    let params = QueryParams::parse(raw.as_deref());
+    let Page { limit, offset } = match page(&params) {
+        Ok(page) => page,
+        Err(response) => return response,
+    };
+    let (field, ascending) = match order(&params, USER_ORDERS) {
+        Ok(order) => order,
+        Err(response) => return response,
+    };
+    let all = shared.clerk.users();
+    let filtered = filtered_positions(&shared, &params);
+    let cursor = params.get("starting_after");
+    // Clerk only takes a cursor with creation ordering and no offset.
+    if cursor.is_some() && (field != "created_at" || offset != 0) {
+        return invalid_parameter("starting_after");
+    }
+    // The common case (everyone, creation order) is index arithmetic on the
+    // store, which is already in creation order: no copy of 100,000 users.
+    if filtered.is_none() && field == "created_at" {
+        let total = all.len();
+        let start = match cursor {
+            None => offset,
+            Some(cursor) => match shared.clerk.user_position(cursor) {
+                Some(position) if ascending => position + 1,
+                Some(position) => total - position,
+                None => return invalid_parameter("starting_after"),
+            },
+        };
+        let page: Vec<&User> = (start..total)
+            .take(limit)
+            .map(|k| {
+                if ascending {
+                    &all[k]
+                } else {
+                    &all[total - 1 - k]
+                }
+            })
+            .collect();
+        return json(&page);
+    }
+    let mut selected: Vec<&User> = match filtered {
+        Some(positions) => positions.into_iter().map(|p| &all[p]).collect(),
+        None => all.iter().collect(),
+    };
+    // The store is already in creation order; other fields need a sort.
+    if field != "created_at" {
+        selected.sort_by(|a, b| compare_users(&field, a, b));
+    }
+    if !ascending {
+        selected.reverse();
+    }
+    let mut start = offset;
+    if let Some(cursor) = cursor {
+        let Some(position) = selected.iter().position(|user| user.id == cursor) else {
+            return invalid_parameter("starting_after");
+        };
+        start = position + 1;
+    }
+    let page: Vec<&User> = selected.into_iter().skip(start).take(limit).collect();
+    json(&page)
+}
+
+async fn count_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    let params = QueryParams::parse(raw.as_deref());
+    let total = match filtered_positions(&shared, &params) {
+        Some(positions) => positions.len(),
+        None => shared.clerk.users().len(),
+    };
+    json(&TotalCount {
+        object: "total_count".into(),
+        total_count: total as u64,
+    })
+}
+
+async fn get_user(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    match shared.clerk.user(&id) {
+        Some(user) => json(user),
+        None => resource_not_found(),
+    }
+}
+
+fn paginate<T: Serialize + Clone>(items: Vec<&T>, page: Page, ascending: bool) -> PaginatedList<T> {
+    let total_count = items.len() as u64;
+    let ordered: Box<dyn Iterator<Item = &T>> = if ascending {
+        Box::new(items.into_iter())
+    } else {
+        Box::new(items.into_iter().rev())
+    };
+    PaginatedList {
+        data: ordered
+            .skip(page.offset)
+            .take(page.limit)
+            .cloned()
+            .collect(),
+        total_count,
+    }
+}
+
+async fn list_organizations(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params = QueryParams::parse(raw.as_deref());
+    let page = match page(&params) {
+        Ok(page) => page,
+        Err(response) => return response,
+    };
+    let (field, ascending) = match order(&params, &["created_at", "name"]) {
+        Ok(order) => order,
+        Err(response) => return response,
+    };
+    let mut organizations: Vec<_> = shared.clerk.organizations().iter().collect();
+    if field == "name" {
+        organizations.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+    }
+    let mut list = paginate(organizations, page, ascending);
+    if params.get("include_members_count") == Some("true") {
+        for organization in &mut list.data {
+            organization.members_count =
+                Some(shared.clerk.memberships_of(&organization.id).len() as u64);
+        }
+    }
+    json(&list)
+}
+
+async fn get_organization(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    match shared.clerk.organization(&id) {
+        Some(organization) => json(organization),
+        None => resource_not_found(),
+    }
+}
+
+const MEMBERSHIP_ORDERS: &[&str] = &["created_at", "updated_at"];
+
+fn sort_memberships(memberships: &mut [&OrganizationMembership], field: &str) {
+    if field == "updated_at" {
+        memberships.sort_by(|a, b| {
+            a.updated_at
+                .cmp(&b.updated_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+    }
+}
+
+async fn list_organization_memberships(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Some(organization) = shared.clerk.organization(&id) else {
+        return resource_not_found();
+    };
+    membership_page(
+        raw.as_deref(),
+        shared.clerk.memberships_of(&organization.id),
+    )
+}
+
+/// `GET /v1/users/{id}/organization_memberships`: one user's memberships.
+async fn list_user_memberships(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if shared.clerk.user(&id).is_none() {
+        return resource_not_found();
+    }
+    let memberships = shared
+        .clerk
+        .memberships()
+        .iter()
+        .filter(|m| {
+            m.public_user_data
+                .as_ref()
+                .is_some_and(|data| data.user_id == id)
+        })
+        .collect();
+    membership_page(raw.as_deref(), memberships)
+}
+
+async fn list_all_memberships(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    membership_page(raw.as_deref(), shared.clerk.memberships().iter().collect())
+}
+
+/// One `{data,total_count}` page of memberships: limit, offset, `order_by`
+/// and `user_id` filters, as every membership listing takes them.
+fn membership_page(raw: Option<&str>, mut memberships: Vec<&OrganizationMembership>) -> Response {
+    let params = QueryParams::parse(raw);
+    let page = match page(&params) {
+        Ok(page) => page,
+        Err(response) => return response,
+    };
+    let (field, ascending) = match order(&params, MEMBERSHIP_ORDERS) {
+        Ok(order) => order,
+        Err(response) => return response,
+    };
+    let user_ids = params.all("user_id");
+    if !user_ids.is_empty() {
+        memberships.retain(|membership| {
+            membership
+                .public_user_data
+                .as_ref()
+                .is_some_and(|data| user_ids.contains(&data.user_id))
+        });
+    }
+    sort_memberships(&mut memberships, &field);
+    json(&paginate(memberships, page, ascending))
+}

@@ -1,0 +1,133 @@
+//! The Clerk tenant the Clerk imitation serves, held read-only in memory and
+//! indexed for the queries the Backend API answers: users in creation order
+//! with lookups by id and email, organizations, and memberships by
+//! organization. Built once at start; ferry only ever reads from Clerk.
+
+use std::collections::HashMap;
+
+use super::tenant::Tenant;
+use ferry_wire::clerk::model::{Organization, OrganizationMembership, User};
+
+pub struct ClerkStore {
+    /// Sorted by `(created_at, id)`.
+    users: Vec<User>,
+    user_index: HashMap<String, usize>,
+    /// Lower-cased address → users holding it.
+    email_index: HashMap<String, Vec<usize>>,
+    /// Sorted by `(created_at, id)`.
+    organizations: Vec<Organization>,
+    organization_index: HashMap<String, usize>,
+    /// Sorted by `(created_at, id)`.
+    memberships: Vec<OrganizationMembership>,
+    memberships_by_organization: HashMap<String, Vec<usize>>,
+}
+
+impl ClerkStore {
+    pub fn new(tenant: Tenant) -> Self {
+        let Tenant {
+            mut users,
+            mut organizations,
+            mut memberships,
+        } = tenant;
+        users.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        organizations.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        memberships.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+
+        let user_index = users
+            .iter()
+            .enumerate()
+            .map(|(index, user)| (user.id.clone(), index))
+            .collect();
+        let mut email_index: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, user) in users.iter().enumerate() {
+            for email in &user.email_addresses {
+                email_index
+                    .entry(email.email_address.to_lowercase())
+                    .or_default()
+                    .push(index);
+            }
+        }
+        let organization_index = organizations
+            .iter()
+            .enumerate()
+            .map(|(index, organization)| (organization.id.clone(), index))
+            .collect();
+        let mut memberships_by_organization: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, membership) in memberships.iter().enumerate() {
+            memberships_by_organization
+                .entry(membership.organization.id.clone())
+                .or_default()
+                .push(index);
+        }
+        Self {
+            users,
+            user_index,
+            email_index,
+            organizations,
+            organization_index,
+            memberships,
+            memberships_by_organization,
+        }
+    }
+
+    /// Every user, oldest first.
+    pub fn users(&self) -> &[User] {
+        &self.users
+    }
+
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.user_index.get(id).map(|&index| &self.users[index])
+    }
+
+    /// Position of a user in creation order.
+    pub fn user_position(&self, id: &str) -> Option<usize> {
+        self.user_index.get(id).copied()
+    }
+
+    /// Positions (creation order) of the users holding any of `emails`.
+    pub fn user_positions_by_email(&self, emails: &[String]) -> Vec<usize> {
+        let mut positions: Vec<usize> = emails
+            .iter()
+            .filter_map(|email| self.email_index.get(&email.to_lowercase()))
+            .flatten()
+            .copied()
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        positions
+    }
+
+    /// Every organization, oldest first.
+    pub fn organizations(&self) -> &[Organization] {
+        &self.organizations
+    }
+
+    pub fn organization(&self, id_or_slug: &str) -> Option<&Organization> {
+        self.organization_index
+            .get(id_or_slug)
+            .map(|&index| &self.organizations[index])
+            .or_else(|| {
+                self.organizations
+                    .iter()
+                    .find(|organization| organization.slug == id_or_slug)
+            })
+    }
+
+    /// Every membership, oldest first.
+    pub fn memberships(&self) -> &[OrganizationMembership] {
+        &self.memberships
+    }
+
+    /// The memberships of one organization, oldest first.
+    pub fn memberships_of(&self, organization_id: &str) -> Vec<&OrganizationMembership> {
+        self.memberships_by_organization
+            .get(organization_id)
+            .map(|indexes| {
+                indexes
+                    .iter()
+                    .map(|&index| &self.memberships[index])
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

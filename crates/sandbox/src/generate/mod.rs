@@ -1,0 +1,309 @@
+//! The tenant generator: a realistic Clerk tenant, deterministic under a
+//! seed, with every kind of user a migration meets (password, social-only,
+//! both, multi-email, unverified, phone-only, username-only, TOTP, SMS
+//! second factor, backup codes, legacy hashers, odd metadata, banned and
+//! locked users, organizations with custom roles and multi-org users), the
+//! matching Dashboard CSV rows, the plaintext passwords, and a
+//! [`GroundTruth`] of what was planted so `assess` and `verify` can be tested.
+//!
+//! Speed: digests come from a small pool of passwords hashed once per run
+//! (bcrypt at cost 4 rather than Clerk's 10, argon2id with 4 MiB / 1 pass, the least WorkOS accepts),
+//! shared by many users; 100,000 users take well under a second. Legacy
+//! digests other than argon2id (scrypt_firebase, md5, pbkdf2_sha256) have the
+//! right shape but random content: nothing can verify them, as in a real
+//! tenant where ferry must not send them.
+
+mod digests;
+mod metadata;
+mod organizations;
+mod users;
+mod vocabulary;
+
+use std::collections::BTreeMap;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::export::ExportRow;
+use super::tenant::Tenant;
+use digests::PasswordPool;
+use ferry_wire::secret::Secret;
+
+/// The cost of the synthetic bcrypt digests (Clerk's own are 10).
+pub const BCRYPT_COST: u32 = 4;
+const PASSWORD_POOL: usize = 16;
+/// 2023-01-01T00:00:00Z in ms: the tenant's first sign-up.
+const EPOCH_MS: i64 = 1_672_531_200_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeneratorOptions {
+    pub users: usize,
+    pub organizations: usize,
+    pub seed: u64,
+}
+
+impl Default for GeneratorOptions {
+    fn default() -> Self {
+        Self {
+            users: 200,
+            organizations: 20,
+            seed: 1,
+        }
+    }
+}
+
+/// A generated tenant and everything known about it.
+#[derive(Debug, Clone)]
+pub struct GeneratedTenant {
+    pub tenant: Tenant,
+    /// The Dashboard CSV export of the same users, in the same order.
+    pub export: Vec<ExportRow>,
+    /// Users whose digest verifies (bcrypt, argon2id) and their plaintext.
+    pub passwords: Vec<PasswordRow>,
+    pub truth: GroundTruth,
+}
+
+/// One line of the passwords side file (written by `export::write_passwords`,
+/// which alone exposes the password).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PasswordRow {
+    pub user_id: String,
+    /// Empty for username-only users.
+    pub email: String,
+    pub username: String,
+    /// Plain text in the file, masked in logs.
+    pub password: Secret,
+    pub password_hasher: String,
+}
+
+/// What the generator planted, by category. Categories overlap (a TOTP user
+/// is also a password user); `social_only` is keyed by Clerk provider.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroundTruth {
+    pub seed: u64,
+    pub users: u64,
+    /// Users with a password digest in the export.
+    pub password_users: u64,
+    pub social_only: BTreeMap<String, u64>,
+    pub password_and_social: u64,
+    /// Social accounts whose email is not the user's primary address.
+    pub oauth_email_mismatch: u64,
+    /// Users with more than one email address.
+    pub multi_email: u64,
+    /// Users whose primary email is not verified.
+    pub unverified_primary: u64,
+    /// Users whose primary email is an earlier user's with a `+tag`: distinct
+    /// in Clerk, the same address once plus-addressing is stripped.
+    pub plus_address_collisions: u64,
+    pub phone_only: u64,
+    pub username_only: u64,
+    pub totp: u64,
+    /// TOTP users whose secret is not in the export.
+    pub totp_not_exported: u64,
+    pub sms_second_factor: u64,
+    pub backup_codes: u64,
+    /// Password users by `password_hasher`.
+    pub hashers: BTreeMap<String, u64>,
+    pub banned: u64,
+    pub locked: u64,
+    pub organizations: u64,
+    pub memberships: u64,
+    /// Memberships by Clerk role.
+    pub roles: BTreeMap<String, u64>,
+    /// Users in more than one organization.
+    pub multi_org_users: u64,
+    /// Users whose metadata cannot become WorkOS metadata as is
+    /// (more than 50 keys, a key over 40 characters or a value over 600).
+    pub metadata_over_limits: u64,
+    /// Users by metadata shape: `empty`, `flat`, `nested`, `large`.
+    pub metadata_shapes: BTreeMap<String, u64>,
+    pub bcrypt_cost: u32,
+}
+
+/// Generates a tenant. Deterministic: the same options give the same tenant.
+pub fn generate(options: GeneratorOptions) -> GeneratedTenant {
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let pool = PasswordPool::new(&mut rng);
+    let mut truth = GroundTruth {
+        seed: options.seed,
+        bcrypt_cost: BCRYPT_COST,
+        ..GroundTruth::default()
+    };
+    let mut users = Vec::with_capacity(options.users);
+    let mut export = Vec::with_capacity(options.users);
+    let mut passwords = Vec::new();
+    let mut created_at = EPOCH_MS;
+
+    let mut previous_email = String::new();
+    for index in 0..options.users {
+        created_at += rng.random_range(1_000..600_000);
+        let previous = (!previous_email.is_empty()).then_some(previous_email.as_str());
+        let (user, row, password) =
+            users::generate_user(&mut rng, &pool, index, previous, created_at, &mut truth);
+        if !row.primary_email_address.is_empty() {
+            previous_email.clone_from(&row.primary_email_address);
+        }
+        users.push(user);
+        export.push(row);
+        passwords.extend(password);
+    }
+
+    let (organizations, memberships) =
+        organizations::generate_organizations(&mut rng, &users, options.organizations, &mut truth);
+    truth.users = users.len() as u64;
+    GeneratedTenant {
+        tenant: Tenant {
+            users,
+            organizations,
+            memberships,
+        },
+        export,
+        passwords,
+        truth,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hashes::{self, HashKind};
+    use ferry_wire::clerk::model::User;
+
+    fn small() -> GeneratedTenant {
+        generate(GeneratorOptions {
+            users: 2000,
+            organizations: 30,
+            seed: 42,
+        })
+    }
+
+    #[test]
+    fn is_deterministic_under_a_seed() {
+        let a = small();
+        let b = small();
+        assert_eq!(a.tenant, b.tenant);
+        assert_eq!(a.truth, b.truth);
+        let c = generate(GeneratorOptions {
+            seed: 43,
+            ..GeneratorOptions {
+                users: 2000,
+                organizations: 30,
+                seed: 0,
+            }
+        });
+        assert_ne!(a.tenant.users[0].id, c.tenant.users[0].id);
+    }
+
+    #[test]
+    fn plants_every_category() {
+        let truth = small().truth;
+        assert_eq!(truth.users, 2000);
+        for (name, count) in [
+            ("password", truth.password_users),
+            ("both", truth.password_and_social),
+            ("multi-email", truth.multi_email),
+            ("unverified", truth.unverified_primary),
+            ("phone-only", truth.phone_only),
+            ("username-only", truth.username_only),
+            ("totp", truth.totp),
+            ("sms", truth.sms_second_factor),
+            ("backup codes", truth.backup_codes),
+            ("banned", truth.banned),
+            ("locked", truth.locked),
+            ("memberships", truth.memberships),
+            ("multi-org", truth.multi_org_users),
+            ("over limits", truth.metadata_over_limits),
+            ("plus-address collisions", truth.plus_address_collisions),
+        ] {
+            assert!(count > 0, "no {name} users planted");
+        }
+        for provider in vocabulary::PROVIDERS {
+            assert!(
+                truth.social_only.get(*provider).copied().unwrap_or(0) > 0,
+                "{provider}"
+            );
+        }
+        for hasher in [
+            "bcrypt",
+            "argon2id",
+            "scrypt_firebase",
+            "md5",
+            "pbkdf2_sha256",
+        ] {
+            assert!(
+                truth.hashers.get(hasher).copied().unwrap_or(0) > 0,
+                "{hasher}"
+            );
+        }
+        assert_eq!(truth.roles.len(), 4, "{:?}", truth.roles);
+    }
+
+    #[test]
+    fn the_truth_matches_the_tenant() {
+        let generated = small();
+        let users = &generated.tenant.users;
+        let count = |f: &dyn Fn(&User) -> bool| users.iter().filter(|u| f(u)).count() as u64;
+        let truth = &generated.truth;
+        assert_eq!(count(&|u| u.password_enabled), truth.password_users);
+        assert_eq!(count(&|u| u.totp_enabled), truth.totp);
+        assert_eq!(
+            count(&|u| u.sms_second_factor().is_some()),
+            truth.sms_second_factor
+        );
+        assert_eq!(
+            count(&|u| u.primary_email_address_id.is_none()),
+            truth.phone_only + truth.username_only
+        );
+        assert_eq!(count(&|u| u.email_addresses.len() > 1), truth.multi_email);
+        assert_eq!(count(&|u| u.banned), truth.banned);
+        let digests = generated
+            .export
+            .iter()
+            .filter(|r| r.password_digest.is_some())
+            .count() as u64;
+        assert_eq!(digests, truth.password_users);
+        assert_eq!(generated.tenant.memberships.len() as u64, truth.memberships);
+
+        // Every plus-addressed primary collides with another user's once stripped.
+        let primaries: Vec<String> = users
+            .iter()
+            .filter_map(|u| u.primary_email().map(|e| e.email_address.clone()))
+            .collect();
+        let plus: Vec<&String> = primaries.iter().filter(|e| e.contains('+')).collect();
+        assert_eq!(plus.len() as u64, truth.plus_address_collisions);
+        for email in plus {
+            let (local, domain) = email.split_once('@').unwrap();
+            let stripped = format!("{}@{domain}", local.split('+').next().unwrap());
+            assert!(
+                primaries.contains(&stripped),
+                "{email} collides with no one"
+            );
+        }
+    }
+
+    #[test]
+    fn side_file_passwords_verify_against_the_export() {
+        let generated = small();
+        let digests: BTreeMap<&str, &ExportRow> = generated
+            .export
+            .iter()
+            .map(|row| (row.id.as_str(), row))
+            .collect();
+        assert!(!generated.passwords.is_empty());
+        for entry in generated.passwords.iter().take(40) {
+            let row = digests[entry.user_id.as_str()];
+            let digest = row.password_digest.as_ref().unwrap().expose();
+            let kind = match entry.password_hasher.as_str() {
+                "bcrypt" => HashKind::Bcrypt,
+                _ => HashKind::Argon2,
+            };
+            assert!(!format!("{entry:?}").contains(entry.password.expose()));
+            assert!(
+                hashes::verify(kind, digest, entry.password.expose()),
+                "{}",
+                entry.user_id
+            );
+        }
+    }
+}

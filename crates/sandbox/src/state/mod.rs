@@ -1,0 +1,156 @@
+//! The WorkOS environment the imitation keeps in memory: users (with their
+//! password digests), organizations, memberships, TOTP factors, challenges
+//! and pending authentications, and the rules WorkOS enforces on them
+//! (uniqueness of email and external_id, metadata limits, digest shapes,
+//! membership existence and duplicates). HTTP lives in `workos_api`; this
+//! module answers in domain terms ([`Failure`]).
+
+mod authentication;
+mod memberships;
+mod mfa;
+mod organizations;
+mod pagination;
+mod rules;
+mod users;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::hashes::HashKind;
+use ferry_wire::secret::Secret;
+use ferry_wire::workos::model::{
+    AuthenticationChallenge, AuthenticationFactor, Organization, OrganizationMembership, User,
+};
+
+pub use pagination::ListQuery;
+
+/// Why WorkOS refuses: each maps to one documented status and body shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// 404 `{message}`.
+    NotFound(String),
+    /// 409 `{code, message}`.
+    Conflict { code: &'static str, message: String },
+    /// 400 `{code: "user_creation_error", message, errors: [{code, message}]}`.
+    UserCreation { code: &'static str, message: String },
+    /// 400 `{code, message}`.
+    BadRequest { code: &'static str, message: String },
+    /// 422 `{code: "invalid_request_parameters", message}`.
+    InvalidRequest(String),
+}
+
+type Outcome<T> = Result<T, Failure>;
+
+/// A user and what only the server knows about it.
+#[derive(Debug, Clone)]
+struct StoredUser {
+    user: User,
+    password: Option<(HashKind, Secret)>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredFactor {
+    factor: AuthenticationFactor,
+    secret: Secret,
+}
+
+#[derive(Debug, Clone)]
+struct StoredChallenge {
+    challenge: AuthenticationChallenge,
+    verified: bool,
+}
+
+/// An authentication waiting for MFA or an organization choice.
+#[derive(Debug, Clone)]
+pub struct PendingAuthentication {
+    pub user_id: String,
+    pub mfa_passed: bool,
+}
+
+/// What the admin route dumps: the whole environment, without digests or secrets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkosDump {
+    pub users: Vec<DumpedUser>,
+    pub organizations: Vec<Organization>,
+    pub memberships: Vec<OrganizationMembership>,
+    pub auth_factors: Vec<AuthenticationFactor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DumpedUser {
+    #[serde(flatten)]
+    pub user: User,
+    /// The `password_hash_type` the password was stored with (`bcrypt` for plaintext).
+    pub password_hash_type: Option<String>,
+}
+
+#[derive(Default)]
+pub struct WorkosState {
+    sequence: u64,
+    users: BTreeMap<String, StoredUser>,
+    users_by_email: HashMap<String, String>,
+    users_by_external_id: HashMap<String, String>,
+    organizations: BTreeMap<String, Organization>,
+    organizations_by_external_id: HashMap<String, String>,
+    /// Stored without the embedded `user` and `organization_name`, which
+    /// are filled in when read, so updating a user touches no membership.
+    memberships: BTreeMap<String, OrganizationMembership>,
+    memberships_by_user: HashMap<String, BTreeSet<String>>,
+    memberships_by_organization: HashMap<String, BTreeSet<String>>,
+    factors: BTreeMap<String, StoredFactor>,
+    challenges: HashMap<String, StoredChallenge>,
+    pending: HashMap<String, PendingAuthentication>,
+}
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl WorkosState {
+    /// `prefix_01…`: 24 Crockford digits of a sequence number, so ids sort in
+    /// creation order (cursors compare ids) and look like WorkOS's ULIDs.
+    fn next_id(&mut self, prefix: &str) -> String {
+        self.sequence += 1;
+        let mut digits = [b'0'; 24];
+        let mut value = self.sequence;
+        for slot in digits.iter_mut().rev() {
+            *slot = CROCKFORD[(value % 32) as usize];
+            value /= 32;
+        }
+        format!("{prefix}_01{}", String::from_utf8_lossy(&digits))
+    }
+
+    /// A random token for pending authentications and secrets.
+    fn token(&mut self) -> String {
+        let bytes: [u8; 20] = rand::random();
+        data_encoding::BASE32_NOPAD.encode(&bytes)
+    }
+
+    /// Everything, without digests or secrets (the admin route's dump).
+    pub fn dump(&self) -> WorkosDump {
+        WorkosDump {
+            users: self
+                .users
+                .values()
+                .map(|stored| DumpedUser {
+                    user: stored.user.clone(),
+                    password_hash_type: stored
+                        .password
+                        .as_ref()
+                        .map(|(kind, _)| kind.label().to_owned()),
+                })
+                .collect(),
+            organizations: self.organizations.values().cloned().collect(),
+            memberships: self
+                .memberships
+                .values()
+                .map(|m| self.render_membership(m))
+                .collect(),
+            auth_factors: self.factors.values().map(|f| f.factor.clone()).collect(),
+        }
+    }
+}

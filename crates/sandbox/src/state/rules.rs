@@ -1,0 +1,179 @@
+//! The rules WorkOS enforces on what it is sent: email and external_id
+//! shapes, metadata limits, the password/digest combinations and digest
+//! shapes, and the failures that name each refusal.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Failure, Outcome};
+use crate::hashes::{self, HashKind};
+use ferry_wire::secret::Secret;
+use ferry_wire::workos::model::Metadata;
+
+pub(super) fn user_not_found(id: &str) -> Failure {
+    Failure::NotFound(format!("User not found: '{id}'."))
+}
+
+pub(super) fn organization_not_found(id: &str) -> Failure {
+    Failure::NotFound(format!("Organization not found: '{id}'."))
+}
+
+pub(super) fn email_not_available() -> Failure {
+    Failure::UserCreation {
+        code: "email_not_available",
+        message: "This email is not available.".into(),
+    }
+}
+
+pub(super) fn external_id_already_used_by_user() -> Failure {
+    Failure::UserCreation {
+        code: "external_id_already_used",
+        message: "This external_id is already in use by another user.".into(),
+    }
+}
+
+pub(super) fn validate_email(email: &str) -> Outcome<String> {
+    let email = email.trim();
+    let valid = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    }) && !email.contains(char::is_whitespace);
+    if valid {
+        Ok(email.to_owned())
+    } else {
+        Err(Failure::InvalidRequest("email must be an email".into()))
+    }
+}
+
+pub(super) fn validate_external_id(external_id: &str) -> Outcome<()> {
+    if external_id.is_empty() || external_id.len() > 128 || !external_id.is_ascii() {
+        return Err(Failure::InvalidRequest(
+            "external_id must be 1 to 128 ASCII characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub(super) const METADATA_MAX_KEYS: usize = 50;
+pub(super) const METADATA_MAX_KEY_CHARS: usize = 40;
+pub(super) const METADATA_MAX_VALUE_CHARS: usize = 600;
+
+/// Merges `changes` into `current`: strings set, `null` removes. Values must
+/// be strings; the limits are WorkOS's.
+pub(super) fn apply_metadata(
+    mut current: Metadata,
+    changes: Option<BTreeMap<String, Value>>,
+) -> Outcome<Metadata> {
+    let Some(changes) = changes else {
+        return Ok(current);
+    };
+    for (key, value) in changes {
+        match value {
+            Value::Null => {
+                current.remove(&key);
+            }
+            Value::String(text) => {
+                if key.chars().count() > METADATA_MAX_KEY_CHARS
+                    || text.chars().count() > METADATA_MAX_VALUE_CHARS
+                {
+                    return Err(invalid_metadata());
+                }
+                current.insert(key, text);
+            }
+            _ => {
+                return Err(Failure::InvalidRequest(format!(
+                    "metadata.{key} must be a string"
+                )));
+            }
+        }
+    }
+    if current.len() > METADATA_MAX_KEYS {
+        return Err(invalid_metadata());
+    }
+    Ok(current)
+}
+
+pub(super) fn invalid_metadata() -> Failure {
+    Failure::BadRequest {
+        code: "invalid_metadata",
+        message: format!(
+            "Metadata allows at most {METADATA_MAX_KEYS} keys of up to {METADATA_MAX_KEY_CHARS} characters with string values of up to {METADATA_MAX_VALUE_CHARS} characters."
+        ),
+    }
+}
+
+/// The stored password from either a plaintext or an imported digest.
+pub(super) fn password(
+    plaintext: Option<&Secret>,
+    digest: Option<&Secret>,
+    kind: Option<&str>,
+) -> Outcome<Option<(HashKind, Secret)>> {
+    match (plaintext, digest, kind) {
+        (Some(_), Some(_), _) => Err(Failure::BadRequest {
+            code: "password_and_password_hash_provided",
+            message: "Provide either password or password_hash, not both.".into(),
+        }),
+        (Some(_), None, Some(_)) => Err(Failure::BadRequest {
+            code: "password_and_password_hash_type_provided",
+            message: "password_hash_type only goes with password_hash.".into(),
+        }),
+        (Some(plaintext), None, None) => {
+            if plaintext.expose().is_empty() {
+                return Err(Failure::InvalidRequest("password must not be empty".into()));
+            }
+            let digest = hashes::hash_plaintext(plaintext.expose())
+                .ok_or_else(|| Failure::InvalidRequest("password cannot be hashed".into()))?;
+            Ok(Some((HashKind::Bcrypt, Secret::new(digest))))
+        }
+        (None, Some(digest), Some(label)) => {
+            let kind = HashKind::parse(label).ok_or_else(|| {
+                Failure::InvalidRequest(format!(
+                    "password_hash_type must be one of bcrypt, firebase-scrypt, ssha, ssha256, scrypt, pbkdf2, argon2, not '{label}'"
+                ))
+            })?;
+            if !hashes::is_well_formed(kind, digest.expose()) {
+                return Err(Failure::BadRequest {
+                    code: "invalid_password_hash",
+                    message: format!("The password hash is not a valid {} hash.", kind.label()),
+                });
+            }
+            Ok(Some((kind, digest.clone())))
+        }
+        (None, Some(_), None) => Err(Failure::InvalidRequest(
+            "password_hash_type is required with password_hash".into(),
+        )),
+        (None, None, Some(_)) => Err(Failure::InvalidRequest(
+            "password_hash is required with password_hash_type".into(),
+        )),
+        (None, None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_limits() {
+        let long_value = BTreeMap::from([("k".to_owned(), Value::String("x".repeat(601)))]);
+        assert_eq!(
+            apply_metadata(Metadata::new(), Some(long_value)),
+            Err(invalid_metadata())
+        );
+        let many: BTreeMap<String, Value> = (0..51)
+            .map(|i| (format!("k{i}"), Value::String("v".into())))
+            .collect();
+        assert_eq!(
+            apply_metadata(Metadata::new(), Some(many)),
+            Err(invalid_metadata())
+        );
+        let number = BTreeMap::from([("k".to_owned(), Value::from(1))]);
+        assert!(matches!(
+            apply_metadata(Metadata::new(), Some(number)),
+            Err(Failure::InvalidRequest(_))
+        ));
+    }
+}

@@ -1,0 +1,148 @@
+//! How the WorkOS imitation answers: the three error shapes, 429 and 5xx
+//! bodies, domain failures mapped to status and code, bodies parsed by hand
+//! (so a malformed one gets WorkOS's 422 `invalid_request_parameters`, not
+//! the framework's text), and list parameters.
+
+#![allow(clippy::result_large_err)] // errors are finished `Response`s, built once per request
+
+use axum::body::Bytes;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::Reply;
+use crate::query::QueryParams;
+use crate::state::{Failure, ListQuery};
+use ferry_wire::workos::model::{CodeError, FieldError, MessageError, OAuthError};
+
+pub(super) fn message(status: StatusCode, text: &str) -> Response {
+    (
+        status,
+        axum::Json(MessageError {
+            message: text.to_owned(),
+        }),
+    )
+        .into_response()
+}
+
+pub(super) fn code(status: StatusCode, code: &str, text: &str) -> Response {
+    let body = CodeError {
+        code: code.to_owned(),
+        message: text.to_owned(),
+        errors: None,
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+pub(super) fn invalid_request(text: &str) -> Response {
+    code(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_request_parameters",
+        text,
+    )
+}
+
+pub(super) fn oauth(status: StatusCode, error: &str, description: &str) -> Response {
+    let body = OAuthError {
+        error: error.to_owned(),
+        error_description: description.to_owned(),
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// 429 with `Retry-After`, `{code, message}`.
+pub fn too_many_requests(retry_after_secs: u64) -> Response {
+    let mut response = code(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_exceeded",
+        "Too many requests. Retry after the time in Retry-After.",
+    );
+    if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// A 5xx answer the fault injector sends.
+pub fn server_error(status: StatusCode) -> Response {
+    message(status, status.canonical_reason().unwrap_or("Server Error"))
+}
+
+pub(super) fn failure(failure: Failure) -> Response {
+    match failure {
+        Failure::NotFound(text) => message(StatusCode::NOT_FOUND, &text),
+        Failure::Conflict {
+            code: c,
+            message: m,
+        } => code(StatusCode::CONFLICT, c, &m),
+        Failure::BadRequest {
+            code: c,
+            message: m,
+        } => code(StatusCode::BAD_REQUEST, c, &m),
+        Failure::InvalidRequest(text) => invalid_request(&text),
+        Failure::UserCreation {
+            code: c,
+            message: m,
+        } => {
+            let body = CodeError {
+                code: "user_creation_error".into(),
+                message: "Could not create user.".into(),
+                errors: Some(vec![FieldError {
+                    code: c.to_owned(),
+                    message: m,
+                    field: None,
+                }]),
+            };
+            (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+        }
+    }
+}
+
+pub(super) fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        // Name the field, never its value: serde's "invalid type: string
+        // \"hunter2\"" would put a password or digest in the answer.
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let reason = inner.to_string();
+        let message = match inner.classify() {
+            serde_json::error::Category::Data if reason.starts_with("missing field") => reason
+                .split(" at line")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            serde_json::error::Category::Data => format!("{path} has an invalid type or value"),
+            _ => "the body is not valid JSON".to_owned(),
+        };
+        invalid_request(&message)
+    })
+}
+
+pub(super) fn ok<T: Serialize>(status: StatusCode, value: &T) -> Reply {
+    Ok((status, axum::Json(value)).into_response())
+}
+
+pub(super) fn list_query(params: &QueryParams, max: u64) -> Result<ListQuery, Response> {
+    let limit = params
+        .integer("limit", 10, 1..=max)
+        .map_err(|name| invalid_request(&format!("{name} must be between 1 and {max}")))?;
+    let descending = match params.get("order").unwrap_or("desc") {
+        "desc" | "normal" => true,
+        "asc" => false,
+        _ => return Err(invalid_request("order must be one of asc, desc, normal")),
+    };
+    Ok(ListQuery {
+        limit: limit as usize,
+        before: params
+            .get("before")
+            .filter(|v| !v.is_empty())
+            .map(Into::into),
+        after: params
+            .get("after")
+            .filter(|v| !v.is_empty())
+            .map(Into::into),
+        descending,
+    })
+}

@@ -1,0 +1,6 @@
+//! Clerk, the source: the Backend API's object types and the Dashboard
+//! exports (CSV, and the older support-ticket JSON).
+
+pub mod export;
+pub mod legacy;
+pub mod model;

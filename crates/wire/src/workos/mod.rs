@@ -1,0 +1,3 @@
+//! WorkOS, the target: the API's request and response types.
+
+pub mod model;

@@ -1,0 +1,196 @@
+//! The command line, as clap types. Each subcommand's arguments parse
+//! straight into the struct its command takes (the engine's own settings
+//! and the sandbox's are flattened in), so nothing copies them field by
+//! field. Nothing outside the binary sees this module.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ferry_core::engine::RunOptions;
+use ferry_core::plan::ReportFormat;
+use ferry_sandbox::serve::SandboxArgs;
+
+/// Move users, organizations, memberships and MFA factors from Clerk to WorkOS.
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, about, long_about = None, propagate_version = true)]
+pub struct Arguments {
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, env = "FERRY_COLOR")]
+    pub color: ColorChoice,
+
+    /// More log output (-v info, -vv debug). `FERRY_LOG` takes a full filter.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when the stream is a terminal and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a plan and its script, reporting every problem with file:line:col.
+    Validate(ValidateArgs),
+    /// Run the script tests declared in the plan's `tests:`.
+    Test(TestArgs),
+    /// Write a commented starter plan and script (plans/migration.yaml, scripts/migration.rhai).
+    Init(InitArgs),
+    /// Show what `run` would do for each user (create, update, unchanged, skip, reject), writing nothing.
+    Plan(PlanArgs),
+    /// Migrate: write to WorkOS. Resumable; a rerun picks up where the last one stopped.
+    Run(RunArgs),
+    /// Summarise the journal: runs and every record's outcome.
+    Status(PlanFile),
+    /// Write the Clerk-to-WorkOS id map (users and organizations) as CSV.
+    ExportIds(ExportIdsArgs),
+    /// The pre-migration assessment: what the migration will meet, read-only, from the source alone.
+    Assess(JsonPlanArgs),
+    /// The verification checklist against WorkOS as it is now; exits 1 when a check fails.
+    Verify(JsonPlanArgs),
+    /// Render a run's report again (the last run's unless --run).
+    Report(ReportArgs),
+    /// Run the reference plan end to end against the built-in sandbox and show the report.
+    Demo(DemoArgs),
+    /// Serve local imitations of Clerk's Backend API and the WorkOS API, with a synthetic tenant.
+    Sandbox(Box<SandboxArgs>),
+}
+
+/// The plan file a command works on.
+#[derive(Debug, Args)]
+pub struct PlanFile {
+    /// The plan file.
+    pub plan: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub plan: PlanFile,
+    /// Print the diagnostics as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub plan: PlanFile,
+    /// Print results as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Run only tests whose name contains this text.
+    #[arg(long)]
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to write into.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub plan: PlanFile,
+    /// Save every user's planned action as JSON.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Ask WorkOS nothing: decide from the export and the journal alone.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub plan: PlanFile,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the run's events as JSON lines instead of progress and summaries.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportIdsArgs {
+    #[command(flatten)]
+    pub plan: PlanFile,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonPlanArgs {
+    #[command(flatten)]
+    pub plan: PlanFile,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub plan: PlanFile,
+    /// The run whose report to render.
+    #[arg(long)]
+    pub run: Option<i64>,
+    #[arg(long, value_enum, default_value_t = Format::Html)]
+    pub format: Format,
+    /// Where to write it (default: the plan's report folder).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// A report format, as `--format` spells it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Html,
+    Md,
+    Json,
+}
+
+impl From<Format> for ReportFormat {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Html => ReportFormat::Html,
+            Format::Md => ReportFormat::Md,
+            Format::Json => ReportFormat::Json,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Users in the generated Clerk tenant.
+    #[arg(long, default_value_t = 2000)]
+    pub users: usize,
+    /// Organizations in the generated tenant.
+    #[arg(long, default_value_t = 50)]
+    pub orgs: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The demo's folder (cleared and rewritten by each demo).
+    #[arg(long, default_value = "ferry-demo")]
+    pub dir: PathBuf,
+    /// Multiply the real rate limits (the default 10 finishes in seconds; 1 shows real pacing).
+    #[arg(long, default_value_t = 10.0)]
+    pub limits_scale: f64,
+}
