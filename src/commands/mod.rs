@@ -6,6 +6,7 @@
 mod assess;
 mod demo;
 mod init;
+mod open;
 mod preview;
 mod report;
 mod run;
@@ -15,10 +16,7 @@ mod test;
 mod validate;
 mod verify;
 
-use ferry_core::plan::LoadOptions;
-use ferry_core::project::Project;
-
-use crate::args::{Command, PlanFile};
+use crate::args::Command;
 use crate::error::Result;
 use crate::exit::Exit;
 
@@ -37,14 +35,4 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::Report(args) => report::run(&args),
         Command::Demo(args) => demo::run(&args),
     }
-}
-
-/// The plan and its script, ready to run (`${VAR}`s must be set).
-fn open_for_use(plan: &PlanFile) -> Result<Project> {
-    Ok(Project::open(&plan.plan, LoadOptions::for_use())?)
-}
-
-/// The plan and its script, for commands that need neither secrets nor exports.
-fn open_for_reading(plan: &PlanFile) -> Result<Project> {
-    Ok(Project::open(&plan.plan, LoadOptions::for_validation())?)
 }

@@ -48,7 +48,7 @@ impl Observer for Collect {
 }
 
 pub fn run(args: &PlanArgs) -> Result<Exit> {
-    let project = super::open_for_use(&args.plan)?;
+    let project = super::open::for_use(&args.plan)?;
     let plan = &project.plan;
     if plan.users().is_none() {
         return Err(ferry_core::error::Error::from(Refusal::NoSuchStep {

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::exit::Exit;
 
 pub fn run(args: &ReportArgs) -> Result<Exit> {
-    let project = super::open_for_reading(&args.plan)?;
+    let project = super::open::for_reading(&args.plan)?;
     let plan = &project.plan;
     let (id, report) = History::open(plan)?.report(args.run)?;
     let format = ReportFormat::from(args.format);

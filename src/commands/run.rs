@@ -14,7 +14,7 @@ use crate::exit::Exit;
 use crate::render;
 
 pub fn run(args: &RunArgs) -> Result<Exit> {
-    let project = super::open_for_use(&args.plan)?;
+    let project = super::open::for_use(&args.plan)?;
     if !args.yes {
         confirm(&project)?;
     }

@@ -11,7 +11,7 @@ use crate::exit::Exit;
 use crate::output::{self, Painter};
 
 pub fn status(args: &PlanFile) -> Result<Exit> {
-    let project = super::open_for_reading(args)?;
+    let project = super::open::for_reading(args)?;
     let history = History::open(&project.plan)?;
     let status = history.status()?;
     let painter = Painter::stdout();
@@ -79,7 +79,7 @@ pub fn status(args: &PlanFile) -> Result<Exit> {
 }
 
 pub fn export_ids(args: &ExportIdsArgs) -> Result<Exit> {
-    let project = super::open_for_reading(&args.plan)?;
+    let project = super::open::for_reading(&args.plan)?;
     let history = History::open(&project.plan)?;
     let out_path = &args.out;
     let mut writer =

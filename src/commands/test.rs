@@ -12,7 +12,7 @@ use crate::output::Painter;
 pub fn run(args: &TestArgs) -> Result<Exit> {
     let plan_path = &args.plan.plan;
     // Tests exercise the script only: secrets and exports need not be present.
-    let project = super::open_for_reading(&args.plan)?;
+    let project = super::open::for_reading(&args.plan)?;
     let reports: Vec<TestReport> = script_tests::run_all(&project, args.filter.as_deref());
     let json = args.json;
     let failed = reports.iter().filter(|r| !r.passed).count();

@@ -11,7 +11,7 @@ use crate::output::Painter;
 use crate::render::summary;
 
 pub fn run(args: &JsonPlanArgs) -> Result<Exit> {
-    let project = super::open_for_use(&args.plan)?;
+    let project = super::open::for_use(&args.plan)?;
     let verification = Engine::new(&project, &Quiet).verify()?;
     if args.json {
         println!(

@@ -20,6 +20,7 @@ pub mod error;
 pub mod history;
 pub mod http;
 pub mod journal;
+pub mod kind;
 pub mod mapping;
 pub mod observe;
 pub mod plan;

@@ -3,8 +3,7 @@
 //! rate limits at run time, read and reset the request counts, dump or empty
 //! the WorkOS state, and read the ground truth of a generated tenant.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,12 +11,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::faults::FaultConfig;
-use super::gate::Flavor;
 use super::limits::{Limiters, RateLimits};
-use super::{ADMIN_PREFIX, Shared};
+use crate::shared::{ADMIN_PREFIX, Shared};
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -39,71 +37,6 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{ADMIN_PREFIX}state/reset"), post(reset_state))
         .route(&format!("{ADMIN_PREFIX}truth"), get(truth))
         .with_state(shared)
-}
-
-/// Requests seen, by `METHOD /route/{pattern}` and outcome (a status code,
-/// `reset`, or `<status> dropped` for a write whose answer was dropped).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RequestCounts {
-    pub total: u64,
-    /// Non-GET requests that reached the WorkOS imitation, whatever their outcome.
-    pub workos_writes: u64,
-    pub clerk: BTreeMap<String, BTreeMap<String, u64>>,
-    pub workos: BTreeMap<String, BTreeMap<String, u64>>,
-}
-
-impl RequestCounts {
-    /// How many `route` requests ended with `outcome`, on either server.
-    pub fn count(&self, route: &str, outcome: &str) -> u64 {
-        [&self.clerk, &self.workos]
-            .iter()
-            .filter_map(|routes| routes.get(route)?.get(outcome))
-            .sum()
-    }
-
-    /// Every request to `route`, whatever the outcome.
-    pub fn route_total(&self, route: &str) -> u64 {
-        [&self.clerk, &self.workos]
-            .iter()
-            .filter_map(|routes| routes.get(route))
-            .flat_map(|outcomes| outcomes.values())
-            .sum()
-    }
-}
-
-#[derive(Default)]
-pub struct RequestLog {
-    counts: Mutex<RequestCounts>,
-}
-
-impl RequestLog {
-    pub fn record(&self, flavor: Flavor, route: &str, outcome: &str, is_write: bool) {
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        counts.total += 1;
-        if is_write && flavor == Flavor::Workos {
-            counts.workos_writes += 1;
-        }
-        let routes = match flavor {
-            Flavor::Clerk => &mut counts.clerk,
-            Flavor::Workos => &mut counts.workos,
-        };
-        *routes
-            .entry(route.to_owned())
-            .or_default()
-            .entry(outcome.to_owned())
-            .or_default() += 1;
-    }
-
-    pub fn snapshot(&self) -> RequestCounts {
-        self.counts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    pub fn reset(&self) {
-        *self.counts.lock().unwrap_or_else(|p| p.into_inner()) = RequestCounts::default();
-    }
 }
 
 fn json<T: Serialize>(value: &T) -> Response {

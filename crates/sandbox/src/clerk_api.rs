@@ -16,9 +16,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::Shared;
 use super::limits::{Bucket, RetryAfter};
 use super::query::QueryParams;
+use crate::shared::Shared;
 use ferry_wire::clerk::model::{
     ClerkError, ClerkErrors, OrganizationMembership, PaginatedList, TotalCount, User,
 };

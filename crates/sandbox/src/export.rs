@@ -6,10 +6,9 @@
 
 use std::path::Path;
 
-use super::SandboxError;
-use super::tenant::Tenant;
+use crate::error::SandboxError;
 use ferry_wire::clerk::export::ExportReader;
-use ferry_wire::clerk::model::{EmailAddress, PhoneNumber, User, Verification};
+
 use ferry_wire::secret::Secret;
 
 /// The header of a real export, in order.
@@ -110,143 +109,11 @@ pub fn row_from(user: ferry_wire::clerk::export::ExportUser) -> ExportRow {
     }
 }
 
-/// A tenant with the users an export describes, as the API would show them:
-/// primary first, verified, then unverified addresses, de-duplicated without
-/// regard to case. No organizations: an export has none.
-pub fn tenant_from_export(rows: &[ExportRow]) -> Tenant {
-    // The export has no timestamps: keep the file's order, one second apart.
-    const START_MS: i64 = 1_700_000_000_000;
-    let users = rows
-        .iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let at = START_MS + index as i64 * 1000;
-            let mut emails: Vec<(String, bool)> = Vec::new();
-            let mut add = |address: &str, verified: bool| {
-                if !address.is_empty()
-                    && !emails.iter().any(|(a, _)| a.eq_ignore_ascii_case(address))
-                {
-                    emails.push((address.to_owned(), verified));
-                }
-            };
-            let primary_verified = row
-                .verified_email_addresses
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(&row.primary_email_address))
-                || !row
-                    .unverified_email_addresses
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(&row.primary_email_address));
-            add(&row.primary_email_address, primary_verified);
-            row.verified_email_addresses
-                .iter()
-                .for_each(|a| add(a, true));
-            row.unverified_email_addresses
-                .iter()
-                .for_each(|a| add(a, false));
-            let verification = |verified: bool, strategy: &str| {
-                Some(Verification {
-                    object: None,
-                    status: if verified { "verified" } else { "unverified" }.into(),
-                    strategy: Some(strategy.into()),
-                    attempts: None,
-                    expire_at: None,
-                })
-            };
-            let email_addresses: Vec<EmailAddress> = emails
-                .iter()
-                .enumerate()
-                .map(|(n, (address, verified))| EmailAddress {
-                    id: Some(format!("idn_{}_{n}", row.id.trim_start_matches("user_"))),
-                    object: "email_address".into(),
-                    email_address: address.clone(),
-                    reserved: false,
-                    verification: verification(*verified, "email_code"),
-                    linked_to: Vec::new(),
-                    created_at: at,
-                    updated_at: at,
-                })
-                .collect();
-            let mut phones: Vec<(String, bool)> = Vec::new();
-            for (number, verified) in std::iter::once((&row.primary_phone_number, true))
-                .chain(row.verified_phone_numbers.iter().map(|p| (p, true)))
-                .chain(row.unverified_phone_numbers.iter().map(|p| (p, false)))
-            {
-                if !number.is_empty() && !phones.iter().any(|(p, _)| p == number) {
-                    phones.push((number.clone(), verified));
-                }
-            }
-            let phone_numbers: Vec<PhoneNumber> = phones
-                .iter()
-                .enumerate()
-                .map(|(n, (number, verified))| PhoneNumber {
-                    id: Some(format!("idn_{}_p{n}", row.id.trim_start_matches("user_"))),
-                    object: "phone_number".into(),
-                    phone_number: number.clone(),
-                    reserved_for_second_factor: false,
-                    default_second_factor: false,
-                    reserved: false,
-                    verification: verification(*verified, "phone_code"),
-                    linked_to: Vec::new(),
-                    backup_codes: None,
-                    created_at: at,
-                    updated_at: at,
-                })
-                .collect();
-            let text = |value: &str| (!value.is_empty()).then(|| value.to_owned());
-            User {
-                id: row.id.clone(),
-                object: "user".into(),
-                external_id: None,
-                primary_email_address_id: email_addresses.first().and_then(|e| e.id.clone()),
-                primary_phone_number_id: phone_numbers.first().and_then(|p| p.id.clone()),
-                primary_web3_wallet_id: None,
-                username: text(&row.username),
-                first_name: text(&row.first_name),
-                last_name: text(&row.last_name),
-                image_url: Some(String::new()),
-                has_image: false,
-                public_metadata: Default::default(),
-                private_metadata: Some(Default::default()),
-                unsafe_metadata: Default::default(),
-                email_addresses,
-                phone_numbers,
-                web3_wallets: Vec::new(),
-                passkeys: Vec::new(),
-                password_enabled: row.password_digest.is_some(),
-                two_factor_enabled: row.totp_secret.is_some(),
-                totp_enabled: row.totp_secret.is_some(),
-                backup_code_enabled: false,
-                external_accounts: Vec::new(),
-                saml_accounts: Vec::new(),
-                enterprise_accounts: Vec::new(),
-                last_sign_in_at: None,
-                banned: false,
-                locked: false,
-                lockout_expires_in_seconds: None,
-                verification_attempts_remaining: None,
-                created_at: at,
-                updated_at: at,
-                delete_self_enabled: true,
-                create_organization_enabled: true,
-                last_active_at: None,
-                mfa_enabled_at: None,
-                mfa_disabled_at: None,
-                legal_accepted_at: None,
-            }
-        })
-        .collect();
-    Tenant {
-        users,
-        ..Tenant::default()
-    }
-}
-
 /// Writes the generator's plaintext passwords side file
 /// (`user_id,email,username,password,password_hasher`).
 pub fn write_passwords(
     path: &Path,
-    rows: &[super::generate::PasswordRow],
+    rows: &[crate::generate::planted::PasswordRow],
 ) -> Result<(), SandboxError> {
     let failed = |error: csv::Error| SandboxError::Io {
         action: "write",
@@ -284,7 +151,9 @@ pub fn write_passwords(
 }
 
 /// Reads a passwords side file back (tests and `verify` use it).
-pub fn read_passwords(path: &Path) -> Result<Vec<super::generate::PasswordRow>, SandboxError> {
+pub fn read_passwords(
+    path: &Path,
+) -> Result<Vec<crate::generate::planted::PasswordRow>, SandboxError> {
     let mut reader = csv::Reader::from_path(path).map_err(|error| SandboxError::Csv {
         path: path.to_path_buf(),
         message: error.to_string(),
@@ -296,53 +165,6 @@ pub fn read_passwords(path: &Path) -> Result<Vec<super::generate::PasswordRow>, 
             path: path.to_path_buf(),
             message: "not a passwords file".into(),
         })
-}
-
-/// Export rows for a tenant that came without digests (a JSON snapshot):
-/// identifiers only, since the API never returns digests or TOTP secrets.
-pub fn rows_from_tenant(tenant: &Tenant) -> Vec<ExportRow> {
-    tenant
-        .users
-        .iter()
-        .map(|user| {
-            let primary = user.primary_email().map(|e| e.email_address.clone());
-            let mut row = ExportRow {
-                id: user.id.clone(),
-                first_name: user.first_name.clone().unwrap_or_default(),
-                last_name: user.last_name.clone().unwrap_or_default(),
-                username: user.username.clone().unwrap_or_default(),
-                primary_email_address: primary.clone().unwrap_or_default(),
-                ..ExportRow::default()
-            };
-            for email in &user.email_addresses {
-                if email.is_verified() {
-                    row.verified_email_addresses
-                        .push(email.email_address.clone());
-                } else {
-                    row.unverified_email_addresses
-                        .push(email.email_address.clone());
-                }
-            }
-            for phone in &user.phone_numbers {
-                let verified = phone
-                    .verification
-                    .as_ref()
-                    .is_some_and(|v| v.status == "verified");
-                if user.primary_phone_number_id.is_some()
-                    && phone.id == user.primary_phone_number_id
-                {
-                    row.primary_phone_number = phone.phone_number.clone();
-                }
-                if verified {
-                    row.verified_phone_numbers.push(phone.phone_number.clone());
-                } else {
-                    row.unverified_phone_numbers
-                        .push(phone.phone_number.clone());
-                }
-            }
-            row
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -375,7 +197,7 @@ mod tests {
         assert_eq!(rows[1].primary_phone_number, "+15550100");
         assert!(rows[1].password_digest.is_none());
 
-        let tenant = tenant_from_export(&rows);
+        let tenant = crate::tenant::tenant_from_export(&rows);
         let user = &tenant.users[0];
         let emails: Vec<(&str, bool)> = user
             .email_addresses

@@ -15,15 +15,9 @@ use axum::response::Response;
 use http_body::Frame;
 
 use super::faults::{Fault, RetryAfterFormat};
-use super::{ADMIN_PREFIX, Shared};
 use super::{clerk_api, workos_api};
-
-/// Which imitation a request reached, for error bodies and counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    Clerk,
-    Workos,
-}
+use crate::request_log::Flavor;
+use crate::shared::{ADMIN_PREFIX, Shared};
 
 pub async fn gate(
     State((shared, flavor)): State<(Arc<Shared>, Flavor)>,

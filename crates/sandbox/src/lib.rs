@@ -12,14 +12,18 @@
 pub mod admin;
 pub mod clerk_api;
 pub mod clerk_store;
+mod error;
 pub mod export;
 pub mod faults;
 pub mod gate;
 pub mod generate;
 pub mod hashes;
 pub mod limits;
+mod options;
 pub(crate) mod query;
+pub mod request_log;
 pub mod serve;
+mod shared;
 pub mod state;
 pub mod tenant;
 pub mod totp;
@@ -27,178 +31,28 @@ pub mod workos_api;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::middleware;
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use admin::RequestCounts;
+pub use error::SandboxError;
 pub use faults::{FaultConfig, ThrottleBurst};
 pub use generate::{GeneratedTenant, GeneratorOptions, GroundTruth};
 pub use limits::{Quota, RateLimits};
+pub use options::{SandboxInfo, SandboxKeys, SandboxOptions};
+pub use request_log::RequestCounts;
+pub use shared::ADMIN_PREFIX;
 pub use state::WorkosDump;
 pub use tenant::Tenant;
 
 use clerk_store::ClerkStore;
 use faults::Faults;
-use gate::Flavor;
-use limits::{Bucket, Limiters, RetryAfter};
+use limits::Limiters;
+use request_log::{Flavor, RequestLog};
+use shared::Shared;
 use state::WorkosState;
-
-/// Where the admin routes live on the WorkOS server.
-pub const ADMIN_PREFIX: &str = "/__sandbox/";
-
-#[derive(Debug, thiserror::Error)]
-pub enum SandboxError {
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{} is not a tenant file: {message}", path.display())]
-    Tenant { path: PathBuf, message: String },
-    #[error("{} is not a Clerk CSV export: {message}", path.display())]
-    Csv { path: PathBuf, message: String },
-    #[error("invalid sandbox options: {0}")]
-    Options(String),
-}
-
-/// The credentials clients use. Sandbox keys are deliberately fake-looking:
-/// they guard nothing and are printed freely.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SandboxKeys {
-    pub clerk_secret_key: String,
-    pub workos_api_key: String,
-    pub workos_client_id: String,
-}
-
-impl Default for SandboxKeys {
-    fn default() -> Self {
-        Self {
-            clerk_secret_key: "sk_test_sandbox_clerk_0000000000000000".into(),
-            workos_api_key: "sk_test_sandbox_workos_0000000000000000".into(),
-            workos_client_id: "client_01SANDBOX0000000000000000".into(),
-        }
-    }
-}
-
-/// How to start a sandbox.
-#[derive(Debug, Clone)]
-pub struct SandboxOptions {
-    pub clerk_addr: SocketAddr,
-    pub workos_addr: SocketAddr,
-    pub tenant: Tenant,
-    /// Present when the tenant was generated: what was planted.
-    pub truth: Option<GroundTruth>,
-    pub limits: RateLimits,
-    pub faults: FaultConfig,
-    pub keys: SandboxKeys,
-}
-
-impl Default for SandboxOptions {
-    fn default() -> Self {
-        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        Self {
-            clerk_addr: loopback,
-            workos_addr: loopback,
-            tenant: Tenant::default(),
-            truth: None,
-            limits: RateLimits::default(),
-            faults: FaultConfig::default(),
-            keys: SandboxKeys::default(),
-        }
-    }
-}
-
-impl SandboxOptions {
-    pub fn with_tenant(mut self, tenant: Tenant) -> Self {
-        self.tenant = tenant;
-        self
-    }
-
-    /// Serves a generated tenant and exposes its ground truth.
-    pub fn with_generated(mut self, generated: &GeneratedTenant) -> Self {
-        self.tenant = generated.tenant.clone();
-        self.truth = Some(generated.truth.clone());
-        self
-    }
-
-    pub fn with_limits(mut self, limits: RateLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    pub fn with_faults(mut self, faults: FaultConfig) -> Self {
-        self.faults = faults;
-        self
-    }
-}
-
-/// What a client needs to talk to a running sandbox (also the `--ready-file` JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SandboxInfo {
-    /// Clerk's base with the version: what a plan's `api_url` takes.
-    pub clerk_api_url: String,
-    /// Clerk's origin without `/v1`: what `@clerk/backend`'s `apiUrl` takes.
-    pub clerk_url: String,
-    pub workos_url: String,
-    pub admin_url: String,
-    pub clerk_secret_key: String,
-    pub workos_api_key: String,
-    pub workos_client_id: String,
-}
-
-/// State both servers share.
-pub struct Shared {
-    keys: SandboxKeys,
-    info: SandboxInfo,
-    clerk: ClerkStore,
-    workos: Mutex<WorkosState>,
-    faults: Faults,
-    limiters: RwLock<Arc<Limiters>>,
-    log: admin::RequestLog,
-    truth: Option<GroundTruth>,
-}
-
-impl Shared {
-    fn workos(&self) -> MutexGuard<'_, WorkosState> {
-        self.workos.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn limiters(&self) -> Arc<Limiters> {
-        self.limiters
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    fn replace_limiters(&self, limiters: Limiters) {
-        *self.limiters.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(limiters);
-    }
-
-    fn check_limit(&self, bucket: Bucket, key: &str) -> Result<(), RetryAfter> {
-        self.limiters().check(bucket, key)
-    }
-
-    /// An empty WorkOS environment again (the Clerk tenant stays).
-    fn reset_workos(&self) {
-        *self.workos() = WorkosState::default();
-    }
-
-    fn info(&self) -> SandboxInfo {
-        self.info.clone()
-    }
-}
 
 /// A running sandbox. Dropping it stops both servers.
 pub struct Sandbox {
@@ -244,7 +98,7 @@ impl Sandbox {
             workos: Mutex::new(WorkosState::default()),
             faults: Faults::new(options.faults),
             limiters: RwLock::new(Arc::new(Limiters::new(options.limits))),
-            log: admin::RequestLog::default(),
+            log: RequestLog::default(),
             truth: options.truth,
         });
 

@@ -218,11 +218,11 @@ fn prepare(source: &TenantSource) -> Result<Prepared, SandboxError> {
                             ));
                             rows
                         }
-                        None => export::rows_from_tenant(&tenant),
+                        None => crate::tenant::rows_from_tenant(&tenant),
                     };
                     (tenant, export)
                 }
-                (None, Some(rows)) => (export::tenant_from_export(&rows), rows),
+                (None, Some(rows)) => (crate::tenant::tenant_from_export(&rows), rows),
                 (None, None) => (Tenant::default(), Vec::new()),
             };
             Ok(Prepared {

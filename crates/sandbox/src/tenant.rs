@@ -12,9 +12,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::SandboxError;
 use super::export::{self, ExportRow};
-use ferry_wire::clerk::model::{Organization, OrganizationMembership, User};
+use crate::error::SandboxError;
+use ferry_wire::clerk::model::{
+    EmailAddress, Organization, OrganizationMembership, PhoneNumber, User, Verification,
+};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -61,7 +63,7 @@ impl Tenant {
                 })
                 .collect();
             let export: Vec<ExportRow> = users.into_iter().map(export::row_from).collect();
-            let mut tenant = export::tenant_from_export(&export);
+            let mut tenant = tenant_from_export(&export);
             for (user, (metadata, backup_codes)) in tenant.users.iter_mut().zip(extras) {
                 user.public_metadata = metadata.public;
                 user.private_metadata = Some(metadata.private);
@@ -120,4 +122,183 @@ mod tests {
         let error = Tenant::parse(Path::new("t.json"), r#"{"users": [{"id": 3}]}"#).unwrap_err();
         assert!(error.to_string().contains("users[0].id"), "{error}");
     }
+}
+
+/// A tenant with the users an export describes, as the API would show them:
+/// primary first, verified, then unverified addresses, de-duplicated without
+/// regard to case. No organizations: an export has none.
+pub fn tenant_from_export(rows: &[ExportRow]) -> Tenant {
+    // The export has no timestamps: keep the file's order, one second apart.
+    const START_MS: i64 = 1_700_000_000_000;
+    let users = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let at = START_MS + index as i64 * 1000;
+            let mut emails: Vec<(String, bool)> = Vec::new();
+            let mut add = |address: &str, verified: bool| {
+                if !address.is_empty()
+                    && !emails.iter().any(|(a, _)| a.eq_ignore_ascii_case(address))
+                {
+                    emails.push((address.to_owned(), verified));
+                }
+            };
+            let primary_verified = row
+                .verified_email_addresses
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&row.primary_email_address))
+                || !row
+                    .unverified_email_addresses
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(&row.primary_email_address));
+            add(&row.primary_email_address, primary_verified);
+            row.verified_email_addresses
+                .iter()
+                .for_each(|a| add(a, true));
+            row.unverified_email_addresses
+                .iter()
+                .for_each(|a| add(a, false));
+            let verification = |verified: bool, strategy: &str| {
+                Some(Verification {
+                    object: None,
+                    status: if verified { "verified" } else { "unverified" }.into(),
+                    strategy: Some(strategy.into()),
+                    attempts: None,
+                    expire_at: None,
+                })
+            };
+            let email_addresses: Vec<EmailAddress> = emails
+                .iter()
+                .enumerate()
+                .map(|(n, (address, verified))| EmailAddress {
+                    id: Some(format!("idn_{}_{n}", row.id.trim_start_matches("user_"))),
+                    object: "email_address".into(),
+                    email_address: address.clone(),
+                    reserved: false,
+                    verification: verification(*verified, "email_code"),
+                    linked_to: Vec::new(),
+                    created_at: at,
+                    updated_at: at,
+                })
+                .collect();
+            let mut phones: Vec<(String, bool)> = Vec::new();
+            for (number, verified) in std::iter::once((&row.primary_phone_number, true))
+                .chain(row.verified_phone_numbers.iter().map(|p| (p, true)))
+                .chain(row.unverified_phone_numbers.iter().map(|p| (p, false)))
+            {
+                if !number.is_empty() && !phones.iter().any(|(p, _)| p == number) {
+                    phones.push((number.clone(), verified));
+                }
+            }
+            let phone_numbers: Vec<PhoneNumber> = phones
+                .iter()
+                .enumerate()
+                .map(|(n, (number, verified))| PhoneNumber {
+                    id: Some(format!("idn_{}_p{n}", row.id.trim_start_matches("user_"))),
+                    object: "phone_number".into(),
+                    phone_number: number.clone(),
+                    reserved_for_second_factor: false,
+                    default_second_factor: false,
+                    reserved: false,
+                    verification: verification(*verified, "phone_code"),
+                    linked_to: Vec::new(),
+                    backup_codes: None,
+                    created_at: at,
+                    updated_at: at,
+                })
+                .collect();
+            let text = |value: &str| (!value.is_empty()).then(|| value.to_owned());
+            User {
+                id: row.id.clone(),
+                object: "user".into(),
+                external_id: None,
+                primary_email_address_id: email_addresses.first().and_then(|e| e.id.clone()),
+                primary_phone_number_id: phone_numbers.first().and_then(|p| p.id.clone()),
+                primary_web3_wallet_id: None,
+                username: text(&row.username),
+                first_name: text(&row.first_name),
+                last_name: text(&row.last_name),
+                image_url: Some(String::new()),
+                has_image: false,
+                public_metadata: Default::default(),
+                private_metadata: Some(Default::default()),
+                unsafe_metadata: Default::default(),
+                email_addresses,
+                phone_numbers,
+                web3_wallets: Vec::new(),
+                passkeys: Vec::new(),
+                password_enabled: row.password_digest.is_some(),
+                two_factor_enabled: row.totp_secret.is_some(),
+                totp_enabled: row.totp_secret.is_some(),
+                backup_code_enabled: false,
+                external_accounts: Vec::new(),
+                saml_accounts: Vec::new(),
+                enterprise_accounts: Vec::new(),
+                last_sign_in_at: None,
+                banned: false,
+                locked: false,
+                lockout_expires_in_seconds: None,
+                verification_attempts_remaining: None,
+                created_at: at,
+                updated_at: at,
+                delete_self_enabled: true,
+                create_organization_enabled: true,
+                last_active_at: None,
+                mfa_enabled_at: None,
+                mfa_disabled_at: None,
+                legal_accepted_at: None,
+            }
+        })
+        .collect();
+    Tenant {
+        users,
+        ..Tenant::default()
+    }
+}
+
+/// Export rows for a tenant that came without digests (a JSON snapshot):
+/// identifiers only, since the API never returns digests or TOTP secrets.
+pub fn rows_from_tenant(tenant: &Tenant) -> Vec<ExportRow> {
+    tenant
+        .users
+        .iter()
+        .map(|user| {
+            let primary = user.primary_email().map(|e| e.email_address.clone());
+            let mut row = ExportRow {
+                id: user.id.clone(),
+                first_name: user.first_name.clone().unwrap_or_default(),
+                last_name: user.last_name.clone().unwrap_or_default(),
+                username: user.username.clone().unwrap_or_default(),
+                primary_email_address: primary.clone().unwrap_or_default(),
+                ..ExportRow::default()
+            };
+            for email in &user.email_addresses {
+                if email.is_verified() {
+                    row.verified_email_addresses
+                        .push(email.email_address.clone());
+                } else {
+                    row.unverified_email_addresses
+                        .push(email.email_address.clone());
+                }
+            }
+            for phone in &user.phone_numbers {
+                let verified = phone
+                    .verification
+                    .as_ref()
+                    .is_some_and(|v| v.status == "verified");
+                if user.primary_phone_number_id.is_some()
+                    && phone.id == user.primary_phone_number_id
+                {
+                    row.primary_phone_number = phone.phone_number.clone();
+                }
+                if verified {
+                    row.verified_phone_numbers.push(phone.phone_number.clone());
+                } else {
+                    row.unverified_phone_numbers
+                        .push(phone.phone_number.clone());
+                }
+            }
+            row
+        })
+        .collect()
 }

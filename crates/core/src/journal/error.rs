@@ -29,8 +29,8 @@ pub enum JournalError {
 impl JournalError {
     /// A journal that SQLite cannot read or write is taken for a disk
     /// problem that a later run gets past; the others are the user's to fix.
-    pub fn kind(&self) -> crate::error::kind::ErrorKind {
-        use crate::error::kind::ErrorKind;
+    pub fn kind(&self) -> crate::kind::ErrorKind {
+        use crate::kind::ErrorKind;
         match self {
             Self::Sqlite { .. } => ErrorKind::Unavailable,
             Self::Open { .. } | Self::Busy { .. } | Self::TooNew { .. } => ErrorKind::Configuration,

@@ -8,7 +8,7 @@ use super::schema::{
 };
 pub use crate::checksum::Checksum;
 use crate::diagnostic::{Diagnostic, Location};
-use crate::error::kind::ErrorKind;
+use crate::kind::ErrorKind;
 use crate::script::Hook;
 pub use crate::workos::client::WorkosLimits;
 use ferry_wire::secret::Secret;

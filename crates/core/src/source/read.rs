@@ -46,8 +46,8 @@ pub enum SourceError {
 }
 
 impl SourceError {
-    pub fn kind(&self) -> crate::error::kind::ErrorKind {
-        use crate::error::kind::ErrorKind;
+    pub fn kind(&self) -> crate::kind::ErrorKind {
+        use crate::kind::ErrorKind;
         match self {
             Self::Clerk(_) => ErrorKind::Unavailable,
             Self::Export(_) | Self::Nothing => ErrorKind::Configuration,

@@ -1,8 +1,8 @@
 //! Why a step could not go on (as opposed to a record that failed, which is
 //! an outcome the step records and moves past).
 
-use crate::error::kind::ErrorKind;
 use crate::journal::JournalError;
+use crate::kind::ErrorKind;
 use crate::source::read::SourceError;
 use crate::workos::client::WorkosError;
 

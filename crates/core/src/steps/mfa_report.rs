@@ -57,11 +57,9 @@ pub enum MfaReportError {
 }
 
 impl MfaReportError {
-    pub fn kind(&self) -> crate::error::kind::ErrorKind {
+    pub fn kind(&self) -> crate::kind::ErrorKind {
         match self {
-            Self::Template { .. } | Self::Write { .. } => {
-                crate::error::kind::ErrorKind::Configuration
-            }
+            Self::Template { .. } | Self::Write { .. } => crate::kind::ErrorKind::Configuration,
             Self::Step(error) => error.kind(),
         }
     }

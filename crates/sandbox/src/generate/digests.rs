@@ -6,8 +6,8 @@ use argon2::password_hash::PasswordHasher;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
+use super::planted::{BCRYPT_COST, PASSWORD_POOL};
 use super::vocabulary::random_id;
-use super::{BCRYPT_COST, PASSWORD_POOL};
 
 /// Digests hashed once per run and shared.
 pub(super) struct PasswordPool {

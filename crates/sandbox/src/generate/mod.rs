@@ -16,25 +16,18 @@
 mod digests;
 mod metadata;
 mod organizations;
+pub mod planted;
 mod users;
 mod vocabulary;
 
-use std::collections::BTreeMap;
-
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use super::export::ExportRow;
 use super::tenant::Tenant;
 use digests::PasswordPool;
-use ferry_wire::secret::Secret;
-
-/// The cost of the synthetic bcrypt digests (Clerk's own are 10).
-pub const BCRYPT_COST: u32 = 4;
-const PASSWORD_POOL: usize = 16;
-/// 2023-01-01T00:00:00Z in ms: the tenant's first sign-up.
-const EPOCH_MS: i64 = 1_672_531_200_000;
+use planted::EPOCH_MS;
+pub use planted::{BCRYPT_COST, GroundTruth, PasswordRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GeneratorOptions {
@@ -62,63 +55,6 @@ pub struct GeneratedTenant {
     /// Users whose digest verifies (bcrypt, argon2id) and their plaintext.
     pub passwords: Vec<PasswordRow>,
     pub truth: GroundTruth,
-}
-
-/// One line of the passwords side file (written by `export::write_passwords`,
-/// which alone exposes the password).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct PasswordRow {
-    pub user_id: String,
-    /// Empty for username-only users.
-    pub email: String,
-    pub username: String,
-    /// Plain text in the file, masked in logs.
-    pub password: Secret,
-    pub password_hasher: String,
-}
-
-/// What the generator planted, by category. Categories overlap (a TOTP user
-/// is also a password user); `social_only` is keyed by Clerk provider.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroundTruth {
-    pub seed: u64,
-    pub users: u64,
-    /// Users with a password digest in the export.
-    pub password_users: u64,
-    pub social_only: BTreeMap<String, u64>,
-    pub password_and_social: u64,
-    /// Social accounts whose email is not the user's primary address.
-    pub oauth_email_mismatch: u64,
-    /// Users with more than one email address.
-    pub multi_email: u64,
-    /// Users whose primary email is not verified.
-    pub unverified_primary: u64,
-    /// Users whose primary email is an earlier user's with a `+tag`: distinct
-    /// in Clerk, the same address once plus-addressing is stripped.
-    pub plus_address_collisions: u64,
-    pub phone_only: u64,
-    pub username_only: u64,
-    pub totp: u64,
-    /// TOTP users whose secret is not in the export.
-    pub totp_not_exported: u64,
-    pub sms_second_factor: u64,
-    pub backup_codes: u64,
-    /// Password users by `password_hasher`.
-    pub hashers: BTreeMap<String, u64>,
-    pub banned: u64,
-    pub locked: u64,
-    pub organizations: u64,
-    pub memberships: u64,
-    /// Memberships by Clerk role.
-    pub roles: BTreeMap<String, u64>,
-    /// Users in more than one organization.
-    pub multi_org_users: u64,
-    /// Users whose metadata cannot become WorkOS metadata as is
-    /// (more than 50 keys, a key over 40 characters or a value over 600).
-    pub metadata_over_limits: u64,
-    /// Users by metadata shape: `empty`, `flat`, `nested`, `large`.
-    pub metadata_shapes: BTreeMap<String, u64>,
-    pub bcrypt_cost: u32,
 }
 
 /// Generates a tenant. Deterministic: the same options give the same tenant.

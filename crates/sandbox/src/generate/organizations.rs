@@ -5,8 +5,8 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Map, Value};
 
+use super::planted::{EPOCH_MS, GroundTruth};
 use super::vocabulary::{ORG_KINDS, ORG_WORDS, ROLES, pick, random_id};
-use super::{EPOCH_MS, GroundTruth};
 use ferry_wire::clerk::model::{Organization, OrganizationMembership, PublicUserData, User};
 
 pub(super) fn generate_organizations(

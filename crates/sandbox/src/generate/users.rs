@@ -8,8 +8,8 @@ use serde_json::Map;
 
 use super::digests::{PasswordPool, hex_digest, pbkdf2_digest, scrypt_firebase_digest};
 use super::metadata::metadata;
+use super::planted::{GroundTruth, PASSWORD_POOL, PasswordRow};
 use super::vocabulary::{DOMAINS, FIRST_NAMES, LAST_NAMES, PROVIDERS, pick, random_id};
-use super::{GroundTruth, PASSWORD_POOL, PasswordRow};
 use crate::export::ExportRow;
 use ferry_wire::clerk::model::{
     EmailAddress, ExternalAccount, IdentificationLink, PhoneNumber, User, Verification,

@@ -13,10 +13,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::Reply;
+use super::respond::Reply;
 use super::respond::{code, failure, invalid_request, oauth, ok, parse, too_many_requests};
-use crate::Shared;
 use crate::limits::Bucket;
+use crate::shared::Shared;
 use crate::state::{PendingAuthentication, WorkosState};
 use ferry_wire::workos::model::{
     AuthenticateResponse, AuthenticationContinuation, FactorReference, OrganizationChoice, User,

@@ -9,10 +9,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 
-use super::Reply;
+use super::respond::Reply;
 use super::respond::{failure, list_query, ok, parse};
-use crate::Shared;
 use crate::query::QueryParams;
+use crate::shared::Shared;
 use ferry_wire::workos::model::{
     EnrollAuthFactor, EnrollAuthFactorResponse, VerifyChallengeResponse,
 };

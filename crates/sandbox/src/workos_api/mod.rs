@@ -19,9 +19,9 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use super::Shared;
 use super::clerk_api::bearer;
 use super::limits::Bucket;
+use crate::shared::Shared;
 
 pub use respond::{server_error, too_many_requests};
 
@@ -80,10 +80,6 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .layer(middleware::from_fn_with_state(shared.clone(), authorize))
         .with_state(shared)
 }
-
-/// Both sides are finished answers, built once per request; boxing the
-/// error side would buy nothing.
-pub(super) type Reply = Result<Response, Response>;
 
 async fn authorize(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();

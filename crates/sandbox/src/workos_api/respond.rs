@@ -11,10 +11,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::Reply;
 use crate::query::QueryParams;
 use crate::state::{Failure, ListQuery};
 use ferry_wire::workos::model::{CodeError, FieldError, MessageError, OAuthError};
+
+/// Both sides are finished answers, built once per request; boxing the
+/// error side would buy nothing.
+pub type Reply = Result<Response, Response>;
 
 pub(super) fn message(status: StatusCode, text: &str) -> Response {
     (

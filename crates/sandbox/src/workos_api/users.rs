@@ -9,10 +9,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use super::Reply;
+use super::respond::Reply;
 use super::respond::{failure, list_query, ok, parse};
-use crate::Shared;
 use crate::query::QueryParams;
+use crate::shared::Shared;
 use ferry_wire::workos::model::{CreateUser, UpdateUser};
 
 pub(super) async fn create_user(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {

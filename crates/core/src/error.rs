@@ -12,9 +12,7 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Diagnostic;
 
-pub mod kind;
-
-pub use kind::ErrorKind;
+pub use crate::kind::ErrorKind;
 
 /// A refusal: the request is understood, and declined for a reason.
 #[derive(Debug, thiserror::Error)]
