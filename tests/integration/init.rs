@@ -6,11 +6,7 @@ use crate::common::*;
 fn init_writes_a_plan_that_validates_and_tests() {
     let scratch = Scratch::new();
     let out = scratch.ferry().args(["init"]).run().code(0);
-    assert!(
-        out.stdout.contains("wrote ./plans/migration.yaml"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("wrote ./plans/migration.yaml");
     assert!(scratch.path().join("scripts/migration.rhai").is_file());
 
     let out = scratch
@@ -18,13 +14,13 @@ fn init_writes_a_plan_that_validates_and_tests() {
         .args(["validate", "plans/migration.yaml"])
         .run()
         .code(0);
-    assert!(out.stdout.contains("valid"), "{}", out.stdout);
+    out.stdout_has("valid");
     let out = scratch
         .ferry()
         .args(["test", "plans/migration.yaml"])
         .run()
         .code(0);
-    assert!(out.stdout.contains("3 passed, 0 failed"), "{}", out.stdout);
+    out.stdout_has("3 passed, 0 failed");
 }
 
 #[test]
@@ -34,7 +30,7 @@ fn init_into_a_folder_refuses_to_overwrite_without_force() {
     let edited = scratch.write("team/plans/migration.yaml", "# edited\n");
 
     let out = scratch.ferry().args(["init", "team"]).run().code(2);
-    assert!(out.stderr.contains("already exist"), "{}", out.stderr);
+    out.stderr_has("already exist");
     assert_eq!(std::fs::read_to_string(&edited).unwrap(), "# edited\n");
 
     scratch

@@ -4,6 +4,7 @@
 
 mod architecture;
 mod common;
+mod engine;
 mod init;
 mod proof;
 mod sandbox;

@@ -2,6 +2,9 @@
 
 use std::time::{Duration, Instant};
 
+use serde_json::json;
+
+use crate::common::plan::{PlanFile, Step};
 use crate::common::*;
 
 const SCRIPT: &str = r#"fn map_user(user, ctx) {
@@ -19,12 +22,12 @@ fn deeper(n) { deeper(n + 1) }
 fn run_one(id: &str) -> Output {
     let scratch = Scratch::new();
     scratch.write("s.rhai", SCRIPT);
-    scratch.write(
-        "plan.yaml",
-        &format!(
-            "ferry: 1\nname: limits\nsource: {{ clerk: {{ secret_key: k }} }}\nscript: s.rhai\nsteps: [assess]\ntests:\n  - {{ name: {id}, hook: map_user, input: {{ id: {id} }}, expect: {{}} }}\n"
-        ),
-    );
+    let plan = PlanFile::new("limits")
+        .clerk("secret_key", "k")
+        .script("s.rhai")
+        .step(Step::bare("assess"))
+        .test(json!({ "name": id, "hook": "map_user", "input": { "id": id }, "expect": {} }));
+    scratch.write_plan("plan.yaml", &plan);
     scratch.ferry().args(["test", "plan.yaml"]).run().code(1)
 }
 
@@ -34,11 +37,7 @@ fn an_endless_loop_fails_fast_naming_the_hook_and_its_line() {
     let out = run_one("loop");
     // The engine's own limits stop it far sooner; this only guards against a hang.
     assert!(started.elapsed() < Duration::from_secs(10));
-    assert!(
-        out.stdout.contains("map_user failed for loop: the hook ran past its operations limit (an endless loop?) (at s.rhai:1:1)"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("map_user failed for loop: the hook ran past its operations limit (an endless loop?) (at s.rhai:1:1)");
 }
 
 #[test]
@@ -60,11 +59,7 @@ fn huge_strings_and_maps_are_stopped() {
             .contains("Length of string too large")
     );
     let out = run_one("big-map");
-    assert!(
-        out.stdout.contains("map_user failed for big-map"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("map_user failed for big-map");
 }
 
 #[test]
@@ -92,7 +87,7 @@ fn eval_is_not_available() {
         .arg_path(&plan)
         .run()
         .code(1);
-    assert!(out.stdout.contains("s.rhai:1:"), "{}", out.stdout);
+    out.stdout_has("s.rhai:1:");
 }
 
 #[test]

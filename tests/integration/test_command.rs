@@ -14,7 +14,7 @@ fn the_reference_and_example_tests_pass() {
             .arg_path(repo().join(plan))
             .run()
             .code(0);
-        assert!(out.stdout.contains("test result: ok."), "{}", out.stdout);
+        let out = out.stdout_has("test result: ok.");
         assert!(!out.stdout.contains(" 0 passed"), "{}", out.stdout);
     }
 }

@@ -1,5 +1,6 @@
 //! `ferry validate`: every problem at once, each with file:line:col and a hint.
 
+use crate::common::plan::{PlanFile, Step};
 use crate::common::*;
 
 const GOOD_SCRIPT: &str = "fn map_user(user, ctx) { #{} }\n";
@@ -12,7 +13,7 @@ fn the_reference_plan_is_valid_without_its_secrets_set() {
         .arg_path(repo().join("plans/clerk-to-workos.yaml"))
         .run()
         .code(0);
-    assert!(out.stdout.contains("valid (3 warnings)"), "{}", out.stdout);
+    let out = out.stdout_has("valid (3 warnings)");
     assert!(
         out.stdout
             .contains("environment variable `CLERK_SECRET_KEY` is not set")
@@ -141,11 +142,7 @@ fn a_script_syntax_error_names_its_line() {
         .arg_path(&plan)
         .run()
         .code(1);
-    assert!(
-        out.stdout.contains("s.rhai:2:11: script syntax error"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("s.rhai:2:11: script syntax error");
 }
 
 #[test]
@@ -180,16 +177,8 @@ fn a_missing_script_file_points_at_the_script_key() {
         .arg_path(&plan)
         .run()
         .code(1);
-    assert!(
-        out.stdout.contains("plan.yaml:4:9: script"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("missing.rhai does not exist"),
-        "{}",
-        out.stdout
-    );
+    let out = out.stdout_has("plan.yaml:4:9: script");
+    out.stdout_has("missing.rhai does not exist");
 }
 
 #[test]
@@ -212,7 +201,7 @@ fn plain_http_to_another_machine_is_refused_but_loopback_is_fine() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("invalid: 1 error"), "{}", out.stdout);
+    out.stdout_has("invalid: 1 error");
 }
 
 #[test]
@@ -249,17 +238,15 @@ fn a_missing_plan_file_is_a_usage_error() {
         .args(["validate", "nope.yaml"])
         .run()
         .code(2);
-    assert!(
-        out.stderr.contains("cannot read plan nope.yaml"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has("cannot read plan nope.yaml");
 }
 
 pub fn minimal_plan(script: &str) -> String {
-    format!(
-        "ferry: 1\nname: minimal\nsource: {{ clerk: {{ secret_key: sk_test_1 }} }}\nscript: {script}\nsteps: [assess]\n"
-    )
+    PlanFile::new("minimal")
+        .clerk("secret_key", "sk_test_1")
+        .script(script)
+        .step(Step::bare("assess"))
+        .to_yaml()
 }
 
 #[test]
@@ -278,8 +265,5 @@ fn secrets_from_the_environment_silence_the_warnings() {
         "{}",
         out.stdout
     );
-    assert!(
-        !out.stdout.contains("sk_test_from_env"),
-        "a secret was printed"
-    );
+    out.output_lacks("sk_test_from_env");
 }

@@ -4,12 +4,11 @@ use std::time::Duration;
 
 use ferry_sandbox::{FaultConfig, ThrottleBurst};
 use rand::RngExt;
+use serde_json::json;
 
 use super::soak;
-use crate::users::{World, WorldOptions};
-
-const FULL_STEPS: &str =
-    "  - organizations\n  - memberships\n  - mfa_report\n  - verify: { sample: all }\n";
+use crate::common::plan::Step;
+use crate::users::{World, WorldOptions, full_steps};
 
 #[test]
 fn mixed_faults_end_with_verify_passing() {
@@ -37,13 +36,13 @@ fn mixed_faults_end_with_verify_passing() {
             ],
             ..FaultConfig::default()
         },
-        users_options: "max_attempts: 12".into(),
-        more_steps: FULL_STEPS.into(),
+        users_options: json!({ "max_attempts": 12 }),
+        more_steps: full_steps(),
         ..WorldOptions::default()
     });
     let out = world.run();
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("verify: passed"), "{}", out.stdout);
+    out.stdout_has("verify: passed");
     world.assert_migrated_exactly_once();
     let counts = world.counts();
     let outcome = |suffix: &str| -> u64 {
@@ -70,7 +69,7 @@ fn twenty_sigkills_at_random_moments_lose_and_duplicate_nothing() {
         },
         // 1,500 writes at 500 per second: long enough for kills to land mid-run.
         writes_per_10s: 5000,
-        more_steps: "  - organizations\n  - memberships\n".into(),
+        more_steps: vec![Step::bare("organizations"), Step::bare("memberships")],
         ..WorldOptions::default()
     });
     let mut rng = rand::rng();
@@ -135,7 +134,7 @@ fn ctrl_c_stops_cleanly_and_the_next_run_resumes() {
     );
 
     let out = world.ferry().args(["status", "plan.yaml"]).run().code(0);
-    assert!(out.stdout.contains("interrupted"), "{}", out.stdout);
+    out.stdout_has("interrupted");
     let out = world.run();
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(

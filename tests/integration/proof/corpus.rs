@@ -8,8 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::common::Scratch;
-
-const DEFAULT_PLAN: &str = "ferry: 1\nname: corpus\nsource: { clerk: { EXPORT } }\ntarget: { workos: { api_key: unused } }\nSCRIPTsteps: [users]\n";
+use crate::common::plan::{PlanFile, Step};
 
 struct Expect {
     command: String,
@@ -61,21 +60,18 @@ fn prepare(case: &Path, scratch: &Scratch) {
     }
     if !scratch.path().join("plan.yaml").exists() {
         let export = if scratch.path().join("users.json").exists() {
-            "export_json: users.json"
+            ("export_json", "users.json")
         } else {
-            "export_csv: users.csv"
+            ("export_csv", "users.csv")
         };
-        let script = if scratch.path().join("script.rhai").exists() {
-            "script: script.rhai\n"
-        } else {
-            ""
-        };
-        scratch.write(
-            "plan.yaml",
-            &DEFAULT_PLAN
-                .replace("EXPORT", export)
-                .replace("SCRIPT", script),
-        );
+        let mut plan = PlanFile::new("corpus")
+            .clerk(export.0, export.1)
+            .workos("api_key", "unused")
+            .step(Step::bare("users"));
+        if scratch.path().join("script.rhai").exists() {
+            plan = plan.script("script.rhai");
+        }
+        scratch.write_plan("plan.yaml", &plan);
     }
 }
 

@@ -5,6 +5,9 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use serde_json::json;
+
+use crate::common::plan::Step;
 use crate::users::{World, WorldOptions};
 
 fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -20,10 +23,14 @@ fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn no_secret_is_written_or_printed_anywhere() {
-    let world = World::new(WorldOptions {
+    let mut world = World::new(WorldOptions {
         users: 600,
         organizations: 10,
-        more_steps: "  - organizations\n  - memberships\n  - mfa_report\n".into(),
+        more_steps: vec![
+            Step::bare("organizations"),
+            Step::bare("memberships"),
+            Step::bare("mfa_report"),
+        ],
         ..WorldOptions::default()
     });
     let canary = world
@@ -38,15 +45,14 @@ fn no_secret_is_written_or_printed_anywhere() {
                 })
         })
         .expect("a canary");
-    let plan = std::fs::read_to_string(world.scratch.path().join("plan.yaml")).unwrap();
-    let plan = plan.replace(
-        "report: { dir: reports }",
-        &format!(
-            "  - verify: {{ sample: all, logins: [ {{ email: {}, password: \"${{CANARY_PASSWORD}}\" }} ] }}\nreport: {{ dir: reports }}",
-            canary.email
-        ),
-    );
-    world.scratch.write("plan.yaml", &plan);
+    world.plan.steps.push(Step::with(
+        "verify",
+        json!({
+            "sample": "all",
+            "logins": [{ "email": canary.email, "password": "${CANARY_PASSWORD}" }],
+        }),
+    ));
+    world.write_plan();
 
     let out = world
         .ferry()
@@ -61,7 +67,7 @@ fn no_secret_is_written_or_printed_anywhere() {
         "{}",
         out.stdout
     );
-    assert!(out.stderr.contains("DEBUG"), "debug logs were on");
+    let out = out.stderr_has("DEBUG");
     let report_out = world
         .ferry()
         .args(["report", "plan.yaml", "--format", "md"])

@@ -95,11 +95,7 @@ fn bad_options_are_usage_errors() {
         .env("FERRY_COLOR", "never")
         .run()
         .code(2);
-    assert!(
-        output.stderr.contains("between 0 and 1"),
-        "{}",
-        output.stderr
-    );
+    output.stderr_has("between 0 and 1");
     scratch
         .ferry()
         .args(["sandbox", "--limits-scale", "0"])
@@ -123,7 +119,7 @@ fn bad_options_are_usage_errors() {
         ])
         .run()
         .code(2);
-    assert!(output.stderr.contains("missing.json"), "{}", output.stderr);
+    output.stderr_has("missing.json");
     let broken = scratch.write("broken.json", r#"{"users": [{"id": 3}]}"#);
     let output = scratch
         .ferry()
@@ -138,7 +134,7 @@ fn bad_options_are_usage_errors() {
         .args([&broken])
         .run()
         .code(2);
-    assert!(output.stderr.contains("users[0].id"), "{}", output.stderr);
+    output.stderr_has("users[0].id");
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 
 use ferry_sandbox::FaultConfig;
 
+use serde_json::json;
+
 use super::{World, WorldOptions};
 
 #[test]
@@ -17,12 +19,12 @@ fn errors_dropped_answers_and_latency_lose_and_duplicate_nothing() {
             drop_write_rate: 0.02,
             ..FaultConfig::default()
         },
-        users_options: "max_attempts: 12, concurrency: 400".into(),
+        users_options: json!({ "max_attempts": 12, "concurrency": 400 }),
         ..WorldOptions::default()
     });
     let out = world.run();
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains(" 0 failed"), "{}", out.stdout);
+    out.stdout_has(" 0 failed");
     world.assert_migrated_exactly_once();
     let counts = world.counts();
     let dropped: u64 = counts

@@ -82,7 +82,7 @@ fn a_generated_tenant_migrates_exactly_once_with_passwords_and_totp() {
         ..WorldOptions::default()
     });
     let out = world.run().code(0);
-    assert!(out.stdout.contains("0 failed"), "{}", out.stdout);
+    out.stdout_has("0 failed");
     world.assert_migrated_exactly_once();
 
     let dump = world.dump();

@@ -16,7 +16,20 @@ use ferry_sandbox::{
     SandboxOptions, WorkosDump, generate,
 };
 
+use serde_json::{Value, json};
+
+use crate::common::plan::{PlanFile, Step};
 use crate::common::{Run, Scratch};
+
+/// Every step after `users`, verifying every user.
+pub fn full_steps() -> Vec<Step> {
+    vec![
+        Step::bare("organizations"),
+        Step::bare("memberships"),
+        Step::bare("mfa_report"),
+        Step::with("verify", json!({ "sample": "all" })),
+    ]
+}
 
 /// A sandbox serving a generated tenant, its CSV export on disk, and a plan pointing at both.
 pub struct World {
@@ -24,6 +37,8 @@ pub struct World {
     pub sandbox: Sandbox,
     pub generated: GeneratedTenant,
     pub scratch: Scratch,
+    /// The plan in `plan.yaml`; change it and call [`World::write_plan`].
+    pub plan: PlanFile,
 }
 
 /// How to build a [`World`].
@@ -32,14 +47,14 @@ pub struct WorldOptions {
     pub organizations: usize,
     pub seed: u64,
     pub faults: FaultConfig,
-    /// Extra `users:` step options, as YAML flow-map entries.
-    pub users_options: String,
+    /// The `users:` step's options (a JSON object).
+    pub users_options: Value,
     /// `writes_per_10s` in the plan (the sandbox enforces no limit).
     pub writes_per_10s: u32,
-    /// Steps after `users`, as YAML list items (e.g. `  - organizations\n`).
-    pub more_steps: String,
-    /// Extra top-level plan lines (e.g. `script: s.rhai`).
-    pub plan_extra: String,
+    /// Steps after `users`.
+    pub more_steps: Vec<Step>,
+    /// The plan's script, when it has one.
+    pub script: Option<&'static str>,
 }
 
 impl Default for WorldOptions {
@@ -49,10 +64,10 @@ impl Default for WorldOptions {
             organizations: 5,
             seed: 11,
             faults: FaultConfig::default(),
-            users_options: String::new(),
+            users_options: json!({}),
             writes_per_10s: 100_000,
-            more_steps: String::new(),
-            plan_extra: String::new(),
+            more_steps: Vec::new(),
+            script: None,
         }
     }
 }
@@ -79,41 +94,41 @@ impl World {
             .expect("the sandbox starts");
         let scratch = Scratch::new();
         write_csv(&scratch.path().join("users.csv"), &generated.export).unwrap();
-        scratch.write(
-            "plan.yaml",
-            &format!(
-                "ferry: 1
-name: world
-source:
-  clerk:
-    secret_key: ${{CLERK_SECRET_KEY}}
-    api_url: {clerk}
-    export_csv: users.csv
-    limits: {{ requests_per_10s: 100000 }}
-target:
-  workos:
-    api_key: ${{WORKOS_API_KEY}}
-    client_id: ${{WORKOS_CLIENT_ID}}
-    api_url: {workos}
-    limits: {{ writes_per_10s: {writes}, reads_per_10s: 200000, requests_per_60s: 1000000 }}
-steps:
-  - users: {{ {users_options} }}
-{more_steps}report: {{ dir: reports }}
-{plan_extra}",
-                clerk = sandbox.info().clerk_api_url,
-                workos = sandbox.workos_url(),
-                writes = options.writes_per_10s,
-                users_options = options.users_options,
-                more_steps = options.more_steps,
-                plan_extra = options.plan_extra,
-            ),
-        );
+        let mut plan = PlanFile::new("world")
+            .clerk("secret_key", "${CLERK_SECRET_KEY}")
+            .clerk("api_url", sandbox.info().clerk_api_url)
+            .clerk("export_csv", "users.csv")
+            .clerk("limits", json!({ "requests_per_10s": 100_000 }))
+            .workos("api_key", "${WORKOS_API_KEY}")
+            .workos("client_id", "${WORKOS_CLIENT_ID}")
+            .workos("api_url", sandbox.workos_url())
+            .workos(
+                "limits",
+                json!({
+                    "writes_per_10s": options.writes_per_10s,
+                    "reads_per_10s": 200_000,
+                    "requests_per_60s": 1_000_000,
+                }),
+            )
+            .step(Step::with("users", options.users_options))
+            .steps(options.more_steps)
+            .report_dir("reports");
+        if let Some(script) = options.script {
+            plan = plan.script(script);
+        }
+        scratch.write_plan("plan.yaml", &plan);
         Self {
             runtime,
             sandbox,
             generated,
             scratch,
+            plan,
         }
+    }
+
+    /// Writes `self.plan` to `plan.yaml` again.
+    pub fn write_plan(&self) {
+        self.scratch.write_plan("plan.yaml", &self.plan);
     }
 
     /// `ferry` in the scratch folder with the sandbox's keys in the environment.

@@ -2,7 +2,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use serde_json::json;
+
 use super::{World, WorldOptions};
+use crate::common::plan::Step;
 
 const SCRIPT: &str = r#"
 fn map_membership(membership, ctx) {
@@ -15,8 +18,15 @@ fn b2b_world(users: usize, organizations: usize) -> World {
     let world = World::new(WorldOptions {
         users,
         organizations,
-        more_steps: "  - organizations\n  - memberships: { roles: { \"org:admin\": owner, \"org:member\": member } }\n  - mfa_report\n".into(),
-        plan_extra: "script: roles.rhai\n".into(),
+        more_steps: vec![
+            Step::bare("organizations"),
+            Step::with(
+                "memberships",
+                json!({ "roles": { "org:admin": "owner", "org:member": "member" } }),
+            ),
+            Step::bare("mfa_report"),
+        ],
+        script: Some("roles.rhai"),
         ..WorldOptions::default()
     });
     world.scratch.write("roles.rhai", SCRIPT);

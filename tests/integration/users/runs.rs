@@ -11,7 +11,7 @@ fn a_second_run_after_success_makes_no_write_requests() {
     world.sandbox.reset_request_counts();
 
     let out = world.run().code(0);
-    assert!(out.stdout.contains(" 0 created"), "{}", out.stdout);
+    out.stdout_has(" 0 created");
     let counts = world.counts();
     assert_eq!(counts.workos_writes, 0, "{counts:?}");
     assert_eq!(
@@ -26,11 +26,7 @@ fn a_second_run_after_success_makes_no_write_requests() {
 fn without_a_terminal_run_asks_for_yes_and_writes_nothing() {
     let world = World::new(WorldOptions::default());
     let out = world.ferry().args(["run", "plan.yaml"]).run().code(2);
-    assert!(
-        out.stderr.contains("ferry run plan.yaml --yes"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has("ferry run plan.yaml --yes");
     assert_eq!(world.counts().workos_writes, 0);
     assert!(world.dump().users.is_empty());
 }
@@ -49,11 +45,7 @@ fn plan_previews_without_writing_and_offline_asks_nothing() {
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout.contains("no email address (phone-only user)"),
-        "{}",
-        out.stdout
-    );
+    out.stdout_has("no email address (phone-only user)");
     assert_eq!(world.counts().workos_writes, 0);
     let saved: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(world.scratch.path().join("plan.json")).unwrap(),
@@ -86,7 +78,7 @@ fn status_and_export_ids_read_the_journal() {
     world.ferry().args(["status", "plan.yaml"]).run().code(2);
     world.run().code(0);
     let out = world.ferry().args(["status", "plan.yaml"]).run().code(0);
-    assert!(out.stdout.contains("run   1"), "{}", out.stdout);
+    let out = out.stdout_has("run   1");
     assert!(
         out.stdout
             .contains(&format!("user: {} created", world.expected().len())),
@@ -144,11 +136,7 @@ fn a_second_run_on_the_same_journal_is_refused_while_one_runs() {
     let state = world.scratch.path().join(".ferry/world.db");
     let _running = ferry_core::journal::Journal::open_for_run(&state).unwrap();
     let out = world.run().code(2);
-    assert!(
-        out.stderr.contains("another ferry run is using"),
-        "{}",
-        out.stderr
-    );
+    out.stderr_has("another ferry run is using");
 }
 
 #[test]
@@ -159,7 +147,7 @@ fn bad_export_rows_are_listed_and_never_cost_a_good_user() {
     csv.push_str("user_broken,\"unbalanced\n");
     std::fs::write(&csv_path, csv).unwrap();
     let out = world.run().code(0);
-    assert!(out.stdout.contains(" 1 rejected"), "{}", out.stdout);
+    out.stdout_has(" 1 rejected");
     world.assert_migrated_exactly_once();
     let failures = std::fs::read_to_string(
         world

@@ -102,6 +102,8 @@ pub fn generate(options: GeneratorOptions) -> GeneratedTenant {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::hashes::{self, HashKind};
     use ferry_wire::clerk::model::User;

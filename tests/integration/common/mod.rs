@@ -1,4 +1,8 @@
-//! A fluent builder for running the `ferry` binary in a scratch folder.
+//! A fluent builder for running the `ferry` binary in a scratch folder, the
+//! expectations a test declares about a run (exit code, what stdout, stderr
+//! and files hold), and a typed plan builder ([`plan`]).
+
+pub mod plan;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +19,8 @@ pub struct Output {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// The folder it ran in, for [`Output::file_has`].
+    pub dir: PathBuf,
 }
 
 impl Scratch {
@@ -36,6 +42,11 @@ impl Scratch {
         path
     }
 
+    /// Writes a built plan to `relative`.
+    pub fn write_plan(&self, relative: &str, plan: &plan::PlanFile) -> PathBuf {
+        self.write(relative, &plan.to_yaml())
+    }
+
     pub fn ferry(&self) -> Run {
         let mut command = Command::cargo_bin("ferry").expect("the ferry binary");
         command
@@ -45,12 +56,16 @@ impl Scratch {
             .env_remove("CLERK_SECRET_KEY")
             .env_remove("WORKOS_API_KEY")
             .env_remove("WORKOS_CLIENT_ID");
-        Run { command }
+        Run {
+            command,
+            dir: self.dir.path().to_path_buf(),
+        }
     }
 }
 
 pub struct Run {
     command: Command,
+    dir: PathBuf,
 }
 
 impl Run {
@@ -79,17 +94,70 @@ impl Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            dir: self.dir,
         }
     }
 }
 
 impl Output {
+    fn shown(&self) -> String {
+        format!(
+            "\n--- exit code {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
     /// Asserts the exit code, showing the output when it differs.
     pub fn code(self, expected: i32) -> Self {
         assert_eq!(
-            self.code, expected,
-            "exit code {} (expected {expected})\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
+            self.code,
+            expected,
+            "exit code {} (expected {expected}){}",
+            self.code,
+            self.shown()
+        );
+        self
+    }
+
+    /// Asserts that stdout holds `text`.
+    pub fn stdout_has(self, text: &str) -> Self {
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}{}",
+            self.shown()
+        );
+        self
+    }
+
+    /// Asserts that stderr holds `text`.
+    pub fn stderr_has(self, text: &str) -> Self {
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}{}",
+            self.shown()
+        );
+        self
+    }
+
+    /// Asserts that neither stdout nor stderr holds `text`.
+    pub fn output_lacks(self, text: &str) -> Self {
+        assert!(
+            !self.stdout.contains(text) && !self.stderr.contains(text),
+            "the output holds {text:?}{}",
+            self.shown()
+        );
+        self
+    }
+
+    /// Asserts that the file at `relative` (to the run's folder) holds `text`.
+    pub fn file_has(self, relative: &str, text: &str) -> Self {
+        let path = self.dir.join(relative);
+        let contents = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{} cannot be read: {e}{}", path.display(), self.shown()));
+        assert!(
+            contents.contains(text),
+            "{} lacks {text:?}:\n{contents}",
+            path.display()
         );
         self
     }

@@ -1,0 +1,205 @@
+//! The run engine as a library, without the binary: a plan run through
+//! `ferry_core::engine::Engine` against the in-process sandbox, with an
+//! observer that records every event, so the order and content of what the
+//! engine reports are asserted directly.
+
+use std::sync::Mutex;
+
+use ferry_core::engine::{Engine, RunOptions};
+use ferry_core::journal::{Action, Kind, RunStatus};
+use ferry_core::observe::{Event, Observer};
+use ferry_core::plan::LoadOptions;
+use ferry_core::project::Project;
+use ferry_core::report::outcome::StepOutcome;
+use serde_json::json;
+
+use crate::common::plan::Step;
+use crate::users::{World, WorldOptions};
+
+/// What the recorder keeps of one event.
+#[derive(Debug, Clone, PartialEq)]
+enum Seen {
+    RunStarted {
+        preview: bool,
+    },
+    StepStarted(String),
+    Total(String, u64),
+    Record {
+        kind: Kind,
+        action: Action,
+        advances: bool,
+    },
+    Planned,
+    StepFinished(String),
+    Other,
+}
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Seen>>);
+
+impl Observer for Recorder {
+    fn event(&self, event: &Event<'_>) {
+        let seen = match event {
+            Event::RunStarted { preview, .. } => Seen::RunStarted { preview: *preview },
+            Event::StepStarted { step } => Seen::StepStarted((*step).to_owned()),
+            Event::Total { step, total } => Seen::Total((*step).to_owned(), *total),
+            Event::Record {
+                outcome, advances, ..
+            } => Seen::Record {
+                kind: outcome.kind,
+                action: outcome.action,
+                advances: *advances,
+            },
+            Event::Planned { .. } => Seen::Planned,
+            Event::StepFinished { step, .. } => Seen::StepFinished((*step).to_owned()),
+            Event::Warning { .. } | Event::Stopping => Seen::Other,
+        };
+        self.0.lock().unwrap().push(seen);
+    }
+}
+
+impl Recorder {
+    fn take(&self) -> Vec<Seen> {
+        std::mem::take(&mut self.0.lock().unwrap())
+    }
+}
+
+fn world() -> World {
+    World::new(WorldOptions {
+        users: 120,
+        organizations: 4,
+        more_steps: vec![
+            Step::bare("organizations"),
+            Step::bare("memberships"),
+            Step::with("verify", json!({ "sample": "all" })),
+        ],
+        ..WorldOptions::default()
+    })
+}
+
+fn project(world: &World) -> Project {
+    let keys = world.sandbox.keys().clone();
+    let lookup = move |name: &str| match name {
+        "CLERK_SECRET_KEY" => Some(keys.clerk_secret_key.clone()),
+        "WORKOS_API_KEY" => Some(keys.workos_api_key.clone()),
+        "WORKOS_CLIENT_ID" => Some(keys.workos_client_id.clone()),
+        _ => None,
+    };
+    Project::open_with_env(
+        &world.scratch.path().join("plan.yaml"),
+        LoadOptions::for_use(),
+        &lookup,
+    )
+    .expect("the plan loads")
+}
+
+#[test]
+fn the_engine_runs_each_step_in_order_and_reports_every_record() {
+    let world = world();
+    let project = project(&world);
+    let recorder = Recorder::default();
+    let summary = Engine::new(&project, &recorder)
+        .run(RunOptions::default())
+        .expect("the run finishes");
+    assert_eq!(summary.status, RunStatus::Finished);
+    assert_eq!(summary.failed, 0);
+    assert_eq!(summary.verified, Some(true));
+    assert_eq!(summary.written.len(), 3, "html, md and json by default");
+
+    let events = recorder.take();
+    assert_eq!(events[0], Seen::RunStarted { preview: false });
+    // Steps start and finish in plan order, never overlapping.
+    let steps: Vec<&Seen> = events
+        .iter()
+        .filter(|e| matches!(e, Seen::StepStarted(_) | Seen::StepFinished(_)))
+        .collect();
+    let expected: Vec<Seen> = ["users", "organizations", "memberships", "verify"]
+        .into_iter()
+        .flat_map(|s| [Seen::StepStarted(s.into()), Seen::StepFinished(s.into())])
+        .collect();
+    assert_eq!(steps, expected.iter().collect::<Vec<_>>());
+
+    // Every Clerk user is one record that moves progress; TOTP factors ride along.
+    let users = world.generated.tenant.users.len() as u64;
+    assert!(events.contains(&Seen::Total("users".into(), users)));
+    let advancing_users = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Seen::Record {
+                    kind: Kind::User,
+                    advances: true,
+                    ..
+                }
+            )
+        })
+        .count() as u64;
+    assert_eq!(advancing_users, users);
+    let created = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Seen::Record {
+                    kind: Kind::User,
+                    action: Action::Created,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(created, world.expected().len());
+    assert_eq!(world.dump().users.len(), created);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Seen::Record {
+            kind: Kind::TotpFactor,
+            advances: false,
+            ..
+        }
+    )));
+
+    // The report holds what the steps came to.
+    assert_eq!(summary.report.steps.len(), 4);
+    assert!(summary.report.verification.as_ref().unwrap().passed);
+
+    // A second run through the same engine changes nothing.
+    world.sandbox.reset_request_counts();
+    let again = Engine::new(&project, &recorder)
+        .run(RunOptions::default())
+        .unwrap();
+    assert_eq!(again.status, RunStatus::Finished);
+    assert_eq!(world.counts().workos_writes, 0);
+    assert!(recorder.take().iter().all(|e| !matches!(
+        e,
+        Seen::Record {
+            kind: Kind::User,
+            action: Action::Created | Action::Updated,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn a_preview_plans_every_user_and_writes_nothing() {
+    let world = world();
+    let project = project(&world);
+    let recorder = Recorder::default();
+    let preview = Engine::new(&project, &recorder)
+        .preview(false)
+        .expect("the preview finishes");
+    assert_eq!(world.counts().workos_writes, 0);
+    let events = recorder.take();
+    assert_eq!(events[0], Seen::RunStarted { preview: true });
+    let planned = events.iter().filter(|e| **e == Seen::Planned).count();
+    assert_eq!(planned, world.generated.tenant.users.len());
+    let (name, users) = &preview.steps[0];
+    assert_eq!(*name, "users");
+    let StepOutcome::Previewed { counts, .. } = users else {
+        panic!("the users step previews: {users:?}");
+    };
+    assert_eq!(counts.values().sum::<u64>() as usize, planned);
+    // Steps without a preview say so rather than guess.
+    assert!(matches!(preview.steps[1].1, StepOutcome::NotPreviewed));
+}
