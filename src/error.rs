@@ -33,29 +33,19 @@ pub enum Error {
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
     Refused(#[from] Refusal),
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 impl Error {
+    /// A file the command itself reads or writes could not be.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+        Self::Core(ferry_core::error::Error::io(action, path, source))
     }
 
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Core(error) => error.kind(),
             // Options, ports, tenant and CSV files are all the user's to fix.
-            Self::Sandbox(_) | Self::Io { .. } => ErrorKind::Configuration,
+            Self::Sandbox(_) => ErrorKind::Configuration,
             Self::Refused(_) => ErrorKind::Usage,
         }
     }

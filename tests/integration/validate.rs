@@ -170,14 +170,19 @@ fn an_undefined_variable_in_a_hook_is_an_error() {
 #[test]
 fn a_missing_script_file_points_at_the_script_key() {
     let scratch = Scratch::new();
-    let plan = scratch.write("plan.yaml", &minimal_plan("missing.rhai"));
+    let text = minimal_plan("missing.rhai");
+    let line = 1 + text
+        .lines()
+        .position(|l| l.starts_with("script: "))
+        .expect("the plan names a script");
+    let plan = scratch.write("plan.yaml", &text);
     let out = scratch
         .ferry()
         .args(["validate"])
         .arg_path(&plan)
         .run()
         .code(1);
-    let out = out.stdout_has("plan.yaml:4:9: script");
+    let out = out.stdout_has(&format!("plan.yaml:{line}:9: script"));
     out.stdout_has("missing.rhai does not exist");
 }
 

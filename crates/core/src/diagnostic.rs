@@ -71,6 +71,9 @@ pub enum Code {
 pub struct Diagnostic {
     pub severity: Severity,
     pub code: Code,
+    /// Where in the plan's tree the problem is (`source.clerk`), when known.
+    #[serde(skip)]
+    pub place: Option<String>,
     pub location: Option<Location>,
     pub message: String,
     pub hint: Option<String>,
@@ -81,6 +84,7 @@ impl Diagnostic {
         Self {
             severity: Severity::Error,
             code: Code::General,
+            place: None,
             location: None,
             message: message.into(),
             hint: None,
@@ -101,6 +105,12 @@ impl Diagnostic {
 
     pub fn at_opt(mut self, location: Option<Location>) -> Self {
         self.location = location.or(self.location);
+        self
+    }
+
+    /// Says where in the plan's tree the problem is.
+    pub fn place(mut self, place: impl Into<String>) -> Self {
+        self.place = Some(place.into());
         self
     }
 

@@ -159,26 +159,6 @@ fn diff(expected: &Value, actual: &Value) -> String {
         .to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn partial_match_ignores_extra_keys_but_not_wrong_values() {
-        let actual = json!({"email": "a@b.c", "metadata": {"plan": "pro", "x": "1"}});
-        assert!(partial_match(
-            &json!({"metadata": {"plan": "pro"}}),
-            &actual
-        ));
-        assert!(!partial_match(
-            &json!({"metadata": {"plan": "free"}}),
-            &actual
-        ));
-        assert!(!partial_match(&json!({"missing": null}), &actual));
-    }
-}
-
 /// Runs the plan's tests (those whose name contains `filter`, when given)
 /// against its script, each with the `ctx` a run would pass plus the test's own.
 pub fn run_all(project: &crate::project::Project, filter: Option<&str>) -> Vec<TestReport> {
@@ -206,4 +186,24 @@ pub fn run_all(project: &crate::project::Project, filter: Option<&str>) -> Vec<T
             run(script, test, &ctx)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn partial_match_ignores_extra_keys_but_not_wrong_values() {
+        let actual = json!({"email": "a@b.c", "metadata": {"plan": "pro", "x": "1"}});
+        assert!(partial_match(
+            &json!({"metadata": {"plan": "pro"}}),
+            &actual
+        ));
+        assert!(!partial_match(
+            &json!({"metadata": {"plan": "free"}}),
+            &actual
+        ));
+        assert!(!partial_match(&json!({"missing": null}), &actual));
+    }
 }

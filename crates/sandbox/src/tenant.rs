@@ -90,40 +90,6 @@ impl Tenant {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_older_json_export() {
-        let text = r#"[
-          {"id": "user_a", "first_name": "Jane", "primary_email_address": "jane@acme.test",
-           "email_addresses": ["jane@acme.test", "j@home.test"], "password_digest": "$2b$10$x",
-           "password_hasher": "bcrypt", "public_metadata": {"plan": "pro"}, "backup_codes_enabled": true},
-          {"id": "user_b", "email_addresses": "b@acme.test|b2@acme.test", "primary_email_address": "b@acme.test"},
-          {"id": "user_c", "username": "phoneuser", "email_addresses": null, "phone_numbers": ["+15550100"],
-           "primary_phone_number": "+15550100"}
-        ]"#;
-        let (tenant, rows) = Tenant::parse(Path::new("export.json"), text).unwrap();
-        let rows = rows.expect("export rows");
-        assert_eq!(tenant.users.len(), 3);
-        assert_eq!(rows[0].password_hasher.as_deref(), Some("bcrypt"));
-        let jane = &tenant.users[0];
-        assert_eq!(jane.email_addresses.len(), 2);
-        assert!(jane.password_enabled && jane.backup_code_enabled);
-        assert_eq!(jane.public_metadata["plan"], "pro");
-        assert_eq!(tenant.users[1].email_addresses.len(), 2);
-        assert!(tenant.users[2].primary_email_address_id.is_none());
-        assert_eq!(tenant.users[2].phone_numbers[0].phone_number, "+15550100");
-    }
-
-    #[test]
-    fn errors_name_the_json_path() {
-        let error = Tenant::parse(Path::new("t.json"), r#"{"users": [{"id": 3}]}"#).unwrap_err();
-        assert!(error.to_string().contains("users[0].id"), "{error}");
-    }
-}
-
 /// A tenant with the users an export describes, as the API would show them:
 /// primary first, verified, then unverified addresses, de-duplicated without
 /// regard to case. No organizations: an export has none.
@@ -301,4 +267,38 @@ pub fn rows_from_tenant(tenant: &Tenant) -> Vec<ExportRow> {
             row
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_older_json_export() {
+        let text = r#"[
+          {"id": "user_a", "first_name": "Jane", "primary_email_address": "jane@acme.test",
+           "email_addresses": ["jane@acme.test", "j@home.test"], "password_digest": "$2b$10$x",
+           "password_hasher": "bcrypt", "public_metadata": {"plan": "pro"}, "backup_codes_enabled": true},
+          {"id": "user_b", "email_addresses": "b@acme.test|b2@acme.test", "primary_email_address": "b@acme.test"},
+          {"id": "user_c", "username": "phoneuser", "email_addresses": null, "phone_numbers": ["+15550100"],
+           "primary_phone_number": "+15550100"}
+        ]"#;
+        let (tenant, rows) = Tenant::parse(Path::new("export.json"), text).unwrap();
+        let rows = rows.expect("export rows");
+        assert_eq!(tenant.users.len(), 3);
+        assert_eq!(rows[0].password_hasher.as_deref(), Some("bcrypt"));
+        let jane = &tenant.users[0];
+        assert_eq!(jane.email_addresses.len(), 2);
+        assert!(jane.password_enabled && jane.backup_code_enabled);
+        assert_eq!(jane.public_metadata["plan"], "pro");
+        assert_eq!(tenant.users[1].email_addresses.len(), 2);
+        assert!(tenant.users[2].primary_email_address_id.is_none());
+        assert_eq!(tenant.users[2].phone_numbers[0].phone_number, "+15550100");
+    }
+
+    #[test]
+    fn errors_name_the_json_path() {
+        let error = Tenant::parse(Path::new("t.json"), r#"{"users": [{"id": 3}]}"#).unwrap_err();
+        assert!(error.to_string().contains("users[0].id"), "{error}");
+    }
 }

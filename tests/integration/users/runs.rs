@@ -179,3 +179,33 @@ fn no_secret_reaches_the_journal_the_lists_or_the_output() {
         }
     }
 }
+
+#[test]
+fn run_json_prints_one_event_per_line_and_ends_with_the_summary() {
+    let world = World::new(WorldOptions::default());
+    let out = world
+        .ferry()
+        .args(["run", "plan.yaml", "--yes", "--json"])
+        .run()
+        .code(0);
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"run_started"));
+    assert_eq!(kinds.last(), Some(&"summary"));
+    let summary = events.last().unwrap();
+    assert_eq!(summary["status"], "finished");
+    assert_eq!(summary["exit_code"], 0);
+    let users = events
+        .iter()
+        .filter(|e| e["event"] == "record" && e["outcome"]["kind"] == "user")
+        .count();
+    assert_eq!(users, world.generated.tenant.users.len());
+    assert!(kinds.contains(&"step_finished"));
+}

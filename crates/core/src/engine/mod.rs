@@ -245,7 +245,7 @@ impl<'a> Engine<'a> {
     pub fn assess(&self) -> Result<Assessment> {
         let clerk = connect::clerk(&self.project.plan)?;
         match runtime()?.block_on(stages::assess(self.project, clerk.as_ref()))? {
-            StepOutcome::Assess(assessment) => Ok(assessment),
+            StepOutcome::Assess(assessment) => Ok(*assessment),
             _ => unreachable!("the assess stage assesses"),
         }
     }

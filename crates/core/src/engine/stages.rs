@@ -21,11 +21,12 @@ use crate::project::Project;
 use crate::report::outcome::{StepOutcome, Tally};
 use crate::source::read::Sources;
 use crate::steps::assess::AssessStep;
+use crate::steps::error::StepError;
 use crate::steps::memberships::{MembershipsStep, read_memberships};
 use crate::steps::mfa_report::MfaReportStep;
 use crate::steps::organizations::{OrganizationsStep, read_organizations};
 use crate::steps::pump::{self, Sink};
-use crate::steps::recorder::RunLists;
+use crate::steps::recorder::{Recorded, RunLists, Target};
 use crate::steps::users::{self, Mode, UsersStep};
 use crate::steps::verify::VerifyStep;
 use crate::workos::client::WorkosClient;
@@ -51,14 +52,33 @@ fn sink<'c>(cx: &'c mut RunContext<'_>, step: &'c str) -> Sink<'c> {
         step => format!("{}-run-{}-{step}", plan.name, cx.run_id),
     };
     Sink {
-        step,
-        lists: RunLists::new(&plan.report.dir, &prefix),
+        target: Target {
+            step,
+            lists: RunLists::new(&plan.report.dir, &prefix),
+            journal: cx.journal,
+            run_id: cx.run_id,
+            observer: cx.observer,
+        },
         concurrency: connect::concurrency(plan),
-        journal: cx.journal,
-        run_id: cx.run_id,
-        observer: cx.observer,
         cancel: cx.cancel,
     }
+}
+
+/// Pumps a step whose reading has nothing to report (organizations, memberships).
+async fn write_records<T, R, RF, PF, PFut>(
+    cx: &mut RunContext<'_>,
+    step: &'static str,
+    main: Kind,
+    read: RF,
+    process: PF,
+) -> Result<StepOutcome>
+where
+    RF: AsyncFnOnce(tokio::sync::mpsc::Sender<T>) -> std::result::Result<R, StepError>,
+    PF: Fn(T) -> PFut,
+    PFut: std::future::Future<Output = Vec<Recorded>>,
+{
+    let pumped = pump::pump(sink(cx, step), read, process).await?;
+    Ok(records(main, pumped.tally, &pumped.lists, None))
 }
 
 fn records(main: Kind, tally: Tally, lists: &RunLists, short_read: Option<u64>) -> StepOutcome {
@@ -88,7 +108,9 @@ pub async fn assess(project: &Project, clerk: Option<&ClerkClient>) -> Result<St
         plan: &project.plan,
     };
     let sources = Sources::of(&project.plan.source, clerk);
-    Ok(StepOutcome::Assess(step.run(sources, clerk).await?))
+    Ok(StepOutcome::Assess(Box::new(
+        step.run(sources, clerk).await?,
+    )))
 }
 
 struct Users<'p>(&'p UsersOptions);
@@ -200,21 +222,17 @@ impl Stage for Organizations<'_> {
                 workos: cx.workos,
                 journal: cx.reader,
             };
-            let pumped = pump::pump(
-                sink(cx, "organizations"),
+            write_records(
+                cx,
+                "organizations",
+                Kind::Organization,
                 async |tx| read_organizations(clerk, tx).await,
                 |org| {
                     let step = &step;
                     async move { step.write(&org).await }
                 },
             )
-            .await?;
-            Ok(records(
-                Kind::Organization,
-                pumped.tally,
-                &pumped.lists,
-                None,
-            ))
+            .await
         })
     }
 }
@@ -237,13 +255,14 @@ impl Stage for Memberships<'_> {
                 journal: cx.reader,
             };
             let (workos, reader) = (cx.workos, cx.reader);
-            let pumped = pump::pump(
-                sink(cx, "memberships"),
+            write_records(
+                cx,
+                "memberships",
+                Kind::Membership,
                 async |tx| read_memberships(clerk, workos, reader, tx).await,
                 |item| step.write(item),
             )
-            .await?;
-            Ok(records(Kind::Membership, pumped.tally, &pumped.lists, None))
+            .await
         })
     }
 }

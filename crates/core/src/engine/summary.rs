@@ -151,7 +151,7 @@ pub fn run_report(
     };
     for outcome in outcomes {
         match outcome {
-            StepOutcome::Assess(assessment) => report.assessment = Some(assessment.clone()),
+            StepOutcome::Assess(assessment) => report.assessment = Some((**assessment).clone()),
             StepOutcome::MfaReport(summary) => report.mfa = Some(summary.clone()),
             StepOutcome::Verify(verification) => report.verification = Some(verification.clone()),
             _ => {}

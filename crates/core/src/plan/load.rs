@@ -273,15 +273,23 @@ fn schema_error(file: &SourceFile, error: &marked_yaml::FromNodeError) -> Diagno
         .filter(|p| !p.is_empty() && *p != ".");
     match &**error {
         Error::UnknownFieldError(field, expected, _) => {
-            let within = place
-                .and_then(|p| p.rsplit_once('.').map(|(parent, _)| parent.to_owned()))
+            let parent =
+                place.and_then(|p| p.rsplit_once('.').map(|(parent, _)| parent.to_owned()));
+            let within = parent
+                .as_ref()
                 .map(|parent| format!(" in `{parent}`"))
                 .unwrap_or_default();
             let hint = match diagnostic::nearest(field, expected.iter().copied()) {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => format!("valid keys here: {}", expected.join(", ")),
             };
-            Diagnostic::error(format!("unknown key `{field}`{within}")).hint(hint)
+            let diagnostic = Diagnostic::error(format!("unknown key `{field}`{within}"))
+                .code(Code::UnknownKey)
+                .hint(hint);
+            match parent {
+                Some(parent) => diagnostic.place(parent),
+                None => diagnostic,
+            }
         }
         Error::NotBoolean(_) => {
             Diagnostic::error(format!("{}expected `true` or `false`", at(place)))
@@ -328,7 +336,9 @@ fn other_error(place: Option<&str>, message: &str) -> Diagnostic {
     Diagnostic::error(format!("{}{message}", at(place)))
 }
 
-/// The checks serde cannot make: required keys, versions, cross-field rules, files.
+/// The checks serde cannot make: required keys, versions, cross-field
+/// rules, files. Each plan section has its own check; [`check_steps`] and
+/// [`check_tests`] take the steps and the script tests.
 fn check_rules(
     file: &SourceFile,
     root: &Node,
@@ -336,212 +346,29 @@ fn check_rules(
     options: LoadOptions,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Plan> {
-    let value_at =
-        |path: &[PathPart]| yaml::get(root, path).and_then(|n| file.span_location(n.span()));
-    let key_at = |parent: &[PathPart], key: &str| {
-        yaml::get(root, parent)
-            .and_then(|n| yaml::key_span(n, key))
-            .and_then(|s| file.span_location(s))
-    };
-    let resolve = |p: &Path| resolve(file.path, p);
     let errors_before = diagnostics.iter().filter(|d| d.is_error()).count();
-
-    match spec.ferry {
-        None => diagnostics.push(
-            Diagnostic::error("missing `ferry:`, the plan-file version")
-                .at(file.start())
-                .hint(format!("start the plan with `ferry: {SUPPORTED_VERSION}`")),
-        ),
-        Some(SUPPORTED_VERSION) => {}
-        Some(other) => diagnostics.push(
-            Diagnostic::error(format!("unknown plan version {other}"))
-                .at_opt(value_at(&[PathPart::Key("ferry")]))
-                .hint(format!("this ferry reads plan version {SUPPORTED_VERSION}; upgrade ferry or write `ferry: {SUPPORTED_VERSION}`")),
-        ),
-    }
-    let name = spec.name.clone().unwrap_or_default();
-    if name.trim().is_empty() {
-        diagnostics.push(
-            Diagnostic::error("missing `name:`").at(file.start()).hint(
-                "name the migration, e.g. `name: acme-cutover`; reports and the journal use it",
-            ),
-        );
-    }
-
-    let clerk = spec.source.clone().and_then(|s| s.clerk);
-    let source = match clerk {
-        None => {
-            diagnostics.push(
-                Diagnostic::error("missing `source.clerk`")
-                    .at_opt(key_at(&[], "source").or_else(|| Some(file.start())))
-                    .hint("give `source: { clerk: { secret_key: ${CLERK_SECRET_KEY} } }` and/or `export_csv:`"),
-            );
-            None
-        }
-        Some(clerk) => {
-            let clerk_path = [PathPart::Key("source"), PathPart::Key("clerk")];
-            let had_unknown_key = diagnostics
-                .iter()
-                .any(|d| d.message.ends_with("in `source.clerk`"));
-            if clerk.secret_key.is_none()
-                && clerk.export_csv.is_none()
-                && clerk.export_json.is_none()
-                && !had_unknown_key
-            {
-                diagnostics.push(
-                    Diagnostic::error("`source.clerk` needs `secret_key`, `export_csv` or `export_json`")
-                        .at_opt(key_at(&[PathPart::Key("source")], "clerk"))
-                        .hint("the API gives users, organizations and memberships; the CSV export adds password digests and TOTP secrets"),
-                );
-            }
-            let api_url = clerk
-                .api_url
-                .clone()
-                .unwrap_or_else(|| DEFAULT_CLERK_API_URL.into());
-            check_url(
-                &api_url,
-                || value_at(&[clerk_path[0], clerk_path[1], PathPart::Key("api_url")]),
-                diagnostics,
-            );
-            for (key, export) in [
-                ("export_csv", &clerk.export_csv),
-                ("export_json", &clerk.export_json),
-            ] {
-                if let Some(export) = export
-                    && !resolve(export).is_file()
-                {
-                    diagnostics.push(Diagnostic {
-                        severity: options.missing_export,
-                        ..Diagnostic::error(format!(
-                            "export file {} does not exist",
-                            resolve(export).display()
-                        ))
-                        .at_opt(value_at(&[
-                            clerk_path[0],
-                            clerk_path[1],
-                            PathPart::Key(key),
-                        ]))
-                        .hint("paths are relative to the plan file's folder")
-                    });
-                }
-            }
-            Some(ClerkSource {
-                secret_key: clerk.secret_key,
-                api_url,
-                export_csv: clerk.export_csv.as_deref().map(resolve),
-                export_json: clerk.export_json.as_deref().map(resolve),
-                requests_per_10s: clerk.limits.and_then(|l| l.requests_per_10s),
-            })
-        }
+    let mut rules = Rules {
+        file,
+        root,
+        options,
+        diagnostics,
     };
-
-    let target = spec.target.and_then(|t| t.workos).map(|workos| {
-        let api_url = workos
-            .api_url
-            .clone()
-            .unwrap_or_else(|| DEFAULT_WORKOS_API_URL.into());
-        check_url(
-            &api_url,
-            || {
-                value_at(&[
-                    PathPart::Key("target"),
-                    PathPart::Key("workos"),
-                    PathPart::Key("api_url"),
-                ])
-            },
-            diagnostics,
-        );
-        let defaults = WorkosLimits::default();
-        let limits = workos.limits.unwrap_or_default();
-        let limits = WorkosLimits {
-            writes_per_10s: limits.writes_per_10s.unwrap_or(defaults.writes_per_10s),
-            reads_per_10s: limits.reads_per_10s.unwrap_or(defaults.reads_per_10s),
-            requests_per_60s: limits.requests_per_60s.unwrap_or(defaults.requests_per_60s),
-            authenticate_per_60s: limits
-                .authenticate_per_60s
-                .unwrap_or(defaults.authenticate_per_60s),
-        };
-        for (key, value) in [
-            ("writes_per_10s", limits.writes_per_10s),
-            ("reads_per_10s", limits.reads_per_10s),
-            ("requests_per_60s", limits.requests_per_60s),
-            ("authenticate_per_60s", limits.authenticate_per_60s),
-        ] {
-            if value == 0 {
-                diagnostics.push(
-                    Diagnostic::error(format!("`{key}` must be at least 1"))
-                        .at_opt(value_at(&[
-                            PathPart::Key("target"),
-                            PathPart::Key("workos"),
-                            PathPart::Key("limits"),
-                            PathPart::Key(key),
-                        ]))
-                        .hint("a limit of 0 would never send a request"),
-                );
-            }
-        }
-        WorkosTarget {
-            api_key: workos.api_key,
-            client_id: workos.client_id,
-            api_url,
-            limits,
-            oauth_providers: workos
-                .oauth_providers
-                .unwrap_or_else(|| vec!["google".into(), "microsoft".into()]),
-        }
-    });
-
+    rules.version(spec.ferry);
+    let name = rules.name(spec.name.as_deref());
+    let source = rules.source(spec.source.and_then(|s| s.clerk));
+    let target = rules.target(spec.target.and_then(|t| t.workos));
     let steps = spec.steps.unwrap_or_default();
-    check_steps(file, root, &steps, target.is_some(), diagnostics);
-
-    let script = spec.script.as_deref().map(resolve);
-    if let Some(script) = &script
-        && !script.is_file()
-    {
-        diagnostics.push(
-            Diagnostic::error(format!("script {} does not exist", script.display()))
-                .at_opt(value_at(&[PathPart::Key("script")]))
-                .hint("paths are relative to the plan file's folder; `ferry init` writes a starter script"),
-        );
-    }
-
+    check_steps(file, root, &steps, target.is_some(), rules.diagnostics);
+    let script = rules.script(spec.script.as_deref());
     let tests = check_tests(
         file,
         root,
         spec.tests.unwrap_or_default(),
         script.is_some(),
-        diagnostics,
+        rules.diagnostics,
     );
-
-    let report = spec.report.unwrap_or_default();
-    let report = ReportSettings {
-        dir: resolve(report.dir.as_deref().unwrap_or(Path::new("reports"))),
-        formats: report
-            .formats
-            .unwrap_or_else(|| vec![ReportFormat::Html, ReportFormat::Md, ReportFormat::Json]),
-        templates: report.templates.as_deref().map(resolve),
-    };
-    if let Some(templates) = &report.templates
-        && !templates.is_dir()
-    {
-        diagnostics.push(
-            Diagnostic::error(format!(
-                "report templates folder {} does not exist",
-                templates.display()
-            ))
-            .at_opt(value_at(&[
-                PathPart::Key("report"),
-                PathPart::Key("templates"),
-            ])),
-        );
-    }
-
-    let state = resolve(&spec.state.unwrap_or_else(|| {
-        PathBuf::from(format!(
-            ".ferry/{}.db",
-            if name.is_empty() { "ferry" } else { &name }
-        ))
-    }));
+    let report = rules.report(spec.report.unwrap_or_default());
+    let state = rules.state(spec.state, &name);
 
     let errors_after = diagnostics.iter().filter(|d| d.is_error()).count();
     if errors_after > errors_before {
@@ -563,16 +390,236 @@ fn check_rules(
     })
 }
 
+/// What the section checks share: the file, its tree, and where problems go.
+struct Rules<'r, 'f> {
+    file: &'r SourceFile<'f>,
+    root: &'r Node,
+    options: LoadOptions,
+    diagnostics: &'r mut Vec<Diagnostic>,
+}
+
+impl Rules<'_, '_> {
+    /// Where the value at `path` is.
+    fn value_at(&self, path: &[PathPart]) -> Option<Location> {
+        yaml::get(self.root, path).and_then(|n| self.file.span_location(n.span()))
+    }
+
+    /// Where the key `key` of the map at `parent` is.
+    fn key_at(&self, parent: &[PathPart], key: &str) -> Option<Location> {
+        yaml::get(self.root, parent)
+            .and_then(|n| yaml::key_span(n, key))
+            .and_then(|s| self.file.span_location(s))
+    }
+
+    fn resolve(&self, path: &Path) -> PathBuf {
+        resolve(self.file.path, path)
+    }
+
+    /// `ferry:`: present, and a version this ferry reads.
+    fn version(&mut self, ferry: Option<u32>) {
+        match ferry {
+            None => self.diagnostics.push(
+                Diagnostic::error("missing `ferry:`, the plan-file version")
+                    .at(self.file.start())
+                    .hint(format!("start the plan with `ferry: {SUPPORTED_VERSION}`")),
+            ),
+            Some(SUPPORTED_VERSION) => {}
+            Some(other) => self.diagnostics.push(
+                Diagnostic::error(format!("unknown plan version {other}"))
+                    .at_opt(self.value_at(&[PathPart::Key("ferry")]))
+                    .hint(format!("this ferry reads plan version {SUPPORTED_VERSION}; upgrade ferry or write `ferry: {SUPPORTED_VERSION}`")),
+            ),
+        }
+    }
+
+    /// `name:`: present and not blank.
+    fn name(&mut self, name: Option<&str>) -> String {
+        let name = name.unwrap_or_default().to_owned();
+        if name.trim().is_empty() {
+            self.diagnostics.push(
+                Diagnostic::error("missing `name:`").at(self.file.start()).hint(
+                    "name the migration, e.g. `name: acme-cutover`; reports and the journal use it",
+                ),
+            );
+        }
+        name
+    }
+
+    /// `source.clerk`: present, with a key or an export; its URL and export files.
+    fn source(&mut self, clerk: Option<ClerkSpec>) -> Option<ClerkSource> {
+        match clerk {
+            None => {
+                self.diagnostics.push(
+                    Diagnostic::error("missing `source.clerk`")
+                        .at_opt(self.key_at(&[], "source").or_else(|| Some(self.file.start())))
+                        .hint("give `source: { clerk: { secret_key: ${CLERK_SECRET_KEY} } }` and/or `export_csv:`"),
+                );
+                None
+            }
+            Some(clerk) => {
+                let clerk_path = [PathPart::Key("source"), PathPart::Key("clerk")];
+                let had_unknown_key = self.diagnostics.iter().any(|d| {
+                    d.code == Code::UnknownKey && d.place.as_deref() == Some("source.clerk")
+                });
+                if clerk.secret_key.is_none()
+                    && clerk.export_csv.is_none()
+                    && clerk.export_json.is_none()
+                    && !had_unknown_key
+                {
+                    self.diagnostics.push(
+                        Diagnostic::error("`source.clerk` needs `secret_key`, `export_csv` or `export_json`")
+                            .at_opt(self.key_at(&[PathPart::Key("source")], "clerk"))
+                            .hint("the API gives users, organizations and memberships; the CSV export adds password digests and TOTP secrets"),
+                    );
+                }
+                let api_url = clerk
+                    .api_url
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_CLERK_API_URL.into());
+                let at = self.value_at(&[clerk_path[0], clerk_path[1], PathPart::Key("api_url")]);
+                check_url(&api_url, at, self.diagnostics);
+                for (key, export) in [
+                    ("export_csv", &clerk.export_csv),
+                    ("export_json", &clerk.export_json),
+                ] {
+                    if let Some(export) = export
+                        && !self.resolve(export).is_file()
+                    {
+                        self.diagnostics.push(Diagnostic {
+                            severity: self.options.missing_export,
+                            ..Diagnostic::error(format!(
+                                "export file {} does not exist",
+                                self.resolve(export).display()
+                            ))
+                            .at_opt(self.value_at(&[
+                                clerk_path[0],
+                                clerk_path[1],
+                                PathPart::Key(key),
+                            ]))
+                            .hint("paths are relative to the plan file's folder")
+                        });
+                    }
+                }
+                Some(ClerkSource {
+                    secret_key: clerk.secret_key,
+                    api_url,
+                    export_csv: clerk.export_csv.as_deref().map(|p| self.resolve(p)),
+                    export_json: clerk.export_json.as_deref().map(|p| self.resolve(p)),
+                    requests_per_10s: clerk.limits.and_then(|l| l.requests_per_10s),
+                })
+            }
+        }
+    }
+
+    /// `target.workos`: its URL and limits, with the documented defaults.
+    fn target(&mut self, workos: Option<WorkosSpec>) -> Option<WorkosTarget> {
+        workos.map(|workos| {
+            let api_url = workos
+                .api_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_WORKOS_API_URL.into());
+            let at = self.value_at(&[
+                PathPart::Key("target"),
+                PathPart::Key("workos"),
+                PathPart::Key("api_url"),
+            ]);
+            check_url(&api_url, at, self.diagnostics);
+            let defaults = WorkosLimits::default();
+            let limits = workos.limits.unwrap_or_default();
+            let limits = WorkosLimits {
+                writes_per_10s: limits.writes_per_10s.unwrap_or(defaults.writes_per_10s),
+                reads_per_10s: limits.reads_per_10s.unwrap_or(defaults.reads_per_10s),
+                requests_per_60s: limits.requests_per_60s.unwrap_or(defaults.requests_per_60s),
+                authenticate_per_60s: limits
+                    .authenticate_per_60s
+                    .unwrap_or(defaults.authenticate_per_60s),
+            };
+            for (key, value) in [
+                ("writes_per_10s", limits.writes_per_10s),
+                ("reads_per_10s", limits.reads_per_10s),
+                ("requests_per_60s", limits.requests_per_60s),
+                ("authenticate_per_60s", limits.authenticate_per_60s),
+            ] {
+                if value == 0 {
+                    self.diagnostics.push(
+                        Diagnostic::error(format!("`{key}` must be at least 1"))
+                            .at_opt(self.value_at(&[
+                                PathPart::Key("target"),
+                                PathPart::Key("workos"),
+                                PathPart::Key("limits"),
+                                PathPart::Key(key),
+                            ]))
+                            .hint("a limit of 0 would never send a request"),
+                    );
+                }
+            }
+            WorkosTarget {
+                api_key: workos.api_key,
+                client_id: workos.client_id,
+                api_url,
+                limits,
+                oauth_providers: workos
+                    .oauth_providers
+                    .unwrap_or_else(|| vec!["google".into(), "microsoft".into()]),
+            }
+        })
+    }
+
+    /// `script:`: the file exists.
+    fn script(&mut self, script: Option<&Path>) -> Option<PathBuf> {
+        let script = script.map(|p| self.resolve(p));
+        if let Some(script) = &script
+            && !script.is_file()
+        {
+            self.diagnostics.push(
+                Diagnostic::error(format!("script {} does not exist", script.display()))
+                    .at_opt(self.value_at(&[PathPart::Key("script")]))
+                    .hint("paths are relative to the plan file's folder; `ferry init` writes a starter script"),
+            );
+        }
+        script
+    }
+
+    /// `report:`: its folder, formats and templates.
+    fn report(&mut self, report: ReportSpec) -> ReportSettings {
+        let report = ReportSettings {
+            dir: self.resolve(report.dir.as_deref().unwrap_or(Path::new("reports"))),
+            formats: report
+                .formats
+                .unwrap_or_else(|| vec![ReportFormat::Html, ReportFormat::Md, ReportFormat::Json]),
+            templates: report.templates.as_deref().map(|p| self.resolve(p)),
+        };
+        if let Some(templates) = &report.templates
+            && !templates.is_dir()
+        {
+            self.diagnostics.push(
+                Diagnostic::error(format!(
+                    "report templates folder {} does not exist",
+                    templates.display()
+                ))
+                .at_opt(self.value_at(&[PathPart::Key("report"), PathPart::Key("templates")])),
+            );
+        }
+        report
+    }
+
+    /// `state:`, or `.ferry/<name>.db` beside the plan.
+    fn state(&self, state: Option<PathBuf>, name: &str) -> PathBuf {
+        self.resolve(&state.unwrap_or_else(|| {
+            PathBuf::from(format!(
+                ".ferry/{}.db",
+                if name.is_empty() { "ferry" } else { &name }
+            ))
+        }))
+    }
+}
+
 /// `https://` anywhere; `http://` only to this machine.
-fn check_url(
-    url: &str,
-    location: impl Fn() -> Option<Location>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+fn check_url(url: &str, location: Option<Location>, diagnostics: &mut Vec<Diagnostic>) {
     match reqwest::Url::parse(url) {
         Err(error) => diagnostics.push(
             Diagnostic::error(format!("`{url}` is not a URL: {error}"))
-                .at_opt(location())
+                .at_opt(location.clone())
                 .hint("write a full URL such as https://api.workos.com"),
         ),
         Ok(parsed) => match parsed.scheme() {
@@ -580,12 +627,12 @@ fn check_url(
             "http" if crate::http::client::is_loopback(&parsed) => {}
             "http" => diagnostics.push(
                 Diagnostic::error(format!("`{url}` is plain http to another machine"))
-                    .at_opt(location())
+                    .at_opt(location.clone())
                     .hint("use https; plain http is allowed only to loopback (a local sandbox)"),
             ),
             other => diagnostics.push(
                 Diagnostic::error(format!("`{url}`: unsupported scheme `{other}`"))
-                    .at_opt(location())
+                    .at_opt(location.clone())
                     .hint("use https"),
             ),
         },

@@ -17,7 +17,7 @@ use crate::journal::{Action, Kind};
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StepOutcome {
-    Assess(Assessment),
+    Assess(Box<Assessment>),
     /// A step that writes records (users, organizations, memberships).
     Records {
         /// The kind of record the step is about (a user step also counts TOTP factors).

@@ -13,7 +13,13 @@ pub enum StepError {
     #[error(transparent)]
     Journal(#[from] JournalError),
     #[error("reading from WorkOS: {}", .0.reason())]
-    Target(#[from] WorkosError),
+    Target(Box<WorkosError>),
+}
+
+impl From<WorkosError> for StepError {
+    fn from(error: WorkosError) -> Self {
+        Self::Target(Box::new(error))
+    }
 }
 
 impl StepError {

@@ -84,7 +84,7 @@ pub async fn read_memberships(
         let existing = match &target_id {
             Some(id) => existing_memberships(workos, id)
                 .await
-                .map_err(StepError::Target)?,
+                .map_err(StepError::from)?,
             None => HashMap::new(),
         };
         let org = Arc::new(OrgContext {

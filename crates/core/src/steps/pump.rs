@@ -14,19 +14,11 @@ use tokio::sync::mpsc;
 use super::error::StepError;
 use super::recorder::{self, Recorded, RunLists};
 use crate::cancel::Cancel;
-use crate::journal::Journal;
-use crate::observe::Observer;
 use crate::report::outcome::Tally;
 
 /// Where a step's outcomes go, and how it is paced.
 pub struct Sink<'a> {
-    /// The step's name, for the observer.
-    pub step: &'a str,
-    /// The journal's write connection, lent for the step.
-    pub journal: &'a mut Journal,
-    pub run_id: i64,
-    pub lists: RunLists,
-    pub observer: &'a dyn Observer,
+    pub target: recorder::Target<'a>,
     pub concurrency: usize,
     pub cancel: &'a Cancel,
 }
@@ -52,25 +44,14 @@ where
     PFut: Future<Output = Vec<Recorded>>,
 {
     let Sink {
-        step,
-        journal,
-        run_id,
-        lists,
-        observer,
+        target,
         concurrency,
         cancel,
     } = sink;
     let (items_tx, items_rx) = mpsc::channel::<T>(concurrency * 4);
     let (out_tx, out_rx) = mpsc::channel::<Recorded>(concurrency * 4);
     let reader = read(items_tx);
-    let recorder = recorder::record(recorder::Target {
-        step,
-        journal,
-        run_id,
-        lists,
-        observer,
-        rx: out_rx,
-    });
+    let recorder = recorder::record(target, out_rx);
     let process = &process;
     let workers = async move {
         let stream = receiver_stream(items_rx).take_while(|_| {

@@ -150,23 +150,26 @@ impl CsvLog {
 
 /// What the recorder writes to, for one step.
 pub struct Target<'a> {
+    /// The step's name, for the observer.
     pub step: &'a str,
+    /// The journal's write connection, lent for the step.
     pub journal: &'a mut Journal,
     pub run_id: i64,
     pub lists: RunLists,
     pub observer: &'a dyn Observer,
-    pub rx: mpsc::Receiver<Recorded>,
 }
 
 /// Runs until every sender is dropped; returns the tally and the lists.
-pub async fn record(target: Target<'_>) -> Result<(Tally, RunLists), JournalError> {
+pub async fn record(
+    target: Target<'_>,
+    mut rx: mpsc::Receiver<Recorded>,
+) -> Result<(Tally, RunLists), JournalError> {
     let Target {
         step,
         journal,
         run_id,
         mut lists,
         observer,
-        mut rx,
     } = target;
     let mut tally = Tally::default();
     let mut batch: Vec<Outcome> = Vec::with_capacity(BATCH);

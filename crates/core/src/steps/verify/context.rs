@@ -1,0 +1,189 @@
+//! What every verification check shares: the step's inputs, the source
+//! read once, the journal's ids, and the shape of a check's result.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::clerk::client::ClerkClient;
+use crate::journal::{Action, Journal, Kind};
+use crate::plan::{CanaryLogin, Plan, Sample};
+use crate::report::verification::{Check, Status};
+use crate::script::Script;
+use crate::source::SourceUser;
+use crate::source::read::{self, Item, Sources};
+use crate::steps::error::StepError;
+use crate::workos::client::WorkosClient;
+use ferry_wire::workos::model::User;
+
+/// How many failing examples a check names.
+pub(super) const EXAMPLES: usize = 5;
+
+/// Reads in flight at once (the WorkOS client's buckets still pace them).
+pub(super) const PARALLEL_READS: usize = 32;
+
+pub struct VerifyStep<'a> {
+    pub plan: &'a Plan,
+    pub script: Option<&'a Script>,
+    pub users_ctx: Value,
+    pub memberships_ctx: Value,
+    pub workos: &'a WorkosClient,
+    pub clerk: Option<&'a ClerkClient>,
+    pub journal: &'a Mutex<Journal>,
+    pub api_key: ferry_wire::secret::Secret,
+}
+
+/// What verify keeps of every source user.
+pub(super) struct Seen {
+    pub(super) sampled: HashMap<String, SourceUser>,
+    /// Social-only users: Clerk id → (provider emails, Clerk primary email).
+    pub(super) social_only: HashMap<String, (Vec<String>, Option<String>)>,
+    pub(super) source_users: u64,
+}
+
+pub(super) fn check(
+    id: &'static str,
+    title: &'static str,
+    failures: Vec<String>,
+    mut evidence: Vec<String>,
+) -> Check {
+    let status = if failures.is_empty() {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    let count = failures.len();
+    evidence.extend(failures.into_iter().take(EXAMPLES));
+    if count > EXAMPLES {
+        evidence.push(format!("… and {} more", count - EXAMPLES));
+    }
+    Check {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        status,
+        evidence,
+    }
+}
+
+pub(super) fn skipped(id: &'static str, title: &'static str, why: &str) -> Check {
+    Check {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        status: Status::Skipped,
+        evidence: vec![why.to_owned()],
+    }
+}
+
+impl VerifyStep<'_> {
+    pub(super) fn options(&self) -> (Sample, Vec<CanaryLogin>) {
+        match self.plan.verify() {
+            Some(options) => (
+                options.sample.unwrap_or(Sample::Count(100)),
+                options.logins.clone().unwrap_or_default(),
+            ),
+            _ => (Sample::Count(100), Vec::new()),
+        }
+    }
+
+    pub(super) fn journal_ids(&self, kind: Kind) -> Result<BTreeMap<String, String>, StepError> {
+        let journal = self.journal.lock().expect("journal lock");
+        let mut ids = BTreeMap::new();
+        for action in [
+            Action::Created,
+            Action::Updated,
+            Action::Adopted,
+            Action::Unchanged,
+        ] {
+            for (source, state) in journal.records_with(kind, action)? {
+                if let Some(target) = state.target_id {
+                    ids.insert(source, target);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    pub(super) fn excluded(&self, kind: Kind) -> Result<BTreeMap<&'static str, u64>, StepError> {
+        let journal = self.journal.lock().expect("journal lock");
+        let summary = journal.summary()?;
+        Ok([Action::Skipped, Action::Rejected, Action::Failed]
+            .into_iter()
+            .map(|a| (a.as_str(), summary.count(kind, a)))
+            .filter(|(_, n)| *n > 0)
+            .collect())
+    }
+
+    pub(super) async fn read_source(
+        &self,
+        sources: Sources<'_>,
+        sampled: &HashSet<String>,
+    ) -> Result<Seen, StepError> {
+        let (tx, mut rx) = mpsc::channel::<Item>(512);
+        let reader = read::read_users(sources, tx);
+        let mut seen = Seen {
+            sampled: HashMap::new(),
+            social_only: HashMap::new(),
+            source_users: 0,
+        };
+        let collect = async {
+            while let Some(item) = rx.recv().await {
+                let Item::User(user) = item else { continue };
+                seen.source_users += 1;
+                let accounts = user.oauth_accounts();
+                if !accounts.is_empty()
+                    && !user.password_enabled()
+                    && user.password_digest().is_none()
+                {
+                    let primary = user.primary().ok().map(|p| p.address);
+                    let emails = accounts.into_iter().map(|a| a.email).collect();
+                    seen.social_only.insert(user.id.clone(), (emails, primary));
+                }
+                if sampled.contains(&user.id) {
+                    seen.sampled.insert(user.id.clone(), *user);
+                }
+            }
+        };
+        let (read, ()) = tokio::join!(reader, collect);
+        read?;
+        Ok(seen)
+    }
+
+    pub(super) async fn all_workos_users(&self) -> Result<HashMap<String, User>, StepError> {
+        let mut users = HashMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .workos
+                .users_page(after.as_deref())
+                .await
+                .map_err(StepError::from)?;
+            for user in page.data {
+                users.insert(user.id.clone(), user);
+            }
+            match page.list_metadata.after {
+                Some(next) => after = Some(next),
+                None => return Ok(users),
+            }
+        }
+    }
+}
+
+/// `N` users spread evenly over the migrated ones, or all of them.
+pub(super) fn pick_sample(migrated: &BTreeMap<String, String>, sample: Sample) -> HashSet<String> {
+    match sample {
+        Sample::All => migrated.keys().cloned().collect(),
+        Sample::Count(n) => {
+            let n = (n as usize).min(migrated.len());
+            if n == 0 {
+                return HashSet::new();
+            }
+            let step = migrated.len() as f64 / n as f64;
+            let ids: Vec<&String> = migrated.keys().collect();
+            (0..n)
+                .map(|i| ids[(i as f64 * step) as usize].clone())
+                .collect()
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The `organizations` check: organization counts match Clerk's.
+
+use std::collections::BTreeSet;
+
+use super::context::{VerifyStep, check, skipped};
+use crate::journal::Kind;
+use crate::report::verification::Check;
+use crate::steps::error::StepError;
+
+impl VerifyStep<'_> {
+    pub(super) async fn check_organizations(&self) -> Result<Check, StepError> {
+        const TITLE: &str = "Organization counts match";
+        let (Some(clerk), Some(_)) = (self.clerk, self.plan.has_organizations().then_some(()))
+        else {
+            return Ok(skipped(
+                "organizations",
+                TITLE,
+                "the plan has no organizations step",
+            ));
+        };
+        let clerk_ids: BTreeSet<String> = clerk
+            .all_organizations()
+            .await
+            .map_err(crate::source::read::SourceError::from)?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        let mut in_workos = 0u64;
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .workos
+                .organizations_page(after.as_deref())
+                .await
+                .map_err(StepError::from)?;
+            in_workos += page
+                .data
+                .iter()
+                .filter(|o| {
+                    o.external_id
+                        .as_ref()
+                        .is_some_and(|e| clerk_ids.contains(e))
+                })
+                .count() as u64;
+            match page.list_metadata.after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let excluded: u64 = self.excluded(Kind::Organization)?.values().sum();
+        let expected = (clerk_ids.len() as u64).saturating_sub(excluded);
+        let failures = if in_workos == expected {
+            Vec::new()
+        } else {
+            vec![format!(
+                "expected {expected} organizations in WorkOS, found {in_workos}"
+            )]
+        };
+        let evidence = vec![format!(
+            "Clerk: {} organizations; excluded: {excluded}; in WorkOS with a Clerk external_id: {in_workos}",
+            clerk_ids.len()
+        )];
+        Ok(check("organizations", TITLE, failures, evidence))
+    }
+}

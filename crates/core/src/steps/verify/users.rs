@@ -1,0 +1,108 @@
+//! The `users` check: every migrated user exists, counts match Clerk, and the sample matches field by field.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::context::{Seen, VerifyStep, check};
+use crate::journal::Kind;
+use crate::mapping::user::{Mapped, UserSettings, map_user};
+use crate::report::verification::Check;
+use crate::steps::error::StepError;
+use ferry_wire::workos::model::User;
+
+impl VerifyStep<'_> {
+    pub(super) fn check_users(
+        &self,
+        migrated: &BTreeMap<String, String>,
+        seen: &Seen,
+        workos: &HashMap<String, User>,
+    ) -> Result<Check, StepError> {
+        let mut failures = Vec::new();
+        for (clerk_id, target) in migrated {
+            match workos.get(target) {
+                None => failures.push(format!("{clerk_id}: WorkOS user {target} is missing")),
+                Some(user) if user.external_id.as_deref() != Some(clerk_id.as_str()) => failures
+                    .push(format!(
+                        "{clerk_id}: WorkOS user {target} has external_id {:?}",
+                        user.external_id
+                    )),
+                Some(_) => {}
+            }
+        }
+        let excluded = self.excluded(Kind::User)?;
+        let excluded_total: u64 = excluded.values().sum();
+        let expected = seen.source_users.saturating_sub(excluded_total);
+        let present = migrated
+            .values()
+            .filter(|t| workos.contains_key(*t))
+            .count() as u64;
+        if expected != migrated.len() as u64 {
+            failures.push(format!(
+                "Clerk has {} users, {excluded_total} excluded, so {expected} should be migrated; the journal has {}",
+                seen.source_users,
+                migrated.len()
+            ));
+        }
+        let settings = UserSettings::from_options(&self.plan.users().cloned().unwrap_or_default());
+        let mut compared = 0;
+        for (clerk_id, user) in &seen.sampled {
+            let Some(actual) = migrated.get(clerk_id).and_then(|t| workos.get(t)) else {
+                continue;
+            };
+            let Mapped::Ready(desired) = map_user(user, &settings, self.script, &self.users_ctx)
+            else {
+                failures.push(format!(
+                    "{clerk_id}: migrated, but the plan now maps it to a skip or reject"
+                ));
+                continue;
+            };
+            compared += 1;
+            let p = &desired.payload;
+            let same = |a: Option<&str>, b: Option<&str>| a.unwrap_or("") == b.unwrap_or("");
+            let mut differ = Vec::new();
+            if !actual.email.eq_ignore_ascii_case(&p.email) {
+                differ.push(format!("email {} ≠ {}", actual.email, p.email));
+            }
+            if !same(actual.first_name.as_deref(), p.first_name.as_deref()) {
+                differ.push("first_name".to_owned());
+            }
+            if !same(actual.last_name.as_deref(), p.last_name.as_deref()) {
+                differ.push("last_name".to_owned());
+            }
+            if actual.email_verified != p.email_verified {
+                differ.push(format!(
+                    "email_verified {} ≠ {}",
+                    actual.email_verified, p.email_verified
+                ));
+            }
+            if actual.external_id.as_deref() != Some(p.external_id.as_str()) {
+                differ.push("external_id".to_owned());
+            }
+            if !differ.is_empty() {
+                failures.push(format!("{clerk_id}: {}", differ.join(", ")));
+            }
+        }
+        let parts: Vec<String> = excluded.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let evidence = vec![
+            format!(
+                "Clerk: {} users; excluded: {} ({}); migrated: {}; found in WorkOS: {present}",
+                seen.source_users,
+                excluded_total,
+                if parts.is_empty() {
+                    "none".to_owned()
+                } else {
+                    parts.join(", ")
+                },
+                migrated.len()
+            ),
+            format!(
+                "{compared} sampled users compared field by field (email, names, email_verified, external_id)"
+            ),
+        ];
+        Ok(check(
+            "users",
+            "Every migrated user exists in WorkOS, counts match, a sample matches field by field",
+            failures,
+            evidence,
+        ))
+    }
+}
