@@ -161,6 +161,13 @@ fn summarize(body: &str) -> String {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    #[error("{service} URL `{url}`: {source}")]
+    NotAUrl {
+        service: &'static str,
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
     #[error("{service} URL `{url}`: {reason}")]
     Url {
         service: &'static str,
@@ -168,7 +175,7 @@ pub enum ClientError {
         reason: String,
     },
     #[error("cannot build the HTTP client: {0}")]
-    Build(String),
+    Build(#[source] reqwest::Error),
 }
 
 impl ApiClient {
@@ -183,7 +190,11 @@ impl ApiClient {
             url: base.to_owned(),
             reason: reason.to_owned(),
         };
-        let parsed = Url::parse(base).map_err(|e| url_error(&e.to_string()))?;
+        let parsed = Url::parse(base).map_err(|source| ClientError::NotAUrl {
+            service,
+            url: base.to_owned(),
+            source,
+        })?;
         match parsed.scheme() {
             "https" => {}
             "http" if is_loopback(&parsed) => {}
@@ -200,7 +211,7 @@ impl ApiClient {
             .pool_max_idle_per_host(256)
             .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ClientError::Build(e.to_string()))?;
+            .map_err(ClientError::Build)?;
         Ok(Self {
             service,
             http,
