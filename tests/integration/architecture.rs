@@ -86,10 +86,45 @@ fn module_of(src: &Path, file: &Path) -> ModulePath {
 }
 
 /// Drops `//` comments and string contents well enough that paths in prose
-/// or messages are not taken for imports. Code after `#[cfg(test)]` is
-/// dropped too: test modules may reach anywhere.
+/// or messages are not taken for imports, then the items marked
+/// `#[cfg(test)]`: test modules may reach anywhere.
 fn strip_comments(text: &str) -> String {
-    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+    without_test_items(&strip_prose(text))
+}
+
+/// Removes each `#[cfg(test)]` item, up to its closing brace or semicolon.
+fn without_test_items(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let item = &rest[at..];
+        let mut depth = 0;
+        let mut end = item.len();
+        for (i, c) in item.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                ';' if depth == 0 => {
+                    end = i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        rest = &item[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn strip_prose(code: &str) -> String {
     let mut out = String::with_capacity(code.len());
     for line in code.lines() {
         let mut in_string = false;
@@ -369,6 +404,14 @@ fn the_checker_sees_use_groups_super_and_inline_paths() {
             "crate::h::i"
         ]
     );
+}
+
+#[test]
+fn test_items_are_left_out_but_not_what_follows_them() {
+    let code = strip_comments(
+        "#[cfg(test)]\nmod tests { use crate::a::B; fn f() { crate::c::d(); } }\nfn g() { crate::e::f(); }",
+    );
+    assert_eq!(referenced_paths(&code, &BTreeSet::new()), ["crate::e::f"]);
 }
 
 #[test]
