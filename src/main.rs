@@ -42,7 +42,14 @@ fn main() -> ExitCode {
             for diagnostic in error.diagnostics() {
                 let _ = write!(stderr, "{}", painter.diagnostic(diagnostic));
             }
-            let _ = writeln!(stderr, "{}: {error:#}", painter.error("error"));
+            // Whatever a server echoed into the error, no secret is printed.
+            let message = format!("{error:#}");
+            let _ = writeln!(
+                stderr,
+                "{}: {}",
+                painter.error("error"),
+                ferry_wire::redact::redact(&message)
+            );
             Exit::Error(error.kind()).into()
         }
     }

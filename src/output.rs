@@ -124,12 +124,27 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// Stderr for logs, with every registered secret masked in each line.
+struct RedactingStderr;
+
+impl std::io::Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(ferry_wire::redact::redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 /// Logs go to stderr: warnings, and the script's `print` lines, by default;
 /// `-v` info, `-vv` debug, `-vvv` trace; `FERRY_LOG` takes a full filter.
 pub fn init_logging(verbosity: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbosity {
-        0 => "warn,ferry_core::script=info",
+        0 => "warn,ferry::script=info",
         1 => "info",
         2 => "debug",
         _ => "trace",
@@ -137,7 +152,7 @@ pub fn init_logging(verbosity: u8) {
     let filter = EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingStderr)
         .with_target(false)
         .without_time()
         .try_init();

@@ -54,17 +54,13 @@ pub fn run(settings: &DemoArgs) -> Result<Exit> {
     println!("  WorkOS sandbox  {}", info.workos_url);
 
     let export = dir.join("exports/clerk-users.csv");
-    std::fs::create_dir_all(export.parent().unwrap_or(dir))
-        .map_err(|e| Error::io("create", dir, e))?;
     write_csv(&export, &generated.export)?;
     let plan_path = dir.join("plans/clerk-to-workos.yaml");
     for (path, text) in [
         (&plan_path, REFERENCE_PLAN),
         (&dir.join("scripts/clerk-to-workos.rhai"), REFERENCE_SCRIPT),
     ] {
-        std::fs::create_dir_all(path.parent().unwrap_or(dir))
-            .map_err(|e| Error::io("create", dir, e))?;
-        std::fs::write(path, text).map_err(|e| Error::io("write", path, e))?;
+        ferry_wire::files::write(path, text.as_bytes()).map_err(|e| Error::io("write", path, e))?;
     }
     println!("  reference plan  {}", plan_path.display());
     println!("  Clerk export    {}", export.display());
@@ -118,10 +114,10 @@ fn prepare_dir(dir: &Path) -> Result<()> {
         }
         std::fs::remove_dir_all(dir).map_err(|e| Error::io("clear", dir, e))?;
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    std::fs::write(
-        dir.join(MARKER),
-        "made by `ferry demo`; rerunning the demo clears this folder\n",
+    ferry_wire::files::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
+    ferry_wire::files::write(
+        &dir.join(MARKER),
+        b"made by `ferry demo`; rerunning the demo clears this folder\n",
     )
     .map_err(|e| Error::io("write", dir, e))
 }
@@ -169,6 +165,9 @@ fn add_canaries(project: &mut Project, generated: &GeneratedTenant) {
         .collect();
     for step in &mut project.plan.steps {
         if let Step::Verify(options) = step {
+            for login in &logins {
+                ferry_wire::redact::hold_forever(&login.password);
+            }
             options.logins = Some(logins.clone());
             options.sample = options.sample.or(Some(Sample::Count(100)));
         }

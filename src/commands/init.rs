@@ -45,10 +45,8 @@ pub fn run(args: &InitArgs) -> Result<Exit> {
     }
     for (relative, contents) in files {
         let path = dir.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-        }
-        std::fs::write(&path, contents).map_err(|e| Error::io("write", &path, e))?;
+        ferry_wire::files::write(&path, contents.as_bytes())
+            .map_err(|e| Error::io("write", &path, e))?;
     }
 
     let painter = Painter::stdout();

@@ -140,10 +140,9 @@ struct JsonOut {
 
 impl JsonOut {
     fn create(path: &Path) -> Result<Self> {
-        let mut partial = path.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        let file = File::create(&partial).map_err(|e| Error::io("create", &partial, e))?;
+        let partial = ferry_wire::files::partial_path(path);
+        let file =
+            ferry_wire::files::create(&partial).map_err(|e| Error::io("create", &partial, e))?;
         let mut writer = BufWriter::new(file);
         writer
             .write_all(b"{\"users\":[\n")

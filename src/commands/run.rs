@@ -5,7 +5,9 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
+use ferry_core::cancel::Stop;
 use ferry_core::engine::{Engine, RunOptions, RunSummary};
+use ferry_core::error::ErrorKind;
 use ferry_core::project::Project;
 
 use crate::args::RunArgs;
@@ -36,6 +38,7 @@ pub fn run_project(
             "event": "summary",
             "run_id": summary.run_id,
             "status": summary.status,
+            "stopped": summary.stopped,
             "failed": summary.failed,
             "verified": summary.verified,
             "reports": summary.written,
@@ -51,6 +54,17 @@ pub fn run_project(
             summary.journal.display(),
             summary.run_id
         );
+        if let Some(stop) = summary
+            .stopped
+            .as_ref()
+            .filter(|s| **s != Stop::Interrupted)
+        {
+            eprintln!(
+                "{}: {}",
+                crate::output::Painter::stderr().error("stopped"),
+                ferry_wire::redact::redact(&stop.to_string())
+            );
+        }
         if summary.interrupted() {
             println!("interrupted: `ferry run {}` resumes", plan_path.display());
         }
@@ -59,6 +73,12 @@ pub fn run_project(
 }
 
 fn exit_of(summary: &RunSummary) -> Exit {
+    if let Some(stop) = &summary.stopped {
+        return match stop.kind() {
+            ErrorKind::Interrupted => Exit::Interrupted,
+            kind => Exit::Error(kind),
+        };
+    }
     if summary.interrupted() {
         Exit::Interrupted
     } else if summary.failed > 0 {

@@ -82,8 +82,9 @@ pub fn export_ids(args: &ExportIdsArgs) -> Result<Exit> {
     let project = super::open::for_reading(&args.plan)?;
     let history = History::open(&project.plan)?;
     let out_path = &args.out;
-    let mut writer =
-        csv::Writer::from_path(out_path).map_err(|e| Error::io("create", out_path, e.into()))?;
+    let mut writer = csv::Writer::from_writer(
+        ferry_wire::files::create(out_path).map_err(|e| Error::io("create", out_path, e))?,
+    );
     let write_error = |e: csv::Error| Error::io("write", out_path, e.into());
     writer
         .write_record(["kind", "clerk_id", "workos_id"])

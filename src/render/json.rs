@@ -12,11 +12,13 @@ pub struct JsonLines;
 
 /// Writes one value as a line of JSON on stdout.
 pub fn line(value: &impl Serialize) {
+    let Ok(text) = serde_json::to_string(value) else {
+        return;
+    };
     let mut out = std::io::stdout().lock();
-    if serde_json::to_writer(&mut out, value).is_ok() {
-        let _ = out.write_all(b"\n");
-        let _ = out.flush();
-    }
+    let _ = out.write_all(ferry_wire::redact::redact(&text).as_bytes());
+    let _ = out.write_all(b"\n");
+    let _ = out.flush();
 }
 
 impl Observer for JsonLines {

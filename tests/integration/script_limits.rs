@@ -115,3 +115,49 @@ fn top_level_statements_run_once_at_load() {
         out.stdout
     );
 }
+
+/// A run whose script sleeps for one user and blows a string up for
+/// another: those two records fail within the hook's limits, and every
+/// other user is written.
+#[test]
+fn a_run_survives_hooks_that_sleep_or_explode() {
+    use crate::users::{World, WorldOptions};
+    let world = World::new(WorldOptions {
+        users: 60,
+        script: Some("s.rhai"),
+        ..WorldOptions::default()
+    });
+    let expected = world.expected();
+    let mut ids: Vec<&String> = expected.keys().collect();
+    ids.sort();
+    let (sleeper, exploder) = (ids[0].clone(), ids[1].clone());
+    world.scratch.write(
+        "s.rhai",
+        &format!(
+            "fn map_user(user, ctx) {{\n    if user.id == \"{sleeper}\" {{ sleep(1000000000); }}\n    if user.id == \"{exploder}\" {{ let s = \"a\"; s.pad(1000, 'a'); loop {{ s.replace(\"a\", s); }} }}\n    #{{}}\n}}\n"
+        ),
+    );
+    let started = Instant::now();
+    let out = world.run().code(0);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the run did not hang"
+    );
+    let out = out.stdout_has(&format!("{} created", expected.len() - 2));
+    out.stdout_has("2 rejected");
+    let dump = world.dump();
+    assert_eq!(dump.users.len(), expected.len() - 2);
+    let failures = std::fs::read_to_string(
+        world
+            .scratch
+            .path()
+            .join("reports/world-run-1-failures.csv"),
+    )
+    .unwrap();
+    assert!(
+        failures.contains(&format!("{sleeper},")) && failures.contains("sleep() is not allowed")
+    );
+    assert!(
+        failures.contains(&format!("{exploder},")) && failures.contains("replace() would make")
+    );
+}

@@ -2,6 +2,7 @@
 //! settings derived from it. A missing secret is a [`MissingSetting`] that
 //! names the key of the plan to fill.
 
+use crate::cancel::Cancel;
 use crate::clerk::client::ClerkClient;
 use crate::error::{MissingSetting, Result};
 use crate::http::RetryPolicy;
@@ -10,31 +11,39 @@ use crate::workos::client::WorkosClient;
 
 /// The retry policy for a plan: the `users` step's `max_attempts`, or the default.
 pub fn retry_policy(plan: &Plan) -> RetryPolicy {
-    let attempts = plan.users().and_then(|options| options.max_attempts);
+    let defaults = RetryPolicy::default();
+    let users = plan.users();
     RetryPolicy {
-        max_attempts: attempts
-            .unwrap_or(RetryPolicy::default().max_attempts)
+        max_attempts: users
+            .and_then(|options| options.max_attempts)
+            .unwrap_or(defaults.max_attempts)
             .max(1),
-        ..RetryPolicy::default()
+        max_wait: users
+            .and_then(|options| options.max_wait_secs)
+            .map_or(defaults.max_wait, std::time::Duration::from_secs),
+        ..defaults
     }
 }
 
-/// The Clerk client, when the plan gives a secret key.
-pub fn clerk(plan: &Plan) -> Result<Option<ClerkClient>> {
+/// The Clerk client, when the plan gives a secret key; `cancel` ends its waits.
+pub fn clerk(plan: &Plan, cancel: &Cancel) -> Result<Option<ClerkClient>> {
     let source = &plan.source;
     let Some(key) = source.secret_key.clone().filter(|k| !k.is_empty()) else {
         return Ok(None);
     };
-    Ok(Some(ClerkClient::new(
-        &source.api_url,
-        key,
-        source.requests_per_10s,
-        retry_policy(plan),
-    )?))
+    Ok(Some(
+        ClerkClient::new(
+            &source.api_url,
+            key,
+            source.requests_per_10s,
+            retry_policy(plan),
+        )?
+        .with_cancel(cancel.clone()),
+    ))
 }
 
 /// The WorkOS client; the plan must have `target.workos.api_key`.
-pub fn workos(plan: &Plan) -> Result<WorkosClient> {
+pub fn workos(plan: &Plan, cancel: &Cancel) -> Result<WorkosClient> {
     let missing = |key| MissingSetting::Key {
         plan: plan.path.clone(),
         key,
@@ -45,12 +54,10 @@ pub fn workos(plan: &Plan) -> Result<WorkosClient> {
         .clone()
         .filter(|k| !k.is_empty())
         .ok_or(missing("target.workos.api_key"))?;
-    Ok(WorkosClient::new(
-        &target.api_url,
-        key,
-        &target.limits,
-        retry_policy(plan),
-    )?)
+    Ok(
+        WorkosClient::new(&target.api_url, key, &target.limits, retry_policy(plan))?
+            .with_cancel(cancel.clone()),
+    )
 }
 
 /// Requests in flight for the users step: enough to keep the write bucket

@@ -44,6 +44,10 @@ impl Project {
             _ => None,
         };
         let loaded = inspection.finish()?;
+        // From here on, no text ferry prints or stores can carry them.
+        for secret in loaded.plan.secrets() {
+            ferry_wire::redact::hold_forever(secret);
+        }
         Ok(Self {
             plan: loaded.plan,
             script,

@@ -39,7 +39,8 @@ pub fn write_csv(path: &Path, rows: &[ExportRow]) -> Result<(), SandboxError> {
         path: path.to_path_buf(),
         source: std::io::Error::other(error.to_string()),
     };
-    let mut writer = csv::Writer::from_path(path).map_err(failed)?;
+    let mut writer =
+        csv::Writer::from_writer(ferry_wire::files::create(path).map_err(|e| failed(e.into()))?);
     writer.write_record(HEADER).map_err(failed)?;
     for row in rows {
         let secret = |value: &Option<Secret>| {
@@ -120,7 +121,8 @@ pub fn write_passwords(
         path: path.to_path_buf(),
         source: std::io::Error::other(error.to_string()),
     };
-    let mut writer = csv::Writer::from_path(path).map_err(failed)?;
+    let mut writer =
+        csv::Writer::from_writer(ferry_wire::files::create(path).map_err(|e| failed(e.into()))?);
     writer
         .write_record([
             "user_id",

@@ -35,6 +35,9 @@ pub struct FaultConfig {
     /// Fraction of writes that take effect but whose answer is dropped.
     #[arg(long, default_value_t = 0.0, value_parser = fraction)]
     pub drop_write_rate: f64,
+    /// Fraction of writes answered 400 with an HTML page echoing the whole request (headers and body), as a misbehaving proxy or server would.
+    #[arg(long, default_value_t = 0.0, value_parser = fraction)]
+    pub echo_rate: f64,
     /// A scripted 429 burst, AFTER:COUNT[:RETRY_AFTER_SECS] in request numbers (repeatable).
     #[arg(long, value_name = "AFTER:COUNT[:SECS]", value_parser = ThrottleBurst::parse)]
     pub throttle: Vec<ThrottleBurst>,
@@ -112,6 +115,7 @@ impl FaultConfig {
             ("error_rate", self.error_rate),
             ("reset_rate", self.reset_rate),
             ("drop_write_rate", self.drop_write_rate),
+            ("echo_rate", self.echo_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(format!("{name} must be between 0 and 1, not {rate}"));
@@ -135,6 +139,8 @@ pub enum Fault {
     Reset,
     /// Run the handler, then drop the connection instead of answering.
     DropResponse,
+    /// Answer 400 with an HTML page that echoes the request, secrets and all.
+    Echo,
 }
 
 /// The decision for one request.
@@ -193,6 +199,12 @@ impl Faults {
         let status_draw: u32 = inner.rng.random_range(0..3);
         let reset_draw: f64 = inner.rng.random();
         let drop_draw: f64 = inner.rng.random();
+        // Drawn only when asked for, so seeds keep meeting the faults they always met.
+        let echo_draw: f64 = if inner.config.echo_rate > 0.0 {
+            inner.rng.random()
+        } else {
+            1.0
+        };
         let config = &inner.config;
 
         let jitter = (config.jitter_ms as f64 * jitter_draw).round() as u64;
@@ -210,6 +222,8 @@ impl Faults {
             Fault::Reset
         } else if is_write && drop_draw < config.drop_write_rate {
             Fault::DropResponse
+        } else if is_write && echo_draw < config.echo_rate {
+            Fault::Echo
         } else {
             Fault::None
         };

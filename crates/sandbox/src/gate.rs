@@ -64,6 +64,7 @@ pub async fn gate(
             (response, code.to_string())
         }
         Fault::Reset => (aborted(), "reset".to_owned()),
+        Fault::Echo => (echo(request).await, "400 echo".to_owned()),
         Fault::DropResponse => {
             let response = next.run(request).await;
             let outcome = format!("{} dropped", response.status().as_u16());
@@ -88,6 +89,32 @@ pub async fn gate(
         // The WorkOS SDK quotes it in its exceptions.
         response.headers_mut().insert("x-request-id", value);
     }
+    response
+}
+
+/// A 400 page that quotes the request back, headers and body: what a proxy
+/// or a careless server does, and what ferry must never pass on.
+async fn echo(request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let mut page = format!(
+        "<html><body><h1>400 Bad Request</h1><pre>{} {}\n",
+        parts.method, parts.uri
+    );
+    for (name, value) in &parts.headers {
+        page.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or("?")));
+    }
+    page.push('\n');
+    page.push_str(&String::from_utf8_lossy(&body));
+    page.push_str("</pre></body></html>");
+    let mut response = Response::new(Body::from(page));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     response
 }
 

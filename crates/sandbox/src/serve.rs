@@ -268,7 +268,8 @@ fn write_side_files(
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), SandboxError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|error| io("serialise", path, std::io::Error::other(error)))?;
-    std::fs::write(path, text + "\n").map_err(|source| io("write", path, source))
+    ferry_wire::files::write(path, (text + "\n").as_bytes())
+        .map_err(|source| io("write", path, source))
 }
 
 async fn serve(

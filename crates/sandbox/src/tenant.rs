@@ -84,7 +84,7 @@ impl Tenant {
             path: path.to_path_buf(),
             source,
         };
-        let file = std::fs::File::create(path).map_err(io)?;
+        let file = ferry_wire::files::create(path).map_err(io)?;
         serde_json::to_writer(std::io::BufWriter::new(file), self)
             .map_err(|error| io(std::io::Error::other(error)))
     }

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde_json::json;
 
+use ferry_sandbox::FaultConfig;
+
 use crate::common::plan::Step;
 use crate::users::{World, WorldOptions};
 
@@ -74,19 +76,18 @@ fn no_secret_is_written_or_printed_anywhere() {
         .run()
         .code(0);
 
+    assert_nothing_leaked(&world, vec![out.stdout, out.stderr, report_out.stdout]);
+}
+
+/// Every secret of `world` is absent from `printed` and from every file
+/// ferry wrote (journal, reports, lists, notices), and every one of those
+/// files and folders is owner-only.
+fn assert_nothing_leaked(world: &World, mut written: Vec<String>) {
     let secrets = world.secrets();
     assert!(secrets.len() > 50);
-
-    let mut written = vec![out.stdout.clone(), out.stderr.clone(), report_out.stdout];
     let mut paths = Vec::new();
     files(&world.scratch.path().join(".ferry"), &mut paths);
     files(&world.scratch.path().join("reports"), &mut paths);
-    assert!(
-        paths
-            .iter()
-            .any(|p| p.to_string_lossy().contains("notices/")),
-        "notices were written"
-    );
     for path in &paths {
         written.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
         let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
@@ -96,13 +97,72 @@ fn no_secret_is_written_or_printed_anywhere() {
             "{} is readable by others ({mode:o})",
             path.display()
         );
+        let folder = path.parent().unwrap();
+        let mode = std::fs::metadata(folder).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode,
+            0o700,
+            "{} is open to others ({mode:o})",
+            folder.display()
+        );
     }
     for (index, text) in written.iter().enumerate() {
         for secret in &secrets {
             assert!(
                 !text.contains(secret.as_str()),
-                "a secret was written (source {index})"
+                "a secret was written (source {index}: {})",
+                paths
+                    .get(index.saturating_sub(3))
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "output".into())
             );
         }
     }
+}
+
+/// A target that answers every write with an HTML page echoing the whole
+/// request (the `Authorization` header, the body with its digest, TOTP
+/// secret, password and client secret) leaves no trace of any of them.
+#[test]
+fn an_error_page_that_echoes_the_request_leaks_nothing() {
+    let mut world = World::new(WorldOptions {
+        users: 120,
+        organizations: 3,
+        faults: FaultConfig {
+            echo_rate: 1.0,
+            ..FaultConfig::default()
+        },
+        users_options: json!({ "max_attempts": 1 }),
+        ..WorldOptions::default()
+    });
+    let canary = world.generated.passwords[0].clone();
+    world.plan.steps.push(Step::with(
+        "verify",
+        json!({
+            "sample": 10,
+            "logins": [{ "email": canary.email, "password": "${CANARY_PASSWORD}" }],
+        }),
+    ));
+    world.write_plan();
+    let out = world
+        .ferry()
+        .env("CANARY_PASSWORD", canary.password.expose())
+        .env("FERRY_LOG", "debug")
+        .args(["run", "plan.yaml", "--yes"])
+        .run()
+        .code(3);
+    let out = out.stdout_has(&format!("{} failed", world.expected().len()));
+    let failures = std::fs::read_to_string(
+        world
+            .scratch
+            .path()
+            .join("reports/world-run-1-failures.csv"),
+    )
+    .unwrap();
+    assert!(
+        failures.contains("Bearer ***"),
+        "the echoed page reached the list, masked: {failures}"
+    );
+    let status = world.ferry().args(["status", "plan.yaml"]).run().code(0);
+    assert_nothing_leaked(&world, vec![out.stdout, out.stderr, status.stdout]);
 }

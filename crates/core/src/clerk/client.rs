@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::cancel::Cancel;
 use crate::http::client::ClientError;
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use ferry_wire::clerk::model::{Organization, OrganizationMembership, PaginatedList, User};
@@ -52,6 +53,12 @@ impl ClerkClient {
             api: ApiClient::new("Clerk", base, key, retry)?,
             bucket: Bucket::new("clerk", limit, Duration::from_secs(10)),
         })
+    }
+
+    /// Lets `cancel` end this client's waits.
+    pub fn with_cancel(mut self, cancel: Cancel) -> Self {
+        self.api = self.api.with_cancel(cancel);
+        self
     }
 
     fn get(&self, path: impl Into<String>) -> Request<'_> {

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use crate::cancel::Cancel;
+use crate::cancel::{Cancel, Stop};
 use crate::connect;
 use crate::error::{Error, MissingSetting, Refusal, Result};
 use crate::journal::{Journal, RunStatus};
@@ -48,6 +48,8 @@ pub struct RunOptions {
 pub struct RunSummary {
     pub run_id: i64,
     pub status: RunStatus,
+    /// Why the run stopped early, when it did.
+    pub stopped: Option<Stop>,
     /// Records that failed, over all steps.
     pub failed: u64,
     /// The verification's verdict, when the plan has a `verify` step that ran.
@@ -94,8 +96,8 @@ impl<'a> Engine<'a> {
     /// Runs every step of the plan, writing to WorkOS.
     pub fn run(&self, options: RunOptions) -> Result<RunSummary> {
         let plan = &self.project.plan;
-        let workos = connect::workos(plan)?;
-        let clerk = connect::clerk(plan)?;
+        let workos = connect::workos(plan, &self.cancel)?;
+        let clerk = connect::clerk(plan, &self.cancel)?;
         let mut journal = Journal::open_for_run(&plan.state)?;
         if let Some(last) = journal.last_run()?
             && matches!(last.status, RunStatus::Running | RunStatus::Interrupted)
@@ -133,12 +135,23 @@ impl<'a> Engine<'a> {
         };
         let mut reports = Vec::new();
         let mut outcomes = Vec::new();
+        // A step that cannot go on ends the run, but the run still closes
+        // its journal entry and writes its report before the error is told.
+        let mut failure = None;
         for step in &plan.steps {
             let stage = stages::stage(step);
             self.observer
                 .event(&Event::StepStarted { step: stage.name() });
             let started = Instant::now();
-            let outcome = runtime.block_on(self.until_done(stage.run(&mut cx), &mut stops))?;
+            let outcome = match runtime.block_on(self.until_done(stage.run(&mut cx), &mut stops)) {
+                Ok(outcome) => outcome,
+                // Stopped mid-step (a wait cut short): the step simply did not finish.
+                Err(_) if self.cancel.is_cancelled() => break,
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            };
             let duration_ms = started.elapsed().as_millis() as u64;
             self.observer.event(&Event::StepFinished {
                 step: stage.name(),
@@ -162,7 +175,7 @@ impl<'a> Engine<'a> {
             StepOutcome::Verify(verification) => Some(verification.passed),
             _ => None,
         });
-        let interrupted = self.cancel.is_cancelled();
+        let interrupted = self.cancel.is_cancelled() || failure.is_some();
         let status = match (interrupted, failed) {
             (true, _) => RunStatus::Interrupted,
             (false, 0) => RunStatus::Finished,
@@ -172,9 +185,13 @@ impl<'a> Engine<'a> {
         let run = journal
             .run(run_id)?
             .ok_or(Refusal::NoSuchRun { run: run_id })?;
-        let words = summary::outcome_words(interrupted, failed, verified.unwrap_or(true));
+        let words = match self.cancel.reason() {
+            Some(stop) if stop != Stop::Interrupted => format!("stopped: {stop}"),
+            _ => summary::outcome_words(interrupted, failed, verified.unwrap_or(true)),
+        };
         let report = summary::run_report(self.project, &run, words, reports, &outcomes);
         let json = serde_json::to_string(&report).unwrap_or_default();
+        let json = ferry_wire::redact::redact(&json);
         journal.save_report(run_id, &json)?;
         let written = crate::report::write_all(
             &report,
@@ -182,9 +199,13 @@ impl<'a> Engine<'a> {
             &plan.report.formats,
             plan.report.templates.as_deref(),
         )?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
         Ok(RunSummary {
             run_id,
             status,
+            stopped: self.cancel.reason(),
             failed,
             verified,
             report,
@@ -203,7 +224,10 @@ impl<'a> Engine<'a> {
             }
             (None, None)
         } else {
-            (Some(connect::workos(plan)?), connect::clerk(plan)?)
+            (
+                Some(connect::workos(plan, &self.cancel)?),
+                connect::clerk(plan, &self.cancel)?,
+            )
         };
         let reader = Mutex::new(if plan.state.exists() {
             Journal::open_to_read(&plan.state)?
@@ -243,7 +267,7 @@ impl<'a> Engine<'a> {
 
     /// The assessment alone, from the source (WorkOS is not needed).
     pub fn assess(&self) -> Result<Assessment> {
-        let clerk = connect::clerk(&self.project.plan)?;
+        let clerk = connect::clerk(&self.project.plan, &self.cancel)?;
         match runtime()?.block_on(stages::assess(self.project, clerk.as_ref()))? {
             StepOutcome::Assess(assessment) => Ok(*assessment),
             _ => unreachable!("the assess stage assesses"),
@@ -253,8 +277,8 @@ impl<'a> Engine<'a> {
     /// The verification checklist alone, against WorkOS as it is now.
     pub fn verify(&self) -> Result<Verification> {
         let plan = &self.project.plan;
-        let workos = connect::workos(plan)?;
-        let clerk = connect::clerk(plan)?;
+        let workos = connect::workos(plan, &self.cancel)?;
+        let clerk = connect::clerk(plan, &self.cancel)?;
         if !plan.state.exists() {
             return Err(Refusal::NoJournal {
                 journal: plan.state.clone(),
@@ -275,18 +299,30 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// The first Ctrl-C stops taking new records; a second one ends the
-    /// process. Each stop request is also sent on the returned channel, so
-    /// the engine can tell the observer.
+    /// The first Ctrl-C or SIGTERM stops the run (waits end at once, nothing
+    /// new starts, what is in flight finishes); a second one ends the
+    /// process. Each request is also sent on the returned channel, so the
+    /// engine can tell the observer.
     fn stop_on_ctrl_c(&self, runtime: &tokio::runtime::Runtime) -> mpsc::UnboundedReceiver<()> {
         let cancel = self.cancel.clone();
         let (tx, rx) = mpsc::unbounded_channel();
         runtime.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+                return;
+            };
+            let mut asked = 0;
+            loop {
+                tokio::select! {
+                    result = tokio::signal::ctrl_c() => if result.is_err() { return },
+                    _ = terminate.recv() => {}
+                }
+                asked += 1;
+                if asked > 1 {
+                    std::process::exit(130);
+                }
                 cancel.cancel();
                 let _ = tx.send(());
-                let _ = tokio::signal::ctrl_c().await;
-                std::process::exit(130);
             }
         });
         rx

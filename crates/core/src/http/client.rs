@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 
 use super::limiter::Bucket;
 use super::retry::{RetryPolicy, Verdict, parse_retry_after};
+use crate::cancel::{Cancel, Stop};
 use ferry_wire::secret::Secret;
 
 /// The most of an error body kept for messages and error-code parsing.
@@ -24,6 +25,8 @@ pub struct ApiClient {
     base: String,
     key: Secret,
     retry: RetryPolicy,
+    /// Ends every wait at once when the run stops; set by the engine.
+    cancel: Cancel,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -127,6 +130,10 @@ pub enum ApiErrorKind {
     Network(String),
     #[error("unexpected response body: {0}")]
     Decode(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("not sent: the run is stopping ({0})")]
+    Stopped(String),
 }
 
 impl ApiError {
@@ -205,20 +212,43 @@ impl ApiClient {
             }
             other => return Err(url_error(&format!("unsupported scheme `{other}`"))),
         }
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(256)
-            .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(ClientError::Build)?;
+            .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")));
+        if parsed.scheme() == "http" {
+            // Plain http goes directly to loopback, never through a proxy
+            // the environment names: the key would cross it in clear text.
+            http = http.no_proxy();
+        } else if let Some(proxy) = https_proxy() {
+            tracing::info!(
+                "{service}: https through the proxy {proxy} (from the environment; NO_PROXY is honoured)"
+            );
+        }
+        let http = http.build().map_err(ClientError::Build)?;
         Ok(Self {
             service,
             http,
             base: base.trim_end_matches('/').to_owned(),
             key,
             retry,
+            cancel: Cancel::default(),
         })
+    }
+
+    /// Lets `cancel` end this client's waits (the engine passes the run's).
+    pub fn with_cancel(mut self, cancel: Cancel) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    fn stopped(&self) -> ApiErrorKind {
+        ApiErrorKind::Stopped(
+            self.cancel
+                .reason()
+                .map_or_else(|| "interrupted".to_owned(), |r| r.to_string()),
+        )
     }
 
     pub fn retry_policy(&self) -> RetryPolicy {
@@ -234,8 +264,18 @@ impl ApiClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let error = |kind| ApiError {
+                service: self.service,
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                attempts: attempt,
+                kind,
+            };
             for bucket in &request.buckets {
-                bucket.acquire().await;
+                tokio::select! {
+                    () = bucket.acquire() => {}
+                    () = self.cancel.cancelled() => return Err(error(self.stopped())),
+                }
             }
             let mut builder = self
                 .http
@@ -247,13 +287,6 @@ impl ApiClient {
             if let Some(body) = &request.body {
                 builder = builder.json(body);
             }
-            let error = |kind| ApiError {
-                service: self.service,
-                method: request.method.to_string(),
-                path: request.path.clone(),
-                attempts: attempt,
-                kind,
-            };
             let verdict = match builder.send().await {
                 Ok(response) => {
                     let status = response.status();
@@ -271,7 +304,9 @@ impl ApiClient {
                             }
                             match self.retry.after_network_error(attempt) {
                                 Verdict::RetryAfter(wait) => {
-                                    tokio::time::sleep(wait).await;
+                                    if !self.cancel.sleep(wait).await {
+                                        return Err(error(self.stopped()));
+                                    }
                                     continue;
                                 }
                                 Verdict::GiveUp => {
@@ -285,6 +320,18 @@ impl ApiClient {
                     }
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         let wait = retry_after.unwrap_or(Duration::from_secs(1));
+                        if wait > self.retry.max_wait {
+                            // Waiting a day in silence helps no one: stop, say when to come back.
+                            self.cancel.stop(Stop::WaitTooLong {
+                                service: self.service.to_owned(),
+                                seconds: wait.as_secs(),
+                                allowed: self.retry.max_wait.as_secs(),
+                                resume_after: (chrono::Utc::now()
+                                    + chrono::Duration::from_std(wait).unwrap_or_default())
+                                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            });
+                            return Err(error(self.stopped()));
+                        }
                         for bucket in &request.buckets {
                             bucket.pause(wait);
                         }
@@ -295,15 +342,29 @@ impl ApiClient {
                     {
                         Verdict::RetryAfter(wait) => wait,
                         Verdict::GiveUp => {
-                            let text =
-                                String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)])
-                                    .into_owned();
+                            // An error page may echo the request: keys, passwords, digests.
+                            let text = ferry_wire::redact::redact(&String::from_utf8_lossy(
+                                &body[..body.len().min(MAX_ERROR_BODY)],
+                            ))
+                            .into_owned();
                             return Err(error(ApiErrorKind::Status {
                                 status: status.as_u16(),
                                 body: text,
                             }));
                         }
                     }
+                }
+                Err(e) if is_certificate_error(&e) => {
+                    let message = format!(
+                        "{} at {} refused the TLS connection: {}; check `api_url`, the machine's clock and any proxy that intercepts TLS",
+                        self.service,
+                        self.base,
+                        describe(&e)
+                    );
+                    self.cancel.stop(Stop::Configuration {
+                        message: message.clone(),
+                    });
+                    return Err(error(ApiErrorKind::Tls(message)));
                 }
                 Err(e) if !request.idempotent && !e.is_connect() => {
                     return Err(error(ApiErrorKind::Network(describe(&e))));
@@ -314,7 +375,9 @@ impl ApiClient {
                 },
             };
             tracing::debug!(service = self.service, path = %request.path, attempt, wait_ms = verdict.as_millis() as u64, "retrying");
-            tokio::time::sleep(verdict).await;
+            if !self.cancel.sleep(verdict).await {
+                return Err(error(self.stopped()));
+            }
         }
     }
 
@@ -349,7 +412,41 @@ fn describe(error: &reqwest::Error) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text
+    ferry_wire::redact::redact(&text).into_owned()
+}
+
+/// The proxy the environment names for https, without its credentials.
+pub fn https_proxy() -> Option<String> {
+    ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .map(|proxy| match Url::parse(&proxy) {
+            Ok(mut url) => {
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                url.to_string()
+            }
+            Err(_) => "(unparseable)".to_owned(),
+        })
+}
+
+/// Whether a failed request was refused at the TLS handshake for its
+/// certificate: a setting to fix, never a transient failure to retry.
+fn is_certificate_error(error: &reqwest::Error) -> bool {
+    use std::error::Error as _;
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_)
+                    | rustls::Error::NoCertificatesPresented
+                    | rustls::Error::UnsupportedNameType
+            );
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// Whether a URL points at this machine (127.0.0.0/8, ::1 or localhost).

@@ -78,6 +78,17 @@ impl Bucket {
         let mut paused = self.paused_until.lock().expect("pause lock");
         if paused.is_none_or(|current| current < until) {
             *paused = Some(until);
+            // A wait people would notice is said once, when it begins.
+            if duration >= Duration::from_secs(5) {
+                let resume =
+                    chrono::Local::now() + chrono::Duration::from_std(duration).unwrap_or_default();
+                tracing::warn!(
+                    "{}: the server asked to wait {} s; resuming at {}",
+                    self.name,
+                    duration.as_secs(),
+                    resume.format("%H:%M:%S")
+                );
+            }
         }
         tracing::info!(bucket = %self.name, wait_ms = duration.as_millis() as u64, "rate limited: pausing");
     }

@@ -15,6 +15,9 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
+    /// The longest single wait a server may ask for (`Retry-After`); a
+    /// longer demand stops the run, to be resumed later.
+    pub max_wait: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -23,6 +26,7 @@ impl Default for RetryPolicy {
             max_attempts: 5,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(20),
+            max_wait: Duration::from_secs(300),
         }
     }
 }
@@ -62,7 +66,7 @@ impl RetryPolicy {
             429 => Verdict::RetryAfter(
                 retry_after
                     .unwrap_or_else(|| self.backoff(attempt))
-                    .min(Duration::from_secs(120)),
+                    .min(self.max_wait),
             ),
             408 | 500..=599 => Verdict::RetryAfter(
                 retry_after

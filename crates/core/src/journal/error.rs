@@ -18,6 +18,8 @@ pub enum JournalError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("{} is not a ferry journal: {why}; point `state:` at a new file (each environment has its own), or move this one aside and run again", path.display())]
+    NotAJournal { path: PathBuf, why: String },
     #[error("journal {} was written by a newer ferry (schema {found}, this ferry knows {known})", path.display())]
     TooNew {
         path: PathBuf,
@@ -27,13 +29,36 @@ pub enum JournalError {
 }
 
 impl JournalError {
+    /// SQLite's error, told apart: a file that is not a database at all (or
+    /// a damaged one) cannot be fixed by running again.
+    pub fn from_sqlite(path: &std::path::Path, source: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match source.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => Self::NotAJournal {
+                path: path.to_path_buf(),
+                why: "it is not an SQLite database".into(),
+            },
+            Some(ErrorCode::DatabaseCorrupt) => Self::NotAJournal {
+                path: path.to_path_buf(),
+                why: "the database is damaged".into(),
+            },
+            _ => Self::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            },
+        }
+    }
+
     /// A journal that SQLite cannot read or write is taken for a disk
     /// problem that a later run gets past; the others are the user's to fix.
     pub fn kind(&self) -> crate::kind::ErrorKind {
         use crate::kind::ErrorKind;
         match self {
             Self::Sqlite { .. } => ErrorKind::Unavailable,
-            Self::Open { .. } | Self::Busy { .. } | Self::TooNew { .. } => ErrorKind::Configuration,
+            Self::Open { .. }
+            | Self::Busy { .. }
+            | Self::NotAJournal { .. }
+            | Self::TooNew { .. } => ErrorKind::Configuration,
         }
     }
 }

@@ -16,7 +16,6 @@ mod error;
 mod schema;
 
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -218,6 +217,7 @@ impl std::fmt::Debug for Journal {
 impl Journal {
     /// Opens (creating if needed, mode 0600) and locks the journal for a run.
     pub fn open_for_run(path: &Path) -> Result<Self> {
+        create_private(path)?;
         let lock = take_lock(path)?;
         let mut journal = Self::open_unlocked(path)?;
         journal._lock = Some(lock);
@@ -263,10 +263,7 @@ impl Journal {
 
     fn open_unlocked(path: &Path) -> Result<Self> {
         create_private(path)?;
-        let sqlite = |source| JournalError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        };
+        let sqlite = |source| JournalError::from_sqlite(path, source);
         let conn = Connection::open(path).map_err(sqlite)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(sqlite)?;
@@ -563,42 +560,26 @@ impl Journal {
 /// never readable by others, even for a moment. SQLite gives its `-wal` and
 /// `-shm` files the database file's permissions.
 fn create_private(path: &Path) -> Result<()> {
-    let open_error = |source| JournalError::Open {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(open_error)?;
-    }
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(open_error)?;
-    Ok(())
-}
-
-fn take_lock(path: &Path) -> Result<File> {
-    let mut lock_path = path.as_os_str().to_owned();
-    lock_path.push(".lock");
-    let lock_path = PathBuf::from(lock_path);
-    if let Some(parent) = lock_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| JournalError::Open {
+    ferry_wire::files::append(path)
+        .map(drop)
+        .map_err(|source| JournalError::Open {
             path: path.to_path_buf(),
             source,
-        })?;
-    }
+        })
+}
+
+/// Locks the journal file itself, not a name beside it: two paths to one
+/// file (a symlink, a hard link, `..` in the path) still meet one lock.
+fn take_lock(path: &Path) -> Result<File> {
     let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
+        .read(true)
         .write(true)
-        .mode(0o600)
-        .open(&lock_path)
+        .open(path)
         .map_err(|source| JournalError::Open {
             path: path.to_path_buf(),
             source,
         })?;
+    let lock_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(JournalError::Busy {

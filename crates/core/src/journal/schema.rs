@@ -1,5 +1,7 @@
 //! The journal's tables, versioned with SQLite's `user_version` so a newer
-//! ferry can migrate an older journal and an older ferry refuses a newer one.
+//! ferry can migrate an older journal and an older ferry refuses a newer one,
+//! and marked with SQLite's `application_id` so a `state:` that points at
+//! another program's database is refused rather than written into.
 
 use std::path::Path;
 
@@ -46,14 +48,34 @@ const MIGRATIONS: &[&str] = &[
     );",
 ];
 
+/// `PRAGMA application_id` of every journal: "FRRY".
+pub const APPLICATION_ID: i64 = 0x4652_5259;
+
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
-    let sqlite = |source| JournalError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
+    let sqlite = |source| JournalError::from_sqlite(path, source);
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .map_err(sqlite)?;
+    let application: i64 = conn
+        .query_row("PRAGMA application_id", [], |row| row.get(0))
+        .map_err(sqlite)?;
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
+        .map_err(sqlite)?;
+    // Journals made before the mark have ferry's version and tables but id 0.
+    let ours = application == APPLICATION_ID || (application == 0 && (version > 0 || tables == 0));
+    if !ours {
+        return Err(JournalError::NotAJournal {
+            path: path.to_path_buf(),
+            why: format!(
+                "it is another program's SQLite database (application id {application:#x})"
+            ),
+        });
+    }
+    if application != APPLICATION_ID {
+        conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))
+            .map_err(sqlite)?;
+    }
     let known = MIGRATIONS.len() as i64;
     if version > known {
         return Err(JournalError::TooNew {

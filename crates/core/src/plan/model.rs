@@ -66,6 +66,22 @@ impl Plan {
         })
     }
 
+    /// Every secret the plan holds: the API keys and the canary passwords.
+    pub fn secrets(&self) -> Vec<&Secret> {
+        let canaries = self
+            .verify()
+            .and_then(|v| v.logins.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|login| &login.password);
+        self.source
+            .secret_key
+            .iter()
+            .chain(self.target.as_ref().and_then(|t| t.api_key.as_ref()))
+            .chain(canaries)
+            .collect()
+    }
+
     /// Whether the plan runs the `organizations` step.
     pub fn has_organizations(&self) -> bool {
         self.steps

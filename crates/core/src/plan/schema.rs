@@ -147,6 +147,8 @@ pub struct UsersOptions {
     pub locked: Option<InclusionPolicy>,
     pub metadata: Option<MetadataOptions>,
     pub max_attempts: Option<u32>,
+    /// The longest wait a server may ask for before the run stops (seconds).
+    pub max_wait_secs: Option<u64>,
     pub concurrency: Option<u32>,
 }
 

@@ -2,9 +2,6 @@
 //! page through handlebars templates (embedded, replaceable from the plan's
 //! `report.templates` folder), each written with mode 0600.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::model::Report;
@@ -74,23 +71,14 @@ pub fn render(
         })
 }
 
-/// Writes `text` to `path` with mode 0600 (reports name people).
+/// Writes `text` to `path` whole, with mode 0600 (reports name people).
 pub fn write_private(path: &Path, text: &str) -> Result<(), ReportError> {
     let error = |source| ReportError::Write {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(error)?;
-    }
-    let mut file = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(error)?;
-    file.write_all(text.as_bytes()).map_err(error)
+    let text = ferry_wire::redact::redact(text);
+    ferry_wire::files::write(path, text.as_bytes()).map_err(error)
 }
 
 /// Renders and writes every format; returns the paths written.

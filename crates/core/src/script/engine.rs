@@ -307,9 +307,11 @@ fn build_engine(limits: Limits, strict_variables: bool) -> Engine {
     engine.on_debug(|text, source, pos| {
         tracing::debug!(target: "ferry::script", "{}:{}: {text}", source.unwrap_or("script"), pos)
     });
+    forbid_slow_and_huge(&mut engine, limits.max_string_bytes);
     engine.on_progress(|operations| {
-        // Checking the clock every 4096 operations costs nothing measurable.
-        if operations.is_multiple_of(4096)
+        // One operation can be a large native call (a long `pad`), so the
+        // clock is read every 64; that costs well under a microsecond a call.
+        if operations.is_multiple_of(64)
             && DEADLINE
                 .with(|d| d.get())
                 .is_some_and(|deadline| Instant::now() > deadline)
@@ -319,6 +321,61 @@ fn build_engine(limits: Limits, strict_variables: bool) -> Engine {
         None
     });
     engine
+}
+
+/// Replaces the built-in functions a hook could use to escape its limits:
+/// `sleep`, which blocks the thread between two operations so the time
+/// limit never fires, and `replace`, whose result is allocated before the
+/// size limit is checked (a few nested calls ask for gigabytes).
+fn forbid_slow_and_huge(engine: &mut Engine, max_string_bytes: usize) {
+    // System errors, not runtime ones: a runtime error is what `throw` makes,
+    // and a hook that breaks a limit has failed, not rejected its record.
+    fn no_sleep() -> Result<(), Box<EvalAltResult>> {
+        Err(EvalAltResult::ErrorSystem(
+            "sleep() is not allowed in a hook".into(),
+            "hooks must not wait".into(),
+        )
+        .into())
+    }
+    engine.register_fn("sleep", |_: rhai::INT| no_sleep());
+    engine.register_fn("sleep", |_: rhai::FLOAT| no_sleep());
+    let too_large = move |size: usize| -> Result<(), Box<EvalAltResult>> {
+        if size > max_string_bytes {
+            Err(EvalAltResult::ErrorSystem(
+                format!("replace() would make a string of {size} bytes"),
+                format!("over the hook's limit of {max_string_bytes}").into(),
+            )
+            .into())
+        } else {
+            Ok(())
+        }
+    };
+    engine.register_fn(
+        "replace",
+        move |text: &mut rhai::ImmutableString,
+              find: &str,
+              with: &str|
+              -> Result<(), Box<EvalAltResult>> {
+            if !find.is_empty() {
+                let count = text.matches(find).count();
+                too_large(text.len() - count * find.len() + count * with.len())?;
+                *text = text.replace(find, with).into();
+            }
+            Ok(())
+        },
+    );
+    engine.register_fn(
+        "replace",
+        move |text: &mut rhai::ImmutableString,
+              find: char,
+              with: &str|
+              -> Result<(), Box<EvalAltResult>> {
+            let count = text.matches(find).count();
+            too_large(text.len() - count * find.len_utf8() + count * with.len())?;
+            *text = text.replace(find, with).into();
+            Ok(())
+        },
+    );
 }
 
 /// A message without Rhai's own position suffix, and the innermost position.

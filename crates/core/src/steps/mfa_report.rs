@@ -16,9 +16,7 @@
 //! Both lists cover the users the users step migrated: the others cannot
 //! sign in to WorkOS at all and are on that step's skipped list.
 
-use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -71,16 +69,7 @@ fn private_file(path: &Path) -> Result<std::fs::File, MfaReportError> {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(error)?;
-    }
-    OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(error)
+    ferry_wire::files::create(path).map_err(error)
 }
 
 impl MfaReportStep<'_> {
@@ -263,7 +252,11 @@ impl MfaReportStep<'_> {
                             path: self.template.clone().unwrap_or_else(|| "built-in".into()),
                             message: e.to_string(),
                         })?;
-                let notice = self.out_dir.join(format!("{}.txt", user.id));
+                // The file is named after a hash of a hostile-safe form of
+                // the id; the id itself stays inside the file and in the CSV.
+                let notice = self
+                    .out_dir
+                    .join(format!("{}.txt", ferry_wire::files::safe_name(&user.id)));
                 private_file(&notice)?
                     .write_all(text.as_bytes())
                     .map_err(|source| MfaReportError::Write {

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use super::error::StepError;
 use super::recorder::{self, Recorded, RunLists};
 use crate::cancel::Cancel;
+use crate::journal::Action;
 use crate::report::outcome::Tally;
 
 /// Where a step's outcomes go, and how it is paced.
@@ -63,6 +64,12 @@ where
                 let out_tx = out_tx.clone();
                 async move {
                     for recorded in process(item).await {
+                        // Once the run is stopping, a failure is most likely the
+                        // stop itself (a wait cut short): leave the record for
+                        // the next run rather than mark it failed.
+                        if cancel.is_cancelled() && recorded.outcome.action == Action::Failed {
+                            continue;
+                        }
                         let _ = out_tx.send(recorded).await;
                     }
                 }

@@ -8,8 +8,7 @@
 //! loses at most the last unflushed batch; a rerun finds those records in
 //! WorkOS through their external_id and adopts them.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -124,14 +123,7 @@ impl CsvLog {
 
     fn append(&mut self, clerk_id: &str, email: Option<&str>, reason: &str) -> std::io::Result<()> {
         if self.writer.is_none() {
-            if let Some(parent) = self.path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o600)
-                .open(&self.path)?;
+            let file = ferry_wire::files::append(&self.path)?;
             let empty = file.metadata()?.len() == 0;
             let mut writer = csv::WriterBuilder::new()
                 .has_headers(false)
@@ -177,7 +169,10 @@ pub async fn record(
     loop {
         tokio::select! {
             item = rx.recv() => {
-                let Some(item) = item else { break };
+                let Some(mut item) = item else { break };
+                if let Some(reason) = &item.outcome.reason {
+                    item.outcome.reason = Some(ferry_wire::redact::redact(reason).into_owned());
+                }
                 tally.add(item.outcome.kind, item.outcome.action);
                 lists.add(&item);
                 observer.event(&Event::Record {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
+use crate::cancel::Cancel;
 use crate::http::client::ClientError;
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use ferry_wire::secret::Secret;
@@ -143,6 +144,12 @@ impl WorkosClient {
             api: ApiClient::new("WorkOS", base, key, retry)?,
             buckets: WorkosBuckets::new(limits),
         })
+    }
+
+    /// Lets `cancel` end this client's waits.
+    pub fn with_cancel(mut self, cancel: Cancel) -> Self {
+        self.api = self.api.with_cancel(cancel);
+        self
     }
 
     pub fn buckets(&self) -> &WorkosBuckets {

@@ -36,6 +36,7 @@ use crate::script::{Hook, Outcome as HookOutcome, Script};
 use crate::source::SourceUser;
 use crate::steps::recorder::Recorded;
 use crate::workos::client::{WorkosClient, WorkosError};
+use ferry_wire::redact;
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::model::{CreateUser, User};
 
@@ -179,6 +180,13 @@ impl<'a> UsersStep<'a> {
         let Mode::Write(workos) = self.mode else {
             unreachable!("write is called in write mode only");
         };
+        // While this user is in flight, no text (an error body that echoes
+        // the request, a reason) can carry its digest or TOTP secret.
+        let _held: Vec<redact::Held> = [user.password_digest(), user.totp_secret()]
+            .into_iter()
+            .flatten()
+            .map(redact::hold)
+            .collect();
         let email = user.primary().ok().map(|p| p.address);
         let record = |kind: Kind,
                       done: Done,
@@ -191,7 +199,7 @@ impl<'a> UsersStep<'a> {
                 target_id: done.target_id,
                 action: done.action,
                 attempts: done.attempts,
-                reason: done.reason.map(|r| scrub(&r, user)),
+                reason: done.reason.map(|r| redact::redact(&r).into_owned()),
                 fingerprint,
             },
             email: email.clone(),
@@ -575,18 +583,4 @@ fn outcome_unknown(error: &WorkosError) -> bool {
         None => true,
         Some(status) => status >= 500 || status == 408,
     }
-}
-
-/// Removes a user's secrets from a message before it is stored or shown.
-fn scrub(message: &str, user: &SourceUser) -> String {
-    let mut text = message.to_owned();
-    for secret in [user.password_digest(), user.totp_secret()]
-        .into_iter()
-        .flatten()
-    {
-        if !secret.is_empty() {
-            text = text.replace(secret.expose(), "***");
-        }
-    }
-    text
 }

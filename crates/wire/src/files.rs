@@ -1,0 +1,141 @@
+//! How ferry and its sandbox write files: every file owner-only (0600),
+//! every folder they create owner-only (0700), whole files written beside
+//! their name and renamed into place so nothing half-written is left, and
+//! no value from outside (a Clerk id, a hook's result) ever used as a path
+//! component as it is ([`safe_name`]).
+
+use std::fs::{DirBuilder, File, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+const FILE_MODE: u32 = 0o600;
+const DIR_MODE: u32 = 0o700;
+/// The longest id kept as it is in a file name.
+const MAX_NAME: usize = 64;
+
+/// Creates `dir` and its missing parents, each owner-only.
+pub fn create_dir(dir: &Path) -> io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)
+}
+
+/// Creates the folder a file goes in.
+fn create_parent(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(parent) => create_dir(parent),
+        None => Ok(()),
+    }
+}
+
+/// Opens `path` for writing from the start, owner-only, creating its folder.
+/// A file that exists already is made owner-only too.
+pub fn create(path: &Path) -> io::Result<File> {
+    create_parent(path)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(FILE_MODE)
+        .open(path)?;
+    file.set_permissions(Permissions::from_mode(FILE_MODE))?;
+    Ok(file)
+}
+
+/// Opens `path` for appending, owner-only, creating it and its folder.
+pub fn append(path: &Path) -> io::Result<File> {
+    create_parent(path)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(FILE_MODE)
+        .open(path)?;
+    file.set_permissions(Permissions::from_mode(FILE_MODE))?;
+    Ok(file)
+}
+
+/// Writes `bytes` to `path` whole: to a file beside it first, renamed into
+/// place once complete, so a crash leaves the old file or the new one.
+pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let partial = partial_path(path);
+    let result = create(&partial).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    match result.and_then(|()| std::fs::rename(&partial, path)) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(error)
+        }
+    }
+}
+
+/// `name.ext.partial` beside `path`: where a file is written before it is complete.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    PathBuf::from(partial)
+}
+
+/// A file-name stem for an untrusted id: the id itself when it is a plain
+/// identifier (letters, digits, `_`, `-`, at most 64), otherwise what is
+/// plain of it followed by a hash of the whole id, so two ids never share
+/// a name and none can climb out of its folder (`..`, `/`, NUL, absolute paths).
+pub fn safe_name(id: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    if !id.is_empty() && id.len() <= MAX_NAME && id.chars().all(plain) {
+        return id.to_owned();
+    }
+    let kept: String = id.chars().filter(|c| plain(*c)).take(32).collect();
+    let hash = hex::encode(&Sha256::digest(id.as_bytes())[..8]);
+    if kept.is_empty() {
+        format!("id-{hash}")
+    } else {
+        format!("{kept}-{hash}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_ids_stay_and_others_cannot_escape_or_collide() {
+        assert_eq!(safe_name("user_2Q6pXYZ"), "user_2Q6pXYZ");
+        for hostile in ["../../x", "/etc/passwd", "a/b", "..", ".", "", "a\0b", "é"] {
+            let name = safe_name(hostile);
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+                "{hostile:?} → {name}"
+            );
+            assert!(!name.is_empty());
+        }
+        assert_ne!(safe_name("a/b"), safe_name("a\\b"));
+        assert_ne!(safe_name("../x"), safe_name("./x"));
+        assert!(safe_name(&"a".repeat(1000)).len() < 60);
+    }
+
+    #[test]
+    fn files_and_folders_are_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/c.txt");
+        write(&path, b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("a")), 0o700);
+        assert_eq!(mode(&dir.path().join("a/b")), 0o700);
+        assert!(!partial_path(&path).exists());
+        // An existing world-readable file becomes owner-only when ferry writes it.
+        let open = dir.path().join("open.txt");
+        std::fs::write(&open, "x").unwrap();
+        std::fs::set_permissions(&open, Permissions::from_mode(0o644)).unwrap();
+        create(&open).unwrap();
+        assert_eq!(mode(&open), 0o600);
+    }
+}
