@@ -88,6 +88,11 @@ impl Run {
         self
     }
 
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
     pub fn run(mut self) -> Output {
         let output = self.command.output().expect("ferry runs");
         Output {

@@ -3,6 +3,7 @@
 
 mod chaos;
 mod corpus;
+mod hostile;
 mod hygiene;
 
 /// Scales a test's size up when `FERRY_SOAK` is set.

@@ -55,6 +55,8 @@ pub struct WorldOptions {
     pub more_steps: Vec<Step>,
     /// The plan's script, when it has one.
     pub script: Option<&'static str>,
+    /// Changes the generated tenant (and its export) before the sandbox serves it.
+    pub tweak: fn(&mut GeneratedTenant),
 }
 
 impl Default for WorldOptions {
@@ -68,6 +70,7 @@ impl Default for WorldOptions {
             writes_per_10s: 100_000,
             more_steps: Vec::new(),
             script: None,
+            tweak: |_| {},
         }
     }
 }
@@ -79,11 +82,12 @@ impl World {
             .enable_all()
             .build()
             .unwrap();
-        let generated = generate::generate(GeneratorOptions {
+        let mut generated = generate::generate(GeneratorOptions {
             users: options.users,
             organizations: options.organizations,
             seed: options.seed,
         });
+        (options.tweak)(&mut generated);
         let sandbox = runtime
             .block_on(Sandbox::start(
                 SandboxOptions::default()
