@@ -1,27 +1,43 @@
-//! One WorkOS user per email: the first Clerk user (in source order) to claim
-//! an address keeps it; a later one with the same address, in any case, is
-//! rejected before a request is spent, instead of colliding in WorkOS and
-//! being mistaken for a pre-existing user to take over.
+//! One WorkOS user per email and per external_id: the first Clerk user (in
+//! source order) to claim an address or an external_id keeps it; a later
+//! one is rejected before a request is spent, instead of colliding in
+//! WorkOS and being mistaken for a pre-existing user to take over (which
+//! would merge two people).
+//!
+//! Emails are compared by their identity ([`email_identity`]): Unicode NFC,
+//! the domain in ASCII (punycode), lower case, as WorkOS compares them; the
+//! address sent stays as the source wrote it.
 //!
 //! Compact on purpose: a million claims cost tens of megabytes (a 64-bit
-//! hash per address and the ids in one buffer), so offline planning of a
-//! large export stays within its memory budget.
+//! hash per key and the ids in one buffer), so offline planning of a large
+//! export stays within its memory budget.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
+/// What a claim is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim<'a> {
+    Email(&'a str),
+    ExternalId(&'a str),
+}
+
 #[derive(Debug, Default)]
-pub struct EmailClaims {
+pub struct Claims {
     /// Every claimant's Clerk id, end to end.
     ids: String,
-    /// Hash of the lower-cased address → where its claimant's id sits in `ids`.
+    /// Hash of the claimed key → where its claimant's id sits in `ids`.
     owners: HashMap<u64, (u32, u16)>,
 }
 
-impl EmailClaims {
-    /// Claims `email` for `clerk_id`; `Err` holds the id that claimed it first.
-    pub fn claim(&mut self, email: &str, clerk_id: &str) -> Result<(), String> {
-        let key = BuildHasherDefault::<DefaultHasher>::default().hash_one(email.to_lowercase());
+impl Claims {
+    /// Claims `what` for `clerk_id`; `Err` holds the id that claimed it first.
+    pub fn claim(&mut self, what: Claim<'_>, clerk_id: &str) -> Result<(), String> {
+        let hasher = BuildHasherDefault::<DefaultHasher>::default();
+        let key = match what {
+            Claim::Email(email) => hasher.hash_one(("email", email_identity(email))),
+            Claim::ExternalId(id) => hasher.hash_one(("external_id", id)),
+        };
         if let Some(&(start, len)) = self.owners.get(&key) {
             let owner = &self.ids[start as usize..start as usize + len as usize];
             return if owner == clerk_id {
@@ -32,9 +48,22 @@ impl EmailClaims {
         }
         let start = self.ids.len() as u32;
         self.ids.push_str(clerk_id);
-        self.owners.insert(key, (start, clerk_id.len() as u16));
+        self.owners
+            .insert(key, (start, clerk_id.len().min(u16::MAX as usize) as u16));
         Ok(())
     }
+}
+
+/// The form two addresses share when WorkOS would take them for one: NFC,
+/// the domain as ASCII (an IDN in punycode), all in lower case.
+pub fn email_identity(email: &str) -> String {
+    let nfc = icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(email);
+    let (local, domain) = match nfc.rsplit_once('@') {
+        Some((local, domain)) => (local, domain),
+        None => (nfc.as_ref(), ""),
+    };
+    let domain = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_owned());
+    format!("{}@{}", local.to_lowercase(), domain.to_lowercase())
 }
 
 #[cfg(test)]
@@ -43,13 +72,40 @@ mod tests {
 
     #[test]
     fn the_first_claimant_keeps_the_address_whatever_its_case() {
-        let mut claims = EmailClaims::default();
-        assert_eq!(claims.claim("Ada@Example.com", "user_1"), Ok(()));
-        assert_eq!(claims.claim("ada@example.com", "user_1"), Ok(()));
+        let mut claims = Claims::default();
+        let email = Claim::Email;
+        assert_eq!(claims.claim(email("Ada@Example.com"), "user_1"), Ok(()));
+        assert_eq!(claims.claim(email("ada@example.com"), "user_1"), Ok(()));
         assert_eq!(
-            claims.claim("ADA@EXAMPLE.COM", "user_2"),
+            claims.claim(email("ADA@EXAMPLE.COM"), "user_2"),
             Err("user_1".into())
         );
-        assert_eq!(claims.claim("bo@example.com", "user_2"), Ok(()));
+        assert_eq!(claims.claim(email("bo@example.com"), "user_2"), Ok(()));
+    }
+
+    #[test]
+    fn look_alike_addresses_are_one_identity() {
+        // "é" composed (NFC) and decomposed (NFD).
+        assert_eq!(
+            email_identity("ren\u{e9}@example.com"),
+            email_identity("rene\u{301}@example.com")
+        );
+        // An IDN domain as Unicode and as punycode.
+        assert_eq!(
+            email_identity("a@b\u{fc}cher.example"),
+            email_identity("a@xn--bcher-kva.example")
+        );
+        assert_eq!(email_identity("A@B\u{dc}CHER.example"), "a@xn--bcher-kva.example");
+    }
+
+    #[test]
+    fn external_ids_are_claimed_apart_from_emails() {
+        let mut claims = Claims::default();
+        assert_eq!(claims.claim(Claim::ExternalId("same"), "user_1"), Ok(()));
+        assert_eq!(
+            claims.claim(Claim::ExternalId("same"), "user_2"),
+            Err("user_1".into())
+        );
+        assert_eq!(claims.claim(Claim::Email("same"), "user_2"), Ok(()));
     }
 }

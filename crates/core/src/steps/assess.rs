@@ -112,7 +112,7 @@ impl AssessStep<'_> {
                 if !primary.verified {
                     a.unverified_primary += 1;
                 }
-                let lower = primary.address.to_lowercase();
+                let lower = crate::mapping::claims::email_identity(&primary.address);
                 let key = BuildHasherDefault::<DefaultHasher>::default().hash_one(&lower);
                 let entry = tally.emails.entry(key).or_insert((0, None));
                 entry.0 += 1;

@@ -27,7 +27,7 @@ use super::decide::{
     ConflictChoice, Decision, Facts, OnConflict, Target, decide, profile_changes, settle_update,
 };
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
-use crate::mapping::claims::EmailClaims;
+use crate::mapping::claims::{Claim, Claims, email_identity};
 use crate::mapping::metadata;
 use crate::mapping::password::PasswordPlan;
 use crate::mapping::user::{DesiredUser, Mapped, Payload, UserSettings, map_user};
@@ -60,8 +60,8 @@ pub struct UsersStep<'a> {
     /// A read connection; writes go through the recorder.
     pub journal: &'a Mutex<Journal>,
     pub mode: Mode<'a>,
-    /// Which Clerk user each email went to in this run.
-    pub claims: Mutex<EmailClaims>,
+    /// Which Clerk user each email and external_id went to in this run.
+    pub claims: Mutex<Claims>,
 }
 
 /// What a write (or a preview of it) came to.
@@ -124,15 +124,23 @@ impl<'a> UsersStep<'a> {
         }
     }
 
-    /// Rejects a second Clerk user with an email another one already has.
-    fn claim(&self, email: &str, clerk_id: &str) -> Result<(), String> {
-        self.claims
-            .lock()
-            .expect("claims lock")
-            .claim(email, clerk_id)
+    /// Rejects a second Clerk user with an email or external_id another one
+    /// already has: WorkOS holds one user per email and per external_id.
+    fn claim(&self, payload: &Payload, clerk_id: &str) -> Result<(), String> {
+        let mut claims = self.claims.lock().expect("claims lock");
+        claims
+            .claim(Claim::Email(&payload.email), clerk_id)
             .map_err(|owner| {
                 format!(
                     "the same email as {owner}, which comes first; WorkOS allows one user per email"
+                )
+            })?;
+        claims
+            .claim(Claim::ExternalId(&payload.external_id), clerk_id)
+            .map_err(|owner| {
+                format!(
+                    "the same external_id as {owner} (`{}`), which comes first: two people would become one WorkOS user",
+                    payload.external_id
                 )
             })
     }
@@ -148,7 +156,7 @@ impl<'a> UsersStep<'a> {
             }
             Mapped::Ready(desired) => desired,
         };
-        if let Err(reason) = self.claim(&desired.payload.email, &user.id) {
+        if let Err(reason) = self.claim(&desired.payload, &user.id) {
             return Prepared::Settled(PlannedAction::Reject, Action::Rejected, reason);
         }
         Prepared::Ready {
@@ -325,7 +333,7 @@ impl<'a> UsersStep<'a> {
             .users_by_email(&payload.email)
             .await?
             .into_iter()
-            .find(|u| u.email.eq_ignore_ascii_case(&payload.email));
+            .find(|u| email_identity(&u.email) == email_identity(&payload.email));
         Ok(existing.map(Found::Taken))
     }
 

@@ -16,7 +16,7 @@ impl VerifyStep<'_> {
         let mut by_email: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         for user in workos.values() {
             by_email
-                .entry(user.email.to_lowercase())
+                .entry(crate::mapping::claims::email_identity(&user.email))
                 .or_default()
                 .push(&user.id);
         }
