@@ -212,3 +212,50 @@ fn a_generated_tenant_migrates_exactly_once_with_passwords_and_totp() {
     assert!(with_totp > 20, "{with_totp}");
     assert_eq!(dump.auth_factors.len(), with_totp);
 }
+
+/// A first export without digests creates users without passwords; when
+/// the complete export arrives and the plan says `overwrite_passwords`, a
+/// rerun imports the digests and the users sign in with their Clerk passwords.
+#[test]
+fn a_digest_that_arrives_later_is_imported_when_the_plan_says_so() {
+    let mut world = World::new(WorldOptions {
+        users: 80,
+        ..WorldOptions::default()
+    });
+    let csv = world.scratch.path().join("users.csv");
+    let mut without = world.generated.export.clone();
+    for row in &mut without {
+        row.password_digest = None;
+    }
+    ferry_sandbox::export::write_csv(&csv, &without).unwrap();
+    world.run().code(0);
+
+    let expected = world.expected();
+    let canary = world
+        .generated
+        .passwords
+        .iter()
+        .find(|p| {
+            p.password_hasher == "bcrypt"
+                && expected.get(&p.user_id).is_some_and(|u| {
+                    u.primary_email()
+                        .is_some_and(|e| e.is_verified() && e.email_address == p.email)
+                })
+        })
+        .expect("a bcrypt user")
+        .clone();
+    let signed_in = |world: &World| {
+        world
+            .runtime
+            .block_on(sign_in(world, &canary.email, canary.password.expose()))
+    };
+    assert!(signed_in(&world).is_err(), "no password yet");
+
+    ferry_sandbox::export::write_csv(&csv, &world.generated.export).unwrap();
+    world.plan.steps[0] =
+        crate::common::plan::Step::with("users", json!({ "overwrite_passwords": true }));
+    world.write_plan();
+    let out = world.run().code(0);
+    assert!(!out.stdout.contains(" 0 updated"), "{}", out.stdout);
+    assert_eq!(signed_in(&world), Ok(()));
+}

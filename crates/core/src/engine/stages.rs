@@ -107,7 +107,11 @@ pub async fn assess(project: &Project, clerk: Option<&ClerkClient>) -> Result<St
     let step = AssessStep {
         plan: &project.plan,
     };
-    let sources = Sources::of(&project.plan.source, clerk);
+    let settings = UserSettings::from_options(&project.plan.users().cloned().unwrap_or_default());
+    let sources = Sources {
+        required_columns: settings.required_columns(),
+        ..Sources::of(&project.plan.source, clerk)
+    };
     Ok(StepOutcome::Assess(Box::new(
         step.run(sources, clerk).await?,
     )))
@@ -151,6 +155,7 @@ impl Stage for Users<'_> {
             };
             let sources = Sources {
                 on_total: Some(&announce),
+                required_columns: step.settings.required_columns(),
                 ..Sources::of(&cx.project.plan.source, cx.clerk)
             };
             let pumped = users::feed::run(&step, sources, sink(cx, "users")).await?;
@@ -181,6 +186,7 @@ impl Stage for Users<'_> {
             };
             let sources = Sources {
                 on_total: Some(&announce),
+                required_columns: step.settings.required_columns(),
                 ..Sources::of(&cx.project.plan.source, cx.clerk)
             };
             let mut counts = std::collections::BTreeMap::new();

@@ -95,7 +95,10 @@ mod tests {
             email_identity("a@b\u{fc}cher.example"),
             email_identity("a@xn--bcher-kva.example")
         );
-        assert_eq!(email_identity("A@B\u{dc}CHER.example"), "a@xn--bcher-kva.example");
+        assert_eq!(
+            email_identity("A@B\u{dc}CHER.example"),
+            "a@xn--bcher-kva.example"
+        );
     }
 
     #[test]

@@ -36,6 +36,25 @@ pub struct UserSettings {
 }
 
 impl UserSettings {
+    /// The CSV export's columns these settings need, each with the option
+    /// that needs it: without them every password or TOTP factor would be
+    /// dropped in silence.
+    pub fn required_columns(&self) -> &'static [(&'static str, &'static str)] {
+        match (self.passwords, self.totp) {
+            (PasswordPolicy::Import, TotpPolicy::Import) => &[
+                ("password_digest", "passwords: import"),
+                ("password_hasher", "passwords: import"),
+                ("totp_secret", "totp: import"),
+            ],
+            (PasswordPolicy::Import, _) => &[
+                ("password_digest", "passwords: import"),
+                ("password_hasher", "passwords: import"),
+            ],
+            (_, TotpPolicy::Import) => &[("totp_secret", "totp: import")],
+            _ => &[],
+        }
+    }
+
     pub fn from_options(options: &UsersOptions) -> Self {
         let metadata = options.metadata.clone().unwrap_or_default();
         Self {
@@ -89,6 +108,21 @@ pub struct DesiredUser {
     pub totp_secret: Option<Secret>,
     /// Things a person should know (metadata dropped, password not imported).
     pub notes: Vec<String>,
+}
+
+impl DesiredUser {
+    /// What a rerun compares to notice a change: the profile fields, and
+    /// whether a password can be imported (so a digest that becomes
+    /// available later is noticed). Holds nothing secret.
+    pub fn fingerprint(&self) -> String {
+        let password = match &self.password {
+            PasswordPlan::None => "none".to_owned(),
+            PasswordPlan::Import { hash_type, .. } => format!("import:{hash_type}"),
+            PasswordPlan::Reset { hasher, .. } => format!("reset:{hasher}"),
+        };
+        let text = format!("{}\n{password}", self.payload.to_json());
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -88,6 +88,8 @@ pub struct Sources<'a> {
     pub export_json: Option<&'a Path>,
     /// Told Clerk's user count once it is known (a progress bar's length).
     pub on_total: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// Columns the CSV export must have, each with the option that needs it.
+    pub required_columns: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> Sources<'a> {
@@ -98,6 +100,7 @@ impl<'a> Sources<'a> {
             export_csv: source.export_csv.as_deref(),
             export_json: source.export_json.as_deref(),
             on_total: None,
+            required_columns: &[],
         }
     }
 }
@@ -122,7 +125,13 @@ async fn read_export_only(
 ) -> Result<(), SourceError> {
     type Rows = Box<dyn Iterator<Item = Result<ExportUser, RecordError>> + Send>;
     let (rows, path): (Rows, &Path) = match (sources.export_csv, sources.export_json) {
-        (Some(path), _) => (Box::new(ExportReader::open(path)?), path),
+        (Some(path), _) => (
+            Box::new(ExportReader::open_requiring(
+                path,
+                sources.required_columns,
+            )?),
+            path,
+        ),
         (None, Some(path)) => (Box::new(legacy::read(path)?.into_iter()), path),
         (None, None) => return Err(SourceError::Nothing),
     };
@@ -276,7 +285,7 @@ impl ExportIndex {
                 None => false,
             };
         if let Some(path) = sources.export_csv {
-            let mut reader = ExportReader::open(path)?;
+            let mut reader = ExportReader::open_requiring(path, sources.required_columns)?;
             let mut offsets = HashMap::new();
             while let Some(row) = reader.next() {
                 index.rows += 1;

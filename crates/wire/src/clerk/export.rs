@@ -159,6 +159,22 @@ impl Columns {
             })
             .map(str::trim)
             .collect();
+        if names.iter().any(|name| name.contains('\0')) {
+            return Err(
+                "a column name holds a NUL byte (a UTF-16 file?): export again as UTF-8".to_owned(),
+            );
+        }
+        for (index, name) in names.iter().enumerate() {
+            if let Some(again) = names[index + 1..].iter().position(|other| other == name)
+                && COLUMNS.contains(name)
+            {
+                return Err(format!(
+                    "the column `{name}` appears twice (columns {} and {}): which one holds the data is anyone's guess; export again",
+                    index + 1,
+                    index + again + 2
+                ));
+            }
+        }
         let mut positions = [None; COLUMNS.len()];
         for (slot, wanted) in positions.iter_mut().zip(COLUMNS) {
             *slot = names.iter().position(|name| *name == wanted);
@@ -197,11 +213,38 @@ pub struct ExportReader<R: Read> {
 
 impl ExportReader<BufReader<File>> {
     pub fn open(path: &Path) -> Result<Self, ExportError> {
-        let file = File::open(path).map_err(|source| ExportError::Io {
+        let io = |source| ExportError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let mut file = File::open(path).map_err(io)?;
+        let mut start = [0u8; 2];
+        let read = std::io::Read::read(&mut file, &mut start).map_err(io)?;
+        if read == 2 && (start == [0xFF, 0xFE] || start == [0xFE, 0xFF]) {
+            return Err(ExportError::Header {
+                path: path.to_path_buf(),
+                reason: "the file is UTF-16; Clerk exports UTF-8: export again, or convert it (iconv -f UTF-16 -t UTF-8)".into(),
+            });
+        }
+        std::io::Seek::rewind(&mut file).map_err(io)?;
         Self::new(BufReader::with_capacity(1 << 16, file), path)
+    }
+
+    /// Opens the export and checks that it has every column in `required`,
+    /// each with the option that needs it.
+    pub fn open_requiring(path: &Path, required: &[(&str, &str)]) -> Result<Self, ExportError> {
+        let reader = Self::open(path)?;
+        for (column, why) in required {
+            if !reader.has_column(column) {
+                return Err(ExportError::Header {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "the header has no `{column}` column, which `{why}` needs: export again with it, or change the plan"
+                    ),
+                });
+            }
+        }
+        Ok(reader)
     }
 }
 
@@ -233,6 +276,14 @@ impl<R: Read> ExportReader<R> {
             record: csv::StringRecord::new(),
             done: false,
         })
+    }
+
+    /// Whether the header has the column `name`.
+    pub fn has_column(&self, name: &str) -> bool {
+        COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .is_some_and(|i| self.columns.0[i].is_some())
     }
 
     fn row_error(&self, line: u64, id: Option<String>, reason: impl Into<String>) -> RecordError {

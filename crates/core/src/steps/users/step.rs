@@ -160,7 +160,7 @@ impl<'a> UsersStep<'a> {
             return Prepared::Settled(PlannedAction::Reject, Action::Rejected, reason);
         }
         Prepared::Ready {
-            fingerprint: desired.payload.fingerprint(),
+            fingerprint: desired.fingerprint(),
             desired,
             journal: self.lookup(Kind::User, &user.id),
         }
