@@ -90,6 +90,19 @@ fn spellings(value: &str) -> Vec<String> {
     out
 }
 
+/// The most characters of an outside value (an id, a cell) a message repeats.
+const ECHO_CHARS: usize = 80;
+
+/// An outside value as a message may repeat it: whole when short, else its
+/// start and its size, so a 200 MB cell never reaches a log or a list.
+pub fn bounded(text: &str) -> Cow<'_, str> {
+    if text.chars().count() <= ECHO_CHARS {
+        return Cow::Borrowed(text);
+    }
+    let start: String = text.chars().take(ECHO_CHARS / 2).collect();
+    Cow::Owned(format!("{start}… ({} bytes)", text.len()))
+}
+
 /// `text` with every registered secret masked.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let known = KNOWN.read().unwrap_or_else(|p| p.into_inner());
@@ -137,6 +150,14 @@ mod tests {
         assert_eq!(redact("shared-digest-value"), MASK);
         drop(second);
         assert_eq!(redact("shared-digest-value"), "shared-digest-value");
+    }
+
+    #[test]
+    fn long_values_are_echoed_by_their_start_and_size() {
+        assert_eq!(bounded("user_1"), "user_1");
+        let huge = "x".repeat(200_000_000 / 1000);
+        let echoed = bounded(&huge);
+        assert!(echoed.len() < 100 && echoed.ends_with("(200000 bytes)"), "{echoed}");
     }
 
     #[test]

@@ -45,11 +45,14 @@ fn prepare(case: &Path, scratch: &Scratch) {
         match name.as_str() {
             "expect" => {}
             "generate" => {
-                // A 10 MB cell between two good rows.
+                // Too big to commit: a 10 MB cell, or a 20 MB id, between two good rows.
                 let header = "id,first_name,last_name,username,primary_email_address,primary_phone_number,verified_email_addresses,unverified_email_addresses,verified_phone_numbers,unverified_phone_numbers,totp_secret,password_digest,password_hasher";
-                let huge = "A".repeat(10 * 1024 * 1024);
+                let (id, first_name) = match std::fs::read_to_string(&path).unwrap().trim() {
+                    "huge-id" => ("A".repeat(20 * 1024 * 1024), "Cy".to_owned()),
+                    _ => ("user_bad".to_owned(), "A".repeat(10 * 1024 * 1024)),
+                };
                 let csv = format!(
-                    "{header}\nuser_ok1,Ada,L,,ok1@example.com,,ok1@example.com,,,,,,\nuser_bad,{huge},L,,bad@example.com,,bad@example.com,,,,,,\nuser_ok2,Bo,L,,ok2@example.com,,ok2@example.com,,,,,,\n"
+                    "{header}\nuser_ok1,Ada,L,,ok1@example.com,,ok1@example.com,,,,,,\n{id},{first_name},L,,bad@example.com,,bad@example.com,,,,,,\nuser_ok2,Bo,L,,ok2@example.com,,ok2@example.com,,,,,,\n"
                 );
                 std::fs::write(scratch.path().join("users.csv"), csv).unwrap();
             }

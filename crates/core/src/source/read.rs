@@ -143,12 +143,7 @@ async fn read_export_only(
         let item = match row {
             Ok(user) => match seen.insert(hash_id(&user.id), user.line) {
                 None => export_user(user),
-                Some(first) => Item::BadRow(RecordError {
-                    path: path.to_path_buf(),
-                    line: user.line,
-                    reason: format!("the same user id as line {first}; the first row is used"),
-                    id: Some(user.id),
-                }),
+                Some(first) => Item::BadRow(duplicate_row(path, user.line, &user.id, first)),
             },
             Err(error) => Item::BadRow(error),
         };
@@ -160,6 +155,21 @@ async fn read_export_only(
         }
     }
     Ok(())
+}
+
+/// A second row with a user id seen before. It is the row that is
+/// rejected, not the user: the record is keyed by its line, never by the
+/// id, so it cannot overwrite what the first row came to.
+fn duplicate_row(path: &Path, line: u64, id: &str, first: u64) -> RecordError {
+    RecordError {
+        path: path.to_path_buf(),
+        line,
+        id: None,
+        reason: format!(
+            "{}: the same user id as line {first}; the first row is used",
+            ferry_wire::redact::bounded(id)
+        ),
+    }
 }
 
 fn hash_id(id: &str) -> u64 {
@@ -274,12 +284,7 @@ impl ExportIndex {
                 .insert(id.to_owned(), line)
             {
                 Some(first) => {
-                    bad.push(RecordError {
-                        path: path.to_path_buf(),
-                        line,
-                        id: Some(id.to_owned()),
-                        reason: format!("the same user id as line {first}; the first row is used"),
-                    });
+                    bad.push(duplicate_row(path, line, id, first));
                     true
                 }
                 None => false,

@@ -133,7 +133,7 @@ pub enum ExportError {
 
 /// A problem with one row; the rest of the file still loads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}: {}{reason}", path.display(), id.as_ref().map(|id| format!("{id}: ")).unwrap_or_default())]
+#[error("{}:{line}: {}{reason}", path.display(), id.as_ref().map(|id| format!("{}: ", crate::redact::bounded(id))).unwrap_or_default())]
 pub struct RecordError {
     pub path: PathBuf,
     pub line: u64,
@@ -200,6 +200,9 @@ impl Columns {
             .filter(|value| !value.is_empty())
     }
 }
+
+/// The longest user id the readers accept (Clerk's are about 32 bytes).
+pub const MAX_ID_BYTES: usize = 256;
 
 /// Streams users out of an export.
 pub struct ExportReader<R: Read> {
@@ -298,6 +301,19 @@ impl<R: Read> ExportReader<R> {
     fn parse(&self, line: u64) -> Result<ExportUser, RecordError> {
         let record = &self.record;
         let id = self.columns.get(record, 0).map(str::to_owned);
+        // An id is echoed in messages, lists and the journal's keys: one that
+        // is no id at all (megabytes of text) is refused, and not repeated.
+        if let Some(long) = id.as_ref().filter(|id| id.len() > MAX_ID_BYTES) {
+            return Err(self.row_error(
+                line,
+                None,
+                format!(
+                    "the user id is {} bytes long ({}); Clerk's ids are a few dozen",
+                    long.len(),
+                    crate::redact::bounded(long)
+                ),
+            ));
+        }
         // Clerk's exporter leaves off trailing empty cells, so a short row is
         // fine; one that swallowed a line break is a quote never closed.
         if record.len() > self.width {

@@ -94,7 +94,11 @@ pub fn parse(path: &Path, entries: Vec<Value>) -> Vec<Result<ExportUser, RecordE
 }
 
 fn convert(path: &Path, index: usize, entry: Value) -> Result<ExportUser, RecordError> {
-    let hint_id = entry.get("id").and_then(Value::as_str).map(str::to_owned);
+    let hint_id = entry
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|id| id.len() <= super::export::MAX_ID_BYTES)
+        .map(str::to_owned);
     let error = |reason: String| RecordError {
         path: path.to_path_buf(),
         line: index as u64 + 1,
@@ -107,6 +111,13 @@ fn convert(path: &Path, index: usize, entry: Value) -> Result<ExportUser, Record
         .id
         .filter(|id| !id.trim().is_empty())
         .ok_or_else(|| error(format!("entry {} has no id", index + 1)))?;
+    if id.len() > super::export::MAX_ID_BYTES {
+        return Err(error(format!(
+            "entry {}: the user id is {} bytes long; Clerk's ids are a few dozen",
+            index + 1,
+            id.len()
+        )));
+    }
     let emails = legacy
         .email_addresses
         .map(Strings::into_vec)
