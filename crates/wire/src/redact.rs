@@ -157,7 +157,10 @@ mod tests {
         assert_eq!(bounded("user_1"), "user_1");
         let huge = "x".repeat(200_000_000 / 1000);
         let echoed = bounded(&huge);
-        assert!(echoed.len() < 100 && echoed.ends_with("(200000 bytes)"), "{echoed}");
+        assert!(
+            echoed.len() < 100 && echoed.ends_with("(200000 bytes)"),
+            "{echoed}"
+        );
     }
 
     #[test]

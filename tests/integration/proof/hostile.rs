@@ -204,3 +204,123 @@ fn ctrl_c_during_a_long_wait_ends_the_run_within_two_seconds() {
             .is_file()
     );
 }
+
+/// The first exported TOTP secret of the tenant becomes something no
+/// authenticator could use.
+fn broken_totp_secret(generated: &mut GeneratedTenant) {
+    let migrated = |id: &str| {
+        generated
+            .tenant
+            .users
+            .iter()
+            .any(|u| u.id == id && !u.banned && !u.locked && u.primary_email().is_some())
+    };
+    let at = generated
+        .export
+        .iter()
+        .position(|row| row.totp_secret.is_some() && migrated(&row.id))
+        .expect("a migrated user with an exported TOTP secret");
+    let row = &mut generated.export[at];
+    row.totp_secret = Some(ferry_wire::secret::Secret::new("not base32: 0189!"));
+}
+
+#[test]
+fn a_totp_secret_that_is_not_base32_is_rejected_locally_and_the_user_told() {
+    let world = World::new(WorldOptions {
+        users: 120,
+        organizations: 1,
+        more_steps: vec![
+            Step::bare("mfa_report"),
+            Step::with("verify", serde_json::json!({ "sample": "all" })),
+        ],
+        tweak: broken_totp_secret,
+        ..WorldOptions::default()
+    });
+    let broken = world
+        .generated
+        .export
+        .iter()
+        .find(|row| {
+            row.totp_secret
+                .as_ref()
+                .is_some_and(|s| s.expose().contains("!"))
+        })
+        .unwrap()
+        .id
+        .clone();
+    let out = world.run().code(0);
+    let out = out.stdout_has("known exceptions: 1 exported TOTP secrets could not be imported");
+    out.stdout_has("verify: passed");
+    let failures = std::fs::read_to_string(
+        world
+            .scratch
+            .path()
+            .join("reports/world-run-1-failures.csv"),
+    )
+    .unwrap();
+    assert!(
+        failures.contains(&format!("{broken},")) && failures.contains("not Base32"),
+        "{failures}"
+    );
+    let notify =
+        std::fs::read_to_string(world.scratch.path().join("reports/world-mfa-notify.csv")).unwrap();
+    assert!(
+        notify
+            .lines()
+            .any(|l| l.starts_with(&format!("{broken},")) && l.contains("totp_not_imported")),
+        "{notify}"
+    );
+    // Nothing was sent for it.
+    let user = world
+        .dump()
+        .users
+        .into_iter()
+        .find(|u| u.user.external_id.as_deref() == Some(broken.as_str()))
+        .unwrap();
+    assert!(
+        !world
+            .dump()
+            .auth_factors
+            .iter()
+            .any(|f| f.user_id.as_deref() == Some(user.user.id.as_str())),
+        "no factor was enrolled"
+    );
+}
+
+#[test]
+fn two_paths_to_one_journal_meet_one_lock() {
+    // The first run meets a 429 asking for 4 s on its first request, and
+    // holds the journal while it waits.
+    let world = World::new(WorldOptions {
+        users: 60,
+        faults: FaultConfig {
+            throttle: vec![ThrottleBurst {
+                after_requests: 0,
+                count: 1,
+                retry_after_secs: 4,
+            }],
+            ..FaultConfig::default()
+        },
+        ..WorldOptions::default()
+    });
+    std::fs::create_dir_all(world.scratch.path().join(".ferry")).unwrap();
+    std::os::unix::fs::symlink(
+        world.scratch.path().join(".ferry/world.db"),
+        world.scratch.path().join("link.db"),
+    )
+    .unwrap();
+    let mut other = world.plan.clone();
+    other.state = Some("link.db".into());
+    world.scratch.write_plan("other.yaml", &other);
+    let mut first = world.spawn_run();
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first run still runs"
+    );
+    let second = world.ferry().args(["run", "other.yaml", "--yes"]).run();
+    let _ = first.kill();
+    let _ = first.wait();
+    let second = second.code(2);
+    second.stderr_has("another ferry run is using");
+}

@@ -106,6 +106,8 @@ pub struct DesiredUser {
     pub payload: Payload,
     pub password: PasswordPlan,
     pub totp_secret: Option<Secret>,
+    /// Why the exported TOTP secret cannot be enrolled (it is not Base32).
+    pub totp_rejected: Option<String>,
     /// Things a person should know (metadata dropped, password not imported).
     pub notes: Vec<String>,
 }
@@ -253,16 +255,42 @@ pub fn map_user(
             "password not imported{hasher}: {reason}; send a reset"
         ));
     }
-    let totp_secret = match settings.totp {
-        TotpPolicy::Import => user.totp_secret().cloned(),
-        TotpPolicy::Skip => None,
+    let (totp_secret, totp_rejected) = match settings.totp {
+        TotpPolicy::Import => match user.totp_secret() {
+            Some(secret) => match totp_secret_problem(secret) {
+                None => (Some(secret.clone()), None),
+                Some(problem) => (None, Some(problem)),
+            },
+            None => (None, None),
+        },
+        TotpPolicy::Skip => (None, None),
     };
     Mapped::Ready(Box::new(DesiredUser {
         payload,
         password,
         totp_secret,
+        totp_rejected,
         notes,
     }))
+}
+
+/// Why an exported TOTP secret cannot be enrolled, if it cannot: WorkOS
+/// takes RFC 4648 Base32, and anything else would be refused with a 422
+/// (or, worse, enroll a factor no authenticator app produces codes for).
+pub fn totp_secret_problem(secret: &Secret) -> Option<String> {
+    let text: String = secret
+        .expose()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '=')
+        .collect::<String>()
+        .to_uppercase();
+    match data_encoding::BASE32_NOPAD.decode(text.as_bytes()) {
+        Ok(bytes) if !bytes.is_empty() => None,
+        _ => Some(
+            "the exported TOTP secret is not Base32, so no authenticator could match it; the user must set up MFA again"
+                .into(),
+        ),
+    }
 }
 
 /// Applies a hook's returned fields. Keys that are not payload fields are

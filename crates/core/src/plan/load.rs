@@ -127,7 +127,10 @@ pub fn inspect(
         path: path.to_path_buf(),
         source,
     })?;
-    let file = SourceFile { path, text: &text };
+    // Some editors start UTF-8 files with a byte-order mark; YAML does not
+    // want it (it would make `ferry` an unknown key).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let file = SourceFile { path, text };
     let mut inspection = Inspection {
         path: path.to_path_buf(),
         plan: None,

@@ -251,6 +251,15 @@ impl<'a> UsersStep<'a> {
             _ => None,
         };
         let mut out = vec![record(Kind::User, done, true, Some(fingerprint), reset)];
+        if let (Some(_), Some(reason)) = (&target, &desired.totp_rejected) {
+            out.push(record(
+                Kind::TotpFactor,
+                Done::not(Action::Rejected, reason.clone()),
+                false,
+                None,
+                None,
+            ));
+        }
         if let (Some(target), Some(secret)) = (target, desired.totp_secret.as_ref()) {
             let totp = self
                 .ensure_totp(

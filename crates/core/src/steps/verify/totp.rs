@@ -1,9 +1,12 @@
-//! The `totp` check: every migrated TOTP factor exists.
+//! The `totp` check: every migrated TOTP factor exists and is its user's
+//! only one (a second would mean an enrollment ran twice); a factor that
+//! failed fails the check; secrets that could not be imported are named as
+//! known exceptions (their users are on the MFA re-enrollment list).
 
 use futures_util::stream::{self, StreamExt};
 
 use super::context::{PARALLEL_READS, VerifyStep, check, skipped};
-use crate::journal::Kind;
+use crate::journal::{Action, Kind};
 use crate::report::verification::Check;
 use crate::steps::error::StepError;
 
@@ -11,7 +14,14 @@ impl VerifyStep<'_> {
     pub(super) async fn check_totp(&self) -> Result<Check, StepError> {
         const TITLE: &str = "Migrated TOTP factors exist";
         let factors = self.journal_ids(Kind::TotpFactor)?;
-        if factors.is_empty() {
+        let (failed, rejected) = {
+            let journal = self.journal.lock().expect("journal lock");
+            (
+                journal.records_with(Kind::TotpFactor, Action::Failed)?,
+                journal.records_with(Kind::TotpFactor, Action::Rejected)?,
+            )
+        };
+        if factors.is_empty() && failed.is_empty() && rejected.is_empty() {
             return Ok(skipped("totp", TITLE, "no TOTP factor was migrated"));
         }
         let users = self.journal_ids(Kind::User)?;
@@ -21,18 +31,27 @@ impl VerifyStep<'_> {
                 let Some(user) = users.get(clerk_id) else {
                     return Ok(Some(format!("{clerk_id}: a factor but no migrated user")));
                 };
-                let present = self
+                let totps: Vec<String> = self
                     .workos
                     .auth_factors(user)
                     .await
                     .map_err(StepError::from)?
-                    .iter()
-                    .any(|f| &f.id == factor_id && f.kind == "totp");
-                Ok((!present).then(|| {
-                    format!(
+                    .into_iter()
+                    .filter(|f| f.kind == "totp")
+                    .map(|f| f.id)
+                    .collect();
+                Ok(if !totps.contains(factor_id) {
+                    Some(format!(
                         "{clerk_id}: TOTP factor {factor_id} is missing from WorkOS user {user}"
-                    )
-                }))
+                    ))
+                } else if totps.len() > 1 {
+                    Some(format!(
+                        "{clerk_id}: WorkOS user {user} has {} TOTP factors; ferry enrolls one",
+                        totps.len()
+                    ))
+                } else {
+                    None
+                })
             })
             .buffer_unordered(PARALLEL_READS)
             .collect()
@@ -41,8 +60,20 @@ impl VerifyStep<'_> {
         for result in results {
             failures.extend(result?);
         }
+        failures.extend(failed.iter().map(|(clerk_id, state)| {
+            format!(
+                "{clerk_id}: the TOTP factor failed: {}",
+                state.reason.as_deref().unwrap_or("no reason recorded")
+            )
+        }));
         failures.sort();
-        let evidence = vec![format!("{} factors checked", factors.len())];
+        let mut evidence = vec![format!("{} factors checked", factors.len())];
+        if !rejected.is_empty() {
+            evidence.push(format!(
+                "known exceptions: {} exported TOTP secrets could not be imported (not Base32); those users are on the MFA re-enrollment list",
+                rejected.len()
+            ));
+        }
         Ok(check("totp", TITLE, failures, evidence))
     }
 }

@@ -22,8 +22,10 @@ impl VerifyStep<'_> {
                 None => failures.push(format!("{clerk_id}: WorkOS user {target} is missing")),
                 Some(user) if user.external_id.as_deref() != Some(clerk_id.as_str()) => failures
                     .push(format!(
-                        "{clerk_id}: WorkOS user {target} has external_id {:?}",
+                        "{clerk_id}: WorkOS user {target} has external_id {}",
                         user.external_id
+                            .as_deref()
+                            .map_or("(none)".to_owned(), |e| format!("`{e}`"))
                     )),
                 Some(_) => {}
             }
