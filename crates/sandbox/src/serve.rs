@@ -128,7 +128,15 @@ pub fn run(args: &SandboxArgs, on_ready: impl FnOnce(&Ready<'_>)) -> Result<(), 
     let started = Instant::now();
     // Scripts wait for this file: a stale one from a killed run must not fool them.
     if let Some(path) = &args.ready_file {
-        let _ = std::fs::remove_file(path);
+        if let Ok(meta) = std::fs::symlink_metadata(path)
+            && !meta.file_type().is_file()
+        {
+            return Err(SandboxError::Options(format!(
+                "--ready-file {} is not a regular file (a link, a folder or a device); name a file for the sandbox to write",
+                path.display()
+            )));
+        }
+        remove_ready_file(path, None);
     }
     let (source, export_is_input) = resolve_source(args);
     let prepared = prepare(&source)?;
@@ -311,9 +319,32 @@ async fn serve(
         .map_err(|source| io("wait for Ctrl-C in", "the sandbox", source))?;
     sandbox.shutdown();
     if let Some(path) = &args.ready_file {
-        let _ = std::fs::remove_file(path);
+        remove_ready_file(path, Some(&info));
     }
     Ok(())
+}
+
+/// Removes a ready file, but only one a sandbox wrote: a regular file (not
+/// a link, a device or a folder) holding a sandbox's JSON, and at exit the
+/// very JSON this sandbox wrote. Anything else at that path is left alone.
+fn remove_ready_file(path: &Path, ours: Option<&SandboxInfo>) {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return;
+    };
+    if !meta.file_type().is_file() || meta.len() > 64 * 1024 {
+        return;
+    }
+    let written = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<SandboxInfo>(&text).ok());
+    let remove = match (written, ours) {
+        (Some(written), Some(ours)) => &written == ours,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if remove {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// Ctrl-C, or the SIGTERM a script's `kill` sends.

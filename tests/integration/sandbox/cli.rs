@@ -314,3 +314,36 @@ fn every_flag_is_documented() {
         );
     }
 }
+
+#[test]
+fn a_ready_file_that_is_not_a_regular_file_is_refused_and_left_alone() {
+    let scratch = Scratch::new();
+    let fifo = scratch.path().join("fifo");
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let target = scratch.write("precious.txt", "keep me\n");
+    let link = scratch.path().join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for path in [&fifo, &link] {
+        let out = scratch
+            .ferry()
+            .args([
+                "sandbox",
+                "--clerk-port",
+                "0",
+                "--workos-port",
+                "0",
+                "--ready-file",
+            ])
+            .arg_path(path)
+            .run()
+            .code(2);
+        out.stderr_has("is not a regular file");
+        assert!(
+            std::fs::symlink_metadata(path).is_ok(),
+            "{} is still there",
+            path.display()
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+}

@@ -267,11 +267,13 @@ impl Journal {
         let conn = Connection::open(path).map_err(sqlite)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(sqlite)?;
+        schema::check_ours(&conn, path)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
         .map_err(sqlite)?;
         schema::migrate(&conn, path)?;
+        make_private(path)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
@@ -560,12 +562,28 @@ impl Journal {
 /// never readable by others, even for a moment. SQLite gives its `-wal` and
 /// `-shm` files the database file's permissions.
 fn create_private(path: &Path) -> Result<()> {
+    // An existing file is left alone until it proves to be a ferry journal:
+    // another program's database must not change under ferry's hands.
+    if path.exists() {
+        return Ok(());
+    }
     ferry_wire::files::append(path)
         .map(drop)
         .map_err(|source| JournalError::Open {
             path: path.to_path_buf(),
             source,
         })
+}
+
+/// Makes a journal owner-only, once it is known to be one.
+fn make_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|source| {
+        JournalError::Open {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// Locks the journal file itself, not a name beside it: two paths to one

@@ -51,7 +51,9 @@ const MIGRATIONS: &[&str] = &[
 /// `PRAGMA application_id` of every journal: "FRRY".
 pub const APPLICATION_ID: i64 = 0x4652_5259;
 
-pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
+/// Refuses a database that is not a ferry journal, before anything is
+/// changed in it (not even its journal mode).
+pub fn check_ours(conn: &Connection, path: &Path) -> Result<()> {
     let sqlite = |source| JournalError::from_sqlite(path, source);
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |row| row.get(0))
@@ -64,14 +66,27 @@ pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
         .map_err(sqlite)?;
     // Journals made before the mark have ferry's version and tables but id 0.
     let ours = application == APPLICATION_ID || (application == 0 && (version > 0 || tables == 0));
-    if !ours {
-        return Err(JournalError::NotAJournal {
+    if ours {
+        Ok(())
+    } else {
+        Err(JournalError::NotAJournal {
             path: path.to_path_buf(),
             why: format!(
                 "it is another program's SQLite database (application id {application:#x})"
             ),
-        });
+        })
     }
+}
+
+pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
+    let sqlite = |source| JournalError::from_sqlite(path, source);
+    check_ours(conn, path)?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(sqlite)?;
+    let application: i64 = conn
+        .query_row("PRAGMA application_id", [], |row| row.get(0))
+        .map_err(sqlite)?;
     if application != APPLICATION_ID {
         conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))
             .map_err(sqlite)?;
