@@ -324,3 +324,75 @@ fn two_paths_to_one_journal_meet_one_lock() {
     let second = second.code(2);
     second.stderr_has("another ferry run is using");
 }
+
+/// A TLS server on loopback whose certificate no client trusts (a
+/// self-signed one, as an intercepting proxy or a wrong URL would show);
+/// counts the handshakes it is offered.
+fn untrusted_tls_server() -> (u16, Arc<AtomicUsize>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let fixtures = crate::common::repo().join("tests/fixtures");
+    let certs = vec![CertificateDer::from_pem_file(fixtures.join("untrusted.cert.pem")).unwrap()];
+    let key = PrivateKeyDer::from_pem_file(fixtures.join("untrusted.key.pem")).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(10_000) {
+            let Ok(mut stream) = stream else { continue };
+            counter.fetch_add(1, Ordering::SeqCst);
+            let config = Arc::clone(&config);
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                if let Ok(mut connection) = rustls::ServerConnection::new(config) {
+                    let _ = connection.complete_io(&mut stream);
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn a_refused_certificate_stops_the_run_as_a_configuration_error() {
+    let mut world = World::new(WorldOptions {
+        users: 40,
+        ..WorldOptions::default()
+    });
+    let (port, handshakes) = untrusted_tls_server();
+    world.plan = world
+        .plan
+        .clone()
+        .workos("api_url", format!("https://127.0.0.1:{port}"));
+    world.write_plan();
+    let started = Instant::now();
+    let out = world.run();
+    let failures = std::fs::read_to_string(
+        world
+            .scratch
+            .path()
+            .join("reports/world-run-1-failures.csv"),
+    )
+    .unwrap_or_default();
+    assert_eq!(out.code, 2, "{failures}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let out = out.stderr_has("refused the TLS connection");
+    let out = out.output_lacks("OtherError");
+    out.output_lacks("Some(");
+    // No retries: at most one handshake per request that was in flight.
+    let offered = handshakes.load(Ordering::SeqCst);
+    assert!(offered <= world.expected().len(), "{offered} handshakes");
+    let status = world.ferry().args(["status", "plan.yaml"]).run().code(0);
+    assert!(!status.stdout.contains("failed"), "{}", status.stdout);
+}

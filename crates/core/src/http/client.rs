@@ -354,12 +354,10 @@ impl ApiClient {
                         }
                     }
                 }
-                Err(e) if is_certificate_error(&e) => {
+                Err(e) if let Some(problem) = certificate_problem(&e) => {
                     let message = format!(
-                        "{} at {} refused the TLS connection: {}; check `api_url`, the machine's clock and any proxy that intercepts TLS",
-                        self.service,
-                        self.base,
-                        describe(&e)
+                        "ferry refused the TLS connection to {} at {}: {problem}; check `api_url`, this machine's clock, and any proxy that intercepts TLS",
+                        self.service, self.base
                     );
                     self.cancel.stop(Stop::Configuration {
                         message: message.clone(),
@@ -430,23 +428,48 @@ pub fn https_proxy() -> Option<String> {
         })
 }
 
-/// Whether a failed request was refused at the TLS handshake for its
-/// certificate: a setting to fix, never a transient failure to retry.
-fn is_certificate_error(error: &reqwest::Error) -> bool {
+/// What is wrong with the server's certificate, when a request was refused
+/// at the TLS handshake for it: a setting to fix, never a transient failure.
+fn certificate_problem(error: &reqwest::Error) -> Option<String> {
     use std::error::Error as _;
     let mut source = error.source();
     while let Some(cause) = source {
-        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-            return matches!(
-                tls,
-                rustls::Error::InvalidCertificate(_)
-                    | rustls::Error::NoCertificatesPresented
-                    | rustls::Error::UnsupportedNameType
-            );
+        // hyper wraps the TLS error in io::Errors, whose `source()` skips it.
+        let mut inner: &(dyn std::error::Error + 'static) = cause;
+        loop {
+            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                return describe_certificate(tls);
+            }
+            match inner
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                Some(wrapped) => inner = wrapped,
+                None => break,
+            }
         }
         source = cause.source();
     }
-    false
+    None
+}
+
+fn describe_certificate(error: &rustls::Error) -> Option<String> {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(problem) = error else {
+        return matches!(error, rustls::Error::NoCertificatesPresented)
+            .then(|| "the server presented no certificate".to_owned());
+    };
+    Some(
+        match problem {
+            C::UnknownIssuer => "its certificate is not signed by an authority this machine trusts",
+            C::Expired | C::ExpiredContext { .. } => "its certificate has expired (or this machine's clock is wrong)",
+            C::NotValidYet | C::NotValidYetContext { .. } => "its certificate is not valid yet (or this machine's clock is wrong)",
+            C::NotValidForName | C::NotValidForNameContext { .. } => "its certificate is for another host name",
+            C::Revoked => "its certificate has been revoked",
+            _ => "its certificate is not one a server may present (self-signed, or an authority's own)",
+        }
+        .to_owned(),
+    )
 }
 
 /// Whether a URL points at this machine (127.0.0.0/8, ::1 or localhost).
