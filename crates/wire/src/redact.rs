@@ -56,7 +56,7 @@ fn hold_str(value: &str) -> Held {
         }
     }
     // Longest first, so a value that contains another is masked whole.
-    known.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    known.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
     Held(spellings)
 }
 

@@ -142,7 +142,7 @@ pub fn inspect(
 
     let parsed = marked_yaml::parse_yaml_with_options(
         0,
-        &text,
+        text,
         LoaderOptions::default()
             .error_on_duplicate_keys(true)
             // Quoted scalars stay strings: `"12"` is text, `12` a number.
