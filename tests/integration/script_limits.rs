@@ -147,13 +147,7 @@ fn a_run_survives_hooks_that_sleep_or_explode() {
     out.stdout_has("2 rejected");
     let dump = world.dump();
     assert_eq!(dump.users.len(), expected.len() - 2);
-    let failures = std::fs::read_to_string(
-        world
-            .scratch
-            .path()
-            .join("reports/world-run-1-failures.csv"),
-    )
-    .unwrap();
+    let failures = world.report("world-run-1-failures.csv");
     assert!(
         failures.contains(&format!("{sleeper},")) && failures.contains("sleep() is not allowed")
     );

@@ -77,8 +77,7 @@ fn clerk_ids_that_are_paths_never_write_outside_the_report_folder() {
         .collect();
     assert!(escaped.is_empty(), "{escaped:?}");
     // The id itself is kept inside: in the notify list, as it was.
-    let list =
-        std::fs::read_to_string(world.scratch.path().join("reports/world-mfa-notify.csv")).unwrap();
+    let list = world.report("world-mfa-notify.csv");
     assert!(
         list.contains("../../escaped-") || list.contains("/abs-"),
         "{list}"
@@ -126,20 +125,25 @@ fn plain_http_to_loopback_never_goes_through_a_proxy() {
     assert_eq!(seen.load(Ordering::SeqCst), 0, "the proxy saw a request");
 }
 
-#[test]
-fn a_retry_after_of_a_day_stops_the_run_at_once_with_when_to_resume() {
-    let world = World::new(WorldOptions {
+/// A world whose every request, on both sides, is answered 429 with this `Retry-After`.
+fn throttled_world(retry_after_secs: u64) -> World {
+    World::new(WorldOptions {
         users: 40,
         faults: FaultConfig {
             throttle: vec![ThrottleBurst {
                 after_requests: 0,
                 count: 1_000,
-                retry_after_secs: 86_400,
+                retry_after_secs,
             }],
             ..FaultConfig::default()
         },
         ..WorldOptions::default()
-    });
+    })
+}
+
+#[test]
+fn a_retry_after_of_a_day_stops_the_run_at_once_with_when_to_resume() {
+    let world = throttled_world(86_400);
     let started = Instant::now();
     let out = world.run().code(4);
     assert!(
@@ -164,18 +168,7 @@ fn a_retry_after_of_a_day_stops_the_run_at_once_with_when_to_resume() {
 
 #[test]
 fn ctrl_c_during_a_long_wait_ends_the_run_within_two_seconds() {
-    let world = World::new(WorldOptions {
-        users: 40,
-        faults: FaultConfig {
-            throttle: vec![ThrottleBurst {
-                after_requests: 0,
-                count: 1_000,
-                retry_after_secs: 60,
-            }],
-            ..FaultConfig::default()
-        },
-        ..WorldOptions::default()
-    });
+    let world = throttled_world(60);
     let mut child = world.spawn_run();
     // Let it reach the wait.
     std::thread::sleep(Duration::from_millis(1500));
@@ -251,19 +244,12 @@ fn a_totp_secret_that_is_not_base32_is_rejected_locally_and_the_user_told() {
     let out = world.run().code(0);
     let out = out.stdout_has("known exceptions: 1 exported TOTP secrets could not be imported");
     out.stdout_has("verify: passed");
-    let failures = std::fs::read_to_string(
-        world
-            .scratch
-            .path()
-            .join("reports/world-run-1-failures.csv"),
-    )
-    .unwrap();
+    let failures = world.report("world-run-1-failures.csv");
     assert!(
         failures.contains(&format!("{broken},")) && failures.contains("not Base32"),
         "{failures}"
     );
-    let notify =
-        std::fs::read_to_string(world.scratch.path().join("reports/world-mfa-notify.csv")).unwrap();
+    let notify = world.report("world-mfa-notify.csv");
     assert!(
         notify
             .lines()
@@ -378,13 +364,7 @@ fn a_refused_certificate_stops_the_run_as_a_configuration_error() {
     world.write_plan();
     let started = Instant::now();
     let out = world.run();
-    let failures = std::fs::read_to_string(
-        world
-            .scratch
-            .path()
-            .join("reports/world-run-1-failures.csv"),
-    )
-    .unwrap_or_default();
+    let failures = world.report("world-run-1-failures.csv");
     assert_eq!(out.code, 2, "{failures}");
     assert!(started.elapsed() < Duration::from_secs(30));
     let out = out.stderr_has("refused the TLS connection");

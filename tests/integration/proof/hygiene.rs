@@ -35,18 +35,7 @@ fn no_secret_is_written_or_printed_anywhere() {
         ],
         ..WorldOptions::default()
     });
-    let canary = world
-        .generated
-        .passwords
-        .iter()
-        .find(|p| {
-            p.password_hasher == "bcrypt"
-                && world.expected().get(&p.user_id).is_some_and(|u| {
-                    u.primary_email()
-                        .is_some_and(|e| e.is_verified() && e.email_address == p.email)
-                })
-        })
-        .expect("a canary");
+    let canary = world.bcrypt_canary();
     world.plan.steps.push(Step::with(
         "verify",
         json!({
@@ -152,13 +141,7 @@ fn an_error_page_that_echoes_the_request_leaks_nothing() {
         .run()
         .code(3);
     let out = out.stdout_has(&format!("{} failed", world.expected().len()));
-    let failures = std::fs::read_to_string(
-        world
-            .scratch
-            .path()
-            .join("reports/world-run-1-failures.csv"),
-    )
-    .unwrap();
+    let failures = world.report("world-run-1-failures.csv");
     assert!(
         failures.contains("Bearer ***"),
         "the echoed page reached the list, masked: {failures}"

@@ -91,13 +91,7 @@ fn a_generated_tenant_migrates_exactly_once_with_passwords_and_totp() {
         .iter()
         .map(|u| (u.user.external_id.as_deref().unwrap(), u))
         .collect();
-    let resets = std::fs::read_to_string(
-        world
-            .scratch
-            .path()
-            .join("reports/world-run-1-password-resets.csv"),
-    )
-    .unwrap();
+    let resets = world.report("world-run-1-password-resets.csv");
     let listed: HashSet<&str> = resets
         .lines()
         .skip(1)
@@ -230,20 +224,7 @@ fn a_digest_that_arrives_later_is_imported_when_the_plan_says_so() {
     ferry_sandbox::export::write_csv(&csv, &without).unwrap();
     world.run().code(0);
 
-    let expected = world.expected();
-    let canary = world
-        .generated
-        .passwords
-        .iter()
-        .find(|p| {
-            p.password_hasher == "bcrypt"
-                && expected.get(&p.user_id).is_some_and(|u| {
-                    u.primary_email()
-                        .is_some_and(|e| e.is_verified() && e.email_address == p.email)
-                })
-        })
-        .expect("a bcrypt user")
-        .clone();
+    let canary = world.bcrypt_canary();
     let signed_in = |world: &World| {
         world
             .runtime

@@ -130,6 +130,29 @@ impl World {
         }
     }
 
+    /// A migrated user whose bcrypt password is known and whose primary
+    /// email is verified: one who can sign in after the migration.
+    pub fn bcrypt_canary(&self) -> ferry_sandbox::generate::PasswordRow {
+        let expected = self.expected();
+        self.generated
+            .passwords
+            .iter()
+            .find(|p| {
+                p.password_hasher == "bcrypt"
+                    && expected.get(&p.user_id).is_some_and(|u| {
+                        u.primary_email()
+                            .is_some_and(|e| e.is_verified() && e.email_address == p.email)
+                    })
+            })
+            .expect("a bcrypt user who can sign in")
+            .clone()
+    }
+
+    /// A file of the report folder, as text (empty when it is not there).
+    pub fn report(&self, name: &str) -> String {
+        std::fs::read_to_string(self.scratch.path().join("reports").join(name)).unwrap_or_default()
+    }
+
     /// Writes `self.plan` to `plan.yaml` again.
     pub fn write_plan(&self) {
         self.scratch.write_plan("plan.yaml", &self.plan);

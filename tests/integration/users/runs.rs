@@ -149,13 +149,7 @@ fn bad_export_rows_are_listed_and_never_cost_a_good_user() {
     let out = world.run().code(0);
     out.stdout_has(" 1 rejected");
     world.assert_migrated_exactly_once();
-    let failures = std::fs::read_to_string(
-        world
-            .scratch
-            .path()
-            .join("reports/world-run-1-failures.csv"),
-    )
-    .unwrap();
+    let failures = world.report("world-run-1-failures.csv");
     assert!(failures.contains("users.csv:"), "{failures}");
 }
 

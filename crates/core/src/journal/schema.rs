@@ -53,17 +53,16 @@ pub const APPLICATION_ID: i64 = 0x4652_5259;
 
 /// Refuses a database that is not a ferry journal, before anything is
 /// changed in it (not even its journal mode).
+/// One number SQLite answers (`PRAGMA user_version`, a count).
+fn number(conn: &Connection, path: &Path, query: &str) -> Result<i64> {
+    conn.query_row(query, [], |row| row.get(0))
+        .map_err(|source| JournalError::from_sqlite(path, source))
+}
+
 pub fn check_ours(conn: &Connection, path: &Path) -> Result<()> {
-    let sqlite = |source| JournalError::from_sqlite(path, source);
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(sqlite)?;
-    let application: i64 = conn
-        .query_row("PRAGMA application_id", [], |row| row.get(0))
-        .map_err(sqlite)?;
-    let tables: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
-        .map_err(sqlite)?;
+    let version = number(conn, path, "PRAGMA user_version")?;
+    let application = number(conn, path, "PRAGMA application_id")?;
+    let tables = number(conn, path, "SELECT count(*) FROM sqlite_master")?;
     // Journals made before the mark have ferry's version and tables but id 0.
     let ours = application == APPLICATION_ID || (application == 0 && (version > 0 || tables == 0));
     if ours {
@@ -81,12 +80,8 @@ pub fn check_ours(conn: &Connection, path: &Path) -> Result<()> {
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     let sqlite = |source| JournalError::from_sqlite(path, source);
     check_ours(conn, path)?;
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(sqlite)?;
-    let application: i64 = conn
-        .query_row("PRAGMA application_id", [], |row| row.get(0))
-        .map_err(sqlite)?;
+    let version = number(conn, path, "PRAGMA user_version")?;
+    let application = number(conn, path, "PRAGMA application_id")?;
     if application != APPLICATION_ID {
         conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))
             .map_err(sqlite)?;
