@@ -32,15 +32,29 @@ pub struct ExportRow {
     pub password_hasher: Option<String>,
 }
 
-/// Writes rows with the exact export header.
-pub fn write_csv(path: &Path, rows: &[ExportRow]) -> Result<(), SandboxError> {
-    let failed = |error: csv::Error| SandboxError::Io {
+/// How a CSV write failure reads.
+fn write_failed(path: &Path) -> impl Fn(csv::Error) -> SandboxError + Copy + '_ {
+    move |error: csv::Error| SandboxError::Io {
         action: "write",
         path: path.to_path_buf(),
         source: std::io::Error::other(error.to_string()),
-    };
-    let mut writer =
-        csv::Writer::from_writer(ferry_wire::files::create(path).map_err(|e| failed(e.into()))?);
+    }
+}
+
+/// A CSV file written owner-only: exports hold digests and TOTP secrets.
+fn csv_writer(path: &Path) -> Result<csv::Writer<std::fs::File>, SandboxError> {
+    let file = ferry_wire::files::create(path).map_err(|source| SandboxError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(csv::Writer::from_writer(file))
+}
+
+/// Writes rows with the exact export header.
+pub fn write_csv(path: &Path, rows: &[ExportRow]) -> Result<(), SandboxError> {
+    let failed = write_failed(path);
+    let mut writer = csv_writer(path)?;
     writer.write_record(HEADER).map_err(failed)?;
     for row in rows {
         let secret = |value: &Option<Secret>| {
@@ -116,13 +130,8 @@ pub fn write_passwords(
     path: &Path,
     rows: &[crate::generate::planted::PasswordRow],
 ) -> Result<(), SandboxError> {
-    let failed = |error: csv::Error| SandboxError::Io {
-        action: "write",
-        path: path.to_path_buf(),
-        source: std::io::Error::other(error.to_string()),
-    };
-    let mut writer =
-        csv::Writer::from_writer(ferry_wire::files::create(path).map_err(|e| failed(e.into()))?);
+    let failed = write_failed(path);
+    let mut writer = csv_writer(path)?;
     writer
         .write_record([
             "user_id",

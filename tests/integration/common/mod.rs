@@ -168,6 +168,15 @@ impl Output {
     }
 }
 
+/// Asserts that ferry wrote `path` owner-only: 0600 for a file, 0700 for a folder.
+pub fn assert_private(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mode = meta.permissions().mode() & 0o777;
+    let want = if meta.is_dir() { 0o700 } else { 0o600 };
+    assert_eq!(mode, want, "{} is mode {mode:o}", path.display());
+}
+
 /// The repository's own folder, for the reference plans.
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

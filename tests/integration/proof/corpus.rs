@@ -78,10 +78,54 @@ fn prepare(case: &Path, scratch: &Scratch) {
     }
 }
 
+/// Every file below `dir`, relative to it.
+fn files_below(dir: &Path, base: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_below(&path, base, out);
+        } else {
+            out.push(path.strip_prefix(base).unwrap().to_path_buf());
+        }
+    }
+}
+
+/// The digests and TOTP secrets of the case's CSV export: none may be repeated.
+fn export_secrets(scratch: &Scratch) -> Vec<String> {
+    let Ok(mut reader) = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(scratch.path().join("users.csv"))
+    else {
+        return Vec::new();
+    };
+    let Ok(header) = reader.headers().cloned() else {
+        return Vec::new();
+    };
+    let columns: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| matches!(name.trim(), "password_digest" | "totp_secret"))
+        .map(|(i, _)| i)
+        .collect();
+    reader
+        .records()
+        .flatten()
+        .flat_map(|row| {
+            columns
+                .iter()
+                .filter_map(|i| row.get(*i).map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .filter(|value| value.len() >= 8)
+        .collect()
+}
+
 fn run_case(case: &Path) -> Result<(), String> {
     let expect = parse(&std::fs::read_to_string(case.join("expect")).unwrap());
     let scratch = Scratch::new();
     prepare(case, &scratch);
+    let mut inputs = Vec::new();
+    files_below(scratch.path(), scratch.path(), &mut inputs);
     let args: Vec<&str> = match expect.command.as_str() {
         "validate" => vec!["validate", "plan.yaml"],
         "plan" => vec!["plan", "plan.yaml"],
@@ -103,6 +147,33 @@ fn run_case(case: &Path) -> Result<(), String> {
                 "output lacks `{needle}`\n{}",
                 &all[..all.len().min(4000)]
             ));
+        }
+    }
+    // Nothing is written beside the inputs but the journal, the reports and `--out`.
+    let mut after = Vec::new();
+    files_below(scratch.path(), scratch.path(), &mut after);
+    for path in &after {
+        let allowed = inputs.contains(path)
+            || path.as_os_str() == "out.json"
+            || path.starts_with(".ferry")
+            || path.starts_with("reports");
+        if !allowed {
+            return Err(format!(
+                "wrote {} outside the run's folders",
+                path.display()
+            ));
+        }
+    }
+    // No digest or TOTP secret of the export is repeated anywhere.
+    let mut written = all.clone();
+    for path in after.iter().filter(|p| !inputs.contains(p)) {
+        written.push_str(&String::from_utf8_lossy(
+            &std::fs::read(scratch.path().join(path)).unwrap_or_default(),
+        ));
+    }
+    for secret in export_secrets(&scratch) {
+        if written.contains(&secret) {
+            return Err("a digest or TOTP secret from the export was repeated".into());
         }
     }
     for needle in &expect.absent {

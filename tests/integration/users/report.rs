@@ -261,6 +261,15 @@ fn the_demo_runs_the_reference_plan_to_a_passing_verification() {
             .join("demo/reports/clerk-to-workos-run-1.html")
             .is_file()
     );
+    // The demo's export holds digests and TOTP secrets.
+    for written in [
+        "demo",
+        "demo/exports",
+        "demo/exports/clerk-users.csv",
+        "demo/plans/clerk-to-workos.yaml",
+    ] {
+        crate::common::assert_private(&scratch.path().join(written));
+    }
     // A second demo clears its own folder and passes again; another folder is never touched.
     scratch
         .ferry()

@@ -47,6 +47,7 @@ fn plan_previews_without_writing_and_offline_asks_nothing() {
     );
     out.stdout_has("no email address (phone-only user)");
     assert_eq!(world.counts().workos_writes, 0);
+    crate::common::assert_private(&world.scratch.path().join("plan.json"));
     let saved: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(world.scratch.path().join("plan.json")).unwrap(),
     )
@@ -91,6 +92,7 @@ fn status_and_export_ids_read_the_journal() {
         .args(["export-ids", "plan.yaml", "--out", "ids.csv"])
         .run()
         .code(0);
+    crate::common::assert_private(&world.scratch.path().join("ids.csv"));
     let ids = std::fs::read_to_string(world.scratch.path().join("ids.csv")).unwrap();
     let dump = world.dump();
     assert_eq!(ids.lines().count(), dump.users.len() + 1);

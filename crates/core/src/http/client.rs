@@ -373,6 +373,15 @@ impl ApiClient {
                 },
             };
             tracing::debug!(service = self.service, path = %request.path, attempt, wait_ms = verdict.as_millis() as u64, "retrying");
+            if verdict >= Duration::from_secs(5) {
+                tracing::warn!(
+                    "{} {}: waiting {} s before attempt {} (ends at once on Ctrl-C)",
+                    self.service,
+                    request.path,
+                    verdict.as_secs(),
+                    attempt + 1
+                );
+            }
             if !self.cancel.sleep(verdict).await {
                 return Err(error(self.stopped()));
             }

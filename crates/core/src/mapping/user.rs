@@ -36,6 +36,22 @@ pub struct UserSettings {
 }
 
 impl UserSettings {
+    /// The user's metadata of the kinds these settings include, flattened
+    /// as WorkOS takes it (and what did not fit).
+    pub fn metadata_of(&self, user: &SourceUser) -> Flattened {
+        let [public, private, unsafe_] = user.metadata();
+        let sources: Vec<&Value> = self
+            .metadata
+            .iter()
+            .map(|kind| match kind {
+                MetadataKind::Public => &public,
+                MetadataKind::Private => &private,
+                MetadataKind::Unsafe => &unsafe_,
+            })
+            .collect();
+        metadata::flatten(sources)
+    }
+
     /// The CSV export's columns these settings need, each with the option
     /// that needs it: without them every password or TOTP factor would be
     /// dropped in silence.
@@ -151,17 +167,7 @@ pub fn map_user(
     let view = user.hook_view();
 
     let mut notes = Vec::new();
-    let [public, private, unsafe_] = user.metadata();
-    let sources: Vec<&Value> = settings
-        .metadata
-        .iter()
-        .map(|kind| match kind {
-            MetadataKind::Public => &public,
-            MetadataKind::Private => &private,
-            MetadataKind::Unsafe => &unsafe_,
-        })
-        .collect();
-    let Flattened { values, dropped } = metadata::flatten(sources);
+    let Flattened { values, dropped } = settings.metadata_of(user);
     if !dropped.is_empty() {
         let keys: Vec<_> = dropped
             .iter()

@@ -16,10 +16,9 @@ use tokio::sync::mpsc;
 use super::error::StepError;
 use crate::clerk::client::ClerkClient;
 use crate::mapping::membership::default_slug;
-use crate::mapping::metadata;
 use crate::mapping::password::{self, PasswordPlan};
 use crate::mapping::user::UserSettings;
-use crate::plan::{InclusionPolicy, MetadataKind, Plan};
+use crate::plan::{InclusionPolicy, Plan};
 use crate::report::assessment::{
     Assessment, Estimate, HasherRow, ProviderRow, RoleRow, human_duration,
 };
@@ -141,17 +140,7 @@ impl AssessStep<'_> {
         a.banned += u64::from(user.banned());
         a.locked += u64::from(user.locked());
 
-        let [public, private, unsafe_] = user.metadata();
-        let sources: Vec<&serde_json::Value> = settings
-            .metadata
-            .iter()
-            .map(|kind| match kind {
-                MetadataKind::Public => &public,
-                MetadataKind::Private => &private,
-                MetadataKind::Unsafe => &unsafe_,
-            })
-            .collect();
-        if !metadata::flatten(sources).dropped.is_empty() {
+        if !settings.metadata_of(user).dropped.is_empty() {
             a.metadata_over_limits += 1;
         }
 
