@@ -30,6 +30,9 @@ pub enum Stop {
     },
     /// Something no retry fixes: the run cannot go on until it is fixed.
     Configuration { message: String },
+    /// A server could not be reached, or refused the key, request after
+    /// request: going on would only mark records failed for it.
+    Unavailable { message: String },
 }
 
 impl Stop {
@@ -37,6 +40,7 @@ impl Stop {
         match self {
             Self::Interrupted | Self::WaitTooLong { .. } => ErrorKind::Interrupted,
             Self::Configuration { .. } => ErrorKind::Configuration,
+            Self::Unavailable { .. } => ErrorKind::Unavailable,
         }
     }
 }
@@ -54,7 +58,7 @@ impl std::fmt::Display for Stop {
                 f,
                 "{service} asked to wait {seconds} s, more than the {allowed} s this plan allows (users.max_wait_secs); run again after {resume_after} and it resumes"
             ),
-            Self::Configuration { message } => f.write_str(message),
+            Self::Configuration { message } | Self::Unavailable { message } => f.write_str(message),
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::cancel::Cancel;
 use crate::clerk::client::ClerkClient;
 use crate::error::{MissingSetting, Result};
 use crate::http::RetryPolicy;
+use crate::journal::binding::Identity;
 use crate::plan::Plan;
 use crate::workos::client::WorkosClient;
 
@@ -72,4 +73,24 @@ pub fn concurrency(plan: &Plan) -> usize {
         .map(|c| c as usize)
         .unwrap_or_else(|| (writes_per_second * 2.0).ceil() as usize)
         .clamp(1, 512)
+}
+
+/// The identities a journal is bound to: the Clerk source, and the WorkOS
+/// target when the plan has one.
+pub fn identities(plan: &Plan) -> (Identity, Option<Identity>) {
+    let source = Identity::new(
+        "source",
+        &plan.source.api_url,
+        None,
+        plan.source.secret_key.as_ref(),
+    );
+    let target = plan.target.as_ref().map(|target| {
+        Identity::new(
+            "target",
+            &target.api_url,
+            target.client_id.as_deref(),
+            target.api_key.as_ref(),
+        )
+    });
+    (source, target)
 }

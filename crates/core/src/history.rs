@@ -30,6 +30,7 @@ impl History {
             }
             .into());
         }
+        Journal::mark_dead_runs(&plan.state)?;
         Ok(Self {
             journal: Journal::open_to_read(&plan.state)?,
         })

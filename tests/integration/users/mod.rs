@@ -7,6 +7,7 @@ mod migrate;
 mod organizations;
 mod report;
 mod runs;
+mod trust;
 
 use std::collections::HashMap;
 

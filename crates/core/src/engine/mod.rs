@@ -112,6 +112,7 @@ impl<'a> Engine<'a> {
             }
             .into());
         }
+        check_bindings(&journal, plan, true)?;
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
         let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
         self.observer.event(&Event::RunStarted {
@@ -230,7 +231,12 @@ impl<'a> Engine<'a> {
             )
         };
         let reader = Mutex::new(if plan.state.exists() {
-            Journal::open_to_read(&plan.state)?
+            Journal::mark_dead_runs(&plan.state)?;
+            let journal = Journal::open_to_read(&plan.state)?;
+            if !offline {
+                check_bindings(&journal, plan, false)?;
+            }
+            journal
         } else {
             Journal::empty()?
         });
@@ -285,7 +291,10 @@ impl<'a> Engine<'a> {
             }
             .into());
         }
-        let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
+        Journal::mark_dead_runs(&plan.state)?;
+        let journal = Journal::open_to_read(&plan.state)?;
+        check_bindings(&journal, plan, false)?;
+        let reader = Mutex::new(journal);
         let outcome = runtime()?.block_on(stages::verify(
             self.project,
             &workos,
@@ -343,6 +352,17 @@ impl<'a> Engine<'a> {
             }
         }
     }
+}
+
+/// Refuses a journal made against another source or target; `bind` records
+/// the plan's identities in a journal that has none yet.
+fn check_bindings(journal: &Journal, plan: &crate::plan::Plan, bind: bool) -> Result<()> {
+    let (source, target) = connect::identities(plan);
+    journal.check_binding(&source, bind)?;
+    if let Some(target) = target {
+        journal.check_binding(&target, bind)?;
+    }
+    Ok(())
 }
 
 /// The async runtime every engine call runs on.

@@ -27,7 +27,14 @@ pub struct ApiClient {
     retry: RetryPolicy,
     /// Ends every wait at once when the run stops; set by the engine.
     cancel: Cancel,
+    /// Attempts in a row that could not connect or whose key was refused.
+    refused_in_a_row: std::sync::atomic::AtomicU32,
 }
+
+/// How many attempts in a row may fail to connect, or be refused the key,
+/// before the run stops (the circuit breaker): enough to ride out a blip,
+/// few enough to stop within seconds.
+const BREAKER: u32 = 8;
 
 impl std::fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -234,6 +241,7 @@ impl ApiClient {
             key,
             retry,
             cancel: Cancel::default(),
+            refused_in_a_row: Default::default(),
         })
     }
 
@@ -241,6 +249,31 @@ impl ApiClient {
     pub fn with_cancel(mut self, cancel: Cancel) -> Self {
         self.cancel = cancel;
         self
+    }
+
+    /// Counts an attempt for the circuit breaker; opens it (stops the run)
+    /// when too many in a row could not connect or were refused the key.
+    fn breaker(&self, refused: Option<String>) {
+        use std::sync::atomic::Ordering;
+        let Some(why) = refused else {
+            self.refused_in_a_row.store(0, Ordering::SeqCst);
+            return;
+        };
+        let in_a_row = self.refused_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
+        if in_a_row >= BREAKER {
+            self.cancel.stop(Stop::Unavailable {
+                message: format!(
+                    "{} at {}: {why}, {in_a_row} times in a row; the run stops without marking records failed: fix it (or wait until {} is back), then run again and it resumes",
+                    self.service, self.base, self.service
+                ),
+            });
+        }
+    }
+
+    /// Counts a connection failure; whether it opened the breaker.
+    fn refused_in_a_row_now(&self, error: &reqwest::Error) -> bool {
+        self.breaker(Some(format!("cannot connect ({})", describe(error))));
+        self.cancel.is_cancelled()
     }
 
     fn stopped(&self) -> ApiErrorKind {
@@ -290,6 +323,10 @@ impl ApiClient {
             let verdict = match builder.send().await {
                 Ok(response) => {
                     let status = response.status();
+                    self.breaker(
+                        matches!(status.as_u16(), 401 | 403)
+                            .then(|| format!("the key was refused (HTTP {})", status.as_u16())),
+                    );
                     let retry_after = response
                         .headers()
                         .get(reqwest::header::RETRY_AFTER)
@@ -363,6 +400,9 @@ impl ApiClient {
                         message: message.clone(),
                     });
                     return Err(error(ApiErrorKind::Tls(message)));
+                }
+                Err(e) if e.is_connect() && self.refused_in_a_row_now(&e) => {
+                    return Err(error(self.stopped()));
                 }
                 Err(e) if !request.idempotent && !e.is_connect() => {
                     return Err(error(ApiErrorKind::Network(describe(&e))));

@@ -1,7 +1,7 @@
 //! When to try a request again, and how long to wait first.
 //!
-//! 429 waits out `Retry-After` (seconds or an HTTP date); 408, 5xx and
-//! connection errors back off exponentially with full jitter; anything else
+//! 429 waits out `Retry-After` (seconds or an HTTP date); 401, 403, 408,
+//! 5xx and connection errors back off exponentially with full jitter; anything else
 //! is the server's considered answer and is not retried. Attempts are
 //! bounded: after the last one the record is marked failed and the run goes on.
 
@@ -68,6 +68,10 @@ impl RetryPolicy {
                     .unwrap_or_else(|| self.backoff(attempt))
                     .min(self.max_wait),
             ),
+            // A refused key is retried too: if it is refused again and again,
+            // the client's circuit breaker stops the run before any record
+            // is marked failed for it.
+            401 | 403 => Verdict::RetryAfter(self.backoff(attempt)),
             408 | 500..=599 => Verdict::RetryAfter(
                 retry_after
                     .unwrap_or_else(|| self.backoff(attempt))

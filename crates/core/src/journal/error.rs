@@ -18,6 +18,13 @@ pub enum JournalError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("{} was made against another {side}: {then}; this plan's {side} is {now}. A journal belongs to one environment: give each its own `state:` (for example `state: .ferry/${{FERRY_ENV}}.db`)", path.display())]
+    BoundElsewhere {
+        path: PathBuf,
+        side: &'static str,
+        then: String,
+        now: String,
+    },
     #[error("{} is not a ferry journal: {why}; point `state:` at a new file (each environment has its own), or move this one aside and run again", path.display())]
     NotAJournal { path: PathBuf, why: String },
     #[error("journal {} was written by a newer ferry (schema {found}, this ferry knows {known})", path.display())]
@@ -58,6 +65,7 @@ impl JournalError {
             Self::Open { .. }
             | Self::Busy { .. }
             | Self::NotAJournal { .. }
+            | Self::BoundElsewhere { .. }
             | Self::TooNew { .. } => ErrorKind::Configuration,
         }
     }

@@ -12,6 +12,7 @@
 //! state is refused while the first is alive, and a crashed run's lock is
 //! released by the operating system.
 
+pub mod binding;
 mod error;
 mod schema;
 
@@ -220,8 +221,38 @@ impl Journal {
         create_private(path)?;
         let lock = take_lock(path)?;
         let mut journal = Self::open_unlocked(path)?;
+        // This process holds the lock now: a run still `running` died.
+        journal.mark_running_interrupted()?;
         journal._lock = Some(lock);
         Ok(journal)
+    }
+
+    /// Marks as interrupted every run still `running` whose process is gone:
+    /// when no one holds the journal's lock, no run is alive. Returns how
+    /// many were marked. A journal a live run holds is left alone.
+    pub fn mark_dead_runs(path: &Path) -> Result<u64> {
+        if !path.exists() {
+            return Ok(0);
+        }
+        let lock = match take_lock(path) {
+            Ok(lock) => lock,
+            Err(JournalError::Busy { .. }) => return Ok(0),
+            Err(error) => return Err(error),
+        };
+        let journal = Self::open_unlocked(path)?;
+        let marked = journal.mark_running_interrupted()?;
+        drop(lock);
+        Ok(marked)
+    }
+
+    fn mark_running_interrupted(&self) -> Result<u64> {
+        self.conn
+            .execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, ?1) WHERE status = 'running'",
+                params![now()],
+            )
+            .map(|n| n as u64)
+            .map_err(|e| self.sqlite(e))
     }
 
     /// Opens the journal to read while a run may be writing (WAL allows it).
@@ -289,6 +320,63 @@ impl Journal {
         JournalError::Sqlite {
             path: self.path.clone(),
             source,
+        }
+    }
+
+    /// Checks that the journal was made against `identity`'s side; binds a
+    /// journal that has no binding for that side yet.
+    pub fn check_binding(&self, identity: &binding::Identity, bind: bool) -> Result<()> {
+        let bound = self
+            .conn
+            .query_row(
+                "SELECT url, environment, key_fingerprint FROM bindings WHERE side = ?1",
+                params![identity.side],
+                |row| {
+                    Ok(binding::Identity {
+                        side: identity.side,
+                        url: row.get(0)?,
+                        environment: row.get(1)?,
+                        key_fingerprint: row.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        match bound {
+            Some(bound) if bound.agrees_with(identity) => {
+                if bind && bound != *identity {
+                    // Learn what the binding did not know yet (a key added since).
+                    self.conn
+                        .execute(
+                            "UPDATE bindings SET environment = coalesce(environment, ?2), key_fingerprint = coalesce(key_fingerprint, ?3) WHERE side = ?1",
+                            params![identity.side, identity.environment, identity.key_fingerprint],
+                        )
+                        .map_err(|e| self.sqlite(e))?;
+                }
+                Ok(())
+            }
+            Some(bound) => Err(JournalError::BoundElsewhere {
+                path: self.path.clone(),
+                side: identity.side,
+                then: bound.to_string(),
+                now: identity.to_string(),
+            }),
+            None if bind => {
+                self.conn
+                    .execute(
+                        "INSERT INTO bindings (side, url, environment, key_fingerprint, bound_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![
+                            identity.side,
+                            identity.url,
+                            identity.environment,
+                            identity.key_fingerprint,
+                            now()
+                        ],
+                    )
+                    .map_err(|e| self.sqlite(e))?;
+                Ok(())
+            }
+            None => Ok(()),
         }
     }
 

@@ -46,6 +46,15 @@ const MIGRATIONS: &[&str] = &[
         run_id INTEGER PRIMARY KEY REFERENCES runs (id),
         json TEXT NOT NULL
     );",
+    // 3: the source and target the journal was made against (never a key:
+    // a one-way fingerprint of it).
+    "CREATE TABLE bindings (
+        side TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        environment TEXT,
+        key_fingerprint TEXT,
+        bound_at TEXT NOT NULL
+    );",
 ];
 
 /// `PRAGMA application_id` of every journal: "FRRY".

@@ -1,0 +1,119 @@
+//! The target is the truth: a journal bound to the environment it was made
+//! against, dead runs recognised as such, and a run that stops instead of
+//! failing every record when the target cannot be reached or refuses the key.
+
+use std::time::{Duration, Instant};
+
+use ferry_sandbox::{RateLimits, Sandbox, SandboxKeys, SandboxOptions};
+use serde_json::json;
+
+use super::{World, WorldOptions};
+
+#[test]
+fn a_journal_refuses_another_target() {
+    let world = World::new(WorldOptions {
+        users: 40,
+        ..WorldOptions::default()
+    });
+    world.run().code(0);
+
+    // Another WorkOS environment: another URL and another key, same state.
+    let other = Sandbox::start_blocking(
+        SandboxOptions {
+            keys: SandboxKeys {
+                workos_api_key: "sk_test_sandbox_other_environment_0000".into(),
+                ..SandboxKeys::default()
+            },
+            ..SandboxOptions::default()
+        }
+        .with_tenant(world.generated.tenant.clone())
+        .with_limits(RateLimits::disabled()),
+    )
+    .unwrap();
+    let mut world = world;
+    world.plan = world.plan.clone().workos("api_url", other.workos_url());
+    world.write_plan();
+    let other_key = other.keys().workos_api_key.clone();
+    for command in [
+        vec!["plan", "plan.yaml"],
+        vec!["run", "plan.yaml", "--yes"],
+        vec!["verify", "plan.yaml"],
+    ] {
+        let out = world
+            .ferry()
+            .env("WORKOS_API_KEY", &other_key)
+            .args(&command)
+            .run()
+            .code(2);
+        let out = out.stderr_has("was made against another target");
+        let out = out.stderr_has(&world.sandbox.workos_url());
+        let out = out.stderr_has(&other.workos_url());
+        let out = out.stderr_has("give each its own `state:`");
+        out.output_lacks(&other_key);
+    }
+    assert_eq!(other.request_counts().workos_writes, 0);
+    assert!(other.workos_state().users.is_empty());
+}
+
+#[test]
+fn a_killed_run_is_recognised_as_interrupted_and_the_next_run_proceeds() {
+    let world = World::new(WorldOptions {
+        users: 600,
+        // Slow enough that the kill lands mid-run.
+        writes_per_10s: 1500,
+        ..WorldOptions::default()
+    });
+    let mut child = world.spawn_run();
+    std::thread::sleep(Duration::from_millis(700));
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let status = world.ferry().args(["status", "plan.yaml"]).run().code(0);
+    let status = status.stdout_has("interrupted");
+    assert!(!status.stdout.contains("running"), "{}", status.stdout);
+    world.run().code(0);
+    world.assert_migrated_exactly_once();
+}
+
+#[test]
+fn an_unreachable_target_stops_the_run_within_seconds_and_fails_no_record() {
+    let mut world = World::new(WorldOptions {
+        users: 60,
+        ..WorldOptions::default()
+    });
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    world.plan = world.plan.clone().workos("api_url", url);
+    world.write_plan();
+    let started = Instant::now();
+    let out = world.run().code(4);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    out.stderr_has("cannot connect");
+    let status = world.ferry().args(["status", "plan.yaml"]).run().code(0);
+    assert!(!status.stdout.contains("failed"), "{}", status.stdout);
+    assert!(!world.report("world-run-1.json").is_empty(), "its report");
+}
+
+#[test]
+fn a_refused_key_stops_the_run_and_fails_no_record() {
+    let world = World::new(WorldOptions {
+        users: 60,
+        users_options: json!({ "max_attempts": 3 }),
+        ..WorldOptions::default()
+    });
+    let out = world
+        .ferry()
+        .env("WORKOS_API_KEY", "sk_test_wrong_key_000000000000")
+        .args(["run", "plan.yaml", "--yes"])
+        .run()
+        .code(4);
+    out.stderr_has("the key was refused (HTTP 401)");
+    let status = world.ferry().args(["status", "plan.yaml"]).run().code(0);
+    assert!(!status.stdout.contains("failed"), "{}", status.stdout);
+    assert!(world.dump().users.is_empty());
+}
