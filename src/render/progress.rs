@@ -138,7 +138,7 @@ impl Observer for Progress {
                     None => eprintln!("\n{message}"),
                 }
             }
-            Event::RunStarted { .. } | Event::Warning { .. } => {}
+            Event::RunStarted { .. } | Event::Warning { .. } | Event::Preflight { .. } => {}
         }
     }
 }

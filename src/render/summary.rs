@@ -37,6 +37,13 @@ impl Observer for Summaries {
                 "{} run {run_id} of {plan} (revision {revision})",
                 self.painter.strong("ferry")
             ),
+            Event::Preflight { findings } => {
+                let parts: Vec<String> = findings
+                    .iter()
+                    .map(|f| format!("{}: {}", f.check, f.detail))
+                    .collect();
+                println!("preflight: {}", parts.join("; "));
+            }
             Event::Warning { message, .. } => {
                 println!("{}: {message}", self.painter.warning("warning"))
             }

@@ -82,6 +82,9 @@ pub enum Error {
     Missing(#[from] MissingSetting),
 
     #[error(transparent)]
+    Preflight(#[from] crate::engine::preflight::PreflightError),
+
+    #[error(transparent)]
     Refused(#[from] Refusal),
 
     #[error("cannot {action} {}: {source}", path.display())]
@@ -113,6 +116,7 @@ impl Error {
                 ErrorKind::Configuration
             }
             Self::Refused(_) => ErrorKind::Usage,
+            Self::Preflight(error) => error.kind(),
         }
     }
 

@@ -27,6 +27,10 @@ pub enum Event<'a> {
         revision: u32,
         preview: bool,
     },
+    /// What the preflight found, before anything else was read or written.
+    Preflight {
+        findings: &'a [crate::engine::preflight::Finding],
+    },
     /// A plan step began.
     StepStarted { step: &'a str },
     /// The number of records the step will see, once it is known.

@@ -93,14 +93,14 @@ fn an_unreachable_target_stops_the_run_within_seconds_and_fails_no_record() {
         "{:?}",
         started.elapsed()
     );
-    out.stderr_has("cannot connect");
+    out.stderr_has("WorkOS cannot be reached");
     let status = world.ferry().args(["status", "plan.yaml"]).run().code(0);
     assert!(!status.stdout.contains("failed"), "{}", status.stdout);
     assert!(!world.report("world-run-1.json").is_empty(), "its report");
 }
 
 #[test]
-fn a_refused_key_stops_the_run_and_fails_no_record() {
+fn a_refused_key_is_found_by_the_preflight_before_any_write() {
     let world = World::new(WorldOptions {
         users: 60,
         users_options: json!({ "max_attempts": 3 }),
@@ -111,9 +111,29 @@ fn a_refused_key_stops_the_run_and_fails_no_record() {
         .env("WORKOS_API_KEY", "sk_test_wrong_key_000000000000")
         .args(["run", "plan.yaml", "--yes"])
         .run()
-        .code(4);
-    out.stderr_has("the key was refused (HTTP 401)");
+        .code(2);
+    let out = out.stderr_has("preflight failed, nothing was written");
+    out.stderr_has("WorkOS refused the key (HTTP 401)");
     let status = world.ferry().args(["status", "plan.yaml"]).run().code(0);
     assert!(!status.stdout.contains("failed"), "{}", status.stdout);
     assert!(world.dump().users.is_empty());
+}
+
+#[test]
+fn the_preflight_refuses_limits_above_the_documented_ones() {
+    let scratch = crate::common::Scratch::new();
+    scratch.write(
+        "users.csv",
+        "id,first_name,last_name,username,primary_email_address,primary_phone_number,verified_email_addresses,unverified_email_addresses,verified_phone_numbers,unverified_phone_numbers,totp_secret,password_digest,password_hasher\nuser_1,Ada,L,,a@example.com,,a@example.com,,,,,,\n",
+    );
+    let plan = crate::common::plan::PlanFile::new("limits")
+        .clerk("export_csv", "users.csv")
+        .workos("api_key", "unused")
+        .workos("api_url", "https://workos.invalid")
+        .workos("limits", json!({ "writes_per_10s": 5000 }))
+        .step(crate::common::plan::Step::bare("assess"));
+    scratch.write_plan("plan.yaml", &plan);
+    let out = scratch.ferry().args(["assess", "plan.yaml"]).run().code(2);
+    let out = out.stderr_has("preflight failed, nothing was written");
+    out.stderr_has("writes_per_10s 5000 is above WorkOS's documented 500");
 }

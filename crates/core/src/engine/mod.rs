@@ -12,6 +12,7 @@
 //! The engine prints nothing and knows no exit code: it returns what the
 //! run came to and leaves rendering and exit status to the binary.
 
+pub mod preflight;
 pub mod stage;
 pub mod stages;
 pub mod summary;
@@ -113,6 +114,7 @@ impl<'a> Engine<'a> {
             .into());
         }
         check_bindings(&journal, plan, true)?;
+        let runtime = runtime()?;
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
         let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
         self.observer.event(&Event::RunStarted {
@@ -122,7 +124,6 @@ impl<'a> Engine<'a> {
             preview: false,
         });
 
-        let runtime = runtime()?;
         let mut stops = self.stop_on_ctrl_c(&runtime);
         let mut cx = RunContext {
             project: self.project,
@@ -136,10 +137,20 @@ impl<'a> Engine<'a> {
         };
         let mut reports = Vec::new();
         let mut outcomes = Vec::new();
-        // A step that cannot go on ends the run, but the run still closes
-        // its journal entry and writes its report before the error is told.
-        let mut failure = None;
-        for step in &plan.steps {
+        // A step that cannot go on (or a failed preflight) ends the run, but
+        // the run still closes its journal entry and writes its report
+        // before the error is told.
+        let mut failure =
+            match runtime.block_on(preflight::check(plan, clerk.as_ref(), Some(&workos))) {
+                Ok(findings) => {
+                    self.observer.event(&Event::Preflight {
+                        findings: &findings,
+                    });
+                    None
+                }
+                Err(error) => Some(Error::from(error)),
+            };
+        for step in plan.steps.iter().filter(|_| failure.is_none()) {
             let stage = stages::stage(step);
             self.observer
                 .event(&Event::StepStarted { step: stage.name() });
@@ -246,6 +257,14 @@ impl<'a> Engine<'a> {
             revision: plan.revision,
             preview: true,
         });
+        let runtime = runtime()?;
+        if !offline {
+            let findings =
+                runtime.block_on(preflight::check(plan, clerk.as_ref(), workos.as_ref()))?;
+            self.observer.event(&Event::Preflight {
+                findings: &findings,
+            });
+        }
         let cx = PreviewContext {
             project: self.project,
             workos: workos.as_ref(),
@@ -253,7 +272,6 @@ impl<'a> Engine<'a> {
             reader: &reader,
             observer: self.observer,
         };
-        let runtime = runtime()?;
         let mut steps = Vec::new();
         for step in &plan.steps {
             let stage = stages::stage(step);
@@ -274,7 +292,13 @@ impl<'a> Engine<'a> {
     /// The assessment alone, from the source (WorkOS is not needed).
     pub fn assess(&self) -> Result<Assessment> {
         let clerk = connect::clerk(&self.project.plan, &self.cancel)?;
-        match runtime()?.block_on(stages::assess(self.project, clerk.as_ref()))? {
+        let runtime = runtime()?;
+        let findings =
+            runtime.block_on(preflight::check(&self.project.plan, clerk.as_ref(), None))?;
+        self.observer.event(&Event::Preflight {
+            findings: &findings,
+        });
+        match runtime.block_on(stages::assess(self.project, clerk.as_ref()))? {
             StepOutcome::Assess(assessment) => Ok(*assessment),
             _ => unreachable!("the assess stage assesses"),
         }

@@ -1,0 +1,201 @@
+//! The preflight: what must hold before the first write of a run, and
+//! what `plan` and `assess` show before they read anything else. One
+//! authenticated read on each side, the export with the columns the plan's
+//! options need, and limits no higher than the documented ones (a loopback
+//! target, such as the sandbox, may have any).
+//!
+//! A side that cannot be reached is `Unavailable` (exit 4: run again
+//! later); every other failure is `Configuration` (exit 2: fix it first).
+
+use serde::Serialize;
+
+use crate::clerk::client::ClerkClient;
+use crate::http::client::{ApiError, ApiErrorKind, is_loopback};
+use crate::kind::ErrorKind;
+use crate::mapping::user::UserSettings;
+use crate::plan::Plan;
+use crate::workos::client::{WorkosClient, WorkosLimits};
+use ferry_wire::clerk::export::ExportReader;
+
+/// One preflight finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// `clerk`, `workos`, `export`, `limits`.
+    pub check: &'static str,
+    pub ok: bool,
+    pub detail: String,
+    #[serde(skip)]
+    kind: ErrorKind,
+}
+
+impl Finding {
+    fn ok(check: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            check,
+            ok: true,
+            detail: detail.into(),
+            kind: ErrorKind::Configuration,
+        }
+    }
+
+    fn failed(check: &'static str, kind: ErrorKind, detail: impl Into<String>) -> Self {
+        Self {
+            check,
+            ok: false,
+            detail: detail.into(),
+            kind,
+        }
+    }
+}
+
+/// The preflight failed: nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[error("preflight failed, nothing was written:\n{}", failures.iter().map(|f| format!("  {}: {}", f.check, f.detail)).collect::<Vec<_>>().join("\n"))]
+pub struct PreflightError {
+    pub failures: Vec<Finding>,
+}
+
+impl PreflightError {
+    /// Unreachable only when nothing else is wrong: a setting to fix comes first.
+    pub fn kind(&self) -> ErrorKind {
+        if self
+            .failures
+            .iter()
+            .all(|f| f.kind == ErrorKind::Unavailable)
+        {
+            ErrorKind::Unavailable
+        } else {
+            ErrorKind::Configuration
+        }
+    }
+}
+
+/// What an authenticated read came to.
+fn read_finding(check: &'static str, what: &str, result: Result<String, ApiError>) -> Finding {
+    match result {
+        Ok(detail) => Finding::ok(check, detail),
+        Err(error) => match &error.kind {
+            ApiErrorKind::Status {
+                status: 401 | 403, ..
+            } => Finding::failed(
+                check,
+                ErrorKind::Configuration,
+                format!(
+                    "{what} refused the key (HTTP {}): check the plan's key for this environment",
+                    error.status().unwrap_or(0)
+                ),
+            ),
+            ApiErrorKind::Network(_) | ApiErrorKind::Stopped(_) => Finding::failed(
+                check,
+                ErrorKind::Unavailable,
+                format!("{what} cannot be reached: {error}"),
+            ),
+            _ => Finding::failed(check, ErrorKind::Configuration, format!("{what}: {error}")),
+        },
+    }
+}
+
+/// Runs the checks; `workos` is `None` for commands that read the source only.
+pub async fn check(
+    plan: &Plan,
+    clerk: Option<&ClerkClient>,
+    workos: Option<&WorkosClient>,
+) -> Result<Vec<Finding>, PreflightError> {
+    let mut findings = Vec::new();
+    if let Some(clerk) = clerk {
+        let count = clerk
+            .user_count()
+            .await
+            .map(|n| format!("reached, {n} users"));
+        findings.push(read_finding("clerk", "Clerk", count));
+    }
+    if let Some(workos) = workos {
+        let read = workos
+            .users_page(None)
+            .await
+            .map(|_| "reached, the key reads users".to_owned())
+            .map_err(|e| e.error);
+        findings.push(read_finding("workos", "WorkOS", read));
+    }
+    findings.push(export(plan));
+    findings.extend(limits(plan));
+    let failures: Vec<Finding> = findings.iter().filter(|f| !f.ok).cloned().collect();
+    if failures.is_empty() {
+        Ok(findings)
+    } else {
+        Err(PreflightError { failures })
+    }
+}
+
+/// The export is there and holds the columns the options need.
+fn export(plan: &Plan) -> Finding {
+    let settings = UserSettings::from_options(&plan.users().cloned().unwrap_or_default());
+    match (&plan.source.export_csv, &plan.source.export_json) {
+        (Some(path), _) => match ExportReader::open_requiring(path, settings.required_columns()) {
+            Ok(_) => Finding::ok(
+                "export",
+                format!("{} has the columns the plan needs", path.display()),
+            ),
+            Err(error) => Finding::failed("export", ErrorKind::Configuration, error.to_string()),
+        },
+        (None, Some(path)) if path.is_file() => {
+            Finding::ok("export", format!("{} is there", path.display()))
+        }
+        (None, Some(path)) => Finding::failed(
+            "export",
+            ErrorKind::Configuration,
+            format!("{} does not exist", path.display()),
+        ),
+        (None, None) => Finding::ok(
+            "export",
+            "none: passwords and TOTP secrets come from no export",
+        ),
+    }
+}
+
+/// Limits above WorkOS's documented ones would meet 429s all run long.
+fn limits(plan: &Plan) -> Option<Finding> {
+    let target = plan.target.as_ref()?;
+    if url::Url::parse(&target.api_url).is_ok_and(|u| is_loopback(&u)) {
+        return Some(Finding::ok(
+            "limits",
+            "any limit goes against a loopback target",
+        ));
+    }
+    let documented = WorkosLimits::default();
+    let over: Vec<String> = [
+        (
+            "writes_per_10s",
+            target.limits.writes_per_10s,
+            documented.writes_per_10s,
+        ),
+        (
+            "reads_per_10s",
+            target.limits.reads_per_10s,
+            documented.reads_per_10s,
+        ),
+        (
+            "requests_per_60s",
+            target.limits.requests_per_60s,
+            documented.requests_per_60s,
+        ),
+        (
+            "authenticate_per_60s",
+            target.limits.authenticate_per_60s,
+            documented.authenticate_per_60s,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, set, limit)| set > limit)
+    .map(|(name, set, limit)| format!("{name} {set} is above WorkOS's documented {limit}"))
+    .collect();
+    Some(if over.is_empty() {
+        Finding::ok("limits", "within WorkOS's documented limits")
+    } else {
+        Finding::failed(
+            "limits",
+            ErrorKind::Configuration,
+            format!("{}; lower them in target.workos.limits", over.join(", ")),
+        )
+    })
+}
