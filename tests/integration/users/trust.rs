@@ -137,3 +137,48 @@ fn the_preflight_refuses_limits_above_the_documented_ones() {
     let out = out.stderr_has("preflight failed, nothing was written");
     out.stderr_has("writes_per_10s 5000 is above WorkOS's documented 500");
 }
+
+/// One user left Clerk after the export was taken (only the export has
+/// them); another signed up after it (only Clerk has them).
+fn export_out_of_date(generated: &mut ferry_sandbox::GeneratedTenant) {
+    let migratable =
+        |u: &ferry_wire::clerk::model::User| !u.banned && !u.locked && u.primary_email().is_some();
+    let gone = generated
+        .tenant
+        .users
+        .iter()
+        .position(migratable)
+        .expect("a user");
+    let gone = generated.tenant.users.remove(gone).id;
+    generated.tenant.memberships.retain(|m| {
+        m.public_user_data
+            .as_ref()
+            .is_none_or(|p| p.user_id != gone)
+    });
+    let newcomer = generated
+        .tenant
+        .users
+        .iter()
+        .rev()
+        .find(|u| migratable(u))
+        .expect("another user")
+        .id
+        .clone();
+    generated.export.retain(|row| row.id != newcomer);
+}
+
+#[test]
+fn verify_counts_users_deleted_since_the_export_and_users_who_signed_up_after_it() {
+    let world = World::new(WorldOptions {
+        users: 80,
+        organizations: 3,
+        more_steps: vec![crate::common::plan::Step::with(
+            "verify",
+            json!({ "sample": "all" }),
+        )],
+        tweak: export_out_of_date,
+        ..WorldOptions::default()
+    });
+    let out = world.run().code(0);
+    out.stdout_has("verify: passed");
+}

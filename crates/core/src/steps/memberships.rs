@@ -114,23 +114,12 @@ async fn existing_memberships(
     workos: &WorkosClient,
     organization_id: &str,
 ) -> Result<HashMap<String, (String, String)>, WorkosError> {
-    let mut existing = HashMap::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = workos
-            .memberships_page(
-                MembershipFilter::Organization(organization_id),
-                after.as_deref(),
-            )
-            .await?;
-        for membership in page.data {
-            existing.insert(membership.user_id, (membership.id, membership.role.slug));
-        }
-        match page.list_metadata.after {
-            Some(next) => after = Some(next),
-            None => return Ok(existing),
-        }
-    }
+    Ok(workos
+        .all_memberships(MembershipFilter::Organization(organization_id))
+        .await?
+        .into_iter()
+        .map(|m| (m.user_id, (m.id, m.role.slug)))
+        .collect())
 }
 
 impl MembershipsStep<'_> {

@@ -378,6 +378,23 @@ impl WorkosClient {
         }
         self.call(request).await
     }
+
+    /// Every membership of a user or an organization, page after page.
+    pub async fn all_memberships(
+        &self,
+        filter: MembershipFilter<'_>,
+    ) -> Result<Vec<OrganizationMembership>> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.memberships_page(filter, after.as_deref()).await?;
+            all.extend(page.data);
+            match page.list_metadata.after {
+                Some(next) => after = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
 }
 
 impl WorkosClient {

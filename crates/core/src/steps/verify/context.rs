@@ -41,6 +41,14 @@ pub(super) struct Seen {
     /// Social-only users: Clerk id → (provider emails, Clerk primary email).
     pub(super) social_only: HashMap<String, (Vec<String>, Option<String>)>,
     pub(super) source_users: u64,
+    /// Every Clerk user the source has now, as a hash of its id.
+    pub(super) ids: HashSet<u64>,
+}
+
+/// A compact key for a Clerk id.
+pub(super) fn id_key(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
 }
 
 pub(super) fn check(
@@ -115,6 +123,27 @@ impl VerifyStep<'_> {
             .collect())
     }
 
+    /// Excluded records (skipped, rejected, failed) of users the source has now.
+    pub(super) fn excluded_in(
+        &self,
+        kind: Kind,
+        ids: &HashSet<u64>,
+    ) -> Result<BTreeMap<&'static str, u64>, StepError> {
+        let journal = self.journal.lock().expect("journal lock");
+        let mut counts = BTreeMap::new();
+        for action in [Action::Skipped, Action::Rejected, Action::Failed] {
+            let n = journal
+                .records_with(kind, action)?
+                .iter()
+                .filter(|(id, _)| ids.contains(&id_key(id)))
+                .count() as u64;
+            if n > 0 {
+                counts.insert(action.as_str(), n);
+            }
+        }
+        Ok(counts)
+    }
+
     pub(super) async fn read_source(
         &self,
         sources: Sources<'_>,
@@ -126,11 +155,13 @@ impl VerifyStep<'_> {
             sampled: HashMap::new(),
             social_only: HashMap::new(),
             source_users: 0,
+            ids: HashSet::new(),
         };
         let collect = async {
             while let Some(item) = rx.recv().await {
                 let Item::User(user) = item else { continue };
                 seen.source_users += 1;
+                seen.ids.insert(id_key(&user.id));
                 let accounts = user.oauth_accounts();
                 if !accounts.is_empty()
                     && !user.password_enabled()

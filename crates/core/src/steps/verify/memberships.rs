@@ -54,13 +54,13 @@ impl VerifyStep<'_> {
                     expected.insert((membership.organization.id.clone(), slug));
                 }
             }
-            let page = self
+            // Every page: a user in many organizations has more than one.
+            let memberships = self
                 .workos
-                .memberships_page(MembershipFilter::User(target), None)
+                .all_memberships(MembershipFilter::User(target))
                 .await
                 .map_err(StepError::from)?;
-            let actual: BTreeSet<(String, String)> = page
-                .data
+            let actual: BTreeSet<(String, String)> = memberships
                 .into_iter()
                 .filter_map(|m| {
                     Some((
