@@ -82,7 +82,7 @@ pub enum Error {
     Missing(#[from] MissingSetting),
 
     #[error(transparent)]
-    Preflight(#[from] crate::engine::preflight::PreflightError),
+    Preflight(#[from] crate::preflight::PreflightError),
 
     #[error(transparent)]
     Refused(#[from] Refusal),

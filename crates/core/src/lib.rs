@@ -24,6 +24,7 @@ pub mod kind;
 pub mod mapping;
 pub mod observe;
 pub mod plan;
+pub mod preflight;
 pub mod project;
 pub mod report;
 pub mod script;

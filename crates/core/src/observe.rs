@@ -29,7 +29,7 @@ pub enum Event<'a> {
     },
     /// What the preflight found, before anything else was read or written.
     Preflight {
-        findings: &'a [crate::engine::preflight::Finding],
+        findings: &'a [crate::preflight::Finding],
     },
     /// A plan step began.
     StepStarted { step: &'a str },

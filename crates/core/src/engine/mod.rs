@@ -12,7 +12,6 @@
 //! The engine prints nothing and knows no exit code: it returns what the
 //! run came to and leaves rendering and exit status to the binary.
 
-pub mod preflight;
 pub mod stage;
 pub mod stages;
 pub mod summary;
@@ -28,6 +27,7 @@ use crate::connect;
 use crate::error::{Error, MissingSetting, Refusal, Result};
 use crate::journal::{Journal, RunStatus};
 use crate::observe::{Event, Observer};
+use crate::preflight;
 use crate::project::Project;
 use crate::report::assessment::Assessment;
 use crate::report::model::Report;

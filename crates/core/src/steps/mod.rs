@@ -3,7 +3,7 @@
 //!
 //! A step here decides and acts on records; it does not know which run it
 //! is part of, how it is rendered or in which order the plan puts it: the
-//! run engine ([`crate::engine`]) does that through its one step interface.
+//! run engine (`engine`) does that through its one step interface.
 
 pub mod assess;
 pub mod error;
