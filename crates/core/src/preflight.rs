@@ -119,6 +119,7 @@ pub async fn check(
     }
     findings.push(export(plan));
     findings.extend(limits(plan));
+    findings.push(proxy(plan));
     let failures: Vec<Finding> = findings.iter().filter(|f| !f.ok).cloned().collect();
     if failures.is_empty() {
         Ok(findings)
@@ -150,6 +151,25 @@ fn export(plan: &Plan) -> Finding {
             "export",
             "none: passwords and TOTP secrets come from no export",
         ),
+    }
+}
+
+/// Which proxy the https requests go through, if the environment names one
+/// (plain http to loopback never uses one).
+fn proxy(plan: &Plan) -> Finding {
+    let https = plan
+        .target
+        .as_ref()
+        .map(|t| t.api_url.as_str())
+        .into_iter()
+        .chain([plan.source.api_url.as_str()])
+        .any(|url| url.starts_with("https://"));
+    match crate::http::client::https_proxy().filter(|_| https) {
+        Some(proxy) => Finding::ok(
+            "proxy",
+            format!("https goes through {proxy} (from the environment)"),
+        ),
+        None => Finding::ok("proxy", "none: requests go directly"),
     }
 }
 

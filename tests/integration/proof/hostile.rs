@@ -121,7 +121,9 @@ fn plain_http_to_loopback_never_goes_through_a_proxy() {
         .args(["run", "plan.yaml", "--yes"])
         .run()
         .code(0);
-    out.stdout_has(&format!("{} created", world.expected().len()));
+    let out = out.stdout_has(&format!("{} created", world.expected().len()));
+    // Against loopback, the preflight says so: no proxy is used at all.
+    out.stdout_has("proxy: none: requests go directly");
     assert_eq!(seen.load(Ordering::SeqCst), 0, "the proxy saw a request");
 }
 
@@ -170,8 +172,9 @@ fn a_retry_after_of_a_day_stops_the_run_at_once_with_when_to_resume() {
 fn ctrl_c_during_a_long_wait_ends_the_run_within_two_seconds() {
     let world = throttled_world(60);
     let mut child = world.spawn_run();
-    // Let it reach the wait.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Let it reach the wait: its first request met the 429.
+    world.wait_for_requests(1);
+    std::thread::sleep(Duration::from_millis(300));
     let interrupted = Instant::now();
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
@@ -299,7 +302,8 @@ fn two_paths_to_one_journal_meet_one_lock() {
     other.state = Some("link.db".into());
     world.scratch.write_plan("other.yaml", &other);
     let mut first = world.spawn_run();
-    std::thread::sleep(Duration::from_millis(800));
+    // The first run holds the lock from before its first request.
+    world.wait_for_requests(1);
     assert!(
         first.try_wait().unwrap().is_none(),
         "the first run still runs"

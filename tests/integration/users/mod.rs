@@ -149,6 +149,19 @@ impl World {
             .clone()
     }
 
+    /// Waits (at most 30 s) until the sandbox has seen `requests` requests:
+    /// a spawned run is then past its start, whatever the machine's load.
+    pub fn wait_for_requests(&self, requests: u64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.sandbox.request_counts().total < requests {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the run never reached the sandbox"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// A file of the report folder, as text (empty when it is not there).
     pub fn report(&self, name: &str) -> String {
         std::fs::read_to_string(self.scratch.path().join("reports").join(name)).unwrap_or_default()

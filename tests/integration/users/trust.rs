@@ -64,7 +64,12 @@ fn a_killed_run_is_recognised_as_interrupted_and_the_next_run_proceeds() {
         ..WorldOptions::default()
     });
     let mut child = world.spawn_run();
-    std::thread::sleep(Duration::from_millis(700));
+    // Kill it once it has written some users, whatever the machine's load.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while world.counts().workos_writes < 50 {
+        assert!(Instant::now() < deadline, "the run never wrote");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     child.kill().unwrap(); // SIGKILL: no chance to clean up
     child.wait().unwrap();
     let status = world.ferry().args(["status", "plan.yaml"]).run().code(0);
