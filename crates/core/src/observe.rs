@@ -65,12 +65,3 @@ pub struct Quiet;
 impl Observer for Quiet {
     fn event(&self, _: &Event<'_>) {}
 }
-
-/// Forwards every event to a closure (handy in tests and small commands).
-pub struct Each<F>(pub F);
-
-impl<F: Fn(&Event<'_>) + Sync> Observer for Each<F> {
-    fn event(&self, event: &Event<'_>) {
-        (self.0)(event)
-    }
-}

@@ -115,12 +115,6 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     out
 }
 
-/// How many values are registered (for tests and diagnostics).
-pub fn registered() -> usize {
-    let known = KNOWN.read().unwrap_or_else(|p| p.into_inner());
-    known.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

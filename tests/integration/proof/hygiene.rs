@@ -36,14 +36,7 @@ fn no_secret_is_written_or_printed_anywhere() {
         ..WorldOptions::default()
     });
     let canary = world.bcrypt_canary();
-    world.plan.steps.push(Step::with(
-        "verify",
-        json!({
-            "sample": "all",
-            "logins": [{ "email": canary.email, "password": "${CANARY_PASSWORD}" }],
-        }),
-    ));
-    world.write_plan();
+    verify_with_canary(&mut world, &canary.email, json!("all"));
 
     let out = world
         .ferry()
@@ -68,10 +61,23 @@ fn no_secret_is_written_or_printed_anywhere() {
     assert_nothing_leaked(&world, vec![out.stdout, out.stderr, report_out.stdout]);
 }
 
+/// Adds a `verify` step that signs the canary in with `${CANARY_PASSWORD}`.
+fn verify_with_canary(world: &mut World, email: &str, sample: serde_json::Value) {
+    world.plan.steps.push(Step::with(
+        "verify",
+        json!({
+            "sample": sample,
+            "logins": [{ "email": email, "password": "${CANARY_PASSWORD}" }],
+        }),
+    ));
+    world.write_plan();
+}
+
 /// Every secret of `world` is absent from `printed` and from every file
 /// ferry wrote (journal, reports, lists, notices), and every one of those
 /// files and folders is owner-only.
 fn assert_nothing_leaked(world: &World, mut written: Vec<String>) {
+    let printed = written.len();
     let secrets = world.secrets();
     assert!(secrets.len() > 50);
     let mut paths = Vec::new();
@@ -100,9 +106,9 @@ fn assert_nothing_leaked(world: &World, mut written: Vec<String>) {
             assert!(
                 !text.contains(secret.as_str()),
                 "a secret was written (source {index}: {})",
-                paths
-                    .get(index.saturating_sub(3))
-                    .map(|p| p.display().to_string())
+                index
+                    .checked_sub(printed)
+                    .map(|file| paths[file].display().to_string())
                     .unwrap_or_else(|| "output".into())
             );
         }
@@ -125,14 +131,7 @@ fn an_error_page_that_echoes_the_request_leaks_nothing() {
         ..WorldOptions::default()
     });
     let canary = world.generated.passwords[0].clone();
-    world.plan.steps.push(Step::with(
-        "verify",
-        json!({
-            "sample": 10,
-            "logins": [{ "email": canary.email, "password": "${CANARY_PASSWORD}" }],
-        }),
-    ));
-    world.write_plan();
+    verify_with_canary(&mut world, &canary.email, json!(10));
     let out = world
         .ferry()
         .env("CANARY_PASSWORD", canary.password.expose())

@@ -10,6 +10,9 @@ use ferry_sandbox::{SandboxInfo, export};
 
 use crate::common::Scratch;
 
+/// `ferry sandbox` with both servers on any free port.
+const SANDBOX_ON_FREE_PORTS: [&str; 5] = ["sandbox", "--clerk-port", "0", "--workos-port", "0"];
+
 /// A `ferry sandbox` child process, killed on drop.
 struct Running {
     child: Child,
@@ -29,14 +32,8 @@ fn start(dir: &Path, args: &[&str]) -> Running {
     let _ = std::fs::remove_file(&ready);
     let child = Command::new(assert_cmd::cargo::cargo_bin("ferry"))
         .current_dir(dir)
-        .args([
-            "sandbox",
-            "--clerk-port",
-            "0",
-            "--workos-port",
-            "0",
-            "--ready-file",
-        ])
+        .args(SANDBOX_ON_FREE_PORTS)
+        .args(["--ready-file"])
         .arg(&ready)
         .args(args)
         .env("NO_COLOR", "1")
@@ -123,14 +120,8 @@ fn bad_options_are_usage_errors() {
     let broken = scratch.write("broken.json", r#"{"users": [{"id": 3}]}"#);
     let output = scratch
         .ferry()
-        .args([
-            "sandbox",
-            "--clerk-port",
-            "0",
-            "--workos-port",
-            "0",
-            "--tenant",
-        ])
+        .args(SANDBOX_ON_FREE_PORTS)
+        .args(["--tenant"])
         .args([&broken])
         .run()
         .code(2);
@@ -327,14 +318,8 @@ fn a_ready_file_that_is_not_a_regular_file_is_refused_and_left_alone() {
     for path in [&fifo, &link] {
         let out = scratch
             .ferry()
-            .args([
-                "sandbox",
-                "--clerk-port",
-                "0",
-                "--workos-port",
-                "0",
-                "--ready-file",
-            ])
+            .args(SANDBOX_ON_FREE_PORTS)
+            .args(["--ready-file"])
             .arg_path(path)
             .run()
             .code(2);

@@ -68,14 +68,15 @@ fn number(conn: &Connection, path: &Path, query: &str) -> Result<i64> {
         .map_err(|source| JournalError::from_sqlite(path, source))
 }
 
-pub fn check_ours(conn: &Connection, path: &Path) -> Result<()> {
+/// Returns the journal's schema version and application id.
+pub fn check_ours(conn: &Connection, path: &Path) -> Result<(i64, i64)> {
     let version = number(conn, path, "PRAGMA user_version")?;
     let application = number(conn, path, "PRAGMA application_id")?;
     let tables = number(conn, path, "SELECT count(*) FROM sqlite_master")?;
     // Journals made before the mark have ferry's version and tables but id 0.
     let ours = application == APPLICATION_ID || (application == 0 && (version > 0 || tables == 0));
     if ours {
-        Ok(())
+        Ok((version, application))
     } else {
         Err(JournalError::NotAJournal {
             path: path.to_path_buf(),
@@ -88,9 +89,7 @@ pub fn check_ours(conn: &Connection, path: &Path) -> Result<()> {
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<()> {
     let sqlite = |source| JournalError::from_sqlite(path, source);
-    check_ours(conn, path)?;
-    let version = number(conn, path, "PRAGMA user_version")?;
-    let application = number(conn, path, "PRAGMA application_id")?;
+    let (version, application) = check_ours(conn, path)?;
     if application != APPLICATION_ID {
         conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))
             .map_err(sqlite)?;
