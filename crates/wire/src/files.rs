@@ -84,8 +84,9 @@ pub fn partial_path(path: &Path) -> PathBuf {
 
 /// A file-name stem for an untrusted id: the id itself when it is a plain
 /// identifier (letters, digits, `_`, `-`, at most 64), otherwise what is
-/// plain of it followed by a hash of the whole id, so two ids never share
-/// a name and none can climb out of its folder (`..`, `/`, NUL, absolute paths).
+/// plain of it, a `.` and a hash of the whole id. A plain id holds no `.`,
+/// so no id can take another's name, and none can climb out of its folder
+/// (`..`, `/`, NUL, absolute paths).
 pub fn safe_name(id: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
     if !id.is_empty() && id.len() <= MAX_NAME && id.chars().all(plain) {
@@ -94,9 +95,9 @@ pub fn safe_name(id: &str) -> String {
     let kept: String = id.chars().filter(|c| plain(*c)).take(32).collect();
     let hash = hex::encode(&Sha256::digest(id.as_bytes())[..8]);
     if kept.is_empty() {
-        format!("id-{hash}")
+        format!("id.{hash}")
     } else {
-        format!("{kept}-{hash}")
+        format!("{kept}.{hash}")
     }
 }
 
@@ -111,13 +112,20 @@ mod tests {
             let name = safe_name(hostile);
             assert!(
                 name.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)),
                 "{hostile:?} → {name}"
             );
-            assert!(!name.is_empty());
+            assert!(!name.is_empty() && !name.starts_with('.'));
         }
         assert_ne!(safe_name("a/b"), safe_name("a\\b"));
         assert_ne!(safe_name("../x"), safe_name("./x"));
+        // A plain id spelled like another id's safe name is still its own.
+        let hashed = safe_name("x/y");
+        assert_ne!(safe_name(&hashed.replace('.', "-")), hashed);
+        assert_eq!(
+            safe_name(&hashed.replace('.', "-")),
+            hashed.replace('.', "-")
+        );
         assert!(safe_name(&"a".repeat(1000)).len() < 60);
     }
 
