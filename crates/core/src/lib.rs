@@ -26,6 +26,7 @@ pub mod observe;
 pub mod plan;
 pub mod preflight;
 pub mod project;
+pub mod reconcile;
 pub mod report;
 pub mod script;
 pub mod script_tests;

@@ -5,6 +5,7 @@ mod crash;
 mod faults;
 mod migrate;
 mod organizations;
+mod reconcile;
 mod report;
 mod runs;
 mod trust;
@@ -219,6 +220,25 @@ impl World {
         secrets.sort();
         secrets.dedup();
         secrets
+    }
+
+    /// A request to the sandbox's WorkOS API with its key, as someone
+    /// working in WorkOS would make it; returns the status.
+    pub fn workos_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> u16 {
+        let url = format!("{}{path}", self.sandbox.workos_url());
+        let key = self.sandbox.keys().workos_api_key.clone();
+        self.runtime.block_on(async move {
+            let mut request = reqwest::Client::new().request(method, url).bearer_auth(key);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            request
+                .send()
+                .await
+                .expect("the sandbox answers")
+                .status()
+                .as_u16()
+        })
     }
 
     pub fn dump(&self) -> WorkosDump {

@@ -42,6 +42,11 @@ pub struct RunOptions {
     /// Continue an interrupted run even though the plan or script changed since.
     #[cfg_attr(feature = "clap", arg(long))]
     pub allow_changed_plan: bool,
+    /// List WorkOS first and check the journal against it: make again what
+    /// is gone, never write to an id that now belongs to someone else, adopt
+    /// what exists but the journal lost (reads cost a page per 100 objects).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub reconcile: bool,
 }
 
 /// What a run came to.
@@ -132,6 +137,7 @@ impl<'a> Engine<'a> {
             journal: &mut journal,
             reader: &reader,
             run_id,
+            reconcile: options.reconcile,
             cancel: &self.cancel,
             observer: self.observer,
         };

@@ -27,6 +27,8 @@ pub struct RunContext<'r> {
     /// A read connection for look-ups while the write connection is busy.
     pub reader: &'r Mutex<Journal>,
     pub run_id: i64,
+    /// `--reconcile`: list WorkOS and check the journal against it.
+    pub reconcile: bool,
     pub cancel: &'r Cancel,
     pub observer: &'r dyn Observer,
 }

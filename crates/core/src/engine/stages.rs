@@ -18,6 +18,7 @@ use crate::plan::schema::{
     MembershipsOptions, MfaReportOptions, OrganizationsOptions, UsersOptions,
 };
 use crate::project::Project;
+use crate::reconcile;
 use crate::report::outcome::{StepOutcome, Tally};
 use crate::source::read::Sources;
 use crate::steps::assess::AssessStep;
@@ -90,6 +91,27 @@ fn records(main: Kind, tally: Tally, lists: &RunLists, short_read: Option<u64>) 
     }
 }
 
+/// A `--reconcile` listing, told to the observer: what WorkOS holds, and
+/// what reading it cost.
+async fn listed<T: reconcile::Listed>(
+    cx: &RunContext<'_>,
+    step: &'static str,
+    listing: impl std::future::Future<
+        Output = std::result::Result<reconcile::Listing<T>, crate::workos::client::WorkosError>,
+    >,
+) -> Result<reconcile::Listing<T>> {
+    let listing = listing.await.map_err(StepError::from)?;
+    cx.observer.event(&Event::Warning {
+        step: Some(step),
+        message: &format!(
+            "reconcile: WorkOS lists {} {step} ({} pages); the journal is checked against them",
+            listing.len(),
+            listing.pages
+        ),
+    });
+    Ok(listing)
+}
+
 struct Assess;
 
 impl Stage for Assess {
@@ -126,6 +148,7 @@ impl Users<'_> {
         reader: &'a Mutex<Journal>,
         mode: Mode<'a>,
         dry_run: bool,
+        listing: Option<crate::reconcile::Listing<ferry_wire::workos::model::User>>,
     ) -> UsersStep<'a> {
         UsersStep {
             settings: UserSettings::from_options(self.0),
@@ -134,6 +157,7 @@ impl Users<'_> {
             journal: reader,
             mode,
             claims: Default::default(),
+            listing,
         }
     }
 }
@@ -145,7 +169,17 @@ impl Stage for Users<'_> {
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
         Box::pin(async move {
-            let step = self.step(cx.project, cx.reader, Mode::Write(cx.workos), false);
+            let listing = match cx.reconcile {
+                true => Some(listed(cx, "users", reconcile::list_users(cx.workos)).await?),
+                false => None,
+            };
+            let step = self.step(
+                cx.project,
+                cx.reader,
+                Mode::Write(cx.workos),
+                false,
+                listing,
+            );
             let observer = cx.observer;
             let announce = |total| {
                 observer.event(&Event::Total {
@@ -177,7 +211,7 @@ impl Stage for Users<'_> {
                 Some(workos) => Mode::Preview(workos),
                 None => Mode::Offline,
             };
-            let step = self.step(cx.project, cx.reader, mode, true);
+            let step = self.step(cx.project, cx.reader, mode, true, None);
             let announce = |total| {
                 cx.observer.event(&Event::Total {
                     step: "users",
@@ -221,12 +255,24 @@ impl Stage for Organizations<'_> {
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
         Box::pin(async move {
             let clerk = cx.clerk_for("organizations")?;
+            let listing = match cx.reconcile {
+                true => Some(
+                    listed(
+                        cx,
+                        "organizations",
+                        reconcile::list_organizations(cx.workos),
+                    )
+                    .await?,
+                ),
+                false => None,
+            };
             let step = OrganizationsStep {
                 options: self.0.clone(),
                 script: cx.project.script.as_ref(),
                 ctx: cx.project.hook_context("organizations", false),
                 workos: cx.workos,
                 journal: cx.reader,
+                listing,
             };
             write_records(
                 cx,

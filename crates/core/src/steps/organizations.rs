@@ -2,6 +2,10 @@
 //! organization, idempotently (external_id = the Clerk id; a conflict is
 //! looked up and adopted), each recorded in the journal's id map for the
 //! memberships step.
+//!
+//! With `--reconcile` the journal's id is believed only when WorkOS lists
+//! it with this organization's external_id (see [`crate::reconcile`]); an
+//! organization renamed outside ferry is reported and left alone.
 
 use std::sync::Mutex;
 
@@ -15,10 +19,13 @@ use crate::journal::{Action, Journal, Kind, Outcome};
 use crate::mapping::organization::{MappedOrg, OrgPayload, map_organization};
 use crate::plan::DomainState;
 use crate::plan::schema::OrganizationsOptions;
+use crate::reconcile::{Listing, Standing, standing};
 use crate::script::Script;
 use crate::workos::client::WorkosClient;
 use ferry_wire::clerk::model::Organization;
-use ferry_wire::workos::model::{CreateOrganization, DomainData, UpdateOrganization};
+use ferry_wire::workos::model::{
+    CreateOrganization, DomainData, Organization as WorkosOrganization, UpdateOrganization,
+};
 
 pub struct OrganizationsStep<'a> {
     pub options: OrganizationsOptions,
@@ -26,6 +33,8 @@ pub struct OrganizationsStep<'a> {
     pub ctx: Value,
     pub workos: &'a WorkosClient,
     pub journal: &'a Mutex<Journal>,
+    /// Every WorkOS organization, listed before the step (`--reconcile`).
+    pub listing: Option<Listing<WorkosOrganization>>,
 }
 
 /// Sends every Clerk organization, oldest first.
@@ -96,22 +105,50 @@ impl OrganizationsStep<'_> {
             .record(Kind::Organization, &org.id)
             .ok()
             .flatten()
-            .filter(|p| p.action.wrote_target());
-        let result = match previous {
-            Some(p) if p.fingerprint.as_deref() == Some(fingerprint.as_str()) => {
-                Ok((Action::Unchanged, p.target_id))
+            .filter(|p| p.action.wrote_target())
+            .and_then(|p| Some((p.target_id?, p.fingerprint)));
+        let listed = previous.as_ref().map(|(id, _)| {
+            (
+                id.clone(),
+                standing(self.listing.as_ref(), id, &payload.external_id),
+            )
+        });
+        let stale = listed
+            .as_ref()
+            .and_then(|(id, standing)| standing.why_stale("organization", id));
+        let result = match (previous, listed.map(|(_, s)| s)) {
+            (Some((id, fingerprint_then)), Some(standing)) if standing.trusted() => {
+                if fingerprint_then.as_deref() != Some(fingerprint.as_str()) {
+                    self.update(&id, &payload)
+                        .await
+                        .map(|id| (Action::Updated, Some(id), None))
+                } else if let Standing::Ours(listed) = standing
+                    && listed.name != payload.name
+                {
+                    Ok((
+                        Action::Unchanged,
+                        Some(id),
+                        Some(
+                            "renamed in WorkOS outside ferry; left alone (the Clerk name is unchanged)"
+                                .to_owned(),
+                        ),
+                    ))
+                } else {
+                    Ok((Action::Unchanged, Some(id), None))
+                }
             }
-            Some(p) => match p.target_id {
-                Some(id) => self
-                    .update(&id, &payload)
-                    .await
-                    .map(|id| (Action::Updated, Some(id))),
+            _ => match self
+                .listing
+                .as_ref()
+                .and_then(|l| l.by_external_id(&payload.external_id))
+            {
+                Some(existing) => self.adopt(existing, &payload).await,
                 None => self.create(&payload).await,
-            },
-            None => self.create(&payload).await,
+            }
+            .map(|(action, id)| (action, id, stale)),
         };
         vec![match result {
-            Ok((action, target)) => outcome(action, target, None, Some(fingerprint)),
+            Ok((action, target, note)) => outcome(action, target, note, Some(fingerprint)),
             Err(reason) => outcome(Action::Failed, None, Some(reason), None),
         }]
     }
@@ -140,17 +177,25 @@ impl OrganizationsStep<'_> {
                             error.reason()
                         )
                     })?;
-                let unchanged =
-                    existing.name == payload.name && existing.metadata == payload.metadata;
-                if unchanged {
-                    Ok((Action::Adopted, Some(existing.id)))
-                } else {
-                    self.update(&existing.id, payload)
-                        .await
-                        .map(|id| (Action::Adopted, Some(id)))
-                }
+                self.adopt(&existing, payload).await
             }
             Err(error) => Err(error.reason()),
+        }
+    }
+
+    /// Takes over the organization that already carries this external_id,
+    /// bringing its name and metadata up to date.
+    async fn adopt(
+        &self,
+        existing: &WorkosOrganization,
+        payload: &OrgPayload,
+    ) -> Result<(Action, Option<String>), String> {
+        if existing.name == payload.name && existing.metadata == payload.metadata {
+            Ok((Action::Adopted, Some(existing.id.clone())))
+        } else {
+            self.update(&existing.id, payload)
+                .await
+                .map(|id| (Action::Adopted, Some(id)))
         }
     }
 

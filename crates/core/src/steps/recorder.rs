@@ -34,11 +34,13 @@ pub struct Recorded {
     pub password_reset: Option<String>,
 }
 
-/// The CSV lists a run leaves for people: failures, skipped users, password resets.
+/// The CSV lists a run leaves for people: failures, skipped users, password
+/// resets, and objects found changed in WorkOS outside ferry (`--reconcile`).
 pub struct RunLists {
     pub failures: CsvLog,
     pub skipped: CsvLog,
     pub password_resets: CsvLog,
+    pub changed_outside: CsvLog,
 }
 
 impl RunLists {
@@ -49,6 +51,7 @@ impl RunLists {
             failures: file("failures"),
             skipped: file("skipped"),
             password_resets: file("password-resets"),
+            changed_outside: file("changed-outside-ferry"),
         }
     }
 
@@ -58,6 +61,7 @@ impl RunLists {
             ("failures", &self.failures),
             ("skipped", &self.skipped),
             ("password resets needed", &self.password_resets),
+            ("changed in WorkOS outside ferry", &self.changed_outside),
         ]
         .into_iter()
         .filter(|(_, list)| list.rows() > 0)
@@ -80,6 +84,11 @@ impl RunLists {
                     .append(&outcome.source_id, email, &format!("rejected: {reason}"))
             }
             Action::Skipped => self.skipped.append(&outcome.source_id, email, reason),
+            // An unchanged record with a reason was found changed in WorkOS.
+            Action::Unchanged if !reason.is_empty() => {
+                self.changed_outside
+                    .append(&outcome.source_id, email, reason)
+            }
             _ => Ok(()),
         };
         let reset = match &item.password_reset {

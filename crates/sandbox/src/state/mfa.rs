@@ -95,6 +95,15 @@ impl WorkosState {
             .ok_or_else(|| Failure::NotFound(format!("Authentication Factor not found: '{id}'.")))
     }
 
+    /// Deletes a factor (`DELETE /auth/factors/{id}`); its challenges go with it.
+    pub fn delete_factor(&mut self, id: &str) -> Outcome<()> {
+        self.factor(id)?;
+        self.factors.remove(id);
+        self.challenges
+            .retain(|_, c| c.challenge.authentication_factor_id != id);
+        Ok(())
+    }
+
     pub fn challenge(&mut self, factor_id: &str) -> Outcome<AuthenticationChallenge> {
         self.factor(factor_id)?;
         let id = self.next_id("auth_challenge");

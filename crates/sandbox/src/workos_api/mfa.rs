@@ -53,6 +53,16 @@ pub(super) async fn get_factor(State(shared): State<Arc<Shared>>, Path(id): Path
     ok(StatusCode::OK, &factor)
 }
 
+pub(super) async fn delete_factor(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Reply {
+    shared.workos().delete_factor(&id).map_err(failure)?;
+    Ok(axum::response::IntoResponse::into_response(
+        StatusCode::NO_CONTENT,
+    ))
+}
+
 pub(super) async fn challenge_factor(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,

@@ -73,7 +73,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 .put(organizations::update_organization)
                 .delete(organizations::delete_organization),
         )
-        .route("/auth/factors/{id}", get(mfa::get_factor))
+        .route(
+            "/auth/factors/{id}",
+            get(mfa::get_factor).delete(mfa::delete_factor),
+        )
         .route("/auth/factors/{id}/challenge", post(mfa::challenge_factor))
         .route("/auth/challenges/{id}/verify", post(mfa::verify_challenge))
         .fallback(|| async { respond::message(StatusCode::NOT_FOUND, "Not Found") })

@@ -1,6 +1,7 @@
 //! The users step's decision, as a pure function: what the journal says
-//! ferry did × what WorkOS holds (when asked) × whether the source changed ×
-//! the conflict policy → one [`Decision`]. No request, no journal access, no
+//! ferry did × what WorkOS listed at the journal's id (with `--reconcile`) ×
+//! what WorkOS holds (when asked) × whether the source changed × the
+//! conflict policy → one [`Decision`]. No request, no journal access, no
 //! script call happens here; [`super::step`] gathers the facts, asks this
 //! module, then applies (or previews) the answer. The table of cases is the
 //! unit tests below.
@@ -12,6 +13,7 @@ use crate::journal::{Action, RecordState};
 use crate::mapping::metadata;
 use crate::mapping::user::Payload;
 use crate::plan::ConflictPolicy;
+use crate::reconcile::Standing;
 use crate::report::outcome::PlannedAction;
 
 /// What WorkOS holds for this user, as far as ferry has asked.
@@ -53,6 +55,8 @@ pub enum ConflictChoice {
 pub struct Facts<'a> {
     /// The journal's record of this user, if any.
     pub journal: Option<&'a RecordState>,
+    /// What WorkOS listed at the journal's id (`Believed` without `--reconcile`).
+    pub listed: Standing<'a, User>,
     /// The fingerprint of the fields this run would write.
     pub fingerprint: &'a str,
     pub payload: &'a Payload,
@@ -68,6 +72,13 @@ pub enum Decision {
     /// Ferry wrote it and the source did not change: no request at all.
     Unchanged {
         target_id: String,
+    },
+    /// Ferry wrote it and the source did not change, but WorkOS's copy was
+    /// changed outside ferry: reported and left alone (`on_conflict: update`
+    /// overwrites it instead).
+    Drifted {
+        target_id: String,
+        fields: Vec<&'static str>,
     },
     /// Ferry wrote it and the source changed: update the profile.
     Update {
@@ -108,17 +119,27 @@ pub fn decide(facts: &Facts<'_>) -> Decision {
         ..
     }) = facts.journal
         && action.wrote_target()
+        && facts.listed.trusted()
     {
-        return if fingerprint.as_deref() == Some(facts.fingerprint) {
-            Decision::Unchanged {
-                target_id: target_id.clone(),
-            }
-        } else {
-            Decision::Update {
-                target_id: target_id.clone(),
-            }
+        let target_id = target_id.clone();
+        if fingerprint.as_deref() != Some(facts.fingerprint) {
+            return Decision::Update { target_id };
+        }
+        let drift = match facts.listed {
+            Standing::Ours(user) => profile_changes(user, facts.payload, None).fields(),
+            _ => Vec::new(),
+        };
+        return match (&facts.on_conflict, drift.is_empty()) {
+            (_, true) => Decision::Unchanged { target_id },
+            (OnConflict::Policy(ConflictPolicy::Update), false) => Decision::Update { target_id },
+            (_, false) => Decision::Drifted {
+                target_id,
+                fields: drift,
+            },
         };
     }
+    // No journal record, or one whose id WorkOS no longer holds for this
+    // user: settled from what WorkOS holds, as if the journal had nothing.
     match facts.target {
         Target::NotAsked => Decision::Create,
         Target::Absent if facts.conflicted => Decision::Fail {
@@ -189,6 +210,7 @@ impl Decision {
     pub fn planned(&self) -> (PlannedAction, Option<String>) {
         match self {
             Self::Unchanged { .. } => (PlannedAction::Unchanged, None),
+            Self::Drifted { fields, .. } => (PlannedAction::Unchanged, Some(drift_reason(fields))),
             Self::Update { .. } => (
                 PlannedAction::Update,
                 Some("the Clerk record changed since it was migrated".into()),
@@ -213,10 +235,35 @@ impl Decision {
     }
 }
 
+/// Why a user changed outside ferry was left alone.
+pub fn drift_reason(fields: &[&str]) -> String {
+    format!(
+        "changed in WorkOS outside ferry ({}); left alone (on_conflict: update would overwrite it)",
+        fields.join(", ")
+    )
+}
+
 /// The fields of an update that differ from `current`.
 pub struct Changes(pub UpdateUser);
 
 impl Changes {
+    /// The names of the fields that differ.
+    pub fn fields(&self) -> Vec<&'static str> {
+        let u = &self.0;
+        [
+            ("email", u.email.is_some()),
+            ("first_name", u.first_name.is_some()),
+            ("last_name", u.last_name.is_some()),
+            ("email_verified", u.email_verified.is_some()),
+            ("external_id", u.external_id.is_some()),
+            ("metadata", u.metadata.is_some()),
+            ("password", u.password_hash.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         let u = &self.0;
         u.email.is_none()
@@ -329,6 +376,9 @@ mod tests {
         asked: bool,
         conflicted: bool,
         on_conflict: OnConflict,
+        /// With `--reconcile`: what WorkOS listed at the journal's id
+        /// (`Some(None)`: nothing there).
+        listed: Option<Option<User>>,
         expect: Decision,
     }
 
@@ -343,6 +393,7 @@ mod tests {
                 asked: false,
                 conflicted: false,
                 on_conflict: OnConflict::Policy(ConflictPolicy::Update),
+                listed: None,
                 expect,
             }
         }
@@ -399,7 +450,7 @@ mod tests {
                 )
             },
             Case {
-                target: Some(ours_same),
+                target: Some(ours_same.clone()),
                 ours: true,
                 conflicted: true,
                 ..Case::new(
@@ -410,7 +461,7 @@ mod tests {
                 )
             },
             Case {
-                target: Some(ours_renamed),
+                target: Some(ours_renamed.clone()),
                 ours: true,
                 ..Case::new(
                     "ours, profile differs",
@@ -481,12 +532,74 @@ mod tests {
             },
             Case {
                 journal: Some(record(Action::Created, Some("wos_1"), "f1")),
-                target: Some(linked_elsewhere),
+                target: Some(linked_elsewhere.clone()),
                 ..Case::new(
                     "the journal wins over a target that was not needed",
                     Decision::Unchanged {
                         target_id: "wos_1".into(),
                     },
+                )
+            },
+            Case {
+                journal: Some(record(Action::Created, Some("wos_1"), "f1")),
+                listed: Some(Some(ours_same.clone())),
+                asked: true,
+                ..Case::new(
+                    "reconcile: listed as ours, as written",
+                    Decision::Unchanged {
+                        target_id: "wos_1".into(),
+                    },
+                )
+            },
+            Case {
+                journal: Some(record(Action::Created, Some("wos_1"), "f1")),
+                listed: Some(Some(ours_renamed.clone())),
+                on_conflict: OnConflict::Policy(ConflictPolicy::Skip),
+                asked: true,
+                ..Case::new(
+                    "reconcile: renamed outside ferry, left alone",
+                    Decision::Drifted {
+                        target_id: "wos_1".into(),
+                        fields: vec!["first_name"],
+                    },
+                )
+            },
+            Case {
+                journal: Some(record(Action::Created, Some("wos_1"), "f1")),
+                listed: Some(Some(ours_renamed.clone())),
+                asked: true,
+                ..Case::new(
+                    "reconcile: renamed outside ferry, on_conflict update overwrites",
+                    Decision::Update {
+                        target_id: "wos_1".into(),
+                    },
+                )
+            },
+            Case {
+                journal: Some(record(Action::Created, Some("wos_1"), "f1")),
+                listed: Some(None),
+                asked: true,
+                ..Case::new("reconcile: gone from WorkOS, made again", Decision::Create)
+            },
+            Case {
+                journal: Some(record(Action::Created, Some("wos_1"), "f1")),
+                listed: Some(None),
+                target: Some(ours_same.clone()),
+                ours: true,
+                ..Case::new(
+                    "reconcile: gone at the journal's id, found by external_id",
+                    Decision::Adopt {
+                        target_id: "wos_1".into(),
+                    },
+                )
+            },
+            Case {
+                journal: Some(record(Action::Created, Some("wos_9"), "f1")),
+                listed: Some(Some(linked_elsewhere.clone())),
+                asked: true,
+                ..Case::new(
+                    "reconcile: the journal's id is someone else's now: never written to",
+                    Decision::Create,
                 )
             },
         ];
@@ -498,8 +611,17 @@ mod tests {
                 (None, _) if case.asked || case.conflicted => Target::Absent,
                 (None, _) => Target::NotAsked,
             };
+            let listed = match &case.listed {
+                None => Standing::Believed,
+                Some(None) => Standing::Gone,
+                Some(Some(user)) if user.external_id.as_deref() == Some("user_1") => {
+                    Standing::Ours(user)
+                }
+                Some(Some(user)) => Standing::Someone(user),
+            };
             let facts = Facts {
                 journal: case.journal.as_ref(),
+                listed,
                 fingerprint: case.fingerprint,
                 payload: &payload,
                 target,

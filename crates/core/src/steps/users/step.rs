@@ -14,6 +14,12 @@
 //! (checked first whenever it might exist already, since enrollment is not
 //! idempotent). Outcomes go to the recorder only after WorkOS confirmed them.
 //!
+//! With `--reconcile` the step first lists every WorkOS user
+//! ([`crate::reconcile`]): the journal's ids are judged against the listing
+//! (gone: made again; someone else's now: never written to; changed
+//! outside ferry: reported), and who holds an external_id or email is
+//! answered from the listing instead of one read per user.
+//!
 //! The same code previews (`ferry plan`): it decides without writing, asking
 //! WorkOS only read questions, or nothing at all when offline. Write and
 //! preview share one sequence (map → claim → gather facts → [`decide`]);
@@ -24,13 +30,15 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use super::decide::{
-    ConflictChoice, Decision, Facts, OnConflict, Target, decide, profile_changes, settle_update,
+    ConflictChoice, Decision, Facts, OnConflict, Target, decide, drift_reason, profile_changes,
+    settle_update,
 };
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::claims::{Claim, Claims, email_identity};
 use crate::mapping::metadata;
 use crate::mapping::password::PasswordPlan;
 use crate::mapping::user::{DesiredUser, Mapped, Payload, UserSettings, map_user};
+use crate::reconcile::{Listing, Standing, standing};
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::{Hook, Outcome as HookOutcome, Script};
 use crate::source::SourceUser;
@@ -62,6 +70,9 @@ pub struct UsersStep<'a> {
     pub mode: Mode<'a>,
     /// Which Clerk user each email and external_id went to in this run.
     pub claims: Mutex<Claims>,
+    /// Every WorkOS user, listed before the step (`--reconcile`); `None`
+    /// believes the journal.
+    pub listing: Option<Listing<User>>,
 }
 
 /// What a write (or a preview of it) came to.
@@ -166,20 +177,46 @@ impl<'a> UsersStep<'a> {
         }
     }
 
-    /// The facts before WorkOS is asked anything.
+    /// The facts before WorkOS is asked anything (with a listing, all of
+    /// them: the listing answers what WorkOS holds).
     fn facts<'f>(
-        &self,
+        &'f self,
         journal: Option<&'f RecordState>,
         fingerprint: &'f str,
         payload: &'f Payload,
     ) -> Facts<'f> {
-        Facts {
+        let facts = Facts {
             journal,
+            listed: self.listed(journal, payload),
             fingerprint,
             payload,
             target: Target::NotAsked,
             conflicted: false,
             on_conflict: OnConflict::Policy(self.settings.on_conflict),
+        };
+        match &self.listing {
+            None => facts,
+            Some(listing) => {
+                let target = match listing.by_external_id(&payload.external_id) {
+                    Some(ours) => Target::Ours(ours),
+                    None => listing
+                        .by_email(&payload.email)
+                        .map_or(Target::Absent, Target::Taken),
+                };
+                self.facts_with(facts, target, false)
+            }
+        }
+    }
+
+    /// What the listing (if any) says of the journal's id for this user.
+    fn listed<'f>(
+        &'f self,
+        journal: Option<&RecordState>,
+        payload: &Payload,
+    ) -> Standing<'f, User> {
+        match journal.and_then(|r| r.target_id.as_deref()) {
+            Some(target_id) => standing(self.listing.as_ref(), target_id, &payload.external_id),
+            None => Standing::Believed,
         }
     }
 
@@ -231,10 +268,18 @@ impl<'a> UsersStep<'a> {
             } => (desired, fingerprint, journal),
         };
         let facts = self.facts(journal.as_ref(), &fingerprint, &desired.payload);
-        let done = match decide(&facts) {
+        let stale = journal
+            .as_ref()
+            .filter(|r| r.action.wrote_target())
+            .and_then(|r| r.target_id.as_deref())
+            .and_then(|id| facts.listed.why_stale("user", id));
+        let mut done = match decide(&facts) {
             Decision::Create => self.create(workos, &desired, &facts).await,
             decision => self.apply(workos, decision, &desired).await,
         };
+        if let Some(stale) = stale.filter(|_| done.action.wrote_target()) {
+            done.reason = Some(format!("{stale}; settled again"));
+        }
         let fresh = done.action == Action::Created;
         let target = done
             .target_id
@@ -313,10 +358,10 @@ impl<'a> UsersStep<'a> {
         let notes = desired.notes.clone();
         let facts = self.facts(journal.as_ref(), &fingerprint, &desired.payload);
         let decision = match (decide(&facts), self.mode) {
-            (Decision::Create, Mode::Preview(workos)) => {
+            (Decision::Create, Mode::Preview(workos)) if self.listing.is_none() => {
                 match self.find(workos, &desired.payload).await {
                     Ok(found) => {
-                        let facts = self.facts_with(facts, found.as_ref(), false);
+                        let facts = self.facts_with(facts, Found::target(found.as_ref()), false);
                         decide(&facts)
                     }
                     Err(error) => Decision::Fail {
@@ -348,17 +393,7 @@ impl<'a> UsersStep<'a> {
 
     /// `facts` with what WorkOS was found to hold; asks the `on_conflict`
     /// hook when the user is someone else's and the script defines one.
-    fn facts_with<'f>(
-        &self,
-        facts: Facts<'f>,
-        found: Option<&'f Found>,
-        conflicted: bool,
-    ) -> Facts<'f> {
-        let target = match found {
-            None => Target::Absent,
-            Some(Found::Ours(user)) => Target::Ours(user),
-            Some(Found::Taken(user)) => Target::Taken(user),
-        };
+    fn facts_with<'f>(&self, facts: Facts<'f>, target: Target<'f>, conflicted: bool) -> Facts<'f> {
         let on_conflict = match target {
             Target::Taken(existing) => self.on_conflict(existing, facts.payload),
             _ => facts.on_conflict,
@@ -440,7 +475,7 @@ impl<'a> UsersStep<'a> {
                     Ok(found) => found,
                     Err(error) => return Done::failed(&error),
                 };
-                let facts = self.facts_with(facts.clone(), found.as_ref(), true);
+                let facts = self.facts_with(facts.clone(), Found::target(found.as_ref()), true);
                 self.apply(workos, decide(&facts), desired).await
             }
             Err(error) => Done::failed(&error),
@@ -456,6 +491,10 @@ impl<'a> UsersStep<'a> {
     ) -> Done {
         match decision {
             Decision::Unchanged { target_id } => Done::ok(Action::Unchanged, target_id),
+            Decision::Drifted { target_id, fields } => Done {
+                reason: Some(drift_reason(&fields)),
+                ..Done::ok(Action::Unchanged, target_id)
+            },
             Decision::Adopt { target_id } => Done::ok(Action::Adopted, target_id),
             Decision::Update { target_id } => {
                 self.update(workos, &target_id, desired, Action::Updated)
@@ -533,20 +572,33 @@ impl<'a> UsersStep<'a> {
         label: &str,
         fresh: bool,
     ) -> Done {
-        if let Some(previous) = self.lookup(Kind::TotpFactor, clerk_id)
-            && previous.action.wrote_target()
-            && let Some(factor) = previous.target_id
+        let journaled = self
+            .lookup(Kind::TotpFactor, clerk_id)
+            .filter(|previous| previous.action.wrote_target())
+            .and_then(|previous| previous.target_id);
+        // With `--reconcile` the journal's factor is believed only once
+        // WorkOS lists it; a user made afresh has none yet either way.
+        if let Some(factor) = &journaled
+            && self.listing.is_none()
         {
-            return Done::ok(Action::Unchanged, factor);
+            return Done::ok(Action::Unchanged, factor.clone());
         }
-        let existing = async || match workos.auth_factors(target_id).await {
-            Ok(factors) => Ok(factors.into_iter().find(|f| f.kind == "totp").map(|f| f.id)),
+        let totps = async || match workos.auth_factors(target_id).await {
+            Ok(factors) => Ok(factors
+                .into_iter()
+                .filter(|f| f.kind == "totp")
+                .map(|f| f.id)
+                .collect::<Vec<_>>()),
             Err(error) => Err(error),
         };
+        let existing = async || totps().await.map(|ids| ids.into_iter().next());
         if !fresh {
-            match existing().await {
-                Ok(Some(id)) => return Done::ok(Action::Adopted, id),
-                Ok(None) => {}
+            match totps().await {
+                Ok(ids) if journaled.as_ref().is_some_and(|j| ids.contains(j)) => {
+                    return Done::ok(Action::Unchanged, journaled.unwrap_or_default());
+                }
+                Ok(ids) if !ids.is_empty() => return Done::ok(Action::Adopted, ids[0].clone()),
+                Ok(_) => {}
                 Err(error) => return Done::failed(&error),
             }
         }
@@ -586,6 +638,16 @@ impl<'a> UsersStep<'a> {
 enum Found {
     Ours(User),
     Taken(User),
+}
+
+impl Found {
+    fn target(found: Option<&Self>) -> Target<'_> {
+        match found {
+            None => Target::Absent,
+            Some(Self::Ours(user)) => Target::Ours(user),
+            Some(Self::Taken(user)) => Target::Taken(user),
+        }
+    }
 }
 
 fn is_conflict(error: &WorkosError) -> bool {

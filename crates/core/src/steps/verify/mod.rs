@@ -30,6 +30,21 @@ use crate::steps::error::StepError;
 pub use context::VerifyStep;
 use context::pick_sample;
 
+/// The checks whose failures a `--reconcile` run repairs.
+const REPAIRABLE: &[&str] = &["users", "organizations", "memberships", "totp"];
+
+/// Says, under each failed check a reconcile repairs, how to repair it.
+fn name_the_repair(checks: &mut [crate::report::verification::Check]) {
+    for check in checks
+        .iter_mut()
+        .filter(|c| c.status == Status::Fail && REPAIRABLE.contains(&c.id.as_str()))
+    {
+        check.evidence.push(
+            "repair: `ferry run PLAN --reconcile` lists WorkOS, makes again what is missing and never writes to an id that now belongs to someone else".to_owned(),
+        );
+    }
+}
+
 impl VerifyStep<'_> {
     pub async fn run(&self, sources: Sources<'_>) -> Result<Verification, StepError> {
         let (sample, logins) = self.options();
@@ -44,6 +59,7 @@ impl VerifyStep<'_> {
         checks.push(self.check_memberships(&seen, &migrated).await?);
         checks.push(self.check_emails(&workos_users, &seen, &migrated));
         checks.push(self.check_totp().await?);
+        name_the_repair(&mut checks);
         Ok(Verification {
             passed: checks.iter().all(|c| c.status != Status::Fail),
             checks,

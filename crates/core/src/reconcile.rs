@@ -1,0 +1,290 @@
+//! `ferry run --reconcile`: the target's own account of what it holds, read
+//! in bulk, so the steps check the journal against WorkOS instead of
+//! believing it.
+//!
+//! The journal is a cache of what ferry did. After someone deleted objects
+//! in WorkOS, or an environment lost its state, the journal's ids point at
+//! nothing, or at objects that now belong to someone else (ids can be
+//! handed out again). With `--reconcile` the users and organizations steps
+//! first list WorkOS into a [`Listing`] (one read per page of 100, never
+//! one per record), then judge every journal record with [`standing`]
+//! before deciding:
+//! - the object is there and is this record's (its external_id says so):
+//!   the journal is right; a difference from what ferry wrote means it was
+//!   changed outside ferry, which is reported and left alone unless the
+//!   plan's `on_conflict` says `update`;
+//! - the object is gone: it is made again;
+//! - the id now belongs to someone else: it is never written to, and the
+//!   record is settled as if the journal had nothing (found again by its
+//!   external_id or email in the listing, or made again).
+//!
+//! Memberships need no listing here: the memberships step reads every
+//! organization's memberships on every run. TOTP factors are read for the
+//! users that should have one.
+
+use std::collections::HashMap;
+
+use crate::mapping::claims::email_identity;
+use crate::workos::client::{WorkosClient, WorkosError};
+use ferry_wire::workos::model::{List, Organization, User};
+
+/// An object of a WorkOS listing.
+pub trait Listed {
+    fn id(&self) -> &str;
+    fn external_id(&self) -> Option<&str>;
+    /// The email a second index is kept by (users only).
+    fn email(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Listed for User {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+    fn email(&self) -> Option<&str> {
+        Some(&self.email)
+    }
+}
+
+impl Listed for Organization {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn external_id(&self) -> Option<&str> {
+        self.external_id.as_deref()
+    }
+}
+
+/// Every object of one kind that WorkOS listed, by id, external_id and email.
+#[derive(Debug)]
+pub struct Listing<T> {
+    by_id: HashMap<String, T>,
+    by_external_id: HashMap<String, String>,
+    by_email: HashMap<String, String>,
+    /// Pages read to make it.
+    pub pages: u64,
+}
+
+impl<T: Listed> Listing<T> {
+    pub fn new(items: impl IntoIterator<Item = T>, pages: u64) -> Self {
+        let mut listing = Self {
+            by_id: HashMap::new(),
+            by_external_id: HashMap::new(),
+            by_email: HashMap::new(),
+            pages,
+        };
+        for item in items {
+            let id = item.id().to_owned();
+            if let Some(external_id) = item.external_id() {
+                listing
+                    .by_external_id
+                    .insert(external_id.to_owned(), id.clone());
+            }
+            if let Some(email) = item.email() {
+                listing.by_email.insert(email_identity(email), id.clone());
+            }
+            listing.by_id.insert(id, item);
+        }
+        listing
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&T> {
+        self.by_id.get(id)
+    }
+
+    pub fn by_external_id(&self, external_id: &str) -> Option<&T> {
+        self.by_external_id
+            .get(external_id)
+            .and_then(|id| self.by_id.get(id))
+    }
+
+    pub fn by_email(&self, email: &str) -> Option<&T> {
+        self.by_email
+            .get(&email_identity(email))
+            .and_then(|id| self.by_id.get(id))
+    }
+}
+
+/// What the target says of the object a journal record names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Standing<'a, T> {
+    /// Nothing was listed (a run without `--reconcile`): the journal is believed.
+    Believed,
+    /// The object is there and is this record's.
+    Ours(&'a T),
+    /// No object has the journal's id any more.
+    Gone,
+    /// The journal's id now names someone else's object: never write to it.
+    Someone(&'a T),
+}
+
+impl<T: Listed> Standing<'_, T> {
+    /// Whether the journal's id may be used (written to, or linked to).
+    pub fn trusted(&self) -> bool {
+        matches!(self, Self::Believed | Self::Ours(_))
+    }
+
+    /// Why the journal's belief was set aside, for the record's reason.
+    pub fn why_stale(&self, what: &str, target_id: &str) -> Option<String> {
+        match self {
+            Self::Believed | Self::Ours(_) => None,
+            Self::Gone => Some(format!(
+                "the journal's WorkOS {what} {target_id} is gone from WorkOS"
+            )),
+            Self::Someone(other) => Some(format!(
+                "the journal's WorkOS {what} {target_id} now belongs to {}",
+                other
+                    .external_id()
+                    .map_or("an object without an external_id".to_owned(), |e| format!(
+                        "external_id `{e}`"
+                    ))
+            )),
+        }
+    }
+}
+
+/// Judges the journal's `target_id` for a record whose object should carry
+/// `external_id`, against the listing (when there is one).
+pub fn standing<'a, T: Listed>(
+    listing: Option<&'a Listing<T>>,
+    target_id: &str,
+    external_id: &str,
+) -> Standing<'a, T> {
+    let Some(listing) = listing else {
+        return Standing::Believed;
+    };
+    match listing.get(target_id) {
+        None => Standing::Gone,
+        Some(object) if object.external_id() == Some(external_id) => Standing::Ours(object),
+        Some(object) => Standing::Someone(object),
+    }
+}
+
+/// Every page of a cursor listing. A server that hands out the same cursor
+/// twice, or an empty page with a cursor, is refused rather than followed
+/// forever.
+async fn every_page<T, F, Fut>(mut page: F) -> Result<(Vec<T>, u64), WorkosError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<List<T>, WorkosError>>,
+{
+    let mut all = Vec::new();
+    let mut pages = 0;
+    let mut after: Option<String> = None;
+    loop {
+        let list = page(after.clone()).await?;
+        pages += 1;
+        let empty = list.data.is_empty();
+        all.extend(list.data);
+        match list.list_metadata.after {
+            Some(next) if !empty && after.as_deref() != Some(next.as_str()) => after = Some(next),
+            _ => return Ok((all, pages)),
+        }
+    }
+}
+
+/// Every WorkOS user, page by page.
+pub async fn list_users(workos: &WorkosClient) -> Result<Listing<User>, WorkosError> {
+    let (users, pages) =
+        every_page(|after| async move { workos.users_page(after.as_deref()).await }).await?;
+    Ok(Listing::new(users, pages))
+}
+
+/// Every WorkOS organization, page by page.
+pub async fn list_organizations(
+    workos: &WorkosClient,
+) -> Result<Listing<Organization>, WorkosError> {
+    let (organizations, pages) =
+        every_page(|after| async move { workos.organizations_page(after.as_deref()).await })
+            .await?;
+    Ok(Listing::new(organizations, pages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(id: &str, external_id: Option<&str>) -> Organization {
+        Organization {
+            object: "organization".into(),
+            id: id.into(),
+            name: "Acme".into(),
+            domains: Vec::new(),
+            metadata: Default::default(),
+            external_id: external_id.map(str::to_owned),
+            allow_profiles_outside_organization: false,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn without_a_listing_the_journal_is_believed() {
+        assert_eq!(
+            standing::<Organization>(None, "org_1", "org_clerk_1"),
+            Standing::Believed
+        );
+    }
+
+    #[test]
+    fn a_listing_judges_the_journal_id() {
+        let listing = Listing::new(
+            [
+                org("org_1", Some("org_clerk_1")),
+                org("org_2", Some("org_clerk_9")),
+                org("org_3", None),
+            ],
+            1,
+        );
+        let judge = |id| standing(Some(&listing), id, "org_clerk_1");
+        assert!(matches!(judge("org_1"), Standing::Ours(o) if o.id == "org_1"));
+        assert_eq!(judge("org_404"), Standing::Gone);
+        assert!(matches!(judge("org_2"), Standing::Someone(o) if o.id == "org_2"));
+        assert!(
+            matches!(judge("org_3"), Standing::Someone(_)),
+            "no external_id is not ours"
+        );
+        assert!(!judge("org_2").trusted() && !judge("org_404").trusted());
+        assert_eq!(
+            judge("org_2").why_stale("organization", "org_2").unwrap(),
+            "the journal's WorkOS organization org_2 now belongs to external_id `org_clerk_9`"
+        );
+        assert_eq!(
+            listing.by_external_id("org_clerk_9").map(|o| o.id.as_str()),
+            Some("org_2")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cursor_that_repeats_ends_the_listing() {
+        let mut calls = 0;
+        let (items, pages) = every_page(|_| {
+            calls += 1;
+            async move {
+                Ok(List {
+                    object: "list".into(),
+                    data: vec![org("org_1", None)],
+                    list_metadata: ferry_wire::workos::model::ListMetadata {
+                        before: None,
+                        after: Some("same".into()),
+                    },
+                })
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!((items.len(), pages, calls), (2, 2, 2));
+    }
+}
