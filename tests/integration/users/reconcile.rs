@@ -271,3 +271,32 @@ fn reconcile_restores_an_emptied_environment_and_never_writes_to_someone_else() 
     assert_eq!(restored, migrated);
     world.ferry().args(["verify", "plan.yaml"]).run().code(0);
 }
+
+#[test]
+fn a_user_changed_in_workos_outside_ferry_is_listed_and_left_alone() {
+    let world = World::new(WorldOptions {
+        users: 40,
+        users_options: json!({ "on_conflict": "skip" }),
+        ..WorldOptions::default()
+    });
+    world.run().code(0);
+    let renamed = world.dump().users[0].user.clone();
+    let status = world.workos_call(
+        Method::PUT,
+        &format!("/user_management/users/{}", renamed.id),
+        Some(json!({ "first_name": "Renamed-In-Workos" })),
+    );
+    assert_eq!(status, 200);
+    world.sandbox.reset_request_counts();
+    reconcile(&world).code(0);
+    assert_eq!(world.counts().workos_writes, 0);
+    let list = world.report("world-run-2-changed-outside-ferry.csv");
+    let clerk_id = renamed.external_id.as_deref().unwrap();
+    assert!(
+        list.contains(clerk_id) && list.contains("first_name"),
+        "{list}"
+    );
+    let now = world.dump();
+    let kept = now.users.iter().find(|u| u.user.id == renamed.id).unwrap();
+    assert_eq!(kept.user.first_name.as_deref(), Some("Renamed-In-Workos"));
+}
