@@ -42,10 +42,21 @@ pub fn run_project(
             "failed": summary.failed,
             "verified": summary.verified,
             "reports": summary.written,
+            "people": summary.report.people,
             "journal": summary.journal,
             "exit_code": exit.code(),
         }));
     } else {
+        for list in &summary.report.people {
+            println!(
+                "{}: {} ({}{} this run) in {}",
+                list.label,
+                list.total,
+                if list.change > 0 { "+" } else { "" },
+                list.change,
+                list.path
+            );
+        }
         for path in &summary.written {
             println!("report: {}", path.display());
         }

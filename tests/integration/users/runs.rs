@@ -207,3 +207,69 @@ fn run_json_prints_one_event_per_line_and_ends_with_the_summary() {
     assert_eq!(users, world.generated.tenant.users.len());
     assert!(kinds.contains(&"step_finished"));
 }
+
+/// The rows of a `clerk_id,email,reason` list, by Clerk id.
+fn listed(text: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_password_reset_list_holds_the_users_of_every_run() {
+    let world = World::new(WorldOptions {
+        users: 500,
+        // Slow enough that the interrupt lands mid-run.
+        writes_per_10s: 1500,
+        ..WorldOptions::default()
+    });
+    let mut child = world.spawn_run();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while world.counts().workos_writes < 150 {
+        assert!(std::time::Instant::now() < deadline, "the run never wrote");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signalling a child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(4), "interrupted");
+    let out = world.run().code(0);
+    out.stdout_has("password resets needed: ");
+
+    let first = listed(&world.report("world-run-1-password-resets.csv"));
+    let second = listed(&world.report("world-run-2-password-resets.csv"));
+    assert!(
+        !first.is_empty() && !second.is_empty(),
+        "both runs created users who need a reset"
+    );
+    let whole = listed(&world.report("world-password-resets.csv"));
+    let both: std::collections::BTreeSet<String> = first.union(&second).cloned().collect();
+    assert_eq!(whole, both);
+
+    // A rerun that changes nothing keeps everyone on it, and says so.
+    let out = world.run().code(0);
+    out.stdout_has(&format!(
+        "password resets needed: {} (0 this run)",
+        whole.len()
+    ));
+    assert_eq!(listed(&world.report("world-password-resets.csv")), whole);
+    let report = world.report("world-run-3.json");
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let resets = report["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["label"] == "password resets needed")
+        .unwrap();
+    assert_eq!(resets["total"], whole.len() as u64);
+    assert_eq!(resets["change"], 0);
+    crate::common::assert_private(
+        &world
+            .scratch
+            .path()
+            .join("reports/world-password-resets.csv"),
+    );
+}

@@ -12,6 +12,7 @@
 //! The engine prints nothing and knows no exit code: it returns what the
 //! run came to and leaves rendering and exit status to the binary.
 
+mod people;
 pub mod stage;
 pub mod stages;
 pub mod summary;
@@ -120,6 +121,7 @@ impl<'a> Engine<'a> {
         }
         check_bindings(&journal, plan, true)?;
         let runtime = runtime()?;
+        let people_before = journal.people()?;
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
         let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
         self.observer.event(&Event::RunStarted {
@@ -207,7 +209,9 @@ impl<'a> Engine<'a> {
             Some(stop) if stop != Stop::Interrupted => format!("stopped: {stop}"),
             _ => summary::outcome_words(interrupted, failed, verified.unwrap_or(true)),
         };
-        let report = summary::run_report(self.project, &run, words, reports, &outcomes);
+        let mut report = summary::run_report(self.project, &run, words, reports, &outcomes);
+        report.people =
+            people::write_lists(&journal, &plan.report.dir, &plan.name, &people_before)?;
         let json = serde_json::to_string(&report).unwrap_or_default();
         let json = ferry_wire::redact::redact(&json);
         journal.save_report(run_id, &json)?;

@@ -148,6 +148,7 @@ pub fn run_report(
         steps,
         mfa: None,
         verification: None,
+        people: Vec::new(),
     };
     for outcome in outcomes {
         match outcome {

@@ -14,6 +14,8 @@
 
 pub mod binding;
 mod error;
+mod kind;
+mod people;
 mod schema;
 
 use std::fs::{File, OpenOptions};
@@ -25,38 +27,8 @@ use serde::Serialize;
 use crate::checksum::Checksum;
 
 pub use error::{JournalError, Result};
-
-/// What kind of thing a record is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    User,
-    Organization,
-    Membership,
-    TotpFactor,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Organization => "organization",
-            Self::Membership => "membership",
-            Self::TotpFactor => "totp_factor",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        [
-            Self::User,
-            Self::Organization,
-            Self::Membership,
-            Self::TotpFactor,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
-    }
-}
+pub use kind::Kind;
+pub use people::{People, Person};
 
 /// What a run did with a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -122,6 +94,26 @@ pub struct Outcome {
     pub reason: Option<String>,
     /// SHA-256 of the non-secret fields written, to notice source changes on a rerun.
     pub fingerprint: Option<String>,
+}
+
+/// An outcome as the journal stores it, with what the people lists need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub outcome: Outcome,
+    /// The person's email (the lists name it; never a secret).
+    pub email: Option<String>,
+    /// Why the password was not imported, when the user needs a reset.
+    pub password_reset: Option<String>,
+}
+
+impl From<Outcome> for Entry {
+    fn from(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            email: None,
+            password_reset: None,
+        }
+    }
 }
 
 /// One record's state, as read back.
@@ -216,6 +208,11 @@ impl std::fmt::Debug for Journal {
 }
 
 impl Journal {
+    /// The lists for people, over every run on this journal.
+    pub fn people(&self) -> Result<People> {
+        people::read(&self.conn, &self.path)
+    }
+
     /// Opens (creating if needed, mode 0600) and locks the journal for a run.
     pub fn open_for_run(path: &Path) -> Result<Self> {
         create_private(path)?;
@@ -454,7 +451,11 @@ impl Journal {
 
     /// Writes outcomes in one transaction. Callers batch: a commit per record
     /// would cap a run at the disk's sync rate.
-    pub fn record_all(&mut self, run_id: i64, outcomes: &[Outcome]) -> Result<()> {
+    ///
+    /// A user who stays migrated keeps the reset reason an earlier run
+    /// recorded (an unchanged rerun does not take them off the list); a user
+    /// who is no longer migrated leaves it.
+    pub fn record_all(&mut self, run_id: i64, entries: &[Entry]) -> Result<()> {
         let path = self.path.clone();
         let sqlite = |source| JournalError::Sqlite {
             path: path.clone(),
@@ -464,8 +465,8 @@ impl Journal {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                      ON CONFLICT (kind, source_id) DO UPDATE SET
                        target_id = COALESCE(excluded.target_id, records.target_id),
                        action = excluded.action,
@@ -473,11 +474,22 @@ impl Journal {
                        reason = excluded.reason,
                        fingerprint = COALESCE(excluded.fingerprint, records.fingerprint),
                        run_id = excluded.run_id,
-                       updated_at = excluded.updated_at",
+                       updated_at = excluded.updated_at,
+                       email = COALESCE(excluded.email, records.email),
+                       password_reset = CASE
+                         WHEN excluded.action IN ('unchanged', 'updated', 'adopted')
+                           THEN COALESCE(excluded.password_reset, records.password_reset)
+                         ELSE excluded.password_reset
+                       END",
                 )
                 .map_err(sqlite)?;
             let at = now();
-            for outcome in outcomes {
+            for Entry {
+                outcome,
+                email,
+                password_reset,
+            } in entries
+            {
                 insert
                     .execute(params![
                         outcome.kind.as_str(),
@@ -488,7 +500,9 @@ impl Journal {
                         outcome.reason,
                         outcome.fingerprint,
                         run_id,
-                        at
+                        at,
+                        email,
+                        password_reset
                     ])
                     .map_err(sqlite)?;
             }
@@ -737,8 +751,8 @@ mod tests {
             .record_all(
                 run,
                 &[
-                    outcome("user_1", Action::Created),
-                    outcome("user_2", Action::Failed),
+                    outcome("user_1", Action::Created).into(),
+                    outcome("user_2", Action::Failed).into(),
                 ],
             )
             .unwrap();
@@ -746,7 +760,7 @@ mod tests {
         let mut retry = outcome("user_2", Action::Adopted);
         retry.target_id = None;
         retry.attempts = 3;
-        journal.record_all(run, &[retry]).unwrap();
+        journal.record_all(run, &[retry.into()]).unwrap();
         let state = journal.record(Kind::User, "user_2").unwrap().unwrap();
         assert_eq!(
             (state.action, state.attempts, state.target_id.as_deref()),

@@ -55,6 +55,11 @@ const MIGRATIONS: &[&str] = &[
         key_fingerprint TEXT,
         bound_at TEXT NOT NULL
     );",
+    // 4: what the people lists need, so they describe the whole migration
+    // rather than one run: the record's email, and why its password was not
+    // imported (the user needs a reset).
+    "ALTER TABLE records ADD COLUMN email TEXT;
+    ALTER TABLE records ADD COLUMN password_reset TEXT;",
 ];
 
 /// `PRAGMA application_id` of every journal: "FRRY".

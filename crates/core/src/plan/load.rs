@@ -435,14 +435,29 @@ impl Rules<'_, '_> {
         }
     }
 
-    /// `name:`: present and not blank.
+    /// `name:`: present, and safe as part of a file name (it names the
+    /// default journal, the reports and the lists).
     fn name(&mut self, name: Option<&str>) -> String {
         let name = name.unwrap_or_default().to_owned();
+        let safe = name.len() <= 64
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if name.trim().is_empty() {
             self.diagnostics.push(
                 Diagnostic::error("missing `name:`").at(self.file.start()).hint(
                     "name the migration, e.g. `name: acme-cutover`; reports and the journal use it",
                 ),
+            );
+        } else if !safe {
+            self.diagnostics.push(
+                Diagnostic::error(format!(
+                    "`name: {}` cannot name files",
+                    name.escape_debug()
+                ))
+                .at_opt(self.key_at(&[], "name"))
+                .hint("use up to 64 letters, digits, `.`, `_` and `-`, starting with a letter or digit (e.g. `acme-cutover`)"),
             );
         }
         name

@@ -15,6 +15,6 @@ pub mod verification;
 
 pub use assessment::Assessment;
 pub use mfa::MfaSummary;
-pub use model::{Count, Failure, ListFile, PlanInfo, Report, RunInfo, StepReport};
+pub use model::{Count, Failure, ListFile, PeopleList, PlanInfo, Report, RunInfo, StepReport};
 pub use render::{ReportError, render, write_all, write_private};
 pub use verification::{Check, Status, Verification};

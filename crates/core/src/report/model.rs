@@ -18,6 +18,10 @@ pub struct Report {
     pub steps: Vec<StepReport>,
     pub mfa: Option<MfaSummary>,
     pub verification: Option<Verification>,
+    /// The lists for people as the migration stands after this run (every
+    /// run on this journal), with this run's change.
+    #[serde(default)]
+    pub people: Vec<PeopleList>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,4 +75,15 @@ pub struct ListFile {
     pub label: String,
     pub path: String,
     pub rows: u64,
+}
+
+/// A list for people over the whole migration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeopleList {
+    pub label: String,
+    pub path: String,
+    /// People on it now.
+    pub total: u64,
+    /// How this run changed it (negative: people it took off).
+    pub change: i64,
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::journal::{Action, Journal, JournalError, Outcome};
+use crate::journal::{Action, Entry, Journal, JournalError, Outcome};
 use crate::observe::{Event, Observer};
 use crate::report::model::ListFile;
 use crate::report::outcome::Tally;
@@ -173,7 +173,7 @@ pub async fn record(
         observer,
     } = target;
     let mut tally = Tally::default();
-    let mut batch: Vec<Outcome> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<Entry> = Vec::with_capacity(BATCH);
     let mut ticker = tokio::time::interval(FLUSH_EVERY);
     loop {
         tokio::select! {
@@ -189,7 +189,11 @@ pub async fn record(
                     outcome: &item.outcome,
                     advances: item.advances,
                 });
-                batch.push(item.outcome);
+                batch.push(Entry {
+                    outcome: item.outcome,
+                    email: item.email,
+                    password_reset: item.password_reset,
+                });
                 if batch.len() >= BATCH {
                     journal.record_all(run_id, &batch)?;
                     batch.clear();

@@ -286,7 +286,8 @@ impl<'a> UsersStep<'a> {
             .clone()
             .filter(|_| done.action.wrote_target());
         let reset = match (&desired.password, done.action) {
-            (PasswordPlan::Reset { reason, hasher }, Action::Created) => {
+            // Made by ferry (now, or by an attempt whose answer was lost).
+            (PasswordPlan::Reset { reason, hasher }, Action::Created | Action::Adopted) => {
                 Some(if hasher.is_empty() {
                     reason.to_string()
                 } else {
