@@ -70,6 +70,8 @@ pub fn run(settings: &DemoArgs) -> Result<Exit> {
         "CLERK_SECRET_KEY" => Some(keys.clerk_secret_key.clone()),
         "WORKOS_API_KEY" => Some(keys.workos_api_key.clone()),
         "WORKOS_CLIENT_ID" => Some(keys.workos_client_id.clone()),
+        // The reference plan names its journal after the environment.
+        "FERRY_ENV" => Some("sandbox".to_owned()),
         _ => std::env::var(name).ok(),
     };
     let mut project = Project::open_with_env(&plan_path, LoadOptions::for_use(), &lookup)?;

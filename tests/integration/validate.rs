@@ -13,11 +13,24 @@ fn the_reference_plan_is_valid_without_its_secrets_set() {
         .arg_path(repo().join("plans/clerk-to-workos.yaml"))
         .run()
         .code(0);
-    let out = out.stdout_has("valid (3 warnings)");
-    assert!(
-        out.stdout
-            .contains("environment variable `CLERK_SECRET_KEY` is not set")
-    );
+    let out = out.stdout_has("valid (4 warnings)");
+    let out = out.stdout_has("environment variable `CLERK_SECRET_KEY` is not set");
+    out.stdout_has("environment variable `FERRY_ENV` is not set");
+}
+
+#[test]
+fn an_environment_name_never_becomes_more_than_a_file_name() {
+    for hostile in ["../../elsewhere/prod", "/etc/x", ".hidden", "a b"] {
+        let out = Scratch::new()
+            .ferry()
+            .env("FERRY_ENV", hostile)
+            .args(["validate"])
+            .arg_path(repo().join("plans/clerk-to-workos.yaml"))
+            .run()
+            .code(1);
+        let out = out.stdout_has("clerk-to-workos.yaml:");
+        out.stdout_has("environment variable `FERRY_ENV` cannot be part of the `state:` path");
+    }
 }
 
 #[test]
@@ -261,6 +274,7 @@ fn secrets_from_the_environment_silence_the_warnings() {
         .env("CLERK_SECRET_KEY", "sk_test_from_env")
         .env("WORKOS_API_KEY", "sk_test_workos")
         .env("WORKOS_CLIENT_ID", "client_1")
+        .env("FERRY_ENV", "staging")
         .args(["validate"])
         .arg_path(repo().join("plans/clerk-to-workos.yaml"))
         .run()

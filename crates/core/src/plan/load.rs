@@ -157,6 +157,28 @@ pub fn inspect(
         }
     };
 
+    // `state:` may name the environment (`.ferry/${FERRY_ENV}.db`), but a
+    // variable's value never becomes more of a path than one file name.
+    if let Some(state) = root.as_mapping().and_then(|m| m.get_scalar("state")) {
+        let unsafe_values = std::cell::RefCell::new(Vec::new());
+        let _ = interpolate::expand(state.as_str(), &|name| {
+            let value = lookup(name)?;
+            if !is_file_name_part(&value) {
+                unsafe_values.borrow_mut().push(name.to_owned());
+            }
+            Some(value)
+        });
+        let location = state.span().start().map(|m| file.location(m));
+        for name in unsafe_values.into_inner() {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "environment variable `{name}` cannot be part of the `state:` path"
+                ))
+                .at_opt(location.clone())
+                .hint(format!("set {name} to a name such as `staging` or `production`: letters, digits, `.`, `_` and `-`, starting with a letter or digit")),
+            );
+        }
+    }
     for unresolved in interpolate::interpolate(&mut root, lookup) {
         let location = unresolved.marker.map(|m| file.location(&m));
         let diagnostic = match unresolved.problem {
@@ -184,6 +206,17 @@ pub fn inspect(
     inspection.plan = spec.and_then(|spec| check_rules(&file, &root, spec, options, diagnostics));
     diagnostic::sort(diagnostics);
     Ok(inspection)
+}
+
+/// Whether `text` may be part of a file name: up to 64 letters, digits,
+/// `.`, `_` and `-`, starting with a letter or digit (so never `..`, a
+/// separator, or a hidden name).
+fn is_file_name_part(text: &str) -> bool {
+    text.len() <= 64
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// A path from the plan, relative to the plan file's folder, with `.` and `..` folded.
@@ -439,11 +472,7 @@ impl Rules<'_, '_> {
     /// default journal, the reports and the lists).
     fn name(&mut self, name: Option<&str>) -> String {
         let name = name.unwrap_or_default().to_owned();
-        let safe = name.len() <= 64
-            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        let safe = is_file_name_part(&name);
         if name.trim().is_empty() {
             self.diagnostics.push(
                 Diagnostic::error("missing `name:`").at(self.file.start()).hint(
