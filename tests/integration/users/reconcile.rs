@@ -300,3 +300,22 @@ fn a_user_changed_in_workos_outside_ferry_is_listed_and_left_alone() {
     let kept = now.users.iter().find(|u| u.user.id == renamed.id).unwrap();
     assert_eq!(kept.user.first_name.as_deref(), Some("Renamed-In-Workos"));
 }
+
+#[test]
+fn reconcile_adopts_what_exists_when_the_journal_was_lost() {
+    let world = world();
+    let migrated = Migration::of(&world.dump());
+    std::fs::remove_dir_all(world.scratch.path().join(".ferry")).unwrap();
+    world.sandbox.reset_request_counts();
+    let out = reconcile(&world).code(0);
+    out.stdout_has(" 0 created");
+    let counts = world.counts();
+    assert_eq!(counts.workos_writes, 0, "{counts:#?}");
+    assert_eq!(
+        counts.route_total("GET /user_management/users/external_id/{external_id}"),
+        0,
+        "found in the listing, not one by one: {counts:#?}"
+    );
+    assert_eq!(Migration::of(&world.dump()), migrated);
+    world.ferry().args(["verify", "plan.yaml"]).run().code(0);
+}
