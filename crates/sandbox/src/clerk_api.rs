@@ -1,5 +1,6 @@
 //! The Clerk Backend API imitation: the read routes ferry and the official
-//! `@clerk/backend` SDK use, with Clerk's pagination (`limit` 1..500,
+//! `@clerk/backend` SDK use (users, organizations, memberships, organization
+//! roles, permissions and domains), with Clerk's pagination (`limit` 1..500,
 //! `offset`, `order_by`, `starting_after`), filters, Bearer authentication,
 //! the per-key rate limit and Clerk's error envelope for every failure.
 
@@ -20,7 +21,8 @@ use super::limits::{Bucket, RetryAfter};
 use super::query::QueryParams;
 use crate::shared::Shared;
 use ferry_wire::clerk::model::{
-    ClerkError, ClerkErrors, OrganizationMembership, PaginatedList, TotalCount, User,
+    ClerkError, ClerkErrors, OrganizationDomain, OrganizationMembership, PaginatedList, TotalCount,
+    User,
 };
 
 const MAX_LIMIT: u64 = 500;
@@ -42,6 +44,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/v1/users/{id}/organization_memberships",
             get(list_user_memberships),
         )
+        .route("/v1/organization_roles", get(list_roles))
+        .route("/v1/organization_permissions", get(list_permissions))
+        .route(
+            "/v1/organizations/{id}/domains",
+            get(list_organization_domains),
+        )
+        .route("/v1/organization_domains", get(list_all_domains))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), authenticate))
         .with_state(shared)
@@ -443,4 +452,101 @@ fn membership_page(raw: Option<&str>, mut memberships: Vec<&OrganizationMembersh
     }
     sort_memberships(&mut memberships, &field);
     json(&paginate(memberships, page, ascending))
+}
+
+/// Whether `query` (case-insensitive) is part of any of `fields`; no query matches all.
+fn matches_query(params: &QueryParams, fields: &[&str]) -> bool {
+    params.get("query").is_none_or(|query| {
+        let query = query.to_lowercase();
+        fields.iter().any(|f| f.to_lowercase().contains(&query))
+    })
+}
+
+/// `GET /v1/organization_roles` (`query` matches key or name), in definition order.
+async fn list_roles(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    let params = QueryParams::parse(raw.as_deref());
+    let page = match page(&params) {
+        Ok(page) => page,
+        Err(response) => return response,
+    };
+    let roles = shared
+        .clerk
+        .roles()
+        .iter()
+        .filter(|r| matches_query(&params, &[&r.key, &r.name]))
+        .collect();
+    json(&paginate(roles, page, true))
+}
+
+/// `GET /v1/organization_permissions` (`query` matches key or name).
+async fn list_permissions(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    let params = QueryParams::parse(raw.as_deref());
+    let page = match page(&params) {
+        Ok(page) => page,
+        Err(response) => return response,
+    };
+    let permissions = shared
+        .clerk
+        .permissions()
+        .iter()
+        .filter(|p| matches_query(&params, &[&p.key, &p.name]))
+        .collect();
+    json(&paginate(permissions, page, true))
+}
+
+/// The domains a query selects: `verified`, `enrollment_mode` (repeatable), `query`.
+fn domain_page<'a>(
+    params: &QueryParams,
+    domains: impl Iterator<Item = &'a OrganizationDomain>,
+) -> Response {
+    let page = match page(params) {
+        Ok(page) => page,
+        Err(response) => return response,
+    };
+    let verified = match params.get("verified") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => return invalid_parameter("verified"),
+    };
+    let modes = params.all("enrollment_mode");
+    let selected = domains
+        .filter(|d| verified.is_none_or(|v| d.is_verified() == v))
+        .filter(|d| modes.is_empty() || modes.contains(&d.enrollment_mode))
+        .filter(|d| matches_query(params, &[&d.name]))
+        .collect();
+    json(&paginate(selected, page, true))
+}
+
+async fn list_organization_domains(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Some(organization) = shared.clerk.organization(&id) else {
+        return resource_not_found();
+    };
+    let params = QueryParams::parse(raw.as_deref());
+    domain_page(
+        &params,
+        shared
+            .clerk
+            .domains()
+            .iter()
+            .filter(|d| d.organization_id == organization.id),
+    )
+}
+
+/// `GET /v1/organization_domains`, optionally for one `organization_id`.
+async fn list_all_domains(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    let params = QueryParams::parse(raw.as_deref());
+    let organization = params.get("organization_id").map(str::to_owned);
+    domain_page(
+        &params,
+        shared.clerk.domains().iter().filter(|d| {
+            organization
+                .as_ref()
+                .is_none_or(|o| &d.organization_id == o)
+        }),
+    )
 }

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use super::tenant::Tenant;
-use ferry_wire::clerk::model::{Organization, OrganizationMembership, User};
+use ferry_wire::clerk::model::{
+    Organization, OrganizationDomain, OrganizationMembership, Permission, Role, User,
+};
 
 pub struct ClerkStore {
     /// Sorted by `(created_at, id)`.
@@ -20,6 +22,9 @@ pub struct ClerkStore {
     /// Sorted by `(created_at, id)`.
     memberships: Vec<OrganizationMembership>,
     memberships_by_organization: HashMap<String, Vec<usize>>,
+    roles: Vec<Role>,
+    permissions: Vec<Permission>,
+    domains: Vec<OrganizationDomain>,
 }
 
 impl ClerkStore {
@@ -28,7 +33,24 @@ impl ClerkStore {
             mut users,
             mut organizations,
             mut memberships,
+            roles,
+            permissions,
+            domains,
         } = tenant;
+        let roles = if roles.is_empty() {
+            roles_of(&memberships)
+        } else {
+            roles
+        };
+        let permissions = if permissions.is_empty() {
+            let mut all: Vec<Permission> =
+                roles.iter().flat_map(|r| r.permissions.clone()).collect();
+            all.sort_by(|a, b| a.key.cmp(&b.key));
+            all.dedup_by(|a, b| a.key == b.key);
+            all
+        } else {
+            permissions
+        };
         users.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         organizations.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         memberships.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
@@ -67,7 +89,24 @@ impl ClerkStore {
             organization_index,
             memberships,
             memberships_by_organization,
+            roles,
+            permissions,
+            domains,
         }
+    }
+
+    /// The organization roles, in the order they were defined.
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+
+    pub fn permissions(&self) -> &[Permission] {
+        &self.permissions
+    }
+
+    /// Every organization domain, in the order they were defined.
+    pub fn domains(&self) -> &[OrganizationDomain] {
+        &self.domains
     }
 
     /// Every user, oldest first.
@@ -130,4 +169,47 @@ impl ClerkStore {
             })
             .unwrap_or_default()
     }
+}
+
+/// The roles a tenant's memberships use, for a tenant that names none:
+/// each key once, with the name and permissions its first membership shows.
+fn roles_of(memberships: &[OrganizationMembership]) -> Vec<Role> {
+    let mut roles: Vec<Role> = Vec::new();
+    for membership in memberships {
+        if roles.iter().any(|r| r.key == membership.role) {
+            continue;
+        }
+        let key = membership.role.clone();
+        let permissions = membership
+            .permissions
+            .iter()
+            .map(|permission| Permission {
+                object: "permission".into(),
+                id: format!("perm_{permission}"),
+                name: permission.clone(),
+                key: permission.clone(),
+                description: String::new(),
+                kind: if permission.starts_with("org:sys_") {
+                    "system"
+                } else {
+                    "user"
+                }
+                .into(),
+                created_at: membership.created_at,
+                updated_at: membership.created_at,
+            })
+            .collect();
+        roles.push(Role {
+            object: "role".into(),
+            id: format!("role_{key}"),
+            name: membership.role_name.clone().unwrap_or_else(|| key.clone()),
+            key,
+            description: None,
+            is_creator_eligible: membership.role == "org:admin",
+            permissions,
+            created_at: membership.created_at,
+            updated_at: membership.created_at,
+        });
+    }
+    roles
 }

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::export::{self, ExportRow};
 use crate::error::SandboxError;
 use ferry_wire::clerk::model::{
-    EmailAddress, Organization, OrganizationMembership, PhoneNumber, User, Verification,
+    EmailAddress, Organization, OrganizationDomain, OrganizationMembership, Permission,
+    PhoneNumber, Role, User, Verification,
 };
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -26,6 +27,17 @@ pub struct Tenant {
     pub organizations: Vec<Organization>,
     #[serde(default)]
     pub memberships: Vec<OrganizationMembership>,
+    /// Organization roles (`GET /v1/organization_roles`). When a tenant
+    /// names none, the roles its memberships use are served.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// Organization permissions (`GET /v1/organization_permissions`); when
+    /// none are named, those of the roles.
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    /// Organization domains, each naming its organization.
+    #[serde(default)]
+    pub domains: Vec<OrganizationDomain>,
 }
 
 impl Tenant {

@@ -2,7 +2,8 @@
 //! seed, with every kind of user a migration meets (password, social-only,
 //! both, multi-email, unverified, phone-only, username-only, TOTP, SMS
 //! second factor, backup codes, legacy hashers, odd metadata, banned and
-//! locked users, organizations with custom roles and multi-org users), the
+//! locked users, organizations with custom roles and multi-org users, role
+//! and permission definitions, domains verified and not), the
 //! matching Dashboard CSV rows, the plaintext passwords, and a
 //! [`GroundTruth`] of what was planted so `assess` and `verify` can be tested.
 //!
@@ -17,6 +18,7 @@ mod digests;
 mod metadata;
 mod organizations;
 pub mod planted;
+mod roles;
 mod users;
 mod vocabulary;
 
@@ -88,11 +90,16 @@ pub fn generate(options: GeneratorOptions) -> GeneratedTenant {
     let (organizations, memberships) =
         organizations::generate_organizations(&mut rng, &users, options.organizations, &mut truth);
     truth.users = users.len() as u64;
+    let (roles, permissions) = roles::generate_roles();
+    let domains = roles::generate_domains(&organizations);
     GeneratedTenant {
         tenant: Tenant {
             users,
             organizations,
             memberships,
+            roles,
+            permissions,
+            domains,
         },
         export,
         passwords,

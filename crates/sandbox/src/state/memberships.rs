@@ -37,9 +37,24 @@ impl WorkosState {
                 ),
             });
         }
-        let role = SlimRole {
-            slug: request.role_slug.unwrap_or_else(|| "member".into()),
+        let slug = match (request.role_slug, request.role_slugs) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::InvalidRequest(
+                    "Give either role_slug or role_slugs, not both.".into(),
+                ));
+            }
+            (_, Some(slugs)) if slugs.len() > 1 => {
+                return Err(Failure::Unprocessable {
+                    code: "multiple_roles_not_enabled",
+                    message: "Multiple roles are not enabled for this environment.".into(),
+                });
+            }
+            (Some(slug), None) => slug,
+            (None, Some(slugs)) => slugs.into_iter().next().unwrap_or_else(|| "member".into()),
+            (None, None) => "member".into(),
         };
+        self.check_membership_role(&organization.id, &slug)?;
+        let role = SlimRole { slug };
         let id = self.next_id("om");
         let timestamp = now();
         let membership = OrganizationMembership {
@@ -76,6 +91,15 @@ impl WorkosState {
         id: &str,
         role_slug: Option<String>,
     ) -> Outcome<OrganizationMembership> {
+        let organization_id = self
+            .memberships
+            .get(id)
+            .ok_or_else(|| membership_not_found(id))?
+            .organization_id
+            .clone();
+        if let Some(slug) = &role_slug {
+            self.check_membership_role(&organization_id, slug)?;
+        }
         let membership = self
             .memberships
             .get_mut(id)

@@ -10,6 +10,7 @@ mod memberships;
 mod mfa;
 mod organizations;
 mod pagination;
+mod roles;
 mod rules;
 mod users;
 
@@ -21,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use super::hashes::HashKind;
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::model::{
-    AuthenticationChallenge, AuthenticationFactor, Organization, OrganizationMembership, User,
+    AuthenticationChallenge, AuthenticationFactor, Organization, OrganizationMembership,
+    Permission, Role, User,
 };
 
 pub use pagination::ListQuery;
@@ -39,6 +41,8 @@ pub enum Failure {
     BadRequest { code: &'static str, message: String },
     /// 422 `{code: "invalid_request_parameters", message}`.
     InvalidRequest(String),
+    /// 422 `{code, message}` (`invalid_role`).
+    Unprocessable { code: &'static str, message: String },
 }
 
 type Outcome<T> = Result<T, Failure>;
@@ -76,6 +80,10 @@ pub struct WorkosDump {
     pub organizations: Vec<Organization>,
     pub memberships: Vec<OrganizationMembership>,
     pub auth_factors: Vec<AuthenticationFactor>,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +110,19 @@ pub struct WorkosState {
     factors: BTreeMap<String, StoredFactor>,
     challenges: HashMap<String, StoredChallenge>,
     pending: HashMap<String, PendingAuthentication>,
+    roles: Roles,
+}
+
+/// Roles and permissions (kept by `roles`).
+#[derive(Debug, Default)]
+struct Roles {
+    /// Environment roles by slug.
+    environment: BTreeMap<String, Role>,
+    /// Organization roles: organization id → slug → role.
+    organization: BTreeMap<String, BTreeMap<String, Role>>,
+    permissions: BTreeMap<String, Permission>,
+    /// Whether `admin` and `member` were made yet (on the first question about roles).
+    seeded: bool,
 }
 
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -151,6 +172,8 @@ impl WorkosState {
                 .map(|m| self.render_membership(m))
                 .collect(),
             auth_factors: self.factors.values().map(|f| f.factor.clone()).collect(),
+            roles: self.all_roles(),
+            permissions: self.all_permissions(),
         }
     }
 }

@@ -8,6 +8,7 @@ mod memberships;
 mod mfa;
 mod organizations;
 mod respond;
+mod roles;
 mod users;
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use super::clerk_api::bearer;
 use super::limits::Bucket;
@@ -72,6 +73,26 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(organizations::get_organization)
                 .put(organizations::update_organization)
                 .delete(organizations::delete_organization),
+        )
+        .route(
+            "/authorization/roles",
+            get(roles::list_roles).post(roles::create_role),
+        )
+        .route(
+            "/authorization/roles/{slug}",
+            get(roles::get_role).patch(roles::update_role),
+        )
+        .route(
+            "/authorization/roles/{slug}/permissions",
+            put(roles::set_role_permissions),
+        )
+        .route(
+            "/authorization/organizations/{id}/roles",
+            get(roles::list_organization_roles).post(roles::create_organization_role),
+        )
+        .route(
+            "/authorization/permissions",
+            get(roles::list_permissions).post(roles::create_permission),
         )
         .route(
             "/auth/factors/{id}",

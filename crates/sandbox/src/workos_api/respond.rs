@@ -84,6 +84,10 @@ pub(super) fn failure(failure: Failure) -> Response {
             message: m,
         } => code(StatusCode::BAD_REQUEST, c, &m),
         Failure::InvalidRequest(text) => invalid_request(&text),
+        Failure::Unprocessable {
+            code: c,
+            message: m,
+        } => code(StatusCode::UNPROCESSABLE_ENTITY, c, &m),
         Failure::UserCreation {
             code: c,
             message: m,

@@ -293,6 +293,110 @@ pub struct PublicUserData {
     pub username: Option<String>,
 }
 
+/// A permission an organization role grants (`GET /v1/organization_permissions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Permission {
+    #[serde(default = "object_permission")]
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    /// `org:<feature>:<action>`; Clerk's own are `org:sys_…`.
+    pub key: String,
+    #[serde(default)]
+    pub description: String,
+    /// `system` (Clerk's `org:sys_…`) or `user`.
+    #[serde(rename = "type", default = "permission_type_user")]
+    pub kind: String,
+    #[serde(default)]
+    pub created_at: i64,
+    #[serde(default)]
+    pub updated_at: i64,
+}
+
+impl Permission {
+    /// One of Clerk's own permissions (`org:sys_…`), not the instance's.
+    pub fn is_system(&self) -> bool {
+        self.kind == "system" || self.key.starts_with("org:sys_")
+    }
+}
+
+/// An organization role (`GET /v1/organization_roles`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    #[serde(default = "object_role")]
+    pub object: String,
+    pub id: String,
+    pub name: String,
+    /// `org:admin`, `org:member` or `org:<custom>`.
+    pub key: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub is_creator_eligible: bool,
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    #[serde(default)]
+    pub created_at: i64,
+    #[serde(default)]
+    pub updated_at: i64,
+}
+
+/// The verification of an organization domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainVerification {
+    /// `verified` or `unverified`.
+    pub status: String,
+    pub strategy: String,
+    #[serde(default)]
+    pub attempts: Option<i64>,
+    #[serde(default)]
+    pub expire_at: Option<i64>,
+    #[serde(default)]
+    pub verified_at: Option<i64>,
+}
+
+/// `GET /v1/organizations/{id}/domains`, `GET /v1/organization_domains`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationDomain {
+    #[serde(default = "object_organization_domain")]
+    pub object: String,
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub enrollment_mode: String,
+    #[serde(default)]
+    pub affiliation_email_address: Option<String>,
+    #[serde(default)]
+    pub affiliation_verification: Option<DomainVerification>,
+    #[serde(default)]
+    pub ownership_verification: Option<DomainVerification>,
+    /// Deprecated alias of `affiliation_verification`, still sent.
+    #[serde(default)]
+    pub verification: Option<DomainVerification>,
+    #[serde(default)]
+    pub total_pending_invitations: i64,
+    #[serde(default)]
+    pub total_pending_suggestions: i64,
+    #[serde(default)]
+    pub created_at: i64,
+    #[serde(default)]
+    pub updated_at: i64,
+}
+
+impl OrganizationDomain {
+    /// Whether Clerk holds the domain as verified (by ownership, or by affiliation).
+    pub fn is_verified(&self) -> bool {
+        [
+            &self.ownership_verification,
+            &self.affiliation_verification,
+            &self.verification,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|v| v.status == "verified")
+    }
+}
+
 /// `{"data": [...], "total_count": N}`: organizations and memberships.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaginatedList<T> {
@@ -344,4 +448,20 @@ fn object_organization() -> String {
 }
 fn object_organization_membership() -> String {
     "organization_membership".into()
+}
+
+fn object_permission() -> String {
+    "permission".into()
+}
+
+fn permission_type_user() -> String {
+    "user".into()
+}
+
+fn object_role() -> String {
+    "role".into()
+}
+
+fn object_organization_domain() -> String {
+    "organization_domain".into()
 }

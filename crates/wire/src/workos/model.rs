@@ -194,6 +194,79 @@ pub struct SlimRole {
     pub slug: String,
 }
 
+/// An environment or organization role (`GET /authorization/roles`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    pub object: String,
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `EnvironmentRole` or `OrganizationRole`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default = "resource_type_organization")]
+    pub resource_type_slug: String,
+    /// Permission slugs.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `{"object": "list", "data": [...]}`: roles come unpaginated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleList {
+    pub object: String,
+    pub data: Vec<Role>,
+}
+
+/// `POST /authorization/roles`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateRole {
+    pub slug: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `PUT /authorization/roles/{slug}/permissions`: the whole set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SetRolePermissions {
+    pub permissions: Vec<String>,
+}
+
+/// A permission (`GET /authorization/permissions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Permission {
+    pub object: String,
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub system: bool,
+    #[serde(default = "resource_type_organization")]
+    pub resource_type_slug: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /authorization/permissions`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreatePermission {
+    pub slug: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+fn resource_type_organization() -> String {
+    "organization".into()
+}
+
 /// `POST /user_management/organization_memberships`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CreateOrganizationMembership {
@@ -201,6 +274,9 @@ pub struct CreateOrganizationMembership {
     pub organization_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_slug: Option<String>,
+    /// Several roles at once (needs multiple roles enabled in WorkOS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_slugs: Option<Vec<String>>,
 }
 
 /// `object: "authentication_factor"`.
