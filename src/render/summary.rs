@@ -71,6 +71,7 @@ fn step_finished(step: &str, outcome: &StepOutcome, painter: &Painter) {
             tally,
             lists,
             short_read,
+            ..
         } => {
             users(tally, painter);
             if let Some(missing) = short_read {
@@ -82,10 +83,17 @@ fn step_finished(step: &str, outcome: &StepOutcome, painter: &Painter) {
             print_lists(lists);
         }
         StepOutcome::Records {
-            main, tally, lists, ..
+            main,
+            tally,
+            lists,
+            notes,
+            ..
         } => {
             counts(step, tally, *main);
             print_lists(lists);
+            for note in notes {
+                println!("  note: {note}");
+            }
         }
         StepOutcome::MfaReport(summary) => mfa(summary),
         StepOutcome::Verify(v) => verification(v, painter),

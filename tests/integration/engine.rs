@@ -70,6 +70,7 @@ fn world() -> World {
         organizations: 4,
         more_steps: vec![
             Step::bare("organizations"),
+            Step::bare("roles"),
             Step::bare("memberships"),
             Step::with("verify", json!({ "sample": "all" })),
         ],
@@ -117,7 +118,7 @@ fn the_engine_runs_each_step_in_order_and_reports_every_record() {
         .iter()
         .filter(|e| matches!(e, Seen::StepStarted(_) | Seen::StepFinished(_)))
         .collect();
-    let expected: Vec<Seen> = ["users", "organizations", "memberships", "verify"]
+    let expected: Vec<Seen> = ["users", "organizations", "roles", "memberships", "verify"]
         .into_iter()
         .flat_map(|s| [Seen::StepStarted(s.into()), Seen::StepFinished(s.into())])
         .collect();
@@ -165,7 +166,7 @@ fn the_engine_runs_each_step_in_order_and_reports_every_record() {
     )));
 
     // The report holds what the steps came to.
-    assert_eq!(summary.report.steps.len(), 4);
+    assert_eq!(summary.report.steps.len(), 5);
     assert!(summary.report.verification.as_ref().unwrap().passed);
 
     // A second run through the same engine changes nothing.

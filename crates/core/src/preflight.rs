@@ -2,10 +2,14 @@
 //! what `plan` and `assess` show before they read anything else. One
 //! authenticated read on each side, the export with the columns the plan's
 //! options need, and limits no higher than the documented ones (a loopback
-//! target, such as the sandbox, may have any).
+//! target, such as the sandbox, may have any). A plan with `memberships`
+//! but no `roles` step also needs every role the memberships name to exist
+//! in WorkOS already ([`roles`]).
 //!
 //! A side that cannot be reached is `Unavailable` (exit 4: run again
 //! later); every other failure is `Configuration` (exit 2: fix it first).
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -20,7 +24,7 @@ use ferry_wire::clerk::export::ExportReader;
 /// One preflight finding.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// `clerk`, `workos`, `export`, `limits`.
+    /// `clerk`, `workos`, `export`, `limits`, `proxy`, `roles`.
     pub check: &'static str,
     pub ok: bool,
     pub detail: String,
@@ -125,6 +129,53 @@ pub async fn check(
         Ok(findings)
     } else {
         Err(PreflightError { failures })
+    }
+}
+
+/// Every role the memberships need exists in WorkOS (environment roles).
+/// `needed`: WorkOS slug → the Clerk roles mapped to it.
+pub async fn roles(
+    workos: &WorkosClient,
+    needed: &BTreeMap<String, BTreeSet<String>>,
+) -> Result<Finding, PreflightError> {
+    let finding = match workos.roles().await {
+        Err(error) => read_finding("roles", "WorkOS", Err(error.error)),
+        Ok(listed) => {
+            let have: BTreeSet<&str> = listed.iter().map(|r| r.slug.as_str()).collect();
+            let missing: Vec<String> = needed
+                .iter()
+                .filter(|(slug, _)| !have.contains(slug.as_str()))
+                .map(|(slug, clerk)| {
+                    let from: Vec<&str> = clerk.iter().map(String::as_str).collect();
+                    format!("`{slug}` (from {})", from.join(", "))
+                })
+                .collect();
+            if missing.is_empty() {
+                Finding::ok(
+                    "roles",
+                    format!(
+                        "the {} roles the memberships use exist in WorkOS",
+                        needed.len()
+                    ),
+                )
+            } else {
+                Finding::failed(
+                    "roles",
+                    ErrorKind::Configuration,
+                    format!(
+                        "the memberships use roles WorkOS does not have: {}; add `- roles` before `memberships` to create them, create them in the WorkOS dashboard, or map them to existing roles in `memberships: {{ roles: }}`",
+                        missing.join(", ")
+                    ),
+                )
+            }
+        }
+    };
+    if finding.ok {
+        Ok(finding)
+    } else {
+        Err(PreflightError {
+            failures: vec![finding],
+        })
     }
 }
 

@@ -175,7 +175,7 @@ pub fn standing<'a, T: Listed>(
 /// Every page of a cursor listing. A server that hands out the same cursor
 /// twice, or an empty page with a cursor, is refused rather than followed
 /// forever.
-async fn every_page<T, F, Fut>(mut page: F) -> Result<(Vec<T>, u64), WorkosError>
+pub async fn every_page<T, F, Fut>(mut page: F) -> Result<(Vec<T>, u64), WorkosError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<List<T>, WorkosError>>,

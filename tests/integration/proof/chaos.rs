@@ -69,7 +69,11 @@ fn twenty_sigkills_at_random_moments_lose_and_duplicate_nothing() {
         },
         // 1,500 writes at 500 per second: long enough for kills to land mid-run.
         writes_per_10s: 5000,
-        more_steps: vec![Step::bare("organizations"), Step::bare("memberships")],
+        more_steps: vec![
+            Step::bare("organizations"),
+            Step::bare("roles"),
+            Step::bare("memberships"),
+        ],
         ..WorldOptions::default()
     });
     let mut rng = rand::rng();

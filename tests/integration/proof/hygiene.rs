@@ -30,6 +30,7 @@ fn no_secret_is_written_or_printed_anywhere() {
         organizations: 10,
         more_steps: vec![
             Step::bare("organizations"),
+            Step::bare("roles"),
             Step::bare("memberships"),
             Step::bare("mfa_report"),
         ],

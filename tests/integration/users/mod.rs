@@ -27,6 +27,7 @@ use crate::common::{Run, Scratch};
 pub fn full_steps() -> Vec<Step> {
     vec![
         Step::bare("organizations"),
+        Step::bare("roles"),
         Step::bare("memberships"),
         Step::bare("mfa_report"),
         Step::with("verify", json!({ "sample": "all" })),

@@ -20,6 +20,7 @@ fn b2b_world(users: usize, organizations: usize) -> World {
         organizations,
         more_steps: vec![
             Step::bare("organizations"),
+            Step::bare("roles"),
             Step::with(
                 "memberships",
                 json!({ "roles": { "org:admin": "owner", "org:member": "member" } }),

@@ -84,7 +84,11 @@ fn world() -> World {
     let world = World::new(WorldOptions {
         users: 160,
         organizations: 4,
-        more_steps: vec![Step::bare("organizations"), Step::bare("memberships")],
+        more_steps: vec![
+            Step::bare("organizations"),
+            Step::bare("roles"),
+            Step::bare("memberships"),
+        ],
         ..WorldOptions::default()
     });
     world.run().code(0);

@@ -185,7 +185,7 @@ fn every_run_writes_its_report_and_report_renders_it_again() {
         serde_json::from_str(&std::fs::read_to_string(reports.join("world-run-1.json")).unwrap())
             .unwrap();
     assert_eq!(json["verification"]["passed"], true);
-    assert_eq!(json["steps"].as_array().unwrap().len(), 5);
+    assert_eq!(json["steps"].as_array().unwrap().len(), 6);
     world
         .ferry()
         .args(["report", "plan.yaml", "--format", "md", "--out", "again.md"])

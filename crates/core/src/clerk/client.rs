@@ -15,7 +15,9 @@ use serde::Deserialize;
 use crate::cancel::Cancel;
 use crate::http::client::ClientError;
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
-use ferry_wire::clerk::model::{Organization, OrganizationMembership, PaginatedList, User};
+use ferry_wire::clerk::model::{
+    Organization, OrganizationDomain, OrganizationMembership, PaginatedList, Role, User,
+};
 use ferry_wire::secret::Secret;
 
 /// Clerk's largest page.
@@ -88,17 +90,35 @@ impl ClerkClient {
         }
     }
 
-    /// Every organization, oldest first (organizations number in the thousands at most).
-    pub async fn all_organizations(&self) -> Result<Vec<Organization>, ApiError> {
+    /// Every object of an offset listing, page after page (`+created_at`
+    /// when `ordered`); stops at a short page or at the total Clerk counted,
+    /// so a server that keeps answering cannot keep ferry reading.
+    async fn every_page<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        ordered: bool,
+    ) -> Result<Vec<T>, ApiError> {
         let mut all = Vec::new();
         loop {
-            let page = self.organizations_page(all.len()).await?;
+            let mut request = self
+                .get(path.to_owned())
+                .query("limit", PAGE_SIZE)
+                .query("offset", all.len());
+            if ordered {
+                request = request.query("order_by", "+created_at");
+            }
+            let page: PaginatedList<T> = self.api.json(&request).await?;
             let count = page.data.len();
             all.extend(page.data);
             if count < PAGE_SIZE || all.len() as u64 >= page.total_count {
                 return Ok(all);
             }
         }
+    }
+
+    /// Every organization, oldest first (organizations number in the thousands at most).
+    pub async fn all_organizations(&self) -> Result<Vec<Organization>, ApiError> {
+        self.every_page("/organizations", true).await
     }
 
     /// Every membership of one organization.
@@ -106,28 +126,26 @@ impl ClerkClient {
         &self,
         organization_id: &str,
     ) -> Result<Vec<OrganizationMembership>, ApiError> {
-        let mut all = Vec::new();
-        loop {
-            let page = self.memberships_page(organization_id, all.len()).await?;
-            let count = page.data.len();
-            all.extend(page.data);
-            if count < PAGE_SIZE || all.len() as u64 >= page.total_count {
-                return Ok(all);
-            }
-        }
+        self.every_page(
+            &format!("/organizations/{organization_id}/memberships"),
+            true,
+        )
+        .await
     }
 
-    /// One page of organizations (`+created_at`), by offset.
-    pub async fn organizations_page(
-        &self,
-        offset: usize,
-    ) -> Result<PaginatedList<Organization>, ApiError> {
-        let request = self
-            .get("/organizations")
-            .query("limit", PAGE_SIZE)
-            .query("offset", offset)
-            .query("order_by", "+created_at");
-        self.api.json(&request).await
+    /// Every membership of the instance, in pages of 500.
+    pub async fn instance_memberships(&self) -> Result<Vec<OrganizationMembership>, ApiError> {
+        self.every_page("/organization_memberships", true).await
+    }
+
+    /// Every organization role, with its permissions.
+    pub async fn all_roles(&self) -> Result<Vec<Role>, ApiError> {
+        self.every_page("/organization_roles", false).await
+    }
+
+    /// Every organization domain of the instance.
+    pub async fn all_domains(&self) -> Result<Vec<OrganizationDomain>, ApiError> {
+        self.every_page("/organization_domains", false).await
     }
 
     /// Every membership of one user (a user is in few organizations: one page).
@@ -140,20 +158,6 @@ impl ClerkClient {
             .query("limit", PAGE_SIZE);
         let page: PaginatedList<OrganizationMembership> = self.api.json(&request).await?;
         Ok(page.data)
-    }
-
-    /// One page of an organization's memberships, by offset.
-    pub async fn memberships_page(
-        &self,
-        organization_id: &str,
-        offset: usize,
-    ) -> Result<PaginatedList<OrganizationMembership>, ApiError> {
-        let request = self
-            .get(format!("/organizations/{organization_id}/memberships"))
-            .query("limit", PAGE_SIZE)
-            .query("offset", offset)
-            .query("order_by", "+created_at");
-        self.api.json(&request).await
     }
 }
 

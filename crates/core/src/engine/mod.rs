@@ -24,6 +24,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use crate::cancel::{Cancel, Stop};
+use crate::clerk::client::ClerkClient;
 use crate::connect;
 use crate::error::{Error, MissingSetting, Refusal, Result};
 use crate::journal::{Journal, RunStatus};
@@ -34,6 +35,7 @@ use crate::report::assessment::Assessment;
 use crate::report::model::Report;
 use crate::report::outcome::StepOutcome;
 use crate::report::verification::Verification;
+use crate::workos::client::WorkosClient;
 use stage::{PreviewContext, RunContext};
 
 /// How a run may proceed (`ferry run`'s flags parse straight into it).
@@ -148,16 +150,15 @@ impl<'a> Engine<'a> {
         // A step that cannot go on (or a failed preflight) ends the run, but
         // the run still closes its journal entry and writes its report
         // before the error is told.
-        let mut failure =
-            match runtime.block_on(preflight::check(plan, clerk.as_ref(), Some(&workos))) {
-                Ok(findings) => {
-                    self.observer.event(&Event::Preflight {
-                        findings: &findings,
-                    });
-                    None
-                }
-                Err(error) => Some(Error::from(error)),
-            };
+        let mut failure = match runtime.block_on(self.preflight(clerk.as_ref(), &workos, false)) {
+            Ok(findings) => {
+                self.observer.event(&Event::Preflight {
+                    findings: &findings,
+                });
+                None
+            }
+            Err(error) => Some(error),
+        };
         for step in plan.steps.iter().filter(|_| failure.is_none()) {
             let stage = stages::stage(step);
             self.observer
@@ -268,9 +269,8 @@ impl<'a> Engine<'a> {
             preview: true,
         });
         let runtime = runtime()?;
-        if !offline {
-            let findings =
-                runtime.block_on(preflight::check(plan, clerk.as_ref(), workos.as_ref()))?;
+        if let Some(workos) = workos.as_ref() {
+            let findings = runtime.block_on(self.preflight(clerk.as_ref(), workos, true))?;
             self.observer.event(&Event::Preflight {
                 findings: &findings,
             });
@@ -340,6 +340,34 @@ impl<'a> Engine<'a> {
             StepOutcome::Verify(verification) => Ok(verification),
             _ => unreachable!("the verify stage verifies"),
         }
+    }
+
+    /// The preflight of a command that writes (or previews writing) to
+    /// WorkOS; a plan with `memberships` and no `roles` step also needs
+    /// every role those memberships name to exist in WorkOS already.
+    async fn preflight(
+        &self,
+        clerk: Option<&ClerkClient>,
+        workos: &WorkosClient,
+        dry_run: bool,
+    ) -> Result<Vec<preflight::Finding>> {
+        let project = self.project;
+        let plan = &project.plan;
+        let mut findings = preflight::check(plan, clerk, Some(workos)).await?;
+        if let (Some(memberships), Some(clerk), false) =
+            (plan.memberships(), clerk, plan.has_roles())
+        {
+            let needed = crate::steps::roles::needed::needed_roles(
+                clerk,
+                memberships,
+                project.script.as_ref(),
+                &project.hook_context("memberships", dry_run),
+            )
+            .await
+            .map_err(Error::from)?;
+            findings.push(preflight::roles(workos, &needed).await?);
+        }
+        Ok(findings)
     }
 
     /// The first Ctrl-C or SIGTERM stops the run (waits end at once, nothing

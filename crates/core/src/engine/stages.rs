@@ -15,7 +15,7 @@ use crate::mapping::user::UserSettings;
 use crate::observe::Event;
 use crate::plan::Step;
 use crate::plan::schema::{
-    MembershipsOptions, MfaReportOptions, OrganizationsOptions, UsersOptions,
+    MembershipsOptions, MfaReportOptions, OrganizationsOptions, RolesOptions, UsersOptions,
 };
 use crate::project::Project;
 use crate::reconcile;
@@ -25,9 +25,10 @@ use crate::steps::assess::AssessStep;
 use crate::steps::error::StepError;
 use crate::steps::memberships::{MembershipsStep, read_memberships};
 use crate::steps::mfa_report::MfaReportStep;
-use crate::steps::organizations::{OrganizationsStep, read_organizations};
+use crate::steps::organizations::{OrganizationsStep, read_domains, read_organizations};
 use crate::steps::pump::{self, Sink};
 use crate::steps::recorder::{Recorded, RunLists, Target};
+use crate::steps::roles::{RolesStep, read_roles};
 use crate::steps::users::{self, Mode, UsersStep};
 use crate::steps::verify::VerifyStep;
 use crate::workos::client::WorkosClient;
@@ -38,6 +39,7 @@ pub fn stage(step: &Step) -> Box<dyn Stage + '_> {
         Step::Assess(_) => Box::new(Assess),
         Step::Users(options) => Box::new(Users(options)),
         Step::Organizations(options) => Box::new(Organizations(options)),
+        Step::Roles(options) => Box::new(Roles(options)),
         Step::Memberships(options) => Box::new(Memberships(options)),
         Step::MfaReport(options) => Box::new(MfaReport(options)),
         Step::Verify(_) => Box::new(Verify),
@@ -88,6 +90,7 @@ fn records(main: Kind, tally: Tally, lists: &RunLists, short_read: Option<u64>) 
         tally,
         lists: lists.files(),
         short_read,
+        notes: Vec::new(),
     }
 }
 
@@ -273,6 +276,7 @@ impl Stage for Organizations<'_> {
                 workos: cx.workos,
                 journal: cx.reader,
                 listing,
+                clerk_domains: read_domains(clerk).await?,
             };
             write_records(
                 cx,
@@ -285,6 +289,50 @@ impl Stage for Organizations<'_> {
                 },
             )
             .await
+        })
+    }
+}
+
+struct Roles<'p>(&'p RolesOptions);
+
+impl Stage for Roles<'_> {
+    fn name(&self) -> &'static str {
+        "roles"
+    }
+
+    fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(async move {
+            let clerk = cx.clerk_for("roles")?;
+            let map = cx.project.plan.memberships().and_then(|m| m.roles.clone());
+            let step = RolesStep::new(
+                map,
+                self.0.permissions.unwrap_or(true),
+                cx.workos,
+                cx.reader,
+            )
+            .await
+            .map_err(StepError::from)?;
+            let mut outcome = write_records(
+                cx,
+                "roles",
+                Kind::Role,
+                async |tx| read_roles(clerk, tx).await,
+                |role| {
+                    let step = &step;
+                    async move { step.write(&role).await }
+                },
+            )
+            .await?;
+            if let StepOutcome::Records { notes, .. } = &mut outcome {
+                *notes = step.notes.lock().expect("notes lock").clone();
+                for note in notes.iter() {
+                    cx.observer.event(&Event::Warning {
+                        step: Some("roles"),
+                        message: note,
+                    });
+                }
+            }
+            Ok(outcome)
         })
     }
 }

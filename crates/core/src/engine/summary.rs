@@ -37,7 +37,11 @@ pub fn step_report(
             ..base
         },
         StepOutcome::Records {
-            main, tally, lists, ..
+            main,
+            tally,
+            lists,
+            notes,
+            ..
         } => {
             let counts = Action::ALL
                 .into_iter()
@@ -50,6 +54,7 @@ pub fn step_report(
                 failures,
                 failures_total,
                 lists: lists.clone(),
+                notes: notes.clone(),
                 ..base
             }
         }

@@ -10,26 +10,34 @@ pub enum Kind {
     Organization,
     Membership,
     TotpFactor,
+    /// A Clerk organization role, as a WorkOS environment role (keyed by the Clerk role key).
+    Role,
+    /// A Clerk permission, as a WorkOS permission (keyed by the Clerk permission key).
+    Permission,
 }
 
 impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Self::User,
+        Self::Organization,
+        Self::Membership,
+        Self::TotpFactor,
+        Self::Role,
+        Self::Permission,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
             Self::Organization => "organization",
             Self::Membership => "membership",
             Self::TotpFactor => "totp_factor",
+            Self::Role => "role",
+            Self::Permission => "permission",
         }
     }
 
     pub(super) fn parse(text: &str) -> Option<Self> {
-        [
-            Self::User,
-            Self::Organization,
-            Self::Membership,
-            Self::TotpFactor,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
 }

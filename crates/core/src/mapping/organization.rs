@@ -1,18 +1,20 @@
 //! A Clerk organization to a WorkOS organization: the built-in mapping
 //! (name; external_id = the Clerk id; public metadata flattened, with the
-//! slug kept as `clerk_slug`; domains from the plan), then the
-//! `map_organization` hook.
+//! slug kept as `clerk_slug`; domains from the plan's `domains:` map for
+//! that organization, else Clerk's own domains, verified there → verified,
+//! otherwise pending), then the `map_organization` hook.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::metadata;
+use crate::plan::DomainState;
 use crate::plan::schema::OrganizationsOptions;
 use crate::script::{Hook, Outcome, Script};
-use ferry_wire::clerk::model::Organization;
+use ferry_wire::clerk::model::{Organization, OrganizationDomain};
 
 /// What ferry writes for an organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,6 +23,9 @@ pub struct OrgPayload {
     pub external_id: String,
     pub metadata: BTreeMap<String, String>,
     pub domains: Vec<String>,
+    /// Those of `domains` to send as `pending` (the rest are `verified`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub pending: BTreeSet<String>,
 }
 
 impl OrgPayload {
@@ -39,6 +44,7 @@ pub enum MappedOrg {
 
 pub fn map_organization(
     org: &Organization,
+    clerk_domains: &[OrganizationDomain],
     options: &OrganizationsOptions,
     script: Option<&Script>,
     ctx: &Value,
@@ -51,17 +57,32 @@ pub fn map_organization(
             .entry("clerk_slug".into())
             .or_insert_with(|| org.slug.clone());
     }
-    let domains = options
+    // Domains the plan names take the plan's `domain_state` (default verified).
+    let plan_pending = options.domain_state == Some(DomainState::Pending);
+    let (domains, pending) = match options
         .domains
         .as_ref()
         .and_then(|map| map.get(&org.id).or_else(|| map.get(&org.slug)))
-        .cloned()
-        .unwrap_or_default();
+    {
+        Some(named) => {
+            let pending = named.iter().filter(|_| plan_pending).cloned().collect();
+            (named.clone(), pending)
+        }
+        None => (
+            clerk_domains.iter().map(|d| d.name.clone()).collect(),
+            clerk_domains
+                .iter()
+                .filter(|d| !d.is_verified())
+                .map(|d| d.name.clone())
+                .collect(),
+        ),
+    };
     let mut payload = OrgPayload {
         name: org.name.clone(),
         external_id: org.id.clone(),
         metadata: values,
         domains,
+        pending,
     };
     if let Some(script) = script.filter(|s| s.defines(Hook::MapOrganization)) {
         let view = serde_json::to_value(org).unwrap_or_default();
@@ -85,6 +106,12 @@ pub fn map_organization(
     if payload.name.trim().is_empty() {
         return MappedOrg::Reject("the organization has no name".into());
     }
+    // A domain the hook added takes the plan's state; one it removed is no longer pending.
+    if plan_pending {
+        payload.pending.extend(payload.domains.iter().cloned());
+    }
+    let listed: BTreeSet<String> = payload.domains.iter().cloned().collect();
+    payload.pending.retain(|d| listed.contains(d));
     if let Err(reason) = super::rules::check_external_id(&payload.external_id)
         .and(metadata::check(&payload.metadata))
     {

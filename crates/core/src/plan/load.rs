@@ -730,7 +730,14 @@ fn check_steps(
             );
         }
         if let StepSpec::Memberships(options) = step {
-            for needed in ["users", "organizations"] {
+            if !steps.iter().any(|s| matches!(s, StepSpec::Roles(_))) {
+                diagnostics.push(
+                    Diagnostic::warning("`memberships` without a `roles` step")
+                        .at_opt(step_location(index))
+                        .hint("every role the memberships use must then exist in WorkOS already (the preflight checks, and names the missing ones); add `- roles` before `memberships` to create them"),
+                );
+            }
+            for needed in ["users", "organizations", "roles"] {
                 let position = steps.iter().position(|s| s.name() == needed);
                 if position.is_some_and(|p| p > index) {
                     diagnostics.push(

@@ -82,6 +82,11 @@ impl Plan {
             .collect()
     }
 
+    /// Whether the plan runs the `roles` step.
+    pub fn has_roles(&self) -> bool {
+        self.steps.iter().any(|step| matches!(step, Step::Roles(_)))
+    }
+
     /// Whether the plan runs the `organizations` step.
     pub fn has_organizations(&self) -> bool {
         self.steps

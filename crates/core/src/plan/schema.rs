@@ -91,6 +91,7 @@ pub enum StepSpec {
     Assess(AssessOptions),
     Users(UsersOptions),
     Organizations(OrganizationsOptions),
+    Roles(RolesOptions),
     Memberships(MembershipsOptions),
     MfaReport(MfaReportOptions),
     Verify(VerifyOptions),
@@ -100,6 +101,7 @@ pub const STEP_NAMES: &[&str] = &[
     "assess",
     "users",
     "organizations",
+    "roles",
     "memberships",
     "mfa_report",
     "verify",
@@ -111,6 +113,7 @@ impl StepSpec {
             Self::Assess(_) => "assess",
             Self::Users(_) => "users",
             Self::Organizations(_) => "organizations",
+            Self::Roles(_) => "roles",
             Self::Memberships(_) => "memberships",
             Self::MfaReport(_) => "mfa_report",
             Self::Verify(_) => "verify",
@@ -123,6 +126,7 @@ impl StepSpec {
             Self::Assess(o) => serde_json::to_value(o),
             Self::Users(o) => serde_json::to_value(o),
             Self::Organizations(o) => serde_json::to_value(o),
+            Self::Roles(o) => serde_json::to_value(o),
             Self::Memberships(o) => serde_json::to_value(o),
             Self::MfaReport(o) => serde_json::to_value(o),
             Self::Verify(o) => serde_json::to_value(o),
@@ -231,6 +235,17 @@ pub enum DomainState {
     Pending,
 }
 
+/// The `roles` step: Clerk's organization roles become WorkOS environment
+/// roles, named by the memberships step's `roles:` map or the default rule.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolesOptions {
+    /// Give created roles the Clerk roles' own permissions (`org:<p>` → `<p>`;
+    /// Clerk's system permissions `org:sys_…` have no WorkOS counterpart
+    /// and are left out). Default true.
+    pub permissions: Option<bool>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipsOptions {
@@ -329,6 +344,7 @@ impl<'de> serde::de::Visitor<'de> for StepVisitor {
             "assess" => StepSpec::Assess(Default::default()),
             "users" => StepSpec::Users(Default::default()),
             "organizations" => StepSpec::Organizations(Default::default()),
+            "roles" => StepSpec::Roles(Default::default()),
             "memberships" => StepSpec::Memberships(Default::default()),
             "mfa_report" => StepSpec::MfaReport(Default::default()),
             "verify" => StepSpec::Verify(Default::default()),
@@ -346,6 +362,7 @@ impl<'de> serde::de::Visitor<'de> for StepVisitor {
             "assess" => StepSpec::Assess(map.next_value()?),
             "users" => StepSpec::Users(map.next_value()?),
             "organizations" => StepSpec::Organizations(map.next_value()?),
+            "roles" => StepSpec::Roles(map.next_value()?),
             "memberships" => StepSpec::Memberships(map.next_value()?),
             "mfa_report" => StepSpec::MfaReport(map.next_value()?),
             "verify" => StepSpec::Verify(map.next_value()?),

@@ -27,6 +27,8 @@ pub enum StepOutcome {
         lists: Vec<ListFile>,
         /// Clerk counted this many more users than its listing returned.
         short_read: Option<u64>,
+        /// What a person should know (a role adopted with other permissions).
+        notes: Vec<String>,
     },
     MfaReport(MfaSummary),
     Verify(Verification),

@@ -233,6 +233,7 @@ impl MembershipsStep<'_> {
             user_id: user_id.to_owned(),
             organization_id: organization_id.to_owned(),
             role_slug: Some(slug.to_owned()),
+            role_slugs: None,
         };
         match self.workos.create_membership(&body).await {
             Ok(created) => Ok((Action::Created, created.id)),

@@ -12,6 +12,7 @@ pub mod mfa_report;
 pub mod organizations;
 pub mod pump;
 pub mod recorder;
+pub mod roles;
 pub mod users;
 pub mod verify;
 

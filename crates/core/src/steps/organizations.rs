@@ -7,6 +7,7 @@
 //! it with this organization's external_id (see [`crate::reconcile`]); an
 //! organization renamed outside ferry is reported and left alone.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use serde_json::Value;
@@ -17,12 +18,11 @@ use super::recorder::Recorded;
 use crate::clerk::client::ClerkClient;
 use crate::journal::{Action, Journal, Kind, Outcome};
 use crate::mapping::organization::{MappedOrg, OrgPayload, map_organization};
-use crate::plan::DomainState;
 use crate::plan::schema::OrganizationsOptions;
 use crate::reconcile::{Listing, Standing, standing};
 use crate::script::Script;
 use crate::workos::client::WorkosClient;
-use ferry_wire::clerk::model::Organization;
+use ferry_wire::clerk::model::{Organization, OrganizationDomain};
 use ferry_wire::workos::model::{
     CreateOrganization, DomainData, Organization as WorkosOrganization, UpdateOrganization,
 };
@@ -35,6 +35,26 @@ pub struct OrganizationsStep<'a> {
     pub journal: &'a Mutex<Journal>,
     /// Every WorkOS organization, listed before the step (`--reconcile`).
     pub listing: Option<Listing<WorkosOrganization>>,
+    /// Clerk's domains, by organization id (read once before the step).
+    pub clerk_domains: HashMap<String, Vec<OrganizationDomain>>,
+}
+
+/// Clerk's organization domains, by organization (one listing for the instance).
+pub async fn read_domains(
+    clerk: &ClerkClient,
+) -> Result<HashMap<String, Vec<OrganizationDomain>>, StepError> {
+    let mut by_organization: HashMap<String, Vec<OrganizationDomain>> = HashMap::new();
+    for domain in clerk
+        .all_domains()
+        .await
+        .map_err(crate::source::read::SourceError::from)?
+    {
+        by_organization
+            .entry(domain.organization_id.clone())
+            .or_default()
+            .push(domain);
+    }
+    Ok(by_organization)
 }
 
 /// Sends every Clerk organization, oldest first.
@@ -57,17 +77,18 @@ pub async fn read_organizations(
 
 impl OrganizationsStep<'_> {
     fn domain_data(&self, payload: &OrgPayload) -> Option<Vec<DomainData>> {
-        let state = match self.options.domain_state.unwrap_or(DomainState::Verified) {
-            DomainState::Verified => "verified",
-            DomainState::Pending => "pending",
-        };
         (!payload.domains.is_empty()).then(|| {
             payload
                 .domains
                 .iter()
                 .map(|domain| DomainData {
                     domain: domain.clone(),
-                    state: state.into(),
+                    state: if payload.pending.contains(domain) {
+                        "pending"
+                    } else {
+                        "verified"
+                    }
+                    .into(),
                 })
                 .collect()
         })
@@ -88,7 +109,12 @@ impl OrganizationsStep<'_> {
             advances: true,
             password_reset: None,
         };
-        let payload = match map_organization(org, &self.options, self.script, &self.ctx) {
+        let domains = self
+            .clerk_domains
+            .get(&org.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let payload = match map_organization(org, domains, &self.options, self.script, &self.ctx) {
             MappedOrg::Ready(payload) => payload,
             MappedOrg::Skip(reason) => {
                 return vec![outcome(Action::Skipped, None, Some(reason), None)];

@@ -17,8 +17,9 @@ use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::model::{
     AuthenticateWithPassword, AuthenticationFactor, CreateOrganization,
-    CreateOrganizationMembership, CreateUser, EnrollAuthFactor, EnrollAuthFactorResponse,
-    ErrorBody, List, Organization, OrganizationMembership, UpdateOrganization, UpdateUser, User,
+    CreateOrganizationMembership, CreatePermission, CreateRole, CreateUser, EnrollAuthFactor,
+    EnrollAuthFactorResponse, ErrorBody, List, Organization, OrganizationMembership, Permission,
+    Role, RoleList, SetRolePermissions, UpdateOrganization, UpdateUser, User,
 };
 
 /// A failed WorkOS call, with its parsed error body.
@@ -352,6 +353,78 @@ impl WorkosClient {
                 Access::Write,
             )
             .body(serde_json::json!({ "role_slug": role_slug }));
+        self.call(request).await
+    }
+
+    /// Every environment role (WorkOS lists them unpaginated).
+    pub async fn roles(&self) -> Result<Vec<Role>> {
+        let request = self.request(Method::GET, "/authorization/roles".into(), Access::Read);
+        let list: RoleList = self.call(request).await?;
+        Ok(list.data)
+    }
+
+    pub async fn create_role(&self, role: &CreateRole) -> Result<Role> {
+        let request = self
+            .request(Method::POST, "/authorization/roles".into(), Access::Write)
+            .body(Self::body(role));
+        self.call(request).await
+    }
+
+    /// Name and description of an environment role.
+    pub async fn update_role(
+        &self,
+        slug: &str,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Role> {
+        let request = self
+            .request(
+                Method::PATCH,
+                format!("/authorization/roles/{}", encode(slug)),
+                Access::Write,
+            )
+            .body(serde_json::json!({ "name": name, "description": description }));
+        self.call(request).await
+    }
+
+    /// Replaces a role's permissions with `permissions` (slugs).
+    pub async fn set_role_permissions(&self, slug: &str, permissions: &[String]) -> Result<Role> {
+        let body = SetRolePermissions {
+            permissions: permissions.to_vec(),
+        };
+        let request = self
+            .request(
+                Method::PUT,
+                format!("/authorization/roles/{}/permissions", encode(slug)),
+                Access::Write,
+            )
+            .body(Self::body(&body));
+        self.call(request).await
+    }
+
+    /// One page of permissions; pass the previous page's `after`.
+    pub async fn permissions_page(&self, after: Option<&str>) -> Result<List<Permission>> {
+        let mut request = self
+            .request(
+                Method::GET,
+                "/authorization/permissions".into(),
+                Access::Read,
+            )
+            .query("limit", 100);
+        if let Some(after) = after {
+            request = request.query("after", after);
+        }
+        self.call(request).await
+    }
+
+    pub async fn create_permission(&self, permission: &CreatePermission) -> Result<Permission> {
+        let request = self
+            .request(
+                Method::POST,
+                "/authorization/permissions".into(),
+                Access::Write,
+            )
+            .body(Self::body(permission));
         self.call(request).await
     }
 

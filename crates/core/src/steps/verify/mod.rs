@@ -8,10 +8,12 @@
 //!    or an MFA or organization-selection continuation, which proves the
 //!    password too).
 //! 3. organizations: the counts match.
-//! 4. memberships: the sampled users' memberships and roles match Clerk's.
-//! 5. emails: no two WorkOS users share an email, and every social-only
+//! 4. roles: every role the memberships use exists in WorkOS; a role ferry
+//!    made carries its mapped permissions.
+//! 5. memberships: the sampled users' memberships and roles match Clerk's.
+//! 6. emails: no two WorkOS users share an email, and every social-only
 //!    user's provider email is its WorkOS email (what auto-linking needs).
-//! 6. totp: every migrated TOTP factor exists.
+//! 7. totp: every migrated TOTP factor exists.
 //!
 //! Read-only, apart from the canary sign-ins, which keep to WorkOS's
 //! authenticate limit.
@@ -21,6 +23,7 @@ mod emails;
 mod logins;
 mod memberships;
 mod organizations;
+mod roles;
 mod totp;
 mod users;
 
@@ -56,6 +59,7 @@ impl VerifyStep<'_> {
         let mut checks = vec![self.check_users(&migrated, &seen, &workos_users)?];
         checks.push(self.check_logins(&logins).await);
         checks.push(self.check_organizations().await?);
+        checks.push(self.check_roles().await?);
         checks.push(self.check_memberships(&seen, &migrated).await?);
         checks.push(self.check_emails(&workos_users, &seen, &migrated));
         checks.push(self.check_totp().await?);

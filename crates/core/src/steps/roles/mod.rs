@@ -1,0 +1,337 @@
+//! The roles step: every Clerk organization role to one WorkOS environment
+//! role, made once with its name, description and mapped permissions (the
+//! permissions made first when WorkOS lacks them); a WorkOS role of the same
+//! slug that ferry did not make is adopted as it is and never changed, and
+//! a difference in its permissions is reported. It runs before
+//! `memberships`, which name these slugs.
+//!
+//! Roles are few: Clerk's are read whole, WorkOS's roles are listed once
+//! before the first write (so a rerun costs that one read), its permissions
+//! only when a role needs one made. The mapping and the decision are pure
+//! ([`decide`]); this module gathers the facts and applies the answer.
+
+pub mod decide;
+pub mod needed;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use tokio::sync::mpsc;
+
+use super::error::StepError;
+use super::recorder::Recorded;
+use crate::clerk::client::ClerkClient;
+use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
+use crate::workos::client::{WorkosClient, WorkosError};
+use decide::{ADOPTED, DesiredRole, RoleDecision, desired_role};
+use ferry_wire::clerk::model::Role as ClerkRole;
+use ferry_wire::workos::model::{CreatePermission, CreateRole, Role};
+
+/// The fingerprint of a role ferry made whose permissions were not set: the
+/// next run completes it.
+const INCOMPLETE: &str = "incomplete";
+
+/// Sends every Clerk role, in Clerk's order.
+pub async fn read_roles(
+    clerk: &ClerkClient,
+    tx: mpsc::Sender<ClerkRole>,
+) -> Result<u64, StepError> {
+    let roles = clerk
+        .all_roles()
+        .await
+        .map_err(crate::source::read::SourceError::from)?;
+    let count = roles.len() as u64;
+    for role in roles {
+        if tx.send(role).await.is_err() {
+            break;
+        }
+    }
+    Ok(count)
+}
+
+pub struct RolesStep<'a> {
+    /// The memberships step's `roles:` map (Clerk role key → slug).
+    pub map: Option<BTreeMap<String, String>>,
+    pub with_permissions: bool,
+    pub workos: &'a WorkosClient,
+    pub journal: &'a Mutex<Journal>,
+    /// WorkOS's roles by slug, as listed before the step and as made since.
+    existing: Mutex<HashMap<String, Role>>,
+    /// WorkOS's permission slugs, read when a role first needs one.
+    permissions: tokio::sync::Mutex<Option<BTreeSet<String>>>,
+    /// What a person should know: roles adopted with other permissions.
+    pub notes: Mutex<Vec<String>>,
+}
+
+impl<'a> RolesStep<'a> {
+    /// Lists WorkOS's roles (one read).
+    pub async fn new(
+        map: Option<BTreeMap<String, String>>,
+        with_permissions: bool,
+        workos: &'a WorkosClient,
+        journal: &'a Mutex<Journal>,
+    ) -> Result<Self, WorkosError> {
+        let existing = workos
+            .roles()
+            .await?
+            .into_iter()
+            .map(|role| (role.slug.clone(), role))
+            .collect();
+        Ok(Self {
+            map,
+            with_permissions,
+            workos,
+            journal,
+            existing: Mutex::new(existing),
+            permissions: tokio::sync::Mutex::new(None),
+            notes: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn lookup(&self, kind: Kind, id: &str) -> Option<RecordState> {
+        self.journal
+            .lock()
+            .expect("journal lock")
+            .record(kind, id)
+            .ok()
+            .flatten()
+    }
+
+    pub async fn write(&self, role: &ClerkRole) -> Vec<Recorded> {
+        let recorded = |kind, source_id: &str, action, target_id, reason, fingerprint| Recorded {
+            outcome: Outcome {
+                kind,
+                source_id: source_id.to_owned(),
+                target_id,
+                action,
+                attempts: 1,
+                reason,
+                fingerprint,
+            },
+            email: None,
+            advances: kind == Kind::Role,
+            password_reset: None,
+        };
+        let desired = match desired_role(role, self.map.as_ref(), self.with_permissions) {
+            Ok(desired) => desired,
+            Err(reason) => {
+                return vec![recorded(
+                    Kind::Role,
+                    &role.key,
+                    Action::Rejected,
+                    None,
+                    Some(reason),
+                    None,
+                )];
+            }
+        };
+        let fingerprint = desired.fingerprint();
+        let journal = self.lookup(Kind::Role, &role.key);
+        let existing = self
+            .existing
+            .lock()
+            .expect("roles lock")
+            .get(&desired.slug)
+            .cloned();
+        let mut out = Vec::new();
+        let decision = decide::decide(journal.as_ref(), existing.as_ref(), &desired, &fingerprint);
+        let result = match (decision, existing) {
+            (RoleDecision::Unchanged, Some(existing)) => {
+                Ok((Action::Unchanged, existing.id, None, fingerprint.clone()))
+            }
+            (RoleDecision::Adopt { differs }, Some(existing)) => {
+                if let Some(note) = &differs {
+                    self.notes.lock().expect("notes lock").push(note.clone());
+                }
+                let again = journal.as_ref().is_some_and(|r| r.action.wrote_target());
+                let action = if again {
+                    Action::Unchanged
+                } else {
+                    Action::Adopted
+                };
+                Ok((action, existing.id, differs, ADOPTED.to_owned()))
+            }
+            (RoleDecision::Update, Some(existing)) => {
+                self.complete(
+                    &desired,
+                    &existing.id,
+                    Action::Updated,
+                    &fingerprint,
+                    &mut out,
+                    true,
+                )
+                .await
+            }
+            (_, _) => self.create(&desired, &fingerprint, &mut out).await,
+        };
+        let role_record = match result {
+            Ok((action, id, reason, fingerprint)) => recorded(
+                Kind::Role,
+                &role.key,
+                action,
+                Some(id),
+                reason,
+                Some(fingerprint),
+            ),
+            Err((id, reason, fingerprint)) => recorded(
+                Kind::Role,
+                &role.key,
+                Action::Failed,
+                id,
+                Some(reason),
+                fingerprint,
+            ),
+        };
+        out.insert(0, role_record);
+        out.into_iter()
+            .map(|mut r| {
+                if r.outcome.kind == Kind::Permission {
+                    r.advances = false;
+                }
+                r
+            })
+            .collect()
+    }
+
+    /// Creates the role, then gives it its permissions. A slug made
+    /// meanwhile by someone else is adopted instead.
+    async fn create(
+        &self,
+        desired: &DesiredRole,
+        fingerprint: &str,
+        out: &mut Vec<Recorded>,
+    ) -> RoleResult {
+        let body = CreateRole {
+            slug: desired.slug.clone(),
+            name: desired.name.clone(),
+            description: desired.description.clone(),
+        };
+        match self.workos.create_role(&body).await {
+            Ok(created) => {
+                self.existing
+                    .lock()
+                    .expect("roles lock")
+                    .insert(created.slug.clone(), created.clone());
+                self.complete(
+                    desired,
+                    &created.id,
+                    Action::Created,
+                    fingerprint,
+                    out,
+                    false,
+                )
+                .await
+            }
+            Err(error) if error.status() == Some(409) || error.has_code("role_slug_conflict") => {
+                let listed = self
+                    .workos
+                    .roles()
+                    .await
+                    .map_err(|e| (None, e.reason(), None))?;
+                let Some(existing) = listed.into_iter().find(|r| r.slug == desired.slug) else {
+                    return Err((None, error.reason(), None));
+                };
+                let differs = match decide::decide(None, Some(&existing), desired, fingerprint) {
+                    RoleDecision::Adopt { differs } => differs,
+                    _ => None,
+                };
+                Ok((Action::Adopted, existing.id, differs, ADOPTED.to_owned()))
+            }
+            Err(error) => Err((None, error.reason(), None)),
+        }
+    }
+
+    /// Sets name and description (an update only) and the permissions of a
+    /// role ferry made; a failure leaves the role marked incomplete, so the
+    /// next run finishes it.
+    async fn complete(
+        &self,
+        desired: &DesiredRole,
+        id: &str,
+        action: Action,
+        fingerprint: &str,
+        out: &mut Vec<Recorded>,
+        rename: bool,
+    ) -> RoleResult {
+        let incomplete =
+            |reason: String| (Some(id.to_owned()), reason, Some(INCOMPLETE.to_owned()));
+        if rename {
+            self.workos
+                .update_role(&desired.slug, &desired.name, desired.description.as_deref())
+                .await
+                .map_err(|e| incomplete(e.reason()))?;
+        }
+        if !desired.permissions.is_empty() || rename {
+            self.ensure_permissions(desired, out)
+                .await
+                .map_err(|e| incomplete(e.reason()))?;
+            let role = self
+                .workos
+                .set_role_permissions(&desired.slug, &desired.permission_slugs())
+                .await
+                .map_err(|e| incomplete(e.reason()))?;
+            self.existing
+                .lock()
+                .expect("roles lock")
+                .insert(role.slug.clone(), role);
+        }
+        Ok((action, id.to_owned(), None, fingerprint.to_owned()))
+    }
+
+    /// Makes the permissions WorkOS lacks (a permission made meanwhile, a
+    /// 409, counts as there).
+    async fn ensure_permissions(
+        &self,
+        desired: &DesiredRole,
+        out: &mut Vec<Recorded>,
+    ) -> Result<(), WorkosError> {
+        let mut known = self.permissions.lock().await;
+        if known.is_none() {
+            *known = Some(self.all_permissions().await?);
+        }
+        let known = known.as_mut().expect("read above");
+        for (slug, mapped) in &desired.permissions {
+            if known.contains(slug) {
+                continue;
+            }
+            let body = CreatePermission {
+                slug: slug.clone(),
+                name: mapped.name.clone(),
+                description: mapped.description.clone(),
+            };
+            let (action, id) = match self.workos.create_permission(&body).await {
+                Ok(created) => (Action::Created, Some(created.id)),
+                Err(error) if error.status() == Some(409) => (Action::Adopted, None),
+                Err(error) => return Err(error),
+            };
+            known.insert(slug.clone());
+            out.push(Recorded {
+                outcome: Outcome {
+                    kind: Kind::Permission,
+                    source_id: mapped.clerk_key.clone(),
+                    target_id: id,
+                    action,
+                    attempts: 1,
+                    reason: None,
+                    fingerprint: None,
+                },
+                email: None,
+                advances: false,
+                password_reset: None,
+            });
+        }
+        Ok(())
+    }
+
+    async fn all_permissions(&self) -> Result<BTreeSet<String>, WorkosError> {
+        let (permissions, _) = crate::reconcile::every_page(|after| async move {
+            self.workos.permissions_page(after.as_deref()).await
+        })
+        .await?;
+        Ok(permissions.into_iter().map(|p| p.slug).collect())
+    }
+}
+
+/// `(action, role id, reason, fingerprint)`, or `(role id if made, reason, fingerprint)`.
+type RoleResult =
+    Result<(Action, String, Option<String>, String), (Option<String>, String, Option<String>)>;
