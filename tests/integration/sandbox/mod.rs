@@ -7,6 +7,7 @@ mod clerk_contract;
 mod cli;
 mod faults;
 mod limits;
+mod roles_contract;
 mod workos_contract;
 
 use ferry_sandbox::{

@@ -7,6 +7,7 @@ mod migrate;
 mod organizations;
 mod reconcile;
 mod report;
+mod roles;
 mod runs;
 mod trust;
 

@@ -1,0 +1,239 @@
+//! Roles, permissions and domains: WorkOS refuses a membership whose role it
+//! does not have (the sandbox too), so a plan either makes Clerk's roles
+//! with a `roles` step or is refused before its first write; a role WorkOS
+//! already has is adopted as it is; organizations carry Clerk's domains.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{World, WorldOptions};
+use crate::common::plan::Step;
+
+fn world(with_roles: bool) -> World {
+    let mut steps = vec![Step::bare("organizations")];
+    if with_roles {
+        steps.push(Step::bare("roles"));
+    }
+    steps.push(Step::bare("memberships"));
+    steps.push(Step::with("verify", json!({ "sample": "all" })));
+    World::new(WorldOptions {
+        users: 150,
+        organizations: 6,
+        more_steps: steps,
+        ..WorldOptions::default()
+    })
+}
+
+/// The WorkOS slug each Clerk role maps to by the default rule.
+fn slug(clerk_role: &str) -> String {
+    clerk_role.trim_start_matches("org:").to_owned()
+}
+
+#[test]
+fn without_a_roles_step_the_run_is_refused_before_any_write_naming_each_missing_role() {
+    let world = world(false);
+    let out = world.run().code(2);
+    let out = out.stderr_has("preflight failed, nothing was written");
+    let out = out.stderr_has("`billing_manager` (from org:billing_manager)");
+    let out = out.stderr_has("`viewer` (from org:viewer)");
+    let out = out.stderr_has("add `- roles` before `memberships`");
+    // admin and member exist in every WorkOS environment; the unused role is not needed.
+    assert!(!out.stderr.contains("`admin`") && !out.stderr.contains("auditor"));
+    assert_eq!(world.counts().workos_writes, 0);
+    // `plan` says the same before anything is run.
+    world
+        .ferry()
+        .args(["plan", "plan.yaml"])
+        .run()
+        .code(2)
+        .stderr_has("`viewer` (from org:viewer)");
+}
+
+#[test]
+fn the_roles_step_makes_each_role_once_with_its_permissions_and_memberships_use_them() {
+    let world = world(true);
+    let out = world.run().code(0);
+    out.stdout_has("verify: passed");
+    let counts = world.counts();
+    // Three custom roles (one no membership uses); admin and member are adopted.
+    assert_eq!(
+        counts.route_total("POST /authorization/roles"),
+        3,
+        "{counts:#?}"
+    );
+    // Four permissions of the instance's own; Clerk's org:sys_… have no counterpart.
+    assert_eq!(
+        counts.route_total("POST /authorization/permissions"),
+        4,
+        "{counts:#?}"
+    );
+
+    let dump = world.dump();
+    let roles: BTreeMap<&str, BTreeSet<&str>> = dump
+        .roles
+        .iter()
+        .map(|r| {
+            (
+                r.slug.as_str(),
+                r.permissions.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    let set = |items: &[&'static str]| items.iter().copied().collect::<BTreeSet<&str>>();
+    assert_eq!(
+        roles["billing_manager"],
+        set(&["invoices:manage", "invoices:read"])
+    );
+    assert_eq!(roles["viewer"], set(&["reports:read"]));
+    assert_eq!(roles["auditor"], set(&["reports:export", "reports:read"]));
+    assert!(roles["admin"].is_empty() && roles["member"].is_empty());
+    let billing = dump
+        .roles
+        .iter()
+        .find(|r| r.slug == "billing_manager")
+        .unwrap();
+    assert_eq!(billing.name, "Billing manager");
+    assert_eq!(billing.description.as_deref(), Some("Pays the bills"));
+
+    // Every membership on its person, in its organization, with its mapped slug.
+    let user_of: HashMap<&str, &str> = dump
+        .users
+        .iter()
+        .map(|u| (u.user.id.as_str(), u.user.external_id.as_deref().unwrap()))
+        .collect();
+    let org_of: HashMap<&str, &str> = dump
+        .organizations
+        .iter()
+        .map(|o| (o.id.as_str(), o.external_id.as_deref().unwrap()))
+        .collect();
+    let landed: BTreeSet<(String, String, String)> = dump
+        .memberships
+        .iter()
+        .map(|m| {
+            (
+                user_of[m.user_id.as_str()].to_owned(),
+                org_of[m.organization_id.as_str()].to_owned(),
+                m.role.slug.clone(),
+            )
+        })
+        .collect();
+    let expected = world.expected();
+    let wanted: BTreeSet<(String, String, String)> = world
+        .generated
+        .tenant
+        .memberships
+        .iter()
+        .filter_map(|m| {
+            let user = m.public_user_data.as_ref()?.user_id.clone();
+            expected
+                .contains_key(&user)
+                .then(|| (user, m.organization.id.clone(), slug(&m.role)))
+        })
+        .collect();
+    assert_eq!(landed, wanted);
+    assert!(landed.iter().any(|(_, _, s)| s == "billing_manager"));
+
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+}
+
+#[test]
+fn a_role_that_already_exists_with_other_permissions_is_adopted_reported_and_left_unchanged() {
+    let world = world(true);
+    let call = |method, path: &str, body: Value| {
+        let status = world.workos_call(method, path, Some(body));
+        assert!(matches!(status, 200 | 201), "{path}: {status}");
+    };
+    call(
+        Method::POST,
+        "/authorization/permissions",
+        json!({ "slug": "reports:everything", "name": "Everything" }),
+    );
+    call(
+        Method::POST,
+        "/authorization/roles",
+        json!({ "slug": "viewer", "name": "Viewer (ops)" }),
+    );
+    call(
+        Method::PUT,
+        "/authorization/roles/viewer/permissions",
+        json!({ "permissions": ["reports:everything"] }),
+    );
+
+    let out = world.run().code(0);
+    let note = "WorkOS role `viewer` already existed with permissions [reports:everything]; Clerk's maps to [reports:read]; adopted and left unchanged";
+    let out = out.stdout_has(note);
+    out.stdout_has("verify: passed");
+    let report: Value = serde_json::from_str(&world.report("world-run-1.json")).unwrap();
+    let roles_step = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "roles")
+        .unwrap();
+    assert!(
+        roles_step["notes"].to_string().contains(note),
+        "{roles_step}"
+    );
+    assert!(
+        world
+            .report("world-run-1.html")
+            .contains("adopted and left unchanged")
+    );
+
+    let dump = world.dump();
+    let viewer = dump.roles.iter().find(|r| r.slug == "viewer").unwrap();
+    assert_eq!(viewer.name, "Viewer (ops)");
+    assert_eq!(viewer.permissions, vec!["reports:everything".to_owned()]);
+    assert!(dump.memberships.iter().any(|m| m.role.slug == "viewer"));
+}
+
+#[test]
+fn organizations_get_their_clerk_domains_with_the_right_state() {
+    let world = world(true);
+    world.run().code(0);
+    let dump = world.dump();
+    let by_clerk_id: HashMap<&str, &ferry_wire::workos::model::Organization> = dump
+        .organizations
+        .iter()
+        .map(|o| (o.external_id.as_deref().unwrap(), o))
+        .collect();
+    let mut checked = 0;
+    for domain in &world.generated.tenant.domains {
+        let organization = by_clerk_id[domain.organization_id.as_str()];
+        let held = organization
+            .domains
+            .iter()
+            .find(|d| d.domain == domain.name)
+            .unwrap_or_else(|| panic!("{} lost {}", organization.id, domain.name));
+        let state = if domain.is_verified() {
+            "verified"
+        } else {
+            "pending"
+        };
+        assert_eq!(held.state.as_deref(), Some(state), "{}", domain.name);
+        checked += 1;
+    }
+    assert!(checked >= 3, "domains in both states were planted");
+    let without: Vec<_> = world
+        .generated
+        .tenant
+        .organizations
+        .iter()
+        .filter(|o| {
+            !world
+                .generated
+                .tenant
+                .domains
+                .iter()
+                .any(|d| d.organization_id == o.id)
+        })
+        .collect();
+    assert!(!without.is_empty());
+    for organization in without {
+        assert!(by_clerk_id[organization.id.as_str()].domains.is_empty());
+    }
+}
