@@ -26,7 +26,8 @@ const SHOWN_PER_ACTION: usize = 5;
 /// Collects what the preview plans: the first few of each action, and
 /// every one into `--out` as it comes.
 struct Collect {
-    shown: Mutex<BTreeMap<PlannedAction, Vec<Planned>>>,
+    /// By step and action.
+    shown: Mutex<BTreeMap<(String, PlannedAction), Vec<Planned>>>,
     out: Mutex<Option<JsonOut>>,
     progress: Progress,
 }
@@ -34,12 +35,16 @@ struct Collect {
 impl Observer for Collect {
     fn event(&self, event: &Event<'_>) {
         self.progress.event(event);
-        if let Event::Planned { planned, .. } = event {
-            if let Some(out) = self.out.lock().expect("out lock").as_mut() {
+        if let Event::Planned { step, planned } = event {
+            if *step == "users"
+                && let Some(out) = self.out.lock().expect("out lock").as_mut()
+            {
                 out.push(planned);
             }
             let mut shown = self.shown.lock().expect("shown lock");
-            let examples = shown.entry(planned.action).or_default();
+            let examples = shown
+                .entry(((*step).to_owned(), planned.action))
+                .or_default();
             if examples.len() < SHOWN_PER_ACTION {
                 examples.push((*planned).clone());
             }
@@ -64,62 +69,70 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
         progress: Progress::on_stderr(),
     };
     let preview = Engine::new(&project, &collect).preview(args.offline)?;
-    let Some((counts, short_read)) = preview.steps.iter().find_map(|(_, outcome)| match outcome {
-        StepOutcome::Previewed { counts, short_read } => Some((counts, short_read)),
-        _ => None,
-    }) else {
-        return Ok(Exit::Success);
-    };
     let shown = collect.shown.into_inner().expect("shown lock");
-
     let painter = Painter::stdout();
     let mut stdout = std::io::stdout().lock();
-    let total: u64 = counts.values().sum();
-    let _ = writeln!(
-        stdout,
-        "{} {} users{}",
-        painter.strong("plan:"),
-        output::thousands(total),
-        if args.offline {
-            " (offline: from the export and the journal only)"
-        } else {
-            ""
-        }
-    );
-    for action in PlannedAction::ALL {
-        let count = counts.get(&action).copied().unwrap_or(0);
-        if count == 0 {
+    let mut users_counts = None;
+    for (step, outcome) in &preview.steps {
+        let StepOutcome::Previewed { counts, short_read } = outcome else {
             continue;
-        }
+        };
+        let total: u64 = counts.values().sum();
+        let noun = if *step == "users" { "users" } else { step };
         let _ = writeln!(
             stdout,
-            "  {:<10} {}",
-            action.as_str(),
-            output::thousands(count)
+            "{} {} {noun}{}",
+            painter.strong("plan:"),
+            output::thousands(total),
+            if args.offline {
+                " (offline: from the export and the journal only)"
+            } else {
+                ""
+            }
         );
-        for example in shown.get(&action).into_iter().flatten() {
-            let email = example.email.as_deref().unwrap_or("-");
-            let reason = example
-                .reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default();
+        for action in PlannedAction::ALL {
+            let count = counts.get(&action).copied().unwrap_or(0);
+            if count == 0 {
+                continue;
+            }
             let _ = writeln!(
                 stdout,
-                "    {} {}{}",
-                example.clerk_id,
-                painter.dim(email),
-                reason
+                "  {:<10} {}",
+                action.as_str(),
+                output::thousands(count)
+            );
+            for example in shown
+                .get(&((*step).to_owned(), action))
+                .into_iter()
+                .flatten()
+            {
+                let email = example
+                    .email
+                    .as_deref()
+                    .map(|e| format!(" {}", painter.dim(e)))
+                    .unwrap_or_default();
+                let reason = example
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
+                let _ = writeln!(stdout, "    {}{email}{reason}", example.clerk_id);
+            }
+        }
+        if let Some(missing) = short_read {
+            let _ = writeln!(
+                stdout,
+                "{}: Clerk counted {missing} more users than its listing returned",
+                painter.warning("warning")
             );
         }
+        if *step == "users" {
+            users_counts = Some(counts);
+        }
     }
-    if let Some(missing) = short_read {
-        let _ = writeln!(
-            stdout,
-            "{}: Clerk counted {missing} more users than its listing returned",
-            painter.warning("warning")
-        );
-    }
+    let Some(counts) = users_counts else {
+        return Ok(Exit::Success);
+    };
     if let Some(out) = collect.out.into_inner().expect("out lock") {
         let path = out.finish(counts)?;
         let _ = writeln!(stdout, "saved: {}", path.display());

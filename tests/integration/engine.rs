@@ -202,13 +202,15 @@ fn a_preview_plans_every_user_and_writes_nothing() {
         .collect();
     assert_eq!(events[0], Seen::RunStarted { preview: true });
     let planned = events.iter().filter(|e| **e == Seen::Planned).count();
-    assert_eq!(planned, world.generated.tenant.users.len());
+    // One plan per user, and one per Clerk role (the roles step previews too).
+    let users_planned = world.generated.tenant.users.len();
+    assert_eq!(planned, users_planned + world.generated.tenant.roles.len());
     let (name, users) = &preview.steps[0];
     assert_eq!(*name, "users");
     let StepOutcome::Previewed { counts, .. } = users else {
         panic!("the users step previews: {users:?}");
     };
-    assert_eq!(counts.values().sum::<u64>() as usize, planned);
+    assert_eq!(counts.values().sum::<u64>() as usize, users_planned);
     // Steps without a preview say so rather than guess.
     assert!(matches!(preview.steps[1].1, StepOutcome::NotPreviewed));
 }

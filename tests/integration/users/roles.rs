@@ -54,6 +54,15 @@ fn without_a_roles_step_the_run_is_refused_before_any_write_naming_each_missing_
 #[test]
 fn the_roles_step_makes_each_role_once_with_its_permissions_and_memberships_use_them() {
     let world = world(true);
+    // `plan` shows what the roles step will do, and writes nothing.
+    let out = world.ferry().args(["plan", "plan.yaml"]).run().code(0);
+    let out = out.stdout_has("plan: 5 roles");
+    let out = out.stdout_has(
+        "org:billing_manager: `billing_manager` with permissions [invoices:manage, invoices:read]",
+    );
+    out.stdout_has("org:admin: `admin` exists in WorkOS already");
+    assert_eq!(world.counts().workos_writes, 0);
+
     let out = world.run().code(0);
     out.stdout_has("verify: passed");
     let counts = world.counts();

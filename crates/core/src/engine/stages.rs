@@ -335,6 +335,39 @@ impl Stage for Roles<'_> {
             Ok(outcome)
         })
     }
+
+    fn preview<'s>(
+        &'s self,
+        cx: &'s PreviewContext<'_>,
+    ) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(async move {
+            let (Some(workos), Some(clerk)) = (cx.workos, cx.clerk) else {
+                return Ok(StepOutcome::NotPreviewed);
+            };
+            let map = cx.project.plan.memberships().and_then(|m| m.roles.clone());
+            let step = RolesStep::new(map, self.0.permissions.unwrap_or(true), workos, cx.reader)
+                .await
+                .map_err(StepError::from)?;
+            let roles = clerk
+                .all_roles()
+                .await
+                .map_err(crate::source::read::SourceError::from)
+                .map_err(StepError::from)?;
+            let mut counts = std::collections::BTreeMap::new();
+            for role in &roles {
+                let planned = step.preview(role);
+                *counts.entry(planned.action).or_default() += 1;
+                cx.observer.event(&Event::Planned {
+                    step: "roles",
+                    planned: &planned,
+                });
+            }
+            Ok(StepOutcome::Previewed {
+                counts,
+                short_read: None,
+            })
+        })
+    }
 }
 
 struct Memberships<'p>(&'p MembershipsOptions);

@@ -230,6 +230,15 @@ impl AssessStep<'_> {
                 *roles.entry(m.role.clone()).or_default() += 1;
             }
         }
+        // Roles Clerk defines that no membership uses: the roles step makes
+        // them too, so they are listed (with 0) rather than left unseen.
+        let defined = clerk
+            .all_roles()
+            .await
+            .map_err(crate::source::read::SourceError::from)?;
+        for role in &defined {
+            roles.entry(role.key.clone()).or_default();
+        }
         a.roles = roles
             .into_iter()
             .map(|(role, memberships)| RoleRow {
@@ -246,7 +255,26 @@ impl AssessStep<'_> {
         let mut steps = vec!["users".to_owned()];
         if a.organizations > 0 {
             steps.push("organizations".into());
+            // WorkOS has `admin` and `member`; any other role must be made first.
+            if a.roles
+                .iter()
+                .any(|r| !matches!(r.maps_to.as_str(), "admin" | "member"))
+            {
+                steps.push("roles".into());
+            }
             steps.push("memberships".into());
+        }
+        let unused: Vec<&str> = a
+            .roles
+            .iter()
+            .filter(|r| r.memberships == 0)
+            .map(|r| r.role.as_str())
+            .collect();
+        if !unused.is_empty() {
+            a.needs_a_person.push(format!(
+                "Clerk roles used by no membership: {} (the roles step makes them in WorkOS too; map or drop them if they are obsolete)",
+                unused.join(", ")
+            ));
         }
         let social_flags: u64 = a
             .oauth_providers

@@ -22,6 +22,7 @@ use super::error::StepError;
 use super::recorder::Recorded;
 use crate::clerk::client::ClerkClient;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
+use crate::report::outcome::{Planned, PlannedAction};
 use crate::workos::client::{WorkosClient, WorkosError};
 use decide::{ADOPTED, DesiredRole, RoleDecision, desired_role};
 use ferry_wire::clerk::model::Role as ClerkRole;
@@ -95,6 +96,51 @@ impl<'a> RolesStep<'a> {
             .record(kind, id)
             .ok()
             .flatten()
+    }
+
+    /// What a run would do with one role (`ferry plan`), and why.
+    pub fn preview(&self, role: &ClerkRole) -> Planned {
+        let (action, reason) = match desired_role(role, self.map.as_ref(), self.with_permissions) {
+            Err(reason) => (PlannedAction::Reject, Some(reason)),
+            Ok(desired) => {
+                let journal = self.lookup(Kind::Role, &role.key);
+                let existing = self
+                    .existing
+                    .lock()
+                    .expect("roles lock")
+                    .get(&desired.slug)
+                    .cloned();
+                let fingerprint = desired.fingerprint();
+                match decide::decide(journal.as_ref(), existing.as_ref(), &desired, &fingerprint) {
+                    RoleDecision::Unchanged => (PlannedAction::Unchanged, None),
+                    RoleDecision::Create => (
+                        PlannedAction::Create,
+                        Some(format!(
+                            "`{}` with permissions [{}]",
+                            desired.slug,
+                            desired.permission_slugs().join(", ")
+                        )),
+                    ),
+                    RoleDecision::Update => (
+                        PlannedAction::Update,
+                        Some("the Clerk role changed since ferry made it".into()),
+                    ),
+                    RoleDecision::Adopt { differs } => (
+                        PlannedAction::Adopt,
+                        differs.or_else(|| {
+                            Some(format!("`{}` exists in WorkOS already", desired.slug))
+                        }),
+                    ),
+                }
+            }
+        };
+        Planned {
+            clerk_id: role.key.clone(),
+            email: None,
+            action,
+            reason,
+            notes: Vec::new(),
+        }
     }
 
     pub async fn write(&self, role: &ClerkRole) -> Vec<Recorded> {
