@@ -172,3 +172,41 @@ test('Clerk: list users, organizations and memberships', async () => {
   const all = await clerk.organizations.getInstanceOrganizationMembershipList({ limit: 5 });
   assert.ok(all.totalCount >= memberships.totalCount);
 });
+
+test('WorkOS: an organization lists its roles, and a membership with a role WorkOS lacks is refused', async () => {
+  const organization = await workos.organizations.createOrganization({ name: 'SDK Roles Inc' });
+  const roles = await workos.organizations.listOrganizationRoles({ organizationId: organization.id });
+  assert.deepEqual(
+    roles.data.map((role) => role.slug),
+    ['admin', 'member'],
+  );
+  assert.equal(roles.data[0].type, 'EnvironmentRole');
+  const user = await workos.userManagement.createUser({ email: 'roles@sdk-check.test' });
+  await assert.rejects(
+    workos.userManagement.createOrganizationMembership({
+      organizationId: organization.id,
+      userId: user.id,
+      roleSlug: 'billing_manager',
+    }),
+    (error) => error.status === 422 && error.code === 'invalid_role',
+  );
+});
+
+test('Clerk: organization roles with their permissions, permissions, and domains', async () => {
+  const roles = await clerk.organizationRoles.getOrganizationRoleList({ limit: 100 });
+  const keys = roles.data.map((role) => role.key);
+  assert.ok(keys.includes('org:admin') && keys.includes('org:billing_manager'), keys.join());
+  const billing = roles.data.find((role) => role.key === 'org:billing_manager');
+  assert.ok(billing.permissions.some((p) => p.key === 'org:invoices:read'));
+
+  const permissions = await clerk.organizationPermissions.getOrganizationPermissionList({ limit: 100 });
+  assert.ok(permissions.data.some((p) => p.key === 'org:sys_memberships:read'));
+
+  const organizations = await clerk.organizations.getOrganizationList({ limit: 100, orderBy: '+created_at' });
+  const domains = await clerk.organizations.getOrganizationDomainList({ organizationId: organizations.data[0].id });
+  assert.ok(domains.totalCount >= 1);
+  // This SDK version has no OrganizationDomain class: domains come back as the API's JSON.
+  const domain = domains.data[0];
+  assert.equal(domain.organizationId ?? domain.organization_id, organizations.data[0].id);
+  assert.ok(['verified', 'unverified'].includes(domain.verification.status));
+});

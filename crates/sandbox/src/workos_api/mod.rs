@@ -90,6 +90,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/authorization/organizations/{id}/roles",
             get(roles::list_organization_roles).post(roles::create_organization_role),
         )
+        // What the official Node SDK (7.x) calls for an organization's roles.
+        .route(
+            "/organizations/{id}/roles",
+            get(roles::list_organization_roles),
+        )
         .route(
             "/authorization/permissions",
             get(roles::list_permissions).post(roles::create_permission),
