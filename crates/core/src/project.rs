@@ -56,6 +56,15 @@ impl Project {
     }
 
     /// The `ctx` a hook receives during a run of this plan.
+    /// Role keys to slugs, the same for the roles and memberships steps.
+    pub fn role_mapper(&self, dry_run: bool) -> crate::mapping::role::RoleMapper<'_> {
+        crate::mapping::role::RoleMapper::new(
+            self.plan.memberships().and_then(|m| m.roles.clone()),
+            self.script.as_ref(),
+            self.hook_context("roles", dry_run),
+        )
+    }
+
     pub fn hook_context(&self, step: &str, dry_run: bool) -> serde_json::Value {
         serde_json::json!({
             "plan": self.plan.name,

@@ -246,3 +246,63 @@ fn organizations_get_their_clerk_domains_with_the_right_state() {
         assert!(by_clerk_id[organization.id.as_str()].domains.is_empty());
     }
 }
+
+const MAP_ROLE: &str = r#"
+fn map_role(role, ctx) {
+    if role.key == "org:auditor" { return (); }
+    if role.key == "org:billing_manager" { return "billing"; }
+    role.default_slug
+}
+"#;
+
+#[test]
+fn map_role_names_the_slug_for_the_role_and_every_membership_that_has_it() {
+    let world = World::new(WorldOptions {
+        users: 150,
+        organizations: 6,
+        more_steps: vec![
+            Step::bare("organizations"),
+            Step::bare("roles"),
+            Step::bare("memberships"),
+            Step::with("verify", json!({ "sample": "all" })),
+        ],
+        script: Some("roles.rhai"),
+        ..WorldOptions::default()
+    });
+    world.scratch.write("roles.rhai", MAP_ROLE);
+    let out = world.run().code(0);
+    out.stdout_has("verify: passed");
+    let dump = world.dump();
+    let slugs: BTreeSet<&str> = dump.roles.iter().map(|r| r.slug.as_str()).collect();
+    assert!(
+        slugs.contains("billing") && !slugs.contains("billing_manager"),
+        "{slugs:?}"
+    );
+    assert!(!slugs.contains("auditor"), "map_role left it out");
+    let billing = dump.roles.iter().find(|r| r.slug == "billing").unwrap();
+    assert_eq!(
+        billing.permissions,
+        vec!["invoices:manage", "invoices:read"]
+    );
+    let members_with = |slug: &str| {
+        dump.memberships
+            .iter()
+            .filter(|m| m.role.slug == slug)
+            .count()
+    };
+    let clerk_billing = world
+        .generated
+        .tenant
+        .memberships
+        .iter()
+        .filter(|m| m.role == "org:billing_manager")
+        .filter(|m| {
+            m.public_user_data
+                .as_ref()
+                .is_some_and(|u| world.expected().contains_key(&u.user_id))
+        })
+        .count();
+    assert!(clerk_billing > 0);
+    assert_eq!(members_with("billing"), clerk_billing);
+    assert_eq!(members_with("billing_manager"), 0);
+}

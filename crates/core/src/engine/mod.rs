@@ -354,12 +354,10 @@ impl<'a> Engine<'a> {
         let project = self.project;
         let plan = &project.plan;
         let mut findings = preflight::check(plan, clerk, Some(workos)).await?;
-        if let (Some(memberships), Some(clerk), false) =
-            (plan.memberships(), clerk, plan.has_roles())
-        {
+        if let (Some(_), Some(clerk), false) = (plan.memberships(), clerk, plan.has_roles()) {
             let needed = crate::steps::roles::needed::needed_roles(
                 clerk,
-                memberships,
+                &project.role_mapper(dry_run),
                 project.script.as_ref(),
                 &project.hook_context("memberships", dry_run),
             )

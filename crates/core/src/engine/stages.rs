@@ -14,9 +14,7 @@ use crate::journal::{Journal, Kind};
 use crate::mapping::user::UserSettings;
 use crate::observe::Event;
 use crate::plan::Step;
-use crate::plan::schema::{
-    MembershipsOptions, MfaReportOptions, OrganizationsOptions, RolesOptions, UsersOptions,
-};
+use crate::plan::schema::{MfaReportOptions, OrganizationsOptions, RolesOptions, UsersOptions};
 use crate::project::Project;
 use crate::reconcile;
 use crate::report::outcome::{StepOutcome, Tally};
@@ -40,7 +38,7 @@ pub fn stage(step: &Step) -> Box<dyn Stage + '_> {
         Step::Users(options) => Box::new(Users(options)),
         Step::Organizations(options) => Box::new(Organizations(options)),
         Step::Roles(options) => Box::new(Roles(options)),
-        Step::Memberships(options) => Box::new(Memberships(options)),
+        Step::Memberships(_) => Box::new(Memberships),
         Step::MfaReport(options) => Box::new(MfaReport(options)),
         Step::Verify(_) => Box::new(Verify),
     }
@@ -303,9 +301,8 @@ impl Stage for Roles<'_> {
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
         Box::pin(async move {
             let clerk = cx.clerk_for("roles")?;
-            let map = cx.project.plan.memberships().and_then(|m| m.roles.clone());
             let step = RolesStep::new(
-                map,
+                cx.project.role_mapper(false),
                 self.0.permissions.unwrap_or(true),
                 cx.workos,
                 cx.reader,
@@ -344,10 +341,14 @@ impl Stage for Roles<'_> {
             let (Some(workos), Some(clerk)) = (cx.workos, cx.clerk) else {
                 return Ok(StepOutcome::NotPreviewed);
             };
-            let map = cx.project.plan.memberships().and_then(|m| m.roles.clone());
-            let step = RolesStep::new(map, self.0.permissions.unwrap_or(true), workos, cx.reader)
-                .await
-                .map_err(StepError::from)?;
+            let step = RolesStep::new(
+                cx.project.role_mapper(true),
+                self.0.permissions.unwrap_or(true),
+                workos,
+                cx.reader,
+            )
+            .await
+            .map_err(StepError::from)?;
             let roles = clerk
                 .all_roles()
                 .await
@@ -370,9 +371,11 @@ impl Stage for Roles<'_> {
     }
 }
 
-struct Memberships<'p>(&'p MembershipsOptions);
+/// The memberships step; its options (the `roles:` map) reach it through
+/// the project's role mapper, which the roles step shares.
+struct Memberships;
 
-impl Stage for Memberships<'_> {
+impl Stage for Memberships {
     fn name(&self) -> &'static str {
         "memberships"
     }
@@ -381,7 +384,7 @@ impl Stage for Memberships<'_> {
         Box::pin(async move {
             let clerk = cx.clerk_for("memberships")?;
             let step = MembershipsStep {
-                roles: self.0.roles.clone(),
+                roles: cx.project.role_mapper(false),
                 script: cx.project.script.as_ref(),
                 ctx: cx.project.hook_context("memberships", false),
                 workos: cx.workos,
@@ -466,6 +469,7 @@ pub async fn verify(
             .as_ref()
             .and_then(|t| t.api_key.clone())
             .unwrap_or_default(),
+        roles: project.role_mapper(dry_run),
     };
     let sources = Sources::of(&plan.source, clerk);
     Ok(StepOutcome::Verify(step.run(sources).await?))

@@ -1,31 +1,24 @@
-//! A Clerk role to a WorkOS role slug: the plan's role map, else the default
-//! rule (`org:admin` → `admin`, `org:member` → `member`, any other `org:<key>`
-//! → `<key>`), then the `map_membership` hook, which sees both the Clerk role
-//! and that slug and has the last word.
-
-use std::collections::BTreeMap;
+//! A membership's WorkOS role slug: its Clerk role's slug ([`RoleMapper`]:
+//! the plan's role map, else the default rule `org:<key>` → `<key>`, then
+//! the `map_role` hook), then the `map_membership` hook, which sees both the
+//! Clerk role and that slug and has the last word.
 
 use serde_json::{Value, json};
 
+use super::role::RoleMapper;
 use crate::script::{Hook, Outcome, Script};
 use ferry_wire::clerk::model::OrganizationMembership;
-
-/// The slug before any hook.
-pub fn default_slug(role: &str, roles: Option<&BTreeMap<String, String>>) -> String {
-    if let Some(slug) = roles.and_then(|map| map.get(role)) {
-        return slug.clone();
-    }
-    role.strip_prefix("org:").unwrap_or(role).to_owned()
-}
 
 /// The WorkOS role slug, `None` to leave the membership out, or why it is rejected.
 pub fn map_role(
     membership: &OrganizationMembership,
-    roles: Option<&BTreeMap<String, String>>,
+    roles: &RoleMapper<'_>,
     script: Option<&Script>,
     ctx: &Value,
 ) -> Result<Option<String>, String> {
-    let slug = default_slug(&membership.role, roles);
+    let Some(slug) = roles.slug(&membership.role, membership.role_name.as_deref())? else {
+        return Ok(None);
+    };
     let Some(script) = script.filter(|s| s.defines(Hook::MapMembership)) else {
         return Ok(Some(slug));
     };
@@ -47,19 +40,5 @@ pub fn map_role(
             "map_membership must return a role slug or (), it returned {other}"
         )),
         Err(error) => Err(error.to_string()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_plan_map_wins_then_the_prefix_is_dropped() {
-        let roles: BTreeMap<String, String> = [("org:admin".to_owned(), "owner".to_owned())].into();
-        assert_eq!(default_slug("org:admin", Some(&roles)), "owner");
-        assert_eq!(default_slug("org:admin", None), "admin");
-        assert_eq!(default_slug("org:member", Some(&roles)), "member");
-        assert_eq!(default_slug("org:billing", None), "billing");
     }
 }

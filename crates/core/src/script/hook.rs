@@ -14,21 +14,25 @@ pub enum Hook {
     MapOrganization,
     /// `map_membership(membership, ctx)` → role slug; `()` skips.
     MapMembership,
+    /// `map_role(role, ctx)` → the WorkOS slug of a Clerk role; `()` leaves the role out.
+    MapRole,
 }
 
 impl Hook {
-    pub const ALL: [Hook; 4] = [
+    pub const ALL: [Hook; 5] = [
         Hook::MapUser,
         Hook::OnConflict,
         Hook::MapOrganization,
         Hook::MapMembership,
+        Hook::MapRole,
     ];
 
-    pub const NAMES: [&'static str; 4] = [
+    pub const NAMES: [&'static str; 5] = [
         "map_user",
         "on_conflict",
         "map_organization",
         "map_membership",
+        "map_role",
     ];
 
     pub fn name(self) -> &'static str {
@@ -37,6 +41,7 @@ impl Hook {
             Self::OnConflict => "on_conflict",
             Self::MapOrganization => "map_organization",
             Self::MapMembership => "map_membership",
+            Self::MapRole => "map_role",
         }
     }
 
@@ -51,6 +56,7 @@ impl Hook {
             Self::OnConflict => &["existing", "desired", "ctx"],
             Self::MapOrganization => &["org", "ctx"],
             Self::MapMembership => &["membership", "ctx"],
+            Self::MapRole => &["role", "ctx"],
         }
     }
 
@@ -60,6 +66,7 @@ impl Hook {
             Self::MapUser | Self::OnConflict => "users",
             Self::MapOrganization => "organizations",
             Self::MapMembership => "memberships",
+            Self::MapRole => "roles",
         }
     }
 

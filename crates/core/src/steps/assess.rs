@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 
 use super::error::StepError;
 use crate::clerk::client::ClerkClient;
-use crate::mapping::membership::default_slug;
 use crate::mapping::password::{self, PasswordPlan};
+use crate::mapping::role::RoleMapper;
 use crate::mapping::user::UserSettings;
 use crate::plan::{InclusionPolicy, Plan};
 use crate::report::assessment::{
@@ -213,7 +213,12 @@ impl AssessStep<'_> {
         a: &mut Assessment,
         clerk: &ClerkClient,
     ) -> Result<(), StepError> {
-        let roles_map = self.plan.memberships().and_then(|m| m.roles.clone());
+        // The slug before hooks: assess reads the source only and runs no script.
+        let mapper = RoleMapper::new(
+            self.plan.memberships().and_then(|m| m.roles.clone()),
+            None,
+            serde_json::Value::Null,
+        );
         let mut roles: BTreeMap<String, u64> = BTreeMap::new();
         let organizations = clerk
             .all_organizations()
@@ -242,7 +247,7 @@ impl AssessStep<'_> {
         a.roles = roles
             .into_iter()
             .map(|(role, memberships)| RoleRow {
-                maps_to: default_slug(&role, roles_map.as_ref()),
+                maps_to: mapper.default_slug(&role),
                 role,
                 memberships,
             })

@@ -7,7 +7,7 @@
 //! rerun recreates memberships that went missing in WorkOS (also for users
 //! who existed there before the migration) and writes nothing else.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -19,6 +19,7 @@ use super::recorder::Recorded;
 use crate::clerk::client::ClerkClient;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::membership::map_role;
+use crate::mapping::role::RoleMapper;
 use crate::script::Script;
 use crate::workos::client::{MembershipFilter, WorkosClient, WorkosError};
 use ferry_wire::clerk::model::OrganizationMembership;
@@ -48,7 +49,7 @@ pub struct MembershipStats {
 }
 
 pub struct MembershipsStep<'a> {
-    pub roles: Option<BTreeMap<String, String>>,
+    pub roles: RoleMapper<'a>,
     pub script: Option<&'a Script>,
     pub ctx: Value,
     pub workos: &'a WorkosClient,
@@ -184,7 +185,7 @@ impl MembershipsStep<'_> {
                 )];
             }
         };
-        let slug = match map_role(&membership, self.roles.as_ref(), self.script, &self.ctx) {
+        let slug = match map_role(&membership, &self.roles, self.script, &self.ctx) {
             Ok(Some(slug)) => slug,
             Ok(None) => {
                 return vec![recorded(

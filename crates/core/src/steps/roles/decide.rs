@@ -4,8 +4,8 @@
 //! cases is the unit tests below.
 //!
 //! Rules (documented in the README):
-//! - the slug is the memberships step's `roles:` map entry, else the
-//!   default rule (`org:<key>` → `<key>`);
+//! - the slug comes resolved ([`crate::mapping::role::RoleMapper`]: the
+//!   `roles:` map, the default rule `org:<key>` → `<key>`, the `map_role` hook);
 //! - a permission `org:<feature>:<action>` becomes `<feature>:<action>`;
 //!   Clerk's system permissions (`org:sys_…`) have no WorkOS counterpart
 //!   and are left out;
@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use crate::journal::RecordState;
-use crate::mapping::membership::default_slug;
 use ferry_wire::clerk::model::Role as ClerkRole;
 use ferry_wire::workos::model::Role;
 
@@ -86,13 +85,12 @@ pub fn permission_slug(key: &str) -> Option<String> {
     (!rest.starts_with("sys_")).then(|| rest.to_owned())
 }
 
-/// The Clerk role as WorkOS should hold it, or why it cannot be.
+/// The Clerk role, under its resolved `slug`, as WorkOS should hold it, or why it cannot be.
 pub fn desired_role(
     role: &ClerkRole,
-    map: Option<&BTreeMap<String, String>>,
+    slug: String,
     with_permissions: bool,
 ) -> Result<DesiredRole, String> {
-    let slug = default_slug(&role.key, map);
     if !valid_slug(&slug) {
         return Err(format!(
             "role `{}` maps to slug `{}`, which WorkOS does not take (at most 48 lowercase letters, digits, `-`, `_`, `:`, `.`, `*`); map it in `memberships: {{ roles: }}`",
@@ -270,25 +268,17 @@ mod tests {
                 ("org:invoices:read", false),
             ],
         );
-        let desired = desired_role(&role, None, true).unwrap();
+        let desired = desired_role(&role, "billing_manager".into(), true).unwrap();
         assert_eq!(desired.slug, "billing_manager");
         assert_eq!(desired.permission_slugs(), vec!["invoices:read"]);
-        let map: BTreeMap<String, String> =
-            [("org:billing_manager".to_owned(), "billing".to_owned())].into();
-        assert_eq!(
-            desired_role(&role, Some(&map), true).unwrap().slug,
-            "billing"
-        );
         assert!(
-            desired_role(&role, None, false)
+            desired_role(&role, "billing".into(), false)
                 .unwrap()
                 .permissions
                 .is_empty()
         );
-        let bad: BTreeMap<String, String> =
-            [("org:billing_manager".to_owned(), "Billing Team".to_owned())].into();
         assert!(
-            desired_role(&role, Some(&bad), true)
+            desired_role(&role, "Billing Team".into(), true)
                 .unwrap_err()
                 .contains("does not take")
         );
@@ -297,7 +287,7 @@ mod tests {
     #[test]
     fn the_decision_table() {
         let role = clerk_role("org:viewer", &[("org:reports:read", false)]);
-        let desired = desired_role(&role, None, true).unwrap();
+        let desired = desired_role(&role, "viewer".into(), true).unwrap();
         let fp = desired.fingerprint();
         let ours = workos_role("role_1", "viewer", &["reports:read"]);
         let other = workos_role("role_9", "viewer", &["reports:read", "reports:export"]);

@@ -13,7 +13,7 @@
 pub mod decide;
 pub mod needed;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use tokio::sync::mpsc;
@@ -22,6 +22,7 @@ use super::error::StepError;
 use super::recorder::Recorded;
 use crate::clerk::client::ClerkClient;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
+use crate::mapping::role::RoleMapper;
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::workos::client::{WorkosClient, WorkosError};
 use decide::{ADOPTED, DesiredRole, RoleDecision, desired_role};
@@ -51,8 +52,8 @@ pub async fn read_roles(
 }
 
 pub struct RolesStep<'a> {
-    /// The memberships step's `roles:` map (Clerk role key → slug).
-    pub map: Option<BTreeMap<String, String>>,
+    /// Clerk role keys to slugs (the `roles:` map, the default rule, `map_role`).
+    pub mapper: RoleMapper<'a>,
     pub with_permissions: bool,
     pub workos: &'a WorkosClient,
     pub journal: &'a Mutex<Journal>,
@@ -67,7 +68,7 @@ pub struct RolesStep<'a> {
 impl<'a> RolesStep<'a> {
     /// Lists WorkOS's roles (one read).
     pub async fn new(
-        map: Option<BTreeMap<String, String>>,
+        mapper: RoleMapper<'a>,
         with_permissions: bool,
         workos: &'a WorkosClient,
         journal: &'a Mutex<Journal>,
@@ -79,7 +80,7 @@ impl<'a> RolesStep<'a> {
             .map(|role| (role.slug.clone(), role))
             .collect();
         Ok(Self {
-            map,
+            mapper,
             with_permissions,
             workos,
             journal,
@@ -98,10 +99,25 @@ impl<'a> RolesStep<'a> {
             .flatten()
     }
 
+    /// The role as WorkOS should hold it, or how it is settled without a
+    /// request: left out by `map_role` (skipped), or refused (rejected).
+    fn desired(&self, role: &ClerkRole) -> Result<DesiredRole, (Action, String)> {
+        match self.mapper.slug(&role.key, Some(&role.name)) {
+            Err(reason) => Err((Action::Rejected, reason)),
+            Ok(None) => Err((
+                Action::Skipped,
+                "map_role returned () (the role is left out)".into(),
+            )),
+            Ok(Some(slug)) => desired_role(role, slug, self.with_permissions)
+                .map_err(|reason| (Action::Rejected, reason)),
+        }
+    }
+
     /// What a run would do with one role (`ferry plan`), and why.
     pub fn preview(&self, role: &ClerkRole) -> Planned {
-        let (action, reason) = match desired_role(role, self.map.as_ref(), self.with_permissions) {
-            Err(reason) => (PlannedAction::Reject, Some(reason)),
+        let (action, reason) = match self.desired(role) {
+            Err((Action::Skipped, reason)) => (PlannedAction::Skip, Some(reason)),
+            Err((_, reason)) => (PlannedAction::Reject, Some(reason)),
             Ok(desired) => {
                 let journal = self.lookup(Kind::Role, &role.key);
                 let existing = self
@@ -158,13 +174,13 @@ impl<'a> RolesStep<'a> {
             advances: kind == Kind::Role,
             password_reset: None,
         };
-        let desired = match desired_role(role, self.map.as_ref(), self.with_permissions) {
+        let desired = match self.desired(role) {
             Ok(desired) => desired,
-            Err(reason) => {
+            Err((action, reason)) => {
                 return vec![recorded(
                     Kind::Role,
                     &role.key,
-                    Action::Rejected,
+                    action,
                     None,
                     Some(reason),
                     None,

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::clerk::client::ClerkClient;
 use crate::mapping::membership::map_role;
-use crate::plan::schema::MembershipsOptions;
+use crate::mapping::role::RoleMapper;
 use crate::script::Script;
 use crate::steps::error::StepError;
 
@@ -19,7 +19,7 @@ pub type NeededRoles = BTreeMap<String, BTreeSet<String>>;
 
 pub async fn needed_roles(
     clerk: &ClerkClient,
-    options: &MembershipsOptions,
+    roles: &RoleMapper<'_>,
     script: Option<&Script>,
     ctx: &Value,
 ) -> Result<NeededRoles, StepError> {
@@ -30,7 +30,7 @@ pub async fn needed_roles(
     let mut needed = NeededRoles::new();
     for membership in &memberships {
         // A membership the hook skips or rejects never reaches WorkOS.
-        if let Ok(Some(slug)) = map_role(membership, options.roles.as_ref(), script, ctx) {
+        if let Ok(Some(slug)) = map_role(membership, roles, script, ctx) {
             needed
                 .entry(slug)
                 .or_default()

@@ -33,6 +33,8 @@ pub struct VerifyStep<'a> {
     pub clerk: Option<&'a ClerkClient>,
     pub journal: &'a Mutex<Journal>,
     pub api_key: ferry_wire::secret::Secret,
+    /// Role keys to slugs, as the roles and memberships steps map them.
+    pub roles: crate::mapping::role::RoleMapper<'a>,
 }
 
 /// What verify keeps of every source user.

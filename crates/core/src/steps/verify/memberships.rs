@@ -18,7 +18,7 @@ impl VerifyStep<'_> {
         migrated: &BTreeMap<String, String>,
     ) -> Result<Check, StepError> {
         const TITLE: &str = "Memberships and roles of the sampled users match Clerk's";
-        let (Some(clerk), Some(options)) = (self.clerk, self.plan.memberships()) else {
+        let (Some(clerk), Some(_)) = (self.clerk, self.plan.memberships()) else {
             return Ok(skipped(
                 "memberships",
                 TITLE,
@@ -45,12 +45,9 @@ impl VerifyStep<'_> {
                 if !orgs.contains_key(&membership.organization.id) {
                     continue;
                 }
-                if let Ok(Some(slug)) = map_role(
-                    &membership,
-                    options.roles.as_ref(),
-                    self.script,
-                    &self.memberships_ctx,
-                ) {
+                if let Ok(Some(slug)) =
+                    map_role(&membership, &self.roles, self.script, &self.memberships_ctx)
+                {
                     expected.insert((membership.organization.id.clone(), slug));
                 }
             }

@@ -14,10 +14,10 @@ use crate::steps::roles::needed::needed_roles;
 impl VerifyStep<'_> {
     pub(super) async fn check_roles(&self) -> Result<Check, StepError> {
         const TITLE: &str = "Every role the memberships use exists in WorkOS with its permissions";
-        let (Some(clerk), Some(memberships)) = (self.clerk, self.plan.memberships()) else {
+        let (Some(clerk), Some(_)) = (self.clerk, self.plan.memberships()) else {
             return Ok(skipped("roles", TITLE, "the plan has no memberships step"));
         };
-        let needed = needed_roles(clerk, memberships, self.script, &self.memberships_ctx).await?;
+        let needed = needed_roles(clerk, &self.roles, self.script, &self.memberships_ctx).await?;
         let workos: BTreeMap<String, _> = self
             .workos
             .roles()
@@ -63,9 +63,7 @@ impl VerifyStep<'_> {
                     continue;
                 }
                 made += 1;
-                let Ok(desired) =
-                    desired_role(clerk_role, memberships.roles.as_ref(), with_permissions)
-                else {
+                let Ok(desired) = desired_role(clerk_role, slug.clone(), with_permissions) else {
                     continue;
                 };
                 let mut have = role.permissions.clone();
