@@ -462,36 +462,35 @@ fn matches_query(params: &QueryParams, fields: &[&str]) -> bool {
     })
 }
 
-/// `GET /v1/organization_roles` (`query` matches key or name), in definition order.
-async fn list_roles(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
-    let params = QueryParams::parse(raw.as_deref());
+/// A page of definitions (roles, permissions) in definition order, `query`
+/// matching the fields `searched` gives.
+fn definitions_page<T: Serialize + Clone>(
+    raw: Option<&str>,
+    items: &[T],
+    searched: impl Fn(&T) -> [&str; 2],
+) -> Response {
+    let params = QueryParams::parse(raw);
     let page = match page(&params) {
         Ok(page) => page,
         Err(response) => return response,
     };
-    let roles = shared
-        .clerk
-        .roles()
+    let selected = items
         .iter()
-        .filter(|r| matches_query(&params, &[&r.key, &r.name]))
+        .filter(|item| matches_query(&params, &searched(item)))
         .collect();
-    json(&paginate(roles, page, true))
+    json(&paginate(selected, page, true))
+}
+
+/// `GET /v1/organization_roles` (`query` matches key or name).
+async fn list_roles(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    definitions_page(raw.as_deref(), shared.clerk.roles(), |r| [&r.key, &r.name])
 }
 
 /// `GET /v1/organization_permissions` (`query` matches key or name).
 async fn list_permissions(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
-    let params = QueryParams::parse(raw.as_deref());
-    let page = match page(&params) {
-        Ok(page) => page,
-        Err(response) => return response,
-    };
-    let permissions = shared
-        .clerk
-        .permissions()
-        .iter()
-        .filter(|p| matches_query(&params, &[&p.key, &p.name]))
-        .collect();
-    json(&paginate(permissions, page, true))
+    definitions_page(raw.as_deref(), shared.clerk.permissions(), |p| {
+        [&p.key, &p.name]
+    })
 }
 
 /// The domains a query selects: `verified`, `enrollment_mode` (repeatable), `query`.

@@ -16,15 +16,15 @@ use crate::common::plan::Step;
 /// again): users by external_id with their profile, memberships as
 /// (user, organization, role), factors by their user's external_id.
 #[derive(Debug, PartialEq)]
-struct Migration {
-    users: BTreeSet<(String, String, Option<String>, Option<String>)>,
-    organizations: BTreeSet<(String, String)>,
-    memberships: BTreeSet<(String, String, String)>,
-    factors: Vec<String>,
+pub(super) struct Migration {
+    pub users: BTreeSet<(String, String, Option<String>, Option<String>)>,
+    pub organizations: BTreeSet<(String, String)>,
+    pub memberships: BTreeSet<(String, String, String)>,
+    pub factors: Vec<String>,
 }
 
 impl Migration {
-    fn of(dump: &WorkosDump) -> Self {
+    pub fn of(dump: &WorkosDump) -> Self {
         let user_of: HashMap<&str, &str> = dump
             .users
             .iter()

@@ -107,27 +107,7 @@ fn the_roles_step_makes_each_role_once_with_its_permissions_and_memberships_use_
     assert_eq!(billing.description.as_deref(), Some("Pays the bills"));
 
     // Every membership on its person, in its organization, with its mapped slug.
-    let user_of: HashMap<&str, &str> = dump
-        .users
-        .iter()
-        .map(|u| (u.user.id.as_str(), u.user.external_id.as_deref().unwrap()))
-        .collect();
-    let org_of: HashMap<&str, &str> = dump
-        .organizations
-        .iter()
-        .map(|o| (o.id.as_str(), o.external_id.as_deref().unwrap()))
-        .collect();
-    let landed: BTreeSet<(String, String, String)> = dump
-        .memberships
-        .iter()
-        .map(|m| {
-            (
-                user_of[m.user_id.as_str()].to_owned(),
-                org_of[m.organization_id.as_str()].to_owned(),
-                m.role.slug.clone(),
-            )
-        })
-        .collect();
+    let landed = super::reconcile::Migration::of(&dump).memberships;
     let expected = world.expected();
     let wanted: BTreeSet<(String, String, String)> = world
         .generated

@@ -66,13 +66,7 @@ pub async fn read_organizations(
         .all_organizations()
         .await
         .map_err(crate::source::read::SourceError::from)?;
-    let count = organizations.len() as u64;
-    for organization in organizations {
-        if tx.send(organization).await.is_err() {
-            break;
-        }
-    }
-    Ok(count)
+    Ok(super::pump::send_all(organizations, tx).await)
 }
 
 impl OrganizationsStep<'_> {

@@ -18,6 +18,18 @@ use crate::journal::Action;
 use crate::report::outcome::Tally;
 
 /// Where a step's outcomes go, and how it is paced.
+/// Sends a step's records, read whole beforehand (organizations, roles:
+/// never more than thousands), until the step stops taking them.
+pub async fn send_all<T>(items: Vec<T>, tx: mpsc::Sender<T>) -> u64 {
+    let count = items.len() as u64;
+    for item in items {
+        if tx.send(item).await.is_err() {
+            break;
+        }
+    }
+    count
+}
+
 pub struct Sink<'a> {
     pub target: recorder::Target<'a>,
     pub concurrency: usize,

@@ -55,6 +55,18 @@ impl WorkosState {
         }
     }
 
+    /// A new role from a create request: its body checked, its slug free.
+    fn make_role(&mut self, request: CreateRole, taken: bool, kind: &str) -> Outcome<Role> {
+        Self::check_role_body(&request.slug, &request.name)?;
+        if taken {
+            return Err(Failure::Conflict {
+                code: "role_slug_conflict",
+                message: format!("A role with slug '{}' already exists.", request.slug),
+            });
+        }
+        Ok(self.new_role(&request.slug, &request.name, request.description, kind))
+    }
+
     fn check_role_body(slug: &str, name: &str) -> Outcome<()> {
         if !valid_slug(slug) {
             return Err(Failure::BadRequest {
@@ -83,19 +95,8 @@ impl WorkosState {
 
     pub fn create_role(&mut self, request: CreateRole) -> Outcome<Role> {
         self.seed_roles();
-        Self::check_role_body(&request.slug, &request.name)?;
-        if self.roles.environment.contains_key(&request.slug) {
-            return Err(Failure::Conflict {
-                code: "role_slug_conflict",
-                message: format!("A role with slug '{}' already exists.", request.slug),
-            });
-        }
-        let role = self.new_role(
-            &request.slug,
-            &request.name,
-            request.description,
-            "EnvironmentRole",
-        );
+        let taken = self.roles.environment.contains_key(&request.slug);
+        let role = self.make_role(request.clone(), taken, "EnvironmentRole")?;
         self.roles
             .environment
             .insert(request.slug.clone(), role.clone());
@@ -183,25 +184,13 @@ impl WorkosState {
     ) -> Outcome<Role> {
         self.seed_roles();
         self.organization(organization_id)?;
-        Self::check_role_body(&request.slug, &request.name)?;
         let taken = self.roles.environment.contains_key(&request.slug)
             || self
                 .roles
                 .organization
                 .get(organization_id)
                 .is_some_and(|r| r.contains_key(&request.slug));
-        if taken {
-            return Err(Failure::Conflict {
-                code: "role_slug_conflict",
-                message: format!("A role with slug '{}' already exists.", request.slug),
-            });
-        }
-        let role = self.new_role(
-            &request.slug,
-            &request.name,
-            request.description,
-            "OrganizationRole",
-        );
+        let role = self.make_role(request.clone(), taken, "OrganizationRole")?;
         self.roles
             .organization
             .entry(organization_id.to_owned())

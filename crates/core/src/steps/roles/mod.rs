@@ -42,13 +42,7 @@ pub async fn read_roles(
         .all_roles()
         .await
         .map_err(crate::source::read::SourceError::from)?;
-    let count = roles.len() as u64;
-    for role in roles {
-        if tx.send(role).await.is_err() {
-            break;
-        }
-    }
-    Ok(count)
+    Ok(super::pump::send_all(roles, tx).await)
 }
 
 pub struct RolesStep<'a> {
@@ -99,6 +93,26 @@ impl<'a> RolesStep<'a> {
             .flatten()
     }
 
+    /// What the decision needs: the journal's record, WorkOS's role of the
+    /// slug, and the fingerprint of what ferry would write.
+    fn facts(
+        &self,
+        key: &str,
+        desired: &DesiredRole,
+    ) -> (Option<RecordState>, Option<Role>, String) {
+        let existing = self
+            .existing
+            .lock()
+            .expect("roles lock")
+            .get(&desired.slug)
+            .cloned();
+        (
+            self.lookup(Kind::Role, key),
+            existing,
+            desired.fingerprint(),
+        )
+    }
+
     /// The role as WorkOS should hold it, or how it is settled without a
     /// request: left out by `map_role` (skipped), or refused (rejected).
     fn desired(&self, role: &ClerkRole) -> Result<DesiredRole, (Action, String)> {
@@ -119,14 +133,7 @@ impl<'a> RolesStep<'a> {
             Err((Action::Skipped, reason)) => (PlannedAction::Skip, Some(reason)),
             Err((_, reason)) => (PlannedAction::Reject, Some(reason)),
             Ok(desired) => {
-                let journal = self.lookup(Kind::Role, &role.key);
-                let existing = self
-                    .existing
-                    .lock()
-                    .expect("roles lock")
-                    .get(&desired.slug)
-                    .cloned();
-                let fingerprint = desired.fingerprint();
+                let (journal, existing, fingerprint) = self.facts(&role.key, &desired);
                 match decide::decide(journal.as_ref(), existing.as_ref(), &desired, &fingerprint) {
                     RoleDecision::Unchanged => (PlannedAction::Unchanged, None),
                     RoleDecision::Create => (
@@ -187,14 +194,7 @@ impl<'a> RolesStep<'a> {
                 )];
             }
         };
-        let fingerprint = desired.fingerprint();
-        let journal = self.lookup(Kind::Role, &role.key);
-        let existing = self
-            .existing
-            .lock()
-            .expect("roles lock")
-            .get(&desired.slug)
-            .cloned();
+        let (journal, existing, fingerprint) = self.facts(&role.key, &desired);
         let mut out = Vec::new();
         let decision = decide::decide(journal.as_ref(), existing.as_ref(), &desired, &fingerprint);
         let result = match (decision, existing) {
