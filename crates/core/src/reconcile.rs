@@ -172,9 +172,12 @@ pub fn standing<'a, T: Listed>(
     }
 }
 
-/// Every page of a cursor listing. A server that hands out the same cursor
-/// twice, or an empty page with a cursor, is refused rather than followed
-/// forever.
+/// The most pages a listing follows: 10,000,000 objects at 100 a page.
+pub const MAX_PAGES: u64 = 100_000;
+
+/// Every page of a cursor listing. A server that hands out a cursor it
+/// handed out before, an empty page with a cursor, or more than
+/// [`MAX_PAGES`] pages is not followed further (and a warning says so).
 pub async fn every_page<T, F, Fut>(mut page: F) -> Result<(Vec<T>, u64), WorkosError>
 where
     F: FnMut(Option<String>) -> Fut,
@@ -183,13 +186,22 @@ where
     let mut all = Vec::new();
     let mut pages = 0;
     let mut after: Option<String> = None;
+    let mut seen = std::collections::HashSet::new();
     loop {
         let list = page(after.clone()).await?;
         pages += 1;
         let empty = list.data.is_empty();
         all.extend(list.data);
         match list.list_metadata.after {
-            Some(next) if !empty && after.as_deref() != Some(next.as_str()) => after = Some(next),
+            Some(next) if !empty && pages < MAX_PAGES && seen.insert(next.clone()) => {
+                after = Some(next)
+            }
+            Some(_) if !empty => {
+                tracing::warn!(
+                    "WorkOS listing stopped after {pages} pages: the server handed out a cursor again, or too many pages"
+                );
+                return Ok((all, pages));
+            }
             _ => return Ok((all, pages)),
         }
     }
@@ -268,23 +280,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_cursor_that_repeats_ends_the_listing() {
+    async fn a_cursor_that_comes_back_ends_the_listing() {
+        // A, B, A, B, …: a server that would keep ferry reading forever.
         let mut calls = 0;
         let (items, pages) = every_page(|_| {
             calls += 1;
+            let cursor = if calls % 2 == 0 { "b" } else { "a" };
             async move {
                 Ok(List {
                     object: "list".into(),
                     data: vec![org("org_1", None)],
                     list_metadata: ferry_wire::workos::model::ListMetadata {
                         before: None,
-                        after: Some("same".into()),
+                        after: Some(cursor.into()),
                     },
                 })
             }
         })
         .await
         .unwrap();
-        assert_eq!((items.len(), pages, calls), (2, 2, 2));
+        assert_eq!((items.len(), pages, calls), (3, 3, 3));
     }
 }

@@ -167,30 +167,48 @@ async fn a_membership_names_a_role_the_environment_or_its_organization_has() {
         (422, Some("multiple_roles_not_enabled"))
     );
 
-    // An organization role is good for its organization.
+    // An organization role (its slug begins with `org-`) is good for its organization.
+    let roles_path = format!("/authorization/organizations/{organization}/roles");
+    let (status, refused) = harness
+        .workos_post(&roles_path, json!({ "slug": "billing", "name": "Billing" }))
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (400, Some("bad_request"))
+    );
     let (status, _) = harness
         .workos_post(
-            &format!("/authorization/organizations/{organization}/roles"),
-            json!({ "slug": "billing", "name": "Billing" }),
+            &roles_path,
+            json!({ "slug": "org-billing", "name": "Billing" }),
         )
         .await;
     assert_eq!(status, 201);
+    let (status, again) = harness
+        .workos_post(
+            &roles_path,
+            json!({ "slug": "org-billing", "name": "Billing" }),
+        )
+        .await;
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (409, Some("organization_role_slug_conflict"))
+    );
     let (_, roles) = harness
         .workos_get(&format!(
             "/authorization/organizations/{organization}/roles"
         ))
         .await;
-    assert_eq!(slugs(&roles), vec!["admin", "member", "billing"]);
+    assert_eq!(slugs(&roles), vec!["admin", "member", "org-billing"]);
     assert_eq!(roles["data"][2]["type"], "OrganizationRole");
     let (status, created) = harness
         .workos_post(
             "/user_management/organization_memberships",
-            membership(json!({ "role_slugs": ["billing"] })),
+            membership(json!({ "role_slugs": ["org-billing"] })),
         )
         .await;
     assert_eq!(
         (status, created["role"]["slug"].as_str()),
-        (201, Some("billing"))
+        (201, Some("org-billing"))
     );
     let id = created["id"].as_str().unwrap();
     let (status, refused) = read(

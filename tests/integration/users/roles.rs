@@ -198,7 +198,8 @@ fn organizations_get_their_clerk_domains_with_the_right_state() {
             .iter()
             .find(|d| d.domain == domain.name)
             .unwrap_or_else(|| panic!("{} lost {}", organization.id, domain.name));
-        let state = if domain.is_verified() {
+        // WorkOS's `verified` means proven ownership (Clerk's DNS proof).
+        let state = if domain.ownership_verified() {
             "verified"
         } else {
             "pending"

@@ -23,6 +23,9 @@ use ferry_wire::secret::Secret;
 /// Clerk's largest page.
 pub const PAGE_SIZE: usize = 500;
 
+/// The most pages an offset listing follows (10,000,000 objects).
+pub const MAX_OFFSET_PAGES: usize = 20_000;
+
 #[derive(Debug)]
 pub struct ClerkClient {
     api: ApiClient,
@@ -91,8 +94,9 @@ impl ClerkClient {
     }
 
     /// Every object of an offset listing, page after page (`+created_at`
-    /// when `ordered`); stops at a short page or at the total Clerk counted,
-    /// so a server that keeps answering cannot keep ferry reading.
+    /// when `ordered`); stops at a short page, at the total Clerk counted,
+    /// or after [`MAX_OFFSET_PAGES`], so a server that keeps answering full
+    /// pages cannot keep ferry reading.
     async fn every_page<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
@@ -111,6 +115,10 @@ impl ClerkClient {
             let count = page.data.len();
             all.extend(page.data);
             if count < PAGE_SIZE || all.len() as u64 >= page.total_count {
+                return Ok(all);
+            }
+            if all.len() >= MAX_OFFSET_PAGES * PAGE_SIZE {
+                tracing::warn!("Clerk listing {path} stopped after {MAX_OFFSET_PAGES} full pages");
                 return Ok(all);
             }
         }

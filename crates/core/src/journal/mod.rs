@@ -533,12 +533,16 @@ impl Journal {
             .map_err(|e| self.sqlite(e))
     }
 
-    /// Every Clerk id → WorkOS id of a kind, in Clerk-id order.
+    /// Every Clerk id → WorkOS id of a kind, in Clerk-id order: only records
+    /// that stand in WorkOS as ferry wrote them (a failed, rejected or
+    /// skipped record may still carry an id it once had, or one `--reconcile`
+    /// found to be someone else's now).
     pub fn id_map(&self, kind: Kind) -> Result<Vec<(String, String)>> {
         let mut select = self
             .conn
             .prepare(
-                "SELECT source_id, target_id FROM records WHERE kind = ?1 AND target_id IS NOT NULL ORDER BY source_id",
+                "SELECT source_id, target_id FROM records WHERE kind = ?1 AND target_id IS NOT NULL
+                 AND action IN ('created', 'updated', 'adopted', 'unchanged') ORDER BY source_id",
             )
             .map_err(|e| self.sqlite(e))?;
         let rows = select
@@ -775,6 +779,11 @@ mod tests {
             1
         );
         assert_eq!(journal.id_map(Kind::User).unwrap().len(), 2);
+        // A record that failed later keeps its old id, but names no WorkOS object.
+        journal
+            .record_all(run, &[outcome("user_1", Action::Failed).into()])
+            .unwrap();
+        assert_eq!(journal.id_map(Kind::User).unwrap().len(), 1);
         journal.set_bookmark("users", "user_2").unwrap();
         assert_eq!(
             journal.bookmark("users").unwrap().as_deref(),

@@ -1,8 +1,10 @@
 //! A Clerk organization to a WorkOS organization: the built-in mapping
 //! (name; external_id = the Clerk id; public metadata flattened, with the
 //! slug kept as `clerk_slug`; domains from the plan's `domains:` map for
-//! that organization, else Clerk's own domains, verified there → verified,
-//! otherwise pending), then the `map_organization` hook.
+//! that organization, else Clerk's own domains: `verified` when Clerk's DNS
+//! ownership proof succeeded, otherwise `pending`; an affiliation verified
+//! only by an email code does not prove ownership), then the
+//! `map_organization` hook.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -72,7 +74,7 @@ pub fn map_organization(
             clerk_domains.iter().map(|d| d.name.clone()).collect(),
             clerk_domains
                 .iter()
-                .filter(|d| !d.is_verified())
+                .filter(|d| !d.ownership_verified())
                 .map(|d| d.name.clone())
                 .collect(),
         ),

@@ -210,7 +210,14 @@ impl OrganizationsStep<'_> {
         existing: &WorkosOrganization,
         payload: &OrgPayload,
     ) -> Result<(Action, Option<String>), String> {
-        if existing.name == payload.name && existing.metadata == payload.metadata {
+        let mut domains: Vec<&str> = existing.domains.iter().map(|d| d.domain.as_str()).collect();
+        domains.sort_unstable();
+        let mut wanted: Vec<&str> = payload.domains.iter().map(String::as_str).collect();
+        wanted.sort_unstable();
+        if existing.name == payload.name
+            && existing.metadata == payload.metadata
+            && domains == wanted
+        {
             Ok((Action::Adopted, Some(existing.id.clone())))
         } else {
             self.update(&existing.id, payload)

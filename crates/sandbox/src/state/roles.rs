@@ -184,13 +184,34 @@ impl WorkosState {
     ) -> Outcome<Role> {
         self.seed_roles();
         self.organization(organization_id)?;
-        let taken = self.roles.environment.contains_key(&request.slug)
-            || self
-                .roles
-                .organization
-                .get(organization_id)
-                .is_some_and(|r| r.contains_key(&request.slug));
-        let role = self.make_role(request.clone(), taken, "OrganizationRole")?;
+        // The spec: an organization role's slug begins with `org-` and holds
+        // lowercase letters, digits, `-` and `_`.
+        let shaped = request.slug.starts_with("org-")
+            && request
+                .slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'));
+        if !shaped {
+            return Err(Failure::BadRequest {
+                code: "bad_request",
+                message: format!(
+                    "Organization role slug '{}' must begin with 'org-' and contain only lowercase letters, numbers, hyphens and underscores.",
+                    request.slug
+                ),
+            });
+        }
+        let taken = self
+            .roles
+            .organization
+            .get(organization_id)
+            .is_some_and(|r| r.contains_key(&request.slug));
+        if taken {
+            return Err(Failure::Conflict {
+                code: "organization_role_slug_conflict",
+                message: format!("A role with slug '{}' already exists.", request.slug),
+            });
+        }
+        let role = self.make_role(request.clone(), false, "OrganizationRole")?;
         self.roles
             .organization
             .entry(organization_id.to_owned())
@@ -257,12 +278,14 @@ impl WorkosState {
     }
 
     pub fn list_permissions(&self, query: &ListQuery) -> List<Permission> {
-        let items = self
+        // Cursors compare ids: page in id (creation) order, not slug order.
+        let mut items: Vec<(&str, &Permission)> = self
             .roles
             .permissions
             .values()
             .map(|p| (p.id.as_str(), p))
             .collect();
+        items.sort_by(|a, b| a.0.cmp(b.0));
         map_page(cursor_page(items, query), Permission::clone)
     }
 

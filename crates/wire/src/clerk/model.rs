@@ -384,6 +384,15 @@ pub struct OrganizationDomain {
 }
 
 impl OrganizationDomain {
+    /// Whether Clerk's DNS ownership proof succeeded: what WorkOS's
+    /// `verified` state means (it drives domain capture and SSO routing),
+    /// unlike an affiliation verified by an email code.
+    pub fn ownership_verified(&self) -> bool {
+        self.ownership_verification
+            .as_ref()
+            .is_some_and(|v| v.status == "verified")
+    }
+
     /// Whether Clerk holds the domain as verified (by ownership, or by affiliation).
     pub fn is_verified(&self) -> bool {
         [

@@ -65,9 +65,11 @@ impl DesiredRole {
     }
 }
 
-/// Lowercase letters, digits, `-`, `_`, `:`, `.` and `*`: what WorkOS takes.
+/// Lowercase letters, digits, `-`, `_`, `:`, `.` and `*`: what WorkOS takes;
+/// never `.` or `..`, which a URL would read as a path step.
 fn valid_slug(slug: &str) -> bool {
     !slug.is_empty()
+        && !slug.trim_matches('.').is_empty()
         && slug.len() <= MAX_SLUG
         && slug.chars().all(|c| {
             c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | ':' | '.' | '*')
@@ -277,11 +279,14 @@ mod tests {
                 .permissions
                 .is_empty()
         );
-        assert!(
-            desired_role(&role, "Billing Team".into(), true)
-                .unwrap_err()
-                .contains("does not take")
-        );
+        for bad in ["Billing Team", "..", ".", "a/b"] {
+            assert!(
+                desired_role(&role, bad.into(), true)
+                    .unwrap_err()
+                    .contains("does not take"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

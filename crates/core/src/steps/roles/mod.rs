@@ -293,6 +293,24 @@ impl<'a> RolesStep<'a> {
                 let Some(existing) = listed.into_iter().find(|r| r.slug == desired.slug) else {
                     return Err((None, error.reason(), None));
                 };
+                // The conflict came on a retry: the attempt whose answer was
+                // lost made this role (it has the name ferry sent and no
+                // permissions yet), so ferry finishes it as its own.
+                let lost_answer = error.error.attempts > 1
+                    && existing.name == desired.name
+                    && existing.permissions.is_empty();
+                if lost_answer {
+                    return self
+                        .complete(
+                            desired,
+                            &existing.id,
+                            Action::Created,
+                            fingerprint,
+                            out,
+                            false,
+                        )
+                        .await;
+                }
                 let differs = match decide::decide(None, Some(&existing), desired, fingerprint) {
                     RoleDecision::Adopt { differs } => differs,
                     _ => None,

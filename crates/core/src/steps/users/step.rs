@@ -578,9 +578,11 @@ impl<'a> UsersStep<'a> {
             .filter(|previous| previous.action.wrote_target())
             .and_then(|previous| previous.target_id);
         // With `--reconcile` the journal's factor is believed only once
-        // WorkOS lists it; a user made afresh has none yet either way.
+        // WorkOS lists it; a user made afresh has none yet either way (the
+        // journal's factor was on the user WorkOS no longer has).
         if let Some(factor) = &journaled
             && self.listing.is_none()
+            && !fresh
         {
             return Done::ok(Action::Unchanged, factor.clone());
         }
