@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
+use super::clerk_filters::UserFilter;
 use super::limits::{Bucket, RetryAfter};
 use super::query::QueryParams;
 use crate::shared::Shared;
@@ -186,35 +187,24 @@ fn json<T: Serialize>(value: &T) -> Response {
     axum::Json(value).into_response()
 }
 
-/// The users a `/v1/users` or `/v1/users/count` query selects, in creation order.
-fn filtered_positions(shared: &Shared, params: &QueryParams) -> Option<Vec<usize>> {
-    let emails = params.all("email_address");
-    let ids = params.all("user_id");
-    if emails.is_empty() && ids.is_empty() {
-        return None;
-    }
+/// The users a `/v1/users` or `/v1/users/count` query selects, in creation
+/// order (`None`: no filter, everyone); a bad filter value is 422.
+fn filtered_positions(
+    shared: &Shared,
+    params: &QueryParams,
+) -> Result<Option<Vec<usize>>, Response> {
     let store = &shared.clerk;
-    let mut positions: Vec<usize> = Vec::new();
-    if !emails.is_empty() {
-        positions = store.user_positions_by_email(&emails);
-    }
-    if !ids.is_empty() {
-        let by_id: Vec<usize> = ids
-            .iter()
-            .filter_map(|id| store.user_position(id))
-            .collect();
-        positions = if emails.is_empty() {
-            by_id
-        } else {
-            positions
-                .into_iter()
-                .filter(|p| by_id.contains(p))
-                .collect()
-        };
-    }
-    positions.sort_unstable();
-    positions.dedup();
-    Some(positions)
+    let Some(filter) = UserFilter::parse(params, store).map_err(invalid_parameter)? else {
+        return Ok(None);
+    };
+    let users = store.users();
+    Ok(Some(
+        filter
+            .candidates(store)
+            .into_iter()
+            .filter(|&p| filter.matches(&users[p]))
+            .collect(),
+    ))
 }
 
 fn compare_users(field: &str, a: &User, b: &User) -> Ordering {
@@ -252,7 +242,10 @@ async fn list_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) 
         Err(response) => return response,
     };
     let all = shared.clerk.users();
-    let filtered = filtered_positions(&shared, &params);
+    let filtered = match filtered_positions(&shared, &params) {
+        Ok(filtered) => filtered,
+        Err(response) => return response,
+    };
     let cursor = params.get("starting_after");
     // Clerk only takes a cursor with creation ordering and no offset.
     if cursor.is_some() && (field != "created_at" || offset != 0) {
@@ -307,8 +300,9 @@ async fn list_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) 
 async fn count_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
     let params = QueryParams::parse(raw.as_deref());
     let total = match filtered_positions(&shared, &params) {
-        Some(positions) => positions.len(),
-        None => shared.clerk.users().len(),
+        Ok(Some(positions)) => positions.len(),
+        Ok(None) => shared.clerk.users().len(),
+        Err(response) => return response,
     };
     json(&TotalCount {
         object: "total_count".into(),
@@ -353,7 +347,32 @@ async fn list_organizations(
         Ok(order) => order,
         Err(response) => return response,
     };
-    let mut organizations: Vec<_> = shared.clerk.organizations().iter().collect();
+    // `query` matches id, name or slug; `user_id` keeps the user's
+    // organizations; `organization_id` (repeatable) names them.
+    let query = params.get("query").map(str::to_lowercase);
+    let ids = params.all("organization_id");
+    let users = params.all("user_id");
+    let mut organizations: Vec<_> = shared
+        .clerk
+        .organizations()
+        .iter()
+        .filter(|o| {
+            query.as_deref().is_none_or(|q| {
+                [&o.id, &o.name, &o.slug]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(q))
+            })
+        })
+        .filter(|o| ids.is_empty() || ids.contains(&o.id))
+        .filter(|o| {
+            users.is_empty()
+                || shared.clerk.memberships_of(&o.id).iter().any(|m| {
+                    m.public_user_data
+                        .as_ref()
+                        .is_some_and(|u| users.contains(&u.user_id))
+                })
+        })
+        .collect();
     if field == "name" {
         organizations.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     }
@@ -367,11 +386,20 @@ async fn list_organizations(
     json(&list)
 }
 
-async fn get_organization(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    match shared.clerk.organization(&id) {
-        Some(organization) => json(organization),
-        None => resource_not_found(),
+async fn get_organization(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Some(organization) = shared.clerk.organization(&id) else {
+        return resource_not_found();
+    };
+    let mut organization = organization.clone();
+    if QueryParams::parse(raw.as_deref()).get("include_members_count") == Some("true") {
+        organization.members_count =
+            Some(shared.clerk.memberships_of(&organization.id).len() as u64);
     }
+    json(&organization)
 }
 
 const MEMBERSHIP_ORDERS: &[&str] = &["created_at", "updated_at"];

@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod clerk_api;
+mod clerk_filters;
 pub mod clerk_store;
 mod error;
 pub mod export;

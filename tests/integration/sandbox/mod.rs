@@ -4,6 +4,7 @@
 
 mod authenticate;
 mod clerk_contract;
+mod clerk_filters;
 mod cli;
 mod faults;
 mod limits;

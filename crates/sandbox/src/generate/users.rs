@@ -8,7 +8,7 @@ use serde_json::Map;
 
 use super::digests::{PasswordPool, hex_digest, pbkdf2_digest, scrypt_firebase_digest};
 use super::metadata::metadata;
-use super::planted::{GroundTruth, PASSWORD_POOL, PasswordRow};
+use super::planted::{self, GroundTruth, PASSWORD_POOL, PasswordRow};
 use super::vocabulary::{DOMAINS, FIRST_NAMES, LAST_NAMES, PROVIDERS, pick, random_id};
 use crate::export::ExportRow;
 use ferry_wire::clerk::model::{
@@ -26,18 +26,23 @@ enum Login {
     UsernameOnly,
 }
 
-/// A verification object as Clerk shows it.
+/// A verification object as Clerk shows it: an OAuth account's is
+/// `verification_oauth` (whose `expire_at` the spec requires), an email
+/// linked from one `verification_from_oauth`, a code `verification_otp`.
 fn verification(status: &str, strategy: &str) -> Option<Verification> {
+    let (object, expire_at) = if strategy.starts_with("from_oauth") {
+        ("verification_from_oauth", None)
+    } else if strategy.starts_with("oauth_") {
+        ("verification_oauth", Some(planted::EPOCH_MS))
+    } else {
+        ("verification_otp", None)
+    };
     Some(Verification {
-        object: Some(if strategy.starts_with("from_oauth") {
-            "verification_from_oauth".into()
-        } else {
-            "verification_otp".into()
-        }),
+        object: Some(object.into()),
         status: status.into(),
         strategy: Some(strategy.into()),
         attempts: None,
-        expire_at: None,
+        expire_at,
     })
 }
 
