@@ -114,6 +114,26 @@ async fn creation_errors_have_the_documented_codes() {
     assert_eq!(status, 400);
     assert_eq!(nested_code(&body), "external_id_already_used");
 
+    // An update that collides answers the spec's PUT shape: the code at the top level.
+    let other = harness
+        .create_user(json!({"email": "other@acme.test"}))
+        .await;
+    for (change, code) in [
+        (json!({"email": "taken@acme.test"}), "email_not_available"),
+        (json!({"external_id": "ext_1"}), "external_id_already_used"),
+    ] {
+        let (status, body) = read(
+            harness
+                .workos(Method::PUT, &format!("/user_management/users/{other}"))
+                .json(&change)
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!((status, body["code"].as_str()), (400, Some(code)), "{body}");
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+
     let bcrypt = bcrypt::hash("pw", 4).unwrap();
     for (digest, kind) in [
         ("$2b$10$tooShort", "bcrypt"),
@@ -195,8 +215,8 @@ async fn creation_errors_have_the_documented_codes() {
         (status, body["code"].as_str()),
         (422, Some("invalid_request_parameters"))
     );
-    // Nothing but the first user got in.
-    assert_eq!(harness.sandbox.workos_state().users.len(), 1);
+    // Nothing but the two users made on purpose got in.
+    assert_eq!(harness.sandbox.workos_state().users.len(), 2);
 }
 
 #[tokio::test]

@@ -33,6 +33,16 @@ pub(super) fn external_id_already_used_by_user() -> Failure {
     }
 }
 
+/// An update's collision: the spec's `PUT /user_management/users/{id}` 400
+/// has the code at the top level (`{code, message}`), unlike a create's
+/// `user_creation_error` with `errors[]`.
+pub(super) fn on_update(failure: Failure) -> Failure {
+    match failure {
+        Failure::UserCreation { code, message } => Failure::BadRequest { code, message },
+        other => other,
+    }
+}
+
 pub(super) fn validate_email(email: &str) -> Outcome<String> {
     let email = email.trim();
     let valid = email.split_once('@').is_some_and(|(local, domain)| {

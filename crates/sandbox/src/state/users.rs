@@ -3,7 +3,7 @@
 
 use super::pagination::{ListQuery, cursor_page, map_page};
 use super::rules::{
-    apply_metadata, email_not_available, external_id_already_used_by_user, password,
+    apply_metadata, email_not_available, external_id_already_used_by_user, on_update, password,
     user_not_found, validate_email, validate_external_id,
 };
 use super::{Failure, Outcome, StoredUser, WorkosState, now};
@@ -142,13 +142,13 @@ impl WorkosState {
         if let Some(email) = &new_email {
             let owner = self.users_by_email.get(&email.to_lowercase());
             if owner.is_some_and(|owner| owner != id) {
-                return Err(email_not_available());
+                return Err(on_update(email_not_available()));
             }
         }
         if let Some(external_id) = &request.external_id {
             let owner = self.users_by_external_id.get(external_id);
             if owner.is_some_and(|owner| owner != id) {
-                return Err(external_id_already_used_by_user());
+                return Err(on_update(external_id_already_used_by_user()));
             }
         }
         if let Some(email) = new_email {
