@@ -53,6 +53,14 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/v1/organization_domains", get(list_all_domains))
         .fallback(not_found)
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed",
+                "This method is not allowed on this resource",
+            )
+        })
         .layer(middleware::from_fn_with_state(shared.clone(), authenticate))
         .with_state(shared)
 }

@@ -77,7 +77,7 @@ async fn create_get_update_delete_a_user() {
             .await,
     )
     .await;
-    assert_eq!(status, 204);
+    assert_eq!(status, 200);
     let (status, body) = harness
         .workos_get(&format!("/user_management/users/{id}"))
         .await;
@@ -378,7 +378,7 @@ async fn organizations_crud_and_external_id() {
             .await,
     )
     .await;
-    assert_eq!(status, 204);
+    assert_eq!(status, 200);
     let (status, body) = harness
         .workos_get(&format!("/organizations/{}", typed.id))
         .await;
@@ -482,7 +482,7 @@ async fn memberships_404_409_list_and_delete() {
             .await,
     )
     .await;
-    assert_eq!(status, 204);
+    assert_eq!(status, 200);
     assert_eq!(harness.sandbox.workos_state().memberships.len(), 1);
 }
 
@@ -523,6 +523,12 @@ async fn an_imported_totp_secret_yields_codes_the_sandbox_accepts() {
         .workos_post(&format!("/auth/factors/{factor_id}/challenge"), json!({}))
         .await;
     assert_eq!(status, 201);
+    // The spec types expires_at as a string (an ISO 8601 time), not null.
+    let expires = challenge["expires_at"].as_str().expect("expires_at");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(expires).is_ok(),
+        "{expires}"
+    );
     let challenge_id = challenge["id"].as_str().unwrap().to_owned();
     let code = ferry_sandbox::totp::code_at(secret, ferry_sandbox::totp::now_seconds()).unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -656,4 +662,21 @@ async fn memberships_show_the_current_user_and_go_with_their_user_or_organizatio
         ))
         .await;
     assert_eq!(list["data"], json!([]));
+}
+
+#[tokio::test]
+async fn a_method_a_route_does_not_take_is_405_in_each_api_s_error_shape() {
+    let harness = Harness::unlimited().await;
+    let (status, body) = read(
+        harness
+            .workos(Method::PATCH, "/user_management/users")
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(status, 405);
+    assert_eq!(body["message"], "Method Not Allowed");
+    let (status, body) = read(harness.clerk(Method::DELETE, "/users").send().await).await;
+    assert_eq!(status, 405);
+    assert_eq!(body["errors"][0]["code"], "method_not_allowed");
 }

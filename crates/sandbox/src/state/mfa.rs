@@ -111,7 +111,11 @@ impl WorkosState {
         let challenge = AuthenticationChallenge {
             object: "authentication_challenge".into(),
             id: id.clone(),
-            expires_at: None,
+            // The spec types it as a string: a TOTP challenge lasts as long as WorkOS's (10 minutes).
+            expires_at: Some(
+                (chrono::Utc::now() + chrono::Duration::minutes(10))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ),
             authentication_factor_id: factor_id.to_owned(),
             created_at: timestamp.clone(),
             updated_at: timestamp,

@@ -106,6 +106,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/auth/factors/{id}/challenge", post(mfa::challenge_factor))
         .route("/auth/challenges/{id}/verify", post(mfa::verify_challenge))
         .fallback(|| async { respond::message(StatusCode::NOT_FOUND, "Not Found") })
+        // In the API's error shape, so an SDK reads it rather than failing to parse.
+        .method_not_allowed_fallback(|| async {
+            respond::message(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+        })
         .layer(middleware::from_fn_with_state(shared.clone(), authorize))
         .with_state(shared)
 }

@@ -65,5 +65,6 @@ pub(super) async fn delete_user(
     Path(id): Path<String>,
 ) -> Reply {
     shared.workos().delete_user(&id).map_err(failure)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    // The spec documents 200 (no body) for a DELETE.
+    Ok(StatusCode::OK.into_response())
 }
