@@ -106,7 +106,7 @@ async fn a_wrong_client_is_an_oauth_error() {
     let (status, answer) = authenticate(&harness, body).await;
     assert_eq!(
         (status, answer["error"].as_str()),
-        (401, Some("invalid_client"))
+        (400, Some("invalid_client"))
     );
     assert!(answer["error_description"].is_string());
 }
@@ -263,10 +263,13 @@ async fn authenticate_is_limited_per_email() {
             .send()
             .await
             .unwrap();
-        if response.status() == 429 {
+        let status = response.status().as_u16();
+        if status == 429 {
             assert!(response.headers().get("retry-after").is_some());
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(body["code"], "too_many_requests", "the spec's code: {body}");
         }
-        statuses.push(response.status().as_u16());
+        statuses.push(status);
     }
     assert_eq!(&statuses[..10], &[400; 10]);
     assert_eq!(statuses[10], 429);

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::respond::Reply;
-use super::respond::{code, failure, invalid_request, oauth, ok, parse, too_many_requests};
+use super::respond::{code, failure, invalid_request, oauth, ok, parse, too_many_sign_ins};
 use crate::limits::Bucket;
 use crate::shared::Shared;
 use crate::state::{PendingAuthentication, WorkosState};
@@ -52,9 +52,10 @@ pub(super) async fn authenticate(State(shared): State<Arc<Shared>>, body: Bytes)
         .client_secret
         .as_ref()
         .is_some_and(|secret| secret.expose() == shared.keys.workos_api_key);
+    // The spec has no 401 here: a wrong secret is 400 `invalid_client`.
     if !secret_ok {
         return Err(oauth(
-            StatusCode::UNAUTHORIZED,
+            StatusCode::BAD_REQUEST,
             "invalid_client",
             "Invalid client secret.",
         ));
@@ -76,7 +77,7 @@ fn password_grant(shared: &Shared, request: AuthenticateBody) -> Reply {
         return Err(invalid_request("email and password are required"));
     };
     if let Err(retry) = shared.check_limit(Bucket::Authenticate, &email.to_lowercase()) {
-        return Err(too_many_requests(retry.header_seconds()));
+        return Err(too_many_sign_ins(retry.header_seconds()));
     }
     let mut state = shared.workos();
     let Some(user) = state.check_password(&email, password.expose()) else {

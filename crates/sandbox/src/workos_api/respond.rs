@@ -54,13 +54,28 @@ pub(super) fn oauth(status: StatusCode, error: &str, description: &str) -> Respo
     (status, axum::Json(body)).into_response()
 }
 
-/// 429 with `Retry-After`, `{code, message}`.
+/// 429 with `Retry-After`, `{code, message}`: `rate_limit_exceeded`, the
+/// code the spec documents for a rate limit.
 pub fn too_many_requests(retry_after_secs: u64) -> Response {
-    let mut response = code(
-        StatusCode::TOO_MANY_REQUESTS,
+    limited(
+        retry_after_secs,
         "rate_limit_exceeded",
         "Too many requests. Retry after the time in Retry-After.",
-    );
+    )
+}
+
+/// The per-email sign-in limit: `POST /user_management/authenticate`'s
+/// spec names its 429 code `too_many_requests`.
+pub(super) fn too_many_sign_ins(retry_after_secs: u64) -> Response {
+    limited(
+        retry_after_secs,
+        "too_many_requests",
+        "The request failed due to: too_many_requests.",
+    )
+}
+
+fn limited(retry_after_secs: u64, error: &str, text: &str) -> Response {
+    let mut response = code(StatusCode::TOO_MANY_REQUESTS, error, text);
     if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
