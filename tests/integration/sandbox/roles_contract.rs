@@ -315,3 +315,52 @@ async fn clerk_serves_roles_permissions_and_domains_with_their_filters() {
     let (status, _) = harness.clerk_get("/organizations/org_nobody/domains").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_tenant_file_carries_roles_permissions_and_domains_or_serves_the_roles_memberships_use() {
+    let generated = ferry_sandbox::generate::generate(ferry_sandbox::GeneratorOptions {
+        users: 30,
+        organizations: 3,
+        seed: 5,
+    });
+    // Through a file, as `ferry sandbox --tenant` reads it.
+    let scratch = crate::common::Scratch::new();
+    let path = scratch.path().join("tenant.json");
+    generated.tenant.save(&path).unwrap();
+    let loaded = ferry_sandbox::Tenant::load(&path).unwrap();
+    assert_eq!(loaded.roles, generated.tenant.roles);
+    assert_eq!(loaded.domains, generated.tenant.domains);
+    let harness = Harness::start(
+        ferry_sandbox::SandboxOptions::default()
+            .with_tenant(loaded.clone())
+            .with_limits(ferry_sandbox::RateLimits::disabled()),
+    )
+    .await;
+    let (_, roles) = harness.clerk_get("/organization_roles?limit=100").await;
+    assert_eq!(roles["total_count"], 5);
+    let (_, domains) = harness.clerk_get("/organization_domains?limit=100").await;
+    assert_eq!(domains["total_count"], generated.tenant.domains.len());
+
+    // An older tenant without definitions: the roles its memberships use.
+    let mut older = loaded;
+    older.roles.clear();
+    older.permissions.clear();
+    let harness = Harness::start(
+        ferry_sandbox::SandboxOptions::default()
+            .with_tenant(older.clone())
+            .with_limits(ferry_sandbox::RateLimits::disabled()),
+    )
+    .await;
+    let (_, roles) = harness.clerk_get("/organization_roles?limit=100").await;
+    let mut used: Vec<&str> = older.memberships.iter().map(|m| m.role.as_str()).collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut served: Vec<&str> = roles["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    served.sort_unstable();
+    assert_eq!(served, used);
+}
