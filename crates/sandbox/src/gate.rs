@@ -16,7 +16,7 @@ use http_body::Frame;
 
 use super::faults::{Fault, RetryAfterFormat};
 use super::{clerk_api, workos_api};
-use crate::request_log::Flavor;
+use crate::request_log::{Captured, Flavor};
 use crate::shared::{ADMIN_PREFIX, Shared};
 
 pub async fn gate(
@@ -73,6 +73,11 @@ pub async fn gate(
         Fault::None => {
             let response = next.run(request).await;
             let outcome = response.status().as_u16().to_string();
+            let response = if shared.log.capturing() {
+                capture(&shared, flavor, &method, &route, response).await
+            } else {
+                response
+            };
             (response, outcome)
         }
     };
@@ -90,6 +95,28 @@ pub async fn gate(
         response.headers_mut().insert("x-request-id", value);
     }
     response
+}
+
+/// Keeps a copy of a real answer (not an injected fault) for spec checks.
+async fn capture(
+    shared: &Shared,
+    flavor: Flavor,
+    method: &Method,
+    route: &str,
+    response: Response,
+) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 << 20)
+        .await
+        .unwrap_or_default();
+    shared.log.capture(Captured {
+        flavor,
+        method: method.to_string(),
+        route: route.to_owned(),
+        status: parts.status.as_u16(),
+        body: bytes.to_vec(),
+    });
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// A 400 page that quotes the request back, headers and body: what a proxy

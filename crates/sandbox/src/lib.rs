@@ -102,6 +102,9 @@ impl Sandbox {
             log: RequestLog::default(),
             truth: options.truth,
         });
+        if options.capture {
+            shared.log.capture_answers();
+        }
 
         let clerk_app = clerk_api::router(shared.clone()).layer(middleware::from_fn_with_state(
             (shared.clone(), Flavor::Clerk),
@@ -192,6 +195,11 @@ impl Sandbox {
 
     pub fn request_counts(&self) -> RequestCounts {
         self.shared.log.snapshot()
+    }
+
+    /// The answers captured since the last call (with [`SandboxOptions::with_capture`]).
+    pub fn take_captured(&self) -> Vec<request_log::Captured> {
+        self.shared.log.take_captured()
     }
 
     pub fn reset_request_counts(&self) {

@@ -40,6 +40,8 @@ pub struct SandboxOptions {
     pub limits: RateLimits,
     pub faults: FaultConfig,
     pub keys: SandboxKeys,
+    /// Keep every answer whole ([`crate::Sandbox::take_captured`]).
+    pub capture: bool,
 }
 
 impl Default for SandboxOptions {
@@ -53,6 +55,7 @@ impl Default for SandboxOptions {
             limits: RateLimits::default(),
             faults: FaultConfig::default(),
             keys: SandboxKeys::default(),
+            capture: false,
         }
     }
 }
@@ -67,6 +70,12 @@ impl SandboxOptions {
     pub fn with_generated(mut self, generated: &GeneratedTenant) -> Self {
         self.tenant = generated.tenant.clone();
         self.truth = Some(generated.truth.clone());
+        self
+    }
+
+    /// Keeps every answer whole, for tests that check them against the specs.
+    pub fn with_capture(mut self) -> Self {
+        self.capture = true;
         self
     }
 

@@ -1,5 +1,7 @@
 //! Which requests each imitation saw, by route and outcome: what tests and
-//! benchmarks count writes and 429s with.
+//! benchmarks count writes and 429s with; and, when asked for
+//! ([`crate::SandboxOptions::with_capture`]), every answer whole, so a test
+//! can hold each one to the official OpenAPI spec.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -43,9 +45,22 @@ impl RequestCounts {
     }
 }
 
+/// One answer, as the client received it.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub flavor: Flavor,
+    pub method: String,
+    /// The route pattern, e.g. `/user_management/users/{id}`.
+    pub route: String,
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
 #[derive(Default)]
 pub struct RequestLog {
     counts: Mutex<RequestCounts>,
+    /// `Some` when answers are captured.
+    captured: Mutex<Option<Vec<Captured>>>,
 }
 
 impl RequestLog {
@@ -71,6 +86,38 @@ impl RequestLog {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    pub fn capture_answers(&self) {
+        *self.captured.lock().unwrap_or_else(|p| p.into_inner()) = Some(Vec::new());
+    }
+
+    pub fn capturing(&self) -> bool {
+        self.captured
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    pub fn capture(&self, answer: Captured) {
+        if let Some(all) = self
+            .captured
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
+            all.push(answer);
+        }
+    }
+
+    /// The answers captured since the last call.
+    pub fn take_captured(&self) -> Vec<Captured> {
+        self.captured
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     pub fn reset(&self) {

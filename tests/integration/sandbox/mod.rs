@@ -9,6 +9,7 @@ mod cli;
 mod faults;
 mod limits;
 mod roles_contract;
+pub mod spec;
 mod workos_contract;
 
 use ferry_sandbox::{
@@ -17,15 +18,40 @@ use ferry_sandbox::{
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::Value;
 
-/// A running sandbox and a client that knows its keys.
+/// A running sandbox and a client that knows its keys. Every answer it
+/// gets is held to the official OpenAPI specs when it is dropped
+/// ([`spec::judge`]).
 pub struct Harness {
     pub sandbox: Sandbox,
     pub http: Client,
 }
 
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let mut problems: Vec<String> = self
+            .sandbox
+            .take_captured()
+            .iter()
+            .filter_map(spec::judge)
+            .collect();
+        problems.sort();
+        problems.dedup();
+        assert!(
+            problems.is_empty(),
+            "answers the specs do not describe:\n{}",
+            problems.join("\n")
+        );
+    }
+}
+
 impl Harness {
     pub async fn start(options: SandboxOptions) -> Self {
-        let sandbox = Sandbox::start(options).await.expect("the sandbox starts");
+        let sandbox = Sandbox::start(options.with_capture())
+            .await
+            .expect("the sandbox starts");
         Self {
             sandbox,
             http: Client::new(),
