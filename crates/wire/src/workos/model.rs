@@ -438,6 +438,7 @@ pub struct ListMetadata {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodeError {
     pub code: String,
+    #[serde(default)]
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
@@ -446,9 +447,20 @@ pub struct CodeError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldError {
     pub code: String,
+    /// Absent from some documented shapes (`{errors: [{code, field}]}`).
+    #[serde(default)]
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+/// Error shape: `{message?, errors: [{code, field}]}` with no top-level
+/// code (the spec's validation 422s).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationError {
+    #[serde(default)]
+    pub message: Option<String>,
+    pub errors: Vec<FieldError>,
 }
 
 /// Error shape 2: `{message}` alone (most 404/409/422).
@@ -470,6 +482,7 @@ pub struct OAuthError {
 pub enum ErrorBody {
     Code(CodeError),
     OAuth(OAuthError),
+    Validation(ValidationError),
     Message(MessageError),
 }
 
@@ -479,7 +492,7 @@ impl ErrorBody {
         match self {
             Self::Code(error) => Some(&error.code),
             Self::OAuth(error) => Some(&error.error),
-            Self::Message(_) => None,
+            Self::Validation(_) | Self::Message(_) => None,
         }
     }
 
@@ -489,7 +502,10 @@ impl ErrorBody {
             Self::Code(CodeError {
                 errors: Some(errors),
                 ..
-            }) => errors.iter().map(|error| error.code.as_str()).collect(),
+            })
+            | Self::Validation(ValidationError { errors, .. }) => {
+                errors.iter().map(|error| error.code.as_str()).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -534,6 +550,81 @@ mod tests {
         assert_eq!(oauth.code(), Some("invalid_grant"));
         let message: ErrorBody = serde_json::from_str(r#"{"message":"Not found"}"#).unwrap();
         assert_eq!(message.code(), None);
+    }
+
+    /// Bodies as the spec documents them, route by route: ferry branches on
+    /// the code wherever the shape puts it.
+    #[test]
+    fn documented_error_bodies_yield_their_codes() {
+        let cases: &[(&str, &str, Option<&str>, &[&str])] = &[
+            // POST /user_management/users: the create's nested shape.
+            (
+                "create conflict",
+                r#"{"code":"user_creation_error","message":"Could not create user.","errors":[{"code":"email_not_available","message":"This email is not available."}]}"#,
+                Some("user_creation_error"),
+                &["email_not_available"],
+            ),
+            // PUT /user_management/users/{id}: the code at the top level.
+            (
+                "update conflict",
+                r#"{"code":"external_id_already_used","message":"This external_id is already in use."}"#,
+                Some("external_id_already_used"),
+                &[],
+            ),
+            // POST memberships: 422 invalid_role.
+            (
+                "invalid role",
+                r#"{"code":"invalid_role","message":"Role 'x' is not a valid role."}"#,
+                Some("invalid_role"),
+                &[],
+            ),
+            // POST /authorization/roles: 409.
+            (
+                "role conflict",
+                r#"{"code":"role_slug_conflict","message":"A role with slug 'x' already exists."}"#,
+                Some("role_slug_conflict"),
+                &[],
+            ),
+            // POST /user_management/authenticate: the OAuth shape, and its 429.
+            (
+                "wrong client secret",
+                r#"{"error":"invalid_client","error_description":"Invalid client secret."}"#,
+                Some("invalid_client"),
+                &[],
+            ),
+            (
+                "sign-in limit",
+                r#"{"code":"too_many_requests","message":"The request failed due to: too_many_requests."}"#,
+                Some("too_many_requests"),
+                &[],
+            ),
+            // A validation 422 with no top-level code, and one without a message.
+            (
+                "validation",
+                r#"{"message":"Validation failed.","errors":[{"code":"required","field":"events"}]}"#,
+                None,
+                &["required"],
+            ),
+            (
+                "validation without a message",
+                r#"{"errors":[{"code":"required","field":"event.action"}]}"#,
+                None,
+                &["required"],
+            ),
+            // An older shape seen from the API: a code without a message.
+            (
+                "bare code",
+                r#"{"code":"unauthorized"}"#,
+                Some("unauthorized"),
+                &[],
+            ),
+        ];
+        for (name, body, code, nested) in cases {
+            let parsed: ErrorBody =
+                serde_json::from_str(body).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(parsed.code(), *code, "{name}");
+            assert_eq!(parsed.nested_codes(), *nested, "{name}");
+        }
     }
 
     #[test]
