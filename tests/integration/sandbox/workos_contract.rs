@@ -680,3 +680,41 @@ async fn a_method_a_route_does_not_take_is_405_in_each_api_s_error_shape() {
     assert_eq!(status, 405);
     assert_eq!(body["errors"][0]["code"], "method_not_allowed");
 }
+
+#[tokio::test]
+async fn memberships_deactivate_and_reactivate_and_users_list_their_identities() {
+    let harness = Harness::unlimited().await;
+    let user = harness.create_user(json!({"email": "m@acme.test"})).await;
+    let (_, organization) = harness
+        .workos_post("/organizations", json!({"name": "Acme"}))
+        .await;
+    let (status, membership) = harness
+        .workos_post(
+            "/user_management/organization_memberships",
+            json!({"user_id": user, "organization_id": organization["id"]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = membership["id"].as_str().unwrap();
+    for (action, state) in [("deactivate", "inactive"), ("reactivate", "active")] {
+        let (status, changed) = read(
+            harness
+                .workos(
+                    Method::PUT,
+                    &format!("/user_management/organization_memberships/{id}/{action}"),
+                )
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!((status, changed["status"].as_str()), (200, Some(state)));
+    }
+    let (status, identities) = harness
+        .workos_get(&format!("/user_management/users/{user}/identities"))
+        .await;
+    assert_eq!((status, identities), (200, json!([])));
+    let (status, _) = harness
+        .workos_get("/user_management/users/user_nobody/identities")
+        .await;
+    assert_eq!(status, 404);
+}

@@ -113,6 +113,33 @@ impl WorkosState {
         Ok(self.render_membership(&membership))
     }
 
+    /// `PUT …/{id}/deactivate` and `…/reactivate`: `active` ⇄ `inactive`;
+    /// a pending membership can do neither (400, the spec's codes).
+    pub fn set_membership_active(
+        &mut self,
+        id: &str,
+        active: bool,
+    ) -> Outcome<OrganizationMembership> {
+        let membership = self
+            .memberships
+            .get_mut(id)
+            .ok_or_else(|| membership_not_found(id))?;
+        if membership.status == "pending" {
+            return Err(Failure::BadRequest {
+                code: if active {
+                    "cannot_reactivate_pending_organization_membership"
+                } else {
+                    "cannot_deactivate_pending_organization_membership"
+                },
+                message: "A pending organization membership cannot be changed this way.".into(),
+            });
+        }
+        membership.status = if active { "active" } else { "inactive" }.into();
+        membership.updated_at = now();
+        let membership = membership.clone();
+        Ok(self.render_membership(&membership))
+    }
+
     pub fn membership(&self, id: &str) -> Outcome<OrganizationMembership> {
         self.memberships
             .get(id)

@@ -46,6 +46,28 @@ pub(super) async fn update_membership(
     ok(StatusCode::OK, &membership)
 }
 
+pub(super) async fn deactivate_membership(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Reply {
+    let membership = shared
+        .workos()
+        .set_membership_active(&id, false)
+        .map_err(failure)?;
+    ok(StatusCode::OK, &membership)
+}
+
+pub(super) async fn reactivate_membership(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Reply {
+    let membership = shared
+        .workos()
+        .set_membership_active(&id, true)
+        .map_err(failure)?;
+    ok(StatusCode::OK, &membership)
+}
+
 pub(super) async fn get_membership(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,

@@ -43,6 +43,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 .delete(users::delete_user),
         )
         .route(
+            "/user_management/users/{id}/identities",
+            get(users::list_identities),
+        )
+        .route(
+            "/user_management/organization_memberships/{id}/deactivate",
+            put(memberships::deactivate_membership),
+        )
+        .route(
+            "/user_management/organization_memberships/{id}/reactivate",
+            put(memberships::reactivate_membership),
+        )
+        .route(
             "/user_management/users/{id}/auth_factors",
             get(mfa::list_factors).post(mfa::enroll_factor),
         )

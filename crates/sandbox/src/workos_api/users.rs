@@ -21,6 +21,16 @@ pub(super) async fn create_user(State(shared): State<Arc<Shared>>, body: Bytes) 
     ok(StatusCode::CREATED, &user)
 }
 
+/// `GET /user_management/users/{id}/identities`: the user's SSO and OAuth
+/// identities; users made through the API have none.
+pub(super) async fn list_identities(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Reply {
+    shared.workos().user(&id).map_err(failure)?;
+    ok(StatusCode::OK, &serde_json::json!([]))
+}
+
 pub(super) async fn get_user(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Reply {
     let user = shared.workos().user(&id).map_err(failure)?;
     ok(StatusCode::OK, &user)
