@@ -718,3 +718,40 @@ async fn memberships_deactivate_and_reactivate_and_users_list_their_identities()
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn name_and_locale_are_kept_and_a_bad_locale_is_refused() {
+    let harness = Harness::unlimited().await;
+    let (status, user) = harness
+        .workos_post(
+            "/user_management/users",
+            json!({"email": "n@acme.test", "name": "Ada Lovelace"}),
+        )
+        .await;
+    assert_eq!((status, user["name"].as_str()), (201, Some("Ada Lovelace")));
+    let id = user["id"].as_str().unwrap();
+    let put = |body: Value| {
+        let harness = &harness;
+        async move {
+            read(
+                harness
+                    .workos(Method::PUT, &format!("/user_management/users/{id}"))
+                    .json(&body)
+                    .send()
+                    .await,
+            )
+            .await
+        }
+    };
+    let (status, updated) = put(json!({"locale": "fr-FR", "name": "Ada King"})).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(
+        (updated["locale"].as_str(), updated["name"].as_str()),
+        (Some("fr-FR"), Some("Ada King"))
+    );
+    let (status, refused) = put(json!({"locale": "not a locale!"})).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (400, Some("invalid_locale"))
+    );
+}

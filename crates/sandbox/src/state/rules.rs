@@ -43,6 +43,25 @@ pub(super) fn on_update(failure: Failure) -> Failure {
     }
 }
 
+/// A BCP 47 language tag (`en`, `en-US`, `pt-BR`, `zh-Hant-TW`); anything
+/// else is the spec's 400 `invalid_locale`.
+pub(super) fn validate_locale(locale: &str) -> Outcome<()> {
+    let mut parts = locale.split('-');
+    let language = parts.next().unwrap_or("");
+    let valid = (2..=3).contains(&language.len())
+        && language.chars().all(|c| c.is_ascii_alphabetic())
+        && parts
+            .all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if valid {
+        Ok(())
+    } else {
+        Err(Failure::BadRequest {
+            code: "invalid_locale",
+            message: format!("'{locale}' is not a valid locale."),
+        })
+    }
+}
+
 pub(super) fn validate_email(email: &str) -> Outcome<String> {
     let email = email.trim();
     let valid = email.split_once('@').is_some_and(|(local, domain)| {

@@ -4,7 +4,7 @@
 use super::pagination::{ListQuery, cursor_page, map_page};
 use super::rules::{
     apply_metadata, email_not_available, external_id_already_used_by_user, on_update, password,
-    user_not_found, validate_email, validate_external_id,
+    user_not_found, validate_email, validate_external_id, validate_locale,
 };
 use super::{Failure, Outcome, StoredUser, WorkosState, now};
 use ferry_wire::workos::model::{CreateUser, List, Metadata, UpdateUser, User};
@@ -43,6 +43,7 @@ impl WorkosState {
             external_id: request.external_id.clone(),
             metadata,
             locale: None,
+            name: request.name,
             created_at: timestamp.clone(),
             updated_at: timestamp,
         };
@@ -126,6 +127,9 @@ impl WorkosState {
         if let Some(external_id) = &request.external_id {
             validate_external_id(external_id)?;
         }
+        if let Some(locale) = &request.locale {
+            validate_locale(locale)?;
+        }
         let metadata = apply_metadata(user.metadata.clone(), request.metadata)?;
         let any_password = request.password.is_some()
             || request.password_hash.is_some()
@@ -170,6 +174,12 @@ impl WorkosState {
         }
         if let Some(last_name) = request.last_name {
             user.last_name = Some(last_name);
+        }
+        if let Some(name) = request.name {
+            user.name = Some(name);
+        }
+        if let Some(locale) = request.locale {
+            user.locale = Some(locale);
         }
         if let Some(verified) = request.email_verified {
             user.email_verified = verified;

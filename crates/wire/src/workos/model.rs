@@ -34,6 +34,9 @@ pub struct User {
     pub metadata: Metadata,
     #[serde(default)]
     pub locale: Option<String>,
+    /// The full name, when one was given (`name` on create or update).
+    #[serde(default)]
+    pub name: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -47,6 +50,9 @@ pub struct CreateUser {
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
+    /// The full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +85,11 @@ pub struct UpdateUser {
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A BCP 47 tag, e.g. `en-US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

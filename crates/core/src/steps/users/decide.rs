@@ -349,6 +349,7 @@ mod tests {
             external_id: external_id.map(str::to_owned),
             metadata: Default::default(),
             locale: None,
+            name: None,
             created_at: String::new(),
             updated_at: String::new(),
         }
