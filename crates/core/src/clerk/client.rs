@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::cancel::Cancel;
-use crate::http::client::ClientError;
+use crate::http::client::{ClientError, segment};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use ferry_wire::clerk::model::{
     Organization, OrganizationDomain, OrganizationMembership, PaginatedList, Role, User,
@@ -76,7 +76,11 @@ impl ClerkClient {
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<User>, ApiError> {
-        match self.api.json(&self.get(format!("/users/{id}"))).await {
+        match self
+            .api
+            .json(&self.get(format!("/users/{}", segment(id))))
+            .await
+        {
             Ok(user) => Ok(Some(user)),
             Err(error) if error.status() == Some(404) => Ok(None),
             Err(error) => Err(error),
@@ -135,7 +139,7 @@ impl ClerkClient {
         organization_id: &str,
     ) -> Result<Vec<OrganizationMembership>, ApiError> {
         self.every_page(
-            &format!("/organizations/{organization_id}/memberships"),
+            &format!("/organizations/{}/memberships", segment(organization_id)),
             true,
         )
         .await
@@ -162,7 +166,10 @@ impl ClerkClient {
         user_id: &str,
     ) -> Result<Vec<OrganizationMembership>, ApiError> {
         let request = self
-            .get(format!("/users/{user_id}/organization_memberships"))
+            .get(format!(
+                "/users/{}/organization_memberships",
+                segment(user_id)
+            ))
             .query("limit", PAGE_SIZE);
         let page: PaginatedList<OrganizationMembership> = self.api.json(&request).await?;
         Ok(page.data)

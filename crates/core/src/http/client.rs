@@ -522,11 +522,45 @@ fn describe_certificate(error: &rustls::Error) -> Option<String> {
 }
 
 /// Whether a URL points at this machine (127.0.0.0/8, ::1 or localhost).
+/// One path segment from a value ferry did not choose (an id an API
+/// answered, an external id, a slug): percent-encoded, so no `/`, `?` or
+/// `#` in it changes the request; and never `.` or `..` (which a URL reads
+/// as a step up, even encoded), which become a segment no route has.
+pub fn segment(value: &str) -> String {
+    let encoded = url::form_urlencoded::byte_serialize(value.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    if value.trim_matches('.').is_empty() {
+        "%00".to_owned()
+    } else {
+        encoded
+    }
+}
+
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segment;
+
+    #[test]
+    fn a_value_from_outside_stays_one_path_segment() {
+        assert_eq!(segment("user_01ABC"), "user_01ABC");
+        assert_eq!(segment("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
+        for step in [".", "..", "..."] {
+            assert_eq!(segment(step), "%00", "{step}");
+        }
+        let url = url::Url::parse("https://api.workos.com/user_management/users/")
+            .unwrap()
+            .join(&segment("../../organizations"))
+            .unwrap();
+        assert_eq!(url.path(), "/user_management/users/..%2F..%2Forganizations");
     }
 }

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use crate::cancel::Cancel;
-use crate::http::client::ClientError;
+use crate::http::client::{ClientError, segment};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::model::{
@@ -195,7 +195,7 @@ impl WorkosClient {
         let request = self
             .request(
                 Method::PUT,
-                format!("/user_management/users/{id}"),
+                format!("/user_management/users/{}", segment(id)),
                 Access::Write,
             )
             .body(Self::body(update));
@@ -205,14 +205,17 @@ impl WorkosClient {
     pub async fn user(&self, id: &str) -> Result<Option<User>> {
         self.find(self.request(
             Method::GET,
-            format!("/user_management/users/{id}"),
+            format!("/user_management/users/{}", segment(id)),
             Access::Read,
         ))
         .await
     }
 
     pub async fn user_by_external_id(&self, external_id: &str) -> Result<Option<User>> {
-        let path = format!("/user_management/users/external_id/{}", encode(external_id));
+        let path = format!(
+            "/user_management/users/external_id/{}",
+            segment(external_id)
+        );
         self.find(self.request(Method::GET, path, Access::Read))
             .await
     }
@@ -241,7 +244,7 @@ impl WorkosClient {
     pub async fn delete_user(&self, id: &str) -> Result<()> {
         let request = self.request(
             Method::DELETE,
-            format!("/user_management/users/{id}"),
+            format!("/user_management/users/{}", segment(id)),
             Access::Write,
         );
         self.api.send(&request).await.map_err(WorkosError::from)?;
@@ -266,7 +269,7 @@ impl WorkosClient {
         let request = self
             .request(
                 Method::POST,
-                format!("/user_management/users/{user_id}/auth_factors"),
+                format!("/user_management/users/{}/auth_factors", segment(user_id)),
                 Access::Write,
             )
             .body(Self::body(&body))
@@ -278,7 +281,7 @@ impl WorkosClient {
     pub async fn auth_factors(&self, user_id: &str) -> Result<Vec<AuthenticationFactor>> {
         let request = self.request(
             Method::GET,
-            format!("/user_management/users/{user_id}/auth_factors"),
+            format!("/user_management/users/{}/auth_factors", segment(user_id)),
             Access::Read,
         );
         let list: List<AuthenticationFactor> = self.call(request).await?;
@@ -301,7 +304,11 @@ impl WorkosClient {
         update: &UpdateOrganization,
     ) -> Result<Organization> {
         let request = self
-            .request(Method::PUT, format!("/organizations/{id}"), Access::Write)
+            .request(
+                Method::PUT,
+                format!("/organizations/{}", segment(id)),
+                Access::Write,
+            )
             .body(Self::body(update));
         self.call(request).await
     }
@@ -310,7 +317,7 @@ impl WorkosClient {
         &self,
         external_id: &str,
     ) -> Result<Option<Organization>> {
-        let path = format!("/organizations/external_id/{}", encode(external_id));
+        let path = format!("/organizations/external_id/{}", segment(external_id));
         self.find(self.request(Method::GET, path, Access::Read))
             .await
     }
@@ -349,7 +356,7 @@ impl WorkosClient {
         let request = self
             .request(
                 Method::PUT,
-                format!("/user_management/organization_memberships/{id}"),
+                format!("/user_management/organization_memberships/{}", segment(id)),
                 Access::Write,
             )
             .body(serde_json::json!({ "role_slug": role_slug }));
@@ -380,7 +387,7 @@ impl WorkosClient {
         let request = self
             .request(
                 Method::PATCH,
-                format!("/authorization/roles/{}", encode(slug)),
+                format!("/authorization/roles/{}", segment(slug)),
                 Access::Write,
             )
             .body(serde_json::json!({ "name": name, "description": description }));
@@ -395,7 +402,7 @@ impl WorkosClient {
         let request = self
             .request(
                 Method::PUT,
-                format!("/authorization/roles/{}/permissions", encode(slug)),
+                format!("/authorization/roles/{}/permissions", segment(slug)),
                 Access::Write,
             )
             .body(Self::body(&body));
@@ -520,11 +527,4 @@ impl WorkosClient {
 pub enum MembershipFilter<'a> {
     User(&'a str),
     Organization(&'a str),
-}
-
-/// Percent-encodes a path segment (external ids are ASCII but may hold `/` or `?`).
-fn encode(segment: &str) -> String {
-    url::form_urlencoded::byte_serialize(segment.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
