@@ -14,7 +14,7 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Serialize;
 
 use super::clerk_filters::UserFilter;
@@ -45,6 +45,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/v1/users/{id}/organization_memberships",
             get(list_user_memberships),
         )
+        .route("/v1/users/{id}/verify_password", post(verify_password))
+        .route("/v1/users/{id}/verify_totp", post(verify_totp))
         .route("/v1/organization_roles", get(list_roles))
         .route("/v1/organization_permissions", get(list_permissions))
         .route(
@@ -488,6 +490,101 @@ fn membership_page(raw: Option<&str>, mut memberships: Vec<&OrganizationMembersh
     }
     sort_memberships(&mut memberships, &field);
     json(&paginate(memberships, page, ascending))
+}
+
+/// The one string field `name` of a JSON body, or 422 naming it.
+fn body_field(body: &[u8], name: &'static str) -> Result<String, Response> {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get(name)?.as_str().map(str::to_owned))
+        .ok_or_else(|| invalid_parameter(name))
+}
+
+/// `POST /v1/users/{id}/verify_password` `{password}`: checked against the
+/// export's digest (bcrypt and argon2 verify; other hashers' sandbox digests
+/// are shaped but random, so nothing matches them). 200 `{verified: true}`;
+/// no password → 400 `password_not_set`; wrong → 422 `incorrect_password`.
+async fn verify_password(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    if shared.clerk.user(&id).is_none() {
+        return resource_not_found();
+    }
+    let password = match body_field(&body, "password") {
+        Ok(password) => password,
+        Err(response) => return response,
+    };
+    let stored = shared
+        .clerk
+        .credentials(&id)
+        .and_then(|row| Some((row.password_digest.clone()?, row.password_hasher.clone()?)));
+    let Some((digest, hasher)) = stored else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "password_not_set",
+            "no password",
+            "The user does not have a password set",
+        );
+    };
+    let kind = match hasher.as_str() {
+        "bcrypt" => Some(crate::hashes::HashKind::Bcrypt),
+        "argon2i" | "argon2id" => Some(crate::hashes::HashKind::Argon2),
+        _ => None,
+    };
+    let verified = kind.is_some_and(|kind| crate::hashes::verify(kind, digest.expose(), &password));
+    if verified {
+        json(&serde_json::json!({ "verified": true }))
+    } else {
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "incorrect_password",
+            "incorrect password",
+            "The provided password was incorrect",
+        )
+    }
+}
+
+/// `POST /v1/users/{id}/verify_totp` `{code}`: checked against the export's
+/// TOTP secret (SHA-1, 6 digits, 30 s, one step of skew). 200 `{verified:
+/// true, code_type: "totp"}`; no TOTP → 400 `totp_not_enabled`; wrong → 422
+/// `incorrect_code`.
+async fn verify_totp(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    if shared.clerk.user(&id).is_none() {
+        return resource_not_found();
+    }
+    let code = match body_field(&body, "code") {
+        Ok(code) => code,
+        Err(response) => return response,
+    };
+    let Some(secret) = shared
+        .clerk
+        .credentials(&id)
+        .and_then(|row| row.totp_secret.clone())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "totp_not_enabled",
+            "no TOTP",
+            "The user has no TOTP factor",
+        );
+    };
+    let verified = crate::totp::verify_at(secret.expose(), &code, crate::totp::now_seconds());
+    if verified {
+        json(&serde_json::json!({ "verified": true, "code_type": "totp" }))
+    } else {
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "incorrect_code",
+            "incorrect code",
+            "The provided code was incorrect",
+        )
+    }
 }
 
 /// Whether `query` (case-insensitive) is part of any of `fields`; no query matches all.

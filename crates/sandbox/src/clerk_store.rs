@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::export::ExportRow;
 use super::tenant::Tenant;
 use ferry_wire::clerk::model::{
     Organization, OrganizationDomain, OrganizationMembership, Permission, Role, User,
@@ -25,6 +26,9 @@ pub struct ClerkStore {
     roles: Vec<Role>,
     permissions: Vec<Permission>,
     domains: Vec<OrganizationDomain>,
+    /// User id → what Clerk keeps but never returns: the digest and hasher,
+    /// and the TOTP secret.
+    credentials: HashMap<String, ExportRow>,
 }
 
 impl ClerkStore {
@@ -92,7 +96,18 @@ impl ClerkStore {
             roles,
             permissions,
             domains,
+            credentials: HashMap::new(),
         }
+    }
+
+    /// Adds the export's digests and TOTP secrets (for `verify_password` and `verify_totp`).
+    pub fn with_credentials(mut self, rows: Vec<ExportRow>) -> Self {
+        self.credentials = rows.into_iter().map(|row| (row.id.clone(), row)).collect();
+        self
+    }
+
+    pub fn credentials(&self, user_id: &str) -> Option<&ExportRow> {
+        self.credentials.get(user_id)
     }
 
     /// The organization roles, in the order they were defined.

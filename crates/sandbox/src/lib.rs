@@ -95,7 +95,7 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             keys: options.keys,
             info,
-            clerk: ClerkStore::new(options.tenant),
+            clerk: ClerkStore::new(options.tenant).with_credentials(options.credentials),
             workos: Mutex::new(WorkosState::default()),
             faults: Faults::new(options.faults),
             limiters: RwLock::new(Arc::new(Limiters::new(options.limits))),

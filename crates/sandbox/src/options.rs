@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::export::ExportRow;
 use crate::faults::FaultConfig;
 use crate::generate::{GeneratedTenant, GroundTruth};
 use crate::limits::RateLimits;
@@ -42,6 +43,9 @@ pub struct SandboxOptions {
     pub keys: SandboxKeys,
     /// Keep every answer whole ([`crate::Sandbox::take_captured`]).
     pub capture: bool,
+    /// The Dashboard export's rows: the digests and TOTP secrets Clerk's
+    /// `verify_password` and `verify_totp` check against.
+    pub credentials: Vec<ExportRow>,
 }
 
 impl Default for SandboxOptions {
@@ -56,6 +60,7 @@ impl Default for SandboxOptions {
             faults: FaultConfig::default(),
             keys: SandboxKeys::default(),
             capture: false,
+            credentials: Vec::new(),
         }
     }
 }
@@ -70,6 +75,7 @@ impl SandboxOptions {
     pub fn with_generated(mut self, generated: &GeneratedTenant) -> Self {
         self.tenant = generated.tenant.clone();
         self.truth = Some(generated.truth.clone());
+        self.credentials = generated.export.clone();
         self
     }
 

@@ -296,6 +296,7 @@ async fn serve(
         workos_addr: SocketAddr::from(([127, 0, 0, 1], args.workos_port)),
         tenant: prepared.tenant,
         truth: prepared.truth,
+        credentials: prepared.export,
         limits: args.limits(),
         faults: args.faults.clone(),
         ..SandboxOptions::default()

@@ -159,3 +159,79 @@ async fn oauth_accounts_carry_an_oauth_verification() {
         );
     }
 }
+
+#[tokio::test]
+async fn verify_password_and_verify_totp_check_what_the_export_holds() {
+    let (harness, generated) = Harness::generated(120, 1).await;
+    let post = |path: String, body: Value| {
+        let harness = &harness;
+        async move {
+            super::read(
+                harness
+                    .clerk(reqwest::Method::POST, &path)
+                    .json(&body)
+                    .send()
+                    .await,
+            )
+            .await
+        }
+    };
+    let known = generated
+        .passwords
+        .iter()
+        .find(|p| p.password_hasher == "bcrypt")
+        .expect("a bcrypt password");
+    let path = format!("/users/{}/verify_password", known.user_id);
+    let (status, body) = post(
+        path.clone(),
+        serde_json::json!({ "password": known.password.expose() }),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (200, serde_json::json!({ "verified": true }))
+    );
+    let (status, body) = post(path, serde_json::json!({ "password": "not it" })).await;
+    assert_eq!(
+        (status, body["errors"][0]["code"].as_str()),
+        (422, Some("incorrect_password"))
+    );
+    let without = generated
+        .export
+        .iter()
+        .find(|r| r.password_digest.is_none())
+        .expect("a user without a password");
+    let (status, _) = post(
+        format!("/users/{}/verify_password", without.id),
+        serde_json::json!({ "password": "x" }),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = post(
+        "/users/user_nobody/verify_password".into(),
+        serde_json::json!({ "password": "x" }),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let row = generated
+        .export
+        .iter()
+        .find(|r| r.totp_secret.is_some())
+        .expect("a TOTP user");
+    let secret = row.totp_secret.as_ref().unwrap().expose();
+    let code = ferry_sandbox::totp::code_at(secret, ferry_sandbox::totp::now_seconds()).unwrap();
+    let path = format!("/users/{}/verify_totp", row.id);
+    let (status, body) = post(path.clone(), serde_json::json!({ "code": code })).await;
+    assert_eq!(
+        (
+            status,
+            body["verified"].as_bool(),
+            body["code_type"].as_str()
+        ),
+        (200, Some(true), Some("totp"))
+    );
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, _) = post(path, serde_json::json!({ "code": wrong })).await;
+    assert_eq!(status, 422);
+}
