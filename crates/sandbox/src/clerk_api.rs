@@ -492,12 +492,37 @@ fn membership_page(raw: Option<&str>, mut memberships: Vec<&OrganizationMembersh
     json(&paginate(memberships, page, ascending))
 }
 
-/// The one string field `name` of a JSON body, or 422 naming it.
-fn body_field(body: &[u8], name: &'static str) -> Result<String, Response> {
-    serde_json::from_slice::<serde_json::Value>(body)
+/// What a `verify_*` route checks: the user's export row and the one
+/// string field `name` of the body; 404 for an unknown user, 422 naming a
+/// missing field.
+fn credential_check<'a>(
+    shared: &'a Shared,
+    id: &str,
+    body: &[u8],
+    name: &'static str,
+) -> Result<(Option<&'a crate::export::ExportRow>, String), Response> {
+    if shared.clerk.user(id).is_none() {
+        return Err(resource_not_found());
+    }
+    let value = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get(name)?.as_str().map(str::to_owned))
-        .ok_or_else(|| invalid_parameter(name))
+        .ok_or_else(|| invalid_parameter(name))?;
+    Ok((shared.clerk.credentials(id), value))
+}
+
+/// A `verify_*` answer: `verified` (200 with `ok`), or 422 with `code`.
+fn verdict(verified: bool, ok: serde_json::Value, code: &str, what: &str) -> Response {
+    if verified {
+        json(&ok)
+    } else {
+        error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            &format!("incorrect {what}"),
+            &format!("The provided {what} was incorrect"),
+        )
+    }
 }
 
 /// `POST /v1/users/{id}/verify_password` `{password}`: checked against the
@@ -509,17 +534,12 @@ async fn verify_password(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    if shared.clerk.user(&id).is_none() {
-        return resource_not_found();
-    }
-    let password = match body_field(&body, "password") {
-        Ok(password) => password,
+    let (row, password) = match credential_check(&shared, &id, &body, "password") {
+        Ok(checked) => checked,
         Err(response) => return response,
     };
-    let stored = shared
-        .clerk
-        .credentials(&id)
-        .and_then(|row| Some((row.password_digest.clone()?, row.password_hasher.clone()?)));
+    let stored =
+        row.and_then(|row| Some((row.password_digest.clone()?, row.password_hasher.clone()?)));
     let Some((digest, hasher)) = stored else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -534,16 +554,12 @@ async fn verify_password(
         _ => None,
     };
     let verified = kind.is_some_and(|kind| crate::hashes::verify(kind, digest.expose(), &password));
-    if verified {
-        json(&serde_json::json!({ "verified": true }))
-    } else {
-        error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "incorrect_password",
-            "incorrect password",
-            "The provided password was incorrect",
-        )
-    }
+    verdict(
+        verified,
+        serde_json::json!({ "verified": true }),
+        "incorrect_password",
+        "password",
+    )
 }
 
 /// `POST /v1/users/{id}/verify_totp` `{code}`: checked against the export's
@@ -555,18 +571,11 @@ async fn verify_totp(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    if shared.clerk.user(&id).is_none() {
-        return resource_not_found();
-    }
-    let code = match body_field(&body, "code") {
-        Ok(code) => code,
+    let (row, code) = match credential_check(&shared, &id, &body, "code") {
+        Ok(checked) => checked,
         Err(response) => return response,
     };
-    let Some(secret) = shared
-        .clerk
-        .credentials(&id)
-        .and_then(|row| row.totp_secret.clone())
-    else {
+    let Some(secret) = row.and_then(|row| row.totp_secret.clone()) else {
         return error(
             StatusCode::BAD_REQUEST,
             "totp_not_enabled",
@@ -575,16 +584,12 @@ async fn verify_totp(
         );
     };
     let verified = crate::totp::verify_at(secret.expose(), &code, crate::totp::now_seconds());
-    if verified {
-        json(&serde_json::json!({ "verified": true, "code_type": "totp" }))
-    } else {
-        error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "incorrect_code",
-            "incorrect code",
-            "The provided code was incorrect",
-        )
-    }
+    verdict(
+        verified,
+        serde_json::json!({ "verified": true, "code_type": "totp" }),
+        "incorrect_code",
+        "code",
+    )
 }
 
 /// Whether `query` (case-insensitive) is part of any of `fields`; no query matches all.

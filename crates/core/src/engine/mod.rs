@@ -354,7 +354,7 @@ impl<'a> Engine<'a> {
         let project = self.project;
         let plan = &project.plan;
         let mut findings = preflight::check(plan, clerk, Some(workos)).await?;
-        if let (Some(_), Some(clerk), false) = (plan.memberships(), clerk, plan.has_roles()) {
+        if let (Some(_), Some(clerk), false) = (plan.memberships(), clerk, plan.roles().is_some()) {
             let needed = crate::steps::roles::needed::needed_roles(
                 clerk,
                 &project.role_mapper(dry_run),

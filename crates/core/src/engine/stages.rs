@@ -303,7 +303,7 @@ impl Stage for Roles<'_> {
             let clerk = cx.clerk_for("roles")?;
             let step = RolesStep::new(
                 cx.project.role_mapper(false),
-                self.0.permissions.unwrap_or(true),
+                self.0.with_permissions(),
                 cx.workos,
                 cx.reader,
             )
@@ -343,7 +343,7 @@ impl Stage for Roles<'_> {
             };
             let step = RolesStep::new(
                 cx.project.role_mapper(true),
-                self.0.permissions.unwrap_or(true),
+                self.0.with_permissions(),
                 workos,
                 cx.reader,
             )

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::schema::{
-    MembershipsOptions, ReportFormat, StepSpec as Step, UsersOptions, VerifyOptions,
+    MembershipsOptions, ReportFormat, RolesOptions, StepSpec as Step, UsersOptions, VerifyOptions,
 };
 pub use crate::checksum::Checksum;
 use crate::diagnostic::{Diagnostic, Location};
@@ -82,9 +82,12 @@ impl Plan {
             .collect()
     }
 
-    /// Whether the plan runs the `roles` step.
-    pub fn has_roles(&self) -> bool {
-        self.steps.iter().any(|step| matches!(step, Step::Roles(_)))
+    /// The `roles` step's options, if the plan has the step.
+    pub fn roles(&self) -> Option<&RolesOptions> {
+        self.steps.iter().find_map(|step| match step {
+            Step::Roles(options) => Some(options),
+            _ => None,
+        })
     }
 
     /// Whether the plan runs the `organizations` step.

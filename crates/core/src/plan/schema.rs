@@ -246,6 +246,13 @@ pub struct RolesOptions {
     pub permissions: Option<bool>,
 }
 
+impl RolesOptions {
+    /// Whether created roles get their permissions (the default).
+    pub fn with_permissions(&self) -> bool {
+        self.permissions.unwrap_or(true)
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipsOptions {

@@ -167,20 +167,6 @@ impl<'a> RolesStep<'a> {
     }
 
     pub async fn write(&self, role: &ClerkRole) -> Vec<Recorded> {
-        let recorded = |kind, source_id: &str, action, target_id, reason, fingerprint| Recorded {
-            outcome: Outcome {
-                kind,
-                source_id: source_id.to_owned(),
-                target_id,
-                action,
-                attempts: 1,
-                reason,
-                fingerprint,
-            },
-            email: None,
-            advances: kind == Kind::Role,
-            password_reset: None,
-        };
         let desired = match self.desired(role) {
             Ok(desired) => desired,
             Err((action, reason)) => {
@@ -245,14 +231,7 @@ impl<'a> RolesStep<'a> {
             ),
         };
         out.insert(0, role_record);
-        out.into_iter()
-            .map(|mut r| {
-                if r.outcome.kind == Kind::Permission {
-                    r.advances = false;
-                }
-                r
-            })
-            .collect()
+        out
     }
 
     /// Creates the role, then gives it its permissions. A slug made
@@ -385,20 +364,14 @@ impl<'a> RolesStep<'a> {
                 Err(error) => return Err(error),
             };
             known.insert(slug.clone());
-            out.push(Recorded {
-                outcome: Outcome {
-                    kind: Kind::Permission,
-                    source_id: mapped.clerk_key.clone(),
-                    target_id: id,
-                    action,
-                    attempts: 1,
-                    reason: None,
-                    fingerprint: None,
-                },
-                email: None,
-                advances: false,
-                password_reset: None,
-            });
+            out.push(recorded(
+                Kind::Permission,
+                &mapped.clerk_key,
+                action,
+                id,
+                None,
+                None,
+            ));
         }
         Ok(())
     }
@@ -409,6 +382,32 @@ impl<'a> RolesStep<'a> {
         })
         .await?;
         Ok(permissions.into_iter().map(|p| p.slug).collect())
+    }
+}
+
+/// One role's (or permission's) outcome; a role advances progress, a
+/// permission it needed does not.
+fn recorded(
+    kind: Kind,
+    source_id: &str,
+    action: Action,
+    target_id: Option<String>,
+    reason: Option<String>,
+    fingerprint: Option<String>,
+) -> Recorded {
+    Recorded {
+        outcome: Outcome {
+            kind,
+            source_id: source_id.to_owned(),
+            target_id,
+            action,
+            attempts: 1,
+            reason,
+            fingerprint,
+        },
+        email: None,
+        advances: kind == Kind::Role,
+        password_reset: None,
     }
 }
 

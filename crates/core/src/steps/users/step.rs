@@ -194,9 +194,12 @@ impl<'a> UsersStep<'a> {
             conflicted: false,
             on_conflict: OnConflict::Policy(self.settings.on_conflict),
         };
+        // A journal record the listing confirms settles the user: who else
+        // holds its email is not asked (nor the on_conflict hook).
+        let settled = journal.is_some_and(|r| r.action.wrote_target() && r.target_id.is_some())
+            && facts.listed.trusted();
         match &self.listing {
-            None => facts,
-            Some(listing) => {
+            Some(listing) if !settled => {
                 let target = match listing.by_external_id(&payload.external_id) {
                     Some(ours) => Target::Ours(ours),
                     None => listing
@@ -205,6 +208,7 @@ impl<'a> UsersStep<'a> {
                 };
                 self.facts_with(facts, target, false)
             }
+            _ => facts,
         }
     }
 

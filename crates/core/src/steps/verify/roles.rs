@@ -30,14 +30,7 @@ impl VerifyStep<'_> {
             .all_roles()
             .await
             .map_err(crate::source::read::SourceError::from)?;
-        let with_permissions = self
-            .plan
-            .step("roles")
-            .and_then(|s| match s {
-                crate::plan::Step::Roles(o) => o.permissions,
-                _ => None,
-            })
-            .unwrap_or(true);
+        let with_permissions = self.plan.roles().is_none_or(|o| o.with_permissions());
         let mut failures = Vec::new();
         let mut made = 0;
         for (slug, from) in &needed {
