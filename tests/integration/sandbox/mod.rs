@@ -6,6 +6,7 @@ mod authenticate;
 mod clerk_contract;
 mod clerk_filters;
 mod cli;
+mod events_contract;
 mod faults;
 mod limits;
 mod roles_contract;

@@ -81,6 +81,11 @@ impl WorkosState {
             .or_default()
             .insert(id.clone());
         let rendered = self.render_membership(&membership);
+        self.events.record(
+            "organization_membership.created",
+            &membership,
+            Some(&membership.organization_id),
+        );
         self.memberships.insert(id, membership);
         Ok(rendered)
     }
@@ -110,6 +115,11 @@ impl WorkosState {
             membership.updated_at = now();
         }
         let membership = membership.clone();
+        self.events.record(
+            "organization_membership.updated",
+            &membership,
+            Some(&membership.organization_id),
+        );
         Ok(self.render_membership(&membership))
     }
 
@@ -137,6 +147,11 @@ impl WorkosState {
         membership.status = if active { "active" } else { "inactive" }.into();
         membership.updated_at = now();
         let membership = membership.clone();
+        self.events.record(
+            "organization_membership.updated",
+            &membership,
+            Some(&membership.organization_id),
+        );
         Ok(self.render_membership(&membership))
     }
 
@@ -233,6 +248,11 @@ impl WorkosState {
         {
             ids.remove(id);
         }
+        self.events.record(
+            "organization_membership.deleted",
+            &membership,
+            Some(&membership.organization_id),
+        );
         Some(membership)
     }
 

@@ -6,6 +6,7 @@
 //! module answers in domain terms ([`Failure`]).
 
 mod authentication;
+mod events;
 mod memberships;
 mod mfa;
 mod organizations;
@@ -13,6 +14,7 @@ mod pagination;
 mod roles;
 mod rules;
 mod users;
+mod webhooks;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -26,7 +28,9 @@ use ferry_wire::workos::model::{
     Permission, Role, User,
 };
 
+pub use events::{EventQuery, RETAINED as RETAINED_EVENTS};
 pub use pagination::ListQuery;
+pub use webhooks::EVENT_TYPES;
 
 /// Why WorkOS refuses: each maps to one documented status and body shape.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +47,15 @@ pub enum Failure {
     InvalidRequest(String),
     /// 422 `{code, message}` (`invalid_role`).
     Unprocessable { code: &'static str, message: String },
+    /// 404 `{code, message}` (the webhook routes' `entity_not_found`).
+    CodedNotFound { code: &'static str, message: String },
+    /// 422 `{message, errors: [{code, field}]}` (`GET /events`).
+    InvalidField { field: String, code: &'static str },
+    /// 422 `{code: "invalid_request_parameters", message, errors: [{code, message}]}`.
+    Validation {
+        message: String,
+        errors: Vec<(&'static str, String)>,
+    },
 }
 
 type Outcome<T> = Result<T, Failure>;
@@ -111,6 +124,8 @@ pub struct WorkosState {
     challenges: HashMap<String, StoredChallenge>,
     pending: HashMap<String, PendingAuthentication>,
     roles: Roles,
+    events: events::EventLog,
+    webhooks: webhooks::Webhooks,
 }
 
 /// Roles and permissions (kept by `roles`).
@@ -127,22 +142,27 @@ struct Roles {
 
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/// `prefix_01…`: 24 Crockford digits of `sequence`, so ids sort in creation
+/// order (cursors compare ids) and look like WorkOS's ULIDs.
+fn sequence_id(prefix: &str, sequence: u64) -> String {
+    let mut digits = [b'0'; 24];
+    let mut value = sequence;
+    for slot in digits.iter_mut().rev() {
+        *slot = CROCKFORD[(value % 32) as usize];
+        value /= 32;
+    }
+    format!("{prefix}_01{}", String::from_utf8_lossy(&digits))
+}
+
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 impl WorkosState {
-    /// `prefix_01…`: 24 Crockford digits of a sequence number, so ids sort in
-    /// creation order (cursors compare ids) and look like WorkOS's ULIDs.
+    /// The next id for an object of kind `prefix` (see [`sequence_id`]).
     fn next_id(&mut self, prefix: &str) -> String {
         self.sequence += 1;
-        let mut digits = [b'0'; 24];
-        let mut value = self.sequence;
-        for slot in digits.iter_mut().rev() {
-            *slot = CROCKFORD[(value % 32) as usize];
-            value /= 32;
-        }
-        format!("{prefix}_01{}", String::from_utf8_lossy(&digits))
+        sequence_id(prefix, self.sequence)
     }
 
     /// A random token for pending authentications and secrets.

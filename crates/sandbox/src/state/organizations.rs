@@ -44,7 +44,9 @@ impl WorkosState {
             self.organizations_by_external_id
                 .insert(external_id, id.clone());
         }
-        self.organizations.insert(id, organization.clone());
+        self.organizations.insert(id.clone(), organization.clone());
+        self.events
+            .record("organization.created", &organization, Some(&id));
         Ok(organization)
     }
 
@@ -143,6 +145,8 @@ impl WorkosState {
         organization.updated_at = timestamp;
         self.organizations
             .insert(id.to_owned(), organization.clone());
+        self.events
+            .record("organization.updated", &organization, Some(id));
         Ok(organization)
     }
 
@@ -154,6 +158,8 @@ impl WorkosState {
             self.organizations_by_external_id.remove(external_id);
         }
         self.remove_memberships_of(None, Some(id));
+        self.events
+            .record("organization.deleted", &organization, Some(id));
         Ok(())
     }
 }

@@ -135,11 +135,31 @@ pub(super) fn invalid_metadata() -> Failure {
 }
 
 /// The stored password from either a plaintext or an imported digest.
+/// `salt_position` goes only with an `ssha256` digest, as `prefix` or `suffix`.
 pub(super) fn password(
     plaintext: Option<&Secret>,
     digest: Option<&Secret>,
     kind: Option<&str>,
+    salt_position: Option<&str>,
 ) -> Outcome<Option<(HashKind, Secret)>> {
+    if let Some(position) = salt_position {
+        if digest.is_none() {
+            return Err(Failure::BadRequest {
+                code: "password_salt_position_requires_password_hash",
+                message: "password_salt_position only goes with password_hash.".into(),
+            });
+        }
+        if position != "prefix" && position != "suffix" {
+            return Err(Failure::InvalidRequest(
+                "password_salt_position must be prefix or suffix".into(),
+            ));
+        }
+        if kind != Some("ssha256") {
+            return Err(Failure::InvalidRequest(
+                "password_salt_position is only supported with password_hash_type ssha256".into(),
+            ));
+        }
+    }
     match (plaintext, digest, kind) {
         (Some(_), Some(_), _) => Err(Failure::BadRequest {
             code: "password_and_password_hash_provided",

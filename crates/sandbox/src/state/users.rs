@@ -20,6 +20,7 @@ impl WorkosState {
             request.password.as_ref(),
             request.password_hash.as_ref(),
             request.password_hash_type.as_deref(),
+            request.password_salt_position.as_deref(),
         )?;
         if self.users_by_email.contains_key(&email.to_lowercase()) {
             return Err(email_not_available());
@@ -58,6 +59,7 @@ impl WorkosState {
                 password,
             },
         );
+        self.events.record("user.created", &user, None);
         Ok(user)
     }
 
@@ -133,12 +135,14 @@ impl WorkosState {
         let metadata = apply_metadata(user.metadata.clone(), request.metadata)?;
         let any_password = request.password.is_some()
             || request.password_hash.is_some()
-            || request.password_hash_type.is_some();
+            || request.password_hash_type.is_some()
+            || request.password_salt_position.is_some();
         let new_password = if any_password {
             Some(password(
                 request.password.as_ref(),
                 request.password_hash.as_ref(),
                 request.password_hash_type.as_deref(),
+                request.password_salt_position.as_deref(),
             )?)
         } else {
             None
@@ -194,6 +198,7 @@ impl WorkosState {
                 password,
             },
         );
+        self.events.record("user.updated", &user, None);
         Ok(user)
     }
 
@@ -209,6 +214,7 @@ impl WorkosState {
         self.remove_memberships_of(Some(id), None);
         self.factors
             .retain(|_, f| f.factor.user_id.as_deref() != Some(id));
+        self.events.record("user.deleted", &stored.user, None);
         Ok(())
     }
 }

@@ -81,7 +81,7 @@ pub(super) async fn list_memberships(
     RawQuery(raw): RawQuery,
 ) -> Reply {
     let params = QueryParams::parse(raw.as_deref());
-    let query = list_query(&params, 100)?;
+    let query = list_query(&params, 100, "om")?;
     let user_id = params.get("user_id");
     let organization_id = params.get("organization_id");
     if user_id.is_none() && organization_id.is_none() {

@@ -43,7 +43,7 @@ pub(super) async fn list_factors(
     RawQuery(raw): RawQuery,
 ) -> Reply {
     let params = QueryParams::parse(raw.as_deref());
-    let query = list_query(&params, 100)?;
+    let query = list_query(&params, 100, "auth_factor")?;
     let list = shared.workos().factors_of(&id, &query).map_err(failure)?;
     ok(StatusCode::OK, &list)
 }

@@ -1,9 +1,11 @@
 //! The WorkOS API imitation: User Management users, password authentication
 //! (bcrypt/argon2 digests, MFA and organization-selection continuations),
-//! TOTP factors and challenges, organizations and memberships, behind the
+//! TOTP factors and challenges, organizations and memberships, roles and
+//! permissions, events and webhook endpoints, behind the
 //! API-key check and the documented per-key rate limits.
 
 mod authenticate;
+mod events;
 mod memberships;
 mod mfa;
 mod organizations;
@@ -18,7 +20,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 
 use super::clerk_api::bearer;
 use super::limits::Bucket;
@@ -117,6 +119,15 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/auth/factors/{id}/challenge", post(mfa::challenge_factor))
         .route("/auth/challenges/{id}/verify", post(mfa::verify_challenge))
+        .route("/events", get(events::list_events))
+        .route(
+            "/webhook_endpoints",
+            get(events::list_webhook_endpoints).post(events::create_webhook_endpoint),
+        )
+        .route(
+            "/webhook_endpoints/{id}",
+            patch(events::update_webhook_endpoint).delete(events::delete_webhook_endpoint),
+        )
         .fallback(|| async { respond::message(StatusCode::NOT_FOUND, "Not Found") })
         // In the API's error shape, so an SDK reads it rather than failing to parse.
         .method_not_allowed_fallback(|| async {

@@ -48,7 +48,7 @@ pub(super) async fn list_organizations(
     RawQuery(raw): RawQuery,
 ) -> Reply {
     let params = QueryParams::parse(raw.as_deref());
-    let query = list_query(&params, 100)?;
+    let query = list_query(&params, 100, "org")?;
     let domains = params.all("domains");
     let list = shared
         .workos()

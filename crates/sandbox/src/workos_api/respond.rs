@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::query::QueryParams;
 use crate::state::{Failure, ListQuery};
-use ferry_wire::workos::model::{CodeError, FieldError, MessageError, OAuthError};
+use ferry_wire::workos::model::{CodeError, FieldError, MessageError, OAuthError, ValidationError};
 
 /// Both sides are finished answers, built once per request; boxing the
 /// error side would buy nothing.
@@ -103,6 +103,38 @@ pub(super) fn failure(failure: Failure) -> Response {
             code: c,
             message: m,
         } => code(StatusCode::UNPROCESSABLE_ENTITY, c, &m),
+        Failure::CodedNotFound {
+            code: c,
+            message: m,
+        } => code(StatusCode::NOT_FOUND, c, &m),
+        Failure::InvalidField { field, code: c } => {
+            let body = ValidationError {
+                message: Some("Validation failed.".into()),
+                errors: vec![FieldError {
+                    code: c.to_owned(),
+                    message: format!("{field} is {c}"),
+                    field: Some(field),
+                }],
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
+        }
+        Failure::Validation { message: m, errors } => {
+            let body = CodeError {
+                code: "invalid_request_parameters".into(),
+                message: m,
+                errors: Some(
+                    errors
+                        .into_iter()
+                        .map(|(c, m)| FieldError {
+                            code: c.to_owned(),
+                            message: m,
+                            field: None,
+                        })
+                        .collect(),
+                ),
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
+        }
         Failure::UserCreation {
             code: c,
             message: m,
@@ -146,7 +178,16 @@ pub(super) fn ok<T: Serialize>(status: StatusCode, value: &T) -> Reply {
     Ok((status, axum::Json(value)).into_response())
 }
 
-pub(super) fn list_query(params: &QueryParams, max: u64) -> Result<ListQuery, Response> {
+/// The list parameters, with `before`/`after` checked to be ids of the
+/// listed kind (`prefix_…`): a cursor that is not one is refused (422)
+/// rather than read as "from the start", which would repeat pages
+/// forever. An id that no longer exists still works: cursors compare ids,
+/// so the page starts where it would sort.
+pub(super) fn list_query(
+    params: &QueryParams,
+    max: u64,
+    prefix: &str,
+) -> Result<ListQuery, Response> {
     let limit = params
         .integer("limit", 10, 1..=max)
         .map_err(|name| invalid_request(&format!("{name} must be between 1 and {max}")))?;
@@ -155,16 +196,43 @@ pub(super) fn list_query(params: &QueryParams, max: u64) -> Result<ListQuery, Re
         "asc" => false,
         _ => return Err(invalid_request("order must be one of asc, desc, normal")),
     };
+    let cursor = |name: &str| -> Result<Option<String>, Response> {
+        match params.get(name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(value) if is_cursor(value, prefix) => Ok(Some(value.to_owned())),
+            Some(_) => Err(invalid_request(&format!(
+                "{name} must be the id of a listed object ({prefix}_...)"
+            ))),
+        }
+    };
     Ok(ListQuery {
         limit: limit as usize,
-        before: params
-            .get("before")
-            .filter(|v| !v.is_empty())
-            .map(Into::into),
-        after: params
-            .get("after")
-            .filter(|v| !v.is_empty())
-            .map(Into::into),
+        before: cursor("before")?,
+        after: cursor("after")?,
         descending,
     })
+}
+
+/// `prefix_` followed by up to 64 ASCII letters and digits.
+fn is_cursor(value: &str, prefix: &str) -> bool {
+    value
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|rest| {
+            !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_is_an_id_of_the_listed_kind() {
+        assert!(is_cursor("user_01ABC", "user"));
+        assert!(!is_cursor("org_01ABC", "user"));
+        assert!(!is_cursor("garbage", "user"));
+        assert!(!is_cursor("user_", "user"));
+        assert!(!is_cursor("user_01/../x", "user"));
+    }
 }

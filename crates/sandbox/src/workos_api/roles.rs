@@ -96,7 +96,7 @@ pub(super) async fn list_permissions(
     RawQuery(raw): RawQuery,
 ) -> Reply {
     let params = QueryParams::parse(raw.as_deref());
-    let query = list_query(&params, 100)?;
+    let query = list_query(&params, 100, "perm")?;
     ok(StatusCode::OK, &shared.workos().list_permissions(&query))
 }
 

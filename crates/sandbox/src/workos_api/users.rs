@@ -52,7 +52,7 @@ pub(super) async fn list_users(
     RawQuery(raw): RawQuery,
 ) -> Reply {
     let params = QueryParams::parse(raw.as_deref());
-    let query = list_query(&params, 100)?;
+    let query = list_query(&params, 100, "user")?;
     let organization = params.get("organization_id").or(params.get("organization"));
     let list = shared
         .workos()

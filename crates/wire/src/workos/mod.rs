@@ -1,3 +1,4 @@
 //! WorkOS, the target: the API's request and response types.
 
+pub mod events;
 pub mod model;

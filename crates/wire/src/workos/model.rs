@@ -74,6 +74,10 @@ pub struct CreateUser {
     /// `bcrypt`, `firebase-scrypt`, `ssha`, `ssha256`, `scrypt`, `pbkdf2`, `argon2`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash_type: Option<String>,
+    /// `prefix` or `suffix` (the default): where the salt went when an
+    /// `ssha256` digest was computed. Only with `password_hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_salt_position: Option<String>,
 }
 
 /// `PUT /user_management/users/{id}`: omitted fields stay as they are.
@@ -110,6 +114,9 @@ pub struct UpdateUser {
     pub password_hash: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash_type: Option<String>,
+    /// As in [`CreateUser::password_salt_position`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_salt_position: Option<String>,
 }
 
 /// `object: "organization"`.
