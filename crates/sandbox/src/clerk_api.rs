@@ -22,8 +22,8 @@ use super::limits::{Bucket, RetryAfter};
 use super::query::QueryParams;
 use crate::shared::Shared;
 use ferry_wire::clerk::model::{
-    ClerkError, ClerkErrors, OrganizationDomain, OrganizationMembership, PaginatedList, TotalCount,
-    User,
+    ClerkError, ClerkErrors, Instance, OrganizationDomain, OrganizationMembership, PaginatedList,
+    TotalCount, User,
 };
 
 const MAX_LIMIT: u64 = 500;
@@ -54,6 +54,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(list_organization_domains),
         )
         .route("/v1/organization_domains", get(list_all_domains))
+        .route("/v1/instance", get(get_instance))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             error(
@@ -622,6 +623,20 @@ fn definitions_page<T: Serialize + Clone>(
 /// `GET /v1/organization_roles` (`query` matches key or name).
 async fn list_roles(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
     definitions_page(raw.as_deref(), shared.clerk.roles(), |r| [&r.key, &r.name])
+}
+
+/// `GET /v1/instance`: a live key's instance is `production`, a test key's
+/// `development`, as Clerk's keys are bound to one instance each.
+async fn get_instance(headers: HeaderMap) -> Response {
+    let live = bearer(&headers).is_some_and(|key| key.starts_with("sk_live_"));
+    let instance = Instance {
+        object: "instance".into(),
+        id: "ins_sandbox".into(),
+        environment_type: if live { "production" } else { "development" }.into(),
+        allowed_origins: None,
+        workspace_id: None,
+    };
+    axum::Json(instance).into_response()
 }
 
 /// `GET /v1/organization_permissions` (`query` matches key or name).

@@ -435,3 +435,13 @@ async fn unknown_routes_are_404_in_clerks_envelope() {
     assert_eq!(status, 404);
     assert_clerk_error(&body, "resource_not_found");
 }
+
+#[tokio::test]
+async fn the_instance_says_which_environment_the_key_belongs_to() {
+    let (harness, _) = Harness::generated(5, 1).await;
+    let (status, instance) = harness.clerk_get("/instance").await;
+    assert_eq!(status, 200, "{instance}");
+    let typed: ferry_wire::clerk::model::Instance = serde_json::from_value(instance).unwrap();
+    assert_eq!(typed.object, "instance");
+    assert_eq!(typed.environment_type, "development", "an sk_test_ key");
+}

@@ -406,6 +406,19 @@ impl OrganizationDomain {
     }
 }
 
+/// `GET /v1/instance`: which Clerk instance a key belongs to.
+/// `environment_type` is `development` or `production`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    pub object: String,
+    pub id: String,
+    pub environment_type: String,
+    #[serde(default)]
+    pub allowed_origins: Option<Vec<String>>,
+    #[serde(default)]
+    pub workspace_id: Option<String>,
+}
+
 /// `{"data": [...], "total_count": N}`: organizations and memberships.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaginatedList<T> {
