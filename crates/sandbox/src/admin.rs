@@ -1,7 +1,8 @@
 //! Admin routes under `/__sandbox/` on the WorkOS server (no key needed,
 //! never faulted, never counted): read and replace the fault config and the
 //! rate limits at run time, read and reset the request counts, dump or empty
-//! the WorkOS state, and read the ground truth of a generated tenant.
+//! the WorkOS state, read the ground truth of a generated tenant (as it was
+//! generated), and change the Clerk tenant while it runs (`clerk_admin`).
 
 use std::sync::Arc;
 
@@ -10,9 +11,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use serde::Serialize;
 
+use super::clerk_admin;
 use super::faults::FaultConfig;
 use super::limits::{Limiters, RateLimits};
 use crate::shared::{ADMIN_PREFIX, Shared};
@@ -36,6 +38,34 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{ADMIN_PREFIX}state"), get(state))
         .route(&format!("{ADMIN_PREFIX}state/reset"), post(reset_state))
         .route(&format!("{ADMIN_PREFIX}truth"), get(truth))
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/tenant"),
+            get(clerk_admin::get_tenant).put(clerk_admin::put_tenant),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/users"),
+            post(clerk_admin::create_user),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/users/{{id}}"),
+            patch(clerk_admin::update_user).delete(clerk_admin::delete_user),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/organizations"),
+            post(clerk_admin::create_organization),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/organizations/{{id}}"),
+            patch(clerk_admin::update_organization).delete(clerk_admin::delete_organization),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/memberships"),
+            post(clerk_admin::create_membership),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/memberships/{{id}}"),
+            patch(clerk_admin::update_membership).delete(clerk_admin::delete_membership),
+        )
         .with_state(shared)
 }
 

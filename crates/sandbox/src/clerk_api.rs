@@ -204,7 +204,8 @@ fn filtered_positions(
     shared: &Shared,
     params: &QueryParams,
 ) -> Result<Option<Vec<usize>>, Response> {
-    let store = &shared.clerk;
+    let clerk = shared.clerk();
+    let store = &clerk;
     let Some(filter) = UserFilter::parse(params, store).map_err(invalid_parameter)? else {
         return Ok(None);
     };
@@ -243,6 +244,7 @@ const USER_ORDERS: &[&str] = &[
 ];
 
 async fn list_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    let clerk = shared.clerk();
     let params = QueryParams::parse(raw.as_deref());
     let Page { limit, offset } = match page(&params) {
         Ok(page) => page,
@@ -252,7 +254,7 @@ async fn list_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) 
         Ok(order) => order,
         Err(response) => return response,
     };
-    let all = shared.clerk.users();
+    let all = clerk.users();
     let filtered = match filtered_positions(&shared, &params) {
         Ok(filtered) => filtered,
         Err(response) => return response,
@@ -268,7 +270,7 @@ async fn list_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) 
         let total = all.len();
         let start = match cursor {
             None => offset,
-            Some(cursor) => match shared.clerk.user_position(cursor) {
+            Some(cursor) => match clerk.user_position(cursor) {
                 Some(position) if ascending => position + 1,
                 Some(position) => total - position,
                 None => return invalid_parameter("starting_after"),
@@ -309,10 +311,11 @@ async fn list_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) 
 }
 
 async fn count_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    let clerk = shared.clerk();
     let params = QueryParams::parse(raw.as_deref());
     let total = match filtered_positions(&shared, &params) {
         Ok(Some(positions)) => positions.len(),
-        Ok(None) => shared.clerk.users().len(),
+        Ok(None) => clerk.users().len(),
         Err(response) => return response,
     };
     json(&TotalCount {
@@ -322,7 +325,8 @@ async fn count_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery)
 }
 
 async fn get_user(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    match shared.clerk.user(&id) {
+    let clerk = shared.clerk();
+    match clerk.user(&id) {
         Some(user) => json(user),
         None => resource_not_found(),
     }
@@ -349,6 +353,7 @@ async fn list_organizations(
     State(shared): State<Arc<Shared>>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let clerk = shared.clerk();
     let params = QueryParams::parse(raw.as_deref());
     let page = match page(&params) {
         Ok(page) => page,
@@ -363,8 +368,7 @@ async fn list_organizations(
     let query = params.get("query").map(str::to_lowercase);
     let ids = params.all("organization_id");
     let users = params.all("user_id");
-    let mut organizations: Vec<_> = shared
-        .clerk
+    let mut organizations: Vec<_> = clerk
         .organizations()
         .iter()
         .filter(|o| {
@@ -377,7 +381,7 @@ async fn list_organizations(
         .filter(|o| ids.is_empty() || ids.contains(&o.id))
         .filter(|o| {
             users.is_empty()
-                || shared.clerk.memberships_of(&o.id).iter().any(|m| {
+                || clerk.memberships_of(&o.id).iter().any(|m| {
                     m.public_user_data
                         .as_ref()
                         .is_some_and(|u| users.contains(&u.user_id))
@@ -390,8 +394,7 @@ async fn list_organizations(
     let mut list = paginate(organizations, page, ascending);
     if params.get("include_members_count") == Some("true") {
         for organization in &mut list.data {
-            organization.members_count =
-                Some(shared.clerk.memberships_of(&organization.id).len() as u64);
+            organization.members_count = Some(clerk.memberships_of(&organization.id).len() as u64);
         }
     }
     json(&list)
@@ -402,13 +405,13 @@ async fn get_organization(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Some(organization) = shared.clerk.organization(&id) else {
+    let clerk = shared.clerk();
+    let Some(organization) = clerk.organization(&id) else {
         return resource_not_found();
     };
     let mut organization = organization.clone();
     if QueryParams::parse(raw.as_deref()).get("include_members_count") == Some("true") {
-        organization.members_count =
-            Some(shared.clerk.memberships_of(&organization.id).len() as u64);
+        organization.members_count = Some(clerk.memberships_of(&organization.id).len() as u64);
     }
     json(&organization)
 }
@@ -430,13 +433,11 @@ async fn list_organization_memberships(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Some(organization) = shared.clerk.organization(&id) else {
+    let clerk = shared.clerk();
+    let Some(organization) = clerk.organization(&id) else {
         return resource_not_found();
     };
-    membership_page(
-        raw.as_deref(),
-        shared.clerk.memberships_of(&organization.id),
-    )
+    membership_page(raw.as_deref(), clerk.memberships_of(&organization.id))
 }
 
 /// `GET /v1/users/{id}/organization_memberships`: one user's memberships.
@@ -445,11 +446,11 @@ async fn list_user_memberships(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if shared.clerk.user(&id).is_none() {
+    let clerk = shared.clerk();
+    if clerk.user(&id).is_none() {
         return resource_not_found();
     }
-    let memberships = shared
-        .clerk
+    let memberships = clerk
         .memberships()
         .iter()
         .filter(|m| {
@@ -465,7 +466,8 @@ async fn list_all_memberships(
     State(shared): State<Arc<Shared>>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    membership_page(raw.as_deref(), shared.clerk.memberships().iter().collect())
+    let clerk = shared.clerk();
+    membership_page(raw.as_deref(), clerk.memberships().iter().collect())
 }
 
 /// One `{data,total_count}` page of memberships: limit, offset, `order_by`
@@ -496,20 +498,21 @@ fn membership_page(raw: Option<&str>, mut memberships: Vec<&OrganizationMembersh
 /// What a `verify_*` route checks: the user's export row and the one
 /// string field `name` of the body; 404 for an unknown user, 422 naming a
 /// missing field.
-fn credential_check<'a>(
-    shared: &'a Shared,
+fn credential_check(
+    shared: &Shared,
     id: &str,
     body: &[u8],
     name: &'static str,
-) -> Result<(Option<&'a crate::export::ExportRow>, String), Response> {
-    if shared.clerk.user(id).is_none() {
+) -> Result<(Option<crate::export::ExportRow>, String), Response> {
+    let clerk = shared.clerk();
+    if clerk.user(id).is_none() {
         return Err(resource_not_found());
     }
     let value = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get(name)?.as_str().map(str::to_owned))
         .ok_or_else(|| invalid_parameter(name))?;
-    Ok((shared.clerk.credentials(id), value))
+    Ok((clerk.credentials(id).cloned(), value))
 }
 
 /// A `verify_*` answer: `verified` (200 with `ok`), or 422 with `code`.
@@ -622,7 +625,8 @@ fn definitions_page<T: Serialize + Clone>(
 
 /// `GET /v1/organization_roles` (`query` matches key or name).
 async fn list_roles(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
-    definitions_page(raw.as_deref(), shared.clerk.roles(), |r| [&r.key, &r.name])
+    let clerk = shared.clerk();
+    definitions_page(raw.as_deref(), clerk.roles(), |r| [&r.key, &r.name])
 }
 
 /// `GET /v1/instance`: a live key's instance is `production`, a test key's
@@ -641,9 +645,8 @@ async fn get_instance(headers: HeaderMap) -> Response {
 
 /// `GET /v1/organization_permissions` (`query` matches key or name).
 async fn list_permissions(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
-    definitions_page(raw.as_deref(), shared.clerk.permissions(), |p| {
-        [&p.key, &p.name]
-    })
+    let clerk = shared.clerk();
+    definitions_page(raw.as_deref(), clerk.permissions(), |p| [&p.key, &p.name])
 }
 
 /// The domains a query selects: `verified`, `enrollment_mode` (repeatable), `query`.
@@ -675,14 +678,14 @@ async fn list_organization_domains(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Some(organization) = shared.clerk.organization(&id) else {
+    let clerk = shared.clerk();
+    let Some(organization) = clerk.organization(&id) else {
         return resource_not_found();
     };
     let params = QueryParams::parse(raw.as_deref());
     domain_page(
         &params,
-        shared
-            .clerk
+        clerk
             .domains()
             .iter()
             .filter(|d| d.organization_id == organization.id),
@@ -691,11 +694,12 @@ async fn list_organization_domains(
 
 /// `GET /v1/organization_domains`, optionally for one `organization_id`.
 async fn list_all_domains(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Response {
+    let clerk = shared.clerk();
     let params = QueryParams::parse(raw.as_deref());
     let organization = params.get("organization_id").map(str::to_owned);
     domain_page(
         &params,
-        shared.clerk.domains().iter().filter(|d| {
+        clerk.domains().iter().filter(|d| {
             organization
                 .as_ref()
                 .is_none_or(|o| &d.organization_id == o)

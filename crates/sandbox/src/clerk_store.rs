@@ -1,7 +1,8 @@
 //! The Clerk tenant the Clerk imitation serves, held read-only in memory and
 //! indexed for the queries the Backend API answers: users in creation order
 //! with lookups by id and email, organizations, and memberships by
-//! organization. Built once at start; ferry only ever reads from Clerk.
+//! organization. ferry only ever reads from Clerk; the admin routes that
+//! change the tenant build a new store and swap it in whole.
 
 use std::collections::HashMap;
 
@@ -98,6 +99,28 @@ impl ClerkStore {
             domains,
             credentials: HashMap::new(),
         }
+    }
+
+    /// The tenant as it stands, in the `--tenant` shapes.
+    pub fn to_tenant(&self) -> Tenant {
+        Tenant {
+            users: self.users.clone(),
+            organizations: self.organizations.clone(),
+            memberships: self.memberships.clone(),
+            roles: self.roles.clone(),
+            permissions: self.permissions.clone(),
+            domains: self.domains.clone(),
+        }
+    }
+
+    /// A store for `tenant` that keeps this one's credentials, plus `added`.
+    pub fn succeeded_by(&self, tenant: Tenant, added: Option<ExportRow>) -> Self {
+        let mut store = Self::new(tenant);
+        store.credentials = self.credentials.clone();
+        if let Some(row) = added {
+            store.credentials.insert(row.id.clone(), row);
+        }
+        store
     }
 
     /// Adds the export's digests and TOTP secrets (for `verify_password` and `verify_totp`).

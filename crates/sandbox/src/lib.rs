@@ -10,7 +10,9 @@
 //! starts empty and records what clients do to it.
 
 pub mod admin;
+mod clerk_admin;
 pub mod clerk_api;
+pub mod clerk_edit;
 mod clerk_filters;
 pub mod clerk_store;
 mod error;
@@ -95,7 +97,9 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             keys: options.keys,
             info,
-            clerk: ClerkStore::new(options.tenant).with_credentials(options.credentials),
+            clerk: RwLock::new(Arc::new(
+                ClerkStore::new(options.tenant).with_credentials(options.credentials),
+            )),
             workos: Mutex::new(WorkosState::default()),
             faults: Faults::new(options.faults),
             limiters: RwLock::new(Arc::new(Limiters::new(options.limits))),

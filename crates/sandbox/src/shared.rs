@@ -18,7 +18,9 @@ pub const ADMIN_PREFIX: &str = "/__sandbox/";
 pub struct Shared {
     pub(crate) keys: SandboxKeys,
     pub(crate) info: SandboxInfo,
-    pub(crate) clerk: ClerkStore,
+    /// Swapped whole by the admin routes that change the tenant; readers
+    /// keep the snapshot they started with.
+    pub(crate) clerk: RwLock<Arc<ClerkStore>>,
     pub(crate) workos: Mutex<WorkosState>,
     pub(crate) faults: Faults,
     pub(crate) limiters: RwLock<Arc<Limiters>>,
@@ -29,6 +31,11 @@ pub struct Shared {
 impl Shared {
     pub(crate) fn workos(&self) -> MutexGuard<'_, WorkosState> {
         self.workos.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The Clerk tenant as it stands now.
+    pub(crate) fn clerk(&self) -> Arc<ClerkStore> {
+        self.clerk.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub(crate) fn limiters(&self) -> Arc<Limiters> {

@@ -16,7 +16,7 @@ use super::export::{self, ExportRow};
 use crate::error::SandboxError;
 use ferry_wire::clerk::model::{
     EmailAddress, Organization, OrganizationDomain, OrganizationMembership, Permission,
-    PhoneNumber, Role, User, Verification,
+    PhoneNumber, PublicUserData, Role, User, Verification,
 };
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -99,6 +99,26 @@ impl Tenant {
         let file = ferry_wire::files::create(path).map_err(io)?;
         serde_json::to_writer(std::io::BufWriter::new(file), self)
             .map_err(|error| io(std::io::Error::other(error)))
+    }
+}
+
+/// What a membership shows of its user, as Clerk fills it in: the
+/// identifier is the primary email, else the username, else a phone number.
+pub fn public_user_data(user: &User) -> PublicUserData {
+    let identifier = user
+        .primary_email()
+        .map(|e| e.email_address.clone())
+        .or_else(|| user.username.clone())
+        .or_else(|| user.phone_numbers.first().map(|p| p.phone_number.clone()));
+    PublicUserData {
+        user_id: user.id.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        profile_image_url: user.image_url.clone(),
+        image_url: user.image_url.clone().unwrap_or_default(),
+        has_image: false,
+        identifier,
+        username: user.username.clone(),
     }
 }
 

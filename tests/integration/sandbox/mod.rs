@@ -3,6 +3,7 @@
 //! limits, fault injection, introspection, and the `ferry sandbox` command.
 
 mod authenticate;
+mod clerk_admin;
 mod clerk_contract;
 mod clerk_filters;
 mod cli;

@@ -1,6 +1,7 @@
 //! The users step against the in-process sandbox: the real `ferry` binary
 //! migrating a generated tenant over loopback HTTP into a real journal.
 
+mod changing_source;
 mod crash;
 mod faults;
 mod migrate;
@@ -240,6 +241,26 @@ impl World {
                 .expect("the sandbox answers")
                 .status()
                 .as_u16()
+        })
+    }
+
+    /// A change to the running Clerk tenant through the sandbox's admin
+    /// routes (`/__sandbox/clerk/…`); returns the status and body.
+    pub fn clerk_admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let url = format!("{}clerk/{path}", self.sandbox.admin_url());
+        self.runtime.block_on(async move {
+            let mut request = reqwest::Client::new().request(method, url);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.expect("the sandbox answers");
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or(Value::Null))
         })
     }
 

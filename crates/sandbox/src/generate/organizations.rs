@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 use super::planted::{EPOCH_MS, GroundTruth};
 use super::vocabulary::{ORG_KINDS, ORG_WORDS, ROLES, pick, random_id};
-use ferry_wire::clerk::model::{Organization, OrganizationMembership, PublicUserData, User};
+use crate::tenant::public_user_data;
+use ferry_wire::clerk::model::{Organization, OrganizationMembership, User};
 
 pub(super) fn generate_organizations(
     rng: &mut ChaCha8Rng,
@@ -83,11 +84,6 @@ pub(super) fn generate_organizations(
             *truth.roles.entry(role.to_owned()).or_default() += 1;
             let at =
                 user.created_at.max(organization.created_at) + rng.random_range(1_000..100_000);
-            let identifier = user
-                .primary_email()
-                .map(|e| e.email_address.clone())
-                .or_else(|| user.username.clone())
-                .or_else(|| user.phone_numbers.first().map(|p| p.phone_number.clone()));
             memberships.push(OrganizationMembership {
                 id: format!("orgmem_2{}", random_id(rng, 25)),
                 object: "organization_membership".into(),
@@ -104,16 +100,7 @@ pub(super) fn generate_organizations(
                 public_metadata: Map::new(),
                 private_metadata: Map::new(),
                 organization: organization.clone(),
-                public_user_data: Some(PublicUserData {
-                    user_id: user.id.clone(),
-                    first_name: user.first_name.clone(),
-                    last_name: user.last_name.clone(),
-                    profile_image_url: user.image_url.clone(),
-                    image_url: user.image_url.clone().unwrap_or_default(),
-                    has_image: false,
-                    identifier,
-                    username: user.username.clone(),
-                }),
+                public_user_data: Some(public_user_data(user)),
                 created_at: at,
                 updated_at: at,
             });

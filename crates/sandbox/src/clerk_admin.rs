@@ -1,0 +1,198 @@
+//! The admin routes that change the Clerk tenant while the sandbox runs
+//! (the WorkOS state stays): `GET`/`PUT /__sandbox/clerk/tenant` read and
+//! replace it whole in the `--tenant` shapes, and `users`, `organizations`
+//! and `memberships` take single creates (`POST`), updates (`PATCH`) and
+//! deletes (`DELETE …/{id}`). Each change builds a new store and swaps it
+//! in; a request already reading keeps the tenant it started with.
+
+#![allow(clippy::result_large_err)] // errors are finished `Response`s, built once per request
+
+use std::path::Path as FilePath;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::clerk_edit::{
+    EditError, MembershipChange, NewMembership, NewOrganization, NewUser, OrganizationChange,
+    UserChange,
+};
+use crate::export::ExportRow;
+use crate::shared::Shared;
+use crate::tenant::Tenant;
+
+fn answer(status: StatusCode, message: String) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "message": message })),
+    )
+        .into_response()
+}
+
+fn refused(error: EditError) -> Response {
+    match error {
+        EditError::NotFound(message) => answer(StatusCode::NOT_FOUND, message),
+        EditError::Invalid(message) => answer(StatusCode::UNPROCESSABLE_ENTITY, message),
+    }
+}
+
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        // Name the place, never the value: a body may carry a digest.
+        let path = error.path().to_string();
+        let reason = error.into_inner().to_string();
+        let reason = reason.split(" at line").next().unwrap_or_default();
+        let reason = if reason.starts_with("unknown field") || reason.starts_with("missing field") {
+            reason.to_owned()
+        } else {
+            format!("{path} has an invalid type or value")
+        };
+        answer(StatusCode::UNPROCESSABLE_ENTITY, reason)
+    })
+}
+
+/// Applies `edit` to the tenant as it stands and serves the result.
+fn change<T: Serialize>(
+    shared: &Shared,
+    status: StatusCode,
+    edit: impl FnOnce(&mut Tenant) -> Result<(T, Option<ExportRow>), EditError>,
+) -> Response {
+    let mut served = shared.clerk.write().unwrap_or_else(|p| p.into_inner());
+    let mut tenant = served.to_tenant();
+    match edit(&mut tenant) {
+        Ok((value, row)) => {
+            *served = Arc::new(served.succeeded_by(tenant, row));
+            (status, axum::Json(value)).into_response()
+        }
+        Err(error) => refused(error),
+    }
+}
+
+fn deleted(shared: &Shared, edit: impl FnOnce(&mut Tenant) -> Result<(), EditError>) -> Response {
+    change(shared, StatusCode::OK, |tenant| {
+        edit(tenant).map(|()| (serde_json::json!({ "deleted": true }), None))
+    })
+}
+
+pub(crate) async fn get_tenant(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.clerk().to_tenant()).into_response()
+}
+
+pub(crate) async fn put_tenant(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
+    let text = String::from_utf8_lossy(&bytes);
+    let tenant = match Tenant::parse(FilePath::new("the request body"), &text) {
+        Ok((tenant, _)) => tenant,
+        Err(error) => return answer(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+    };
+    let counts = serde_json::json!({
+        "users": tenant.users.len(),
+        "organizations": tenant.organizations.len(),
+        "memberships": tenant.memberships.len(),
+    });
+    let mut served = shared.clerk.write().unwrap_or_else(|p| p.into_inner());
+    *served = Arc::new(served.succeeded_by(tenant, None));
+    axum::Json(counts).into_response()
+}
+
+pub(crate) async fn create_user(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
+    let request: NewUser = match body(&bytes) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    change(&shared, StatusCode::CREATED, |tenant| {
+        tenant
+            .add_user(request)
+            .map(|(user, row)| (user, Some(row)))
+    })
+}
+
+pub(crate) async fn update_user(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    let request: UserChange = match body(&bytes) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    change(&shared, StatusCode::OK, |tenant| {
+        tenant.change_user(&id, request).map(|user| (user, None))
+    })
+}
+
+pub(crate) async fn delete_user(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Response {
+    deleted(&shared, |tenant| tenant.remove_user(&id))
+}
+
+pub(crate) async fn create_organization(
+    State(shared): State<Arc<Shared>>,
+    bytes: Bytes,
+) -> Response {
+    let request: NewOrganization = match body(&bytes) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    change(&shared, StatusCode::CREATED, |tenant| {
+        tenant.add_organization(request).map(|o| (o, None))
+    })
+}
+
+pub(crate) async fn update_organization(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    let request: OrganizationChange = match body(&bytes) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    change(&shared, StatusCode::OK, |tenant| {
+        tenant.change_organization(&id, request).map(|o| (o, None))
+    })
+}
+
+pub(crate) async fn delete_organization(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Response {
+    deleted(&shared, |tenant| tenant.remove_organization(&id))
+}
+
+pub(crate) async fn create_membership(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
+    let request: NewMembership = match body(&bytes) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    change(&shared, StatusCode::CREATED, |tenant| {
+        tenant.add_membership(request).map(|m| (m, None))
+    })
+}
+
+pub(crate) async fn update_membership(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Response {
+    let request: MembershipChange = match body(&bytes) {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    change(&shared, StatusCode::OK, |tenant| {
+        tenant.change_membership(&id, request).map(|m| (m, None))
+    })
+}
+
+pub(crate) async fn delete_membership(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Response {
+    deleted(&shared, |tenant| tenant.remove_membership(&id))
+}

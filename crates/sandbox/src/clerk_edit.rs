@@ -1,0 +1,579 @@
+//! Changes to a running Clerk tenant, for rehearsing a cutover window
+//! against a source that moves: users, organizations and memberships
+//! created, updated and deleted as Clerk would (new ids, `updated_at`
+//! moving forward, memberships going with their user or organization, and
+//! every membership showing the current organization and user). Pure edits
+//! of a [`Tenant`]; the admin routes swap the served store for the result.
+//!
+//! The request bodies follow Clerk's own create and update bodies where
+//! the Backend API has them (`email_address: [..]`, `password_digest`,
+//! `password_hasher`), with `id` and timestamps optional so a test can pin
+//! them.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::export::ExportRow;
+use super::tenant::{Tenant, public_user_data, tenant_from_export};
+use ferry_wire::clerk::model::{Organization, OrganizationMembership, User};
+use ferry_wire::secret::Secret;
+
+/// Why an edit was refused: an unknown id (404) or a bad request (422).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditError {
+    NotFound(String),
+    Invalid(String),
+}
+
+type Edited<T> = Result<T, EditError>;
+
+/// `POST /__sandbox/clerk/users`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub id: Option<String>,
+    #[serde(default)]
+    pub email_address: Vec<String>,
+    #[serde(default)]
+    pub phone_number: Vec<String>,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub external_id: Option<String>,
+    pub password_digest: Option<Secret>,
+    pub password_hasher: Option<String>,
+    pub totp_secret: Option<Secret>,
+    pub public_metadata: Option<Map<String, Value>>,
+    pub private_metadata: Option<Map<String, Value>>,
+    pub created_at: Option<i64>,
+}
+
+/// `PATCH /__sandbox/clerk/users/{id}`: omitted fields stay.
+/// `email_address` replaces the primary address (verified).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    pub email_address: Option<String>,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub external_id: Option<String>,
+    pub public_metadata: Option<Map<String, Value>>,
+    pub private_metadata: Option<Map<String, Value>>,
+    pub banned: Option<bool>,
+    pub locked: Option<bool>,
+    pub last_sign_in_at: Option<i64>,
+}
+
+/// `POST /__sandbox/clerk/organizations`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    pub id: Option<String>,
+    pub name: String,
+    pub slug: Option<String>,
+    pub created_by: Option<String>,
+    pub public_metadata: Option<Map<String, Value>>,
+    pub private_metadata: Option<Map<String, Value>>,
+}
+
+/// `PATCH /__sandbox/clerk/organizations/{id}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationChange {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub public_metadata: Option<Map<String, Value>>,
+    pub private_metadata: Option<Map<String, Value>>,
+}
+
+/// `POST /__sandbox/clerk/memberships`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMembership {
+    pub id: Option<String>,
+    pub organization_id: String,
+    pub user_id: String,
+    pub role: String,
+}
+
+/// `PATCH /__sandbox/clerk/memberships/{id}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipChange {
+    pub role: String,
+}
+
+/// `prefix_2` and 26 random base-62 characters, as Clerk's ids look.
+fn fresh_id(prefix: &str) -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let tail: String = (0..26)
+        .map(|_| BASE62[rand::random_range(0..BASE62.len())] as char)
+        .collect();
+    format!("{prefix}_2{tail}")
+}
+
+/// Now in Clerk's milliseconds, and never at or before `after`.
+fn moment_after(after: i64) -> i64 {
+    chrono::Utc::now().timestamp_millis().max(after + 1)
+}
+
+fn check_id(id: &str, prefix: &str) -> Edited<()> {
+    let ok = id
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .is_some_and(|rest| {
+            !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+    ok.then_some(()).ok_or_else(|| {
+        EditError::Invalid(format!("id must look like {prefix}_<letters and digits>"))
+    })
+}
+
+fn slug_of(name: &str) -> String {
+    let slug: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    slug.split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+impl Tenant {
+    fn user_mut(&mut self, id: &str) -> Edited<&mut User> {
+        self.users
+            .iter_mut()
+            .find(|u| u.id == id)
+            .ok_or_else(|| EditError::NotFound(format!("no user {id}")))
+    }
+
+    fn organization_mut(&mut self, id: &str) -> Edited<&mut Organization> {
+        self.organizations
+            .iter_mut()
+            .find(|o| o.id == id)
+            .ok_or_else(|| EditError::NotFound(format!("no organization {id}")))
+    }
+
+    fn membership_mut(&mut self, id: &str) -> Edited<&mut OrganizationMembership> {
+        self.memberships
+            .iter_mut()
+            .find(|m| m.id == id)
+            .ok_or_else(|| EditError::NotFound(format!("no membership {id}")))
+    }
+
+    /// Every membership shows its organization and user as they are now.
+    fn refresh_memberships(&mut self) {
+        for membership in &mut self.memberships {
+            if let Some(organization) = self
+                .organizations
+                .iter()
+                .find(|o| o.id == membership.organization.id)
+            {
+                membership.organization = organization.clone();
+            }
+            let user_id = membership
+                .public_user_data
+                .as_ref()
+                .map(|d| d.user_id.clone());
+            if let Some(user) = user_id.and_then(|id| self.users.iter().find(|u| u.id == id)) {
+                membership.public_user_data = Some(public_user_data(user));
+            }
+        }
+    }
+
+    /// A new user, and the export row holding its digest and TOTP secret.
+    pub fn add_user(&mut self, request: NewUser) -> Edited<(User, ExportRow)> {
+        let id = request.id.unwrap_or_else(|| fresh_id("user"));
+        check_id(&id, "user")?;
+        if self.users.iter().any(|u| u.id == id) {
+            return Err(EditError::Invalid(format!("user {id} exists already")));
+        }
+        if request.email_address.is_empty()
+            && request.phone_number.is_empty()
+            && request.username.is_none()
+        {
+            return Err(EditError::Invalid(
+                "a user needs an email_address, a phone_number or a username".into(),
+            ));
+        }
+        let primary = request.email_address.first().cloned().unwrap_or_default();
+        if request.password_digest.is_some() != request.password_hasher.is_some() {
+            return Err(EditError::Invalid(
+                "password_digest and password_hasher go together".into(),
+            ));
+        }
+        let row = ExportRow {
+            id: id.clone(),
+            first_name: request.first_name.unwrap_or_default(),
+            last_name: request.last_name.unwrap_or_default(),
+            username: request.username.unwrap_or_default(),
+            primary_email_address: primary,
+            primary_phone_number: request.phone_number.first().cloned().unwrap_or_default(),
+            verified_email_addresses: request.email_address.iter().skip(1).cloned().collect(),
+            unverified_email_addresses: Vec::new(),
+            verified_phone_numbers: request.phone_number.iter().skip(1).cloned().collect(),
+            unverified_phone_numbers: Vec::new(),
+            totp_secret: request.totp_secret,
+            password_digest: request.password_digest,
+            password_hasher: request.password_hasher,
+        };
+        let mut user = tenant_from_export(std::slice::from_ref(&row))
+            .users
+            .pop()
+            .ok_or_else(|| EditError::Invalid("the user could not be built".into()))?;
+        let newest = self.users.iter().map(|u| u.created_at).max().unwrap_or(0);
+        let at = request.created_at.unwrap_or_else(|| moment_after(newest));
+        user.created_at = at;
+        user.updated_at = at;
+        for email in &mut user.email_addresses {
+            email.created_at = at;
+            email.updated_at = at;
+        }
+        user.external_id = request.external_id;
+        user.password_enabled = row.password_digest.is_some();
+        user.totp_enabled = row.totp_secret.is_some();
+        user.two_factor_enabled = user.totp_enabled;
+        user.public_metadata = request.public_metadata.unwrap_or_default();
+        user.private_metadata = Some(request.private_metadata.unwrap_or_default());
+        self.users.push(user.clone());
+        Ok((user, row))
+    }
+
+    pub fn change_user(&mut self, id: &str, change: UserChange) -> Edited<User> {
+        let user = self.user_mut(id)?;
+        if let Some(address) = change.email_address {
+            if !address.contains('@') {
+                return Err(EditError::Invalid("email_address is not an address".into()));
+            }
+            match user.primary_email_address_id.clone().and_then(|primary| {
+                user.email_addresses
+                    .iter_mut()
+                    .find(|e| e.id.as_deref() == Some(&primary))
+            }) {
+                Some(email) => email.email_address = address,
+                None => {
+                    return Err(EditError::Invalid(
+                        "this user has no primary email address to change".into(),
+                    ));
+                }
+            }
+        }
+        if let Some(value) = change.username {
+            user.username = Some(value);
+        }
+        if let Some(value) = change.first_name {
+            user.first_name = Some(value);
+        }
+        if let Some(value) = change.last_name {
+            user.last_name = Some(value);
+        }
+        if let Some(value) = change.external_id {
+            user.external_id = Some(value);
+        }
+        if let Some(value) = change.public_metadata {
+            user.public_metadata = value;
+        }
+        if let Some(value) = change.private_metadata {
+            user.private_metadata = Some(value);
+        }
+        if let Some(value) = change.banned {
+            user.banned = value;
+        }
+        if let Some(value) = change.locked {
+            user.locked = value;
+        }
+        if let Some(value) = change.last_sign_in_at {
+            user.last_sign_in_at = Some(value);
+        }
+        user.updated_at = moment_after(user.updated_at);
+        let user = user.clone();
+        self.refresh_memberships();
+        Ok(user)
+    }
+
+    /// Deletes a user and the user's memberships.
+    pub fn remove_user(&mut self, id: &str) -> Edited<()> {
+        self.user_mut(id)?;
+        self.users.retain(|u| u.id != id);
+        self.memberships.retain(|m| {
+            m.public_user_data
+                .as_ref()
+                .is_none_or(|data| data.user_id != id)
+        });
+        Ok(())
+    }
+
+    pub fn add_organization(&mut self, request: NewOrganization) -> Edited<Organization> {
+        let id = request.id.unwrap_or_else(|| fresh_id("org"));
+        check_id(&id, "org")?;
+        if request.name.trim().is_empty() {
+            return Err(EditError::Invalid("name must not be empty".into()));
+        }
+        let slug = request.slug.unwrap_or_else(|| slug_of(&request.name));
+        if self
+            .organizations
+            .iter()
+            .any(|o| o.id == id || o.slug == slug)
+        {
+            return Err(EditError::Invalid(format!(
+                "an organization with id {id} or slug {slug} exists already"
+            )));
+        }
+        let newest = self
+            .organizations
+            .iter()
+            .map(|o| o.created_at)
+            .max()
+            .unwrap_or(0);
+        let at = moment_after(newest);
+        let organization = Organization {
+            object: "organization".into(),
+            id,
+            name: request.name,
+            slug,
+            image_url: None,
+            has_image: false,
+            members_count: None,
+            max_allowed_memberships: 0,
+            admin_delete_enabled: true,
+            public_metadata: request.public_metadata.unwrap_or_default(),
+            private_metadata: request.private_metadata.unwrap_or_default(),
+            created_by: request.created_by,
+            created_at: at,
+            updated_at: at,
+        };
+        self.organizations.push(organization.clone());
+        Ok(organization)
+    }
+
+    pub fn change_organization(
+        &mut self,
+        id: &str,
+        change: OrganizationChange,
+    ) -> Edited<Organization> {
+        if let Some(slug) = &change.slug
+            && self
+                .organizations
+                .iter()
+                .any(|o| o.slug == *slug && o.id != id)
+        {
+            return Err(EditError::Invalid(format!("slug {slug} is taken")));
+        }
+        let organization = self.organization_mut(id)?;
+        if let Some(name) = change.name {
+            if name.trim().is_empty() {
+                return Err(EditError::Invalid("name must not be empty".into()));
+            }
+            organization.name = name;
+        }
+        if let Some(slug) = change.slug {
+            organization.slug = slug;
+        }
+        if let Some(value) = change.public_metadata {
+            organization.public_metadata = value;
+        }
+        if let Some(value) = change.private_metadata {
+            organization.private_metadata = value;
+        }
+        organization.updated_at = moment_after(organization.updated_at);
+        let organization = organization.clone();
+        self.refresh_memberships();
+        Ok(organization)
+    }
+
+    /// Deletes an organization, its memberships and its domains.
+    pub fn remove_organization(&mut self, id: &str) -> Edited<()> {
+        self.organization_mut(id)?;
+        self.organizations.retain(|o| o.id != id);
+        self.memberships.retain(|m| m.organization.id != id);
+        self.domains.retain(|d| d.organization_id != id);
+        Ok(())
+    }
+
+    pub fn add_membership(&mut self, request: NewMembership) -> Edited<OrganizationMembership> {
+        let id = request.id.unwrap_or_else(|| fresh_id("orgmem"));
+        check_id(&id, "orgmem")?;
+        let organization = self
+            .organizations
+            .iter()
+            .find(|o| o.id == request.organization_id)
+            .cloned()
+            .ok_or_else(|| {
+                EditError::NotFound(format!("no organization {}", request.organization_id))
+            })?;
+        let user = self
+            .users
+            .iter()
+            .find(|u| u.id == request.user_id)
+            .ok_or_else(|| EditError::NotFound(format!("no user {}", request.user_id)))?;
+        let taken = self.memberships.iter().any(|m| {
+            m.id == id
+                || (m.organization.id == organization.id
+                    && m.public_user_data
+                        .as_ref()
+                        .is_some_and(|d| d.user_id == user.id))
+        });
+        if taken {
+            return Err(EditError::Invalid(
+                "this user is a member of this organization already".into(),
+            ));
+        }
+        if !request.role.starts_with("org:") {
+            return Err(EditError::Invalid("role must start with org:".into()));
+        }
+        let newest = self
+            .memberships
+            .iter()
+            .map(|m| m.created_at)
+            .max()
+            .unwrap_or(0);
+        let at = moment_after(newest);
+        let role = self.roles.iter().find(|r| r.key == request.role);
+        let membership = OrganizationMembership {
+            id,
+            object: "organization_membership".into(),
+            role_name: role.map(|r| r.name.clone()),
+            permissions: role
+                .map(|r| r.permissions.iter().map(|p| p.key.clone()).collect())
+                .unwrap_or_default(),
+            role: request.role,
+            public_metadata: Map::new(),
+            private_metadata: Map::new(),
+            organization,
+            public_user_data: Some(public_user_data(user)),
+            created_at: at,
+            updated_at: at,
+        };
+        self.memberships.push(membership.clone());
+        Ok(membership)
+    }
+
+    pub fn change_membership(
+        &mut self,
+        id: &str,
+        change: MembershipChange,
+    ) -> Edited<OrganizationMembership> {
+        if !change.role.starts_with("org:") {
+            return Err(EditError::Invalid("role must start with org:".into()));
+        }
+        let role = self.roles.iter().find(|r| r.key == change.role).cloned();
+        let membership = self.membership_mut(id)?;
+        membership.role_name = role.as_ref().map(|r| r.name.clone());
+        membership.permissions = role
+            .map(|r| r.permissions.iter().map(|p| p.key.clone()).collect())
+            .unwrap_or_default();
+        membership.role = change.role;
+        membership.updated_at = moment_after(membership.updated_at);
+        Ok(membership.clone())
+    }
+
+    pub fn remove_membership(&mut self, id: &str) -> Edited<()> {
+        self.membership_mut(id)?;
+        self.memberships.retain(|m| m.id != id);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant() -> Tenant {
+        let mut tenant = Tenant::default();
+        tenant
+            .add_user(NewUser {
+                id: Some("user_2a".into()),
+                email_address: vec!["a@example.com".into()],
+                first_name: Some("Ada".into()),
+                ..NewUser::default()
+            })
+            .unwrap();
+        tenant
+            .add_organization(NewOrganization {
+                id: Some("org_2a".into()),
+                name: "Acme Works".into(),
+                ..NewOrganization::default()
+            })
+            .unwrap();
+        tenant
+            .add_membership(NewMembership {
+                id: Some("orgmem_2a".into()),
+                organization_id: "org_2a".into(),
+                user_id: "user_2a".into(),
+                role: "org:member".into(),
+            })
+            .unwrap();
+        tenant
+    }
+
+    #[test]
+    fn a_change_moves_updated_at_and_shows_in_memberships() {
+        let mut tenant = tenant();
+        let before = tenant.users[0].updated_at;
+        let user = tenant
+            .change_user(
+                "user_2a",
+                UserChange {
+                    first_name: Some("Augusta".into()),
+                    email_address: Some("augusta@example.com".into()),
+                    ..UserChange::default()
+                },
+            )
+            .unwrap();
+        assert!(user.updated_at > before);
+        assert_eq!(
+            user.primary_email().unwrap().email_address,
+            "augusta@example.com"
+        );
+        let data = tenant.memberships[0].public_user_data.as_ref().unwrap();
+        assert_eq!(data.first_name.as_deref(), Some("Augusta"));
+        tenant
+            .change_organization(
+                "org_2a",
+                OrganizationChange {
+                    name: Some("Acme Renamed".into()),
+                    ..OrganizationChange::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(tenant.memberships[0].organization.name, "Acme Renamed");
+        assert_eq!(tenant.organizations[0].slug, "acme-works", "the slug stays");
+    }
+
+    #[test]
+    fn deleting_takes_the_memberships_along_and_unknown_ids_are_404() {
+        let mut tenant = tenant();
+        tenant.remove_user("user_2a").unwrap();
+        assert!(tenant.memberships.is_empty());
+        assert!(matches!(
+            tenant.remove_user("user_2a"),
+            Err(EditError::NotFound(_))
+        ));
+        let mut tenant = self::tenant();
+        tenant.remove_organization("org_2a").unwrap();
+        assert!(tenant.memberships.is_empty());
+    }
+
+    #[test]
+    fn bad_requests_are_refused_with_a_reason() {
+        let mut tenant = tenant();
+        let twice = tenant.add_membership(NewMembership {
+            organization_id: "org_2a".into(),
+            user_id: "user_2a".into(),
+            role: "org:admin".into(),
+            ..NewMembership::default()
+        });
+        assert!(matches!(twice, Err(EditError::Invalid(_))));
+        let hostile = tenant.add_user(NewUser {
+            id: Some("user_../../etc".into()),
+            email_address: vec!["x@example.com".into()],
+            ..NewUser::default()
+        });
+        assert!(matches!(hostile, Err(EditError::Invalid(_))));
+        let nobody = tenant.add_user(NewUser::default());
+        assert!(matches!(nobody, Err(EditError::Invalid(_))));
+    }
+}
