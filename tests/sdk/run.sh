@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs the official WorkOS and Clerk Node SDKs against `ferry sandbox`.
 # Usage: bash tests/sdk/run.sh   (FERRY_BIN defaults to target/debug/ferry)
-# Installs the SDKs from the committed lockfile, starts the sandbox on free
-# ports with a small generated tenant, runs `node --test`, and always stops
-# the sandbox.
+# Installs the SDKs from the committed lockfile (with Node 22 from the npm
+# registry's `node` package), starts the sandbox on free ports with a small
+# generated tenant, and runs the checks: @clerk/backend and WorkOS 7.x on
+# the machine's Node 20, then WorkOS's newest major on Node 22. It always
+# stops the sandbox.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,7 +51,13 @@ if [[ ! -s "$work/ready.json" ]]; then
 fi
 
 cd "$here"
-SANDBOX_READY="$work/ready.json" \
-SANDBOX_EXPORT="$work/users.csv" \
-SANDBOX_PASSWORDS="$work/passwords.csv" \
-  node --test sdk.test.mjs
+export SANDBOX_READY="$work/ready.json"
+export SANDBOX_EXPORT="$work/users.csv"
+export SANDBOX_PASSWORDS="$work/passwords.csv"
+node22="$here/node_modules/.bin/node"
+
+echo "run.sh: @clerk/backend and @workos-inc/node 7.x on Node $(node --version)"
+EXPECT_NODE_MAJOR=20 WORKOS_SDK=@workos-inc/node node --test clerk.test.mjs workos.test.mjs
+
+echo "run.sh: @workos-inc/node, newest major, on Node $("$node22" --version)"
+EXPECT_NODE_MAJOR=22 WORKOS_SDK=workos-node-12 "$node22" --test workos.test.mjs
