@@ -7,6 +7,7 @@ mod clerk_admin;
 mod clerk_contract;
 mod clerk_filters;
 mod cli;
+mod conformance;
 mod events_contract;
 mod faults;
 mod limits;

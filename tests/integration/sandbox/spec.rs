@@ -211,6 +211,25 @@ fn cache() -> &'static Cache {
     CACHE.get_or_init(Default::default)
 }
 
+/// Whether the specs are here to judge (they must be, under CI).
+pub fn specs_present() -> Option<()> {
+    specs().map(|_| ())
+}
+
+/// `flavor METHOD route status` of an answer the specs judge (not one a
+/// [`DEVIATIONS`] entry excuses); `None` without the specs.
+pub fn judged_pair(answer: &Captured) -> Option<String> {
+    specs()?;
+    let (flavor, route) = match answer.flavor {
+        Flavor::Clerk => ("clerk", answer.route.trim_start_matches("/v1").to_owned()),
+        Flavor::Workos => ("workos", answer.route.clone()),
+    };
+    let route = template(&route);
+    let status = answer.status.to_string();
+    (!deviation(flavor, &answer.method, &route, &status))
+        .then(|| format!("{flavor} {} {route} {status}", answer.method))
+}
+
 /// Why `answer` is not what the spec says, if it is not.
 pub fn judge(answer: &Captured) -> Option<String> {
     let specs = specs()?;

@@ -3,8 +3,8 @@
 //!
 //! Users are listed oldest first (`+created_at`), so people signing up
 //! during the run land at the end instead of shifting pages. Newer instances
-//! take a `starting_after` cursor; an instance that refuses it (422) is read
-//! by offset instead. Pages are de-duplicated by id, and the total is
+//! take a `starting_after` cursor; an instance that refuses it (`error`) is
+//! read by offset instead. Pages are de-duplicated by id, and the total is
 //! reconciled against `/users/count` so a short read is noticed.
 
 use std::collections::HashSet;
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::error;
 use crate::cancel::Cancel;
 use crate::http::client::{ClientError, segment};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
@@ -82,7 +83,7 @@ impl ClerkClient {
             .await
         {
             Ok(user) => Ok(Some(user)),
-            Err(error) if error.status() == Some(404) => Ok(None),
+            Err(error) if error::is_not_found(&error) => Ok(None),
             Err(error) => Err(error),
         }
     }
@@ -210,7 +211,8 @@ impl UserPages<'_> {
         let page: Vec<User> = match self.client.api.json(&request).await {
             Ok(page) => page,
             Err(error)
-                if error.status() == Some(422) && matches!(self.mode, Paging::Cursor(Some(_))) =>
+                if matches!(self.mode, Paging::Cursor(Some(_)))
+                    && error::refused_parameter(&error, "starting_after") =>
             {
                 // This instance does not take cursors: continue by offset.
                 tracing::info!("Clerk refused starting_after; paging by offset");

@@ -2,3 +2,4 @@
 //! object types and the Dashboard export readers are `ferry_wire::clerk`.
 
 pub mod client;
+pub mod error;

@@ -1,48 +1,19 @@
 //! The environment's event log, as `GET /events` serves it: every write the
 //! imitation takes (users, organizations, memberships created, updated,
 //! deleted) becomes an event carrying the object as it was after the
-//! change. The log keeps the newest [`RETAINED`] events; WorkOS keeps 30
+//! change. The log keeps the newest [`RETAINED_EVENTS`] events; WorkOS keeps 30
 //! days, and a million-user load must not hold a million payloads here.
-
-use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::pagination::{ListQuery, cursor_page};
-use super::{Failure, Outcome, WorkosState, now, sequence_id};
+use super::pagination::cursor_page;
+use super::{
+    EventLog, EventQuery, Failure, Outcome, RETAINED_EVENTS, StoredEvent, WorkosState, now,
+    sequence_id,
+};
 use ferry_wire::workos::events::{Event, EventList, EventListMetadata};
-
-/// How many events the log keeps (oldest dropped first).
-pub const RETAINED: usize = 100_000;
-
-/// One event, its payload kept as JSON text (a quarter of a `Value`'s size).
-#[derive(Debug, Clone)]
-struct StoredEvent {
-    id: String,
-    event: &'static str,
-    organization_id: Option<String>,
-    data: Box<str>,
-    created_at: String,
-}
-
-#[derive(Debug, Default)]
-pub(super) struct EventLog {
-    sequence: u64,
-    events: VecDeque<StoredEvent>,
-}
-
-/// What `GET /events` asks for.
-#[derive(Debug, Clone, Default)]
-pub struct EventQuery {
-    pub page: ListQuery,
-    /// Event types; at least one.
-    pub events: Vec<String>,
-    pub range_start: Option<String>,
-    pub range_end: Option<String>,
-    pub organization_id: Option<String>,
-}
 
 impl EventLog {
     /// Appends `event` with `data` as its payload.
@@ -61,7 +32,7 @@ impl EventLog {
             data: data.into_boxed_str(),
             created_at: now(),
         });
-        while self.events.len() > RETAINED {
+        while self.events.len() > RETAINED_EVENTS {
             self.events.pop_front();
         }
     }
@@ -140,6 +111,7 @@ impl WorkosState {
 
 #[cfg(test)]
 mod tests {
+    use crate::state::ListQuery;
     use super::*;
     use ferry_wire::workos::model::{CreateOrganization, CreateUser};
 

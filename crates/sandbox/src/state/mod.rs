@@ -6,6 +6,7 @@
 //! module answers in domain terms ([`Failure`]).
 
 mod authentication;
+mod event_types;
 mod events;
 mod memberships;
 mod mfa;
@@ -16,7 +17,7 @@ mod rules;
 mod users;
 mod webhooks;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,9 +29,7 @@ use ferry_wire::workos::model::{
     Permission, Role, User,
 };
 
-pub use events::{EventQuery, RETAINED as RETAINED_EVENTS};
 pub use pagination::ListQuery;
-pub use webhooks::EVENT_TYPES;
 
 /// Why WorkOS refuses: each maps to one documented status and body shape.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,8 +123,8 @@ pub struct WorkosState {
     challenges: HashMap<String, StoredChallenge>,
     pending: HashMap<String, PendingAuthentication>,
     roles: Roles,
-    events: events::EventLog,
-    webhooks: webhooks::Webhooks,
+    events: EventLog,
+    webhooks: Webhooks,
 }
 
 /// Roles and permissions (kept by `roles`).
@@ -138,6 +137,42 @@ struct Roles {
     permissions: BTreeMap<String, Permission>,
     /// Whether `admin` and `member` were made yet (on the first question about roles).
     seeded: bool,
+}
+
+/// How many events the log keeps (oldest dropped first).
+pub const RETAINED_EVENTS: usize = 100_000;
+
+/// One event, its payload kept as JSON text (a quarter of a `Value`'s size).
+#[derive(Debug, Clone)]
+struct StoredEvent {
+    id: String,
+    event: &'static str,
+    organization_id: Option<String>,
+    data: Box<str>,
+    created_at: String,
+}
+
+#[derive(Debug, Default)]
+struct EventLog {
+    sequence: u64,
+    events: VecDeque<StoredEvent>,
+}
+
+/// What `GET /events` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub page: ListQuery,
+    /// Event types; at least one.
+    pub events: Vec<String>,
+    pub range_start: Option<String>,
+    pub range_end: Option<String>,
+    pub organization_id: Option<String>,
+}
+
+/// Webhook endpoints by id (kept by `webhooks`).
+#[derive(Debug, Default)]
+struct Webhooks {
+    endpoints: BTreeMap<String, ferry_wire::workos::events::WebhookEndpoint>,
 }
 
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";

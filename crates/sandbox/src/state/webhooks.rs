@@ -3,18 +3,12 @@
 //! delete. The imitation delivers nothing; it keeps the endpoints so that
 //! a migration can find the enabled ones, pause them and enable them again.
 
-use std::collections::BTreeMap;
-
+use super::event_types::EVENT_TYPES;
 use super::pagination::{ListQuery, cursor_page};
 use super::{Failure, Outcome, WorkosState, now};
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::events::{CreateWebhookEndpoint, UpdateWebhookEndpoint, WebhookEndpoint};
 use ferry_wire::workos::model::List;
-
-#[derive(Debug, Default)]
-pub(super) struct Webhooks {
-    endpoints: BTreeMap<String, WebhookEndpoint>,
-}
 
 fn not_found(id: &str) -> Failure {
     Failure::CodedNotFound {
@@ -164,101 +158,3 @@ impl WorkosState {
             .ok_or_else(|| not_found(id))
     }
 }
-
-/// Every event type a webhook endpoint may subscribe to: the `events`
-/// enum of the spec's `CreateWebhookEndpointDto`.
-pub const EVENT_TYPES: &[&str] = &[
-    "agent.registration.created",
-    "agent.registration.claim.attempt.created",
-    "agent.registration.claim.completed",
-    "agent.registration.credential.issued",
-    "agent.registration.deleted",
-    "agent.registration.refreshed",
-    "agent.registration.expired",
-    "agent.registration.organization.switched",
-    "agent.registration.revoked",
-    "authentication.email_verification_succeeded",
-    "authentication.magic_auth_failed",
-    "authentication.magic_auth_succeeded",
-    "authentication.mfa_succeeded",
-    "authentication.oauth_failed",
-    "authentication.oauth_succeeded",
-    "authentication.password_failed",
-    "authentication.password_succeeded",
-    "authentication.passkey_failed",
-    "authentication.passkey_succeeded",
-    "authentication.sso_failed",
-    "authentication.sso_started",
-    "authentication.sso_succeeded",
-    "authentication.sso_timed_out",
-    "radar.challenge_created",
-    "authentication.radar_risk_detected",
-    "authentication.reauthentication_succeeded",
-    "api_key.created",
-    "api_key.revoked",
-    "api_key.updated",
-    "connection.activated",
-    "connection.deactivated",
-    "connection.saml_certificate_renewal_required",
-    "connection.saml_certificate_renewed",
-    "connection.deleted",
-    "dsync.activated",
-    "dsync.deleted",
-    "dsync.group.created",
-    "dsync.group.deleted",
-    "dsync.group.updated",
-    "dsync.group.user_added",
-    "dsync.group.user_removed",
-    "dsync.user.created",
-    "dsync.user.deleted",
-    "dsync.user.updated",
-    "email_verification.created",
-    "group.created",
-    "group.deleted",
-    "group.member_added",
-    "group.member_removed",
-    "group.updated",
-    "flag.created",
-    "flag.deleted",
-    "flag.updated",
-    "flag.rule_updated",
-    "invitation.accepted",
-    "invitation.created",
-    "invitation.resent",
-    "invitation.revoked",
-    "magic_auth.created",
-    "organization.created",
-    "organization.deleted",
-    "organization.updated",
-    "organization_domain.created",
-    "organization_domain.deleted",
-    "organization_domain.updated",
-    "organization_domain.verified",
-    "organization_domain.verification_failed",
-    "password_reset.created",
-    "password_reset.succeeded",
-    "user.created",
-    "user.updated",
-    "user.deleted",
-    "organization_membership.created",
-    "organization_membership.deleted",
-    "organization_membership.updated",
-    "role.created",
-    "role.deleted",
-    "role.updated",
-    "organization_role.created",
-    "organization_role.deleted",
-    "organization_role.updated",
-    "permission.created",
-    "permission.deleted",
-    "permission.updated",
-    "pipes.connected_account.connected",
-    "pipes.connected_account.connection_failed",
-    "pipes.connected_account.disconnected",
-    "pipes.connected_account.reauthorization_needed",
-    "session.created",
-    "session.revoked",
-    "waitlist_user.approved",
-    "waitlist_user.created",
-    "waitlist_user.denied",
-];
