@@ -380,3 +380,37 @@ async fn the_judge_refuses_an_oauth_account_with_an_otp_verification() {
     social["external_accounts"][0]["verification"]["object"] = "verification_otp".into();
     assert!(judge(&captured(social)).is_some());
 }
+
+/// docs/sandbox.md's "Known differences" lists exactly [`DEVIATIONS`].
+#[test]
+fn the_known_differences_are_exactly_the_allowed_deviations() {
+    let docs = std::fs::read_to_string(crate::common::repo().join("docs/sandbox.md")).unwrap();
+    let section = docs
+        .split("## Known differences from the real services")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the Known differences section");
+    let mut documented: Vec<(String, String, String, String)> = section
+        .lines()
+        .filter(|line| line.starts_with("| workos") || line.starts_with("| clerk"))
+        .map(|line| {
+            let cells: Vec<String> = line
+                .split('|')
+                .map(|cell| cell.trim().trim_matches('`').to_owned())
+                .collect();
+            (
+                cells[1].clone(),
+                cells[2].clone(),
+                cells[3].clone(),
+                cells[4].clone(),
+            )
+        })
+        .collect();
+    let mut allowed: Vec<(String, String, String, String)> = DEVIATIONS
+        .iter()
+        .map(|(f, m, r, s, _)| ((*f).into(), (*m).into(), (*r).into(), (*s).into()))
+        .collect();
+    documented.sort();
+    allowed.sort();
+    assert_eq!(documented, allowed);
+}
