@@ -56,6 +56,14 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
     })
 }
 
+/// `then` with the parsed body, or the 422 that names what is wrong with it.
+fn parsed<T: DeserializeOwned>(bytes: &Bytes, then: impl FnOnce(T) -> Response) -> Response {
+    match body(bytes) {
+        Ok(request) => then(request),
+        Err(response) => response,
+    }
+}
+
 /// Applies `edit` to the tenant as it stands and serves the result.
 fn change<T: Serialize>(
     shared: &Shared,
@@ -100,14 +108,12 @@ pub(crate) async fn put_tenant(State(shared): State<Arc<Shared>>, bytes: Bytes) 
 }
 
 pub(crate) async fn create_user(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
-    let request: NewUser = match body(&bytes) {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
-    change(&shared, StatusCode::CREATED, |tenant| {
-        tenant
-            .add_user(request)
-            .map(|(user, row)| (user, Some(row)))
+    parsed(&bytes, |request: NewUser| {
+        change(&shared, StatusCode::CREATED, |tenant| {
+            tenant
+                .add_user(request)
+                .map(|(user, row)| (user, Some(row)))
+        })
     })
 }
 
@@ -116,12 +122,10 @@ pub(crate) async fn update_user(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Response {
-    let request: UserChange = match body(&bytes) {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
-    change(&shared, StatusCode::OK, |tenant| {
-        tenant.change_user(&id, request).map(|user| (user, None))
+    parsed(&bytes, |request: UserChange| {
+        change(&shared, StatusCode::OK, |tenant| {
+            tenant.change_user(&id, request).map(|user| (user, None))
+        })
     })
 }
 
@@ -136,12 +140,10 @@ pub(crate) async fn create_organization(
     State(shared): State<Arc<Shared>>,
     bytes: Bytes,
 ) -> Response {
-    let request: NewOrganization = match body(&bytes) {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
-    change(&shared, StatusCode::CREATED, |tenant| {
-        tenant.add_organization(request).map(|o| (o, None))
+    parsed(&bytes, |request: NewOrganization| {
+        change(&shared, StatusCode::CREATED, |tenant| {
+            tenant.add_organization(request).map(|o| (o, None))
+        })
     })
 }
 
@@ -150,12 +152,10 @@ pub(crate) async fn update_organization(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Response {
-    let request: OrganizationChange = match body(&bytes) {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
-    change(&shared, StatusCode::OK, |tenant| {
-        tenant.change_organization(&id, request).map(|o| (o, None))
+    parsed(&bytes, |request: OrganizationChange| {
+        change(&shared, StatusCode::OK, |tenant| {
+            tenant.change_organization(&id, request).map(|o| (o, None))
+        })
     })
 }
 
@@ -167,12 +167,10 @@ pub(crate) async fn delete_organization(
 }
 
 pub(crate) async fn create_membership(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
-    let request: NewMembership = match body(&bytes) {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
-    change(&shared, StatusCode::CREATED, |tenant| {
-        tenant.add_membership(request).map(|m| (m, None))
+    parsed(&bytes, |request: NewMembership| {
+        change(&shared, StatusCode::CREATED, |tenant| {
+            tenant.add_membership(request).map(|m| (m, None))
+        })
     })
 }
 
@@ -181,12 +179,10 @@ pub(crate) async fn update_membership(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Response {
-    let request: MembershipChange = match body(&bytes) {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
-    change(&shared, StatusCode::OK, |tenant| {
-        tenant.change_membership(&id, request).map(|m| (m, None))
+    parsed(&bytes, |request: MembershipChange| {
+        change(&shared, StatusCode::OK, |tenant| {
+            tenant.change_membership(&id, request).map(|m| (m, None))
+        })
     })
 }
 

@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Harness, read, spec};
 
-async fn call(harness: &Harness, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let request = harness.workos(method, path);
+async fn send(request: reqwest::RequestBuilder, body: Option<Value>) -> (u16, Value) {
     let request = match body {
         Some(body) => request.json(&body),
         None => request,
@@ -20,13 +19,12 @@ async fn call(harness: &Harness, method: Method, path: &str, body: Option<Value>
     read(request.send().await).await
 }
 
+async fn call(harness: &Harness, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    send(harness.workos(method, path), body).await
+}
+
 async fn clerk(harness: &Harness, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let request = harness.clerk(method, path);
-    let request = match body {
-        Some(body) => request.json(&body),
-        None => request,
-    };
-    read(request.send().await).await
+    send(harness.clerk(method, path), body).await
 }
 
 fn id(body: &Value) -> String {

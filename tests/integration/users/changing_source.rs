@@ -6,22 +6,9 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{World, WorldOptions};
-use crate::common::plan::Step;
-
 #[test]
 fn a_rerun_writes_exactly_what_changed_in_clerk_and_reconcile_then_nothing() {
-    let world = World::new(WorldOptions {
-        users: 60,
-        organizations: 3,
-        more_steps: vec![
-            Step::bare("organizations"),
-            Step::bare("roles"),
-            Step::bare("memberships"),
-        ],
-        ..WorldOptions::default()
-    });
-    world.run().code(0);
+    let world = super::reconcile::world();
     let before = world.dump();
 
     // In Clerk: one sign-up, one rename, one new membership of the new user.

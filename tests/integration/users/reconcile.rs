@@ -80,7 +80,8 @@ impl Migration {
     }
 }
 
-fn world() -> World {
+/// 160 users in 4 organizations, migrated with memberships.
+pub(super) fn world() -> World {
     let world = World::new(WorldOptions {
         users: 160,
         organizations: 4,

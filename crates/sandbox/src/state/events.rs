@@ -111,8 +111,8 @@ impl WorkosState {
 
 #[cfg(test)]
 mod tests {
-    use crate::state::ListQuery;
     use super::*;
+    use crate::state::ListQuery;
     use ferry_wire::workos::model::{CreateOrganization, CreateUser};
 
     fn query(kinds: &[&str]) -> EventQuery {
