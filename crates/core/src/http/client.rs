@@ -105,6 +105,12 @@ impl<'a> Request<'a> {
         self
     }
 
+    /// The buckets it draws from, by name (for tests of who counts what).
+    #[cfg(test)]
+    pub(crate) fn bucket_names(&self) -> Vec<&str> {
+        self.buckets.iter().map(|b| b.name()).collect()
+    }
+
     pub fn bucket(mut self, bucket: &'a Bucket) -> Self {
         self.buckets.push(bucket);
         self

@@ -157,14 +157,20 @@ impl WorkosClient {
         &self.buckets
     }
 
+    /// A request through the buckets WorkOS counts it in: the read or
+    /// write limit applies to `/user_management/*` only; organizations,
+    /// roles and factors count against the key's limit alone, so their
+    /// writes overlap with user writes instead of queueing behind them.
     fn request(&self, method: Method, path: String, access: Access) -> Request<'_> {
-        let bucket = match access {
-            Access::Read => &self.buckets.reads,
-            Access::Write => &self.buckets.writes,
+        let request = if path.starts_with("/user_management/") {
+            Request::new(method, path).bucket(match access {
+                Access::Read => &self.buckets.reads,
+                Access::Write => &self.buckets.writes,
+            })
+        } else {
+            Request::new(method, path)
         };
-        Request::new(method, path)
-            .bucket(bucket)
-            .bucket(&self.buckets.key)
+        request.bucket(&self.buckets.key)
     }
 
     async fn call<T: DeserializeOwned>(&self, request: Request<'_>) -> Result<T> {
@@ -527,4 +533,38 @@ impl WorkosClient {
 pub enum MembershipFilter<'a> {
     User(&'a str),
     Organization(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_user_management_counts_against_its_read_and_write_limits() {
+        let client = WorkosClient::new(
+            "http://127.0.0.1:9",
+            Secret::new("sk_test_x"),
+            &WorkosLimits::default(),
+            RetryPolicy::default(),
+        )
+        .unwrap();
+        let names = |path: &str, access| {
+            client
+                .request(Method::POST, path.into(), access)
+                .bucket_names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("/user_management/users", Access::Write),
+            ["workos writes", "workos key"]
+        );
+        assert_eq!(
+            names("/user_management/users", Access::Read),
+            ["workos reads", "workos key"]
+        );
+        assert_eq!(names("/organizations", Access::Write), ["workos key"]);
+        assert_eq!(names("/authorization/roles", Access::Write), ["workos key"]);
+    }
 }
