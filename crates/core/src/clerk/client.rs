@@ -1,15 +1,22 @@
 //! The Clerk Backend API client: users, organizations and memberships, read
 //! page by page within Clerk's per-instance rate limit.
 //!
-//! Users are listed oldest first (`+created_at`), so people signing up
-//! during the run land at the end instead of shifting pages. Newer instances
-//! take a `starting_after` cursor; an instance that refuses it (`error`) is
-//! read by offset instead. Pages are de-duplicated by id, and the total is
-//! reconciled against `/users/count` so a short read is noticed.
+//! Listings are read by offset with several pages in flight, so a listing
+//! costs about (pages ÷ the rate limit), not (pages × latency). Users are
+//! listed oldest first (`+created_at`), so people signing up during the run
+//! land at the end instead of shifting pages; consecutive user pages
+//! overlap by [`OVERLAP`] rows, so up to that many deletions during the
+//! read shift no one out of it. Overlapping rows are de-duplicated by id,
+//! and the total is reconciled against `/users/count` so a short read is
+//! noticed.
 
 use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
 use serde::Deserialize;
 
 use super::error;
@@ -26,6 +33,14 @@ pub const PAGE_SIZE: usize = 500;
 
 /// The most pages an offset listing follows (10,000,000 objects).
 pub const MAX_OFFSET_PAGES: usize = 20_000;
+
+/// Pages asked for at once (the bucket still paces them).
+pub const PAGES_IN_FLIGHT: usize = 8;
+
+/// Rows each user page repeats of the one before: deletions during the
+/// read shift later rows towards the start, and this many cannot push a
+/// user into the gap between two pages.
+pub const OVERLAP: usize = 10;
 
 #[derive(Debug)]
 pub struct ClerkClient {
@@ -92,41 +107,61 @@ impl ClerkClient {
     pub fn users(&self) -> UserPages<'_> {
         UserPages {
             client: self,
-            mode: Paging::Cursor(None),
-            seen: HashSet::new(),
+            total: None,
+            next_offset: 0,
+            in_flight: FuturesOrdered::new(),
+            previous_tail: HashSet::new(),
+            seen: 0,
             done: false,
         }
     }
 
-    /// Every object of an offset listing, page after page (`+created_at`
-    /// when `ordered`); stops at a short page, at the total Clerk counted,
-    /// or after [`MAX_OFFSET_PAGES`], so a server that keeps answering full
-    /// pages cannot keep ferry reading.
+    async fn user_page(&self, offset: usize) -> Result<Vec<User>, ApiError> {
+        let request = self
+            .get("/users")
+            .query("limit", PAGE_SIZE)
+            .query("offset", offset)
+            .query("order_by", "+created_at");
+        self.api.json(&request).await
+    }
+
+    /// Every object of an offset listing (`+created_at` when `ordered`):
+    /// the first page says the total, and the rest are asked for
+    /// [`PAGES_IN_FLIGHT`] at a time. It stops at a short page, at the
+    /// total, or after [`MAX_OFFSET_PAGES`], so a server that keeps
+    /// answering full pages cannot keep ferry reading.
     async fn every_page<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         ordered: bool,
     ) -> Result<Vec<T>, ApiError> {
-        let mut all = Vec::new();
-        loop {
+        let page = |offset: usize| {
             let mut request = self
                 .get(path.to_owned())
                 .query("limit", PAGE_SIZE)
-                .query("offset", all.len());
+                .query("offset", offset);
             if ordered {
                 request = request.query("order_by", "+created_at");
             }
-            let page: PaginatedList<T> = self.api.json(&request).await?;
-            let count = page.data.len();
-            all.extend(page.data);
-            if count < PAGE_SIZE || all.len() as u64 >= page.total_count {
-                return Ok(all);
-            }
-            if all.len() >= MAX_OFFSET_PAGES * PAGE_SIZE {
-                tracing::warn!("Clerk listing {path} stopped after {MAX_OFFSET_PAGES} full pages");
-                return Ok(all);
-            }
+            async move { self.api.json::<PaginatedList<T>>(&request).await }
+        };
+        let first = page(0).await?;
+        let total = (first.total_count as usize).min(MAX_OFFSET_PAGES * PAGE_SIZE);
+        if first.total_count as usize > total {
+            tracing::warn!("Clerk listing {path} stops after {MAX_OFFSET_PAGES} full pages");
         }
+        let mut all = Vec::with_capacity(total.min(100_000));
+        let mut short = first.data.len() < PAGE_SIZE;
+        all.extend(first.data);
+        let mut rest = futures_util::stream::iter((PAGE_SIZE..total).step_by(PAGE_SIZE))
+            .map(page)
+            .buffered(PAGES_IN_FLIGHT);
+        while !short && let Some(next) = rest.next().await {
+            let next = next?;
+            short = next.data.len() < PAGE_SIZE;
+            all.extend(next.data);
+        }
+        Ok(all)
     }
 
     /// Every organization, oldest first (organizations number in the thousands at most).
@@ -177,65 +212,78 @@ impl ClerkClient {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Paging {
-    /// `starting_after` the last id seen (none for the first page).
-    Cursor(Option<String>),
-    Offset(usize),
-}
+type PageFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<User>, ApiError>> + Send + 'a>>;
 
-/// Pages of users; each user comes once even if pages overlap.
+/// Pages of users, oldest first, each user once although pages overlap.
+/// Once the total is known ([`UserPages::expect`]), up to
+/// [`PAGES_IN_FLIGHT`] pages are asked for ahead; pages still come back in
+/// order. Only the previous page's last [`OVERLAP`] ids are kept, not
+/// every id read.
 pub struct UserPages<'a> {
     client: &'a ClerkClient,
-    mode: Paging,
-    seen: HashSet<String>,
+    total: Option<u64>,
+    next_offset: usize,
+    in_flight: FuturesOrdered<PageFuture<'a>>,
+    previous_tail: HashSet<String>,
+    seen: usize,
     done: bool,
 }
 
-impl UserPages<'_> {
+impl<'a> UserPages<'a> {
+    /// Reads ahead up to `total` users (Clerk's count); users signing up
+    /// meanwhile are still read, a page at a time, after those.
+    pub fn expect(&mut self, total: u64) {
+        self.total = Some(total);
+    }
+
+    fn ask_ahead(&mut self) {
+        let stride = PAGE_SIZE - OVERLAP;
+        let planned = self.total.unwrap_or(0) as usize;
+        while self.in_flight.len() < PAGES_IN_FLIGHT
+            && (self.in_flight.is_empty() || self.next_offset < planned)
+            && self.next_offset < MAX_OFFSET_PAGES * stride
+        {
+            let client = self.client;
+            let offset = self.next_offset;
+            self.in_flight
+                .push_back(Box::pin(async move { client.user_page(offset).await }));
+            self.next_offset += stride;
+        }
+    }
+
     /// The next page, or `None` at the end.
     pub async fn next_page(&mut self) -> Result<Option<Vec<User>>, ApiError> {
         if self.done {
             return Ok(None);
         }
-        let base = self
-            .client
-            .get("/users")
-            .query("limit", PAGE_SIZE)
-            .query("order_by", "+created_at");
-        let request = match &self.mode {
-            Paging::Cursor(None) => base,
-            Paging::Cursor(Some(after)) => base.query("starting_after", after),
-            Paging::Offset(offset) => base.query("offset", offset),
+        self.ask_ahead();
+        let Some(page) = self.in_flight.next().await else {
+            tracing::warn!("Clerk's user listing stops after {MAX_OFFSET_PAGES} full pages");
+            self.done = true;
+            return Ok(None);
         };
-        let page: Vec<User> = match self.client.api.json(&request).await {
-            Ok(page) => page,
-            Err(error)
-                if matches!(self.mode, Paging::Cursor(Some(_)))
-                    && error::refused_parameter(&error, "starting_after") =>
-            {
-                // This instance does not take cursors: continue by offset.
-                tracing::info!("Clerk refused starting_after; paging by offset");
-                self.mode = Paging::Offset(self.seen.len());
-                return Box::pin(self.next_page()).await;
-            }
-            Err(error) => return Err(error),
-        };
-        let full = page.len() == PAGE_SIZE;
-        self.mode = match &self.mode {
-            Paging::Cursor(_) => Paging::Cursor(page.last().map(|u| u.id.clone())),
-            Paging::Offset(offset) => Paging::Offset(offset + page.len()),
-        };
-        self.done = !full;
+        let page = page?;
+        if page.len() < PAGE_SIZE {
+            // The end: what is still in flight lies past it.
+            self.done = true;
+            self.in_flight = FuturesOrdered::new();
+        }
+        let tail: HashSet<String> = page
+            .iter()
+            .skip(page.len().saturating_sub(OVERLAP))
+            .map(|u| u.id.clone())
+            .collect();
         let fresh: Vec<User> = page
             .into_iter()
-            .filter(|u| self.seen.insert(u.id.clone()))
+            .filter(|u| !self.previous_tail.contains(&u.id))
             .collect();
+        self.previous_tail = tail;
+        self.seen += fresh.len();
         Ok(Some(fresh))
     }
 
     /// How many distinct users were read so far.
     pub fn seen(&self) -> usize {
-        self.seen.len()
+        self.seen
     }
 }

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use crate::http::ApiError;
 
-/// The envelope, leniently: older answers have been seen without
-/// `long_message` or `meta`.
+/// The envelope, leniently: only `code` is required (older answers have
+/// been seen without `long_message` or `meta`).
 #[derive(Debug, Deserialize)]
 struct Envelope {
     errors: Vec<Entry>,
@@ -19,14 +19,6 @@ struct Envelope {
 #[derive(Debug, Deserialize)]
 struct Entry {
     code: String,
-    #[serde(default)]
-    meta: Option<Meta>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Meta {
-    #[serde(default)]
-    param_name: Option<String>,
 }
 
 fn envelope(error: &ApiError) -> Option<Envelope> {
@@ -44,23 +36,6 @@ pub fn codes(error: &ApiError) -> Vec<String> {
 /// Clerk says the object does not exist: 404 `resource_not_found`.
 pub fn is_not_found(error: &ApiError) -> bool {
     error.status() == Some(404) && codes(error).iter().any(|c| c == "resource_not_found")
-}
-
-/// Clerk refused the query parameter `name` (400 or 422 naming it in
-/// `meta.param_name`, with a `form_param_*` code). An instance that does
-/// not know `starting_after` has been seen answering 422 with no envelope
-/// at all; that is read as a refusal of the parameter too.
-pub fn refused_parameter(error: &ApiError, name: &str) -> bool {
-    if !matches!(error.status(), Some(400 | 422)) {
-        return false;
-    }
-    match envelope(error) {
-        Some(envelope) => envelope.errors.iter().any(|entry| {
-            entry.code.starts_with("form_param")
-                && entry.meta.as_ref().and_then(|m| m.param_name.as_deref()) == Some(name)
-        }),
-        None => error.status() == Some(422),
-    }
 }
 
 #[cfg(test)]
@@ -83,9 +58,6 @@ mod tests {
 
     // Bodies as Clerk's Backend API answers them.
     const NOT_FOUND: &str = r#"{"errors":[{"message":"not found","long_message":"The requested resource was not found","code":"resource_not_found"}],"clerk_trace_id":"3f1b"}"#;
-    const BAD_CURSOR: &str = r#"{"errors":[{"message":"is invalid","long_message":"starting_after is invalid","code":"form_param_value_invalid","meta":{"param_name":"starting_after"}}]}"#;
-    const BAD_LIMIT: &str = r#"{"errors":[{"message":"is invalid","long_message":"limit is invalid","code":"form_param_value_invalid","meta":{"param_name":"limit"}}]}"#;
-    const UNKNOWN_PARAM: &str = r#"{"errors":[{"message":"is unknown","code":"form_param_unknown","meta":{"param_name":"starting_after"}}]}"#;
     const UNAUTHORIZED: &str = r#"{"errors":[{"message":"Invalid authentication","long_message":"Unable to authenticate the request, you need to supply an active API key","code":"authentication_invalid"}]}"#;
 
     #[test]
@@ -98,29 +70,5 @@ mod tests {
             codes(&failed(401, UNAUTHORIZED)),
             ["authentication_invalid"]
         );
-    }
-
-    #[test]
-    fn a_refused_cursor_is_told_from_other_refusals() {
-        assert!(refused_parameter(
-            &failed(422, BAD_CURSOR),
-            "starting_after"
-        ));
-        assert!(refused_parameter(
-            &failed(400, UNKNOWN_PARAM),
-            "starting_after"
-        ));
-        assert!(!refused_parameter(
-            &failed(422, BAD_LIMIT),
-            "starting_after"
-        ));
-        assert!(
-            refused_parameter(&failed(422, ""), "starting_after"),
-            "the older, bare 422"
-        );
-        assert!(!refused_parameter(
-            &failed(500, BAD_CURSOR),
-            "starting_after"
-        ));
     }
 }

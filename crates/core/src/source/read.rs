@@ -203,7 +203,9 @@ async fn read_joined(
     // the first page rather than before it.
     let mut pages = clerk.users();
     let (count, first) = tokio::join!(clerk.user_count(), pages.next_page());
-    stats.clerk_count = Some(count?);
+    let count = count?;
+    stats.clerk_count = Some(count);
+    pages.expect(count);
     if let (Some(announce), Some(total)) = (sources.on_total, stats.clerk_count) {
         announce(total);
     }

@@ -184,7 +184,21 @@ impl AssessStep<'_> {
                 }
             }
         };
-        let (read, ()) = tokio::join!(reader, counter);
+        // Organizations, memberships and roles are read alongside the users.
+        let listings = async {
+            match clerk {
+                Some(clerk) => Some(
+                    tokio::try_join!(
+                        clerk.all_organizations(),
+                        clerk.instance_memberships(),
+                        clerk.all_roles()
+                    )
+                    .map_err(crate::source::read::SourceError::from),
+                ),
+                None => None,
+            }
+        };
+        let (read, (), listed) = tokio::join!(reader, counter, listings);
         let stats = read?;
         let mut a = tally.assessment;
         a.bad_export_rows = a.bad_export_rows.max(stats.bad_rows);
@@ -201,18 +215,21 @@ impl AssessStep<'_> {
         }
         a.shared_emails.examples.sort();
 
-        if let Some(clerk) = clerk {
-            self.count_organizations(&mut a, clerk).await?;
+        if let Some(listed) = listed {
+            let (organizations, members, defined) = listed?;
+            self.count_organizations(&mut a, &organizations, &members, &defined);
         }
         self.conclude(&mut a, tally.migratable);
         Ok(a)
     }
 
-    async fn count_organizations(
+    fn count_organizations(
         &self,
         a: &mut Assessment,
-        clerk: &ClerkClient,
-    ) -> Result<(), StepError> {
+        organizations: &[ferry_wire::clerk::model::Organization],
+        members: &[ferry_wire::clerk::model::OrganizationMembership],
+        defined: &[ferry_wire::clerk::model::Role],
+    ) {
         // The slug before hooks: assess reads the source only and runs no script.
         let mapper = RoleMapper::new(
             self.plan.memberships().and_then(|m| m.roles.clone()),
@@ -220,28 +237,14 @@ impl AssessStep<'_> {
             serde_json::Value::Null,
         );
         let mut roles: BTreeMap<String, u64> = BTreeMap::new();
-        let organizations = clerk
-            .all_organizations()
-            .await
-            .map_err(crate::source::read::SourceError::from)?;
-        for org in &organizations {
-            a.organizations += 1;
-            let members = clerk
-                .all_memberships(&org.id)
-                .await
-                .map_err(crate::source::read::SourceError::from)?;
-            for m in &members {
-                a.memberships += 1;
-                *roles.entry(m.role.clone()).or_default() += 1;
-            }
+        a.organizations = organizations.len() as u64;
+        for m in members {
+            a.memberships += 1;
+            *roles.entry(m.role.clone()).or_default() += 1;
         }
         // Roles Clerk defines that no membership uses: the roles step makes
         // them too, so they are listed (with 0) rather than left unseen.
-        let defined = clerk
-            .all_roles()
-            .await
-            .map_err(crate::source::read::SourceError::from)?;
-        for role in &defined {
+        for role in defined {
             roles.entry(role.key.clone()).or_default();
         }
         a.roles = roles
@@ -252,7 +255,6 @@ impl AssessStep<'_> {
                 memberships,
             })
             .collect();
-        Ok(())
     }
 
     /// Steps needed, what needs a person, and the estimate.
