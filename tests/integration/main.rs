@@ -6,6 +6,7 @@ mod architecture;
 mod common;
 mod engine;
 mod init;
+mod listings;
 mod proof;
 mod sandbox;
 mod script_limits;

@@ -207,10 +207,98 @@ where
     }
 }
 
-/// Every WorkOS user, page by page.
-pub async fn list_users(workos: &WorkosClient) -> Result<Listing<User>, WorkosError> {
-    let (users, pages) =
-        every_page(|after| async move { workos.users_page(after.as_deref()).await }).await?;
+/// Segments a listing is walked in at once (the read bucket still paces them).
+pub const SEGMENTS_IN_FLIGHT: usize = 16;
+
+/// Objects a segment is expected to hold: one page.
+const SEGMENT: usize = 100;
+
+/// The ids that cut a listing into segments of about a page each: every
+/// [`SEGMENT`]th of the ids ferry knows are there, in id order.
+pub fn anchors<'a>(known: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut ids: Vec<&str> = known.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter()
+        .skip(SEGMENT - 1)
+        .step_by(SEGMENT)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every page of an ascending cursor listing, walked as segments at once.
+/// WorkOS cursors compare ids, so `after = anchor` starts a segment
+/// anywhere: segment k holds the ids in (anchor k-1, anchor k], the last
+/// everything after the last anchor. Each segment follows its cursor until
+/// it passes its end, so objects ferry does not know of are found too; with
+/// anchors a page apart, a listing costs about one round trip per
+/// [`SEGMENTS_IN_FLIGHT`] pages instead of one per page.
+pub async fn every_segment<T, F, Fut>(
+    anchors: &[String],
+    page: F,
+) -> Result<(Vec<T>, u64), WorkosError>
+where
+    T: Listed,
+    F: Fn(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<List<T>, WorkosError>>,
+{
+    use futures_util::StreamExt;
+    let starts = std::iter::once(None).chain(anchors.iter().cloned().map(Some));
+    let ends = anchors.iter().map(Some).chain(std::iter::once(None));
+    let walks = starts.zip(ends).map(|(start, end)| {
+        let page = &page;
+        async move {
+            let mut held = Vec::new();
+            let mut pages = 0u64;
+            let mut after = start;
+            loop {
+                let list = page(after.clone()).await?;
+                pages += 1;
+                let empty = list.data.is_empty();
+                let mut passed = false;
+                for item in list.data {
+                    if end.is_some_and(|end| item.id() > end.as_str()) {
+                        passed = true;
+                        break;
+                    }
+                    held.push(item);
+                }
+                match list.list_metadata.after {
+                    Some(next)
+                        if !passed
+                            && !empty
+                            && pages < MAX_PAGES
+                            && after.as_ref() != Some(&next) =>
+                    {
+                        after = Some(next)
+                    }
+                    _ => return Ok::<_, WorkosError>((held, pages)),
+                }
+            }
+        }
+    });
+    let mut segments = futures_util::stream::iter(walks).buffered(SEGMENTS_IN_FLIGHT);
+    let mut all = Vec::new();
+    let mut pages = 0;
+    while let Some(segment) = segments.next().await {
+        let (held, walked) = segment?;
+        all.extend(held);
+        pages += walked;
+    }
+    Ok((all, pages))
+}
+
+/// Every WorkOS user, in segments cut at `known` ids (the users the
+/// journal says are there); with none known, page after page.
+pub async fn list_users<'a>(
+    workos: &WorkosClient,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Result<Listing<User>, WorkosError> {
+    let anchors = anchors(known);
+    let (users, pages) = every_segment(&anchors, |after| async move {
+        workos.users_page(after.as_deref()).await
+    })
+    .await?;
     Ok(Listing::new(users, pages))
 }
 

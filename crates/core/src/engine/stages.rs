@@ -171,7 +171,12 @@ impl Stage for Users<'_> {
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
         Box::pin(async move {
             let listing = match cx.reconcile {
-                true => Some(listed(cx, "users", reconcile::list_users(cx.workos)).await?),
+                true => {
+                    // The users the journal knows cut the listing into segments read at once.
+                    let known = cx.journal.id_map(Kind::User)?;
+                    let known = known.iter().map(|(_, target)| target.as_str());
+                    Some(listed(cx, "users", reconcile::list_users(cx.workos, known)).await?)
+                }
                 false => None,
             };
             let step = self.step(

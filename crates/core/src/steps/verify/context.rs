@@ -22,7 +22,7 @@ use ferry_wire::workos::model::User;
 pub(super) const EXAMPLES: usize = 5;
 
 /// Reads in flight at once (the WorkOS client's buckets still pace them).
-pub(super) const PARALLEL_READS: usize = 32;
+pub(super) const PARALLEL_READS: usize = 64;
 
 pub struct VerifyStep<'a> {
     pub plan: &'a Plan,
@@ -183,23 +183,18 @@ impl VerifyStep<'_> {
         Ok(seen)
     }
 
-    pub(super) async fn all_workos_users(&self) -> Result<HashMap<String, User>, StepError> {
-        let mut users = HashMap::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .workos
-                .users_page(after.as_deref())
-                .await
-                .map_err(StepError::from)?;
-            for user in page.data {
-                users.insert(user.id.clone(), user);
-            }
-            match page.list_metadata.after {
-                Some(next) => after = Some(next),
-                None => return Ok(users),
-            }
-        }
+    /// Every WorkOS user, listed in segments cut at the migrated users' ids.
+    pub(super) async fn all_workos_users(
+        &self,
+        migrated: &BTreeMap<String, String>,
+    ) -> Result<HashMap<String, User>, StepError> {
+        let anchors = crate::reconcile::anchors(migrated.values().map(String::as_str));
+        let (users, _) = crate::reconcile::every_segment(&anchors, |after| async move {
+            self.workos.users_page(after.as_deref()).await
+        })
+        .await
+        .map_err(StepError::from)?;
+        Ok(users.into_iter().map(|u| (u.id.clone(), u)).collect())
     }
 }
 

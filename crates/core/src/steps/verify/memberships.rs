@@ -1,4 +1,7 @@
-//! The `memberships` check: the sampled users' memberships and roles match Clerk's.
+//! The `memberships` check: the sampled users' memberships and roles match
+//! Clerk's. Both sides are read by listing: Clerk's instance-wide
+//! memberships, and every page of each migrated organization's in WorkOS;
+//! no read per user, whatever the sample.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -26,62 +29,84 @@ impl VerifyStep<'_> {
             ));
         };
         let orgs = self.journal_ids(Kind::Organization)?;
-        let org_by_target: HashMap<&str, &str> =
-            orgs.iter().map(|(s, t)| (t.as_str(), s.as_str())).collect();
-        let (orgs, org_by_target) = (&orgs, &org_by_target);
-        // Each sampled user costs a Clerk read and a WorkOS read: ask many at once.
-        let compared: Vec<Result<Vec<String>, StepError>> = stream::iter(
-            seen.sampled
-                .keys()
-                .filter_map(|id| migrated.get(id).map(|target| (id, target))),
-        )
-        .map(|(clerk_id, target)| async move {
-            let mut expected = BTreeSet::new();
-            let memberships = clerk
-                .user_memberships(clerk_id)
-                .await
-                .map_err(crate::source::read::SourceError::from)?;
+        let sampled: HashMap<&str, &str> = seen
+            .sampled
+            .keys()
+            .filter_map(|id| {
+                migrated
+                    .get(id)
+                    .map(|target| (target.as_str(), id.as_str()))
+            })
+            .collect();
+        // Clerk's side: one instance-wide listing, no read per user.
+        let listed = clerk
+            .instance_memberships()
+            .await
+            .map_err(crate::source::read::SourceError::from)?;
+        let mut expected: HashMap<&str, BTreeSet<(String, String)>> = HashMap::new();
+        for membership in &listed {
+            let Some(user) = membership.public_user_data.as_ref() else {
+                continue;
+            };
+            if !seen.sampled.contains_key(&user.user_id)
+                || !orgs.contains_key(&membership.organization.id)
+            {
+                continue;
+            }
+            if let Ok(Some(slug)) =
+                map_role(membership, &self.roles, self.script, &self.memberships_ctx)
+            {
+                expected
+                    .entry(user.user_id.as_str())
+                    .or_default()
+                    .insert((membership.organization.id.clone(), slug));
+            }
+        }
+        // WorkOS's side: every page of each migrated organization's memberships, many at once.
+        let listings: Vec<Result<(String, Vec<_>), StepError>> = stream::iter(orgs.iter())
+            .map(|(clerk_org, target)| async move {
+                let memberships = self
+                    .workos
+                    .all_memberships(MembershipFilter::Organization(target))
+                    .await
+                    .map_err(StepError::from)?;
+                Ok((clerk_org.clone(), memberships))
+            })
+            .buffer_unordered(PARALLEL_READS)
+            .collect()
+            .await;
+        let mut actual: HashMap<&str, BTreeSet<(String, String)>> = HashMap::new();
+        for listing in listings {
+            let (clerk_org, memberships) = listing?;
             for membership in memberships {
-                if !orgs.contains_key(&membership.organization.id) {
-                    continue;
-                }
-                if let Ok(Some(slug)) =
-                    map_role(&membership, &self.roles, self.script, &self.memberships_ctx)
-                {
-                    expected.insert((membership.organization.id.clone(), slug));
+                if let Some(clerk_id) = sampled.get(membership.user_id.as_str()) {
+                    actual
+                        .entry(clerk_id)
+                        .or_default()
+                        .insert((clerk_org.clone(), membership.role.slug));
                 }
             }
-            // Every page: a user in many organizations has more than one.
-            let memberships = self
-                .workos
-                .all_memberships(MembershipFilter::User(target))
-                .await
-                .map_err(StepError::from)?;
-            let actual: BTreeSet<(String, String)> = memberships
-                .into_iter()
-                .filter_map(|m| {
-                    Some((
-                        org_by_target.get(m.organization_id.as_str())?.to_string(),
-                        m.role.slug,
-                    ))
-                })
-                .collect();
-            let mut problems = Vec::new();
-            for (org, slug) in expected.difference(&actual) {
-                problems.push(format!("{clerk_id}: missing in {org} as {slug}"));
-            }
-            for (org, slug) in actual.difference(&expected) {
-                problems.push(format!("{clerk_id}: unexpected in {org} as {slug}"));
-            }
-            Ok(problems)
-        })
-        .buffer_unordered(PARALLEL_READS)
-        .collect()
-        .await;
+        }
+        let none = BTreeSet::new();
+        let compared: Vec<Vec<String>> = sampled
+            .values()
+            .map(|clerk_id| {
+                let expected = expected.get(clerk_id).unwrap_or(&none);
+                let actual = actual.get(clerk_id).unwrap_or(&none);
+                let mut problems = Vec::new();
+                for (org, slug) in expected.difference(actual) {
+                    problems.push(format!("{clerk_id}: missing in {org} as {slug}"));
+                }
+                for (org, slug) in actual.difference(expected) {
+                    problems.push(format!("{clerk_id}: unexpected in {org} as {slug}"));
+                }
+                problems
+            })
+            .collect();
         let count = compared.len();
         let mut failures = Vec::new();
-        for result in compared {
-            failures.extend(result?);
+        for problems in compared {
+            failures.extend(problems);
         }
         failures.sort();
         Ok(check(

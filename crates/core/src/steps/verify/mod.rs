@@ -53,16 +53,27 @@ impl VerifyStep<'_> {
         let (sample, logins) = self.options();
         let migrated = self.journal_ids(crate::journal::Kind::User)?;
         let sampled_ids = pick_sample(&migrated, sample);
-        let seen = self.read_source(sources, &sampled_ids).await?;
-        let workos_users = self.all_workos_users().await?;
+        // The source and WorkOS's users are listed at once.
+        let (seen, workos_users) = tokio::try_join!(
+            self.read_source(sources, &sampled_ids),
+            self.all_workos_users(&migrated)
+        )?;
 
+        // The checks that read do so at once; each keeps to its buckets.
+        let (logins, organizations, roles, memberships, totp) = tokio::join!(
+            self.check_logins(&logins),
+            self.check_organizations(),
+            self.check_roles(),
+            self.check_memberships(&seen, &migrated),
+            self.check_totp()
+        );
         let mut checks = vec![self.check_users(&migrated, &seen, &workos_users)?];
-        checks.push(self.check_logins(&logins).await);
-        checks.push(self.check_organizations().await?);
-        checks.push(self.check_roles().await?);
-        checks.push(self.check_memberships(&seen, &migrated).await?);
+        checks.push(logins);
+        checks.push(organizations?);
+        checks.push(roles?);
+        checks.push(memberships?);
         checks.push(self.check_emails(&workos_users, &seen, &migrated));
-        checks.push(self.check_totp().await?);
+        checks.push(totp?);
         name_the_repair(&mut checks);
         Ok(Verification {
             passed: checks.iter().all(|c| c.status != Status::Fail),
