@@ -7,6 +7,7 @@
 //! rerun recreates memberships that went missing in WorkOS (also for users
 //! who existed there before the migration) and writes nothing else.
 
+use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -77,26 +78,41 @@ pub async fn read_memberships(
         .all_organizations()
         .await
         .map_err(crate::source::read::SourceError::from)?;
-    for organization in organizations {
+    // Each organization needs two listings (WorkOS's memberships, Clerk's):
+    // several organizations are read at once, ahead of the writes, so the
+    // writes never wait a round trip for the next organization.
+    let reads = futures_util::stream::iter(organizations)
+        .map(|organization| async move {
+            let target_id = lookup(journal, Kind::Organization, &organization.id)
+                .filter(|r| r.action.wrote_target())
+                .and_then(|r| r.target_id);
+            let existing = async {
+                match &target_id {
+                    Some(id) => existing_memberships(workos, id)
+                        .await
+                        .map_err(StepError::from),
+                    None => Ok(HashMap::new()),
+                }
+            };
+            let members = async {
+                clerk
+                    .all_memberships(&organization.id)
+                    .await
+                    .map_err(|e| StepError::from(crate::source::read::SourceError::from(e)))
+            };
+            let (existing, memberships) = tokio::try_join!(existing, members)?;
+            let org = Arc::new(OrgContext {
+                clerk_id: organization.id.clone(),
+                target_id,
+                existing: Mutex::new(existing),
+            });
+            Ok::<_, StepError>((org, memberships))
+        })
+        .buffered(ORGANIZATIONS_AHEAD);
+    futures_util::pin_mut!(reads);
+    while let Some(read) = reads.next().await {
+        let (org, memberships) = read?;
         stats.organizations += 1;
-        let target_id = lookup(journal, Kind::Organization, &organization.id)
-            .filter(|r| r.action.wrote_target())
-            .and_then(|r| r.target_id);
-        let existing = match &target_id {
-            Some(id) => existing_memberships(workos, id)
-                .await
-                .map_err(StepError::from)?,
-            None => HashMap::new(),
-        };
-        let org = Arc::new(OrgContext {
-            clerk_id: organization.id.clone(),
-            target_id,
-            existing: Mutex::new(existing),
-        });
-        let memberships = clerk
-            .all_memberships(&organization.id)
-            .await
-            .map_err(crate::source::read::SourceError::from)?;
         for membership in memberships {
             stats.memberships += 1;
             let item = MembershipItem {
@@ -110,6 +126,9 @@ pub async fn read_memberships(
     }
     Ok(stats)
 }
+
+/// Organizations whose memberships are read at once, ahead of the writes.
+const ORGANIZATIONS_AHEAD: usize = 8;
 
 async fn existing_memberships(
     workos: &WorkosClient,
