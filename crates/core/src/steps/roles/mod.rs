@@ -349,16 +349,24 @@ impl<'a> RolesStep<'a> {
             *known = Some(self.all_permissions().await?);
         }
         let known = known.as_mut().expect("read above");
-        for (slug, mapped) in &desired.permissions {
-            if known.contains(slug) {
-                continue;
-            }
+        // The missing ones are made at once: a role's permissions cost one
+        // round trip, not one each.
+        let missing: Vec<_> = desired
+            .permissions
+            .iter()
+            .filter(|(slug, _)| !known.contains(*slug))
+            .collect();
+        let made = futures_util::future::join_all(missing.iter().map(|(slug, mapped)| {
             let body = CreatePermission {
-                slug: slug.clone(),
+                slug: (*slug).clone(),
                 name: mapped.name.clone(),
                 description: mapped.description.clone(),
             };
-            let (action, id) = match self.workos.create_permission(&body).await {
+            async move { self.workos.create_permission(&body).await }
+        }))
+        .await;
+        for ((slug, mapped), result) in missing.into_iter().zip(made) {
+            let (action, id) = match result {
                 Ok(created) => (Action::Created, Some(created.id)),
                 Err(error) if error.status() == Some(409) => (Action::Adopted, None),
                 Err(error) => return Err(error),

@@ -22,7 +22,7 @@ use ferry_wire::workos::model::User;
 pub(super) const EXAMPLES: usize = 5;
 
 /// Reads in flight at once (the WorkOS client's buckets still pace them).
-pub(super) const PARALLEL_READS: usize = 64;
+pub(super) const PARALLEL_READS: usize = 100;
 
 pub struct VerifyStep<'a> {
     pub plan: &'a Plan,
