@@ -8,10 +8,9 @@
 //! and its ratio to the floor, the achieved write rate against the limit,
 //! 429s received and failed users.
 
-use std::time::Instant;
+mod common;
 
-use ferry_sandbox::export::write_csv;
-use ferry_sandbox::{FaultConfig, GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate};
+use common::Bench;
 
 fn main() {
     let users: usize = std::env::var("FERRY_BENCH_USERS")
@@ -34,46 +33,13 @@ fn main() {
 }
 
 fn measure(users: usize, latency_ms: u64) {
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let generated = generate::generate(GeneratorOptions {
-        users,
-        organizations: 0,
-        seed: 3,
-    });
-    let sandbox = runtime
-        .block_on(Sandbox::start(
-            SandboxOptions::default()
-                .with_generated(&generated)
-                .with_limits(RateLimits::default())
-                .with_faults(FaultConfig {
-                    latency_ms,
-                    ..FaultConfig::default()
-                }),
-        ))
-        .expect("the sandbox starts");
-    let dir = tempfile::tempdir().expect("a scratch folder");
-    write_csv(&dir.path().join("users.csv"), &generated.export).expect("the export");
-    let info = sandbox.info();
-    std::fs::write(
-        dir.path().join("plan.yaml"),
-        format!(
-            "ferry: 1\nname: bench\nsource:\n  clerk:\n    secret_key: ${{CLERK_SECRET_KEY}}\n    api_url: {}\n    export_csv: users.csv\ntarget:\n  workos:\n    api_key: ${{WORKOS_API_KEY}}\n    client_id: ${{WORKOS_CLIENT_ID}}\n    api_url: {}\nsteps: [users]\n",
-            info.clerk_api_url, info.workos_url
-        ),
-    )
-    .expect("the plan");
-
-    let started = Instant::now();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args(["run", "plan.yaml", "--yes"])
-        .current_dir(dir.path())
-        .env("CLERK_SECRET_KEY", &info.clerk_secret_key)
-        .env("WORKOS_API_KEY", &info.workos_api_key)
-        .env("WORKOS_CLIENT_ID", &info.workos_client_id)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("ferry runs");
-    let wall = started.elapsed().as_secs_f64();
+    let bench = Bench::start(users, 0, latency_ms);
+    let info = bench.info();
+    let (output, wall) = bench.run(&format!(
+        "ferry: 1\nname: bench\nsource:\n  clerk:\n    secret_key: ${{CLERK_SECRET_KEY}}\n    api_url: {}\n    export_csv: users.csv\ntarget:\n  workos:\n    api_key: ${{WORKOS_API_KEY}}\n    client_id: ${{WORKOS_CLIENT_ID}}\n    api_url: {}\nsteps: [users]\n",
+        info.clerk_api_url, info.workos_url
+    ));
+    let sandbox = &bench.sandbox;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let counts = sandbox.request_counts();
     let writes = counts.workos_writes as f64;
@@ -103,5 +69,4 @@ fn measure(users: usize, latency_ms: u64) {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    sandbox.shutdown();
 }

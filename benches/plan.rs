@@ -11,10 +11,9 @@
 //! that limit. For each latency it prints the wall time, wall ÷ floor, the
 //! 429s received, and each step's duration and share of the wall.
 
-use std::time::Instant;
+mod common;
 
-use ferry_sandbox::export::write_csv;
-use ferry_sandbox::{FaultConfig, GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate};
+use common::Bench;
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -78,44 +77,11 @@ report: {{ dir: reports, formats: [json] }}
 }
 
 fn measure(users: usize, organizations: usize, latency_ms: u64) {
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let generated = generate::generate(GeneratorOptions {
-        users,
-        organizations,
-        seed: 3,
-    });
-    let sandbox = runtime
-        .block_on(Sandbox::start(
-            SandboxOptions::default()
-                .with_generated(&generated)
-                .with_limits(RateLimits::default())
-                .with_faults(FaultConfig {
-                    latency_ms,
-                    ..FaultConfig::default()
-                }),
-        ))
-        .expect("the sandbox starts");
-    let dir = tempfile::tempdir().expect("a scratch folder");
-    write_csv(&dir.path().join("users.csv"), &generated.export).expect("the export");
-    let info = sandbox.info();
+    let bench = Bench::start(users, organizations, latency_ms);
+    let info = bench.info();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clerk-to-workos.rhai");
-    std::fs::write(
-        dir.path().join("plan.yaml"),
-        plan(&info.clerk_api_url, &info.workos_url, script),
-    )
-    .expect("the plan");
-
-    let started = Instant::now();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args(["run", "plan.yaml", "--yes"])
-        .current_dir(dir.path())
-        .env("CLERK_SECRET_KEY", &info.clerk_secret_key)
-        .env("WORKOS_API_KEY", &info.workos_api_key)
-        .env("WORKOS_CLIENT_ID", &info.workos_client_id)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("ferry runs");
-    let wall = started.elapsed().as_secs_f64();
+    let (output, wall) = bench.run(&plan(&info.clerk_api_url, &info.workos_url, script));
+    let (sandbox, dir) = (&bench.sandbox, &bench.dir);
     if !output.status.success() {
         eprintln!(
             "ferry exited {}: {}{}",
@@ -171,5 +137,4 @@ fn measure(users: usize, organizations: usize, latency_ms: u64) {
             100.0 * seconds / wall
         );
     }
-    sandbox.shutdown();
 }
