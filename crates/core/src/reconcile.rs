@@ -100,6 +100,11 @@ impl<T: Listed> Listing<T> {
         self.by_id.is_empty()
     }
 
+    /// The objects by id, the indexes dropped.
+    pub fn into_by_id(self) -> HashMap<String, T> {
+        self.by_id
+    }
+
     pub fn get(&self, id: &str) -> Option<&T> {
         self.by_id.get(id)
     }
@@ -178,20 +183,39 @@ pub const MAX_PAGES: u64 = 100_000;
 /// Every page of a cursor listing. A server that hands out a cursor it
 /// handed out before, an empty page with a cursor, or more than
 /// [`MAX_PAGES`] pages is not followed further (and a warning says so).
-pub async fn every_page<T, F, Fut>(mut page: F) -> Result<(Vec<T>, u64), WorkosError>
+pub async fn every_page<T, F, Fut>(page: F) -> Result<(Vec<T>, u64), WorkosError>
 where
-    F: FnMut(Option<String>) -> Fut,
+    F: Fn(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<List<T>, WorkosError>>,
+{
+    walk(&page, None, |_: &T| false).await
+}
+
+/// Follows a cursor listing from `after` until it ends or an object is
+/// `past` the end wanted (that object and the rest are left out), with
+/// [`every_page`]'s guards against a server that would never end it.
+async fn walk<T, F, Fut>(
+    page: &F,
+    mut after: Option<String>,
+    past: impl Fn(&T) -> bool,
+) -> Result<(Vec<T>, u64), WorkosError>
+where
+    F: Fn(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<List<T>, WorkosError>>,
 {
     let mut all = Vec::new();
     let mut pages = 0;
-    let mut after: Option<String> = None;
     let mut seen = std::collections::HashSet::new();
     loop {
         let list = page(after.clone()).await?;
         pages += 1;
-        let empty = list.data.is_empty();
-        all.extend(list.data);
+        let count = list.data.len();
+        let empty = count == 0;
+        let before = all.len();
+        all.extend(list.data.into_iter().take_while(|item| !past(item)));
+        if all.len() - before < count {
+            return Ok((all, pages)); // past the end wanted
+        }
         match list.list_metadata.after {
             Some(next) if !empty && pages < MAX_PAGES && seen.insert(next.clone()) => {
                 after = Some(next)
@@ -245,37 +269,11 @@ where
     use futures_util::StreamExt;
     let starts = std::iter::once(None).chain(anchors.iter().cloned().map(Some));
     let ends = anchors.iter().map(Some).chain(std::iter::once(None));
+    let page = &page;
     let walks = starts.zip(ends).map(|(start, end)| {
-        let page = &page;
-        async move {
-            let mut held = Vec::new();
-            let mut pages = 0u64;
-            let mut after = start;
-            loop {
-                let list = page(after.clone()).await?;
-                pages += 1;
-                let empty = list.data.is_empty();
-                let mut passed = false;
-                for item in list.data {
-                    if end.is_some_and(|end| item.id() > end.as_str()) {
-                        passed = true;
-                        break;
-                    }
-                    held.push(item);
-                }
-                match list.list_metadata.after {
-                    Some(next)
-                        if !passed
-                            && !empty
-                            && pages < MAX_PAGES
-                            && after.as_ref() != Some(&next) =>
-                    {
-                        after = Some(next)
-                    }
-                    _ => return Ok::<_, WorkosError>((held, pages)),
-                }
-            }
-        }
+        walk(page, start, move |item: &T| {
+            end.is_some_and(|end| item.id() > end.as_str())
+        })
     });
     let mut segments = futures_util::stream::iter(walks).buffered(SEGMENTS_IN_FLIGHT);
     let mut all = Vec::new();
@@ -370,10 +368,10 @@ mod tests {
     #[tokio::test]
     async fn a_cursor_that_comes_back_ends_the_listing() {
         // A, B, A, B, …: a server that would keep ferry reading forever.
-        let mut calls = 0;
+        let calls = std::cell::Cell::new(0);
         let (items, pages) = every_page(|_| {
-            calls += 1;
-            let cursor = if calls % 2 == 0 { "b" } else { "a" };
+            calls.set(calls.get() + 1);
+            let cursor = if calls.get() % 2 == 0 { "b" } else { "a" };
             async move {
                 Ok(List {
                     object: "list".into(),
@@ -387,6 +385,6 @@ mod tests {
         })
         .await
         .unwrap();
-        assert_eq!((items.len(), pages, calls), (3, 3, 3));
+        assert_eq!((items.len(), pages, calls.get()), (3, 3, 3));
     }
 }

@@ -41,19 +41,7 @@ fn refused(error: EditError) -> Response {
 }
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        // Name the place, never the value: a body may carry a digest.
-        let path = error.path().to_string();
-        let reason = error.into_inner().to_string();
-        let reason = reason.split(" at line").next().unwrap_or_default();
-        let reason = if reason.starts_with("unknown field") || reason.starts_with("missing field") {
-            reason.to_owned()
-        } else {
-            format!("{path} has an invalid type or value")
-        };
-        answer(StatusCode::UNPROCESSABLE_ENTITY, reason)
-    })
+    crate::body::parse(bytes).map_err(|reason| answer(StatusCode::UNPROCESSABLE_ENTITY, reason))
 }
 
 /// `then` with the parsed body, or the 422 that names what is wrong with it.

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::export::ExportRow;
+use super::ids::{BASE62, is_id_of};
 use super::tenant::{Tenant, public_user_data, tenant_from_export};
 use ferry_wire::clerk::model::{Organization, OrganizationMembership, User};
 use ferry_wire::secret::Secret;
@@ -106,7 +107,6 @@ pub struct MembershipChange {
 
 /// `prefix_2` and 26 random base-62 characters, as Clerk's ids look.
 fn fresh_id(prefix: &str) -> String {
-    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let tail: String = (0..26)
         .map(|_| BASE62[rand::random_range(0..BASE62.len())] as char)
         .collect();
@@ -119,13 +119,7 @@ fn moment_after(after: i64) -> i64 {
 }
 
 fn check_id(id: &str, prefix: &str) -> Edited<()> {
-    let ok = id
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('_'))
-        .is_some_and(|rest| {
-            !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-        });
-    ok.then_some(()).ok_or_else(|| {
+    is_id_of(id, prefix).then_some(()).ok_or_else(|| {
         EditError::Invalid(format!("id must look like {prefix}_<letters and digits>"))
     })
 }

@@ -10,6 +10,7 @@
 //! starts empty and records what clients do to it.
 
 pub mod admin;
+mod body;
 mod clerk_admin;
 pub mod clerk_api;
 pub mod clerk_edit;
@@ -21,6 +22,7 @@ pub mod faults;
 pub mod gate;
 pub mod generate;
 pub mod hashes;
+mod ids;
 pub mod limits;
 mod options;
 pub(crate) mod query;

@@ -1,6 +1,7 @@
 //! Names, domains, providers and roles the generator draws from, and the
 //! id and pick helpers.
 
+use crate::ids::BASE62;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -75,7 +76,6 @@ pub(super) const ROLES: &[(&str, &str)] = &[
     ("org:billing_manager", "Billing manager"),
     ("org:viewer", "Viewer"),
 ];
-pub(super) const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 pub(super) fn random_id(rng: &mut ChaCha8Rng, len: usize) -> String {
     (0..len)

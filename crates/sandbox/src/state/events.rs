@@ -4,14 +4,13 @@
 //! change. The log keeps the newest [`RETAINED_EVENTS`] events; WorkOS keeps 30
 //! days, and a million-user load must not hold a million payloads here.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::pagination::cursor_page;
 use super::{
-    EventLog, EventQuery, Failure, Outcome, RETAINED_EVENTS, StoredEvent, WorkosState, now,
-    sequence_id,
+    EventLog, EventQuery, Failure, Outcome, RETAINED_EVENTS, StoredEvent, WorkosState, sequence_id,
 };
 use ferry_wire::workos::events::{Event, EventList, EventListMetadata};
 
@@ -30,7 +29,7 @@ impl EventLog {
             event,
             organization_id: organization_id.map(str::to_owned),
             data: data.into_boxed_str(),
-            created_at: now(),
+            created_at: Utc::now(),
         });
         while self.events.len() > RETAINED_EVENTS {
             self.events.pop_front();
@@ -43,7 +42,9 @@ impl EventLog {
             id: stored.id.clone(),
             event: stored.event.to_owned(),
             data: serde_json::from_str(&stored.data).unwrap_or(Value::Object(Map::new())),
-            created_at: stored.created_at.clone(),
+            created_at: stored
+                .created_at
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
             context: Map::new(),
         }
     }
@@ -90,11 +91,8 @@ impl WorkosState {
                     .is_none_or(|id| e.organization_id.as_deref() == Some(id))
             })
             .filter(|e| {
-                let at = DateTime::parse_from_rfc3339(&e.created_at)
-                    .map(|t| t.with_timezone(&Utc))
-                    .ok();
-                start.is_none_or(|start| at.is_some_and(|at| at >= start))
-                    && end.is_none_or(|end| at.is_some_and(|at| at <= end))
+                start.is_none_or(|start| e.created_at >= start)
+                    && end.is_none_or(|end| e.created_at <= end)
             })
             .map(|e| (e.id.as_str(), e))
             .collect();

@@ -149,7 +149,8 @@ struct StoredEvent {
     event: &'static str,
     organization_id: Option<String>,
     data: Box<str>,
-    created_at: String,
+    /// Kept as an instant: the date filters compare it on every listing.
+    created_at: chrono::DateTime<Utc>,
 }
 
 #[derive(Debug, Default)]

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::ids::is_id_of;
 use crate::query::QueryParams;
 use crate::state::{Failure, ListQuery};
 use ferry_wire::workos::model::{CodeError, FieldError, MessageError, OAuthError, ValidationError};
@@ -154,24 +155,7 @@ pub(super) fn failure(failure: Failure) -> Response {
 }
 
 pub(super) fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        // Name the field, never its value: serde's "invalid type: string
-        // \"hunter2\"" would put a password or digest in the answer.
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        let reason = inner.to_string();
-        let message = match inner.classify() {
-            serde_json::error::Category::Data if reason.starts_with("missing field") => reason
-                .split(" at line")
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
-            serde_json::error::Category::Data => format!("{path} has an invalid type or value"),
-            _ => "the body is not valid JSON".to_owned(),
-        };
-        invalid_request(&message)
-    })
+    crate::body::parse(body).map_err(|reason| invalid_request(&reason))
 }
 
 pub(super) fn ok<T: Serialize>(status: StatusCode, value: &T) -> Reply {
@@ -199,7 +183,7 @@ pub(super) fn list_query(
     let cursor = |name: &str| -> Result<Option<String>, Response> {
         match params.get(name).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(value) if is_cursor(value, prefix) => Ok(Some(value.to_owned())),
+            Some(value) if is_id_of(value, prefix) => Ok(Some(value.to_owned())),
             Some(_) => Err(invalid_request(&format!(
                 "{name} must be the id of a listed object ({prefix}_...)"
             ))),
@@ -211,28 +195,4 @@ pub(super) fn list_query(
         after: cursor("after")?,
         descending,
     })
-}
-
-/// `prefix_` followed by up to 64 ASCII letters and digits.
-fn is_cursor(value: &str, prefix: &str) -> bool {
-    value
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('_'))
-        .is_some_and(|rest| {
-            !rest.is_empty() && rest.len() <= 64 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_is_an_id_of_the_listed_kind() {
-        assert!(is_cursor("user_01ABC", "user"));
-        assert!(!is_cursor("org_01ABC", "user"));
-        assert!(!is_cursor("garbage", "user"));
-        assert!(!is_cursor("user_", "user"));
-        assert!(!is_cursor("user_01/../x", "user"));
-    }
 }

@@ -188,13 +188,11 @@ impl VerifyStep<'_> {
         &self,
         migrated: &BTreeMap<String, String>,
     ) -> Result<HashMap<String, User>, StepError> {
-        let anchors = crate::reconcile::anchors(migrated.values().map(String::as_str));
-        let (users, _) = crate::reconcile::every_segment(&anchors, |after| async move {
-            self.workos.users_page(after.as_deref()).await
-        })
-        .await
-        .map_err(StepError::from)?;
-        Ok(users.into_iter().map(|u| (u.id.clone(), u)).collect())
+        let known = migrated.values().map(String::as_str);
+        let listing = crate::reconcile::list_users(self.workos, known)
+            .await
+            .map_err(StepError::from)?;
+        Ok(listing.into_by_id())
     }
 }
 
