@@ -455,7 +455,21 @@ impl Journal {
     /// A user who stays migrated keeps the reset reason an earlier run
     /// recorded (an unchanged rerun does not take them off the list); a user
     /// who is no longer migrated leaves it.
+    ///
+    /// An entry the journal already holds (see [`Journal::holds`]) is not
+    /// written again, so a rerun where nothing changed writes nothing: a
+    /// record's `run_id` and `updated_at` say which run last changed it, and
+    /// a record ferry created stays `created` until something changes it.
     pub fn record_all(&mut self, run_id: i64, entries: &[Entry]) -> Result<()> {
+        let mut news = Vec::with_capacity(entries.len());
+        for entry in entries {
+            if !self.holds(entry)? {
+                news.push(entry);
+            }
+        }
+        if news.is_empty() {
+            return Ok(());
+        }
         let path = self.path.clone();
         let sqlite = |source| JournalError::Sqlite {
             path: path.clone(),
@@ -488,7 +502,7 @@ impl Journal {
                 outcome,
                 email,
                 password_reset,
-            } in entries
+            } in news
             {
                 insert
                     .execute(params![
@@ -508,6 +522,49 @@ impl Journal {
             }
         }
         tx.commit().map_err(sqlite)
+    }
+
+    /// Whether writing `entry` would change nothing the journal says: an
+    /// unchanged record, without a reason or a reset, whose stored state is
+    /// settled (written to the target, no reason) with the same target id,
+    /// fingerprint and email. A field the entry leaves out counts as the
+    /// same, as the upsert keeps the stored one.
+    fn holds(&self, entry: &Entry) -> Result<bool> {
+        let outcome = &entry.outcome;
+        if outcome.action != Action::Unchanged
+            || outcome.reason.is_some()
+            || entry.password_reset.is_some()
+        {
+            return Ok(false);
+        }
+        let mut select = self
+            .conn
+            .prepare_cached(
+                "SELECT target_id, action, fingerprint, email, reason FROM records WHERE kind = ?1 AND source_id = ?2",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let stored = select
+            .query_row(params![outcome.kind.as_str(), outcome.source_id], |row| {
+                Ok((
+                    row.get::<_, Option<String>>(0)?,
+                    Action::parse(&row.get::<_, String>(1)?),
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        let Some((target_id, action, fingerprint, email, reason)) = stored else {
+            return Ok(false);
+        };
+        let same = |new: &Option<String>, old: &Option<String>| new.is_none() || new == old;
+        Ok(action.is_some_and(Action::wrote_target)
+            && reason.is_none()
+            && target_id.is_some()
+            && same(&outcome.target_id, &target_id)
+            && same(&outcome.fingerprint, &fingerprint)
+            && same(&entry.email, &email))
     }
 
     /// What the journal knows of one record.
@@ -795,6 +852,67 @@ mod tests {
         assert_eq!(
             (last.revision, last.status, last.checksum),
             (2, RunStatus::Finished, checksum)
+        );
+    }
+
+    /// Rows a run wrote, by `run_id`.
+    fn rows_of_run(journal: &Journal, run: i64) -> i64 {
+        journal
+            .conn
+            .query_row(
+                "SELECT count(*) FROM records WHERE run_id = ?1",
+                [run],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn an_unchanged_record_the_journal_already_holds_is_not_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open_for_run(&dir.path().join("j.db")).unwrap();
+        let checksum = Checksum::compute(b"plan", None);
+        let first = journal.begin_run("p", 1, &checksum, false).unwrap();
+        let created = |id: &str| Entry {
+            email: Some(format!("{id}@example.test")),
+            ..outcome(id, Action::Created).into()
+        };
+        journal
+            .record_all(
+                first,
+                &[created("user_1"), created("user_2"), created("user_3")],
+            )
+            .unwrap();
+        let second = journal.begin_run("p", 1, &checksum, false).unwrap();
+        let unchanged = |id: &str| Entry {
+            email: Some(format!("{id}@example.test")),
+            ..outcome(id, Action::Unchanged).into()
+        };
+        let mut drifted = unchanged("user_2");
+        drifted.outcome.reason = Some("first_name changed in WorkOS".into());
+        let mut refingerprinted = unchanged("user_3");
+        refingerprinted.outcome.fingerprint = Some("f2".into());
+        journal
+            .record_all(second, &[unchanged("user_1"), drifted, refingerprinted])
+            .unwrap();
+        // user_1 is exactly as stored: untouched, still `created` by run 1.
+        let user_1 = journal.record(Kind::User, "user_1").unwrap().unwrap();
+        assert_eq!((user_1.action, user_1.run_id), (Action::Created, first));
+        // A reason or a new fingerprint is news, and is written.
+        assert_eq!(rows_of_run(&journal, second), 2);
+        // Once the reason is gone, the drifted record is written again to clear it.
+        let third = journal.begin_run("p", 1, &checksum, false).unwrap();
+        journal
+            .record_all(third, &[unchanged("user_1"), unchanged("user_2")])
+            .unwrap();
+        assert_eq!(rows_of_run(&journal, third), 1);
+        assert_eq!(
+            journal
+                .record(Kind::User, "user_2")
+                .unwrap()
+                .unwrap()
+                .reason,
+            None
         );
     }
 
