@@ -7,6 +7,7 @@
 //! hasher a user's password uses and whether a TOTP secret was exported, but
 //! never carries the digest or the secret.
 
+mod export_index;
 pub mod read;
 
 use serde_json::{Value, json};

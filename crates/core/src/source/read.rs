@@ -9,15 +9,14 @@
 //!   is joined (and a legacy export's unknown primary is settled by the API);
 //!   gone (404), it is reported as deleted in Clerk since the export.
 
-use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::Path;
 
 use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::SourceUser;
+use super::export_index::{ExportIndex, duplicate_row, hash_id};
 use crate::clerk::client::ClerkClient;
 use crate::http::ApiError;
 use ferry_wire::clerk::export::{ExportError, ExportReader, ExportUser, RecordError};
@@ -157,26 +156,6 @@ async fn read_export_only(
     Ok(())
 }
 
-/// A second row with a user id seen before. It is the row that is
-/// rejected, not the user: the record is keyed by its line, never by the
-/// id, so it cannot overwrite what the first row came to.
-fn duplicate_row(path: &Path, line: u64, id: &str, first: u64) -> RecordError {
-    RecordError {
-        path: path.to_path_buf(),
-        line,
-        id: None,
-        reason: format!(
-            "{}: the same user id as line {first}; the first row is used",
-            ferry_wire::redact::bounded(id)
-        ),
-    }
-}
-
-fn hash_id(id: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
-}
-
 fn export_user(user: ExportUser) -> Item {
     Item::User(Box::new(SourceUser {
         id: user.id.clone(),
@@ -191,7 +170,11 @@ async fn read_joined(
     tx: &mpsc::Sender<Item>,
     stats: &mut ReadStats,
 ) -> Result<(), SourceError> {
-    let mut index = ExportIndex::build(sources)?;
+    let mut index = ExportIndex::build(
+        sources.export_csv,
+        sources.export_json,
+        sources.required_columns,
+    )?;
     stats.export_rows = index.rows;
     stats.bad_rows = index.bad_rows.len() as u64;
     for error in std::mem::take(&mut index.bad_rows) {
@@ -247,118 +230,4 @@ async fn read_joined(
         }
     }
     Ok(())
-}
-
-/// Export rows by Clerk id, for the join.
-struct ExportIndex {
-    store: Store,
-    /// Ids not yet joined, in export order.
-    pending: Vec<String>,
-    taken: HashSet<String>,
-    rows: u64,
-    bad_rows: Vec<RecordError>,
-}
-
-enum Store {
-    None,
-    /// Byte offset and line of each row; rows are re-read on demand.
-    Csv {
-        reader: Box<ExportReader<BufReader<File>>>,
-        offsets: HashMap<String, (u64, u64)>,
-        path: PathBuf,
-    },
-    /// The legacy JSON export is read whole (it is an older, smaller format).
-    Json(HashMap<String, ExportUser>),
-}
-
-impl ExportIndex {
-    fn build(sources: Sources<'_>) -> Result<Self, ExportError> {
-        let mut index = Self {
-            store: Store::None,
-            pending: Vec::new(),
-            taken: HashSet::new(),
-            rows: 0,
-            bad_rows: Vec::new(),
-        };
-        let mut seen_lines: HashMap<String, u64> = HashMap::new();
-        let mut duplicate =
-            |id: &str, line: u64, path: &Path, bad: &mut Vec<RecordError>| match seen_lines
-                .insert(id.to_owned(), line)
-            {
-                Some(first) => {
-                    bad.push(duplicate_row(path, line, id, first));
-                    true
-                }
-                None => false,
-            };
-        if let Some(path) = sources.export_csv {
-            let mut reader = ExportReader::open_requiring(path, sources.required_columns)?;
-            let mut offsets = HashMap::new();
-            while let Some(row) = reader.next() {
-                index.rows += 1;
-                match row {
-                    Ok(user) => {
-                        if !duplicate(&user.id, user.line, path, &mut index.bad_rows) {
-                            offsets.insert(user.id.clone(), reader.last_position());
-                            index.pending.push(user.id);
-                        }
-                    }
-                    Err(error) => index.bad_rows.push(error),
-                }
-            }
-            index.store = Store::Csv {
-                reader: Box::new(ExportReader::open(path)?),
-                offsets,
-                path: path.to_path_buf(),
-            };
-        } else if let Some(path) = sources.export_json {
-            let mut users = HashMap::new();
-            for row in legacy::read(path)? {
-                index.rows += 1;
-                match row {
-                    Ok(user) => {
-                        if !duplicate(&user.id, user.line, path, &mut index.bad_rows) {
-                            index.pending.push(user.id.clone());
-                            users.insert(user.id.clone(), user);
-                        }
-                    }
-                    Err(error) => index.bad_rows.push(error),
-                }
-            }
-            index.store = Store::Json(users);
-        }
-        Ok(index)
-    }
-
-    /// The export row of `id`, once.
-    fn take(&mut self, id: &str) -> Option<ExportUser> {
-        if !self.taken.insert(id.to_owned()) {
-            return None;
-        }
-        match &mut self.store {
-            Store::None => None,
-            Store::Json(users) => users.remove(id),
-            Store::Csv {
-                reader,
-                offsets,
-                path,
-            } => {
-                let (byte, line) = offsets.remove(id)?;
-                if let Err(error) = reader.seek_to(byte, line) {
-                    tracing::warn!("{}: {error}", path.display());
-                    return None;
-                }
-                reader.next().and_then(Result::ok)
-            }
-        }
-    }
-
-    /// Ids in the export that the listing did not return.
-    fn remaining(&self) -> Vec<String> {
-        self.pending
-            .iter()
-            .filter(|id| !self.taken.contains(*id))
-            .cloned()
-            .collect()
-    }
 }

@@ -1,0 +1,208 @@
+//! The export's rows by Clerk id, for joining them to the listing.
+//!
+//! A million-row export must not cost hundreds of megabytes of id strings,
+//! so the index keeps no id: a 64-bit hash of each id, and where its row is
+//! (the byte offset in the CSV file, or its slot in a legacy JSON export
+//! read whole). The row itself is read back when the listing reaches its
+//! user, and its id is compared then, so two ids that share a hash are still
+//! told apart: the later one goes to a small map keyed by the id itself.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use ferry_wire::clerk::export::{ExportError, ExportReader, ExportUser, RecordError};
+use ferry_wire::clerk::legacy;
+
+/// Export rows by Clerk id; each row is handed out once.
+pub struct ExportIndex {
+    store: Store,
+    /// Hash of the id → the row's slot.
+    by_hash: HashMap<u64, u32>,
+    /// Ids whose hash an earlier, different id already has.
+    collided: HashMap<String, u32>,
+    /// Whether each slot was handed out.
+    taken: Vec<bool>,
+    /// Rows read, good and bad.
+    pub rows: u64,
+    pub bad_rows: Vec<RecordError>,
+}
+
+enum Store {
+    None,
+    /// Byte offset and line of each row, in export order.
+    Csv {
+        reader: Box<ExportReader<BufReader<File>>>,
+        places: Vec<(u64, u64)>,
+        path: PathBuf,
+    },
+    /// The legacy JSON export is read whole (it is an older, smaller format).
+    Json(Vec<Option<ExportUser>>),
+}
+
+impl Store {
+    /// The row in `slot`, read back; a JSON row is moved out when `take`.
+    fn row(&mut self, slot: u32, take: bool) -> Option<ExportUser> {
+        match self {
+            Self::None => None,
+            Self::Json(users) => {
+                let user = users.get_mut(slot as usize)?;
+                if take { user.take() } else { user.clone() }
+            }
+            Self::Csv {
+                reader,
+                places,
+                path,
+            } => {
+                let (byte, line) = *places.get(slot as usize)?;
+                if let Err(error) = reader.seek_to(byte, line) {
+                    tracing::warn!("{}: {error}", path.display());
+                    return None;
+                }
+                reader.next().and_then(Result::ok)
+            }
+        }
+    }
+
+    fn push(&mut self, user: ExportUser, place: (u64, u64)) -> u32 {
+        match self {
+            Self::None => 0,
+            Self::Json(users) => {
+                users.push(Some(user));
+                (users.len() - 1) as u32
+            }
+            Self::Csv { places, .. } => {
+                places.push(place);
+                (places.len() - 1) as u32
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::None => 0,
+            Self::Json(users) => users.len(),
+            Self::Csv { places, .. } => places.len(),
+        }
+    }
+}
+
+impl ExportIndex {
+    /// Reads the CSV export (or else the legacy JSON one), checking the
+    /// CSV has `required_columns`.
+    pub fn build(
+        export_csv: Option<&Path>,
+        export_json: Option<&Path>,
+        required_columns: &[(&str, &str)],
+    ) -> Result<Self, ExportError> {
+        let mut index = Self {
+            store: Store::None,
+            by_hash: HashMap::new(),
+            collided: HashMap::new(),
+            taken: Vec::new(),
+            rows: 0,
+            bad_rows: Vec::new(),
+        };
+        if let Some(path) = export_csv {
+            index.store = Store::Csv {
+                reader: Box::new(ExportReader::open(path)?),
+                places: Vec::new(),
+                path: path.to_path_buf(),
+            };
+            let mut reader = ExportReader::open_requiring(path, required_columns)?;
+            while let Some(row) = reader.next() {
+                let place = reader.last_position();
+                index.add(row, place, path);
+            }
+        } else if let Some(path) = export_json {
+            index.store = Store::Json(Vec::new());
+            for row in legacy::read(path)? {
+                index.add(row, (0, 0), path);
+            }
+        }
+        index.taken = vec![false; index.store.len()];
+        index.by_hash.shrink_to_fit();
+        Ok(index)
+    }
+
+    /// Indexes one row; a second row with an id seen before is a bad row
+    /// (the first row is used).
+    fn add(&mut self, row: Result<ExportUser, RecordError>, place: (u64, u64), path: &Path) {
+        self.rows += 1;
+        let user = match row {
+            Ok(user) => user,
+            Err(error) => return self.bad_rows.push(error),
+        };
+        let hash = hash_id(&user.id);
+        let earlier = match self.by_hash.get(&hash) {
+            None => None,
+            Some(&slot) => match self.store.row(slot, false) {
+                Some(first) if first.id == user.id => Some(first.line),
+                _ => self
+                    .collided
+                    .get(&user.id)
+                    .and_then(|&slot| self.store.row(slot, false))
+                    .map(|first| first.line),
+            },
+        };
+        if let Some(first) = earlier {
+            return self
+                .bad_rows
+                .push(duplicate_row(path, user.line, &user.id, first));
+        }
+        let id = user.id.clone();
+        let slot = self.store.push(user, place);
+        if self.by_hash.contains_key(&hash) {
+            self.collided.insert(id, slot);
+        } else {
+            self.by_hash.insert(hash, slot);
+        }
+    }
+
+    /// The export row of `id`, once.
+    pub fn take(&mut self, id: &str) -> Option<ExportUser> {
+        let slot = *self.by_hash.get(&hash_id(id))?;
+        let slot = match self.collided.get(id) {
+            Some(&other) => other,
+            None => slot,
+        };
+        if self.taken[slot as usize] {
+            return None;
+        }
+        let row = self.store.row(slot, true).filter(|row| row.id == id)?;
+        self.taken[slot as usize] = true;
+        Some(row)
+    }
+
+    /// Ids in the export that were not taken, in export order.
+    pub fn remaining(&mut self) -> Vec<String> {
+        let slots: Vec<u32> = (0..self.taken.len() as u32)
+            .filter(|&slot| !self.taken[slot as usize])
+            .collect();
+        slots
+            .into_iter()
+            .filter_map(|slot| self.store.row(slot, false).map(|row| row.id))
+            .collect()
+    }
+}
+
+/// A second row with a user id seen before. It is the row that is
+/// rejected, not the user: the record is keyed by its line, never by the
+/// id, so it cannot overwrite what the first row came to.
+pub fn duplicate_row(path: &Path, line: u64, id: &str, first: u64) -> RecordError {
+    RecordError {
+        path: path.to_path_buf(),
+        line,
+        id: None,
+        reason: format!(
+            "{}: the same user id as line {first}; the first row is used",
+            ferry_wire::redact::bounded(id)
+        ),
+    }
+}
+
+pub fn hash_id(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
+}
