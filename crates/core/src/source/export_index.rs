@@ -8,6 +8,7 @@
 //! told apart: the later one goes to a small map keyed by the id itself.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -153,10 +154,13 @@ impl ExportIndex {
         }
         let id = user.id.clone();
         let slot = self.store.push(user, place);
-        if self.by_hash.contains_key(&hash) {
-            self.collided.insert(id, slot);
-        } else {
-            self.by_hash.insert(hash, slot);
+        match self.by_hash.entry(hash) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(slot);
+            }
+            Entry::Occupied(_) => {
+                self.collided.insert(id, slot);
+            }
         }
     }
 
