@@ -479,9 +479,10 @@ impl Journal {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset, created_by_run)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                      ON CONFLICT (kind, source_id) DO UPDATE SET
+                       created_by_run = COALESCE(excluded.created_by_run, records.created_by_run),
                        target_id = COALESCE(excluded.target_id, records.target_id),
                        action = excluded.action,
                        attempts = excluded.attempts,
@@ -516,7 +517,8 @@ impl Journal {
                         run_id,
                         at,
                         email,
-                        password_reset
+                        password_reset,
+                        (outcome.action == Action::Created).then_some(run_id)
                     ])
                     .map_err(sqlite)?;
             }
@@ -524,23 +526,17 @@ impl Journal {
         tx.commit().map_err(sqlite)
     }
 
-    /// Whether writing `entry` would change nothing the journal says: an
-    /// unchanged record, without a reason or a reset, whose stored state is
-    /// settled (written to the target, no reason) with the same target id,
-    /// fingerprint and email. A field the entry leaves out counts as the
-    /// same, as the upsert keeps the stored one.
+    /// Whether writing `entry` would change nothing the journal says: the
+    /// stored record has the same action (or the entry says unchanged of a
+    /// record settled in WorkOS), the same reason, target id, fingerprint,
+    /// email and reset reason. A field the entry leaves out counts as the
+    /// same where the upsert would keep the stored one.
     fn holds(&self, entry: &Entry) -> Result<bool> {
         let outcome = &entry.outcome;
-        if outcome.action != Action::Unchanged
-            || outcome.reason.is_some()
-            || entry.password_reset.is_some()
-        {
-            return Ok(false);
-        }
         let mut select = self
             .conn
             .prepare_cached(
-                "SELECT target_id, action, fingerprint, email, reason FROM records WHERE kind = ?1 AND source_id = ?2",
+                "SELECT target_id, action, fingerprint, email, reason, password_reset FROM records WHERE kind = ?1 AND source_id = ?2",
             )
             .map_err(|e| self.sqlite(e))?;
         let stored = select
@@ -551,20 +547,67 @@ impl Journal {
                     row.get::<_, Option<String>>(2)?,
                     row.get::<_, Option<String>>(3)?,
                     row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<String>>(5)?,
                 ))
             })
             .optional()
             .map_err(|e| self.sqlite(e))?;
-        let Some((target_id, action, fingerprint, email, reason)) = stored else {
+        let Some((target_id, Some(action), fingerprint, email, reason, password_reset)) = stored
+        else {
             return Ok(false);
         };
-        let same = |new: &Option<String>, old: &Option<String>| new.is_none() || new == old;
-        Ok(action.is_some_and(Action::wrote_target)
-            && reason.is_none()
-            && target_id.is_some()
-            && same(&outcome.target_id, &target_id)
-            && same(&outcome.fingerprint, &fingerprint)
-            && same(&entry.email, &email))
+        let kept = |new: &Option<String>, old: &Option<String>| new.is_none() || new == old;
+        let same_action = outcome.action == action
+            || (outcome.action == Action::Unchanged && action.wrote_target());
+        // The upsert keeps a stored reset reason only for a user still migrated.
+        let reset_kept = match outcome.action {
+            Action::Unchanged | Action::Updated | Action::Adopted => {
+                kept(&entry.password_reset, &password_reset)
+            }
+            _ => entry.password_reset == password_reset,
+        };
+        Ok(same_action
+            && outcome.reason == reason
+            && reset_kept
+            && kept(&outcome.target_id, &target_id)
+            && kept(&outcome.fingerprint, &fingerprint)
+            && kept(&entry.email, &email))
+    }
+
+    /// How many records `run_id` was the last to change (a run that found
+    /// nothing new changed none).
+    pub fn records_changed_by(&self, run_id: i64) -> Result<u64> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM records WHERE run_id = ?1",
+                [run_id],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|count| count.max(0) as u64)
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// The objects of `kind` that ferry created and that are still there
+    /// as far as the journal knows, as (source id, target id): made by run
+    /// `run`, or by any run. An object ferry adopted is never among them,
+    /// even when a later run updated it.
+    pub fn created_by(&self, kind: Kind, run: Option<i64>) -> Result<Vec<(String, String)>> {
+        let mut select = self
+            .conn
+            .prepare(
+                "SELECT source_id, target_id FROM records
+                 WHERE kind = ?1 AND created_by_run IS NOT NULL AND (?2 IS NULL OR created_by_run = ?2)
+                   AND target_id IS NOT NULL AND action IN ('created', 'updated', 'unchanged')
+                 ORDER BY source_id",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = select
+            .query_map(params![kind.as_str(), run], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .map_err(|e| self.sqlite(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.sqlite(e))
     }
 
     /// What the journal knows of one record.
@@ -855,18 +898,6 @@ mod tests {
         );
     }
 
-    /// Rows a run wrote, by `run_id`.
-    fn rows_of_run(journal: &Journal, run: i64) -> i64 {
-        journal
-            .conn
-            .query_row(
-                "SELECT count(*) FROM records WHERE run_id = ?1",
-                [run],
-                |r| r.get(0),
-            )
-            .unwrap()
-    }
-
     #[test]
     fn an_unchanged_record_the_journal_already_holds_is_not_written_again() {
         let dir = tempfile::tempdir().unwrap();
@@ -877,10 +908,21 @@ mod tests {
             email: Some(format!("{id}@example.test")),
             ..outcome(id, Action::Created).into()
         };
+        let skipped = || {
+            let mut entry: Entry = outcome("user_4", Action::Skipped).into();
+            entry.outcome.target_id = None;
+            entry.outcome.reason = Some("no email address (phone-only user)".into());
+            entry
+        };
         journal
             .record_all(
                 first,
-                &[created("user_1"), created("user_2"), created("user_3")],
+                &[
+                    created("user_1"),
+                    created("user_2"),
+                    created("user_3"),
+                    skipped(),
+                ],
             )
             .unwrap();
         let second = journal.begin_run("p", 1, &checksum, false).unwrap();
@@ -893,19 +935,23 @@ mod tests {
         let mut refingerprinted = unchanged("user_3");
         refingerprinted.outcome.fingerprint = Some("f2".into());
         journal
-            .record_all(second, &[unchanged("user_1"), drifted, refingerprinted])
+            .record_all(
+                second,
+                &[unchanged("user_1"), drifted, refingerprinted, skipped()],
+            )
             .unwrap();
-        // user_1 is exactly as stored: untouched, still `created` by run 1.
+        // user_1 is exactly as stored: untouched, still `created` by run 1;
+        // user_4 is skipped again for the same reason: untouched too.
         let user_1 = journal.record(Kind::User, "user_1").unwrap().unwrap();
         assert_eq!((user_1.action, user_1.run_id), (Action::Created, first));
         // A reason or a new fingerprint is news, and is written.
-        assert_eq!(rows_of_run(&journal, second), 2);
+        assert_eq!(journal.records_changed_by(second).unwrap(), 2);
         // Once the reason is gone, the drifted record is written again to clear it.
         let third = journal.begin_run("p", 1, &checksum, false).unwrap();
         journal
             .record_all(third, &[unchanged("user_1"), unchanged("user_2")])
             .unwrap();
-        assert_eq!(rows_of_run(&journal, third), 1);
+        assert_eq!(journal.records_changed_by(third).unwrap(), 1);
         assert_eq!(
             journal
                 .record(Kind::User, "user_2")
@@ -914,6 +960,46 @@ mod tests {
                 .reason,
             None
         );
+    }
+
+    #[test]
+    fn the_run_that_created_an_object_is_kept_through_later_updates() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open_for_run(&dir.path().join("j.db")).unwrap();
+        let checksum = Checksum::compute(b"plan", None);
+        let first = journal.begin_run("p", 1, &checksum, false).unwrap();
+        journal
+            .record_all(
+                first,
+                &[
+                    outcome("user_1", Action::Created).into(),
+                    outcome("user_2", Action::Adopted).into(),
+                ],
+            )
+            .unwrap();
+        let second = journal.begin_run("p", 1, &checksum, false).unwrap();
+        journal
+            .record_all(
+                second,
+                &[
+                    outcome("user_1", Action::Updated).into(),
+                    outcome("user_2", Action::Updated).into(),
+                    outcome("user_3", Action::Created).into(),
+                ],
+            )
+            .unwrap();
+        let ids = |run| {
+            journal
+                .created_by(Kind::User, run)
+                .unwrap()
+                .into_iter()
+                .map(|(source, _)| source)
+                .collect::<Vec<_>>()
+        };
+        // user_2 was adopted: updating it later does not make it ferry's.
+        assert_eq!(ids(None), ["user_1", "user_3"]);
+        assert_eq!(ids(Some(first)), ["user_1"]);
+        assert_eq!(ids(Some(second)), ["user_3"]);
     }
 
     #[test]

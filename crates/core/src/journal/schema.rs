@@ -60,6 +60,12 @@ const MIGRATIONS: &[&str] = &[
     // imported (the user needs a reset).
     "ALTER TABLE records ADD COLUMN email TEXT;
     ALTER TABLE records ADD COLUMN password_reset TEXT;",
+    // 5: which run created each object ferry made, kept when later runs
+    // update it: what an undo may delete is what ferry created, never what
+    // it adopted (earlier journals: what is still marked created).
+    "ALTER TABLE records ADD COLUMN created_by_run INTEGER REFERENCES runs (id);
+    UPDATE records SET created_by_run = run_id WHERE action = 'created';
+    CREATE INDEX records_by_creator ON records (created_by_run) WHERE created_by_run IS NOT NULL;",
 ];
 
 /// `PRAGMA application_id` of every journal: "FRRY".
