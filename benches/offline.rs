@@ -10,18 +10,12 @@
 //! `FERRY_BENCH_USERS` sets the size. Targets: at least 50,000 users per
 //! second and at most 150 MB.
 
+mod common;
+
 use std::time::Instant;
 
 use ferry_sandbox::export::write_csv;
 use ferry_sandbox::{GeneratorOptions, generate};
-
-/// The high-water mark of a running process's resident memory, in MB.
-fn peak_rss_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
 
 fn main() {
     let users: usize = std::env::var("FERRY_BENCH_USERS")
@@ -57,30 +51,15 @@ fn main() {
     )
     .expect("the plan");
 
-    let started = Instant::now();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"));
+    command
         .args(["plan", "plan.yaml", "--offline"])
         .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("ferry runs");
-    let mut peak: f64 = 0.0;
-    while child.try_wait().expect("waiting for ferry").is_none() {
-        if let Some(now) = peak_rss_mb(child.id()) {
-            peak = peak.max(now);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let wall = started.elapsed().as_secs_f64();
-    let output = child.wait_with_output().expect("ferry's output");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
+        .env("NO_COLOR", "1");
+    let watched = common::watch(command);
+    let (wall, peak) = (watched.wall, watched.peak_mb);
+    assert!(watched.status.success(), "{}", watched.stderr);
+    let stdout = watched.stdout;
     println!(
         "{}",
         stdout

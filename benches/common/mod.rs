@@ -1,7 +1,11 @@
 //! What the end-to-end benchmarks share: a sandbox serving a generated
 //! tenant at WorkOS's real limits with injected latency, the tenant's CSV
 //! export in a scratch folder, and the release `ferry run` timed on a plan
-//! written there.
+//! written there; and a watch on a child process's wall time, CPU time
+//! and peak memory.
+
+// Each benchmark uses the part it needs.
+#![allow(dead_code)]
 
 use std::time::Instant;
 
@@ -19,7 +23,25 @@ pub struct Bench {
 }
 
 impl Bench {
+    /// At WorkOS's real default limits, with `latency_ms` on every answer.
     pub fn start(users: usize, organizations: usize, latency_ms: u64) -> Self {
+        Self::start_with(users, organizations, latency_ms, RateLimits::default())
+    }
+
+    /// With the sandbox's limits off and no latency: what ferry itself costs.
+    pub fn unlimited(users: usize, organizations: usize) -> Self {
+        Self::start_with(
+            users,
+            organizations,
+            0,
+            RateLimits {
+                enabled: false,
+                ..RateLimits::default()
+            },
+        )
+    }
+
+    fn start_with(users: usize, organizations: usize, latency_ms: u64, limits: RateLimits) -> Self {
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         let generated = generate::generate(GeneratorOptions {
             users,
@@ -30,7 +52,7 @@ impl Bench {
             .block_on(Sandbox::start(
                 SandboxOptions::default()
                     .with_generated(&generated)
-                    .with_limits(RateLimits::default())
+                    .with_limits(limits)
                     .with_faults(FaultConfig {
                         latency_ms,
                         ..FaultConfig::default()
@@ -53,17 +75,133 @@ impl Bench {
     /// Writes `plan` as `plan.yaml` and times `ferry run plan.yaml --yes`.
     pub fn run(&self, plan: &str) -> (std::process::Output, f64) {
         std::fs::write(self.dir.path().join("plan.yaml"), plan).expect("the plan");
-        let info = self.info();
         let started = Instant::now();
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
-            .args(["run", "plan.yaml", "--yes"])
-            .current_dir(self.dir.path())
-            .env("CLERK_SECRET_KEY", &info.clerk_secret_key)
-            .env("WORKOS_API_KEY", &info.workos_api_key)
-            .env("WORKOS_CLIENT_ID", &info.workos_client_id)
-            .env("NO_COLOR", "1")
+        let output = self
+            .ferry(["run", "plan.yaml", "--yes"])
             .output()
             .expect("ferry runs");
         (output, started.elapsed().as_secs_f64())
     }
+
+    /// The release `ferry` with `args`, in the scratch folder, with the
+    /// sandbox's keys in its environment.
+    pub fn ferry<I, S>(&self, args: I) -> std::process::Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command(env!("CARGO_BIN_EXE_ferry"), args)
+    }
+
+    /// `program` with `args`, run as [`Bench::ferry`] runs ferry (for a
+    /// wrapper such as `strace` in front of it).
+    pub fn command<I, S>(&self, program: &str, args: I) -> std::process::Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let info = self.info();
+        let mut command = std::process::Command::new(program);
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("CLERK_SECRET_KEY", &info.clerk_secret_key)
+            .env("WORKOS_API_KEY", &info.workos_api_key)
+            .env("WORKOS_CLIENT_ID", &info.workos_client_id)
+            .env("NO_COLOR", "1");
+        command
+    }
+}
+
+/// What a watched process cost.
+pub struct Watched {
+    pub status: std::process::ExitStatus,
+    pub wall: f64,
+    /// The high-water mark of its resident memory (`VmHWM`), in MB.
+    pub peak_mb: f64,
+    /// User plus system CPU seconds.
+    pub cpu: f64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `command` to its end, sampling its peak memory every 20 ms. (The
+/// kernel's `RUSAGE_CHILDREN` figure would count this process's own memory,
+/// which the child shares between fork and exec.) Its CPU time is read from
+/// `/proc/PID/stat` once it has exited but before it is reaped.
+pub fn watch(mut command: std::process::Command) -> Watched {
+    // Files rather than pipes: a child that fills a pipe nobody drains yet would never exit.
+    let (mut out, mut err) = (
+        tempfile::tempfile().expect("a file"),
+        tempfile::tempfile().expect("a file"),
+    );
+    let started = Instant::now();
+    let mut child = command
+        .stdout(out.try_clone().expect("a file"))
+        .stderr(err.try_clone().expect("a file"))
+        .spawn()
+        .expect("the command starts");
+    let pid = child.id();
+    let mut peak_mb: f64 = 0.0;
+    loop {
+        if let Some(mb) = peak_rss_mb(pid) {
+            peak_mb = peak_mb.max(mb);
+        }
+        if exited(pid) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid).unwrap_or_default();
+    let status = child.wait().expect("the command is reaped");
+    let text = |file: &mut std::fs::File| {
+        use std::io::{Read, Seek};
+        let mut text = String::new();
+        file.rewind().expect("a file");
+        file.read_to_string(&mut text).expect("text");
+        text
+    };
+    Watched {
+        status,
+        wall,
+        peak_mb,
+        cpu,
+        stdout: text(&mut out),
+        stderr: text(&mut err),
+    }
+}
+
+/// Whether `pid` has exited, without reaping it.
+fn exited(pid: u32) -> bool {
+    // SAFETY: waitid only writes the siginfo_t it is given.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let found = libc::waitid(
+            libc::P_PID,
+            pid,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        );
+        found == 0 && info.si_pid() != 0
+    }
+}
+
+/// The high-water mark of a running process's resident memory, in MB.
+pub fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// utime + stime of `pid` (fields 14 and 15 of `/proc/PID/stat`).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces: count fields after its closing parenthesis.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Some(ticks / per_second)
 }
