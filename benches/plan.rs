@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::Bench;
+use common::{Bench, LOAD};
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -57,17 +57,7 @@ target:
 script: {script}
 steps:
   - assess
-  - users:
-      passwords: import
-      totp: import
-      email_verified: from_clerk
-      on_conflict: update
-      banned: skip
-      locked: skip
-  - organizations
-  - roles
-  - memberships:
-      roles: {{ "org:admin": admin, "org:member": member }}
+{LOAD}
   - mfa_report
   - verify:
       sample: 100

@@ -22,7 +22,7 @@
 
 mod common;
 
-use common::{Bench, watch};
+use common::{Bench, LOAD, watch};
 use ferry_sandbox::request_log::RequestCounts;
 
 const STATE: &str = "state/scale.db";
@@ -66,18 +66,6 @@ report: {{ dir: reports, formats: [json] }}
         workos = info.workos_url,
     )
 }
-
-const LOAD: &str = r#"  - users:
-      passwords: import
-      totp: import
-      email_verified: from_clerk
-      on_conflict: update
-      banned: skip
-      locked: skip
-  - organizations
-  - roles
-  - memberships:
-      roles: { "org:admin": admin, "org:member": member }"#;
 
 fn run(bench: &Bench, label: &str) -> common::Watched {
     ferry(bench, label, &["run", "plan.yaml", "--yes"])

@@ -14,6 +14,20 @@ use ferry_sandbox::{
     FaultConfig, GeneratorOptions, RateLimits, Sandbox, SandboxInfo, SandboxOptions, generate,
 };
 
+/// The reference plan's loading steps (users with hashes and TOTP factors,
+/// organizations, roles, memberships), as `steps:` entries.
+pub const LOAD: &str = r#"  - users:
+      passwords: import
+      totp: import
+      email_verified: from_clerk
+      on_conflict: update
+      banned: skip
+      locked: skip
+  - organizations
+  - roles
+  - memberships:
+      roles: { "org:admin": admin, "org:member": member }"#;
+
 /// A running sandbox and the scratch folder holding `users.csv`.
 pub struct Bench {
     // The runtime the sandbox serves on: dropped after it.
