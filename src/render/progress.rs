@@ -1,5 +1,6 @@
-//! Progress while a step works. On a terminal: an indicatif bar with the
-//! count, rate and ETA (a spinner with a count until the total is known).
+//! Progress while steps work (several at once when steps overlap). On a
+//! terminal: an indicatif bar per step with the count, rate and ETA (a
+//! spinner with a count until the total is known).
 //! Otherwise: one plain line every few seconds, so a CI log or a nohup file
 //! shows a long step moving.
 
@@ -8,7 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ferry_core::observe::{Event, Observer};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::output::thousands;
 
@@ -16,33 +17,31 @@ use crate::output::thousands;
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Progress {
-    state: Mutex<State>,
-    terminal: bool,
+    /// The steps under way: several at once when steps overlap.
+    steps: Mutex<Vec<State>>,
+    bars: Option<MultiProgress>,
 }
 
-#[derive(Default)]
 struct State {
     bar: Option<ProgressBar>,
     step: String,
     done: u64,
     total: Option<u64>,
-    started: Option<Instant>,
+    started: Instant,
     last_line: Option<Instant>,
 }
 
 impl Progress {
     pub fn on_stderr() -> Self {
         Self {
-            state: Mutex::new(State::default()),
-            terminal: std::io::stderr().is_terminal(),
+            steps: Mutex::new(Vec::new()),
+            bars: std::io::stderr().is_terminal().then(MultiProgress::new),
         }
     }
 
     fn bar(&self, step: &str) -> Option<ProgressBar> {
-        if !self.terminal {
-            return None;
-        }
-        let bar = ProgressBar::new_spinner();
+        let bars = self.bars.as_ref()?;
+        let bar = bars.add(ProgressBar::new_spinner());
         let template = format!("{step:>14} {{spinner}} {{pos}} {{per_sec}} {{elapsed}}");
         if let Ok(style) = ProgressStyle::with_template(&template) {
             bar.set_style(style);
@@ -64,17 +63,12 @@ fn bar_with_total(bar: &ProgressBar, step: &str, total: u64) {
 impl State {
     fn plain_line(&mut self) {
         let now = Instant::now();
-        let due = self
-            .last_line
-            .or(self.started)
-            .is_some_and(|last| now.duration_since(last) >= PLAIN_EVERY);
-        if !due {
+        let last = self.last_line.unwrap_or(self.started);
+        if now.duration_since(last) < PLAIN_EVERY {
             return;
         }
         self.last_line = Some(now);
-        let elapsed = self
-            .started
-            .map_or(0.0, |s| now.duration_since(s).as_secs_f64());
+        let elapsed = now.duration_since(self.started).as_secs_f64();
         let rate = if elapsed > 0.0 {
             self.done as f64 / elapsed
         } else {
@@ -100,41 +94,60 @@ impl State {
 
 impl Observer for Progress {
     fn event(&self, event: &Event<'_>) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut steps = self.steps.lock().unwrap_or_else(|p| p.into_inner());
+        let find = |steps: &mut Vec<State>, step: &str| steps.iter().position(|s| s.step == step);
         match event {
             Event::StepStarted { step } => {
-                *state = State {
+                steps.push(State {
                     bar: self.bar(step),
                     step: (*step).to_owned(),
-                    started: Some(Instant::now()),
-                    ..State::default()
-                };
+                    done: 0,
+                    total: None,
+                    started: Instant::now(),
+                    last_line: None,
+                });
             }
             Event::Total { step, total } => {
-                state.total = Some(*total);
-                if let Some(bar) = &state.bar {
-                    bar_with_total(bar, step, *total);
+                if let Some(at) = find(&mut steps, step) {
+                    let state = &mut steps[at];
+                    state.total = Some(*total);
+                    if let Some(bar) = &state.bar {
+                        bar_with_total(bar, step, *total);
+                    }
                 }
             }
-            Event::Record { advances: true, .. } | Event::Planned { .. } => {
-                state.done += 1;
-                match &state.bar {
-                    Some(bar) => bar.inc(1),
-                    None => state.plain_line(),
+            Event::Record {
+                step,
+                advances: true,
+                ..
+            }
+            | Event::Planned { step, .. } => {
+                if let Some(at) = find(&mut steps, step) {
+                    let state = &mut steps[at];
+                    state.done += 1;
+                    match &state.bar {
+                        Some(bar) => bar.inc(1),
+                        None => state.plain_line(),
+                    }
                 }
             }
             Event::Record {
                 advances: false, ..
             } => {}
-            Event::StepFinished { .. } => {
-                if let Some(bar) = state.bar.take() {
-                    bar.finish_and_clear();
+            Event::StepFinished { step, .. } => {
+                if let Some(at) = find(&mut steps, step) {
+                    let state = steps.remove(at);
+                    if let Some(bar) = state.bar {
+                        bar.finish_and_clear();
+                    }
                 }
             }
             Event::Stopping => {
                 let message = "stopping: finishing the requests in flight (Ctrl-C again to force)";
-                match &state.bar {
-                    Some(bar) => bar.println(message),
+                match &self.bars {
+                    Some(bars) => {
+                        let _ = bars.println(message);
+                    }
                     None => eprintln!("\n{message}"),
                 }
             }

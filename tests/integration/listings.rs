@@ -2,13 +2,15 @@
 //! asked for several at once lose no one when users are deleted during the
 //! read (pages overlap), and WorkOS listings walked as segments at once
 //! find every object exactly once, ferry's and others', with about one
-//! page per hundred objects.
+//! page per hundred objects; and a run's steps share one reading of
+//! Clerk's user listing.
 
 use std::collections::HashSet;
 
 use ferry_core::clerk::client::ClerkClient;
 use ferry_core::http::RetryPolicy;
 use ferry_core::reconcile;
+use ferry_core::source::shared_users::{SharedError, SharedUsers};
 use ferry_core::workos::client::{WorkosClient, WorkosLimits};
 use ferry_sandbox::{GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate};
 use ferry_wire::secret::Secret;
@@ -63,6 +65,102 @@ async fn clerk_pages_read_at_once_lose_no_one_to_deletions_during_the_read() {
     assert_eq!(pages.seen(), 1_400);
     let counts = sandbox.request_counts();
     assert_eq!(counts.route_total("GET /v1/users"), 3, "{counts:#?}");
+}
+
+fn clerk_of(sandbox: &Sandbox) -> ClerkClient {
+    ClerkClient::new(
+        &sandbox.info().clerk_api_url,
+        Secret::new(sandbox.keys().clerk_secret_key.clone()),
+        None,
+        RetryPolicy::default(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn steps_reading_users_at_once_share_one_reading_of_the_listing() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let (sandbox, generated) = sandbox(1_400).await;
+    let clerk = clerk_of(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("journal.db");
+    let shared = SharedUsers::beside(&state);
+    let spill = dir.path().join("journal.db.clerk-users.jsonl");
+
+    // The leader reads a page; a follower starts while it is mid-listing.
+    let mut leader = shared.open(&clerk).unwrap();
+    let (count, first) = leader.start().await.unwrap();
+    assert_eq!(count, 1_400);
+    let mode = std::fs::metadata(&spill).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the spill is owner-only");
+    let mut follower = shared.open(&clerk).unwrap();
+    let mut led: Vec<String> = first.unwrap().into_iter().map(|u| u.id).collect();
+    let follow = async {
+        let (count, first) = follower.start().await.unwrap();
+        let mut ids: Vec<String> = first.unwrap().into_iter().map(|u| u.id).collect();
+        while let Some(page) = follower.next_page().await.unwrap() {
+            ids.extend(page.into_iter().map(|u| u.id));
+        }
+        (count, ids)
+    };
+    let lead = async {
+        while let Some(page) = leader.next_page().await.unwrap() {
+            led.extend(page.into_iter().map(|u| u.id));
+        }
+    };
+    let ((followed_count, followed), ()) = tokio::join!(follow, lead);
+    assert_eq!(followed_count, 1_400);
+    assert_eq!(
+        followed, led,
+        "the follower sees the leader's users, in order"
+    );
+    let everyone: HashSet<&str> = generated
+        .tenant
+        .users
+        .iter()
+        .map(|u| u.id.as_str())
+        .collect();
+    assert_eq!(
+        led.iter().map(String::as_str).collect::<HashSet<_>>(),
+        everyone
+    );
+
+    // A step that starts after the end replays the file.
+    let mut late = shared.open(&clerk).unwrap();
+    let (_, first) = late.start().await.unwrap();
+    let mut replayed: Vec<String> = first.unwrap().into_iter().map(|u| u.id).collect();
+    while let Some(page) = late.next_page().await.unwrap() {
+        replayed.extend(page.into_iter().map(|u| u.id));
+    }
+    assert_eq!(replayed, led);
+
+    // Clerk was asked once: three overlapping pages and one count.
+    let counts = sandbox.request_counts();
+    assert_eq!(counts.route_total("GET /v1/users"), 3, "{counts:#?}");
+    assert_eq!(counts.route_total("GET /v1/users/count"), 1, "{counts:#?}");
+    drop((leader, follower, late));
+    drop(shared);
+    assert!(!spill.exists(), "the spill goes when the run ends");
+}
+
+#[tokio::test]
+async fn a_listing_whose_leader_stops_early_is_never_taken_for_whole() {
+    let (sandbox, _) = sandbox(1_400).await;
+    let clerk = clerk_of(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let shared = SharedUsers::beside(&dir.path().join("journal.db"));
+    let mut leader = shared.open(&clerk).unwrap();
+    leader.start().await.unwrap();
+    let mut follower = shared.open(&clerk).unwrap();
+    let (_, first) = follower.start().await.unwrap();
+    assert_eq!(first.map(|p| p.len()), Some(500));
+    // The leader's step ends after one page.
+    drop(leader);
+    assert!(matches!(
+        follower.next_page().await,
+        Err(SharedError::Abandoned)
+    ));
 }
 
 #[tokio::test]

@@ -61,10 +61,20 @@ pub fn append(path: &Path) -> io::Result<File> {
 /// Writes `bytes` to `path` whole: to a file beside it first, renamed into
 /// place once complete, so a crash leaves the old file or the new one.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_with(path, |out| out.write_all(bytes))
+}
+
+/// Writes `path` whole as [`write`] does, from what `fill` writes to it (a
+/// buffered writer), so a long file is never held in memory.
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut io::BufWriter<File>) -> io::Result<()>,
+) -> io::Result<()> {
     let partial = partial_path(path);
-    let result = create(&partial).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
+    let result = create(&partial).and_then(|file| {
+        let mut out = io::BufWriter::new(file);
+        fill(&mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
     });
     match result.and_then(|()| std::fs::rename(&partial, path)) {
         Ok(()) => Ok(()),

@@ -230,6 +230,11 @@ pub struct UserPages<'a> {
 }
 
 impl<'a> UserPages<'a> {
+    /// The client the pages come from.
+    pub fn client(&self) -> &'a ClerkClient {
+        self.client
+    }
+
     /// Reads ahead up to `total` users (Clerk's count); users signing up
     /// meanwhile are still read, a page at a time, after those.
     pub fn expect(&mut self, total: u64) {

@@ -1,10 +1,12 @@
-//! The run engine: one type that runs a plan's steps in order through one
-//! step interface ([`stage::Stage`]) and tells an [`Observer`] what happens.
+//! The run engine: one type that runs a plan's steps through one step
+//! interface ([`stage::Stage`]) and tells an [`Observer`] what happens.
 //!
 //! `ferry run` and `ferry demo` call [`Engine::run`]: it opens the journal
 //! for writing (one run at a time), refuses to resume an interrupted run
-//! whose plan changed, lends every step the same context, stops taking new
-//! records on Ctrl-C, closes the run's journal entry, and writes the report.
+//! whose plan changed, runs each step once the earlier steps it depends on
+//! have finished (so organizations and roles overlap with users, see
+//! [`schedule`]), stops taking new records on Ctrl-C, closes the run's
+//! journal entry, and writes the report.
 //! `ferry plan` calls [`Engine::preview`], which runs each step's preview
 //! and writes nothing. `ferry assess` and `ferry verify` run one step alone
 //! ([`Engine::assess`], [`Engine::verify`]) without opening a run.
@@ -13,6 +15,7 @@
 //! run came to and leaves rendering and exit status to the binary.
 
 mod people;
+mod schedule;
 pub mod stage;
 pub mod stages;
 pub mod summary;
@@ -35,8 +38,9 @@ use crate::report::assessment::Assessment;
 use crate::report::model::Report;
 use crate::report::outcome::StepOutcome;
 use crate::report::verification::Verification;
+use crate::source::shared_users::SharedUsers;
 use crate::workos::client::WorkosClient;
-use stage::{PreviewContext, RunContext};
+use stage::{PreviewContext, RunContext, Stage};
 
 /// How a run may proceed (`ferry run`'s flags parse straight into it).
 #[derive(Debug, Clone, Copy, Default)]
@@ -81,6 +85,17 @@ pub struct PreviewSummary {
     pub steps: Vec<(&'static str, StepOutcome)>,
 }
 
+/// What every step of one run shares; each step adds its own journal
+/// connection to make its [`RunContext`].
+struct Shared<'r> {
+    workos: &'r WorkosClient,
+    clerk: Option<&'r ClerkClient>,
+    reader: &'r Mutex<Journal>,
+    run_id: i64,
+    reconcile: bool,
+    users: &'r SharedUsers,
+}
+
 /// Runs a project's plan.
 pub struct Engine<'a> {
     project: &'a Project,
@@ -107,7 +122,7 @@ impl<'a> Engine<'a> {
         let plan = &self.project.plan;
         let workos = connect::workos(plan, &self.cancel)?;
         let clerk = connect::clerk(plan, &self.cancel)?;
-        let mut journal = Journal::open_for_run(&plan.state)?;
+        let journal = Journal::open_for_run(&plan.state)?;
         if let Some(last) = journal.last_run()?
             && matches!(last.status, RunStatus::Running | RunStatus::Interrupted)
             && let Some(change) = plan.checksum.describe_change(&last.checksum)
@@ -123,7 +138,7 @@ impl<'a> Engine<'a> {
         }
         check_bindings(&journal, plan, true)?;
         let runtime = runtime()?;
-        let people_before = journal.people()?;
+        let people_before = journal.people_counts()?;
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
         let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
         self.observer.event(&Event::RunStarted {
@@ -134,16 +149,15 @@ impl<'a> Engine<'a> {
         });
 
         let mut stops = self.stop_on_ctrl_c(&runtime);
-        let mut cx = RunContext {
-            project: self.project,
+        // Removed (with its spill file) when the run ends.
+        let shared_users = SharedUsers::beside(&plan.state);
+        let shared = Shared {
             workos: &workos,
             clerk: clerk.as_ref(),
-            journal: &mut journal,
             reader: &reader,
             run_id,
             reconcile: options.reconcile,
-            cancel: &self.cancel,
-            observer: self.observer,
+            users: &shared_users,
         };
         let mut reports = Vec::new();
         let mut outcomes = Vec::new();
@@ -159,35 +173,40 @@ impl<'a> Engine<'a> {
             }
             Err(error) => Some(error),
         };
-        for step in plan.steps.iter().filter(|_| failure.is_none()) {
-            let stage = stages::stage(step);
-            self.observer
-                .event(&Event::StepStarted { step: stage.name() });
-            let started = Instant::now();
-            let outcome = match runtime.block_on(self.until_done(stage.run(&mut cx), &mut stops)) {
-                Ok(outcome) => outcome,
-                // Stopped mid-step (a wait cut short): the step simply did not finish.
-                Err(_) if self.cancel.is_cancelled() => break,
-                Err(error) => {
-                    failure = Some(error);
-                    break;
+        let stages: Vec<Box<dyn Stage + '_>> = plan.steps.iter().map(stages::stage).collect();
+        // Each step records through its own connection, so steps can overlap.
+        let connections = match failure {
+            Some(_) => Ok(Vec::new()),
+            None => stages.iter().map(|_| journal.sibling()).collect(),
+        };
+        let finished = match connections {
+            Ok(mut connections) if failure.is_none() => runtime.block_on(self.until_done(
+                self.run_steps(&stages, &mut connections, &shared),
+                &mut stops,
+            )),
+            Ok(_) => Vec::new(),
+            Err(error) => {
+                failure = Some(error.into());
+                Vec::new()
+            }
+        };
+        for (stage, result) in stages.iter().zip(finished) {
+            match result {
+                Some(Ok((outcome, duration_ms))) => {
+                    reports.push(summary::step_report(
+                        stage.name(),
+                        &outcome,
+                        duration_ms,
+                        &reader,
+                    ));
+                    outcomes.push(outcome);
                 }
-            };
-            let duration_ms = started.elapsed().as_millis() as u64;
-            self.observer.event(&Event::StepFinished {
-                step: stage.name(),
-                duration_ms,
-                outcome: &outcome,
-            });
-            reports.push(summary::step_report(
-                stage.name(),
-                &outcome,
-                duration_ms,
-                &reader,
-            ));
-            outcomes.push(outcome);
-            if self.cancel.is_cancelled() {
-                break;
+                // Stopped mid-step (a wait cut short): the step simply did not finish.
+                Some(Err(_)) if self.cancel.is_cancelled() => {}
+                Some(Err(error)) => {
+                    failure.get_or_insert(error);
+                }
+                None => {}
             }
         }
 
@@ -235,6 +254,57 @@ impl<'a> Engine<'a> {
             written,
             journal: plan.state.clone(),
         })
+    }
+
+    /// Runs the plan's steps, each as soon as the earlier steps it reads
+    /// have finished ([`schedule::waits_for`]), and each recording through
+    /// its own journal connection. Once a step fails or the run is stopped,
+    /// no new step starts; the ones in flight finish. Each step's outcome
+    /// and duration, in plan order; `None` for a step that never started.
+    async fn run_steps(
+        &self,
+        stages: &[Box<dyn Stage + '_>],
+        connections: &mut [Journal],
+        shared: &Shared<'_>,
+    ) -> Vec<Option<Result<(StepOutcome, u64)>>> {
+        let names: Vec<&str> = stages.iter().map(|stage| stage.name()).collect();
+        let mut contexts: Vec<RunContext<'_>> = connections
+            .iter_mut()
+            .map(|journal| RunContext {
+                project: self.project,
+                workos: shared.workos,
+                clerk: shared.clerk,
+                journal,
+                reader: shared.reader,
+                run_id: shared.run_id,
+                reconcile: shared.reconcile,
+                cancel: &self.cancel,
+                observer: self.observer,
+                shared_users: Some(shared.users),
+            })
+            .collect();
+        // Futures do nothing until polled: each starts when the schedule says.
+        let steps: Vec<_> = stages
+            .iter()
+            .zip(contexts.iter_mut())
+            .map(|(stage, cx)| async move {
+                self.observer
+                    .event(&Event::StepStarted { step: stage.name() });
+                let started = Instant::now();
+                let outcome = stage.run(cx).await?;
+                let duration_ms = started.elapsed().as_millis() as u64;
+                self.observer.event(&Event::StepFinished {
+                    step: stage.name(),
+                    duration_ms,
+                    outcome: &outcome,
+                });
+                Ok((outcome, duration_ms))
+            })
+            .collect();
+        schedule::run(steps, &schedule::waits_for(&names), |result| {
+            result.is_err() || self.cancel.is_cancelled()
+        })
+        .await
     }
 
     /// Previews every step, writing nothing. Offline, WorkOS and Clerk are
@@ -308,7 +378,7 @@ impl<'a> Engine<'a> {
         self.observer.event(&Event::Preflight {
             findings: &findings,
         });
-        match runtime.block_on(stages::assess(self.project, clerk.as_ref()))? {
+        match runtime.block_on(stages::assess(self.project, clerk.as_ref(), None))? {
             StepOutcome::Assess(assessment) => Ok(*assessment),
             _ => unreachable!("the assess stage assesses"),
         }
@@ -332,7 +402,7 @@ impl<'a> Engine<'a> {
         let outcome = runtime()?.block_on(stages::verify(
             self.project,
             &workos,
-            clerk.as_ref(),
+            crate::source::read::Sources::of(&plan.source, clerk.as_ref()),
             &reader,
             true,
         ))?;

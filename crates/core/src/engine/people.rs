@@ -8,64 +8,69 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::journal::{Journal, Kind, People, Person};
+use crate::journal::{Journal, Kind, List, PeopleCounts, Person};
 use crate::report::model::PeopleList;
 
 /// Writes `<name>-password-resets.csv`, `<name>-skipped.csv` and
 /// `<name>-failures.csv` (`clerk_id,email,reason`, mode 0600, replaced
-/// whole, written even when empty so no older list outlives its people).
+/// whole, written even when empty so no older list outlives its people),
+/// streamed from the journal a person at a time.
 pub fn write_lists(
     journal: &Journal,
     dir: &Path,
     plan_name: &str,
-    before: &People,
+    before: &PeopleCounts,
 ) -> Result<Vec<PeopleList>> {
-    let now = journal.people()?;
     ferry_wire::files::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
-    let lists = [
-        (
-            "password resets needed",
-            "password-resets",
-            &now.password_resets,
-            &before.password_resets,
-        ),
-        ("skipped", "skipped", &now.skipped, &before.skipped),
-        ("failures", "failures", &now.failures, &before.failures),
-    ];
     let mut written = Vec::new();
-    for (label, file, people, earlier) in lists {
+    for list in List::ALL {
+        let (label, file) = match list {
+            List::PasswordResets => ("password resets needed", "password-resets"),
+            List::Skipped => ("skipped", "skipped"),
+            List::Failures => ("failures", "failures"),
+        };
         let path = dir.join(format!("{plan_name}-{file}.csv"));
-        ferry_wire::files::write(&path, &csv(people)?).map_err(|e| Error::io("write", &path, e))?;
+        let mut total = 0u64;
+        let mut unread = None;
+        ferry_wire::files::write_with(&path, |out| {
+            let mut writer = csv::Writer::from_writer(out);
+            writer.write_record(["clerk_id", "email", "reason"])?;
+            match journal.each_person(list, |person| {
+                total += 1;
+                writer.write_record(row(&person))
+            }) {
+                Ok(written) => written?,
+                Err(error) => {
+                    unread = Some(error);
+                    return Err(std::io::Error::other("the journal could not be read"));
+                }
+            }
+            writer.flush()
+        })
+        .map_err(|e| match unread.take() {
+            Some(error) => Error::from(error),
+            None => Error::io("write", &path, e),
+        })?;
         written.push(PeopleList {
             label: label.to_owned(),
             path: path.display().to_string(),
-            total: people.len() as u64,
-            change: people.len() as i64 - earlier.len() as i64,
+            total,
+            change: total as i64 - before.of(list) as i64,
         });
     }
     Ok(written)
 }
 
-fn csv(people: &[Person]) -> Result<Vec<u8>> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| Error::io("write", "a people list", std::io::Error::other(e));
-    writer
-        .write_record(["clerk_id", "email", "reason"])
-        .map_err(io)?;
-    for person in people {
-        let reason = match person.kind {
-            Kind::User => person.reason.clone(),
-            kind => format!("{}: {}", kind.as_str(), person.reason),
-        };
-        writer
-            .write_record([
-                person.source_id.as_str(),
-                person.email.as_deref().unwrap_or(""),
-                &ferry_wire::redact::redact(&reason),
-            ])
-            .map_err(io)?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| Error::io("write", "a people list", e.into_error()))
+/// A person's row: `clerk_id,email,reason`, the reason redacted and, for a
+/// record that is not a user, prefixed with its kind.
+fn row(person: &Person) -> [String; 3] {
+    let reason = match person.kind {
+        Kind::User => person.reason.clone(),
+        kind => format!("{}: {}", kind.as_str(), person.reason),
+    };
+    [
+        person.source_id.clone(),
+        person.email.clone().unwrap_or_default(),
+        ferry_wire::redact::redact(&reason).into_owned(),
+    ]
 }

@@ -15,6 +15,7 @@ use crate::observe::Observer;
 use crate::project::Project;
 use crate::report::outcome::StepOutcome;
 use crate::source::read::Sources;
+use crate::source::shared_users::SharedUsers;
 use crate::workos::client::WorkosClient;
 
 /// What every step of one run shares.
@@ -31,6 +32,8 @@ pub struct RunContext<'r> {
     pub reconcile: bool,
     pub cancel: &'r Cancel,
     pub observer: &'r dyn Observer,
+    /// The run's one reading of Clerk's user listing, for every step that reads users.
+    pub shared_users: Option<&'r SharedUsers>,
 }
 
 /// What a preview shares: no write connection, and WorkOS only when online.
@@ -62,7 +65,10 @@ pub trait Stage {
 
 impl<'r> RunContext<'r> {
     pub fn sources(&self) -> Sources<'r> {
-        Sources::of(&self.project.plan.source, self.clerk)
+        Sources {
+            shared: self.shared_users,
+            ..Sources::of(&self.project.plan.source, self.clerk)
+        }
     }
 
     /// The Clerk client, which some steps cannot do without.

@@ -19,6 +19,7 @@ use crate::project::Project;
 use crate::reconcile;
 use crate::report::outcome::{StepOutcome, Tally};
 use crate::source::read::Sources;
+use crate::source::shared_users::SharedUsers;
 use crate::steps::assess::AssessStep;
 use crate::steps::error::StepError;
 use crate::steps::memberships::{MembershipsStep, read_memberships};
@@ -121,18 +122,23 @@ impl Stage for Assess {
     }
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
-        Box::pin(assess(cx.project, cx.clerk))
+        Box::pin(assess(cx.project, cx.clerk, cx.shared_users))
     }
 }
 
 /// The assessment, from the source alone.
-pub async fn assess(project: &Project, clerk: Option<&ClerkClient>) -> Result<StepOutcome> {
+pub async fn assess(
+    project: &Project,
+    clerk: Option<&ClerkClient>,
+    shared: Option<&SharedUsers>,
+) -> Result<StepOutcome> {
     let step = AssessStep {
         plan: &project.plan,
     };
     let settings = UserSettings::from_options(&project.plan.users().cloned().unwrap_or_default());
     let sources = Sources {
         required_columns: settings.required_columns(),
+        shared,
         ..Sources::of(&project.plan.source, clerk)
     };
     Ok(StepOutcome::Assess(Box::new(
@@ -196,7 +202,7 @@ impl Stage for Users<'_> {
             let sources = Sources {
                 on_total: Some(&announce),
                 required_columns: step.settings.required_columns(),
-                ..Sources::of(&cx.project.plan.source, cx.clerk)
+                ..cx.sources()
             };
             let pumped = users::feed::run(&step, sources, sink(cx, "users")).await?;
             Ok(records(
@@ -448,7 +454,13 @@ impl Stage for Verify {
     }
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
-        Box::pin(verify(cx.project, cx.workos, cx.clerk, cx.reader, false))
+        Box::pin(verify(
+            cx.project,
+            cx.workos,
+            cx.sources(),
+            cx.reader,
+            false,
+        ))
     }
 }
 
@@ -456,10 +468,11 @@ impl Stage for Verify {
 pub async fn verify(
     project: &Project,
     workos: &WorkosClient,
-    clerk: Option<&ClerkClient>,
+    sources: Sources<'_>,
     reader: &Mutex<Journal>,
     dry_run: bool,
 ) -> Result<StepOutcome> {
+    let clerk = sources.clerk;
     let plan = &project.plan;
     let step = VerifyStep {
         plan,
@@ -476,6 +489,5 @@ pub async fn verify(
             .unwrap_or_default(),
         roles: project.role_mapper(dry_run),
     };
-    let sources = Sources::of(&plan.source, clerk);
     Ok(StepOutcome::Verify(step.run(sources).await?))
 }

@@ -28,7 +28,7 @@ use crate::checksum::Checksum;
 
 pub use error::{JournalError, Result};
 pub use kind::Kind;
-pub use people::{People, Person};
+pub use people::{Counts as PeopleCounts, List, Person};
 
 /// What a run did with a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -208,9 +208,19 @@ impl std::fmt::Debug for Journal {
 }
 
 impl Journal {
-    /// The lists for people, over every run on this journal.
-    pub fn people(&self) -> Result<People> {
-        people::read(&self.conn, &self.path)
+    /// How many people each list for people has, over every run on this journal.
+    pub fn people_counts(&self) -> Result<PeopleCounts> {
+        people::counts(&self.conn, &self.path)
+    }
+
+    /// Hands each person on `list` to `each`, in Clerk-id order, without
+    /// holding the list; the first error `each` returns ends it and is given back.
+    pub fn each_person<E>(
+        &self,
+        list: List,
+        each: impl FnMut(Person) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<(), E>> {
+        people::each(&self.conn, &self.path, list, each)
     }
 
     /// Opens (creating if needed, mode 0600) and locks the journal for a run.
@@ -255,6 +265,18 @@ impl Journal {
     /// Opens the journal to read while a run may be writing (WAL allows it).
     pub fn open_to_read(path: &Path) -> Result<Self> {
         Self::open_unlocked(path)
+    }
+
+    /// Another write connection to the journal this run holds locked, for a
+    /// step that runs beside another one: each step commits its own batches
+    /// and SQLite takes them one at a time. Only the holder of the lock may
+    /// ask for one.
+    pub fn sibling(&self) -> Result<Self> {
+        debug_assert!(
+            self._lock.is_some(),
+            "a sibling of a journal not locked for a run"
+        );
+        Self::open_unlocked(&self.path)
     }
 
     /// A journal with nothing in it, for previews of a plan that never ran.
@@ -475,7 +497,12 @@ impl Journal {
             path: path.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(sqlite)?;
+        // Immediate: with two steps committing through their own connections,
+        // a transaction that began as a read could not become a write.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
         {
             let mut insert = tx
                 .prepare_cached(

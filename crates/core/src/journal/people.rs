@@ -19,42 +19,86 @@ pub struct Person {
     pub reason: String,
 }
 
-/// The lists, each in Clerk-id order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct People {
+/// A list for people. Each is read straight from the journal, in Clerk-id
+/// order, one person at a time: at a million users the lists are too long
+/// to hold for a whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
     /// Migrated users whose password was not imported.
-    pub password_resets: Vec<Person>,
+    PasswordResets,
     /// Users skipped, with the reason.
-    pub skipped: Vec<Person>,
+    Skipped,
     /// Records of any kind that failed or were rejected, and are still so.
-    pub failures: Vec<Person>,
+    Failures,
 }
 
-/// Every list, from the journal's records.
-pub(super) fn read(conn: &Connection, path: &Path) -> Result<People> {
-    let select = |condition: &str, reason: &str| people_where(conn, path, condition, reason);
-    Ok(People {
-        password_resets: select(
-            "kind = 'user' AND password_reset IS NOT NULL
-             AND action IN ('created', 'updated', 'adopted', 'unchanged')",
-            "password_reset",
-        )?,
-        skipped: select("kind = 'user' AND action = 'skipped'", "reason")?,
-        failures: select(
-            "action IN ('failed', 'rejected')",
-            "CASE WHEN action = 'rejected' THEN 'rejected: ' || COALESCE(reason, '') ELSE reason END",
-        )?,
+impl List {
+    pub const ALL: [Self; 3] = [Self::PasswordResets, Self::Skipped, Self::Failures];
+
+    /// The records on the list, and the reason column (fixed SQL, never input).
+    fn sql(self) -> (&'static str, &'static str) {
+        match self {
+            Self::PasswordResets => (
+                "kind = 'user' AND password_reset IS NOT NULL
+                 AND action IN ('created', 'updated', 'adopted', 'unchanged')",
+                "password_reset",
+            ),
+            Self::Skipped => ("kind = 'user' AND action = 'skipped'", "reason"),
+            Self::Failures => (
+                "action IN ('failed', 'rejected')",
+                "CASE WHEN action = 'rejected' THEN 'rejected: ' || COALESCE(reason, '') ELSE reason END",
+            ),
+        }
+    }
+}
+
+/// How many people are on each list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub password_resets: u64,
+    pub skipped: u64,
+    pub failures: u64,
+}
+
+impl Counts {
+    pub fn of(&self, list: List) -> u64 {
+        match list {
+            List::PasswordResets => self.password_resets,
+            List::Skipped => self.skipped,
+            List::Failures => self.failures,
+        }
+    }
+}
+
+/// How many people each list has now.
+pub(super) fn counts(conn: &Connection, path: &Path) -> Result<Counts> {
+    let count = |list: List| -> Result<u64> {
+        let (condition, _) = list.sql();
+        conn.query_row(
+            &format!("SELECT COUNT(*) FROM records WHERE {condition}"),
+            params![],
+            |row| row.get::<_, i64>(0),
+        )
+        .map(|n| n as u64)
+        .map_err(|source| JournalError::from_sqlite(path, source))
+    };
+    Ok(Counts {
+        password_resets: count(List::PasswordResets)?,
+        skipped: count(List::Skipped)?,
+        failures: count(List::Failures)?,
     })
 }
 
-/// `condition` and `reason` are fixed SQL from this module, never input.
-fn people_where(
+/// Hands each person on `list` to `each`, in Clerk-id order; stops at the
+/// first error `each` returns and gives it back.
+pub(super) fn each<E>(
     conn: &Connection,
     path: &Path,
-    condition: &str,
-    reason: &str,
-) -> Result<Vec<Person>> {
+    list: List,
+    mut each: impl FnMut(Person) -> std::result::Result<(), E>,
+) -> Result<std::result::Result<(), E>> {
     let sqlite = |source| JournalError::from_sqlite(path, source);
+    let (condition, reason) = list.sql();
     let sql = format!(
         "SELECT kind, source_id, email, COALESCE({reason}, '') FROM records
          WHERE {condition} ORDER BY kind, source_id"
@@ -70,5 +114,10 @@ fn people_where(
             })
         })
         .map_err(sqlite)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(sqlite)
+    for person in rows {
+        if let Err(error) = each(person.map_err(sqlite)?) {
+            return Ok(Err(error));
+        }
+    }
+    Ok(Ok(()))
 }

@@ -9,6 +9,7 @@
 
 mod export_index;
 pub mod read;
+pub mod shared_users;
 
 use serde_json::{Value, json};
 

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use super::SourceUser;
 use super::export_index::{ExportIndex, duplicate_row, hash_id};
+use super::shared_users::{Listing, SharedError, SharedUsers};
 use crate::clerk::client::ClerkClient;
 use crate::http::ApiError;
 use ferry_wire::clerk::export::{ExportError, ExportReader, ExportUser, RecordError};
@@ -40,15 +41,26 @@ pub enum SourceError {
     Export(#[from] ExportError),
     #[error("reading users from Clerk: {0}")]
     Clerk(#[from] ApiError),
+    #[error("reading users from Clerk: {0}")]
+    Shared(SharedError),
     #[error("the plan has no source of users: give source.clerk.secret_key or an export")]
     Nothing,
+}
+
+impl From<SharedError> for SourceError {
+    fn from(error: SharedError) -> Self {
+        match error {
+            SharedError::Api(error) => Self::Clerk(error),
+            other => Self::Shared(other),
+        }
+    }
 }
 
 impl SourceError {
     pub fn kind(&self) -> crate::kind::ErrorKind {
         use crate::kind::ErrorKind;
         match self {
-            Self::Clerk(_) => ErrorKind::Unavailable,
+            Self::Clerk(_) | Self::Shared(_) => ErrorKind::Unavailable,
             Self::Export(_) | Self::Nothing => ErrorKind::Configuration,
         }
     }
@@ -89,6 +101,8 @@ pub struct Sources<'a> {
     pub on_total: Option<&'a (dyn Fn(u64) + Sync)>,
     /// Columns the CSV export must have, each with the option that needs it.
     pub required_columns: &'a [(&'a str, &'a str)],
+    /// The run's one reading of Clerk's user listing, shared by its steps.
+    pub shared: Option<&'a SharedUsers>,
 }
 
 impl<'a> Sources<'a> {
@@ -100,6 +114,7 @@ impl<'a> Sources<'a> {
             export_json: source.export_json.as_deref(),
             on_total: None,
             required_columns: &[],
+            shared: None,
         }
     }
 }
@@ -182,17 +197,19 @@ async fn read_joined(
             return Ok(());
         }
     }
-    // The count only reconciles the listing at the end: ask for it alongside
-    // the first page rather than before it.
-    let mut pages = clerk.users();
-    let (count, first) = tokio::join!(clerk.user_count(), pages.next_page());
-    let count = count?;
-    stats.clerk_count = Some(count);
-    pages.expect(count);
-    if let (Some(announce), Some(total)) = (sources.on_total, stats.clerk_count) {
-        announce(total);
+    // The count only reconciles the listing at the end: it is asked for
+    // alongside the first page rather than before it.
+    let mut pages = match sources.shared {
+        Some(shared) => shared.open(clerk),
+        None => Ok(Listing::Alone(clerk.users())),
     }
-    let mut next = first?;
+    .map_err(SourceError::from)?;
+    let (count, first) = pages.start().await?;
+    stats.clerk_count = Some(count);
+    if let Some(announce) = sources.on_total {
+        announce(count);
+    }
+    let mut next = first;
     while let Some(page) = next {
         for api in page {
             stats.listed += 1;

@@ -53,20 +53,26 @@ impl VerifyStep<'_> {
         let (sample, logins) = self.options();
         let migrated = self.journal_ids(crate::journal::Kind::User)?;
         let sampled_ids = pick_sample(&migrated, sample);
-        // The source and WorkOS's users are listed at once.
-        let (seen, workos_users) = tokio::try_join!(
-            self.read_source(sources, &sampled_ids),
-            self.all_workos_users(&migrated)
-        )?;
-
-        // The checks that read do so at once; each keeps to its buckets.
-        let (logins, organizations, roles, memberships, totp) = tokio::join!(
+        // Everything reads at once, each check keeping to its buckets: the
+        // source and WorkOS's users are listed while the checks that need
+        // neither (logins, organizations, roles, TOTP factors) run, and the
+        // memberships check follows the source listing it compares with.
+        let listed = async {
+            let (seen, workos_users) = tokio::try_join!(
+                self.read_source(sources, &sampled_ids),
+                self.all_workos_users(&migrated)
+            )?;
+            let memberships = self.check_memberships(&seen, &migrated).await;
+            Ok::<_, StepError>((seen, workos_users, memberships))
+        };
+        let (listed, logins, organizations, roles, totp) = tokio::join!(
+            listed,
             self.check_logins(&logins),
             self.check_organizations(),
             self.check_roles(),
-            self.check_memberships(&seen, &migrated),
             self.check_totp()
         );
+        let (seen, workos_users, memberships) = listed?;
         let mut checks = vec![self.check_users(&migrated, &seen, &workos_users)?];
         checks.push(logins);
         checks.push(organizations?);

@@ -1,0 +1,195 @@
+//! Which steps of a plan may run at the same time, and running them so.
+//!
+//! A run's wall time is bounded below by WorkOS's `/user_management` write
+//! limit, which only the users and memberships steps (and TOTP enrollment
+//! inside users) spend. Everything else (assessing the source, writing
+//! organizations and roles through their own bucket, the MFA lists) can
+//! overlap with them instead of adding to the wall time. [`waits_for`] is
+//! the pure rule: a step waits only for the earlier steps whose journal
+//! records it reads. [`run`] starts each step as soon as what it waits for
+//! has finished.
+
+use std::future::Future;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+
+/// The earlier steps (by position in the plan) each step must wait for.
+///
+/// - `memberships` reads the users, organizations and roles the journal holds;
+/// - `mfa_report` reads the users and TOTP factors;
+/// - `verify` checks the result of everything before it;
+/// - `assess`, `users`, `organizations` and `roles` read only the source
+///   and their own records, so they wait for nothing.
+///
+/// A step that appears twice waits for its earlier self, so its two runs
+/// never share records.
+pub fn waits_for(steps: &[&str]) -> Vec<Vec<usize>> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(at, step)| {
+            let reads: &[&str] = match *step {
+                "memberships" => &["users", "organizations", "roles"],
+                "mfa_report" => &["users"],
+                _ => &[],
+            };
+            (0..at)
+                .filter(|&earlier| {
+                    *step == "verify" || steps[earlier] == *step || reads.contains(&steps[earlier])
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs `steps` (not yet started futures, in plan order), each once what
+/// it waits for has finished. After a result for which `stop(result)` is
+/// true, no step that has not started yet starts; the steps in flight
+/// finish. Returns each step's result, `None` for a step that never started.
+pub async fn run<F>(
+    steps: Vec<F>,
+    waits: &[Vec<usize>],
+    stop: impl Fn(&F::Output) -> bool,
+) -> Vec<Option<F::Output>>
+where
+    F: Future,
+{
+    let count = steps.len();
+    let mut pending: Vec<Option<F>> = steps.into_iter().map(Some).collect();
+    let mut results: Vec<Option<F::Output>> = (0..count).map(|_| None).collect();
+    let mut running = FuturesUnordered::new();
+    let mut stopped = false;
+    loop {
+        if !stopped {
+            for at in 0..count {
+                let ready = waits[at].iter().all(|&earlier| results[earlier].is_some());
+                if ready && let Some(step) = pending[at].take() {
+                    running.push(async move { (at, step.await) });
+                }
+            }
+        }
+        let Some((at, result)) = running.next().await else {
+            break;
+        };
+        stopped |= stop(&result);
+        results[at] = Some(result);
+    }
+    results
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::time::Duration;
+
+    use super::*;
+
+    const REFERENCE: [&str; 7] = [
+        "assess",
+        "users",
+        "organizations",
+        "roles",
+        "memberships",
+        "mfa_report",
+        "verify",
+    ];
+
+    #[test]
+    fn the_reference_plan_overlaps_around_the_write_limit() {
+        assert_eq!(
+            waits_for(&REFERENCE),
+            vec![
+                vec![],
+                vec![],
+                vec![],
+                vec![],
+                vec![1, 2, 3],
+                vec![1],
+                vec![0, 1, 2, 3, 4, 5],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_step_waits_only_for_what_comes_before_it() {
+        // Memberships before users (an odd plan) do not wait for a later step.
+        assert_eq!(
+            waits_for(&["memberships", "users", "users", "verify"]),
+            vec![vec![], vec![], vec![1], vec![0, 1, 2]]
+        );
+    }
+
+    /// Steps that record when they start and end, with a delay each.
+    async fn traced(
+        delays: &[u64],
+        waits: &[Vec<usize>],
+        stop_after: Option<usize>,
+    ) -> Vec<String> {
+        let trace = RefCell::new(Vec::new());
+        let steps = delays
+            .iter()
+            .enumerate()
+            .map(|(at, &ms)| {
+                let trace = &trace;
+                async move {
+                    trace.borrow_mut().push(format!("start {at}"));
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    trace.borrow_mut().push(format!("end {at}"));
+                    at
+                }
+            })
+            .collect();
+        let results = run(steps, waits, |&at| Some(at) == stop_after).await;
+        let mut trace = trace.into_inner();
+        trace.push(format!(
+            "never started: {:?}",
+            results
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.is_none())
+                .map(|(at, _)| at)
+                .collect::<Vec<_>>()
+        ));
+        trace
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn independent_steps_run_at_once_and_dependants_after() {
+        // users (100 ms) ∥ organizations (10) ∥ roles (20); memberships waits for all three.
+        let trace = traced(
+            &[100, 10, 20, 10],
+            &waits_for(&["users", "organizations", "roles", "memberships"]),
+            None,
+        )
+        .await;
+        assert_eq!(
+            trace,
+            [
+                "start 0",
+                "start 1",
+                "start 2",
+                "end 1",
+                "end 2",
+                "end 0",
+                "start 3",
+                "end 3",
+                "never started: []"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_lets_running_steps_finish_and_starts_nothing_new() {
+        let trace = traced(
+            &[100, 10, 10],
+            &waits_for(&["users", "organizations", "memberships"]),
+            Some(1),
+        )
+        .await;
+        assert_eq!(
+            trace,
+            ["start 0", "start 1", "end 1", "end 0", "never started: [2]"]
+        );
+    }
+}
