@@ -24,8 +24,11 @@ pub enum Claim<'a> {
 
 #[derive(Debug, Default)]
 pub struct Claims {
-    /// Every claimant's Clerk id, end to end.
+    /// Every claimant's Clerk id, end to end, once each.
     ids: String,
+    /// Where the last claimant's id sits: a user claims an email and then
+    /// an external_id, and the second claim reuses the first one's id.
+    last: Option<(u32, u16)>,
     /// Hash of the claimed key → where its claimant's id sits in `ids`.
     owners: HashMap<u64, (u32, u16)>,
 }
@@ -46,10 +49,20 @@ impl Claims {
                 Err(owner.to_owned())
             };
         }
-        let start = self.ids.len() as u32;
-        self.ids.push_str(clerk_id);
-        self.owners
-            .insert(key, (start, clerk_id.len().min(u16::MAX as usize) as u16));
+        let place = match self.last {
+            Some((start, len))
+                if &self.ids[start as usize..(start + len as u32) as usize] == clerk_id =>
+            {
+                (start, len)
+            }
+            _ => {
+                let start = self.ids.len() as u32;
+                self.ids.push_str(clerk_id);
+                (start, clerk_id.len().min(u16::MAX as usize) as u16)
+            }
+        };
+        self.last = Some(place);
+        self.owners.insert(key, place);
         Ok(())
     }
 }
@@ -110,5 +123,29 @@ mod tests {
             Err("user_1".into())
         );
         assert_eq!(claims.claim(Claim::Email("same"), "user_2"), Ok(()));
+    }
+
+    #[test]
+    fn a_user_s_two_claims_keep_its_id_once() {
+        let mut claims = Claims::default();
+        assert_eq!(
+            claims.claim(Claim::Email("a@example.com"), "user_1"),
+            Ok(())
+        );
+        assert_eq!(claims.claim(Claim::ExternalId("user_1"), "user_1"), Ok(()));
+        assert_eq!(
+            claims.claim(Claim::Email("b@example.com"), "user_22"),
+            Ok(())
+        );
+        assert_eq!(claims.ids, "user_1user_22");
+        // Both claims still name their owner.
+        assert_eq!(
+            claims.claim(Claim::ExternalId("user_1"), "user_3"),
+            Err("user_1".into())
+        );
+        assert_eq!(
+            claims.claim(Claim::Email("A@example.com"), "user_3"),
+            Err("user_1".into())
+        );
     }
 }

@@ -215,7 +215,19 @@ pub struct ExportReader<R: Read> {
 }
 
 impl ExportReader<BufReader<File>> {
+    /// Opens the export to read it in order (large reads).
     pub fn open(path: &Path) -> Result<Self, ExportError> {
+        Self::open_buffered(path, 1 << 16)
+    }
+
+    /// Opens the export to read single rows at offsets ([`Self::seek_to`]):
+    /// a seek drops the buffer, so a large one would be refilled (64 KiB
+    /// copied) for every row of a few hundred bytes.
+    pub fn open_to_seek(path: &Path) -> Result<Self, ExportError> {
+        Self::open_buffered(path, 1 << 10)
+    }
+
+    fn open_buffered(path: &Path, capacity: usize) -> Result<Self, ExportError> {
         let io = |source| ExportError::Io {
             path: path.to_path_buf(),
             source,
@@ -230,7 +242,7 @@ impl ExportReader<BufReader<File>> {
             });
         }
         std::io::Seek::rewind(&mut file).map_err(io)?;
-        Self::new(BufReader::with_capacity(1 << 16, file), path)
+        Self::with_buffer(BufReader::with_capacity(capacity, file), path, capacity)
     }
 
     /// Opens the export and checks that it has every column in `required`,
@@ -254,7 +266,12 @@ impl ExportReader<BufReader<File>> {
 impl<R: Read> ExportReader<R> {
     /// Reads the header; `path` names the source in messages.
     pub fn new(reader: R, path: &Path) -> Result<Self, ExportError> {
+        Self::with_buffer(reader, path, 8 << 10)
+    }
+
+    fn with_buffer(reader: R, path: &Path, capacity: usize) -> Result<Self, ExportError> {
         let mut csv = csv::ReaderBuilder::new()
+            .buffer_capacity(capacity)
             .has_headers(true)
             .flexible(true)
             .comment(Some(b'#'))
