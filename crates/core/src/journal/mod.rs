@@ -42,6 +42,8 @@ pub enum Action {
     Skipped,
     Rejected,
     Failed,
+    /// Taken away again by `ferry undo`: ferry made it, and it is gone.
+    Deleted,
 }
 
 impl Action {
@@ -64,11 +66,16 @@ impl Action {
             Self::Skipped => "skipped",
             Self::Rejected => "rejected",
             Self::Failed => "failed",
+            Self::Deleted => "deleted",
         }
     }
 
+    /// `ALL` holds what a run can come to; `deleted` is undo's alone.
     fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == text)
+        Self::ALL
+            .into_iter()
+            .chain([Self::Deleted])
+            .find(|a| a.as_str() == text)
     }
 
     /// Whether the record exists in WorkOS as ferry wrote it: a rerun costs
@@ -483,12 +490,22 @@ impl Journal {
     /// record's `run_id` and `updated_at` say which run last changed it, and
     /// a record ferry created stays `created` until something changes it.
     pub fn record_all(&mut self, run_id: i64, entries: &[Entry]) -> Result<()> {
-        let mut news = Vec::with_capacity(entries.len());
-        for entry in entries {
-            if !self.holds(entry)? {
-                news.push(entry);
+        // One read transaction for the batch's look-ups, not one per entry
+        // (each would take and drop SQLite's locks again).
+        let news = {
+            let read = self
+                .conn
+                .unchecked_transaction()
+                .map_err(|e| self.sqlite(e))?;
+            let mut news = Vec::with_capacity(entries.len());
+            for entry in entries {
+                if !self.holds(entry)? {
+                    news.push(entry);
+                }
             }
-        }
+            read.commit().map_err(|e| self.sqlite(e))?;
+            news
+        };
         if news.is_empty() {
             return Ok(());
         }
