@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferry_core::engine::RunOptions;
 use ferry_core::plan::ReportFormat;
+use ferry_core::undo::UndoOptions;
 use ferry_sandbox::serve::SandboxArgs;
 
 /// Move users, organizations, memberships and MFA factors from Clerk to WorkOS.
@@ -48,6 +49,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Migrate: write to WorkOS. Resumable; a rerun picks up where the last one stopped.
     Run(RunArgs),
+    /// Delete from WorkOS what ferry created (one run's or all), keeping users who signed in since.
+    Undo(UndoArgs),
     /// Summarise the journal: runs and every record's outcome.
     Status(PlanFile),
     /// Write the Clerk-to-WorkOS id map (users and organizations) as CSV.
@@ -126,6 +129,17 @@ pub struct RunArgs {
     pub json: bool,
     #[command(flatten)]
     pub options: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    #[command(flatten)]
+    pub plan: PlanFile,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub options: UndoOptions,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ mod run;
 mod sandbox;
 mod status;
 mod test;
+mod undo;
 mod validate;
 mod verify;
 
@@ -28,6 +29,7 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::Sandbox(args) => sandbox::run(&args),
         Command::Plan(args) => preview::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Undo(args) => undo::run(&args),
         Command::Status(args) => status::status(&args),
         Command::ExportIds(args) => status::export_ids(&args),
         Command::Assess(args) => assess::run(&args),

@@ -104,6 +104,26 @@ fn exit_of(summary: &RunSummary) -> Exit {
 /// Asks on the terminal; without one, says how to run non-interactively.
 fn confirm(project: &Project) -> Result<()> {
     let plan = &project.plan;
+    let steps: Vec<_> = plan.steps.iter().map(|s| s.name()).collect();
+    ask(project, "run", |target| {
+        format!(
+            "Run plan {} (revision {}) against {target}: steps {}.",
+            plan.name,
+            plan.revision,
+            steps.join(", ")
+        )
+    })
+}
+
+/// Asks `question` (given the target's URL) with "Continue? [y/N]" on the
+/// terminal before `command` writes; without a terminal, refuses and says
+/// how to run it non-interactively.
+pub fn ask(
+    project: &Project,
+    command: &'static str,
+    question: impl Fn(&str) -> String,
+) -> Result<()> {
+    let plan = &project.plan;
     let target = plan
         .target
         .as_ref()
@@ -111,19 +131,13 @@ fn confirm(project: &Project) -> Result<()> {
         .unwrap_or("WorkOS");
     if !std::io::stdin().is_terminal() {
         return Err(Refusal::NeedsConfirmation {
-            command: "run",
+            command,
             target: target.to_owned(),
             plan: plan.path.clone(),
         }
         .into());
     }
-    let steps: Vec<_> = plan.steps.iter().map(|s| s.name()).collect();
-    eprint!(
-        "Run plan {} (revision {}) against {target}: steps {}. Continue? [y/N] ",
-        plan.name,
-        plan.revision,
-        steps.join(", ")
-    );
+    eprint!("{} Continue? [y/N] ", question(target));
     let mut answer = String::new();
     std::io::stdin()
         .lock()

@@ -32,4 +32,5 @@ pub mod script;
 pub mod script_tests;
 pub mod source;
 pub mod steps;
+pub mod undo;
 pub mod workos;

@@ -11,6 +11,7 @@ mod report;
 mod roles;
 mod runs;
 mod trust;
+mod undo;
 
 use std::collections::HashMap;
 

@@ -39,6 +39,7 @@ use crate::report::model::Report;
 use crate::report::outcome::StepOutcome;
 use crate::report::verification::Verification;
 use crate::source::shared_users::SharedUsers;
+use crate::undo::{UndoOptions, UndoTally};
 use crate::workos::client::WorkosClient;
 use stage::{PreviewContext, RunContext, Stage};
 
@@ -77,6 +78,37 @@ impl RunSummary {
     pub fn interrupted(&self) -> bool {
         self.status == RunStatus::Interrupted
     }
+}
+
+/// What an undo came to.
+#[derive(Debug)]
+pub struct UndoSummary {
+    pub run_id: i64,
+    pub status: RunStatus,
+    pub tally: UndoTally,
+    /// The objects left in place, with why (`kind,clerk_id,workos_id,reason`).
+    pub kept_list: PathBuf,
+}
+
+/// Lists what undo left in place (written even when empty, mode 0600).
+fn write_kept(path: &std::path::Path, kept: &[crate::undo::Kept]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        ferry_wire::files::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
+    }
+    ferry_wire::files::write_with(path, |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(["kind", "clerk_id", "workos_id", "reason"])?;
+        for object in kept {
+            writer.write_record([
+                object.kind.as_str(),
+                &object.source_id,
+                &object.target_id,
+                &ferry_wire::redact::redact(&object.reason),
+            ])?;
+        }
+        writer.flush()
+    })
+    .map_err(|e| Error::io("write", path, e))
 }
 
 /// What a preview came to: each step and its preview.
@@ -305,6 +337,55 @@ impl<'a> Engine<'a> {
             result.is_err() || self.cancel.is_cancelled()
         })
         .await
+    }
+
+    /// Takes away what ferry created in WorkOS ([`crate::undo`]), as a run
+    /// of its own in the journal: one at a time with `run`, resumable, and
+    /// refused on a journal bound to another target.
+    pub fn undo(&self, options: UndoOptions) -> Result<UndoSummary> {
+        let plan = &self.project.plan;
+        let workos = connect::workos(plan, &self.cancel)?;
+        if !plan.state.exists() {
+            return Err(Refusal::NoJournal {
+                journal: plan.state.clone(),
+            }
+            .into());
+        }
+        let mut journal = Journal::open_for_run(&plan.state)?;
+        check_bindings(&journal, plan, false)?;
+        if let Some(run) = options.run {
+            journal.run(run)?.ok_or(Refusal::NoSuchRun { run })?;
+        }
+        let runtime = runtime()?;
+        let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
+        let mut stops = self.stop_on_ctrl_c(&runtime);
+        let mut undo = crate::undo::Undo {
+            workos: &workos,
+            journal: &mut journal,
+            run_id,
+            options,
+            concurrency: connect::concurrency(plan),
+            cancel: &self.cancel,
+        };
+        let result = runtime.block_on(self.until_done(undo.run(), &mut stops));
+        let status = match (&result, self.cancel.is_cancelled()) {
+            (Err(_), _) | (_, true) => RunStatus::Interrupted,
+            (Ok(tally), false) if !tally.failed.is_empty() => RunStatus::FinishedWithFailures,
+            (Ok(_), false) => RunStatus::Finished,
+        };
+        journal.finish_run(run_id, status)?;
+        let tally = result?;
+        let kept_list = plan
+            .report
+            .dir
+            .join(format!("{}-undo-run-{run_id}-kept.csv", plan.name));
+        write_kept(&kept_list, &tally.kept)?;
+        Ok(UndoSummary {
+            run_id,
+            status,
+            tally,
+            kept_list,
+        })
     }
 
     /// Previews every step, writing nothing. Offline, WorkOS and Clerk are

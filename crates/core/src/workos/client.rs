@@ -248,13 +248,32 @@ impl WorkosClient {
     }
 
     pub async fn delete_user(&self, id: &str) -> Result<()> {
-        let request = self.request(
-            Method::DELETE,
-            format!("/user_management/users/{}", segment(id)),
-            Access::Write,
-        );
-        self.api.send(&request).await.map_err(WorkosError::from)?;
-        Ok(())
+        self.delete(format!("/user_management/users/{}", segment(id)))
+            .await
+            .map(|_| ())
+    }
+
+    /// Deletes what `undo` takes away; `Ok(false)` when it was gone already
+    /// (a 404: an earlier attempt whose answer was lost, or someone else).
+    pub async fn delete_object(&self, object: Deletable<'_>) -> Result<bool> {
+        let path = match object {
+            Deletable::User(id) => format!("/user_management/users/{}", segment(id)),
+            Deletable::Membership(id) => {
+                format!("/user_management/organization_memberships/{}", segment(id))
+            }
+            Deletable::Organization(id) => format!("/organizations/{}", segment(id)),
+            Deletable::Factor(id) => format!("/auth/factors/{}", segment(id)),
+        };
+        self.delete(path).await
+    }
+
+    async fn delete(&self, path: String) -> Result<bool> {
+        let request = self.request(Method::DELETE, path, Access::Write);
+        match self.api.send(&request).await {
+            Ok(_) => Ok(true),
+            Err(error) if error.status() == Some(404) => Ok(false),
+            Err(error) => Err(WorkosError::from(error)),
+        }
     }
 
     /// Enrolls a TOTP factor with an imported secret. Not idempotent: after a
@@ -527,6 +546,15 @@ impl WorkosClient {
             }
         }
     }
+}
+
+/// An object `undo` may delete, by its WorkOS id.
+#[derive(Debug, Clone, Copy)]
+pub enum Deletable<'a> {
+    User(&'a str),
+    Membership(&'a str),
+    Organization(&'a str),
+    Factor(&'a str),
 }
 
 #[derive(Debug, Clone, Copy)]

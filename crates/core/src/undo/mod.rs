@@ -1,0 +1,260 @@
+//! `ferry undo`: takes away, in reverse order, what the journal says ferry
+//! created in WorkOS (in one run, or in all of them), so a rehearsal
+//! environment is reset with one command.
+//!
+//! Only objects ferry *created* are candidates ([`Journal::created_by`]):
+//! never one it adopted or only updated, which existed before it. Order:
+//! memberships, TOTP factors, organizations, roles, users. By default a
+//! user who has signed in since ferry made it is kept, and so is what
+//! belongs to them (memberships, factors) and any organization that still
+//! has members once ferry's memberships are gone. Roles stay: WorkOS's API
+//! cannot delete an environment role. Everything kept is listed with why.
+//!
+//! Each deletion is journaled as `deleted` once WorkOS confirmed it (a 404
+//! counts: it is gone), in batches, so an interrupted undo resumes where it
+//! stopped and a later `ferry run` makes the objects again. Requests keep
+//! to the WorkOS client's rate limits.
+
+pub mod decide;
+
+use std::collections::HashSet;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::cancel::Cancel;
+use crate::journal::{Action, Entry, Journal, Kind, Outcome};
+use crate::reconcile;
+use crate::workos::client::{Deletable, MembershipFilter, WorkosClient, WorkosError};
+use decide::Verdict;
+
+/// Which objects to take away (`ferry undo`'s flags parse straight into it).
+#[derive(Debug, Clone, Copy, Default)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct UndoOptions {
+    /// Only what this run created.
+    #[cfg_attr(feature = "clap", arg(long, conflicts_with = "all"))]
+    pub run: Option<i64>,
+    /// What every run created (the default when `--run` is not given).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub all: bool,
+    /// Delete users who signed in since ferry made them, too.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub include_signed_in: bool,
+}
+
+/// An object undo left in place, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Kept {
+    pub kind: Kind,
+    pub source_id: String,
+    pub target_id: String,
+    pub reason: String,
+}
+
+/// What an undo came to, per kind.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UndoTally {
+    pub deleted: Vec<(Kind, u64)>,
+    /// Already gone from WorkOS (recorded as deleted, without a request).
+    pub gone: u64,
+    pub kept: Vec<Kept>,
+    pub failed: Vec<(Kind, String, String)>,
+}
+
+impl UndoTally {
+    fn deleted(&mut self, kind: Kind) {
+        match self.deleted.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => self.deleted.push((kind, 1)),
+        }
+    }
+}
+
+/// Deletes in batches of this many, journaling each batch.
+const BATCH: usize = 100;
+
+pub struct Undo<'a> {
+    pub workos: &'a WorkosClient,
+    pub journal: &'a mut Journal,
+    pub run_id: i64,
+    pub options: UndoOptions,
+    pub concurrency: usize,
+    pub cancel: &'a Cancel,
+}
+
+impl Undo<'_> {
+    pub async fn run(&mut self) -> crate::error::Result<UndoTally> {
+        let mut tally = UndoTally::default();
+        let scope = self.options.run;
+        let created = |journal: &Journal, kind| journal.created_by(kind, scope);
+        let users = created(self.journal, Kind::User)?;
+
+        // Who signed in since: one listing of WorkOS's users, not a read each.
+        let known = users.iter().map(|(_, target)| target.as_str());
+        let listing = reconcile::list_users(self.workos, known)
+            .await
+            .map_err(crate::steps::error::StepError::from)?;
+        let mut user_verdicts = Vec::with_capacity(users.len());
+        let mut kept_users: HashSet<String> = HashSet::new();
+        for (clerk_id, target) in users {
+            let verdict = decide::user(listing.get(&target), self.options.include_signed_in);
+            if matches!(verdict, Verdict::Keep(_)) {
+                kept_users.insert(clerk_id.clone());
+            }
+            user_verdicts.push((clerk_id, target, verdict));
+        }
+        // The memberships of kept users, as WorkOS has them.
+        let mut kept_memberships = HashSet::new();
+        for (_, target, verdict) in &user_verdicts {
+            if matches!(verdict, Verdict::Keep(_)) {
+                let memberships = self
+                    .workos
+                    .all_memberships(MembershipFilter::User(target))
+                    .await
+                    .map_err(crate::steps::error::StepError::from)?;
+                kept_memberships.extend(memberships.into_iter().map(|m| m.id));
+            }
+        }
+
+        let memberships = created(self.journal, Kind::Membership)?
+            .into_iter()
+            .map(|(source, target)| {
+                let verdict = decide::belonging(kept_memberships.contains(&target), "membership");
+                (source, target, verdict)
+            })
+            .collect();
+        self.apply(Kind::Membership, memberships, &mut tally)
+            .await?;
+
+        // A TOTP factor's record is keyed by its user's Clerk id.
+        let factors = created(self.journal, Kind::TotpFactor)?
+            .into_iter()
+            .map(|(source, target)| {
+                let verdict = decide::belonging(kept_users.contains(&source), "TOTP factor");
+                (source, target, verdict)
+            })
+            .collect();
+        self.apply(Kind::TotpFactor, factors, &mut tally).await?;
+
+        let mut organizations = Vec::new();
+        for (source, target) in created(self.journal, Kind::Organization)? {
+            let left = match self
+                .workos
+                .all_memberships(MembershipFilter::Organization(&target))
+                .await
+            {
+                Ok(members) => members.len(),
+                Err(error) if error.status() == Some(404) => 0,
+                Err(error) => return Err(crate::steps::error::StepError::from(error).into()),
+            };
+            organizations.push((source, target, decide::organization(left)));
+        }
+        self.apply(Kind::Organization, organizations, &mut tally)
+            .await?;
+
+        for (source, target) in created(self.journal, Kind::Role)? {
+            if let Verdict::Keep(reason) = decide::role() {
+                tally.kept.push(Kept {
+                    kind: Kind::Role,
+                    source_id: source,
+                    target_id: target,
+                    reason,
+                });
+            }
+        }
+
+        self.apply(Kind::User, user_verdicts, &mut tally).await?;
+        Ok(tally)
+    }
+
+    /// Carries out the verdicts on one kind, a batch at a time, journaling
+    /// each batch once WorkOS answered it.
+    async fn apply(
+        &mut self,
+        kind: Kind,
+        verdicts: Vec<(String, String, Verdict)>,
+        tally: &mut UndoTally,
+    ) -> crate::error::Result<()> {
+        let mut verdicts = verdicts.into_iter().peekable();
+        while verdicts.peek().is_some() && !self.cancel.is_cancelled() {
+            let batch: Vec<_> = verdicts.by_ref().take(BATCH).collect();
+            let workos = self.workos;
+            let results: Vec<(String, String, Result<Verdict, WorkosError>)> =
+                futures_util::stream::iter(batch)
+                    .map(|(source, target, verdict)| async move {
+                        let result = match (verdict, deletable(kind, &target)) {
+                            (Verdict::Delete, Some(object)) => {
+                                workos.delete_object(object).await.map(|deleted| {
+                                    if deleted {
+                                        Verdict::Delete
+                                    } else {
+                                        Verdict::Gone
+                                    }
+                                })
+                            }
+                            (Verdict::Delete, None) => Ok(Verdict::Keep(format!(
+                                "undo cannot delete a {}",
+                                kind.as_str()
+                            ))),
+                            (other, _) => Ok(other),
+                        };
+                        (source, target, result)
+                    })
+                    .buffer_unordered(self.concurrency.max(1))
+                    .collect()
+                    .await;
+            let mut entries = Vec::new();
+            for (source, target, result) in results {
+                let reason = match result {
+                    Ok(Verdict::Delete) => {
+                        tally.deleted(kind);
+                        format!("deleted by undo (run {})", self.run_id)
+                    }
+                    Ok(Verdict::Gone) => {
+                        tally.gone += 1;
+                        format!(
+                            "already gone from WorkOS when undo ran (run {})",
+                            self.run_id
+                        )
+                    }
+                    Ok(Verdict::Keep(reason)) => {
+                        tally.kept.push(Kept {
+                            kind,
+                            source_id: source,
+                            target_id: target,
+                            reason,
+                        });
+                        continue;
+                    }
+                    Err(error) => {
+                        tally.failed.push((kind, target, error.reason()));
+                        continue;
+                    }
+                };
+                entries.push(Entry::from(Outcome {
+                    kind,
+                    source_id: source,
+                    target_id: None,
+                    action: Action::Deleted,
+                    attempts: 1,
+                    reason: Some(reason),
+                    fingerprint: None,
+                }));
+            }
+            self.journal.record_all(self.run_id, &entries)?;
+        }
+        Ok(())
+    }
+}
+
+/// The WorkOS object a record of `kind` names; `None` for kinds undo cannot delete.
+fn deletable(kind: Kind, id: &str) -> Option<Deletable<'_>> {
+    match kind {
+        Kind::User => Some(Deletable::User(id)),
+        Kind::Membership => Some(Deletable::Membership(id)),
+        Kind::TotpFactor => Some(Deletable::Factor(id)),
+        Kind::Organization => Some(Deletable::Organization(id)),
+        Kind::Role | Kind::Permission => None,
+    }
+}
