@@ -115,7 +115,9 @@ fn the_engine_overlaps_independent_steps_and_reports_every_record() {
     assert_eq!(events[0], Seen::RunStarted { preview: false });
     // users, organizations and roles start together (organizations and
     // roles are outside the user-management write limit, so they overlap
-    // with users); memberships waits for all three, and verify for all.
+    // with users); memberships waits for all three; verify starts after
+    // them too, beside memberships, and ends after it (it checks
+    // memberships once that step has ended).
     let steps: Vec<&Seen> = events
         .iter()
         .filter(|e| matches!(e, Seen::StepStarted(_) | Seen::StepFinished(_)))
@@ -132,8 +134,9 @@ fn the_engine_overlaps_independent_steps_and_reports_every_record() {
     for step in ["users", "organizations", "roles"] {
         assert!(started(step) < 3, "{step} starts first: {steps:?}");
         assert!(finished(step) < started("memberships"), "{steps:?}");
+        assert!(finished(step) < started("verify"), "{steps:?}");
     }
-    assert!(finished("memberships") < started("verify"), "{steps:?}");
+    assert!(finished("memberships") < finished("verify"), "{steps:?}");
     assert_eq!(steps.last(), Some(&&Seen::StepFinished("verify".into())));
 
     // Every Clerk user is one record that moves progress; TOTP factors ride along.

@@ -39,7 +39,9 @@ use crate::report::model::Report;
 use crate::report::outcome::StepOutcome;
 use crate::report::verification::Verification;
 use crate::source::shared_users::SharedUsers;
+use crate::steps::ended::Ended;
 use crate::undo::{UndoOptions, UndoTally};
+use crate::webhooks;
 use crate::workos::client::WorkosClient;
 use stage::{PreviewContext, RunContext, Stage};
 
@@ -205,6 +207,16 @@ impl<'a> Engine<'a> {
             }
             Err(error) => Some(error),
         };
+        // Endpoints a crashed run paused are enabled first; then this run
+        // pauses the enabled ones, if the plan says so, before any write.
+        if failure.is_none()
+            && let Err(error) = runtime.block_on(async {
+                webhooks::resume_leftover(&journal, &workos).await?;
+                webhooks::pause(plan, &journal, &workos).await
+            })
+        {
+            failure = Some(error.into());
+        }
         let stages: Vec<Box<dyn Stage + '_>> = plan.steps.iter().map(stages::stage).collect();
         // Each step records through its own connection, so steps can overlap.
         let connections = match failure {
@@ -240,6 +252,14 @@ impl<'a> Engine<'a> {
                 }
                 None => {}
             }
+        }
+
+        // After Ctrl-C the run's client sends nothing more: a fresh one
+        // enables the paused endpoints again.
+        let resumed = connect::workos(plan, &Cancel::default())
+            .and_then(|client| Ok(runtime.block_on(webhooks::resume_leftover(&journal, &client))?));
+        if let Err(error) = resumed {
+            failure.get_or_insert(error);
         }
 
         let failed: u64 = outcomes.iter().map(StepOutcome::failed).sum();
@@ -300,6 +320,8 @@ impl<'a> Engine<'a> {
         shared: &Shared<'_>,
     ) -> Vec<Option<Result<(StepOutcome, u64)>>> {
         let names: Vec<&str> = stages.iter().map(|stage| stage.name()).collect();
+        let ended_steps = Ended::new(names.iter().copied());
+        let ended = &ended_steps;
         let mut contexts: Vec<RunContext<'_>> = connections
             .iter_mut()
             .map(|journal| RunContext {
@@ -313,6 +335,7 @@ impl<'a> Engine<'a> {
                 cancel: &self.cancel,
                 observer: self.observer,
                 shared_users: Some(shared.users),
+                ended: Some(ended),
             })
             .collect();
         // Futures do nothing until polled: each starts when the schedule says.
@@ -323,7 +346,9 @@ impl<'a> Engine<'a> {
                 self.observer
                     .event(&Event::StepStarted { step: stage.name() });
                 let started = Instant::now();
-                let outcome = stage.run(cx).await?;
+                let outcome = stage.run(cx).await;
+                ended.end(stage.name());
+                let outcome = outcome?;
                 let duration_ms = started.elapsed().as_millis() as u64;
                 self.observer.event(&Event::StepFinished {
                     step: stage.name(),
@@ -333,9 +358,12 @@ impl<'a> Engine<'a> {
                 Ok((outcome, duration_ms))
             })
             .collect();
-        schedule::run(steps, &schedule::waits_for(&names), |result| {
-            result.is_err() || self.cancel.is_cancelled()
-        })
+        schedule::run(
+            steps,
+            &schedule::waits_for(&names),
+            |result| result.is_err() || self.cancel.is_cancelled(),
+            |never| ended.end(names[never]),
+        )
         .await
     }
 
@@ -353,10 +381,11 @@ impl<'a> Engine<'a> {
         }
         let mut journal = Journal::open_for_run(&plan.state)?;
         check_bindings(&journal, plan, false)?;
+        let runtime = runtime()?;
+        runtime.block_on(webhooks::resume_leftover(&journal, &workos))?;
         if let Some(run) = options.run {
             journal.run(run)?.ok_or(Refusal::NoSuchRun { run })?;
         }
-        let runtime = runtime()?;
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
         let mut stops = self.stop_on_ctrl_c(&runtime);
         let mut undo = crate::undo::Undo {
@@ -479,12 +508,15 @@ impl<'a> Engine<'a> {
         Journal::mark_dead_runs(&plan.state)?;
         let journal = Journal::open_to_read(&plan.state)?;
         check_bindings(&journal, plan, false)?;
+        let runtime = runtime()?;
+        resume_after_crash(&runtime, plan, &workos)?;
         let reader = Mutex::new(journal);
-        let outcome = runtime()?.block_on(stages::verify(
+        let outcome = runtime.block_on(stages::verify(
             self.project,
             &workos,
             crate::source::read::Sources::of(&plan.source, clerk.as_ref()),
             &reader,
+            None,
             true,
         ))?;
         match outcome {
@@ -574,6 +606,23 @@ fn check_bindings(journal: &Journal, plan: &crate::plan::Plan, bind: bool) -> Re
         journal.check_binding(&target, bind)?;
     }
     Ok(())
+}
+
+/// Enables the webhook endpoints a crashed run paused, when no run is
+/// alive on the journal (a live run enables its own when it ends).
+fn resume_after_crash(
+    runtime: &tokio::runtime::Runtime,
+    plan: &crate::plan::Plan,
+    workos: &WorkosClient,
+) -> Result<()> {
+    match Journal::open_for_run(&plan.state) {
+        Ok(journal) => {
+            runtime.block_on(webhooks::resume_leftover(&journal, workos))?;
+            Ok(())
+        }
+        Err(crate::journal::JournalError::Busy { .. }) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// The async runtime every engine call runs on.

@@ -18,7 +18,10 @@ use futures_util::stream::FuturesUnordered;
 ///
 /// - `memberships` reads the users, organizations and roles the journal holds;
 /// - `mfa_report` reads the users and TOTP factors;
-/// - `verify` checks the result of everything before it;
+/// - `verify` checks the result of everything before it; it starts beside
+///   `memberships` (reading users, organizations and TOTP factors uses
+///   the read bucket while memberships spend the write bucket) and waits
+///   for it inside, before checking memberships ([`crate::steps::ended`]);
 /// - `assess`, `users`, `organizations` and `roles` read only the source
 ///   and their own records, so they wait for nothing.
 ///
@@ -36,7 +39,10 @@ pub fn waits_for(steps: &[&str]) -> Vec<Vec<usize>> {
             };
             (0..at)
                 .filter(|&earlier| {
-                    *step == "verify" || steps[earlier] == *step || reads.contains(&steps[earlier])
+                    let before = steps[earlier];
+                    (*step == "verify" && before != "memberships")
+                        || before == *step
+                        || reads.contains(&before)
                 })
                 .collect()
         })
@@ -45,12 +51,14 @@ pub fn waits_for(steps: &[&str]) -> Vec<Vec<usize>> {
 
 /// Runs `steps` (not yet started futures, in plan order), each once what
 /// it waits for has finished. After a result for which `stop(result)` is
-/// true, no step that has not started yet starts; the steps in flight
-/// finish. Returns each step's result, `None` for a step that never started.
+/// true, no step that has not started yet starts (each is told to
+/// `never`); the steps in flight finish. Returns each step's result,
+/// `None` for a step that never started.
 pub async fn run<F>(
     steps: Vec<F>,
     waits: &[Vec<usize>],
     stop: impl Fn(&F::Output) -> bool,
+    never: impl Fn(usize),
 ) -> Vec<Option<F::Output>>
 where
     F: Future,
@@ -72,8 +80,15 @@ where
         let Some((at, result)) = running.next().await else {
             break;
         };
-        stopped |= stop(&result);
         results[at] = Some(result);
+        if !stopped && stop(results[at].as_ref().expect("just set")) {
+            stopped = true;
+            for (at, step) in pending.iter_mut().enumerate() {
+                if step.take().is_some() {
+                    never(at);
+                }
+            }
+        }
     }
     results
 }
@@ -106,7 +121,8 @@ mod tests {
                 vec![],
                 vec![1, 2, 3],
                 vec![1],
-                vec![0, 1, 2, 3, 4, 5],
+                // Not memberships: verify waits for it inside.
+                vec![0, 1, 2, 3, 5],
             ]
         );
     }
@@ -116,7 +132,7 @@ mod tests {
         // Memberships before users (an odd plan) do not wait for a later step.
         assert_eq!(
             waits_for(&["memberships", "users", "users", "verify"]),
-            vec![vec![], vec![], vec![1], vec![0, 1, 2]]
+            vec![vec![], vec![], vec![1], vec![1, 2]]
         );
     }
 
@@ -140,7 +156,24 @@ mod tests {
                 }
             })
             .collect();
-        let results = run(steps, waits, |&at| Some(at) == stop_after).await;
+        let never = RefCell::new(Vec::new());
+        let results = run(
+            steps,
+            waits,
+            |&at| Some(at) == stop_after,
+            |at| never.borrow_mut().push(at),
+        )
+        .await;
+        assert_eq!(
+            never.into_inner(),
+            results
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.is_none())
+                .map(|(at, _)| at)
+                .collect::<Vec<_>>(),
+            "each step that never starts is told so"
+        );
         let mut trace = trace.into_inner();
         trace.push(format!(
             "never started: {:?}",

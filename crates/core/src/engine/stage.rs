@@ -16,6 +16,7 @@ use crate::project::Project;
 use crate::report::outcome::StepOutcome;
 use crate::source::read::Sources;
 use crate::source::shared_users::SharedUsers;
+use crate::steps::ended::Ended;
 use crate::workos::client::WorkosClient;
 
 /// What every step of one run shares.
@@ -34,6 +35,8 @@ pub struct RunContext<'r> {
     pub observer: &'r dyn Observer,
     /// The run's one reading of Clerk's user listing, for every step that reads users.
     pub shared_users: Option<&'r SharedUsers>,
+    /// Which steps have ended, for a step that waits for one partway through.
+    pub ended: Option<&'r Ended>,
 }
 
 /// What a preview shares: no write connection, and WorkOS only when online.

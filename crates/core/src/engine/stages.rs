@@ -21,6 +21,7 @@ use crate::report::outcome::{StepOutcome, Tally};
 use crate::source::read::Sources;
 use crate::source::shared_users::SharedUsers;
 use crate::steps::assess::AssessStep;
+use crate::steps::ended::Ended;
 use crate::steps::error::StepError;
 use crate::steps::memberships::{MembershipsStep, read_memberships};
 use crate::steps::mfa_report::MfaReportStep;
@@ -459,6 +460,7 @@ impl Stage for Verify {
             cx.workos,
             cx.sources(),
             cx.reader,
+            cx.ended,
             false,
         ))
     }
@@ -470,6 +472,7 @@ pub async fn verify(
     workos: &WorkosClient,
     sources: Sources<'_>,
     reader: &Mutex<Journal>,
+    ended: Option<&Ended>,
     dry_run: bool,
 ) -> Result<StepOutcome> {
     let clerk = sources.clerk;
@@ -488,6 +491,7 @@ pub async fn verify(
             .and_then(|t| t.api_key.clone())
             .unwrap_or_default(),
         roles: project.role_mapper(dry_run),
+        ended,
     };
     Ok(StepOutcome::Verify(step.run(sources).await?))
 }

@@ -6,6 +6,7 @@
 //! run engine (`engine`) does that through its one step interface.
 
 pub mod assess;
+pub mod ended;
 pub mod error;
 pub mod memberships;
 pub mod mfa_report;

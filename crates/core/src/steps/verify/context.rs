@@ -35,6 +35,9 @@ pub struct VerifyStep<'a> {
     pub api_key: ferry_wire::secret::Secret,
     /// Role keys to slugs, as the roles and memberships steps map them.
     pub roles: crate::mapping::role::RoleMapper<'a>,
+    /// In a run, the steps that have ended: memberships are checked once
+    /// the memberships step has (`None` for `ferry verify`, which runs alone).
+    pub ended: Option<&'a crate::steps::ended::Ended>,
 }
 
 /// What verify keeps of every source user.

@@ -56,12 +56,16 @@ impl VerifyStep<'_> {
         // Everything reads at once, each check keeping to its buckets: the
         // source and WorkOS's users are listed while the checks that need
         // neither (logins, organizations, roles, TOTP factors) run, and the
-        // memberships check follows the source listing it compares with.
+        // memberships check follows the source listing it compares with
+        // (and, in a run, the memberships step, which may still be writing).
         let listed = async {
             let (seen, workos_users) = tokio::try_join!(
                 self.read_source(sources, &sampled_ids),
                 self.all_workos_users(&migrated)
             )?;
+            if let Some(ended) = self.ended {
+                ended.wait("memberships").await;
+            }
             let memberships = self.check_memberships(&seen, &migrated).await;
             Ok::<_, StepError>((seen, workos_users, memberships))
         };
