@@ -87,6 +87,9 @@ pub enum Error {
     #[error(transparent)]
     Refused(#[from] Refusal),
 
+    #[error(transparent)]
+    Webhooks(#[from] crate::webhooks::WebhookError),
+
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -117,6 +120,7 @@ impl Error {
             }
             Self::Refused(_) => ErrorKind::Usage,
             Self::Preflight(error) => error.kind(),
+            Self::Webhooks(error) => error.kind(),
         }
     }
 

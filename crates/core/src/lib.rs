@@ -33,4 +33,5 @@ pub mod script_tests;
 pub mod source;
 pub mod steps;
 pub mod undo;
+pub mod webhooks;
 pub mod workos;

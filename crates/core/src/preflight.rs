@@ -18,6 +18,7 @@ use crate::http::client::{ApiError, ApiErrorKind, is_loopback};
 use crate::kind::ErrorKind;
 use crate::mapping::user::UserSettings;
 use crate::plan::Plan;
+use crate::plan::schema::WebhookPolicy;
 use crate::workos::client::{WorkosClient, WorkosLimits};
 use ferry_wire::clerk::export::ExportReader;
 
@@ -99,6 +100,43 @@ fn read_finding(check: &'static str, what: &str, result: Result<String, ApiError
     }
 }
 
+/// The environment's enabled webhook endpoints and what the run will send
+/// them; under `pause`, an endpoint listing that fails stops the run (it
+/// could not promise to pause them).
+async fn webhooks(plan: &Plan, workos: &WorkosClient) -> Finding {
+    let pause = plan.target.as_ref().map(|t| t.webhooks) == Some(WebhookPolicy::Pause);
+    match crate::webhooks::enabled(workos).await {
+        Ok(ids) if ids.is_empty() => Finding::ok("webhooks", "no endpoint enabled"),
+        Ok(ids) if pause => Finding::ok(
+            "webhooks",
+            format!(
+                "{} enabled endpoint(s), paused from the first write until the run ends",
+                ids.len()
+            ),
+        ),
+        Ok(ids) => Finding::ok(
+            "webhooks",
+            format!(
+                "{} enabled endpoint(s) will receive this run's events ({}); `target.workos.webhooks: pause` pauses them during the run",
+                ids.len(),
+                crate::webhooks::events_emitted(plan).join(", ")
+            ),
+        ),
+        Err(error) if pause => Finding::failed(
+            "webhooks",
+            ErrorKind::Unavailable,
+            format!(
+                "cannot list the webhook endpoints to pause them: {}",
+                error.reason()
+            ),
+        ),
+        Err(error) => Finding::ok(
+            "webhooks",
+            format!("could not list the webhook endpoints: {}", error.reason()),
+        ),
+    }
+}
+
 /// Runs the checks; `workos` is `None` for commands that read the source only.
 pub async fn check(
     plan: &Plan,
@@ -120,6 +158,7 @@ pub async fn check(
             .map(|_| "reached, the key reads users".to_owned())
             .map_err(|e| e.error);
         findings.push(read_finding("workos", "WorkOS", read));
+        findings.push(webhooks(plan, workos).await);
     }
     findings.push(export(plan));
     findings.extend(limits(plan));

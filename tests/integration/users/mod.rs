@@ -12,6 +12,7 @@ mod roles;
 mod runs;
 mod trust;
 mod undo;
+mod webhooks;
 
 use std::collections::HashMap;
 

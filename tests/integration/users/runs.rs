@@ -14,13 +14,15 @@ fn a_second_run_after_success_makes_no_write_requests() {
     out.stdout_has(" 0 created");
     let counts = world.counts();
     assert_eq!(counts.workos_writes, 0, "{counts:?}");
-    // Only the preflight's one authenticated read (issue 12): no request per user.
+    // Only the preflight's reads (issue 12): one authenticated read and the
+    // webhook endpoints (issue 16); no request per user.
     assert_eq!(
         counts.workos.values().flat_map(|o| o.values()).sum::<u64>(),
-        1,
+        2,
         "no WorkOS reads but the preflight's: {counts:?}"
     );
     assert_eq!(counts.count("GET /user_management/users", "200"), 1);
+    assert_eq!(counts.count("GET /webhook_endpoints", "200"), 1);
     assert_eq!(world.dump(), before);
 }
 

@@ -608,6 +608,7 @@ impl Rules<'_, '_> {
                 oauth_providers: workos
                     .oauth_providers
                     .unwrap_or_else(|| vec!["google".into(), "microsoft".into()]),
+                webhooks: workos.webhooks.unwrap_or_default(),
             }
         })
     }

@@ -120,6 +120,7 @@ pub struct WorkosTarget {
     pub api_url: String,
     pub limits: WorkosLimits,
     pub oauth_providers: Vec<String>,
+    pub webhooks: super::schema::WebhookPolicy,
 }
 
 #[derive(Debug, Clone)]

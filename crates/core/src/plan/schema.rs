@@ -73,6 +73,21 @@ pub struct WorkosSpec {
     pub limits: Option<WorkosLimitsSpec>,
     /// OAuth providers configured in WorkOS; users of any other provider are flagged.
     pub oauth_providers: Option<Vec<String>>,
+    /// What to do with the environment's enabled webhook endpoints during a run.
+    pub webhooks: Option<WebhookPolicy>,
+}
+
+/// `target.workos.webhooks`: a run emits an event for every object it
+/// makes, and the environment's endpoints deliver them to the app.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookPolicy {
+    /// List the enabled endpoints and the events the run will emit (assess, preflight).
+    #[default]
+    Warn,
+    /// Disable the enabled endpoints before the first write and enable
+    /// exactly those again when the run ends (or on the next command after a crash).
+    Pause,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]

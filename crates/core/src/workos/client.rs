@@ -15,6 +15,7 @@ use crate::cancel::Cancel;
 use crate::http::client::{ClientError, segment};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use ferry_wire::secret::Secret;
+use ferry_wire::workos::events::{UpdateWebhookEndpoint, WebhookEndpoint};
 use ferry_wire::workos::model::{
     AuthenticateWithPassword, AuthenticationFactor, CreateOrganization,
     CreateOrganizationMembership, CreatePermission, CreateRole, CreateUser, EnrollAuthFactor,
@@ -498,6 +499,50 @@ impl WorkosClient {
                 Some(next) => after = Some(next),
                 None => return Ok(all),
             }
+        }
+    }
+}
+
+impl WorkosClient {
+    /// The environment's webhook endpoints (at most 100 pages of 100).
+    pub async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>> {
+        const MAX_PAGES: usize = 100;
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut request = self
+                .request(Method::GET, "/webhook_endpoints".into(), Access::Read)
+                .query("limit", 100);
+            if let Some(after) = &after {
+                request = request.query("after", after);
+            }
+            let page: List<WebhookEndpoint> = self.call(request).await?;
+            all.extend(page.data);
+            match page.list_metadata.after {
+                Some(next) if after.as_deref() != Some(next.as_str()) => after = Some(next),
+                _ => break,
+            }
+        }
+        Ok(all)
+    }
+
+    /// Enables or disables one webhook endpoint; `Ok(false)` when it is gone.
+    pub async fn set_webhook_enabled(&self, id: &str, enabled: bool) -> Result<bool> {
+        let body = UpdateWebhookEndpoint {
+            status: Some(if enabled { "enabled" } else { "disabled" }.into()),
+            ..UpdateWebhookEndpoint::default()
+        };
+        let request = self
+            .request(
+                Method::PATCH,
+                format!("/webhook_endpoints/{}", segment(id)),
+                Access::Write,
+            )
+            .body(Self::body(&body));
+        match self.call::<WebhookEndpoint>(request).await {
+            Ok(_) => Ok(true),
+            Err(error) if error.status() == Some(404) => Ok(false),
+            Err(error) => Err(error),
         }
     }
 }

@@ -1,0 +1,130 @@
+//! The environment's webhook endpoints during a run.
+//!
+//! Every object a run makes emits a WorkOS event, and each enabled webhook
+//! endpoint delivers it to the app: a bulk load can flood an app with
+//! hundreds of thousands of `user.created` deliveries. The plan's
+//! `target.workos.webhooks` decides:
+//! - `warn` (default): the preflight lists the enabled endpoints and the
+//!   events the run will emit, and changes nothing;
+//! - `pause`: before the first write, ferry records in the journal which
+//!   endpoints are enabled, then disables them; when the run ends (also
+//!   after Ctrl-C or a failure) it enables exactly those again. After a
+//!   crash, the next command that opens the journal does it
+//!   ([`resume_leftover`]), since the record outlives the process.
+//!
+//! The record is written before the first endpoint is disabled, so no crash
+//! can leave an endpoint disabled that nothing remembers.
+
+use crate::journal::Journal;
+use crate::plan::Plan;
+use crate::plan::schema::WebhookPolicy;
+use crate::workos::client::{WorkosClient, WorkosError};
+
+/// The journal bookmark that holds the endpoints a run disabled (their ids, JSON).
+const PAUSED: &str = "webhooks-paused";
+
+/// Why webhooks could not be paused or enabled again.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("webhook endpoints: {0}")]
+    Workos(Box<WorkosError>),
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+}
+
+impl From<WorkosError> for WebhookError {
+    fn from(error: WorkosError) -> Self {
+        Self::Workos(Box::new(error))
+    }
+}
+
+impl WebhookError {
+    pub fn kind(&self) -> crate::kind::ErrorKind {
+        match self {
+            Self::Workos(_) => crate::kind::ErrorKind::Unavailable,
+            Self::Journal(error) => error.kind(),
+        }
+    }
+}
+
+/// The events a run of `plan` emits (WorkOS's names), for the preflight.
+pub fn events_emitted(plan: &Plan) -> Vec<&'static str> {
+    let mut events = Vec::new();
+    if plan.users().is_some() {
+        events.extend([
+            "user.created",
+            "user.updated",
+            "authentication_factor.created",
+        ]);
+    }
+    if plan.has_organizations() {
+        events.extend(["organization.created", "organization.updated"]);
+    }
+    if plan.roles().is_some() {
+        events.extend(["role.created", "role.updated"]);
+    }
+    if plan.memberships().is_some() {
+        events.extend([
+            "organization_membership.created",
+            "organization_membership.updated",
+        ]);
+    }
+    events
+}
+
+/// The ids of the enabled endpoints (what `warn` lists and `pause` disables).
+pub async fn enabled(workos: &WorkosClient) -> Result<Vec<String>, WorkosError> {
+    Ok(workos
+        .webhook_endpoints()
+        .await?
+        .into_iter()
+        .filter(|endpoint| endpoint.is_enabled())
+        .map(|endpoint| endpoint.id)
+        .collect())
+}
+
+/// With `pause`: records the enabled endpoints, then disables them. Returns
+/// the ids disabled (empty under `warn`).
+pub async fn pause(
+    plan: &Plan,
+    journal: &Journal,
+    workos: &WorkosClient,
+) -> Result<Vec<String>, WebhookError> {
+    let policy = plan.target.as_ref().map(|t| t.webhooks).unwrap_or_default();
+    if policy != WebhookPolicy::Pause {
+        return Ok(Vec::new());
+    }
+    let ids = enabled(workos).await?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    journal.set_bookmark(PAUSED, &serde_json::to_string(&ids).unwrap_or_default())?;
+    for id in &ids {
+        workos.set_webhook_enabled(id, false).await?;
+    }
+    tracing::info!("paused {} webhook endpoints for the run", ids.len());
+    Ok(ids)
+}
+
+/// Enables again the endpoints the journal says a run disabled, and forgets
+/// them: at the end of the run that paused them, or on the next command
+/// after that run crashed. Returns the ids enabled. An endpoint deleted
+/// meanwhile is simply gone.
+pub async fn resume_leftover(
+    journal: &Journal,
+    workos: &WorkosClient,
+) -> Result<Vec<String>, WebhookError> {
+    let Some(stored) = journal.bookmark(PAUSED)? else {
+        return Ok(Vec::new());
+    };
+    // A record that does not parse names nothing ferry could enable.
+    let ids: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
+    for id in &ids {
+        workos.set_webhook_enabled(id, true).await?;
+    }
+    journal.clear_bookmark(PAUSED)?;
+    if !ids.is_empty() {
+        tracing::info!("enabled {} webhook endpoints again", ids.len());
+    }
+    Ok(ids)
+}
