@@ -210,4 +210,16 @@ async fn a_segmented_workos_listing_finds_every_user_once_in_a_page_per_hundred(
     // 11 segments; those holding someone else's users need a second page.
     assert!(pages <= 11 + 11, "{pages} pages for 1,037 users");
     assert_eq!(listing.pages, pages);
+
+    // Knowing everyone, each segment is exactly a page, and a segment whose
+    // page ends at its own end asks for no page beyond it: 11 pages.
+    sandbox.reset_request_counts();
+    let listing = reconcile::list_users(&workos, everyone.iter().map(String::as_str))
+        .await
+        .unwrap();
+    assert_eq!(listing.len(), everyone.len());
+    let pages = sandbox
+        .request_counts()
+        .route_total("GET /user_management/users");
+    assert_eq!(pages, 11, "one page per segment");
 }

@@ -188,16 +188,19 @@ where
     F: Fn(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<List<T>, WorkosError>>,
 {
-    walk(&page, None, |_: &T| false).await
+    walk(&page, None, |_: &T| false, |_: &T| false).await
 }
 
-/// Follows a cursor listing from `after` until it ends or an object is
-/// `past` the end wanted (that object and the rest are left out), with
-/// [`every_page`]'s guards against a server that would never end it.
+/// Follows a cursor listing from `after` until it ends, an object is
+/// `past` the end wanted (that object and the rest are left out), or the
+/// last object kept is the end itself (`at_end`: no page is asked for only
+/// to find that the next object is past it), with [`every_page`]'s guards
+/// against a server that would never end it.
 async fn walk<T, F, Fut>(
     page: &F,
     mut after: Option<String>,
     past: impl Fn(&T) -> bool,
+    at_end: impl Fn(&T) -> bool,
 ) -> Result<(Vec<T>, u64), WorkosError>
 where
     F: Fn(Option<String>) -> Fut,
@@ -213,8 +216,8 @@ where
         let empty = count == 0;
         let before = all.len();
         all.extend(list.data.into_iter().take_while(|item| !past(item)));
-        if all.len() - before < count {
-            return Ok((all, pages)); // past the end wanted
+        if all.len() - before < count || all.last().is_some_and(&at_end) {
+            return Ok((all, pages)); // past the end wanted, or at it
         }
         match list.list_metadata.after {
             Some(next) if !empty && pages < MAX_PAGES && seen.insert(next.clone()) => {
@@ -271,9 +274,12 @@ where
     let ends = anchors.iter().map(Some).chain(std::iter::once(None));
     let page = &page;
     let walks = starts.zip(ends).map(|(start, end)| {
-        walk(page, start, move |item: &T| {
-            end.is_some_and(|end| item.id() > end.as_str())
-        })
+        walk(
+            page,
+            start,
+            move |item: &T| end.is_some_and(|end| item.id() > end.as_str()),
+            move |item: &T| end.is_some_and(|end| item.id() == end.as_str()),
+        )
     });
     let mut segments = futures_util::stream::iter(walks).buffered(SEGMENTS_IN_FLIGHT);
     let mut all = Vec::new();

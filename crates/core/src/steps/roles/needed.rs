@@ -13,6 +13,7 @@ use crate::mapping::membership::map_role;
 use crate::mapping::role::RoleMapper;
 use crate::script::Script;
 use crate::steps::error::StepError;
+use ferry_wire::clerk::model::OrganizationMembership;
 
 /// WorkOS slug → the Clerk roles that map to it.
 pub type NeededRoles = BTreeMap<String, BTreeSet<String>>;
@@ -27,8 +28,18 @@ pub async fn needed_roles(
         .instance_memberships()
         .await
         .map_err(crate::source::read::SourceError::from)?;
+    Ok(needed_by(&memberships, roles, script, ctx))
+}
+
+/// The roles `memberships` name once mapped.
+pub fn needed_by(
+    memberships: &[OrganizationMembership],
+    roles: &RoleMapper<'_>,
+    script: Option<&Script>,
+    ctx: &Value,
+) -> NeededRoles {
     let mut needed = NeededRoles::new();
-    for membership in &memberships {
+    for membership in memberships {
         // A membership the hook skips or rejects never reaches WorkOS.
         if let Ok(Some(slug)) = map_role(membership, roles, script, ctx) {
             needed
@@ -37,5 +48,5 @@ pub async fn needed_roles(
                 .insert(membership.role.clone());
         }
     }
-    Ok(needed)
+    needed
 }

@@ -16,6 +16,7 @@ use crate::source::SourceUser;
 use crate::source::read::{self, Item, Sources};
 use crate::steps::error::StepError;
 use crate::workos::client::WorkosClient;
+use ferry_wire::clerk::model::OrganizationMembership;
 use ferry_wire::workos::model::User;
 
 /// How many failing examples a check names.
@@ -38,6 +39,9 @@ pub struct VerifyStep<'a> {
     /// In a run, the steps that have ended: memberships are checked once
     /// the memberships step has (`None` for `ferry verify`, which runs alone).
     pub ended: Option<&'a crate::steps::ended::Ended>,
+    /// Clerk's instance-wide membership listing, read once for the roles
+    /// and the memberships checks (empty until the first asks).
+    pub clerk_memberships: tokio::sync::OnceCell<Vec<OrganizationMembership>>,
 }
 
 /// What verify keeps of every source user.
@@ -184,6 +188,22 @@ impl VerifyStep<'_> {
         let (read, ()) = tokio::join!(reader, collect);
         read?;
         Ok(seen)
+    }
+
+    /// Clerk's instance-wide memberships, listed on first use only.
+    pub(super) async fn clerk_memberships(
+        &self,
+        clerk: &ClerkClient,
+    ) -> Result<&[OrganizationMembership], StepError> {
+        self.clerk_memberships
+            .get_or_try_init(|| async {
+                clerk
+                    .instance_memberships()
+                    .await
+                    .map_err(|e| StepError::from(crate::source::read::SourceError::from(e)))
+            })
+            .await
+            .map(Vec::as_slice)
     }
 
     /// Every WorkOS user, listed in segments cut at the migrated users' ids.

@@ -39,12 +39,9 @@ impl VerifyStep<'_> {
             })
             .collect();
         // Clerk's side: one instance-wide listing, no read per user.
-        let listed = clerk
-            .instance_memberships()
-            .await
-            .map_err(crate::source::read::SourceError::from)?;
+        let listed = self.clerk_memberships(clerk).await?;
         let mut expected: HashMap<&str, BTreeSet<(String, String)>> = HashMap::new();
-        for membership in &listed {
+        for membership in listed {
             let Some(user) = membership.public_user_data.as_ref() else {
                 continue;
             };

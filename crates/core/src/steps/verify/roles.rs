@@ -9,7 +9,7 @@ use crate::journal::Kind;
 use crate::report::verification::Check;
 use crate::steps::error::StepError;
 use crate::steps::roles::decide::{ADOPTED, desired_role};
-use crate::steps::roles::needed::needed_roles;
+use crate::steps::roles::needed::needed_by;
 
 impl VerifyStep<'_> {
     pub(super) async fn check_roles(&self) -> Result<Check, StepError> {
@@ -17,7 +17,12 @@ impl VerifyStep<'_> {
         let (Some(clerk), Some(_)) = (self.clerk, self.plan.memberships()) else {
             return Ok(skipped("roles", TITLE, "the plan has no memberships step"));
         };
-        let needed = needed_roles(clerk, &self.roles, self.script, &self.memberships_ctx).await?;
+        let needed = needed_by(
+            self.clerk_memberships(clerk).await?,
+            &self.roles,
+            self.script,
+            &self.memberships_ctx,
+        );
         let workos: BTreeMap<String, _> = self
             .workos
             .roles()
