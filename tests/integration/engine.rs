@@ -115,9 +115,10 @@ fn the_engine_overlaps_independent_steps_and_reports_every_record() {
     assert_eq!(events[0], Seen::RunStarted { preview: false });
     // users, organizations and roles start together (organizations and
     // roles are outside the user-management write limit, so they overlap
-    // with users); memberships waits for all three; verify starts after
-    // them too, beside memberships, and ends after it (it checks
-    // memberships once that step has ended).
+    // with users); memberships starts once organizations and roles have
+    // ended and writes once users has; verify starts after all three,
+    // beside memberships, and ends after it (it checks memberships once
+    // that step has ended).
     let steps: Vec<&Seen> = events
         .iter()
         .filter(|e| matches!(e, Seen::StepStarted(_) | Seen::StepFinished(_)))
@@ -133,10 +134,32 @@ fn the_engine_overlaps_independent_steps_and_reports_every_record() {
     assert_eq!(steps.len(), 10, "{steps:?}");
     for step in ["users", "organizations", "roles"] {
         assert!(started(step) < 3, "{step} starts first: {steps:?}");
-        assert!(finished(step) < started("memberships"), "{steps:?}");
         assert!(finished(step) < started("verify"), "{steps:?}");
     }
+    for step in ["organizations", "roles"] {
+        assert!(finished(step) < started("memberships"), "{steps:?}");
+    }
     assert!(finished("memberships") < finished("verify"), "{steps:?}");
+    let users_done = events
+        .iter()
+        .position(|e| *e == Seen::StepFinished("users".into()))
+        .unwrap();
+    let first_membership = events
+        .iter()
+        .position(|e| {
+            matches!(
+                e,
+                Seen::Record {
+                    kind: Kind::Membership,
+                    ..
+                }
+            )
+        })
+        .expect("memberships were recorded");
+    assert!(
+        users_done < first_membership,
+        "no membership before every user"
+    );
     assert_eq!(steps.last(), Some(&&Seen::StepFinished("verify".into())));
 
     // Every Clerk user is one record that moves progress; TOTP factors ride along.

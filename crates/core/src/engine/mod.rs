@@ -347,7 +347,7 @@ impl<'a> Engine<'a> {
                     .event(&Event::StepStarted { step: stage.name() });
                 let started = Instant::now();
                 let outcome = stage.run(cx).await;
-                ended.end(stage.name());
+                ended.end(stage.name(), outcome.is_ok() && !self.cancel.is_cancelled());
                 let outcome = outcome?;
                 let duration_ms = started.elapsed().as_millis() as u64;
                 self.observer.event(&Event::StepFinished {
@@ -362,7 +362,7 @@ impl<'a> Engine<'a> {
             steps,
             &schedule::waits_for(&names),
             |result| result.is_err() || self.cancel.is_cancelled(),
-            |never| ended.end(names[never]),
+            |never| ended.end(names[never], false),
         )
         .await
     }

@@ -16,7 +16,11 @@ use futures_util::stream::FuturesUnordered;
 
 /// The earlier steps (by position in the plan) each step must wait for.
 ///
-/// - `memberships` reads the users, organizations and roles the journal holds;
+/// - `memberships` reads the organizations and roles the journal holds,
+///   and the users: it starts beside `users`, reads ahead (Clerk's and
+///   WorkOS's memberships of each organization), and waits for users
+///   inside, before its first write ([`crate::steps::ended`]), so the write
+///   limit is never idle between the two;
 /// - `mfa_report` reads the users and TOTP factors;
 /// - `verify` checks the result of everything before it; it starts beside
 ///   `memberships` (reading users, organizations and TOTP factors uses
@@ -33,7 +37,7 @@ pub fn waits_for(steps: &[&str]) -> Vec<Vec<usize>> {
         .enumerate()
         .map(|(at, step)| {
             let reads: &[&str] = match *step {
-                "memberships" => &["users", "organizations", "roles"],
+                "memberships" => &["organizations", "roles"],
                 "mfa_report" => &["users"],
                 _ => &[],
             };
@@ -119,7 +123,8 @@ mod tests {
                 vec![],
                 vec![],
                 vec![],
-                vec![1, 2, 3],
+                // Not users: memberships waits for it inside.
+                vec![2, 3],
                 vec![1],
                 // Not memberships: verify waits for it inside.
                 vec![0, 1, 2, 3, 5],
@@ -133,6 +138,10 @@ mod tests {
         assert_eq!(
             waits_for(&["memberships", "users", "users", "verify"]),
             vec![vec![], vec![], vec![1], vec![1, 2]]
+        );
+        assert_eq!(
+            waits_for(&["organizations", "memberships", "roles"]),
+            vec![vec![], vec![0], vec![]]
         );
     }
 
@@ -189,7 +198,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn independent_steps_run_at_once_and_dependants_after() {
-        // users (100 ms) ∥ organizations (10) ∥ roles (20); memberships waits for all three.
+        // users (100 ms) ∥ organizations (10) ∥ roles (20); memberships
+        // waits for organizations and roles.
         let trace = traced(
             &[100, 10, 20, 10],
             &waits_for(&["users", "organizations", "roles", "memberships"]),
@@ -204,9 +214,9 @@ mod tests {
                 "start 2",
                 "end 1",
                 "end 2",
-                "end 0",
                 "start 3",
                 "end 3",
+                "end 0",
                 "never started: []"
             ]
         );

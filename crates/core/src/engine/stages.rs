@@ -3,6 +3,7 @@
 //! decides anything about a record; it only wires.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::future::LocalBoxFuture;
 
@@ -402,13 +403,25 @@ impl Stage for Memberships {
                 workos: cx.workos,
                 journal: cx.reader,
             };
-            let (workos, reader) = (cx.workos, cx.reader);
+            let (workos, reader, ended) = (cx.workos, cx.reader, cx.ended);
+            // Read ahead while users still writes; write once it has
+            // finished (and nothing, reading no further, if it did not).
+            let users_unfinished = AtomicBool::new(false);
+            let (step, unfinished) = (&step, &users_unfinished);
             write_records(
                 cx,
                 "memberships",
                 Kind::Membership,
-                async |tx| read_memberships(clerk, workos, reader, tx).await,
-                |item| step.write(item),
+                async |tx| read_memberships(clerk, workos, reader, unfinished, tx).await,
+                move |item| async move {
+                    if let Some(ended) = ended
+                        && !ended.wait("users").await
+                    {
+                        unfinished.store(true, Ordering::Relaxed);
+                        return Vec::new();
+                    }
+                    step.write(item).await
+                },
             )
             .await
         })
@@ -492,6 +505,7 @@ pub async fn verify(
             .unwrap_or_default(),
         roles: project.role_mapper(dry_run),
         ended,
+        clerk_memberships: Default::default(),
     };
     Ok(StepOutcome::Verify(step.run(sources).await?))
 }

@@ -1,55 +1,66 @@
 //! Which of a run's steps have ended, for a step that runs beside another
-//! and needs it finished only partway through: `verify` reads users,
-//! organizations and TOTP factors while `memberships` still writes, and
-//! checks memberships once that step has ended.
+//! and needs it finished only partway through: `memberships` reads ahead
+//! while `users` still writes and writes once users has ended; `verify`
+//! reads users, organizations and TOTP factors while `memberships` still
+//! writes, and checks memberships once that step has ended.
 //!
 //! A step ends when it finishes, fails, or will never start (the run
-//! stopped first); a step the plan does not have has ended already.
+//! stopped first); the last two end it as not finished. A step the plan
+//! does not have has ended already, finished.
 
 use std::sync::Mutex;
 
 use tokio::sync::Notify;
 
 pub struct Ended {
-    /// The plan's steps that have not ended, by name.
-    pending: Mutex<Vec<String>>,
+    state: Mutex<State>,
     changed: Notify,
+}
+
+struct State {
+    /// The plan's steps that have not ended, by name.
+    pending: Vec<String>,
+    /// Steps that ended without finishing (failed, stopped, or never started).
+    unfinished: Vec<String>,
 }
 
 impl Ended {
     /// None of `steps` has ended.
     pub fn new<'a>(steps: impl IntoIterator<Item = &'a str>) -> Self {
         Self {
-            pending: Mutex::new(steps.into_iter().map(str::to_owned).collect()),
+            state: Mutex::new(State {
+                pending: steps.into_iter().map(str::to_owned).collect(),
+                unfinished: Vec::new(),
+            }),
             changed: Notify::new(),
         }
     }
 
-    /// One step named `step` has ended.
-    pub fn end(&self, step: &str) {
-        let mut pending = self.pending.lock().expect("ended lock");
-        if let Some(at) = pending.iter().position(|s| s == step) {
-            pending.remove(at);
+    /// One step named `step` has ended; `finished` says whether it ran to its end.
+    pub fn end(&self, step: &str, finished: bool) {
+        let mut state = self.state.lock().expect("ended lock");
+        if let Some(at) = state.pending.iter().position(|s| s == step) {
+            state.pending.remove(at);
         }
-        drop(pending);
+        if !finished {
+            state.unfinished.push(step.to_owned());
+        }
+        drop(state);
         self.changed.notify_waiters();
     }
 
-    /// Waits until every step named `step` has ended.
-    pub async fn wait(&self, step: &str) {
+    /// Waits until every step named `step` has ended; true when each finished.
+    pub async fn wait(&self, step: &str) -> bool {
         loop {
             let changed = self.changed.notified();
             let mut changed = std::pin::pin!(changed);
             // Registered before looking, so an end in between is not missed.
             changed.as_mut().enable();
-            if !self
-                .pending
-                .lock()
-                .expect("ended lock")
-                .iter()
-                .any(|s| s == step)
             {
-                return;
+                let state = self.state.lock().expect("ended lock");
+                if !state.pending.iter().any(|s| s == step) {
+                    return !state.unfinished.iter().any(|s| s == step);
+                }
             }
             changed.await;
         }
@@ -66,12 +77,14 @@ mod tests {
 
         let ended = Ended::new(["users", "memberships"]);
         // A step the plan does not have has ended already.
-        assert!(ended.wait("roles").now_or_never().is_some());
+        assert_eq!(ended.wait("roles").now_or_never(), Some(true));
         let mut wait = std::pin::pin!(ended.wait("memberships"));
         assert!(wait.as_mut().now_or_never().is_none());
-        ended.end("users");
+        ended.end("users", false);
         assert!(wait.as_mut().now_or_never().is_none(), "another step ended");
-        ended.end("memberships");
-        assert!(wait.as_mut().now_or_never().is_some());
+        ended.end("memberships", true);
+        assert_eq!(wait.as_mut().now_or_never(), Some(true));
+        // users ended without finishing.
+        assert_eq!(ended.wait("users").now_or_never(), Some(false));
     }
 }

@@ -9,6 +9,7 @@
 
 use futures_util::StreamExt;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -66,11 +67,14 @@ fn lookup(journal: &Mutex<Journal>, kind: Kind, id: &str) -> Option<RecordState>
         .flatten()
 }
 
-/// Sends every membership of every organization, with each organization's WorkOS state.
+/// Sends every membership of every organization, with each organization's
+/// WorkOS state; stops, without error, once `stop` is set (the writes will
+/// not happen) or the receiver is gone.
 pub async fn read_memberships(
     clerk: &ClerkClient,
     workos: &WorkosClient,
     journal: &Mutex<Journal>,
+    stop: &AtomicBool,
     tx: mpsc::Sender<MembershipItem>,
 ) -> Result<MembershipStats, StepError> {
     let mut stats = MembershipStats::default();
@@ -111,6 +115,9 @@ pub async fn read_memberships(
         .buffered(ORGANIZATIONS_AHEAD);
     futures_util::pin_mut!(reads);
     while let Some(read) = reads.next().await {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(stats);
+        }
         let (org, memberships) = read?;
         stats.organizations += 1;
         for membership in memberships {

@@ -64,6 +64,7 @@ impl VerifyStep<'_> {
                 self.all_workos_users(&migrated)
             )?;
             if let Some(ended) = self.ended {
+                // Checked whether or not that step finished: verify reports what is there.
                 ended.wait("memberships").await;
             }
             let memberships = self.check_memberships(&seen, &migrated).await;
