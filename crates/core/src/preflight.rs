@@ -143,23 +143,39 @@ pub async fn check(
     clerk: Option<&ClerkClient>,
     workos: Option<&WorkosClient>,
 ) -> Result<Vec<Finding>, PreflightError> {
-    let mut findings = Vec::new();
-    if let Some(clerk) = clerk {
-        let count = clerk
-            .user_count()
-            .await
-            .map(|n| format!("reached, {n} users"));
-        findings.push(read_finding("clerk", "Clerk", count));
-    }
-    if let Some(workos) = workos {
-        let read = workos
-            .users_page(None)
-            .await
-            .map(|_| "reached, the key reads users".to_owned())
-            .map_err(|e| e.error);
-        findings.push(read_finding("workos", "WorkOS", read));
-        findings.push(webhooks(plan, workos).await);
-    }
+    // The reads go out at once: at 800 ms a round trip, one after another
+    // they would add seconds before the first write.
+    let clerk_read = async {
+        match clerk {
+            Some(clerk) => {
+                let count = clerk
+                    .user_count()
+                    .await
+                    .map(|n| format!("reached, {n} users"));
+                vec![read_finding("clerk", "Clerk", count)]
+            }
+            None => Vec::new(),
+        }
+    };
+    let workos_reads = async {
+        match workos {
+            Some(workos) => {
+                let read = async {
+                    workos
+                        .users_page(None)
+                        .await
+                        .map(|_| "reached, the key reads users".to_owned())
+                        .map_err(|e| e.error)
+                };
+                let (read, webhooks) = tokio::join!(read, webhooks(plan, workos));
+                vec![read_finding("workos", "WorkOS", read), webhooks]
+            }
+            None => Vec::new(),
+        }
+    };
+    let (clerk_findings, workos_findings) = tokio::join!(clerk_read, workos_reads);
+    let mut findings = clerk_findings;
+    findings.extend(workos_findings);
     findings.push(export(plan));
     findings.extend(limits(plan));
     findings.push(proxy(plan));
