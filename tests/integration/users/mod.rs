@@ -230,6 +230,16 @@ impl World {
     /// A request to the sandbox's WorkOS API with its key, as someone
     /// working in WorkOS would make it; returns the status.
     pub fn workos_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> u16 {
+        self.workos_json(method, path, body).0
+    }
+
+    /// [`World::workos_call`], returning the answer's body too (JSON, or null).
+    pub fn workos_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let url = format!("{}{path}", self.sandbox.workos_url());
         let key = self.sandbox.keys().workos_api_key.clone();
         self.runtime.block_on(async move {
@@ -237,12 +247,9 @@ impl World {
             if let Some(body) = body {
                 request = request.json(&body);
             }
-            request
-                .send()
-                .await
-                .expect("the sandbox answers")
-                .status()
-                .as_u16()
+            let response = request.send().await.expect("the sandbox answers");
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or(Value::Null))
         })
     }
 

@@ -21,15 +21,7 @@ fn world(writes_per_10s: u32) -> World {
 
 /// `METHOD /webhook_endpoints…` with the sandbox's key: the answer's body.
 fn call(world: &World, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-    let url = format!("{}{path}", world.sandbox.workos_url());
-    let key = world.sandbox.keys().workos_api_key.clone();
-    world.runtime.block_on(async move {
-        let mut request = reqwest::Client::new().request(method, url).bearer_auth(key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        request.send().await.unwrap().json().await.unwrap()
-    })
+    world.workos_json(method, path, body).1
 }
 
 /// Two endpoints: the app's (enabled) and an old one someone disabled.

@@ -104,20 +104,13 @@ mod tests {
 
     use super::*;
 
-    const REFERENCE: [&str; 7] = [
-        "assess",
-        "users",
-        "organizations",
-        "roles",
-        "memberships",
-        "mfa_report",
-        "verify",
-    ];
+    /// Every step, in the reference plan's order.
+    const REFERENCE: &[&str] = crate::plan::schema::STEP_NAMES;
 
     #[test]
     fn the_reference_plan_overlaps_around_the_write_limit() {
         assert_eq!(
-            waits_for(&REFERENCE),
+            waits_for(REFERENCE),
             vec![
                 vec![],
                 vec![],
