@@ -127,7 +127,8 @@ struct Shared<'r> {
     reader: &'r Mutex<Journal>,
     run_id: i64,
     reconcile: bool,
-    users: &'r SharedUsers,
+    /// `None` when a single step reads users: a copy would only cost.
+    users: Option<&'r SharedUsers>,
 }
 
 /// Runs a project's plan.
@@ -183,15 +184,21 @@ impl<'a> Engine<'a> {
         });
 
         let mut stops = self.stop_on_ctrl_c(&runtime);
-        // Removed (with its spill file) when the run ends.
-        let shared_users = SharedUsers::beside(&plan.state);
+        // Shared when two steps or more read users; removed (with its spill
+        // file) when the run ends.
+        let readers = plan
+            .steps
+            .iter()
+            .filter(|step| matches!(step.name(), "assess" | "users" | "mfa_report" | "verify"))
+            .count();
+        let shared_users = (readers > 1).then(|| SharedUsers::beside(&plan.state));
         let shared = Shared {
             workos: &workos,
             clerk: clerk.as_ref(),
             reader: &reader,
             run_id,
             reconcile: options.reconcile,
-            users: &shared_users,
+            users: shared_users.as_ref(),
         };
         let mut reports = Vec::new();
         let mut outcomes = Vec::new();
@@ -334,7 +341,7 @@ impl<'a> Engine<'a> {
                 reconcile: shared.reconcile,
                 cancel: &self.cancel,
                 observer: self.observer,
-                shared_users: Some(shared.users),
+                shared_users: shared.users,
                 ended: Some(ended),
             })
             .collect();
