@@ -526,7 +526,13 @@ impl Journal {
                     "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset, created_by_run)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                      ON CONFLICT (kind, source_id) DO UPDATE SET
-                       created_by_run = COALESCE(excluded.created_by_run, records.created_by_run),
+                       created_by_run = CASE
+                         WHEN excluded.action = 'created' THEN excluded.created_by_run
+                         WHEN excluded.action IN ('adopted', 'deleted') THEN NULL
+                         WHEN excluded.target_id IS NOT NULL AND records.target_id IS NOT NULL
+                           AND excluded.target_id <> records.target_id THEN NULL
+                         ELSE records.created_by_run
+                       END,
                        target_id = COALESCE(excluded.target_id, records.target_id),
                        action = excluded.action,
                        attempts = excluded.attempts,
@@ -1044,6 +1050,47 @@ mod tests {
         assert_eq!(ids(None), ["user_1", "user_3"]);
         assert_eq!(ids(Some(first)), ["user_1"]);
         assert_eq!(ids(Some(second)), ["user_3"]);
+    }
+
+    #[test]
+    fn an_object_undone_or_replaced_is_no_longer_ferry_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open_for_run(&dir.path().join("j.db")).unwrap();
+        let checksum = Checksum::compute(b"plan", None);
+        let first = journal.begin_run("p", 1, &checksum, false).unwrap();
+        let created: Vec<Entry> = ["user_1", "user_2", "user_3"]
+            .into_iter()
+            .map(|id| outcome(id, Action::Created).into())
+            .collect();
+        journal.record_all(first, &created).unwrap();
+        let second = journal.begin_run("p", 1, &checksum, false).unwrap();
+        let deleted = Outcome {
+            target_id: None,
+            ..outcome("user_1", Action::Deleted)
+        };
+        // user_2 now stands for another WorkOS object (someone re-made it, or
+        // a later run took over someone else's account).
+        let elsewhere = Outcome {
+            target_id: Some("wos_someone_else".into()),
+            ..outcome("user_2", Action::Unchanged)
+        };
+        journal
+            .record_all(second, &[deleted.into(), elsewhere.into()])
+            .unwrap();
+        let third = journal.begin_run("p", 1, &checksum, false).unwrap();
+        // After the undo, a run takes over an existing account for user_1.
+        let taken_over = Outcome {
+            target_id: Some("wos_existing".into()),
+            ..outcome("user_1", Action::Updated)
+        };
+        journal.record_all(third, &[taken_over.into()]).unwrap();
+        let ids: Vec<String> = journal
+            .created_by(Kind::User, None)
+            .unwrap()
+            .into_iter()
+            .map(|(source, _)| source)
+            .collect();
+        assert_eq!(ids, ["user_3"], "only what ferry made and still stands for");
     }
 
     #[test]
