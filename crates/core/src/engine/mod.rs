@@ -172,6 +172,7 @@ impl<'a> Engine<'a> {
             .into());
         }
         check_bindings(&journal, plan, true)?;
+        SharedUsers::remove_leftover(&plan.state);
         let runtime = runtime()?;
         let people_before = journal.people_counts()?;
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
@@ -388,6 +389,7 @@ impl<'a> Engine<'a> {
         }
         let mut journal = Journal::open_for_run(&plan.state)?;
         check_bindings(&journal, plan, false)?;
+        SharedUsers::remove_leftover(&plan.state);
         let runtime = runtime()?;
         runtime.block_on(webhooks::resume_leftover(&journal, &workos))?;
         if let Some(run) = options.run {
@@ -403,7 +405,15 @@ impl<'a> Engine<'a> {
             concurrency: connect::concurrency(plan),
             cancel: &self.cancel,
         };
-        let result = runtime.block_on(self.until_done(undo.run(), &mut stops));
+        // Deletions emit events too: `webhooks: pause` holds them back as in a run.
+        let paused = runtime.block_on(webhooks::pause(plan, undo.journal, &workos));
+        let result = match paused {
+            Ok(_) => runtime.block_on(self.until_done(undo.run(), &mut stops)),
+            Err(error) => Err(error.into()),
+        };
+        let resumed = connect::workos(plan, &Cancel::default()).and_then(|client| {
+            Ok(runtime.block_on(webhooks::resume_leftover(undo.journal, &client))?)
+        });
         let status = match (&result, self.cancel.is_cancelled()) {
             (Err(_), _) | (_, true) => RunStatus::Interrupted,
             (Ok(tally), false) if !tally.failed.is_empty() => RunStatus::FinishedWithFailures,
@@ -411,6 +421,7 @@ impl<'a> Engine<'a> {
         };
         journal.finish_run(run_id, status)?;
         let tally = result?;
+        resumed?;
         let kept_list = plan
             .report
             .dir

@@ -7,7 +7,9 @@
 //! memberships, TOTP factors, organizations, roles, users. By default a
 //! user who has signed in since ferry made it is kept, and so is what
 //! belongs to them (memberships, factors) and any organization that still
-//! has members once ferry's memberships are gone. Roles stay: WorkOS's API
+//! has members once ferry's memberships are gone; a pre-existing user ferry
+//! adopted is never deleted, and keeps what ferry gave them once they
+//! have signed in. Roles stay: WorkOS's API
 //! cannot delete an environment role. Everything kept is listed with why.
 //!
 //! Each deletion is journaled as `deleted` once WorkOS confirmed it (a 404
@@ -104,18 +106,41 @@ impl Undo<'_> {
             }
             user_verdicts.push((clerk_id, target, verdict));
         }
-        // The memberships of kept users, as WorkOS has them.
+        // Whoever signed in keeps what ferry gave them, whether ferry made
+        // the user or adopted a pre-existing one: their memberships (found
+        // through each organization the journal knows) and TOTP factors.
+        let signed_in = |workos_id: &str| {
+            !self.options.include_signed_in
+                && listing
+                    .get(workos_id)
+                    .is_some_and(|user| user.last_sign_in_at.is_some())
+        };
         let mut kept_memberships = HashSet::new();
-        for (_, target, verdict) in &user_verdicts {
-            if matches!(verdict, Verdict::Keep(_)) {
-                let memberships = self
-                    .workos
-                    .all_memberships(MembershipFilter::User(target))
-                    .await
-                    .map_err(crate::steps::error::StepError::from)?;
-                kept_memberships.extend(memberships.into_iter().map(|m| m.id));
-            }
+        for (_, organization) in self.journal.id_map(Kind::Organization)? {
+            let members = match self
+                .workos
+                .all_memberships(MembershipFilter::Organization(&organization))
+                .await
+            {
+                Ok(members) => members,
+                Err(error) if error.status() == Some(404) => Vec::new(),
+                Err(error) => return Err(crate::steps::error::StepError::from(error).into()),
+            };
+            kept_memberships.extend(
+                members
+                    .into_iter()
+                    .filter(|m| signed_in(&m.user_id))
+                    .map(|m| m.id),
+            );
         }
+        let user_ids: std::collections::HashMap<String, String> =
+            self.journal.id_map(Kind::User)?.into_iter().collect();
+        kept_users.extend(
+            user_ids
+                .iter()
+                .filter(|(_, workos_id)| signed_in(workos_id))
+                .map(|(clerk_id, _)| clerk_id.clone()),
+        );
 
         let memberships = created(self.journal, Kind::Membership)?
             .into_iter()
