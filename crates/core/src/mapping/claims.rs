@@ -28,9 +28,9 @@ pub struct Claims {
     ids: String,
     /// Where the last claimant's id sits: a user claims an email and then
     /// an external_id, and the second claim reuses the first one's id.
-    last: Option<(u32, u16)>,
+    last: Option<(u32, u32)>,
     /// Hash of the claimed key → where its claimant's id sits in `ids`.
-    owners: HashMap<u64, (u32, u16)>,
+    owners: HashMap<u64, (u32, u32)>,
 }
 
 impl Claims {
@@ -50,15 +50,13 @@ impl Claims {
             };
         }
         let place = match self.last {
-            Some((start, len))
-                if &self.ids[start as usize..(start + len as u32) as usize] == clerk_id =>
-            {
+            Some((start, len)) if &self.ids[start as usize..(start + len) as usize] == clerk_id => {
                 (start, len)
             }
             _ => {
                 let start = self.ids.len() as u32;
                 self.ids.push_str(clerk_id);
-                (start, clerk_id.len().min(u16::MAX as usize) as u16)
+                (start, clerk_id.len() as u32)
             }
         };
         self.last = Some(place);

@@ -5,7 +5,7 @@
 //! key's 100 requests per 10 s, and four steps would pay it four times. The
 //! first step to read leads: it reads the API and appends each page, as
 //! one JSON line, to a spill file beside the journal (owner-only, removed
-//! when the run ends, replaced by the next run after a crash). A step that
+//! when the run ends, and by the next run or undo after a crash). A step that
 //! reads later follows: it replays the pages from the file, waiting for the
 //! leader when it catches up, so it never asks Clerk again. A follower
 //! never sees a page before it is whole on disk (the page count is raised
@@ -19,6 +19,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -66,12 +67,21 @@ impl SharedUsers {
     /// A listing to share through `path` (for the journal `state`, the file
     /// `<state>.clerk-users.jsonl`).
     pub fn beside(state: &Path) -> Self {
-        let mut path = state.as_os_str().to_owned();
-        path.push(".clerk-users.jsonl");
         Self {
-            path: PathBuf::from(path),
+            path: spill_path(state),
             state: Mutex::new(State::Unread),
             changed: Notify::new(),
+        }
+    }
+
+    /// Removes the copy a run that crashed (or was killed) left beside the
+    /// journal `state`: it holds people's names and emails.
+    pub fn remove_leftover(state: &Path) {
+        let path = spill_path(state);
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::info!("removed {} left by an earlier run", path.display()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => tracing::warn!("cannot remove {}: {error}", path.display()),
         }
     }
 
@@ -87,7 +97,14 @@ impl SharedUsers {
                 read: 0,
             });
         }
-        let out = match ferry_wire::files::create(&self.path) {
+        // A new file, never one already there (a symlink would be followed).
+        let _ = std::fs::remove_file(&self.path);
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&self.path);
+        let out = match created {
             Ok(file) => BufWriter::new(file),
             Err(error) => {
                 // Nothing to share: this step reads alone, and so will the others.
@@ -138,6 +155,12 @@ impl SharedUsers {
             changed.await;
         }
     }
+}
+
+fn spill_path(state: &Path) -> PathBuf {
+    let mut path = state.as_os_str().to_owned();
+    path.push(".clerk-users.jsonl");
+    PathBuf::from(path)
 }
 
 impl Drop for SharedUsers {
