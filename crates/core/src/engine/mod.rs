@@ -262,11 +262,7 @@ impl<'a> Engine<'a> {
             }
         }
 
-        // After Ctrl-C the run's client sends nothing more: a fresh one
-        // enables the paused endpoints again.
-        let resumed = connect::workos(plan, &Cancel::default())
-            .and_then(|client| Ok(runtime.block_on(webhooks::resume_leftover(&journal, &client))?));
-        if let Err(error) = resumed {
+        if let Err(error) = resume_webhooks(&runtime, plan, &journal) {
             failure.get_or_insert(error);
         }
 
@@ -411,9 +407,7 @@ impl<'a> Engine<'a> {
             Ok(_) => runtime.block_on(self.until_done(undo.run(), &mut stops)),
             Err(error) => Err(error.into()),
         };
-        let resumed = connect::workos(plan, &Cancel::default()).and_then(|client| {
-            Ok(runtime.block_on(webhooks::resume_leftover(undo.journal, &client))?)
-        });
+        let resumed = resume_webhooks(&runtime, plan, undo.journal);
         let status = match (&result, self.cancel.is_cancelled()) {
             (Err(_), _) | (_, true) => RunStatus::Interrupted,
             (Ok(tally), false) if !tally.failed.is_empty() => RunStatus::FinishedWithFailures,
@@ -623,6 +617,18 @@ fn check_bindings(journal: &Journal, plan: &crate::plan::Plan, bind: bool) -> Re
     if let Some(target) = target {
         journal.check_binding(&target, bind)?;
     }
+    Ok(())
+}
+
+/// Enables the endpoints this run or undo paused. After Ctrl-C the run's
+/// client sends nothing more, so a fresh one does it.
+fn resume_webhooks(
+    runtime: &tokio::runtime::Runtime,
+    plan: &crate::plan::Plan,
+    journal: &Journal,
+) -> Result<()> {
+    let client = connect::workos(plan, &Cancel::default())?;
+    runtime.block_on(webhooks::resume_leftover(journal, &client))?;
     Ok(())
 }
 

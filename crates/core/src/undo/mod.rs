@@ -29,6 +29,7 @@ use crate::journal::{Action, Entry, Journal, Kind, Outcome};
 use crate::reconcile;
 use crate::workos::client::{Deletable, MembershipFilter, WorkosClient, WorkosError};
 use decide::Verdict;
+use ferry_wire::workos::model::OrganizationMembership;
 
 /// Which objects to take away (`ferry undo`'s flags parse straight into it).
 #[derive(Debug, Clone, Copy, Default)]
@@ -97,15 +98,13 @@ impl Undo<'_> {
         let listing = reconcile::list_users(self.workos, known)
             .await
             .map_err(crate::steps::error::StepError::from)?;
-        let mut user_verdicts = Vec::with_capacity(users.len());
-        let mut kept_users: HashSet<String> = HashSet::new();
-        for (clerk_id, target) in users {
-            let verdict = decide::user(listing.get(&target), self.options.include_signed_in);
-            if matches!(verdict, Verdict::Keep(_)) {
-                kept_users.insert(clerk_id.clone());
-            }
-            user_verdicts.push((clerk_id, target, verdict));
-        }
+        let user_verdicts: Vec<_> = users
+            .into_iter()
+            .map(|(clerk_id, target)| {
+                let verdict = decide::user(listing.get(&target), self.options.include_signed_in);
+                (clerk_id, target, verdict)
+            })
+            .collect();
         // Whoever signed in keeps what ferry gave them, whether ferry made
         // the user or adopted a pre-existing one: their memberships (found
         // through each organization the journal knows) and TOTP factors.
@@ -117,62 +116,40 @@ impl Undo<'_> {
         };
         let mut kept_memberships = HashSet::new();
         for (_, organization) in self.journal.id_map(Kind::Organization)? {
-            let members = match self
-                .workos
-                .all_memberships(MembershipFilter::Organization(&organization))
-                .await
-            {
-                Ok(members) => members,
-                Err(error) if error.status() == Some(404) => Vec::new(),
-                Err(error) => return Err(crate::steps::error::StepError::from(error).into()),
-            };
             kept_memberships.extend(
-                members
+                self.members(&organization)
+                    .await?
                     .into_iter()
                     .filter(|m| signed_in(&m.user_id))
                     .map(|m| m.id),
             );
         }
-        let user_ids: std::collections::HashMap<String, String> =
-            self.journal.id_map(Kind::User)?.into_iter().collect();
-        kept_users.extend(
-            user_ids
-                .iter()
-                .filter(|(_, workos_id)| signed_in(workos_id))
-                .map(|(clerk_id, _)| clerk_id.clone()),
-        );
-
-        let memberships = created(self.journal, Kind::Membership)?
+        let kept_users: HashSet<String> = self
+            .journal
+            .id_map(Kind::User)?
             .into_iter()
-            .map(|(source, target)| {
-                let verdict = decide::belonging(kept_memberships.contains(&target), "membership");
-                (source, target, verdict)
-            })
+            .filter(|(_, workos_id)| signed_in(workos_id))
+            .map(|(clerk_id, _)| clerk_id)
             .collect();
+
+        let memberships = belonging(
+            created(self.journal, Kind::Membership)?,
+            |_, target| kept_memberships.contains(target),
+            "membership",
+        );
         self.apply(Kind::Membership, memberships, &mut tally)
             .await?;
-
         // A TOTP factor's record is keyed by its user's Clerk id.
-        let factors = created(self.journal, Kind::TotpFactor)?
-            .into_iter()
-            .map(|(source, target)| {
-                let verdict = decide::belonging(kept_users.contains(&source), "TOTP factor");
-                (source, target, verdict)
-            })
-            .collect();
+        let factors = belonging(
+            created(self.journal, Kind::TotpFactor)?,
+            |source, _| kept_users.contains(source),
+            "TOTP factor",
+        );
         self.apply(Kind::TotpFactor, factors, &mut tally).await?;
 
         let mut organizations = Vec::new();
         for (source, target) in created(self.journal, Kind::Organization)? {
-            let left = match self
-                .workos
-                .all_memberships(MembershipFilter::Organization(&target))
-                .await
-            {
-                Ok(members) => members.len(),
-                Err(error) if error.status() == Some(404) => 0,
-                Err(error) => return Err(crate::steps::error::StepError::from(error).into()),
-            };
+            let left = self.members(&target).await?.len();
             organizations.push((source, target, decide::organization(left)));
         }
         self.apply(Kind::Organization, organizations, &mut tally)
@@ -191,6 +168,22 @@ impl Undo<'_> {
 
         self.apply(Kind::User, user_verdicts, &mut tally).await?;
         Ok(tally)
+    }
+
+    /// An organization's memberships as WorkOS has them (none when it is gone).
+    async fn members(
+        &self,
+        organization: &str,
+    ) -> crate::error::Result<Vec<OrganizationMembership>> {
+        match self
+            .workos
+            .all_memberships(MembershipFilter::Organization(organization))
+            .await
+        {
+            Ok(members) => Ok(members),
+            Err(error) if error.status() == Some(404) => Ok(Vec::new()),
+            Err(error) => Err(crate::steps::error::StepError::from(error).into()),
+        }
     }
 
     /// Carries out the verdicts on one kind, a batch at a time, journaling
@@ -271,6 +264,21 @@ impl Undo<'_> {
         }
         Ok(())
     }
+}
+
+/// Verdicts on objects that belong to a user: kept with a user who stays.
+fn belonging(
+    created: Vec<(String, String)>,
+    kept: impl Fn(&str, &str) -> bool,
+    what: &str,
+) -> Vec<(String, String, Verdict)> {
+    created
+        .into_iter()
+        .map(|(source, target)| {
+            let verdict = decide::belonging(kept(&source, &target), what);
+            (source, target, verdict)
+        })
+        .collect()
 }
 
 /// The WorkOS object a record of `kind` names; `None` for kinds undo cannot delete.
