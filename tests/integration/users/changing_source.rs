@@ -69,3 +69,77 @@ fn a_rerun_writes_exactly_what_changed_in_clerk_and_reconcile_then_nothing() {
         .code(0);
     assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
 }
+
+/// A rerun maps only the users whose Clerk record, export row or mapping
+/// changed (the rest carry a seal in the journal), and all of them once
+/// the script changes.
+#[test]
+fn a_rerun_maps_again_what_changed_and_everyone_once_the_script_changes() {
+    let world = super::World::new(super::WorldOptions {
+        users: 120,
+        organizations: 2,
+        script: Some("map.rhai"),
+        ..super::WorldOptions::default()
+    });
+    world
+        .scratch
+        .write("map.rhai", "fn map_user(user, ctx) { #{} }\n");
+    world.run().code(0);
+    let migrated = world.dump().users.len() as u64;
+    assert!(migrated > 50, "{migrated}");
+
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+
+    // A user skipped as banned is unbanned in Clerk: the skip is decided
+    // again, and the user is created.
+    let skipped = world
+        .generated
+        .tenant
+        .users
+        .iter()
+        .find(|u| u.banned && !u.email_addresses.is_empty())
+        .expect("the generator bans users")
+        .id
+        .clone();
+    let (status, _) = world.clerk_admin(
+        Method::PATCH,
+        &format!("users/{skipped}"),
+        Some(json!({"banned": false})),
+    );
+    assert_eq!(status, 200);
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    let counts = world.counts();
+    assert_eq!(
+        counts.route_total("POST /user_management/users"),
+        1,
+        "{counts:#?}"
+    );
+    assert_eq!(counts.workos_writes, 1, "{counts:#?}");
+
+    // A script that changes every user's last name: everyone is mapped again.
+    world.scratch.write(
+        "map.rhai",
+        "fn map_user(user, ctx) { #{ last_name: \"Scripted\" } }\n",
+    );
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    let counts = world.counts();
+    assert_eq!(
+        counts.route_total("PUT /user_management/users/{id}"),
+        migrated + 1,
+        "{counts:#?}"
+    );
+    assert!(
+        world
+            .dump()
+            .users
+            .iter()
+            .all(|u| u.user.last_name.as_deref() == Some("Scripted"))
+    );
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+}

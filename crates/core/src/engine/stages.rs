@@ -2,6 +2,7 @@
 //! run's context to the step's logic in [`crate::steps`]. Nothing here
 //! decides anything about a record; it only wires.
 
+use crate::steps::users::seal::{SealedUsers, Sealer, Seals};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -159,14 +160,30 @@ impl Users<'_> {
         dry_run: bool,
         listing: Option<crate::reconcile::Listing<ferry_wire::workos::model::User>>,
     ) -> UsersStep<'a> {
+        let settings = UserSettings::from_options(self.0);
+        let ctx = project.hook_context("users", dry_run);
+        // Only a writing step seals; with a listing, WorkOS is asked instead.
+        let seals = matches!(mode, Mode::Write(_)).then(|| Seals {
+            sealer: Sealer::new(&settings, &ctx, project.script.as_ref()),
+            sealed: match &listing {
+                Some(_) => SealedUsers::default(),
+                None => SealedUsers::load(&reader.lock().expect("journal lock")).unwrap_or_else(
+                    |error| {
+                        tracing::warn!("cannot read the sealed users, mapping all: {error}");
+                        SealedUsers::default()
+                    },
+                ),
+            },
+        });
         UsersStep {
-            settings: UserSettings::from_options(self.0),
+            settings,
             script: project.script.as_ref(),
-            ctx: project.hook_context("users", dry_run),
+            ctx,
             journal: reader,
             mode,
             claims: Default::default(),
             listing,
+            seals,
         }
     }
 }

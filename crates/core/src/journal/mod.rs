@@ -111,6 +111,9 @@ pub struct Entry {
     pub email: Option<String>,
     /// Why the password was not imported, when the user needs a reset.
     pub password_reset: Option<String>,
+    /// A user's seal (see migration 6): replaced on every write, so an
+    /// outcome written without one leaves none behind. Never a secret.
+    pub seal: Option<String>,
 }
 
 impl From<Outcome> for Entry {
@@ -119,6 +122,7 @@ impl From<Outcome> for Entry {
             outcome,
             email: None,
             password_reset: None,
+            seal: None,
         }
     }
 }
@@ -523,8 +527,8 @@ impl Journal {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset, created_by_run)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset, created_by_run, seal)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                      ON CONFLICT (kind, source_id) DO UPDATE SET
                        created_by_run = CASE
                          WHEN excluded.action = 'created' THEN excluded.created_by_run
@@ -545,7 +549,8 @@ impl Journal {
                          WHEN excluded.action IN ('unchanged', 'updated', 'adopted')
                            THEN COALESCE(excluded.password_reset, records.password_reset)
                          ELSE excluded.password_reset
-                       END",
+                       END,
+                       seal = excluded.seal",
                 )
                 .map_err(sqlite)?;
             let at = now();
@@ -553,6 +558,7 @@ impl Journal {
                 outcome,
                 email,
                 password_reset,
+                seal,
             } in news
             {
                 insert
@@ -568,7 +574,8 @@ impl Journal {
                         at,
                         email,
                         password_reset,
-                        (outcome.action == Action::Created).then_some(run_id)
+                        (outcome.action == Action::Created).then_some(run_id),
+                        seal
                     ])
                     .map_err(sqlite)?;
             }
@@ -579,14 +586,14 @@ impl Journal {
     /// Whether writing `entry` would change nothing the journal says: the
     /// stored record has the same action (or the entry says unchanged of a
     /// record settled in WorkOS), the same reason, target id, fingerprint,
-    /// email and reset reason. A field the entry leaves out counts as the
-    /// same where the upsert would keep the stored one.
+    /// email, reset reason and seal. A field the entry leaves out counts as
+    /// the same where the upsert would keep the stored one.
     fn holds(&self, entry: &Entry) -> Result<bool> {
         let outcome = &entry.outcome;
         let mut select = self
             .conn
             .prepare_cached(
-                "SELECT target_id, action, fingerprint, email, reason, password_reset FROM records WHERE kind = ?1 AND source_id = ?2",
+                "SELECT target_id, action, fingerprint, email, reason, password_reset, seal FROM records WHERE kind = ?1 AND source_id = ?2",
             )
             .map_err(|e| self.sqlite(e))?;
         let stored = select
@@ -598,11 +605,13 @@ impl Journal {
                     row.get::<_, Option<String>>(3)?,
                     row.get::<_, Option<String>>(4)?,
                     row.get::<_, Option<String>>(5)?,
+                    row.get::<_, Option<String>>(6)?,
                 ))
             })
             .optional()
             .map_err(|e| self.sqlite(e))?;
-        let Some((target_id, Some(action), fingerprint, email, reason, password_reset)) = stored
+        let Some((target_id, Some(action), fingerprint, email, reason, password_reset, seal)) =
+            stored
         else {
             return Ok(false);
         };
@@ -617,6 +626,7 @@ impl Journal {
             _ => entry.password_reset == password_reset,
         };
         Ok(same_action
+            && entry.seal == seal
             && outcome.reason == reason
             && reset_kept
             && kept(&outcome.target_id, &target_id)
@@ -681,6 +691,32 @@ impl Journal {
             })
             .optional()
             .map_err(|e| self.sqlite(e))
+    }
+
+    /// Calls `each` with the source id and seal of every record of `kind`
+    /// that carries a seal and stands in WorkOS as ferry wrote it or was
+    /// skipped: one range read of the table, in source-id order.
+    pub fn each_seal(&self, kind: Kind, mut each: impl FnMut(&str, &str)) -> Result<()> {
+        let mut select = self
+            .conn
+            .prepare(
+                "SELECT source_id, seal FROM records
+                 WHERE kind = ?1 AND seal IS NOT NULL
+                   AND (action = 'skipped'
+                     OR (target_id IS NOT NULL AND action IN ('created', 'updated', 'unchanged', 'adopted')))",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let mut rows = select
+            .query(params![kind.as_str()])
+            .map_err(|e| self.sqlite(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.sqlite(e))? {
+            let source_id = row.get_ref(0).and_then(|v| Ok(v.as_str()?));
+            let seal = row.get_ref(1).and_then(|v| Ok(v.as_str()?));
+            if let (Ok(source_id), Ok(seal)) = (source_id, seal) {
+                each(source_id, seal);
+            }
+        }
+        Ok(())
     }
 
     /// Every Clerk id → WorkOS id of a kind, in Clerk-id order: only records

@@ -66,6 +66,10 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE records ADD COLUMN created_by_run INTEGER REFERENCES runs (id);
     UPDATE records SET created_by_run = run_id WHERE action = 'created';
     CREATE INDEX records_by_creator ON records (created_by_run) WHERE created_by_run IS NOT NULL;",
+    // 6: a user's seal: what its source record and the mapping were when
+    // ferry last settled it, so a rerun skips users nothing changed for
+    // (opaque to the journal; `steps::users::seal` owns its form).
+    "ALTER TABLE records ADD COLUMN seal TEXT;",
 ];
 
 /// `PRAGMA application_id` of every journal: "FRRY".

@@ -13,7 +13,8 @@
 //! export stays within its memory budget.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+
+use sha2::{Digest, Sha256};
 
 /// What a claim is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +35,32 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// The 64-bit key a claim is held under. Stable across runs and
+    /// versions (the first 8 bytes of a SHA-256), so a journal can keep the
+    /// keys of a user it need not map again ([`Claims::claim_key`]).
+    pub fn key(what: Claim<'_>) -> u64 {
+        let mut hash = Sha256::new();
+        match what {
+            Claim::Email(email) => {
+                hash.update(b"email\0");
+                hash.update(email_identity(email).as_bytes());
+            }
+            Claim::ExternalId(id) => {
+                hash.update(b"external_id\0");
+                hash.update(id.as_bytes());
+            }
+        }
+        let digest = hash.finalize();
+        u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+    }
+
     /// Claims `what` for `clerk_id`; `Err` holds the id that claimed it first.
     pub fn claim(&mut self, what: Claim<'_>, clerk_id: &str) -> Result<(), String> {
-        let hasher = BuildHasherDefault::<DefaultHasher>::default();
-        let key = match what {
-            Claim::Email(email) => hasher.hash_one(("email", email_identity(email))),
-            Claim::ExternalId(id) => hasher.hash_one(("external_id", id)),
-        };
+        self.claim_key(Self::key(what), clerk_id)
+    }
+
+    /// Claims the key [`Claims::key`] gave; `Err` holds the id that claimed it first.
+    pub fn claim_key(&mut self, key: u64, clerk_id: &str) -> Result<(), String> {
         if let Some(&(start, len)) = self.owners.get(&key) {
             let owner = &self.ids[start as usize..start as usize + len as usize];
             return if owner == clerk_id {

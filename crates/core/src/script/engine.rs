@@ -198,6 +198,11 @@ impl Script {
         ))
     }
 
+    /// The script's text as read (what a change to it is noticed by).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

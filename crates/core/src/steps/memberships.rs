@@ -168,6 +168,8 @@ impl MembershipsStep<'_> {
                 .and_then(|u| u.identifier.clone()),
             advances: true,
             password_reset: None,
+            settled: false,
+            seal: None,
         };
         let Some(org_target) = org.target_id.clone() else {
             return vec![recorded(

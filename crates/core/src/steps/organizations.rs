@@ -102,6 +102,8 @@ impl OrganizationsStep<'_> {
             email: None,
             advances: true,
             password_reset: None,
+            settled: false,
+            seal: None,
         };
         let domains = self
             .clerk_domains

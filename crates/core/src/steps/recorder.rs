@@ -32,6 +32,11 @@ pub struct Recorded {
     pub advances: bool,
     /// A password that was not imported: why (the user needs a reset).
     pub password_reset: Option<String>,
+    /// Already in the journal exactly so (a sealed user, see
+    /// `steps::users::seal`): counted and reported, not written.
+    pub settled: bool,
+    /// The seal to keep with a user record.
+    pub seal: Option<String>,
 }
 
 /// The CSV lists a run leaves for people: failures, skipped users, password
@@ -183,16 +188,22 @@ pub async fn record(
                     item.outcome.reason = Some(ferry_wire::redact::redact(reason).into_owned());
                 }
                 tally.add(item.outcome.kind, item.outcome.action);
-                lists.add(&item);
                 observer.event(&Event::Record {
                     step,
                     outcome: &item.outcome,
                     advances: item.advances,
                 });
+                // A settled record is news to no list: the journal's lists
+                // (`people`) already name it, with its reason.
+                if item.settled {
+                    continue;
+                }
+                lists.add(&item);
                 batch.push(Entry {
                     outcome: item.outcome,
                     email: item.email,
                     password_reset: item.password_reset,
+                    seal: item.seal,
                 });
                 if batch.len() >= BATCH {
                     journal.record_all(run_id, &batch)?;

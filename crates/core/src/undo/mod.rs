@@ -18,16 +18,16 @@
 //! to the WorkOS client's rate limits.
 
 pub mod decide;
+pub mod delete;
+
+pub use delete::{Kept, UndoTally};
 
 use std::collections::HashSet;
 
-use futures_util::StreamExt;
-use serde::Serialize;
-
 use crate::cancel::Cancel;
-use crate::journal::{Action, Entry, Journal, Kind, Outcome};
+use crate::journal::{Journal, Kind};
 use crate::reconcile;
-use crate::workos::client::{Deletable, MembershipFilter, WorkosClient, WorkosError};
+use crate::workos::client::{MembershipFilter, WorkosClient};
 use decide::Verdict;
 use ferry_wire::workos::model::OrganizationMembership;
 
@@ -45,37 +45,6 @@ pub struct UndoOptions {
     #[cfg_attr(feature = "clap", arg(long))]
     pub include_signed_in: bool,
 }
-
-/// An object undo left in place, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct Kept {
-    pub kind: Kind,
-    pub source_id: String,
-    pub target_id: String,
-    pub reason: String,
-}
-
-/// What an undo came to, per kind.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct UndoTally {
-    pub deleted: Vec<(Kind, u64)>,
-    /// Already gone from WorkOS (recorded as deleted, without a request).
-    pub gone: u64,
-    pub kept: Vec<Kept>,
-    pub failed: Vec<(Kind, String, String)>,
-}
-
-impl UndoTally {
-    fn deleted(&mut self, kind: Kind) {
-        match self.deleted.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, n)) => *n += 1,
-            None => self.deleted.push((kind, 1)),
-        }
-    }
-}
-
-/// Deletes in batches of this many, journaling each batch.
-const BATCH: usize = 100;
 
 pub struct Undo<'a> {
     pub workos: &'a WorkosClient,
@@ -186,83 +155,22 @@ impl Undo<'_> {
         }
     }
 
-    /// Carries out the verdicts on one kind, a batch at a time, journaling
-    /// each batch once WorkOS answered it.
+    /// Carries out the verdicts on one kind (see [`delete::Deleter`]).
     async fn apply(
         &mut self,
         kind: Kind,
         verdicts: Vec<(String, String, Verdict)>,
         tally: &mut UndoTally,
     ) -> crate::error::Result<()> {
-        let mut verdicts = verdicts.into_iter().peekable();
-        while verdicts.peek().is_some() && !self.cancel.is_cancelled() {
-            let batch: Vec<_> = verdicts.by_ref().take(BATCH).collect();
-            let workos = self.workos;
-            let results: Vec<(String, String, Result<Verdict, WorkosError>)> =
-                futures_util::stream::iter(batch)
-                    .map(|(source, target, verdict)| async move {
-                        let result = match (verdict, deletable(kind, &target)) {
-                            (Verdict::Delete, Some(object)) => {
-                                workos.delete_object(object).await.map(|deleted| {
-                                    if deleted {
-                                        Verdict::Delete
-                                    } else {
-                                        Verdict::Gone
-                                    }
-                                })
-                            }
-                            (Verdict::Delete, None) => Ok(Verdict::Keep(format!(
-                                "undo cannot delete a {}",
-                                kind.as_str()
-                            ))),
-                            (other, _) => Ok(other),
-                        };
-                        (source, target, result)
-                    })
-                    .buffer_unordered(self.concurrency.max(1))
-                    .collect()
-                    .await;
-            let mut entries = Vec::new();
-            for (source, target, result) in results {
-                let reason = match result {
-                    Ok(Verdict::Delete) => {
-                        tally.deleted(kind);
-                        format!("deleted by undo (run {})", self.run_id)
-                    }
-                    Ok(Verdict::Gone) => {
-                        tally.gone += 1;
-                        format!(
-                            "already gone from WorkOS when undo ran (run {})",
-                            self.run_id
-                        )
-                    }
-                    Ok(Verdict::Keep(reason)) => {
-                        tally.kept.push(Kept {
-                            kind,
-                            source_id: source,
-                            target_id: target,
-                            reason,
-                        });
-                        continue;
-                    }
-                    Err(error) => {
-                        tally.failed.push((kind, target, error.reason()));
-                        continue;
-                    }
-                };
-                entries.push(Entry::from(Outcome {
-                    kind,
-                    source_id: source,
-                    target_id: None,
-                    action: Action::Deleted,
-                    attempts: 1,
-                    reason: Some(reason),
-                    fingerprint: None,
-                }));
-            }
-            self.journal.record_all(self.run_id, &entries)?;
-        }
-        Ok(())
+        let mut deleter = delete::Deleter {
+            workos: self.workos,
+            journal: self.journal,
+            run_id: self.run_id,
+            concurrency: self.concurrency,
+            cancel: self.cancel,
+            by: "undo",
+        };
+        deleter.apply(kind, verdicts, tally).await
     }
 }
 
@@ -279,15 +187,4 @@ fn belonging(
             (source, target, verdict)
         })
         .collect()
-}
-
-/// The WorkOS object a record of `kind` names; `None` for kinds undo cannot delete.
-fn deletable(kind: Kind, id: &str) -> Option<Deletable<'_>> {
-    match kind {
-        Kind::User => Some(Deletable::User(id)),
-        Kind::Membership => Some(Deletable::Membership(id)),
-        Kind::TotpFactor => Some(Deletable::Factor(id)),
-        Kind::Organization => Some(Deletable::Organization(id)),
-        Kind::Role | Kind::Permission => None,
-    }
 }

@@ -416,6 +416,8 @@ fn recorded(
         email: None,
         advances: kind == Kind::Role,
         password_reset: None,
+        settled: false,
+        seal: None,
     }
 }
 

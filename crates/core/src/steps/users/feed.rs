@@ -75,6 +75,8 @@ async fn write(step: &UsersStep<'_>, item: Item) -> Vec<Recorded> {
                 email: None,
                 advances: true,
                 password_reset: None,
+                settled: false,
+                seal: None,
             }]
         }
     }

@@ -2,11 +2,13 @@
 //!
 //! - [`decide`]: the pure decision (journal × target × source change × policy);
 //! - [`step`]: gathers the facts for one user and applies or previews the decision;
+//! - [`seal`]: what lets a rerun skip a user nothing changed for;
 //! - [`feed`]: turns the source's stream (users, bad rows, deleted users)
 //!   into records, for a run or a preview.
 
 pub mod decide;
 pub mod feed;
+pub mod seal;
 pub mod step;
 
 pub use step::{Mode, UsersStep};

@@ -33,6 +33,7 @@ use super::decide::{
     ConflictChoice, Decision, Facts, OnConflict, Target, decide, drift_reason, profile_changes,
     settle_update,
 };
+use super::seal::{Seal, Sealed, SealedAs, Seals};
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::claims::{Claim, Claims, email_identity};
 use crate::mapping::metadata;
@@ -73,6 +74,9 @@ pub struct UsersStep<'a> {
     /// Every WorkOS user, listed before the step (`--reconcile`); `None`
     /// believes the journal.
     pub listing: Option<Listing<User>>,
+    /// When writing: seals to keep, and the users earlier runs sealed
+    /// (none with a listing, which is asked instead).
+    pub seals: Option<Seals>,
 }
 
 /// What a write (or a preview of it) came to.
@@ -236,6 +240,10 @@ impl<'a> UsersStep<'a> {
             .flatten()
             .map(redact::hold)
             .collect();
+        let seal = self.seals.as_ref().map(|s| s.sealer.seal(user));
+        if let Some(settled) = seal.and_then(|seal| self.settled(user, seal)) {
+            return settled;
+        }
         let email = user.primary().ok().map(|p| p.address);
         let record = |kind: Kind,
                       done: Done,
@@ -254,16 +262,26 @@ impl<'a> UsersStep<'a> {
             email: email.clone(),
             advances,
             password_reset: reset,
+            settled: false,
+            seal: None,
         };
         let (desired, fingerprint, journal) = match self.prepare(user) {
             Prepared::Settled(_, action, reason) => {
-                return vec![record(
-                    Kind::User,
-                    Done::not(action, reason),
-                    true,
-                    None,
-                    None,
-                )];
+                let mut skipped = record(Kind::User, Done::not(action, reason), true, None, None);
+                // A skip comes from the record and the mapping alone (a
+                // reject may come from a claim: it is decided again).
+                if action == Action::Skipped {
+                    skipped.seal = seal.map(|seal| {
+                        Sealed {
+                            seal,
+                            email_claim: 0,
+                            external_id_claim: 0,
+                            state: SealedAs::Skipped,
+                        }
+                        .stored()
+                    });
+                }
+                return vec![skipped];
             }
             Prepared::Ready {
                 desired,
@@ -300,7 +318,9 @@ impl<'a> UsersStep<'a> {
             }
             _ => None,
         };
-        let mut out = vec![record(Kind::User, done, true, Some(fingerprint), reset)];
+        // The factor first, the user last: a user's seal is committed only
+        // after what it vouches for (the recorder commits in order).
+        let mut out = Vec::new();
         if let (Some(_), Some(reason)) = (&target, &desired.totp_rejected) {
             out.push(record(
                 Kind::TotpFactor,
@@ -310,20 +330,84 @@ impl<'a> UsersStep<'a> {
                 None,
             ));
         }
-        if let (Some(target), Some(secret)) = (target, desired.totp_secret.as_ref()) {
+        let mut factor_settled = desired.totp_secret.is_none();
+        if let (Some(target), Some(secret)) = (&target, desired.totp_secret.as_ref()) {
             let totp = self
                 .ensure_totp(
                     workos,
                     &user.id,
-                    &target,
+                    target,
                     secret,
                     &desired.payload.email,
                     fresh,
                 )
                 .await;
+            factor_settled = totp.action.wrote_target();
             out.push(record(Kind::TotpFactor, totp, false, None, None));
         }
+        let sealed = seal.filter(|_| {
+            target.is_some()
+                && done.reason.is_none()
+                && factor_settled
+                && desired.totp_rejected.is_none()
+        });
+        let mut user_record = record(Kind::User, done, true, Some(fingerprint), reset);
+        user_record.seal = sealed.map(|seal| {
+            Sealed {
+                seal,
+                email_claim: Claims::key(Claim::Email(&desired.payload.email)),
+                external_id_claim: Claims::key(Claim::ExternalId(&desired.payload.external_id)),
+                state: SealedAs::Migrated {
+                    factor: desired.totp_secret.is_some(),
+                },
+            }
+            .stored()
+        });
+        out.push(user_record);
         out
+    }
+
+    /// A user sealed by an earlier run whose seal still holds: counted
+    /// unchanged (with its factor) after claiming what the full path would
+    /// claim, or skipped again (the journal keeps its reason), or `None` to take the full path (no seal, another seal, or a
+    /// claim an earlier user now holds, which the full path rejects).
+    fn settled(&self, user: &SourceUser, seal: Seal) -> Option<Vec<Recorded>> {
+        let sealed = self.seals.as_ref()?.sealed.matching(&user.id, seal)?;
+        let factor = match sealed.state {
+            SealedAs::Migrated { factor } => factor,
+            SealedAs::Skipped => false,
+        };
+        let action = match sealed.state {
+            SealedAs::Migrated { .. } => {
+                let mut claims = self.claims.lock().expect("claims lock");
+                claims.claim_key(sealed.email_claim, &user.id).ok()?;
+                claims.claim_key(sealed.external_id_claim, &user.id).ok()?;
+                Action::Unchanged
+            }
+            SealedAs::Skipped => Action::Skipped,
+        };
+        let unchanged = |kind, action, advances| Recorded {
+            outcome: Outcome {
+                kind,
+                source_id: user.id.clone(),
+                target_id: None,
+                action,
+                attempts: 0,
+                reason: None,
+                fingerprint: None,
+            },
+            email: None,
+            advances,
+            password_reset: None,
+            settled: true,
+            seal: None,
+        };
+        let mut out = Vec::with_capacity(2);
+        if factor {
+            out.push(unchanged(Kind::TotpFactor, Action::Unchanged, false));
+        }
+        out.push(unchanged(Kind::User, action, true));
+        Some(out)
     }
 
     /// Previews one user: what a run would do, and why.
