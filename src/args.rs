@@ -49,6 +49,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Migrate: write to WorkOS. Resumable; a rerun picks up where the last one stopped.
     Run(RunArgs),
+    /// After a finished run: apply what changed in Clerk since (new, changed and deleted users, organizations, memberships, roles).
+    Sync(RunArgs),
     /// Delete from WorkOS what ferry created (one run's or all), keeping users who signed in since.
     Undo(UndoArgs),
     /// Summarise the journal: runs and every record's outcome.
@@ -115,6 +117,9 @@ pub struct PlanArgs {
     /// Ask WorkOS nothing: decide from the export and the journal alone.
     #[arg(long)]
     pub offline: bool,
+    /// Preview a `ferry sync`: also what it would do with what Clerk no longer has.
+    #[arg(long, conflicts_with = "offline")]
+    pub sync: bool,
 }
 
 #[derive(Debug, Args)]

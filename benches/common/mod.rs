@@ -219,3 +219,34 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     Some(ticks / per_second)
 }
+
+/// A plan against `bench`'s sandbox with every limit out of the way, the
+/// reference script, `state` as its journal and `steps` (YAML lines).
+pub fn unlimited_plan(bench: &Bench, state: &str, steps: &str) -> String {
+    let info = bench.info();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/clerk-to-workos.rhai");
+    format!(
+        r#"ferry: 1
+name: scale
+state: {state}
+source:
+  clerk:
+    secret_key: ${{CLERK_SECRET_KEY}}
+    api_url: {clerk}
+    export_csv: users.csv
+    limits: {{ requests_per_10s: 100000 }}
+target:
+  workos:
+    api_key: ${{WORKOS_API_KEY}}
+    client_id: ${{WORKOS_CLIENT_ID}}
+    api_url: {workos}
+    limits: {{ writes_per_10s: 100000, reads_per_10s: 100000, requests_per_60s: 1000000 }}
+script: {script}
+steps:
+{steps}
+report: {{ dir: reports, formats: [json] }}
+"#,
+        clerk = info.clerk_api_url,
+        workos = info.workos_url,
+    )
+}

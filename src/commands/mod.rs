@@ -12,6 +12,7 @@ mod report;
 mod run;
 mod sandbox;
 mod status;
+mod sync;
 mod test;
 mod undo;
 mod validate;
@@ -29,6 +30,7 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::Sandbox(args) => sandbox::run(&args),
         Command::Plan(args) => preview::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Sync(args) => sync::run(&args),
         Command::Undo(args) => undo::run(&args),
         Command::Status(args) => status::status(&args),
         Command::ExportIds(args) => status::export_ids(&args),

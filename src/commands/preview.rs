@@ -68,7 +68,7 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
         out: Mutex::new(args.out.as_deref().map(JsonOut::create).transpose()?),
         progress: Progress::on_stderr(),
     };
-    let preview = Engine::new(&project, &collect).preview(args.offline)?;
+    let preview = Engine::new(&project, &collect).preview(args.offline, args.sync)?;
     let shown = collect.shown.into_inner().expect("shown lock");
     let painter = Painter::stdout();
     let mut stdout = std::io::stdout().lock();
@@ -129,6 +129,21 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
         if *step == "users" {
             users_counts = Some(counts);
         }
+    }
+    for gone in preview.gone.iter().flatten() {
+        let _ = writeln!(
+            stdout,
+            "{} {} {}s gone from Clerk: {} to delete in WorkOS, {} to stay and be listed{}",
+            painter.strong("sync:"),
+            output::thousands(gone.delete + gone.keep),
+            gone.kind.as_str(),
+            output::thousands(gone.delete),
+            output::thousands(gone.keep),
+            gone.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
     }
     let Some(counts) = users_counts else {
         return Ok(Exit::Success);

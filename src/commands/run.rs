@@ -13,6 +13,7 @@ use ferry_core::project::Project;
 use crate::args::RunArgs;
 use crate::error::{Error, Refusal, Result};
 use crate::exit::Exit;
+use crate::output::thousands;
 use crate::render;
 
 pub fn run(args: &RunArgs) -> Result<Exit> {
@@ -32,7 +33,12 @@ pub fn run_project(
 ) -> Result<Exit> {
     let observer = render::for_run(json);
     let summary = Engine::new(project, observer.as_ref()).run(options)?;
-    let exit = exit_of(&summary);
+    Ok(tell(&summary, plan_path, json, "run"))
+}
+
+/// Says what a run (or a sync, `command`) came to, and returns its exit.
+pub fn tell(summary: &RunSummary, plan_path: &Path, json: bool, command: &str) -> Exit {
+    let exit = exit_of(summary);
     if json {
         render::json::line(&serde_json::json!({
             "event": "summary",
@@ -44,9 +50,20 @@ pub fn run_project(
             "reports": summary.written,
             "people": summary.report.people,
             "journal": summary.journal,
+            "removals": summary.removals.as_ref().map(|(removals, list)| serde_json::json!({
+                "deleted": removals.tally.deleted,
+                "already_gone": removals.tally.gone,
+                "kept": removals.tally.kept.len(),
+                "kept_list": list,
+                "failed": removals.tally.failed.len(),
+                "not_diffed": removals.not_diffed,
+            })),
             "exit_code": exit.code(),
         }));
     } else {
+        if let Some((removals, list)) = &summary.removals {
+            tell_removals(removals, list);
+        }
         for list in &summary.report.people {
             println!(
                 "{}: {} ({}{} this run) in {}",
@@ -77,10 +94,47 @@ pub fn run_project(
             );
         }
         if summary.interrupted() {
-            println!("interrupted: `ferry run {}` resumes", plan_path.display());
+            println!(
+                "interrupted: `ferry {command} {}` resumes",
+                plan_path.display()
+            );
         }
     }
-    Ok(exit)
+    exit
+}
+
+/// A sync's removal pass, in words.
+fn tell_removals(removals: &ferry_core::sync::Removals, list: &Path) {
+    let tally = &removals.tally;
+    let deleted: Vec<String> = tally
+        .deleted
+        .iter()
+        .map(|(kind, n)| format!("{} {}", thousands(*n), kind.as_str()))
+        .collect();
+    println!(
+        "gone from Clerk: deleted {}; {} already gone from WorkOS; {} left in WorkOS, in {}",
+        if deleted.is_empty() {
+            "nothing".to_owned()
+        } else {
+            deleted.join(", ")
+        },
+        thousands(tally.gone),
+        thousands(tally.kept.len() as u64),
+        list.display()
+    );
+    for (kind, id, reason) in &tally.failed {
+        println!(
+            "failed to delete: {} {id}: {}",
+            kind.as_str(),
+            ferry_wire::redact::redact(reason)
+        );
+    }
+    for kind in &removals.not_diffed {
+        println!(
+            "not diffed: the {} listing did not reach its end, so nothing was judged gone",
+            kind.as_str()
+        );
+    }
 }
 
 fn exit_of(summary: &RunSummary) -> Exit {

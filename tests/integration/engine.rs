@@ -234,7 +234,7 @@ fn a_preview_plans_every_user_and_writes_nothing() {
     let project = project(&world);
     let recorder = Recorder::default();
     let preview = Engine::new(&project, &recorder)
-        .preview(false)
+        .preview(false, false)
         .expect("the preview finishes");
     assert_eq!(world.counts().workos_writes, 0);
     let events: Vec<Seen> = recorder

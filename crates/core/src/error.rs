@@ -34,6 +34,10 @@ pub enum Refusal {
     },
     #[error("no journal at {}: nothing has run for this plan yet", journal.display())]
     NoJournal { journal: PathBuf },
+    #[error(
+        "no run of this plan has finished yet: `ferry run` first, then `ferry sync` applies what changed since"
+    )]
+    NothingToSync,
     #[error("the journal has no run {run}")]
     NoSuchRun { run: i64 },
     #[error("{}", match run { Some(id) => format!("run {id} has no report"), None => "no run has a report yet".to_owned() })]
@@ -53,6 +57,8 @@ pub enum MissingSetting {
         "--offline reads the export alone: the plan needs source.clerk.export_csv or export_json"
     )]
     ExportForOffline,
+    #[error("--sync lists Clerk to find what it no longer has: it cannot be --offline")]
+    SyncOffline,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -32,6 +32,7 @@ pub mod script;
 pub mod script_tests;
 pub mod source;
 pub mod steps;
+pub mod sync;
 pub mod undo;
 pub mod webhooks;
 pub mod workos;

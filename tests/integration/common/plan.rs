@@ -22,6 +22,8 @@ pub struct PlanFile {
     pub report: Option<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,6 +89,7 @@ impl PlanFile {
             steps: Vec::new(),
             report: None,
             tests: Vec::new(),
+            sync: None,
         }
     }
 
@@ -123,6 +126,12 @@ impl PlanFile {
     /// Sets `report.dir`.
     pub fn report_dir(mut self, dir: &str) -> Self {
         self.report = Some(json!({ "dir": dir }));
+        self
+    }
+
+    /// Sets `sync.on_deleted`.
+    pub fn on_deleted(mut self, policy: &str) -> Self {
+        self.sync = Some(json!({ "on_deleted": policy }));
         self
     }
 

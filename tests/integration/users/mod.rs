@@ -10,6 +10,7 @@ mod reconcile;
 mod report;
 mod roles;
 mod runs;
+mod sync;
 mod trust;
 mod undo;
 mod webhooks;

@@ -74,6 +74,9 @@ pub struct RunSummary {
     /// The report files written.
     pub written: Vec<PathBuf>,
     pub journal: PathBuf,
+    /// A sync's removal pass, and the list of what Clerk no longer has
+    /// that stayed in WorkOS.
+    pub removals: Option<(crate::sync::Removals, PathBuf)>,
 }
 
 impl RunSummary {
@@ -117,6 +120,8 @@ fn write_kept(path: &std::path::Path, kept: &[crate::undo::Kept]) -> Result<()> 
 #[derive(Debug)]
 pub struct PreviewSummary {
     pub steps: Vec<(&'static str, StepOutcome)>,
+    /// With `--sync`: what the removal pass would do, per kind.
+    pub gone: Option<Vec<crate::sync::GonePreview>>,
 }
 
 /// What every step of one run shares; each step adds its own journal
@@ -129,6 +134,8 @@ struct Shared<'r> {
     reconcile: bool,
     /// `None` when a single step reads users: a copy would only cost.
     users: Option<&'r SharedUsers>,
+    /// In a sync: what the listings hold.
+    seen: Option<&'r crate::steps::seen::Seen>,
 }
 
 /// Runs a project's plan.
@@ -154,10 +161,40 @@ impl<'a> Engine<'a> {
 
     /// Runs every step of the plan, writing to WorkOS.
     pub fn run(&self, options: RunOptions) -> Result<RunSummary> {
+        self.execute(options, false)
+    }
+
+    /// After a finished run, applies what changed in Clerk since
+    /// ([`crate::sync`]): the plan's writing steps, then the removal pass.
+    pub fn sync(&self, options: RunOptions) -> Result<RunSummary> {
+        let plan = &self.project.plan;
+        if !plan.state.exists() {
+            return Err(Refusal::NoJournal {
+                journal: plan.state.clone(),
+            }
+            .into());
+        }
+        Journal::mark_dead_runs(&plan.state)?;
+        let finished = Journal::open_to_read(&plan.state)?
+            .runs()?
+            .iter()
+            .any(|run| {
+                matches!(
+                    run.status,
+                    RunStatus::Finished | RunStatus::FinishedWithFailures
+                )
+            });
+        if !finished {
+            return Err(Refusal::NothingToSync.into());
+        }
+        self.execute(options, true)
+    }
+
+    fn execute(&self, options: RunOptions, sync: bool) -> Result<RunSummary> {
         let plan = &self.project.plan;
         let workos = connect::workos(plan, &self.cancel)?;
         let clerk = connect::clerk(plan, &self.cancel)?;
-        let journal = Journal::open_for_run(&plan.state)?;
+        let mut journal = Journal::open_for_run(&plan.state)?;
         if let Some(last) = journal.last_run()?
             && matches!(last.status, RunStatus::Running | RunStatus::Interrupted)
             && let Some(change) = plan.checksum.describe_change(&last.checksum)
@@ -175,6 +212,7 @@ impl<'a> Engine<'a> {
         SharedUsers::remove_leftover(&plan.state);
         let runtime = runtime()?;
         let people_before = journal.people_counts()?;
+        let started_at = crate::journal::now();
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
         let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
         self.observer.event(&Event::RunStarted {
@@ -193,6 +231,7 @@ impl<'a> Engine<'a> {
             .filter(|step| matches!(step.name(), "assess" | "users" | "mfa_report" | "verify"))
             .count();
         let shared_users = (readers > 1).then(|| SharedUsers::beside(&plan.state));
+        let seen = sync.then(crate::steps::seen::Seen::default);
         let shared = Shared {
             workos: &workos,
             clerk: clerk.as_ref(),
@@ -200,6 +239,7 @@ impl<'a> Engine<'a> {
             run_id,
             reconcile: options.reconcile,
             users: shared_users.as_ref(),
+            seen: seen.as_ref(),
         };
         let mut reports = Vec::new();
         let mut outcomes = Vec::new();
@@ -225,7 +265,13 @@ impl<'a> Engine<'a> {
         {
             failure = Some(error.into());
         }
-        let stages: Vec<Box<dyn Stage + '_>> = plan.steps.iter().map(stages::stage).collect();
+        // A sync runs the steps that write; `ferry verify` proves the result.
+        let stages: Vec<Box<dyn Stage + '_>> = plan
+            .steps
+            .iter()
+            .filter(|step| !sync || !matches!(step.name(), "assess" | "verify"))
+            .map(stages::stage)
+            .collect();
         // Each step records through its own connection, so steps can overlap.
         let connections = match failure {
             Some(_) => Ok(Vec::new()),
@@ -262,11 +308,37 @@ impl<'a> Engine<'a> {
             }
         }
 
+        // The removal pass, once every step finished: what Clerk no longer lists.
+        let mut removals = None;
+        if let (Some(seen), Some(clerk)) = (&seen, clerk.as_ref())
+            && failure.is_none()
+            && !self.cancel.is_cancelled()
+        {
+            let names: Vec<&str> = stages.iter().map(|stage| stage.name()).collect();
+            let listed = crate::sync::listed_by(&names);
+            let mut removal = crate::sync::Removal {
+                workos: &workos,
+                clerk,
+                journal: &mut journal,
+                run_id,
+                on_deleted: plan.on_deleted,
+                concurrency: connect::concurrency(plan),
+                cancel: &self.cancel,
+                listed,
+                started_at,
+            };
+            match runtime.block_on(self.until_done(removal.run(seen), &mut stops)) {
+                Ok(done) => removals = Some(done),
+                Err(error) => failure = Some(error),
+            }
+        }
+
         if let Err(error) = resume_webhooks(&runtime, plan, &journal) {
             failure.get_or_insert(error);
         }
 
-        let failed: u64 = outcomes.iter().map(StepOutcome::failed).sum();
+        let failed: u64 = outcomes.iter().map(StepOutcome::failed).sum::<u64>()
+            + removals.as_ref().map_or(0, |r| r.tally.failed.len() as u64);
         let verified = outcomes.iter().find_map(|outcome| match outcome {
             StepOutcome::Verify(verification) => Some(verification.passed),
             _ => None,
@@ -288,6 +360,17 @@ impl<'a> Engine<'a> {
         let mut report = summary::run_report(self.project, &run, words, reports, &outcomes);
         report.people =
             people::write_lists(&journal, &plan.report.dir, &plan.name, &people_before)?;
+        let gone_list = match &removals {
+            Some(removals) => {
+                let path = plan.report.dir.join(format!(
+                    "{}-sync-run-{run_id}-gone-from-clerk.csv",
+                    plan.name
+                ));
+                write_kept(&path, &removals.tally.kept)?;
+                Some(path)
+            }
+            None => None,
+        };
         let json = serde_json::to_string(&report).unwrap_or_default();
         let json = ferry_wire::redact::redact(&json);
         journal.save_report(run_id, &json)?;
@@ -309,6 +392,7 @@ impl<'a> Engine<'a> {
             report,
             written,
             journal: plan.state.clone(),
+            removals: removals.zip(gone_list),
         })
     }
 
@@ -340,6 +424,7 @@ impl<'a> Engine<'a> {
                 observer: self.observer,
                 shared_users: shared.users,
                 ended: Some(ended),
+                seen: shared.seen,
             })
             .collect();
         // Futures do nothing until polled: each starts when the schedule says.
@@ -430,9 +515,13 @@ impl<'a> Engine<'a> {
     }
 
     /// Previews every step, writing nothing. Offline, WorkOS and Clerk are
-    /// not asked anything: the export and the journal decide.
-    pub fn preview(&self, offline: bool) -> Result<PreviewSummary> {
+    /// not asked anything: the export and the journal decide. With `sync`,
+    /// also what a sync would do with what Clerk no longer has.
+    pub fn preview(&self, offline: bool, sync: bool) -> Result<PreviewSummary> {
         let plan = &self.project.plan;
+        if offline && sync {
+            return Err(MissingSetting::SyncOffline.into());
+        }
         let (workos, clerk) = if offline {
             if plan.source.export_csv.is_none() && plan.source.export_json.is_none() {
                 return Err(MissingSetting::ExportForOffline.into());
@@ -488,7 +577,20 @@ impl<'a> Engine<'a> {
             });
             steps.push((stage.name(), outcome));
         }
-        Ok(PreviewSummary { steps })
+        let gone = match (sync, clerk.as_ref()) {
+            (true, Some(clerk)) => {
+                let names: Vec<&str> = plan.steps.iter().map(|s| s.name()).collect();
+                let journal = reader.lock().expect("journal lock");
+                Some(runtime.block_on(crate::sync::preview(
+                    clerk,
+                    &journal,
+                    plan.on_deleted,
+                    &crate::sync::listed_by(&names),
+                ))?)
+            }
+            _ => None,
+        };
+        Ok(PreviewSummary { steps, gone })
     }
 
     /// The assessment alone, from the source (WorkOS is not needed).

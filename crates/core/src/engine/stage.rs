@@ -10,13 +10,14 @@ use futures_util::future::LocalBoxFuture;
 use crate::cancel::Cancel;
 use crate::clerk::client::ClerkClient;
 use crate::error::{MissingSetting, Result};
-use crate::journal::Journal;
+use crate::journal::{Journal, Kind};
 use crate::observe::Observer;
 use crate::project::Project;
 use crate::report::outcome::StepOutcome;
 use crate::source::read::Sources;
 use crate::source::shared_users::SharedUsers;
 use crate::steps::ended::Ended;
+use crate::steps::seen::Seen;
 use crate::workos::client::WorkosClient;
 
 /// What every step of one run shares.
@@ -37,6 +38,28 @@ pub struct RunContext<'r> {
     pub shared_users: Option<&'r SharedUsers>,
     /// Which steps have ended, for a step that waits for one partway through.
     pub ended: Option<&'r Ended>,
+    /// In a sync: the Clerk ids each step's listing holds, for the removal pass.
+    pub seen: Option<&'r Seen>,
+}
+
+impl RunContext<'_> {
+    /// In a sync, says `kind`'s listing was read to its end when the step
+    /// finished with nothing cut short.
+    pub fn listed_all(&self, kind: Kind, outcome: &StepOutcome) {
+        let short = matches!(
+            outcome,
+            StepOutcome::Records {
+                short_read: Some(_),
+                ..
+            }
+        );
+        if let Some(seen) = self.seen
+            && !short
+            && !self.cancel.is_cancelled()
+        {
+            seen.complete(kind);
+        }
+    }
 }
 
 /// What a preview shares: no write connection, and WorkOS only when online.

@@ -184,6 +184,7 @@ impl Users<'_> {
             claims: Default::default(),
             listing,
             seals,
+            seen: None,
         }
     }
 }
@@ -204,13 +205,14 @@ impl Stage for Users<'_> {
                 }
                 false => None,
             };
-            let step = self.step(
+            let mut step = self.step(
                 cx.project,
                 cx.reader,
                 Mode::Write(cx.workos),
                 false,
                 listing,
             );
+            step.seen = cx.seen;
             let observer = cx.observer;
             let announce = |total| {
                 observer.event(&Event::Total {
@@ -224,12 +226,14 @@ impl Stage for Users<'_> {
                 ..cx.sources()
             };
             let pumped = users::feed::run(&step, sources, sink(cx, "users")).await?;
-            Ok(records(
+            let outcome = records(
                 Kind::User,
                 pumped.tally,
                 &pumped.lists,
                 pumped.read.short_read(),
-            ))
+            );
+            cx.listed_all(Kind::User, &outcome);
+            Ok(outcome)
         })
     }
 
@@ -306,17 +310,23 @@ impl Stage for Organizations<'_> {
                 listing,
                 clerk_domains: read_domains(clerk).await?,
             };
-            write_records(
+            let seen = cx.seen;
+            let outcome = write_records(
                 cx,
                 "organizations",
                 Kind::Organization,
                 async |tx| read_organizations(clerk, tx).await,
                 |org| {
                     let step = &step;
+                    if let Some(seen) = seen {
+                        seen.add(Kind::Organization, &org.id);
+                    }
                     async move { step.write(&org).await }
                 },
             )
-            .await
+            .await?;
+            cx.listed_all(Kind::Organization, &outcome);
+            Ok(outcome)
         })
     }
 }
@@ -424,13 +434,16 @@ impl Stage for Memberships {
             // Read ahead while users still writes; write once it has
             // finished (and nothing, reading no further, if it did not).
             let users_unfinished = AtomicBool::new(false);
-            let (step, unfinished) = (&step, &users_unfinished);
-            write_records(
+            let (step, unfinished, seen) = (&step, &users_unfinished, cx.seen);
+            let outcome = write_records(
                 cx,
                 "memberships",
                 Kind::Membership,
                 async |tx| read_memberships(clerk, workos, reader, unfinished, tx).await,
                 move |item| async move {
+                    if let Some(seen) = seen {
+                        seen.add(Kind::Membership, &item.membership.id);
+                    }
                     if let Some(ended) = ended
                         && !ended.wait("users").await
                     {
@@ -440,7 +453,11 @@ impl Stage for Memberships {
                     step.write(item).await
                 },
             )
-            .await
+            .await?;
+            if !users_unfinished.load(Ordering::Relaxed) {
+                cx.listed_all(Kind::Membership, &outcome);
+            }
+            Ok(outcome)
         })
     }
 }

@@ -904,7 +904,8 @@ fn take_lock(path: &Path) -> Result<File> {
     }
 }
 
-fn now() -> String {
+/// Now, as the journal writes times (RFC 3339 in UTC, to the millisecond).
+pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 

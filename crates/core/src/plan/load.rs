@@ -405,6 +405,7 @@ fn check_rules(
     );
     let report = rules.report(spec.report.unwrap_or_default());
     let state = rules.state(spec.state, &name);
+    let on_deleted = spec.sync.and_then(|s| s.on_deleted).unwrap_or_default();
 
     let errors_after = diagnostics.iter().filter(|d| d.is_error()).count();
     if errors_after > errors_before {
@@ -423,6 +424,7 @@ fn check_rules(
         steps,
         report,
         tests,
+        on_deleted,
     })
 }
 

@@ -33,6 +33,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     pub report: ReportSettings,
     pub tests: Vec<ScriptTest>,
+    /// What `ferry sync` does with users and organizations gone from Clerk.
+    pub on_deleted: super::schema::OnDeleted,
     pub checksum: Checksum,
 }
 

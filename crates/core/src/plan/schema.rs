@@ -28,11 +28,32 @@ pub struct PlanSpec {
     pub steps: Option<Vec<StepSpec>>,
     pub report: Option<ReportSpec>,
     pub tests: Option<Vec<TestSpec>>,
+    pub sync: Option<SyncSpec>,
 }
 
 pub const TOP_LEVEL_KEYS: &[&str] = &[
     "ferry", "name", "revision", "source", "target", "script", "state", "steps", "report", "tests",
+    "sync",
 ];
+
+/// `sync:`: what `ferry sync` does with what is gone from Clerk.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSpec {
+    pub on_deleted: Option<OnDeleted>,
+}
+
+/// `sync.on_deleted`: a user or organization deleted in Clerk since ferry
+/// migrated it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDeleted {
+    /// Leave it in WorkOS and list it (the default).
+    #[default]
+    Report,
+    /// Delete it in WorkOS when ferry created it (never one ferry adopted).
+    Delete,
+}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -58,9 +58,25 @@ pub async fn preview(
 }
 
 async fn write(step: &UsersStep<'_>, item: Item) -> Vec<Recorded> {
+    if let Some(seen) = step.seen {
+        match &item {
+            Item::User(user) => seen.add(Kind::User, &user.id),
+            // Clerk may still have a user whose export row is bad.
+            Item::BadRow(error) => {
+                if let Some(id) = &error.id {
+                    seen.add(Kind::User, id);
+                }
+            }
+            Item::Deleted { id } => seen.confirmed_gone(id),
+        }
+    }
     match item {
         Item::User(user) => step.write(&user).await,
         other => {
+            // A user ferry migrated and Clerk has since deleted stays as
+            // the journal has it: counted, not overwritten, so undo and
+            // sync still know what ferry made.
+            let migrated = matches!(&other, Item::Deleted { id } if step.migrated(id));
             let (source_id, action, reason) = not_a_user(other);
             vec![Recorded {
                 outcome: Outcome {
@@ -75,7 +91,7 @@ async fn write(step: &UsersStep<'_>, item: Item) -> Vec<Recorded> {
                 email: None,
                 advances: true,
                 password_reset: None,
-                settled: false,
+                settled: migrated,
                 seal: None,
             }]
         }

@@ -44,6 +44,7 @@ use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::{Hook, Outcome as HookOutcome, Script};
 use crate::source::SourceUser;
 use crate::steps::recorder::Recorded;
+use crate::steps::seen::Seen;
 use crate::workos::client::{WorkosClient, WorkosError};
 use ferry_wire::redact;
 use ferry_wire::secret::Secret;
@@ -77,6 +78,8 @@ pub struct UsersStep<'a> {
     /// When writing: seals to keep, and the users earlier runs sealed
     /// (none with a listing, which is asked instead).
     pub seals: Option<Seals>,
+    /// In a sync: where the ids of the users listed go (see `crate::sync`).
+    pub seen: Option<&'a Seen>,
 }
 
 /// What a write (or a preview of it) came to.
@@ -137,6 +140,12 @@ impl<'a> UsersStep<'a> {
                 None
             }
         }
+    }
+
+    /// Whether the journal holds this Clerk user as migrated to WorkOS.
+    pub fn migrated(&self, clerk_id: &str) -> bool {
+        self.lookup(Kind::User, clerk_id)
+            .is_some_and(|r| r.action.wrote_target() && r.target_id.is_some())
     }
 
     /// Rejects a second Clerk user with an email or external_id another one

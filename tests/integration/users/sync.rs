@@ -1,0 +1,329 @@
+//! `ferry sync` through a cutover window: a migrated tenant keeps changing
+//! in Clerk (through the sandbox's admin routes), and a sync makes exactly
+//! the writes those changes need, reading only listings; a second sync
+//! writes nothing; a sync killed midway and run again ends the same.
+
+use std::collections::{HashMap, HashSet};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{World, WorldOptions};
+use crate::common::plan::Step;
+
+fn world(users: usize, writes_per_10s: u32) -> World {
+    let mut world = World::new(WorldOptions {
+        users,
+        organizations: users / 100,
+        writes_per_10s,
+        more_steps: vec![
+            Step::bare("organizations"),
+            Step::bare("roles"),
+            Step::with(
+                "memberships",
+                json!({ "roles": { "org:admin": "admin", "org:member": "member" } }),
+            ),
+        ],
+        ..WorldOptions::default()
+    });
+    world.plan = world.plan.clone().on_deleted("delete");
+    world.write_plan();
+    world.run().code(0);
+    world
+}
+
+fn sync(world: &World) -> crate::common::Output {
+    world.ferry().args(["sync", "plan.yaml", "--yes"]).run()
+}
+
+/// The changes of the acceptance test, made in Clerk; returns the WorkOS
+/// writes they need, by route.
+fn change_clerk(world: &World) -> Vec<(&'static str, u64)> {
+    let dump = world.dump();
+    let (status, tenant) = world.clerk_admin(Method::GET, "tenant", None);
+    assert_eq!(status, 200);
+    let migrated: HashMap<String, String> = dump
+        .users
+        .iter()
+        .filter_map(|u| Some((u.user.external_id.clone()?, u.user.id.clone())))
+        .collect();
+    let org_of: HashMap<String, String> = dump
+        .organizations
+        .iter()
+        .filter_map(|o| Some((o.external_id.clone()?, o.id.clone())))
+        .collect();
+    let in_workos: HashSet<(String, String)> = dump
+        .memberships
+        .iter()
+        .map(|m| (m.user_id.clone(), m.organization_id.clone()))
+        .collect();
+    let memberships = tenant["memberships"].as_array().unwrap();
+    let member = |m: &Value| -> (String, String) {
+        (
+            m["public_user_data"]["user_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            m["organization"]["id"].as_str().unwrap().to_owned(),
+        )
+    };
+    // Memberships that were migrated, and users who have none (deleting
+    // them takes no membership with them).
+    let migrated_memberships: Vec<&Value> = memberships
+        .iter()
+        .filter(|m| {
+            let (user, org) = member(m);
+            match (migrated.get(&user), org_of.get(&org)) {
+                (Some(u), Some(o)) => in_workos.contains(&(u.clone(), o.clone())),
+                _ => false,
+            }
+        })
+        .collect();
+    let with_memberships: HashSet<String> = memberships.iter().map(|m| member(m).0).collect();
+    let mut plain_users = dump
+        .users
+        .iter()
+        .filter_map(|u| u.user.external_id.clone())
+        .filter(|id| !with_memberships.contains(id));
+    let edit = |method: Method, path: String, body: Option<Value>| {
+        let (status, answer) = world.clerk_admin(method, &path, body);
+        assert!(matches!(status, 200 | 201), "{path}: {status} {answer}");
+        answer
+    };
+
+    for n in 0..50 {
+        edit(
+            Method::POST,
+            "users".into(),
+            Some(
+                json!({"email_address": [format!("window.signup.{n}@acme.test")], "first_name": "New"}),
+            ),
+        );
+    }
+    for _ in 0..30 {
+        let id = plain_users.next().unwrap();
+        edit(
+            Method::PATCH,
+            format!("users/{id}"),
+            Some(json!({"first_name": "Renamed"})),
+        );
+    }
+    for n in 0..10 {
+        let id = plain_users.next().unwrap();
+        edit(
+            Method::PATCH,
+            format!("users/{id}"),
+            Some(json!({"email_address": format!("moved.{n}@acme.test")})),
+        );
+    }
+    for _ in 0..20 {
+        let id = plain_users.next().unwrap();
+        edit(Method::DELETE, format!("users/{id}"), None);
+    }
+    // 15 new memberships: a migrated user without one joins an organization.
+    let orgs: Vec<&String> = org_of.keys().collect();
+    for n in 0..15 {
+        let user = plain_users.next().unwrap();
+        edit(
+            Method::POST,
+            "memberships".into(),
+            Some(
+                json!({"organization_id": orgs[n % orgs.len()], "user_id": user, "role": "org:member"}),
+            ),
+        );
+    }
+    // 10 removed and 5 with another role, among the migrated memberships.
+    let mut touched = migrated_memberships.iter().step_by(7);
+    for _ in 0..10 {
+        let id = touched.next().unwrap()["id"].as_str().unwrap().to_owned();
+        edit(Method::DELETE, format!("memberships/{id}"), None);
+    }
+    for _ in 0..5 {
+        let m = touched.next().unwrap();
+        let role = match m["role"].as_str() {
+            Some("org:admin") => "org:member",
+            _ => "org:admin",
+        };
+        let id = m["id"].as_str().unwrap().to_owned();
+        edit(
+            Method::PATCH,
+            format!("memberships/{id}"),
+            Some(json!({"role": role})),
+        );
+    }
+    for n in 0..2 {
+        edit(
+            Method::POST,
+            "organizations".into(),
+            Some(json!({"name": format!("Window Org {n}")})),
+        );
+    }
+    let renamed = orgs[0].clone();
+    edit(
+        Method::PATCH,
+        format!("organizations/{renamed}"),
+        Some(json!({"name": "Renamed In The Window"})),
+    );
+    vec![
+        ("POST /user_management/users", 50),
+        ("PUT /user_management/users/{id}", 40),
+        ("DELETE /user_management/users/{id}", 20),
+        ("POST /user_management/organization_memberships", 15),
+        ("DELETE /user_management/organization_memberships/{id}", 10),
+        ("PUT /user_management/organization_memberships/{id}", 5),
+        ("POST /organizations", 2),
+        ("PUT /organizations/{id}", 1),
+    ]
+}
+
+/// WorkOS as a comparable value: users by external_id (name, email),
+/// organizations by external_id (name), memberships by (user, org, role).
+fn workos_state(world: &World) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let dump = world.dump();
+    let user_ext: HashMap<&str, &str> = dump
+        .users
+        .iter()
+        .map(|u| {
+            (
+                u.user.id.as_str(),
+                u.user.external_id.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    let org_ext: HashMap<&str, &str> = dump
+        .organizations
+        .iter()
+        .map(|o| (o.id.as_str(), o.external_id.as_deref().unwrap_or("")))
+        .collect();
+    let mut users: Vec<String> = dump
+        .users
+        .iter()
+        .map(|u| {
+            format!(
+                "{:?} {:?} {}",
+                u.user.external_id, u.user.first_name, u.user.email
+            )
+        })
+        .collect();
+    let mut orgs: Vec<String> = dump
+        .organizations
+        .iter()
+        .map(|o| format!("{:?} {}", o.external_id, o.name))
+        .collect();
+    let mut memberships: Vec<String> = dump
+        .memberships
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} {}",
+                user_ext[m.user_id.as_str()],
+                org_ext[m.organization_id.as_str()],
+                m.role.slug
+            )
+        })
+        .collect();
+    users.sort();
+    orgs.sort();
+    memberships.sort();
+    (users, orgs, memberships)
+}
+
+#[test]
+fn a_sync_makes_exactly_the_writes_clerk_s_changes_need_and_then_none() {
+    let world = world(5000, 100_000);
+    let users_before = world.dump().users.len();
+    let expected = change_clerk(&world);
+
+    world.sandbox.reset_request_counts();
+    sync(&world).code(0);
+    let counts = world.counts();
+    for (route, writes) in &expected {
+        assert_eq!(counts.route_total(route), *writes, "{route}: {counts:#?}");
+    }
+    let total: u64 = expected.iter().map(|(_, n)| n).sum();
+    assert_eq!(counts.workos_writes, total, "nothing else: {counts:#?}");
+    // Clerk is only listed; a user is read alone only to confirm it is
+    // gone (the 20 deleted ones, each answered 404) before it is judged so.
+    for (route, statuses) in &counts.clerk {
+        if route == "GET /v1/users/{id}" {
+            assert_eq!(statuses.get("404"), Some(&20), "{counts:#?}");
+            assert_eq!(statuses.len(), 1, "{counts:#?}");
+        } else {
+            assert!(
+                !route.contains("{id}/") || route.ends_with("/memberships"),
+                "{route}"
+            );
+        }
+    }
+    assert_eq!(world.dump().users.len(), users_before + 50 - 20);
+
+    world.ferry().args(["verify", "plan.yaml"]).run().code(0);
+    world.sandbox.reset_request_counts();
+    sync(&world).code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+}
+
+#[test]
+fn a_sync_killed_midway_and_run_again_ends_as_one_that_was_not() {
+    // At 50 writes a second the sync's 143 writes take about three seconds.
+    let world = world(2000, 500);
+    change_clerk(&world);
+    world.sandbox.reset_request_counts();
+    let keys = world.sandbox.keys();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"))
+        .args(["sync", "plan.yaml", "--yes"])
+        .current_dir(world.scratch.path())
+        .env("CLERK_SECRET_KEY", &keys.clerk_secret_key)
+        .env("WORKOS_API_KEY", &keys.workos_api_key)
+        .env("WORKOS_CLIENT_ID", &keys.workos_client_id)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("ferry starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while world.sandbox.request_counts().workos_writes < 40 {
+        assert!(std::time::Instant::now() < deadline, "the sync never wrote");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let written = world.sandbox.request_counts().workos_writes;
+    assert!(written < 143, "killed before the end: {written} writes");
+
+    sync(&world).code(0);
+    world.ferry().args(["verify", "plan.yaml"]).run().code(0);
+    let after = workos_state(&world);
+    world.sandbox.reset_request_counts();
+    sync(&world).code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+    assert_eq!(workos_state(&world), after);
+    // The same as Clerk now: every user once, the new ones and the renamed
+    // organization in, the deleted ones out.
+    let (users, orgs, _) = after;
+    let (status, tenant) = world.clerk_admin(Method::GET, "tenant", None);
+    assert_eq!(status, 200);
+    let clerk_ids: HashSet<String> = tenant["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect();
+    let listed: Vec<&str> = users.iter().map(|u| u.split(' ').next().unwrap()).collect();
+    assert_eq!(
+        listed.iter().collect::<HashSet<_>>().len(),
+        listed.len(),
+        "no user twice"
+    );
+    for user in &listed {
+        let id = user.trim_start_matches("Some(\"").trim_end_matches("\")");
+        assert!(clerk_ids.contains(id), "{id} is gone from Clerk");
+    }
+    assert!(orgs.iter().any(|o| o.ends_with("Renamed In The Window")));
+    assert_eq!(
+        users
+            .iter()
+            .filter(|u| u.contains("window.signup."))
+            .count(),
+        50
+    );
+}
