@@ -46,17 +46,9 @@ fn run(bench: &Bench, label: &str) -> common::Watched {
     ferry(bench, label, &["run", "plan.yaml", "--yes"])
 }
 
-/// `ferry ARGS`, watched; a failure ends the benchmark (its figures would mean nothing).
+/// `ferry ARGS`, watched; a failure ends the benchmark.
 fn ferry(bench: &Bench, label: &str, args: &[&str]) -> common::Watched {
-    let watched = watch(bench.ferry(args));
-    if !watched.status.success() {
-        eprintln!(
-            "{label}: ferry exited {}:\n{}{}",
-            watched.status, watched.stdout, watched.stderr
-        );
-        std::process::exit(1);
-    }
-    watched
+    common::ferry_ok(bench, label, args)
 }
 
 fn measure(users: usize) {

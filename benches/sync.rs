@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{Bench, LOAD, watch};
+use common::{Bench, LOAD};
 use serde_json::{Value, json};
 
 const STATE: &str = "state/sync.db";
@@ -31,7 +31,7 @@ fn main() {
     );
     std::fs::write(bench.dir.path().join("plan.yaml"), plan).expect("the plan");
 
-    let run = ferry(&bench, &["run", "plan.yaml", "--yes"]);
+    let run = common::ferry_ok(&bench, "run", &["run", "plan.yaml", "--yes"]);
     let loaded = bench.sandbox.request_counts();
     println!(
         "run:          wall {:.1} s, CPU {:.1} s, peak {:.0} MB, {} requests, {} WorkOS writes",
@@ -40,7 +40,7 @@ fn main() {
 
     let changes = change(&bench);
     bench.sandbox.reset_request_counts();
-    let sync = ferry(&bench, &["sync", "plan.yaml", "--yes"]);
+    let sync = common::ferry_ok(&bench, "sync", &["sync", "plan.yaml", "--yes"]);
     let counts = bench.sandbox.request_counts();
     println!(
         "sync:         wall {:.1} s, CPU {:.1} s, peak {:.0} MB, {} requests ({} Clerk, {} WorkOS), {} WorkOS writes for {changes} changes",
@@ -57,7 +57,7 @@ fn main() {
     }
 
     bench.sandbox.reset_request_counts();
-    let again = ferry(&bench, &["sync", "plan.yaml", "--yes"]);
+    let again = common::ferry_ok(&bench, "second sync", &["sync", "plan.yaml", "--yes"]);
     let counts = bench.sandbox.request_counts();
     println!(
         "second sync:  wall {:.1} s, CPU {:.1} s, {} requests, {} WorkOS writes",
@@ -69,18 +69,6 @@ fn total(
     routes: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
 ) -> u64 {
     routes.values().flat_map(|n| n.values()).sum()
-}
-
-fn ferry(bench: &Bench, args: &[&str]) -> common::Watched {
-    let watched = watch(bench.ferry(args));
-    if !watched.status.success() {
-        eprintln!(
-            "ferry {args:?} exited {}:\n{}{}",
-            watched.status, watched.stdout, watched.stderr
-        );
-        std::process::exit(1);
-    }
-    watched
 }
 
 /// 1,000 changes in Clerk, through the sandbox's admin routes; returns how many.

@@ -250,3 +250,17 @@ report: {{ dir: reports, formats: [json] }}
         workos = info.workos_url,
     )
 }
+
+/// `ferry ARGS`, watched; a failure ends the benchmark (its figures would
+/// mean nothing), saying which step (`label`) failed and what ferry said.
+pub fn ferry_ok(bench: &Bench, label: &str, args: &[&str]) -> Watched {
+    let watched = watch(bench.ferry(args));
+    if !watched.status.success() {
+        eprintln!(
+            "{label}: ferry exited {}:\n{}{}",
+            watched.status, watched.stdout, watched.stderr
+        );
+        std::process::exit(1);
+    }
+    watched
+}

@@ -106,18 +106,9 @@ pub fn tell(summary: &RunSummary, plan_path: &Path, json: bool, command: &str) -
 /// A sync's removal pass, in words.
 fn tell_removals(removals: &ferry_core::sync::Removals, list: &Path) {
     let tally = &removals.tally;
-    let deleted: Vec<String> = tally
-        .deleted
-        .iter()
-        .map(|(kind, n)| format!("{} {}", thousands(*n), kind.as_str()))
-        .collect();
     println!(
         "gone from Clerk: deleted {}; {} already gone from WorkOS; {} left in WorkOS, in {}",
-        if deleted.is_empty() {
-            "nothing".to_owned()
-        } else {
-            deleted.join(", ")
-        },
+        tally.deleted_words(),
         thousands(tally.gone),
         thousands(tally.kept.len() as u64),
         list.display()

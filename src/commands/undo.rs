@@ -31,19 +31,10 @@ pub fn run(args: &UndoArgs) -> Result<Exit> {
     }
     let summary = Engine::new(&project, &ferry_core::observe::Quiet).undo(args.options)?;
     let tally = &summary.tally;
-    let deleted: Vec<String> = tally
-        .deleted
-        .iter()
-        .map(|(kind, n)| format!("{} {}", thousands(*n), kind.as_str()))
-        .collect();
     println!(
         "undo (run {}): deleted {}; {} already gone",
         summary.run_id,
-        if deleted.is_empty() {
-            "nothing".to_owned()
-        } else {
-            deleted.join(", ")
-        },
+        tally.deleted_words(),
         thousands(tally.gone)
     );
     println!(

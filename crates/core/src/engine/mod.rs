@@ -40,6 +40,7 @@ use crate::report::outcome::StepOutcome;
 use crate::report::verification::Verification;
 use crate::source::shared_users::SharedUsers;
 use crate::steps::ended::Ended;
+use crate::undo::delete::Deleter;
 use crate::undo::{UndoOptions, UndoTally};
 use crate::webhooks;
 use crate::workos::client::WorkosClient;
@@ -317,13 +318,16 @@ impl<'a> Engine<'a> {
             let names: Vec<&str> = stages.iter().map(|stage| stage.name()).collect();
             let listed = crate::sync::listed_by(&names);
             let mut removal = crate::sync::Removal {
-                workos: &workos,
+                deleter: Deleter {
+                    workos: &workos,
+                    journal: &mut journal,
+                    run_id,
+                    concurrency: connect::concurrency(plan),
+                    cancel: &self.cancel,
+                    by: "sync",
+                },
                 clerk,
-                journal: &mut journal,
-                run_id,
                 on_deleted: plan.on_deleted,
-                concurrency: connect::concurrency(plan),
-                cancel: &self.cancel,
                 listed,
                 started_at,
             };
@@ -479,20 +483,23 @@ impl<'a> Engine<'a> {
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
         let mut stops = self.stop_on_ctrl_c(&runtime);
         let mut undo = crate::undo::Undo {
-            workos: &workos,
-            journal: &mut journal,
-            run_id,
+            deleter: Deleter {
+                workos: &workos,
+                journal: &mut journal,
+                run_id,
+                concurrency: connect::concurrency(plan),
+                cancel: &self.cancel,
+                by: "undo",
+            },
             options,
-            concurrency: connect::concurrency(plan),
-            cancel: &self.cancel,
         };
         // Deletions emit events too: `webhooks: pause` holds them back as in a run.
-        let paused = runtime.block_on(webhooks::pause(plan, undo.journal, &workos));
+        let paused = runtime.block_on(webhooks::pause(plan, undo.deleter.journal, &workos));
         let result = match paused {
             Ok(_) => runtime.block_on(self.until_done(undo.run(), &mut stops)),
             Err(error) => Err(error.into()),
         };
-        let resumed = resume_webhooks(&runtime, plan, undo.journal);
+        let resumed = resume_webhooks(&runtime, plan, undo.deleter.journal);
         let status = match (&result, self.cancel.is_cancelled()) {
             (Err(_), _) | (_, true) => RunStatus::Interrupted,
             (Ok(tally), false) if !tally.failed.is_empty() => RunStatus::FinishedWithFailures,

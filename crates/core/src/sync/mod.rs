@@ -30,7 +30,6 @@ pub mod decide;
 
 use std::collections::HashSet;
 
-use crate::cancel::Cancel;
 use crate::clerk::client::ClerkClient;
 use crate::journal::{Journal, Kind};
 use crate::plan::schema::OnDeleted;
@@ -38,7 +37,6 @@ use crate::steps::seen::Seen;
 use crate::undo::UndoTally;
 use crate::undo::decide::Verdict;
 use crate::undo::delete::Deleter;
-use crate::workos::client::WorkosClient;
 
 /// The kinds a sync diffs, in the order their removals go: what belongs
 /// to an organization or a user before it.
@@ -163,13 +161,10 @@ pub struct Removals {
 /// migrated and this sync's listings no longer show, judged by
 /// [`decide::gone`] and carried out.
 pub struct Removal<'a> {
-    pub workos: &'a WorkosClient,
+    /// Where deletions go, and the journal they are recorded in.
+    pub deleter: Deleter<'a>,
     pub clerk: &'a ClerkClient,
-    pub journal: &'a mut Journal,
-    pub run_id: i64,
     pub on_deleted: OnDeleted,
-    pub concurrency: usize,
-    pub cancel: &'a Cancel,
     /// The kinds the plan's steps list (a plan without `memberships` diffs none).
     pub listed: Vec<Kind>,
     /// When this sync started (its kinds' next watermark).
@@ -215,7 +210,7 @@ impl Removal<'_> {
                 removals.not_diffed.push(kind);
                 continue;
             }
-            let mut verdicts = verdicts(self.journal, kind, seen, self.on_deleted)?;
+            let mut verdicts = verdicts(self.deleter.journal, kind, seen, self.on_deleted)?;
             if kind == Kind::User {
                 verdicts = self.confirmed(verdicts, seen).await?;
             }
@@ -227,7 +222,8 @@ impl Removal<'_> {
                         .filter(|(_, _, v)| *v == Verdict::Delete)
                         .map(|(source, _, _)| source.as_str())
                         .collect();
-                    self.journal
+                    self.deleter
+                        .journal
                         .id_map(Kind::TotpFactor)?
                         .into_iter()
                         .filter(|(source, _)| deleted.contains(source.as_str()))
@@ -236,21 +232,16 @@ impl Removal<'_> {
                 }
                 _ => Vec::new(),
             };
-            let mut deleter = Deleter {
-                workos: self.workos,
-                journal: self.journal,
-                run_id: self.run_id,
-                concurrency: self.concurrency,
-                cancel: self.cancel,
-                by: "sync",
-            };
-            deleter.apply(kind, verdicts, &mut removals.tally).await?;
-            deleter
+            self.deleter
+                .apply(kind, verdicts, &mut removals.tally)
+                .await?;
+            self.deleter
                 .apply(Kind::TotpFactor, factors, &mut removals.tally)
                 .await?;
             let failed = removals.tally.failed.iter().any(|(k, _, _)| *k == kind);
-            if !self.cancel.is_cancelled() && !failed {
-                self.journal
+            if !self.deleter.cancel.is_cancelled() && !failed {
+                self.deleter
+                    .journal
                     .set_bookmark(&watermark_key(kind), &self.started_at)?;
             }
         }

@@ -32,6 +32,19 @@ pub struct UndoTally {
 }
 
 impl UndoTally {
+    /// What was deleted, per kind, in words ("12 user, 3 membership"), or
+    /// "nothing".
+    pub fn deleted_words(&self) -> String {
+        if self.deleted.is_empty() {
+            return "nothing".to_owned();
+        }
+        self.deleted
+            .iter()
+            .map(|(kind, n)| format!("{n} {}", kind.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub(crate) fn deleted(&mut self, kind: Kind) {
         match self.deleted.iter_mut().find(|(k, _)| *k == kind) {
             Some((_, n)) => *n += 1,

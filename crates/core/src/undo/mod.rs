@@ -24,10 +24,9 @@ pub use delete::{Kept, UndoTally};
 
 use std::collections::HashSet;
 
-use crate::cancel::Cancel;
 use crate::journal::{Journal, Kind};
 use crate::reconcile;
-use crate::workos::client::{MembershipFilter, WorkosClient};
+use crate::workos::client::MembershipFilter;
 use decide::Verdict;
 use ferry_wire::workos::model::OrganizationMembership;
 
@@ -47,12 +46,9 @@ pub struct UndoOptions {
 }
 
 pub struct Undo<'a> {
-    pub workos: &'a WorkosClient,
-    pub journal: &'a mut Journal,
-    pub run_id: i64,
+    /// Where deletions go, and the journal they are recorded in.
+    pub deleter: delete::Deleter<'a>,
     pub options: UndoOptions,
-    pub concurrency: usize,
-    pub cancel: &'a Cancel,
 }
 
 impl Undo<'_> {
@@ -60,11 +56,11 @@ impl Undo<'_> {
         let mut tally = UndoTally::default();
         let scope = self.options.run;
         let created = |journal: &Journal, kind| journal.created_by(kind, scope);
-        let users = created(self.journal, Kind::User)?;
+        let users = created(self.deleter.journal, Kind::User)?;
 
         // Who signed in since: one listing of WorkOS's users, not a read each.
         let known = users.iter().map(|(_, target)| target.as_str());
-        let listing = reconcile::list_users(self.workos, known)
+        let listing = reconcile::list_users(self.deleter.workos, known)
             .await
             .map_err(crate::steps::error::StepError::from)?;
         let user_verdicts: Vec<_> = users
@@ -84,7 +80,7 @@ impl Undo<'_> {
                     .is_some_and(|user| user.last_sign_in_at.is_some())
         };
         let mut kept_memberships = HashSet::new();
-        for (_, organization) in self.journal.id_map(Kind::Organization)? {
+        for (_, organization) in self.deleter.journal.id_map(Kind::Organization)? {
             kept_memberships.extend(
                 self.members(&organization)
                     .await?
@@ -94,6 +90,7 @@ impl Undo<'_> {
             );
         }
         let kept_users: HashSet<String> = self
+            .deleter
             .journal
             .id_map(Kind::User)?
             .into_iter()
@@ -102,29 +99,33 @@ impl Undo<'_> {
             .collect();
 
         let memberships = belonging(
-            created(self.journal, Kind::Membership)?,
+            created(self.deleter.journal, Kind::Membership)?,
             |_, target| kept_memberships.contains(target),
             "membership",
         );
-        self.apply(Kind::Membership, memberships, &mut tally)
+        self.deleter
+            .apply(Kind::Membership, memberships, &mut tally)
             .await?;
         // A TOTP factor's record is keyed by its user's Clerk id.
         let factors = belonging(
-            created(self.journal, Kind::TotpFactor)?,
+            created(self.deleter.journal, Kind::TotpFactor)?,
             |source, _| kept_users.contains(source),
             "TOTP factor",
         );
-        self.apply(Kind::TotpFactor, factors, &mut tally).await?;
+        self.deleter
+            .apply(Kind::TotpFactor, factors, &mut tally)
+            .await?;
 
         let mut organizations = Vec::new();
-        for (source, target) in created(self.journal, Kind::Organization)? {
+        for (source, target) in created(self.deleter.journal, Kind::Organization)? {
             let left = self.members(&target).await?.len();
             organizations.push((source, target, decide::organization(left)));
         }
-        self.apply(Kind::Organization, organizations, &mut tally)
+        self.deleter
+            .apply(Kind::Organization, organizations, &mut tally)
             .await?;
 
-        for (source, target) in created(self.journal, Kind::Role)? {
+        for (source, target) in created(self.deleter.journal, Kind::Role)? {
             if let Verdict::Keep(reason) = decide::role() {
                 tally.kept.push(Kept {
                     kind: Kind::Role,
@@ -135,7 +136,9 @@ impl Undo<'_> {
             }
         }
 
-        self.apply(Kind::User, user_verdicts, &mut tally).await?;
+        self.deleter
+            .apply(Kind::User, user_verdicts, &mut tally)
+            .await?;
         Ok(tally)
     }
 
@@ -145,6 +148,7 @@ impl Undo<'_> {
         organization: &str,
     ) -> crate::error::Result<Vec<OrganizationMembership>> {
         match self
+            .deleter
             .workos
             .all_memberships(MembershipFilter::Organization(organization))
             .await
@@ -153,24 +157,6 @@ impl Undo<'_> {
             Err(error) if error.status() == Some(404) => Ok(Vec::new()),
             Err(error) => Err(crate::steps::error::StepError::from(error).into()),
         }
-    }
-
-    /// Carries out the verdicts on one kind (see [`delete::Deleter`]).
-    async fn apply(
-        &mut self,
-        kind: Kind,
-        verdicts: Vec<(String, String, Verdict)>,
-        tally: &mut UndoTally,
-    ) -> crate::error::Result<()> {
-        let mut deleter = delete::Deleter {
-            workos: self.workos,
-            journal: self.journal,
-            run_id: self.run_id,
-            concurrency: self.concurrency,
-            cancel: self.cancel,
-            by: "undo",
-        };
-        deleter.apply(kind, verdicts, tally).await
     }
 }
 
