@@ -318,14 +318,7 @@ impl<'a> Engine<'a> {
             let names: Vec<&str> = stages.iter().map(|stage| stage.name()).collect();
             let listed = crate::sync::listed_by(&names);
             let mut removal = crate::sync::Removal {
-                deleter: Deleter {
-                    workos: &workos,
-                    journal: &mut journal,
-                    run_id,
-                    concurrency: connect::concurrency(plan),
-                    cancel: &self.cancel,
-                    by: "sync",
-                },
+                deleter: self.deleter(&workos, &mut journal, run_id, "sync"),
                 clerk,
                 on_deleted: plan.on_deleted,
                 listed,
@@ -398,6 +391,25 @@ impl<'a> Engine<'a> {
             journal: plan.state.clone(),
             removals: removals.zip(gone_list),
         })
+    }
+
+    /// What deletes for `by` (undo, sync) in run `run_id`, at the plan's
+    /// concurrency, stopped by this engine's cancel.
+    fn deleter<'d>(
+        &'d self,
+        workos: &'d WorkosClient,
+        journal: &'d mut Journal,
+        run_id: i64,
+        by: &'static str,
+    ) -> Deleter<'d> {
+        Deleter {
+            workos,
+            journal,
+            run_id,
+            concurrency: connect::concurrency(&self.project.plan),
+            cancel: &self.cancel,
+            by,
+        }
     }
 
     /// Runs the plan's steps, each as soon as the earlier steps it reads
@@ -483,14 +495,7 @@ impl<'a> Engine<'a> {
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
         let mut stops = self.stop_on_ctrl_c(&runtime);
         let mut undo = crate::undo::Undo {
-            deleter: Deleter {
-                workos: &workos,
-                journal: &mut journal,
-                run_id,
-                concurrency: connect::concurrency(plan),
-                cancel: &self.cancel,
-                by: "undo",
-            },
+            deleter: self.deleter(&workos, &mut journal, run_id, "undo"),
             options,
         };
         // Deletions emit events too: `webhooks: pause` holds them back as in a run.
