@@ -15,6 +15,9 @@ use crate::clerk_store::ClerkStore;
 use crate::query::QueryParams;
 use ferry_wire::clerk::model::User;
 
+/// The most `user_id` values one query may name, as the spec documents.
+const MAX_USER_IDS: usize = 100;
+
 /// A parsed filter; `Err` names a parameter whose value is not valid.
 #[derive(Debug, Default)]
 pub struct UserFilter {
@@ -23,6 +26,8 @@ pub struct UserFilter {
     external_ids: Vec<String>,
     usernames: Vec<String>,
     user_ids: Vec<String>,
+    /// `user_id=-…`: ids left out of the result.
+    excluded_user_ids: Vec<String>,
     wallets: Vec<String>,
     organization_members: Option<HashSet<String>>,
     providers: Vec<String>,
@@ -79,12 +84,25 @@ impl UserFilter {
                 .filter(|t| !t.is_empty())
         };
         let organizations = params.all("organization_id");
+        // `+id` includes, `-id` excludes, a bare id includes; at most 100.
+        let named = params.all("user_id");
+        if named.len() > MAX_USER_IDS {
+            return Err("user_id");
+        }
+        let (excluded, included): (Vec<String>, Vec<String>) =
+            named.into_iter().partition(|id| id.starts_with('-'));
+        let strip = |ids: Vec<String>| -> Vec<String> {
+            ids.into_iter()
+                .map(|id| id.strip_prefix(['+', '-']).unwrap_or(&id).to_owned())
+                .collect()
+        };
         let mut filter = Self {
             emails: lower(params.all("email_address")),
             phones: params.all("phone_number"),
             external_ids: params.all("external_id"),
             usernames: lower(params.all("username")),
-            user_ids: params.all("user_id"),
+            user_ids: strip(included),
+            excluded_user_ids: strip(excluded),
             wallets: lower(params.all("web3_wallet")),
             organization_members: (!organizations.is_empty()).then(|| {
                 organizations
@@ -123,6 +141,7 @@ impl UserFilter {
             && self.external_ids.is_empty()
             && self.usernames.is_empty()
             && self.user_ids.is_empty()
+            && self.excluded_user_ids.is_empty()
             && self.wallets.is_empty()
             && self.organization_members.is_none()
             && self.providers.is_empty()
@@ -179,6 +198,7 @@ impl UserFilter {
             )
             && any(&self.usernames, Box::new(username.clone().into_iter()))
             && any(&self.user_ids, Box::new(std::iter::once(user.id.clone())))
+            && !self.excluded_user_ids.contains(&user.id)
             && any(&self.wallets, Box::new(wallets()))
             && self
                 .organization_members

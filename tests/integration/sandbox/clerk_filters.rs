@@ -81,6 +81,20 @@ async fn user_filters_select_what_they_name() {
     assert!(ids(&body).len() < users.len());
     assert_eq!(count("external_id=nobody".into()).await, 0);
 
+    // user_id: repeated values are alternatives, `+` includes, `-` excludes,
+    // unknown ids are ignored, and more than 100 are refused.
+    let (a, b) = (&users[3].id, &users[7].id);
+    let (_, body) = get(format!("user_id={a}&user_id=%2B{b}&user_id=user_gone")).await;
+    let mut both = vec![a.clone(), b.clone()];
+    both.sort();
+    let mut listed = ids(&body);
+    listed.sort();
+    assert_eq!(listed, both);
+    assert_eq!(count(format!("user_id=-{a}")).await, users.len() - 1);
+    let many: String = (0..101).map(|i| format!("user_id=user_{i}&")).collect();
+    let (status, _) = harness.clerk_get(&format!("/users?{many}")).await;
+    assert_eq!(status, 422, "101 ids are more than the spec accepts");
+
     // A value that is not a number is refused, not ignored.
     let (status, _) = harness.clerk_get("/users?created_at_after=yesterday").await;
     assert_eq!(status, 422);

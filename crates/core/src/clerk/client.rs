@@ -34,6 +34,9 @@ pub const PAGE_SIZE: usize = 500;
 /// The most pages an offset listing follows (10,000,000 objects).
 pub const MAX_OFFSET_PAGES: usize = 20_000;
 
+/// The most ids one `GET /users?user_id=…` may name (Clerk's limit).
+pub const IDS_PER_LISTING: usize = 100;
+
 /// Pages asked for at once (the bucket still paces them).
 pub const PAGES_IN_FLIGHT: usize = 8;
 
@@ -101,6 +104,34 @@ impl ClerkClient {
             Err(error) if error::is_not_found(&error) => Ok(None),
             Err(error) => Err(error),
         }
+    }
+
+    /// The users among `ids` that Clerk still has, by listing
+    /// (`GET /users?user_id=…`, [`IDS_PER_LISTING`] ids a request) rather
+    /// than one read each. Only users whose id was asked for are kept,
+    /// whatever the server answers. An id that begins with `+` or `-`
+    /// (which the listing reads as include or exclude) is read on its own.
+    pub async fn users_by_id(&self, ids: &[String]) -> Result<Vec<User>, ApiError> {
+        let (plain, signed): (Vec<&String>, Vec<&String>) =
+            ids.iter().partition(|id| !id.starts_with(['+', '-']));
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in plain.chunks(IDS_PER_LISTING) {
+            let asked: HashSet<&str> = chunk.iter().map(|id| id.as_str()).collect();
+            let mut request = self.get("/users").query("limit", IDS_PER_LISTING);
+            for id in chunk {
+                request = request.query("user_id", id);
+            }
+            let users: Vec<User> = self.api.json(&request).await?;
+            found.extend(
+                users
+                    .into_iter()
+                    .filter(|user| asked.contains(user.id.as_str())),
+            );
+        }
+        for id in signed {
+            found.extend(self.user(id).await?);
+        }
+        Ok(found)
     }
 
     /// Every user, page by page.

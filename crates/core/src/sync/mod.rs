@@ -174,30 +174,32 @@ pub struct Removal<'a> {
 impl Removal<'_> {
     /// The users among `verdicts` Clerk confirms are gone: a listing read
     /// while people sign up or leave can miss one, and a user is never
-    /// judged gone on a listing alone. One read each, unless the listing's
-    /// join already asked (the export's users it missed).
+    /// judged gone on a listing alone. Asked for by id, a hundred to a
+    /// listing, unless the listing's join already asked (the export's
+    /// users it missed).
     async fn confirmed(
         &self,
         verdicts: Vec<(String, String, Verdict)>,
         seen: &Seen,
     ) -> crate::error::Result<Vec<(String, String, Verdict)>> {
-        let mut confirmed = Vec::with_capacity(verdicts.len());
-        for verdict in verdicts {
-            if seen.is_confirmed_gone(&verdict.0) {
-                confirmed.push(verdict);
-                continue;
-            }
-            let found = self
-                .clerk
-                .user(&verdict.0)
-                .await
-                .map_err(crate::source::read::SourceError::from)
-                .map_err(crate::steps::error::StepError::from)?;
-            if found.is_none() {
-                confirmed.push(verdict);
-            }
-        }
-        Ok(confirmed)
+        let unasked: Vec<String> = verdicts
+            .iter()
+            .filter(|(source, _, _)| !seen.is_confirmed_gone(source))
+            .map(|(source, _, _)| source.clone())
+            .collect();
+        let present: HashSet<String> = self
+            .clerk
+            .users_by_id(&unasked)
+            .await
+            .map_err(crate::source::read::SourceError::from)
+            .map_err(crate::steps::error::StepError::from)?
+            .into_iter()
+            .map(|user| user.id)
+            .collect();
+        Ok(verdicts
+            .into_iter()
+            .filter(|(source, _, _)| !present.contains(source))
+            .collect())
     }
 
     pub async fn run(&mut self, seen: &Seen) -> crate::error::Result<Removals> {
