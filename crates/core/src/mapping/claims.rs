@@ -9,10 +9,11 @@
 //! address sent stays as the source wrote it.
 //!
 //! Compact on purpose: a million claims cost tens of megabytes (a 64-bit
-//! hash per key and the ids in one buffer), so offline planning of a large
-//! export stays within its memory budget.
+//! hash per key in a 12-byte entry, and the ids in one buffer), so a run
+//! or an offline plan of a million users stays within its memory budget.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use sha2::{Digest, Sha256};
 
@@ -27,11 +28,48 @@ pub enum Claim<'a> {
 pub struct Claims {
     /// Every claimant's Clerk id, end to end, once each.
     ids: String,
-    /// Where the last claimant's id sits: a user claims an email and then
-    /// an external_id, and the second claim reuses the first one's id.
-    last: Option<(u32, u32)>,
-    /// Hash of the claimed key → where its claimant's id sits in `ids`.
-    owners: HashMap<u64, (u32, u32)>,
+    /// Where each claimant's id starts in `ids` (the next one's start, or
+    /// the end of `ids`, is where it ends).
+    starts: Vec<u32>,
+    /// A claimed key → its claimant (an index into `starts`). Twelve bytes
+    /// an entry: the key is held as two halves so the entry needs no
+    /// 8-byte alignment, and it is hashed as it is (it is a digest already).
+    owners: HashMap<Key, u32, BuildHasherDefault<KeyHasher>>,
+}
+
+/// A claim's 64-bit key, in halves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key([u32; 2]);
+
+impl From<u64> for Key {
+    fn from(key: u64) -> Self {
+        Self([key as u32, (key >> 32) as u32])
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.0[0]) | (u64::from(self.0[1]) << 32));
+    }
+}
+
+/// Passes a [`Key`] through: its bits are a SHA-256's, uniform already.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `Key` is hashed here, through `write_u64`; anything else still hashes.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
 }
 
 impl Claims {
@@ -61,27 +99,38 @@ impl Claims {
 
     /// Claims the key [`Claims::key`] gave; `Err` holds the id that claimed it first.
     pub fn claim_key(&mut self, key: u64, clerk_id: &str) -> Result<(), String> {
-        if let Some(&(start, len)) = self.owners.get(&key) {
-            let owner = &self.ids[start as usize..start as usize + len as usize];
+        if let Some(&owner) = self.owners.get(&Key::from(key)) {
+            let owner = self.id(owner);
             return if owner == clerk_id {
                 Ok(())
             } else {
                 Err(owner.to_owned())
             };
         }
-        let place = match self.last {
-            Some((start, len)) if &self.ids[start as usize..(start + len) as usize] == clerk_id => {
-                (start, len)
-            }
+        // A user claims an email and then an external_id: the second claim
+        // reuses the first one's id.
+        let last = self.starts.len().checked_sub(1);
+        let claimant = match last {
+            Some(last) if self.id(last as u32) == clerk_id => last as u32,
             _ => {
-                let start = self.ids.len() as u32;
+                self.starts.push(self.ids.len() as u32);
                 self.ids.push_str(clerk_id);
-                (start, clerk_id.len() as u32)
+                (self.starts.len() - 1) as u32
             }
         };
-        self.last = Some(place);
-        self.owners.insert(key, place);
+        self.owners.insert(Key::from(key), claimant);
         Ok(())
+    }
+
+    /// The Clerk id of claimant `index`.
+    fn id(&self, index: u32) -> &str {
+        let index = index as usize;
+        let start = self.starts[index] as usize;
+        let end = self
+            .starts
+            .get(index + 1)
+            .map_or(self.ids.len(), |&next| next as usize);
+        &self.ids[start..end]
     }
 }
 
