@@ -67,6 +67,44 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve local imitations of Clerk's Backend API and the WorkOS API, with a synthetic tenant.
     Sandbox(Box<SandboxArgs>),
+    /// Print a shell completion script (e.g. `ferry completions bash > ~/.local/share/bash-completion/completions/ferry`).
+    Completions(CompletionsArgs),
+    /// Print ferry's man page, or one command's, as roff (e.g. `ferry man run | man -l -`).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print; ferry's own page when absent.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(SUBCOMMANDS))]
+    pub command: Option<String>,
+}
+
+/// The subcommands `ferry man` has a page for.
+const SUBCOMMANDS: [&str; 16] = [
+    "validate",
+    "test",
+    "init",
+    "plan",
+    "run",
+    "sync",
+    "undo",
+    "status",
+    "export-ids",
+    "assess",
+    "verify",
+    "report",
+    "demo",
+    "sandbox",
+    "completions",
+    "man",
+];
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The plan file a command works on.
@@ -212,4 +250,19 @@ pub struct DemoArgs {
     /// Multiply the real rate limits (the default 10 finishes in seconds; 1 shows real pacing).
     #[arg(long, default_value_t = 10.0)]
     pub limits_scale: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn man_offers_a_page_for_every_subcommand() {
+        let command = super::Arguments::command();
+        let mut names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+        let mut offered = super::SUBCOMMANDS.to_vec();
+        names.sort_unstable();
+        offered.sort_unstable();
+        assert_eq!(names, offered);
+    }
 }

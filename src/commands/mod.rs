@@ -4,6 +4,7 @@
 //! command sequences steps or opens the journal itself.
 
 mod assess;
+mod completions;
 mod demo;
 mod init;
 mod open;
@@ -38,5 +39,7 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::Verify(args) => verify::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     }
 }

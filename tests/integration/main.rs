@@ -4,6 +4,7 @@
 
 mod architecture;
 mod common;
+mod completions;
 mod engine;
 mod init;
 mod listings;
