@@ -21,6 +21,23 @@ fn init_writes_a_plan_that_validates_and_tests() {
         .run()
         .code(0);
     out.stdout_has("3 passed, 0 failed");
+
+    // The starter names itself, not the reference plan, and shows where a
+    // sandbox's or staging's URL goes.
+    let plan = std::fs::read_to_string(scratch.path().join("plans/migration.yaml")).unwrap();
+    assert!(!plan.contains("clerk-to-workos"), "{plan}");
+    assert!(plan.contains("name: migration "), "{plan}");
+    assert!(
+        plan.contains("#   ferry validate plans/migration.yaml"),
+        "{plan}"
+    );
+    assert_eq!(plan.matches("# api_url: https://").count(), 2, "{plan}");
+
+    // The example of every hook is installed beside it, and is green too.
+    let example = "plans/examples/every-hook.yaml";
+    assert!(plan.contains(example), "the starter points at the example");
+    scratch.ferry().args(["validate", example]).run().code(0);
+    scratch.ferry().args(["test", example]).run().code(0);
 }
 
 #[test]
