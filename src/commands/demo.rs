@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use ferry_core::engine::{RunOptions, runtime};
-use ferry_core::plan::{CanaryLogin, LoadOptions, Sample, Step};
+use ferry_core::plan::LoadOptions;
 use ferry_core::project::Project;
 use ferry_sandbox::export::write_csv;
 use ferry_sandbox::{
@@ -55,34 +55,30 @@ pub fn run(settings: &DemoArgs) -> Result<Exit> {
 
     let export = dir.join("exports/clerk-users.csv");
     write_csv(&export, &generated.export)?;
+    let canaries = canaries(&generated);
+    let keys = sandbox.keys().clone();
+    let env = DemoEnv::new(&keys, &canaries);
     let plan_path = dir.join("plans/clerk-to-workos.yaml");
+    let env_path = dir.join(ENV_FILE);
+    let plan = demo_plan(
+        &info.clerk_api_url,
+        &info.workos_url,
+        settings.limits_scale,
+        &canaries,
+    );
     for (path, text) in [
-        (&plan_path, REFERENCE_PLAN),
+        (&plan_path, plan.as_str()),
         (&dir.join("scripts/clerk-to-workos.rhai"), REFERENCE_SCRIPT),
+        (&env_path, env.file().as_str()),
     ] {
         ferry_wire::files::write(path, text.as_bytes()).map_err(|e| Error::io("write", path, e))?;
     }
-    println!("  reference plan  {}", plan_path.display());
+    println!("  plan            {}", plan_path.display());
     println!("  Clerk export    {}", export.display());
 
-    let keys = sandbox.keys().clone();
-    let lookup = |name: &str| match name {
-        "CLERK_SECRET_KEY" => Some(keys.clerk_secret_key.clone()),
-        "WORKOS_API_KEY" => Some(keys.workos_api_key.clone()),
-        "WORKOS_CLIENT_ID" => Some(keys.workos_client_id.clone()),
-        // The reference plan names its journal after the environment.
-        "FERRY_ENV" => Some("sandbox".to_owned()),
-        _ => std::env::var(name).ok(),
-    };
-    let mut project = Project::open_with_env(&plan_path, LoadOptions::for_use(), &lookup)?;
-    point_at_sandbox(
-        &mut project,
-        &info.clerk_api_url,
-        &info.workos_url,
-        &export,
-        settings.limits_scale,
-    );
-    add_canaries(&mut project, &generated);
+    // The plan on disk is the plan that runs: nothing is changed in memory.
+    let lookup = |name: &str| env.get(name).or_else(|| std::env::var(name).ok());
+    let project = Project::open_with_env(&plan_path, LoadOptions::for_use(), &lookup)?;
     println!();
 
     let status = super::run::run_project(&project, &plan_path, RunOptions::default(), false)?;
@@ -96,6 +92,20 @@ pub fn run(settings: &DemoArgs) -> Result<Exit> {
         "{} open {} in a browser",
         painter.strong("demo report:"),
         html.display()
+    );
+    println!(
+        "{} the plan runs again against the same sandbox (its keys and canary passwords are in {}):\n  \
+         ferry sandbox --users {} --orgs {} --seed {} --clerk-port {} --workos-port {} --limits-scale {}\n  \
+         cd {} && set -a && . ./{ENV_FILE} && set +a && FERRY_ENV=again ferry run plans/clerk-to-workos.yaml",
+        painter.strong("again:"),
+        env_path.display(),
+        settings.users,
+        settings.orgs,
+        settings.seed,
+        port(&info.clerk_api_url),
+        port(&info.workos_url),
+        settings.limits_scale,
+        dir.display(),
     );
     sandbox.shutdown();
     Ok(status)
@@ -124,27 +134,137 @@ fn prepare_dir(dir: &Path) -> Result<()> {
     .map_err(|e| Error::io("write", dir, e))
 }
 
-/// The reference plan as written, aimed at the sandbox: its URLs, the
-/// export, limits scaled like the sandbox's, and state inside the demo folder.
-fn point_at_sandbox(project: &mut Project, clerk: &str, workos: &str, export: &Path, scale: f64) {
-    let plan = &mut project.plan;
-    let dir = plan.dir().parent().unwrap_or(Path::new(".")).to_path_buf();
-    plan.source.api_url = clerk.to_owned();
-    plan.source.export_csv = Some(export.to_path_buf());
-    plan.source.requests_per_10s = Some((100.0 * scale) as u32);
-    if let Some(target) = plan.target.as_mut() {
-        target.api_url = workos.to_owned();
-        let scaled = |n: u32| (f64::from(n) * scale) as u32;
-        target.limits.writes_per_10s = scaled(target.limits.writes_per_10s);
-        target.limits.reads_per_10s = scaled(target.limits.reads_per_10s);
-        target.limits.requests_per_60s = scaled(target.limits.requests_per_60s);
-    }
-    plan.state = dir.join(".ferry/clerk-to-workos.db");
-    plan.report.dir = dir.join("reports");
+/// The file beside the plan holding what its `${VAR}`s name: the sandbox's
+/// keys (fake ones) and the canaries' passwords. 0600, like every file ferry writes.
+const ENV_FILE: &str = "sandbox.env";
+
+/// The port of a loopback URL the sandbox gave.
+fn port(url: &str) -> u16 {
+    url.trim_end_matches("/v1")
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_default()
 }
 
-/// Two generated users whose passwords are known sign in during `verify`.
-fn add_canaries(project: &mut Project, generated: &GeneratedTenant) {
+/// Replaces the one line of the reference plan that `from` names.
+fn edit(plan: String, from: &str, to: &str) -> String {
+    assert_eq!(
+        plan.matches(from).count(),
+        1,
+        "the reference plan has one {from:?}"
+    );
+    plan.replacen(from, to, 1)
+}
+
+/// The reference plan aimed at the sandbox: its URLs, the export, the
+/// limits scaled like the sandbox's, and canary sign-ins in `verify`
+/// whose passwords come from the environment (`FERRY_DEMO_CANARY_N`).
+fn demo_plan(clerk: &str, workos: &str, scale: f64, canaries: &[(String, Secret)]) -> String {
+    let scaled = |n: u32| ((f64::from(n) * scale) as u32).max(1);
+    let limits = ferry_core::workos::client::WorkosLimits::default();
+    let mut plan = REFERENCE_PLAN.replacen(
+        "# ferry reference plan: Clerk -> WorkOS with the defaults a team starts from.",
+        "# ferry reference plan, as `ferry demo` ran it against its sandbox.",
+        1,
+    );
+    plan = edit(
+        plan,
+        "    # api_url: https://api.clerk.com/v1\n",
+        &format!("    api_url: {clerk}\n"),
+    );
+    plan = edit(
+        plan,
+        "    # export_csv: ../exports/clerk-users.csv\n",
+        &format!(
+            "    export_csv: ../exports/clerk-users.csv\n    limits: {{ requests_per_10s: {} }}\n",
+            scaled(100)
+        ),
+    );
+    plan = edit(
+        plan,
+        "    # api_url: https://api.workos.com\n",
+        &format!("    api_url: {workos}\n"),
+    );
+    plan = edit(
+        plan,
+        "    limits: { writes_per_10s: 500, reads_per_10s: 1000 }\n",
+        &format!(
+            "    limits: {{ writes_per_10s: {}, reads_per_10s: {}, requests_per_60s: {} }}\n",
+            scaled(limits.writes_per_10s),
+            scaled(limits.reads_per_10s),
+            scaled(limits.requests_per_60s)
+        ),
+    );
+    if !canaries.is_empty() {
+        let logins: String = canaries
+            .iter()
+            .enumerate()
+            .map(|(i, (email, _))| {
+                let email = serde_json::to_string(email).expect("a string");
+                format!(
+                    "        - {{ email: {email}, password: \"${{{}}}\" }}\n",
+                    canary_var(i)
+                )
+            })
+            .collect();
+        plan = edit(
+            plan,
+            "      sample: 100             # users compared field by field (or `all`)\n",
+            &format!(
+                "      sample: 100             # users compared field by field (or `all`)\n      logins:\n{logins}"
+            ),
+        );
+    }
+    plan
+}
+
+fn canary_var(index: usize) -> String {
+    format!("FERRY_DEMO_CANARY_{}", index + 1)
+}
+
+/// What the demo plan's `${VAR}`s stand for.
+struct DemoEnv(Vec<(String, String)>);
+
+impl DemoEnv {
+    fn new(keys: &ferry_sandbox::SandboxKeys, canaries: &[(String, Secret)]) -> Self {
+        let mut vars = vec![
+            ("CLERK_SECRET_KEY".to_owned(), keys.clerk_secret_key.clone()),
+            ("WORKOS_API_KEY".to_owned(), keys.workos_api_key.clone()),
+            ("WORKOS_CLIENT_ID".to_owned(), keys.workos_client_id.clone()),
+            // The reference plan names its journal after the environment.
+            ("FERRY_ENV".to_owned(), "sandbox".to_owned()),
+        ];
+        for (i, (_, password)) in canaries.iter().enumerate() {
+            ferry_wire::redact::hold_forever(password);
+            vars.push((canary_var(i), password.expose().to_owned()));
+        }
+        Self(vars)
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// As a shell reads it (`set -a; . ./sandbox.env`): each value single-quoted.
+    fn file(&self) -> String {
+        let mut text = String::from(
+            "# What plans/clerk-to-workos.yaml reads from the environment, for\n\
+             # `ferry demo`'s sandbox only (fake keys, generated passwords).\n",
+        );
+        for (key, value) in &self.0 {
+            text.push_str(&format!("{key}='{}'\n", value.replace('\'', "'\\''")));
+        }
+        text
+    }
+}
+
+/// Two generated users whose passwords are known, to sign in during `verify`.
+fn canaries(generated: &GeneratedTenant) -> Vec<(String, Secret)> {
     let eligible = |hasher: &str| {
         generated.passwords.iter().find(|p| {
             p.password_hasher == hasher
@@ -157,21 +277,35 @@ fn add_canaries(project: &mut Project, generated: &GeneratedTenant) {
                 })
         })
     };
-    let logins: Vec<CanaryLogin> = ["bcrypt", "argon2id"]
+    ["bcrypt", "argon2id"]
         .into_iter()
         .filter_map(eligible)
-        .map(|p| CanaryLogin {
-            email: p.email.clone(),
-            password: Secret::new(p.password.expose()),
-        })
-        .collect();
-    for step in &mut project.plan.steps {
-        if let Step::Verify(options) = step {
-            for login in &logins {
-                ferry_wire::redact::hold_forever(&login.password);
-            }
-            options.logins = Some(logins.clone());
-            options.sample = options.sample.or(Some(Sample::Count(100)));
+        .map(|p| (p.email.clone(), Secret::new(p.password.expose())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_plan_is_the_reference_plan_aimed_at_the_sandbox() {
+        let canaries = vec![("a@example.com".to_owned(), Secret::new("pw"))];
+        let plan = demo_plan(
+            "http://127.0.0.1:1/v1",
+            "http://127.0.0.1:2",
+            10.0,
+            &canaries,
+        );
+        for line in [
+            "    api_url: http://127.0.0.1:1/v1\n",
+            "    api_url: http://127.0.0.1:2\n",
+            "    export_csv: ../exports/clerk-users.csv\n    limits: { requests_per_10s: 1000 }\n",
+            "    limits: { writes_per_10s: 5000, reads_per_10s: 10000, requests_per_60s: 60000 }\n",
+            "        - { email: \"a@example.com\", password: \"${FERRY_DEMO_CANARY_1}\" }\n",
+        ] {
+            assert!(plan.contains(line), "{line}\n{plan}");
         }
+        assert!(!plan.contains("pw\""), "no password in the plan");
     }
 }

@@ -14,9 +14,9 @@ use crate::common::Scratch;
 const SANDBOX_ON_FREE_PORTS: [&str; 5] = ["sandbox", "--clerk-port", "0", "--workos-port", "0"];
 
 /// A `ferry sandbox` child process, killed on drop.
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    info: SandboxInfo,
+    pub(crate) info: SandboxInfo,
 }
 
 impl Drop for Running {
@@ -27,15 +27,21 @@ impl Drop for Running {
 }
 
 fn start(dir: &Path, args: &[&str]) -> Running {
+    let mut all = SANDBOX_ON_FREE_PORTS.to_vec();
+    all.extend_from_slice(args);
+    start_with(dir, &all)
+}
+
+/// `ferry ARGS` (a `sandbox` command line), once it is ready.
+pub(crate) fn start_with(dir: &Path, args: &[&str]) -> Running {
     let ready = dir.join("ready.json");
     // A killed sandbox cannot clean up; never read a previous run's file.
     let _ = std::fs::remove_file(&ready);
     let child = Command::new(assert_cmd::cargo::cargo_bin("ferry"))
         .current_dir(dir)
-        .args(SANDBOX_ON_FREE_PORTS)
+        .args(args)
         .args(["--ready-file"])
         .arg(&ready)
-        .args(args)
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -6,7 +6,7 @@ mod authenticate;
 mod clerk_admin;
 mod clerk_contract;
 mod clerk_filters;
-mod cli;
+pub(crate) mod cli;
 mod conformance;
 mod events_contract;
 mod faults;

@@ -288,3 +288,71 @@ fn the_demo_runs_the_reference_plan_to_a_passing_verification() {
         .code(2);
     assert!(scratch.path().join("precious/data.txt").is_file());
 }
+
+#[test]
+fn the_plan_the_demo_writes_runs_again_as_the_demo_ran() {
+    let scratch = crate::common::Scratch::new();
+    let out = scratch
+        .ferry()
+        .args(["demo", "--users", "300", "--orgs", "6", "--dir", "demo"])
+        .run()
+        .code(0);
+    let demo = scratch.path().join("demo");
+    let report = |dir: &std::path::Path| -> Value {
+        let text = std::fs::read_to_string(dir.join("reports/clerk-to-workos-run-1.json"));
+        serde_json::from_str(&text.unwrap()).unwrap()
+    };
+    let first = report(&demo);
+    crate::common::assert_private(&demo.join("sandbox.env"));
+    let env = std::fs::read_to_string(demo.join("sandbox.env")).unwrap();
+    let plan = std::fs::read_to_string(demo.join("plans/clerk-to-workos.yaml")).unwrap();
+    assert!(
+        plan.contains("password: \"${FERRY_DEMO_CANARY_1}\""),
+        "{plan}"
+    );
+
+    // The sandbox the demo names, started again as it says, serves the same tenant.
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("ferry sandbox "))
+        .expect("the demo says how to start its sandbox again");
+    let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+    let _sandbox = crate::sandbox::cli::start_with(scratch.path(), &args);
+
+    // The written plan, with what sandbox.env holds and a fresh journal.
+    let mut run = scratch
+        .ferry()
+        .args(["run", "demo/plans/clerk-to-workos.yaml", "--yes"]);
+    for line in env.lines().filter(|l| !l.starts_with('#')) {
+        let (key, value) = line.split_once('=').unwrap();
+        run = run.env(key, value.trim_matches('\''));
+    }
+    run.env("FERRY_ENV", "again").run().code(0);
+    let again = report(&demo);
+    assert_eq!(again["steps"].as_array().unwrap().len(), 7);
+    for (a, b) in first["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(again["steps"].as_array().unwrap())
+    {
+        assert_eq!(a["name"], b["name"]);
+        assert_eq!(a["counts"], b["counts"], "{}", a["name"]);
+    }
+    let checks = |report: &Value| -> Vec<(Value, Value)> {
+        report["verification"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["id"].clone(), c["status"].clone()))
+            .collect()
+    };
+    assert_eq!(checks(&first), checks(&again));
+    assert!(env.lines().any(|l| l.starts_with("FERRY_DEMO_CANARY_1=")));
+    assert!(
+        checks(&again).iter().all(|(_, status)| status == "pass"),
+        "{:?}",
+        checks(&again)
+    );
+}
