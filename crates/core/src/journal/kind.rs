@@ -41,3 +41,31 @@ impl Kind {
         Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
 }
+
+/// How a migrated user signs in at WorkOS, as far as ferry gave it a way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignsIn {
+    /// Its Clerk digest was imported: the same password works.
+    Password,
+    /// It had a password ferry could not carry: it must set one.
+    Reset,
+    /// It had none: social sign-in, or passwordless.
+    NoPassword,
+}
+
+impl SignsIn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Reset => "reset",
+            Self::NoPassword => "none",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Password, Self::Reset, Self::NoPassword]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}

@@ -27,7 +27,7 @@ use serde::Serialize;
 use crate::checksum::Checksum;
 
 pub use error::{JournalError, Result};
-pub use kind::Kind;
+pub use kind::{Kind, SignsIn};
 pub use people::{Counts as PeopleCounts, List, Person};
 
 /// What a run did with a record.
@@ -114,6 +114,9 @@ pub struct Entry {
     /// A user's seal (see migration 6): replaced on every write, so an
     /// outcome written without one leaves none behind. Never a secret.
     pub seal: Option<String>,
+    /// How a migrated user signs in (see migration 7); kept by later
+    /// writes that leave it out while the user stays migrated.
+    pub signs_in: Option<SignsIn>,
 }
 
 impl From<Outcome> for Entry {
@@ -123,8 +126,20 @@ impl From<Outcome> for Entry {
             email: None,
             password_reset: None,
             seal: None,
+            signs_in: None,
         }
     }
+}
+
+/// Users of one standing ([`Journal::user_groups`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserGroup {
+    pub action: Action,
+    pub signs_in: Option<SignsIn>,
+    pub needs_reset: bool,
+    /// Why they were skipped or rejected.
+    pub reason: Option<String>,
+    pub count: u64,
 }
 
 /// One record's state, as read back.
@@ -219,6 +234,47 @@ impl std::fmt::Debug for Journal {
 }
 
 impl Journal {
+    /// Every user the journal holds, grouped by how the migration stands
+    /// for it: its action, how it signs in, whether it needs a reset, and
+    /// (skipped or rejected) the reason. Each user is in one group.
+    pub fn user_groups(&self) -> Result<Vec<UserGroup>> {
+        let mut select = self
+            .conn
+            .prepare(
+                "SELECT action, signs_in, password_reset IS NOT NULL,
+                        CASE WHEN action IN ('skipped', 'rejected') THEN COALESCE(reason, '') END,
+                        COUNT(*)
+                 FROM records WHERE kind = 'user' GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = select
+            .query_map(params![], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, bool>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(|e| self.sqlite(e))?;
+        let mut groups = Vec::new();
+        for row in rows {
+            let (action, signs_in, reset, reason, count) = row.map_err(|e| self.sqlite(e))?;
+            let Some(action) = Action::parse(&action) else {
+                continue;
+            };
+            groups.push(UserGroup {
+                action,
+                signs_in: signs_in.as_deref().and_then(SignsIn::parse),
+                needs_reset: reset,
+                reason,
+                count: count.max(0) as u64,
+            });
+        }
+        Ok(groups)
+    }
+
     /// How many people each list for people has, over every run on this journal.
     pub fn people_counts(&self) -> Result<PeopleCounts> {
         people::counts(&self.conn, &self.path)
@@ -527,8 +583,8 @@ impl Journal {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset, created_by_run, seal)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset, created_by_run, seal, signs_in)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                      ON CONFLICT (kind, source_id) DO UPDATE SET
                        created_by_run = CASE
                          WHEN excluded.action = 'created' THEN excluded.created_by_run
@@ -550,7 +606,12 @@ impl Journal {
                            THEN COALESCE(excluded.password_reset, records.password_reset)
                          ELSE excluded.password_reset
                        END,
-                       seal = excluded.seal",
+                       seal = excluded.seal,
+                       signs_in = CASE
+                         WHEN excluded.action IN ('created', 'unchanged', 'updated', 'adopted')
+                           THEN COALESCE(excluded.signs_in, records.signs_in)
+                         ELSE NULL
+                       END",
                 )
                 .map_err(sqlite)?;
             let at = now();
@@ -559,6 +620,7 @@ impl Journal {
                 email,
                 password_reset,
                 seal,
+                signs_in,
             } in news
             {
                 insert
@@ -575,7 +637,8 @@ impl Journal {
                         email,
                         password_reset,
                         (outcome.action == Action::Created).then_some(run_id),
-                        seal
+                        seal,
+                        signs_in.map(SignsIn::as_str)
                     ])
                     .map_err(sqlite)?;
             }
@@ -593,7 +656,7 @@ impl Journal {
         let mut select = self
             .conn
             .prepare_cached(
-                "SELECT target_id, action, fingerprint, email, reason, password_reset, seal FROM records WHERE kind = ?1 AND source_id = ?2",
+                "SELECT target_id, action, fingerprint, email, reason, password_reset, seal, signs_in FROM records WHERE kind = ?1 AND source_id = ?2",
             )
             .map_err(|e| self.sqlite(e))?;
         let stored = select
@@ -606,15 +669,26 @@ impl Journal {
                     row.get::<_, Option<String>>(4)?,
                     row.get::<_, Option<String>>(5)?,
                     row.get::<_, Option<String>>(6)?,
+                    row.get::<_, Option<String>>(7)?,
                 ))
             })
             .optional()
             .map_err(|e| self.sqlite(e))?;
-        let Some((target_id, Some(action), fingerprint, email, reason, password_reset, seal)) =
-            stored
+        let Some((
+            target_id,
+            Some(action),
+            fingerprint,
+            email,
+            reason,
+            password_reset,
+            seal,
+            signs_in,
+        )) = stored
         else {
             return Ok(false);
         };
+        let signs_in_kept =
+            entry.signs_in.is_none() || entry.signs_in.map(SignsIn::as_str) == signs_in.as_deref();
         let kept = |new: &Option<String>, old: &Option<String>| new.is_none() || new == old;
         let same_action = outcome.action == action
             || (outcome.action == Action::Unchanged && action.wrote_target());
@@ -626,6 +700,7 @@ impl Journal {
             _ => entry.password_reset == password_reset,
         };
         Ok(same_action
+            && signs_in_kept
             && entry.seal == seal
             && outcome.reason == reason
             && reset_kept
@@ -924,6 +999,54 @@ mod tests {
             reason: None,
             fingerprint: Some("f1".into()),
         }
+    }
+
+    #[test]
+    fn how_a_user_signs_in_outlives_writes_that_leave_it_out_while_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open_for_run(&dir.path().join("j.db")).unwrap();
+        let checksum = Checksum::compute(b"plan", None);
+        let run = journal.begin_run("p", 1, &checksum, false).unwrap();
+        let signing = |id: &str, action, signs_in| Entry {
+            signs_in,
+            ..outcome(id, action).into()
+        };
+        journal
+            .record_all(
+                run,
+                &[
+                    signing("user_1", Action::Created, Some(SignsIn::Password)),
+                    signing("user_2", Action::Created, Some(SignsIn::NoPassword)),
+                    signing("user_3", Action::Created, Some(SignsIn::Password)),
+                ],
+            )
+            .unwrap();
+        journal
+            .record_all(
+                run,
+                &[
+                    signing("user_1", Action::Unchanged, None),
+                    signing("user_3", Action::Skipped, None),
+                ],
+            )
+            .unwrap();
+        let mut groups: Vec<(Action, Option<SignsIn>, u64)> = journal
+            .user_groups()
+            .unwrap()
+            .into_iter()
+            .map(|g| (g.action, g.signs_in, g.count))
+            .collect();
+        groups.sort_by_key(|g| (g.0.as_str(), g.1));
+        assert_eq!(
+            groups,
+            // user_1's unchanged changes nothing the journal says; user_3
+            // skipped no longer signs in at all.
+            [
+                (Action::Created, Some(SignsIn::Password), 1),
+                (Action::Created, Some(SignsIn::NoPassword), 1),
+                (Action::Skipped, None, 1),
+            ]
+        );
     }
 
     #[test]

@@ -70,6 +70,10 @@ const MIGRATIONS: &[&str] = &[
     // ferry last settled it, so a rerun skips users nothing changed for
     // (opaque to the journal; `steps::users::seal` owns its form).
     "ALTER TABLE records ADD COLUMN seal TEXT;",
+    // 7: how a migrated user signs in at WorkOS (`password`: its digest
+    // was imported; `reset`: it must set one; `none`: it had none, social
+    // or passwordless), so the report accounts for every user by it.
+    "ALTER TABLE records ADD COLUMN signs_in TEXT;",
 ];
 
 /// `PRAGMA application_id` of every journal: "FRRY".

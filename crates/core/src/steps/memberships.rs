@@ -169,6 +169,7 @@ impl MembershipsStep<'_> {
             advances: true,
             password_reset: None,
             settled: false,
+            signs_in: None,
             seal: None,
         };
         let Some(org_target) = org.target_id.clone() else {

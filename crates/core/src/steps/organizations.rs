@@ -103,6 +103,7 @@ impl OrganizationsStep<'_> {
             advances: true,
             password_reset: None,
             settled: false,
+            signs_in: None,
             seal: None,
         };
         let domains = self

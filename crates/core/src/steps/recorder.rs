@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::journal::{Action, Entry, Journal, JournalError, Outcome};
+use crate::journal::{Action, Entry, Journal, JournalError, Outcome, SignsIn};
 use crate::observe::{Event, Observer};
 use crate::report::model::ListFile;
 use crate::report::outcome::Tally;
@@ -37,6 +37,8 @@ pub struct Recorded {
     pub settled: bool,
     /// The seal to keep with a user record.
     pub seal: Option<String>,
+    /// How a migrated user signs in (its password imported, to reset, none).
+    pub signs_in: Option<SignsIn>,
 }
 
 /// The CSV lists a run leaves for people: failures, skipped users, password
@@ -204,6 +206,7 @@ pub async fn record(
                     email: item.email,
                     password_reset: item.password_reset,
                     seal: item.seal,
+                    signs_in: item.signs_in,
                 });
                 if batch.len() >= BATCH {
                     journal.record_all(run_id, &batch)?;

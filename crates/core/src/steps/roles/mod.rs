@@ -417,6 +417,7 @@ fn recorded(
         advances: kind == Kind::Role,
         password_reset: None,
         settled: false,
+        signs_in: None,
         seal: None,
     }
 }

@@ -92,6 +92,7 @@ async fn write(step: &UsersStep<'_>, item: Item) -> Vec<Recorded> {
                 advances: true,
                 password_reset: None,
                 settled: migrated,
+                signs_in: None,
                 seal: None,
             }]
         }

@@ -34,7 +34,7 @@ use super::decide::{
     settle_update,
 };
 use super::seal::{Seal, Sealed, SealedAs, Seals};
-use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
+use crate::journal::{Action, Journal, Kind, Outcome, RecordState, SignsIn};
 use crate::mapping::claims::{Claim, Claims, email_identity};
 use crate::mapping::metadata;
 use crate::mapping::password::PasswordPlan;
@@ -272,6 +272,7 @@ impl<'a> UsersStep<'a> {
             advances,
             password_reset: reset,
             settled: false,
+            signs_in: None,
             seal: None,
         };
         let (desired, fingerprint, journal) = match self.prepare(user) {
@@ -327,6 +328,18 @@ impl<'a> UsersStep<'a> {
             }
             _ => None,
         };
+        // How the user signs in now; left out (the journal keeps what it
+        // had) where this write did not touch the password.
+        let made = matches!(done.action, Action::Created | Action::Adopted);
+        let signs_in = match &desired.password {
+            _ if !done.action.wrote_target() => None,
+            PasswordPlan::Import { .. } if made || self.settings.overwrite_passwords => {
+                Some(SignsIn::Password)
+            }
+            PasswordPlan::Reset { .. } if made => Some(SignsIn::Reset),
+            PasswordPlan::None if made => Some(SignsIn::NoPassword),
+            _ => None,
+        };
         // The factor first, the user last: a user's seal is committed only
         // after what it vouches for (the recorder commits in order).
         let mut out = Vec::new();
@@ -361,6 +374,7 @@ impl<'a> UsersStep<'a> {
                 && desired.totp_rejected.is_none()
         });
         let mut user_record = record(Kind::User, done, true, Some(fingerprint), reset);
+        user_record.signs_in = signs_in;
         user_record.seal = sealed.map(|seal| {
             Sealed {
                 seal,
@@ -409,6 +423,7 @@ impl<'a> UsersStep<'a> {
             advances,
             password_reset: None,
             settled: true,
+            signs_in: None,
             seal: None,
         };
         let mut out = Vec::with_capacity(2);
