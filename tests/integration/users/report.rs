@@ -181,10 +181,13 @@ fn every_run_writes_its_report_and_report_renders_it_again() {
     let reports = world.scratch.path().join("reports");
     let html = std::fs::read_to_string(reports.join("world-run-1.html")).unwrap();
     assert!(html.contains("data-check=\"users\"") && html.contains("Verification checklist"));
-    assert!(
-        !html.contains("http://") && !html.contains("https://"),
-        "the page loads nothing from elsewhere"
-    );
+    // It names the APIs it talked to, as text; it loads nothing from them.
+    for load in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(
+            !html.contains(load),
+            "the page loads nothing from elsewhere: {load}"
+        );
+    }
     let json: Value =
         serde_json::from_str(&std::fs::read_to_string(reports.join("world-run-1.json")).unwrap())
             .unwrap();
@@ -205,18 +208,20 @@ fn every_run_writes_its_report_and_report_renders_it_again() {
         .code(2);
 }
 
-#[test]
-fn the_html_report_renders_in_headless_chromium_with_the_checklist_visible() {
+/// The page as headless Chromium rendered it (`--dump-dom`); `None` on a
+/// machine without Chromium (`.ci/run` installs it, so CI always renders).
+fn rendered(html: &std::path::Path) -> Option<String> {
     let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
     else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI renders the report: .ci/run installs Chromium"
+        );
         eprintln!("skipped: no Chromium on this machine (.ci/run installs it)");
-        return;
+        return None;
     };
-    let world = full_world(200, 4);
-    world.run().code(0);
-    let html = world.scratch.path().join("reports/world-run-1.html");
     let profile = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(chromium)
         .args([
@@ -233,7 +238,16 @@ fn the_html_report_renders_in_headless_chromium_with_the_checklist_visible() {
         .arg(format!("file://{}", html.display()))
         .output()
         .unwrap();
-    let dom = String::from_utf8_lossy(&output.stdout);
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn the_html_report_renders_in_headless_chromium_with_the_checklist_visible() {
+    let world = full_world(200, 4);
+    world.run().code(0);
+    let Some(dom) = rendered(&world.scratch.path().join("reports/world-run-1.html")) else {
+        return;
+    };
     for check in [
         "users",
         "logins",
@@ -248,6 +262,103 @@ fn the_html_report_renders_in_headless_chromium_with_the_checklist_visible() {
         );
     }
     assert!(dom.contains("✓ pass"), "{dom}");
+}
+
+/// The numbers in the rendered rows marked `attribute="value"`: each row's
+/// last `class="num"` cell.
+fn row_numbers(dom: &str, attribute: &str) -> Vec<(String, u64)> {
+    let marker = format!("{attribute}=\"");
+    dom.split("<tr ")
+        .filter_map(|row| {
+            let rest = row.strip_prefix(&marker)?;
+            let value = rest[..rest.find('"')?].to_owned();
+            let row = &row[..row.find("</tr>")?];
+            let cell = row.rsplit("class=\"num\">").next()?;
+            let number: String = cell.chars().take_while(|c| c.is_ascii_digit()).collect();
+            Some((value, number.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn the_demo_s_report_is_a_sign_off_document() {
+    let scratch = crate::common::Scratch::new();
+    let out = scratch
+        .ferry()
+        .args(["demo", "--users", "500", "--orgs", "8", "--dir", "demo"])
+        .run()
+        .code(0);
+    let workos_url = out
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("WorkOS sandbox"))
+        .map(str::trim)
+        .expect("the demo names its WorkOS sandbox")
+        .to_owned();
+    let html = scratch
+        .path()
+        .join("demo/reports/clerk-to-workos-run-1.html");
+    let Some(dom) = rendered(&html) else {
+        return;
+    };
+    // The target is named (its URL and environment, never its key).
+    let target = dom
+        .split("data-endpoint=\"target\"")
+        .nth(1)
+        .expect("a target row");
+    let target = &target[..target.find("</tr>").unwrap()];
+    assert!(target.contains(&workos_url), "{target}");
+    assert!(
+        target.contains("sk_test_ key") && target.contains("client_01"),
+        "{target}"
+    );
+    assert!(!dom.contains("sk_test_sandbox"), "no key in the report");
+
+    // Every Clerk user is in one bucket, and the buckets sum to Clerk's count.
+    let buckets = row_numbers(&dom, "data-bucket");
+    assert!(
+        buckets.iter().any(|(group, _)| group == "migrated"),
+        "{buckets:?}"
+    );
+    assert!(
+        buckets.iter().any(|(group, _)| group == "skipped"),
+        "{buckets:?}"
+    );
+    let totals = row_numbers(&dom, "data-total");
+    let sum: u64 = buckets.iter().map(|(_, n)| n).sum();
+    assert_eq!(
+        totals,
+        [("journal".into(), 500), ("clerk".into(), 500)],
+        "{dom}"
+    );
+    assert_eq!(sum, 500);
+    assert!(dom.contains("reconciles with Clerk"));
+
+    // Per-step numbers: the users step's records and rate.
+    let users = dom
+        .split("data-step=\"users\"")
+        .nth(1)
+        .expect("a users row");
+    let users = &users[..users.find("</tr>").unwrap()];
+    assert!(users.contains(">500<"), "{users}");
+    assert_eq!(row_numbers(&dom, "data-endpoint").len(), 2);
+
+    // What to do next, with the lists by absolute path.
+    let next = dom.split("id=\"next-steps\"").nth(1).expect("next steps");
+    let next = &next[..next.find("</ol>").unwrap()];
+    let lists = scratch.path().join("demo/reports");
+    let lists = lists.canonicalize().unwrap_or(lists);
+    assert!(
+        next.contains(&format!(
+            "{}/clerk-to-workos-password-resets.csv",
+            lists.display()
+        )) || next.contains(&format!(
+            "{}/clerk-to-workos-password-resets.csv",
+            scratch.path().join("demo/reports").display()
+        )),
+        "{next}"
+    );
+    assert!(next.contains("ferry sync"), "{next}");
 }
 
 #[test]

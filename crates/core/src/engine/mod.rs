@@ -357,6 +357,30 @@ impl<'a> Engine<'a> {
         let mut report = summary::run_report(self.project, &run, words, reports, &outcomes);
         report.people =
             people::write_lists(&journal, &plan.report.dir, &plan.name, &people_before)?;
+        summary::absolute_paths(&mut report);
+        report.endpoints = summary::endpoints(self.project, clerk.as_ref(), &workos);
+        if plan.steps.iter().any(|step| step.name() == "users") {
+            let clerk_side = outcomes.iter().find_map(|outcome| match outcome {
+                StepOutcome::Records {
+                    main: crate::journal::Kind::User,
+                    clerk,
+                    ..
+                } => *clerk,
+                _ => None,
+            });
+            report.accounting = Some(crate::report::accounting::account(
+                &journal.user_groups()?,
+                clerk_side,
+            ));
+        }
+        report.not_run = stages
+            .iter()
+            .map(|stage| stage.name())
+            .filter(|name| !report.steps.iter().any(|step| step.name == *name))
+            .map(str::to_owned)
+            .collect();
+        report.next_steps =
+            crate::report::next::next_steps(&report, if sync { "sync" } else { "run" });
         let gone_list = match &removals {
             Some(removals) => {
                 let path = plan.report.dir.join(format!(

@@ -19,6 +19,7 @@ use crate::plan::Step;
 use crate::plan::schema::{MfaReportOptions, OrganizationsOptions, RolesOptions, UsersOptions};
 use crate::project::Project;
 use crate::reconcile;
+use crate::report::accounting::ClerkSide;
 use crate::report::outcome::{StepOutcome, Tally};
 use crate::source::read::Sources;
 use crate::source::shared_users::SharedUsers;
@@ -92,6 +93,7 @@ fn records(main: Kind, tally: Tally, lists: &RunLists, short_read: Option<u64>) 
         tally,
         lists: lists.files(),
         short_read,
+        clerk: None,
         notes: Vec::new(),
     }
 }
@@ -226,12 +228,20 @@ impl Stage for Users<'_> {
                 ..cx.sources()
             };
             let pumped = users::feed::run(&step, sources, sink(cx, "users")).await?;
-            let outcome = records(
+            let mut outcome = records(
                 Kind::User,
                 pumped.tally,
                 &pumped.lists,
                 pumped.read.short_read(),
             );
+            if let StepOutcome::Records { clerk, .. } = &mut outcome
+                && let Some(counted) = pumped.read.clerk_count
+            {
+                *clerk = Some(ClerkSide {
+                    counted: Some(counted),
+                    handled: pumped.read.listed + pumped.read.fetched_by_id,
+                });
+            }
             cx.listed_all(Kind::User, &outcome);
             Ok(outcome)
         })

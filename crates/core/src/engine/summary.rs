@@ -49,7 +49,13 @@ pub fn step_report(
                 .filter(|c| c.count > 0)
                 .collect();
             let (failures, failures_total) = first_failures(*main, reader);
+            let records: u64 = Action::ALL
+                .into_iter()
+                .map(|action| tally.get(*main, action))
+                .sum();
             StepReport {
+                records,
+                per_second: (duration_ms > 0 && records > 0).then(|| records * 1000 / duration_ms),
                 counts,
                 failures,
                 failures_total,
@@ -140,7 +146,7 @@ pub fn run_report(
             name: plan.name.clone(),
             revision: plan.revision,
             checksum: plan.checksum.combined.clone(),
-            path: plan.path.display().to_string(),
+            path: absolute(&plan.path),
         },
         run: RunInfo {
             id: run.id,
@@ -154,6 +160,10 @@ pub fn run_report(
         mfa: None,
         verification: None,
         people: Vec::new(),
+        endpoints: Vec::new(),
+        accounting: None,
+        not_run: Vec::new(),
+        next_steps: Vec::new(),
     };
     for outcome in outcomes {
         match outcome {
@@ -164,4 +174,91 @@ pub fn run_report(
         }
     }
     report
+}
+
+/// `path` as an absolute path, so a report opened elsewhere still finds
+/// the files it names (nothing is resolved on disk: no symlink is followed).
+pub fn absolute(path: &std::path::Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// The lists' and notices' paths of `report`, made absolute.
+pub fn absolute_paths(report: &mut Report) {
+    let fix = |path: &mut String| *path = absolute(std::path::Path::new(path.as_str()));
+    for step in &mut report.steps {
+        step.lists.iter_mut().for_each(|list| fix(&mut list.path));
+    }
+    report
+        .people
+        .iter_mut()
+        .for_each(|list| fix(&mut list.path));
+    if let Some(mfa) = &mut report.mfa {
+        for path in [
+            &mut mfa.notices_dir,
+            &mut mfa.notify_csv,
+            &mut mfa.sign_in_csv,
+        ] {
+            *path = std::path::PathBuf::from(absolute(path));
+        }
+    }
+}
+
+/// The Clerk and WorkOS endpoints of a run: URL, environment, client id
+/// and what was sent to each. The keys only say which environment they
+/// open (`sk_live_`), never more.
+pub fn endpoints(
+    project: &Project,
+    clerk: Option<&crate::clerk::client::ClerkClient>,
+    workos: &crate::workos::client::WorkosClient,
+) -> Vec<crate::report::model::Endpoint> {
+    use crate::report::model::Endpoint;
+    let plan = &project.plan;
+    let live = |key: &ferry_wire::secret::Secret, live: &str, test: &str| {
+        if key.expose().starts_with("sk_live_") {
+            live.to_owned()
+        } else {
+            test.to_owned()
+        }
+    };
+    let mut out = Vec::new();
+    if let Some(clerk) = clerk {
+        out.push(Endpoint {
+            role: "source".into(),
+            service: "Clerk".into(),
+            api_url: plan.source.api_url.clone(),
+            environment: plan
+                .source
+                .secret_key
+                .as_ref()
+                .map_or_else(String::new, |key| {
+                    live(
+                        key,
+                        "production instance (sk_live_ key)",
+                        "development instance (sk_test_ key)",
+                    )
+                }),
+            client_id: None,
+            traffic: clerk.traffic(),
+        });
+    }
+    if let Some(target) = plan.target.as_ref() {
+        out.push(Endpoint {
+            role: "target".into(),
+            service: "WorkOS".into(),
+            api_url: target.api_url.clone(),
+            environment: target.api_key.as_ref().map_or_else(String::new, |key| {
+                live(
+                    key,
+                    "production environment (sk_live_ key)",
+                    "test environment: staging or sandbox (sk_test_ key)",
+                )
+            }),
+            client_id: target.client_id.clone(),
+            traffic: workos.traffic(),
+        });
+    }
+    out
 }

@@ -29,6 +29,8 @@ pub struct ApiClient {
     cancel: Cancel,
     /// Attempts in a row that could not connect or whose key was refused.
     refused_in_a_row: std::sync::atomic::AtomicU32,
+    /// What this client sent, for the report.
+    traffic: super::Traffic,
 }
 
 /// How many attempts in a row may fail to connect, or be refused the key,
@@ -248,6 +250,7 @@ impl ApiClient {
             retry,
             cancel: Cancel::default(),
             refused_in_a_row: Default::default(),
+            traffic: Default::default(),
         })
     }
 
@@ -326,6 +329,8 @@ impl ApiClient {
             if let Some(body) = &request.body {
                 builder = builder.json(body);
             }
+            self.traffic
+                .sent(attempt, request.method != reqwest::Method::GET);
             let verdict = match builder.send().await {
                 Ok(response) => {
                     let status = response.status();
@@ -362,6 +367,7 @@ impl ApiClient {
                         return Ok((status, body));
                     }
                     if status == StatusCode::TOO_MANY_REQUESTS {
+                        self.traffic.throttled();
                         let wait = retry_after.unwrap_or(Duration::from_secs(1));
                         if wait > self.retry.max_wait {
                             // Waiting a day in silence helps no one: stop, say when to come back.
@@ -432,6 +438,11 @@ impl ApiClient {
                 return Err(error(self.stopped()));
             }
         }
+    }
+
+    /// What this client has sent so far.
+    pub fn traffic(&self) -> super::TrafficCounts {
+        self.traffic.counts()
     }
 
     /// Sends and decodes a JSON answer.

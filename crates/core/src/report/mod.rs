@@ -1,14 +1,17 @@
-//! The run report: one model ([`model`], with the assessment, the MFA
-//! findings and the verification checklist in modules of their own),
+//! The run report: one model ([`model`], with the accounting of every
+//! user, the assessment, the MFA findings, the verification checklist and
+//! the next steps in modules of their own),
 //! serialised to JSON and rendered through handlebars templates to Markdown
 //! and one self-contained HTML page ([`render`]).
 //!
 //! It is the end of the one-way flow: every other part of the engine may
 //! produce report data, and nothing here reads anything but that data.
 
+pub mod accounting;
 pub mod assessment;
 pub mod mfa;
 pub mod model;
+pub mod next;
 pub mod outcome;
 pub mod render;
 pub mod verification;

@@ -4,9 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::accounting::Accounting;
 use super::assessment::Assessment;
 use super::mfa::MfaSummary;
 use super::verification::Verification;
+use crate::http::TrafficCounts;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
@@ -22,6 +24,33 @@ pub struct Report {
     /// run on this journal), with this run's change.
     #[serde(default)]
     pub people: Vec<PeopleList>,
+    /// Where the run read and wrote, and what its requests came to.
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
+    /// Every user in one bucket, reconciled with Clerk's count.
+    #[serde(default)]
+    pub accounting: Option<Accounting>,
+    /// The plan's steps this run did not finish (an interrupted run).
+    #[serde(default)]
+    pub not_run: Vec<String>,
+    /// What to do now, in order.
+    #[serde(default)]
+    pub next_steps: Vec<String>,
+}
+
+/// One API the run talked to: named by URL and environment, never by key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// `source` or `target`.
+    pub role: String,
+    /// `Clerk` or `WorkOS`.
+    pub service: String,
+    pub api_url: String,
+    /// What the key says of the environment (`sk_live_`: production; `sk_test_`: not).
+    pub environment: String,
+    /// The WorkOS client id (not a secret).
+    pub client_id: Option<String>,
+    pub traffic: TrafficCounts,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,6 +76,11 @@ pub struct StepReport {
     pub name: String,
     pub duration: String,
     pub duration_ms: u64,
+    /// Records the step handled, and how many a second.
+    #[serde(default)]
+    pub records: u64,
+    #[serde(default)]
+    pub per_second: Option<u64>,
     /// `created: 12`, …, in a fixed order; zero counts left out.
     pub counts: Vec<Count>,
     /// The first failed or rejected records with their reasons.

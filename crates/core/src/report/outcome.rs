@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::accounting::ClerkSide;
 use super::assessment::Assessment;
 use super::mfa::MfaSummary;
 use super::model::ListFile;
@@ -27,6 +28,8 @@ pub enum StepOutcome {
         lists: Vec<ListFile>,
         /// Clerk counted this many more users than its listing returned.
         short_read: Option<u64>,
+        /// What a users step saw of Clerk, for the accounting.
+        clerk: Option<ClerkSide>,
         /// What a person should know (a role adopted with other permissions).
         notes: Vec<String>,
     },

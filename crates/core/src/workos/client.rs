@@ -136,6 +136,11 @@ enum Access {
 }
 
 impl WorkosClient {
+    /// What this client has sent so far (requests, writes, retries, 429s).
+    pub fn traffic(&self) -> crate::http::TrafficCounts {
+        self.api.traffic()
+    }
+
     pub fn new(
         base: &str,
         key: Secret,
