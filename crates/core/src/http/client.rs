@@ -30,7 +30,7 @@ pub struct ApiClient {
     /// Attempts in a row that could not connect or whose key was refused.
     refused_in_a_row: std::sync::atomic::AtomicU32,
     /// What this client sent, for the report.
-    traffic: super::Traffic,
+    traffic: super::traffic::Traffic,
 }
 
 /// How many attempts in a row may fail to connect, or be refused the key,
@@ -441,7 +441,7 @@ impl ApiClient {
     }
 
     /// What this client has sent so far.
-    pub fn traffic(&self) -> super::TrafficCounts {
+    pub fn traffic(&self) -> super::traffic::TrafficCounts {
         self.traffic.counts()
     }
 
