@@ -1,11 +1,14 @@
 //! Progress while steps work (several at once when steps overlap). On a
-//! terminal: an indicatif bar per step with the count, rate and ETA (a
-//! spinner with a count until the total is known).
-//! Otherwise: one plain line every few seconds, so a CI log or a nohup file
-//! shows a long step moving.
+//! terminal: an indicatif bar per step with the count, a whole-number
+//! rate, the elapsed time and the ETA (a spinner with a count until the
+//! total is known).
+//! Otherwise: one plain line per running step every few seconds, printed
+//! by a clock of its own, so a CI log or a nohup file shows a long step
+//! moving even while no record ends (a slow listing, a long wait).
 
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ferry_core::observe::{Event, Observer};
@@ -18,8 +21,10 @@ const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Progress {
     /// The steps under way: several at once when steps overlap.
-    steps: Mutex<Vec<State>>,
+    steps: Arc<Mutex<Vec<State>>>,
     bars: Option<MultiProgress>,
+    /// Ends the plain form's clock.
+    stop: Arc<AtomicBool>,
 }
 
 struct State {
@@ -28,46 +33,86 @@ struct State {
     done: u64,
     total: Option<u64>,
     started: Instant,
-    last_line: Option<Instant>,
+    /// When the plain form last printed this step (its start, at first).
+    last_line: Instant,
 }
 
 impl Progress {
     pub fn on_stderr() -> Self {
-        Self {
-            steps: Mutex::new(Vec::new()),
-            bars: std::io::stderr().is_terminal().then(MultiProgress::new),
+        let terminal = std::io::stderr().is_terminal();
+        let progress = Self {
+            steps: Arc::new(Mutex::new(Vec::new())),
+            bars: terminal.then(MultiProgress::new),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        if !terminal {
+            let (steps, stop) = (progress.steps.clone(), progress.stop.clone());
+            // A plain clock: whatever the engine is waiting on, a line
+            // comes every PLAIN_EVERY while a step runs.
+            let _ = std::thread::Builder::new()
+                .name("ferry-progress".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(TICK);
+                        let mut steps = steps.lock().unwrap_or_else(|p| p.into_inner());
+                        for state in steps.iter_mut() {
+                            state.plain_line();
+                        }
+                    }
+                });
         }
+        progress
     }
 
     fn bar(&self, step: &str) -> Option<ProgressBar> {
         let bars = self.bars.as_ref()?;
         let bar = bars.add(ProgressBar::new_spinner());
-        let template = format!("{step:>14} {{spinner}} {{pos}} {{per_sec}} {{elapsed}}");
+        let template = format!("{step:>14} {{spinner}} {{pos}} {{rate}} {{elapsed}}");
         if let Ok(style) = ProgressStyle::with_template(&template) {
-            bar.set_style(style);
+            bar.set_style(with_rate(style));
         }
         bar.enable_steady_tick(Duration::from_millis(200));
         Some(bar)
     }
 }
 
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// How often the plain clock looks at the steps.
+const TICK: Duration = Duration::from_millis(250);
+
+/// `{rate}`: records a second as a whole number (indicatif's own
+/// `{per_sec}` prints four decimals).
+fn with_rate(style: ProgressStyle) -> ProgressStyle {
+    style.with_key(
+        "rate",
+        |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+            let _ = write!(out, "{}/s", thousands(state.per_sec().round() as u64));
+        },
+    )
+}
+
 fn bar_with_total(bar: &ProgressBar, step: &str, total: u64) {
     bar.set_length(total);
     let template =
-        format!("{step:>14} [{{bar:32}}] {{pos}}/{{len}} {{per_sec}} {{elapsed}} ETA {{eta}}");
+        format!("{step:>14} [{{bar:32}}] {{pos}}/{{len}} {{rate}} {{elapsed}} ETA {{eta}}");
     if let Ok(style) = ProgressStyle::with_template(&template) {
-        bar.set_style(style.progress_chars("=> "));
+        bar.set_style(with_rate(style).progress_chars("=> "));
     }
 }
 
 impl State {
+    /// The plain form's line for this step, once every [`PLAIN_EVERY`].
     fn plain_line(&mut self) {
         let now = Instant::now();
-        let last = self.last_line.unwrap_or(self.started);
-        if now.duration_since(last) < PLAIN_EVERY {
+        if now.duration_since(self.last_line) < PLAIN_EVERY {
             return;
         }
-        self.last_line = Some(now);
+        self.last_line = now;
         let elapsed = now.duration_since(self.started).as_secs_f64();
         let rate = if elapsed > 0.0 {
             self.done as f64 / elapsed
@@ -98,13 +143,14 @@ impl Observer for Progress {
         let find = |steps: &mut Vec<State>, step: &str| steps.iter().position(|s| s.step == step);
         match event {
             Event::StepStarted { step } => {
+                let now = Instant::now();
                 steps.push(State {
                     bar: self.bar(step),
                     step: (*step).to_owned(),
                     done: 0,
                     total: None,
-                    started: Instant::now(),
-                    last_line: None,
+                    started: now,
+                    last_line: now,
                 });
             }
             Event::Total { step, total } => {
@@ -125,9 +171,8 @@ impl Observer for Progress {
                 if let Some(at) = find(&mut steps, step) {
                     let state = &mut steps[at];
                     state.done += 1;
-                    match &state.bar {
-                        Some(bar) => bar.inc(1),
-                        None => state.plain_line(),
+                    if let Some(bar) = &state.bar {
+                        bar.inc(1);
                     }
                 }
             }

@@ -45,3 +45,71 @@ fn errors_dropped_answers_and_latency_lose_and_duplicate_nothing() {
     }
     assert!(per_user.values().all(|n| *n == 1), "a user has two factors");
 }
+
+#[test]
+fn progress_piped_to_a_file_prints_a_line_at_least_every_ten_seconds() {
+    // Every WorkOS answer takes 3 s, and two users are written at a time:
+    // the users step runs for tens of seconds, with stretches of seconds
+    // in which no user ends.
+    let world = World::new(WorldOptions {
+        users: 16,
+        organizations: 1,
+        faults: FaultConfig {
+            seed: 7,
+            latency_ms: 3000,
+            ..FaultConfig::default()
+        },
+        users_options: json!({ "concurrency": 2 }),
+        ..WorldOptions::default()
+    });
+    let keys = world.sandbox.keys();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"))
+        .args(["run", "plan.yaml", "--yes"])
+        .current_dir(world.scratch.path())
+        .env("CLERK_SECRET_KEY", &keys.clerk_secret_key)
+        .env("WORKOS_API_KEY", &keys.workos_api_key)
+        .env("WORKOS_CLIENT_ID", &keys.workos_client_id)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ferry starts");
+    let stdout = child.stdout.take().unwrap();
+    let summary = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    // Each line with when it arrived, as `| cat` or a CI log would get it.
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .map(|line| (std::time::Instant::now(), line))
+            .collect::<Vec<_>>()
+    });
+    let status = child.wait().unwrap();
+    let lines = reader.join().unwrap();
+    let summary = summary.join().unwrap();
+    assert!(status.success(), "{summary}");
+    let progress: Vec<std::time::Instant> = lines
+        .iter()
+        .filter(|(_, line)| line.starts_with("users: "))
+        .map(|(at, _)| *at)
+        .collect();
+    let shown: Vec<&String> = lines.iter().map(|(_, line)| line).collect();
+    assert!(
+        progress.len() >= 2,
+        "a long step shows progress: {shown:#?}"
+    );
+    for pair in progress.windows(2) {
+        let gap = pair[1].duration_since(pair[0]);
+        assert!(
+            gap <= std::time::Duration::from_secs(10),
+            "{gap:?} without a progress line: {shown:#?}"
+        );
+    }
+    // No terminal, no colour codes and no bar redraws in the file.
+    assert!(
+        !shown
+            .iter()
+            .any(|line| line.contains('\u{1b}') || line.contains('\r'))
+    );
+}
