@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         }
     };
     output::apply_color_choice(arguments.color);
-    output::init_logging(arguments.verbose);
+    output::init_logging(arguments.verbose, arguments.color);
     match commands::run(arguments.command) {
         Ok(exit) => exit.into(),
         Err(error) => {

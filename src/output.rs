@@ -139,21 +139,60 @@ impl std::io::Write for RedactingStderr {
     }
 }
 
-/// Logs go to stderr: warnings, and the script's `print` lines, by default;
-/// `-v` info, `-vv` debug, `-vvv` trace; `FERRY_LOG` takes a full filter.
-pub fn init_logging(verbosity: u8) {
-    use tracing_subscriber::EnvFilter;
-    let default = match verbosity {
-        0 => "warn,ferry::script=info",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
+/// ferry's own log targets (a directive for `ferry` alone would match
+/// them all by prefix; naming each keeps dependencies out).
+const OURS: [&str; 4] = ["ferry", "ferry_core", "ferry_wire", "ferry_sandbox"];
+
+/// The filter for `-v`s: warnings and the script's `print` lines by
+/// default; `-v` ferry's info lines (steps, requests summarised,
+/// decisions), `-vv` ferry's debug lines (every request); dependencies
+/// (hyper, handlebars, …) only from `-vvv`.
+fn default_filter(verbosity: u8) -> String {
+    let ours = |level: &str| {
+        OURS.iter()
+            .map(|target| format!("{target}={level}"))
+            .collect::<Vec<_>>()
+            .join(",")
     };
-    let filter = EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    match verbosity {
+        0 => "warn,ferry::script=info".to_owned(),
+        1 => format!("warn,{}", ours("info")),
+        2 => format!("warn,{}", ours("debug")),
+        3 => format!("debug,{}", ours("trace")),
+        _ => "trace".to_owned(),
+    }
+}
+
+/// Logs go to stderr, filtered by [`default_filter`] or by `FERRY_LOG` (a
+/// full `tracing` filter), with colour only on a terminal that wants it.
+pub fn init_logging(verbosity: u8, color: ColorChoice) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("FERRY_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(default_filter(verbosity)));
+    let ansi = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| RedactingStderr)
+        .with_ansi(ansi)
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_v_shows_more_of_ferry_before_any_dependency() {
+        assert_eq!(super::default_filter(0), "warn,ferry::script=info");
+        assert!(super::default_filter(1).starts_with("warn,ferry=info,ferry_core=info"));
+        assert!(super::default_filter(2).starts_with("warn,ferry=debug"));
+        assert!(super::default_filter(3).starts_with("debug,ferry=trace"));
+    }
 }

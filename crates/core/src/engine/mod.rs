@@ -472,6 +472,7 @@ impl<'a> Engine<'a> {
             .iter()
             .zip(contexts.iter_mut())
             .map(|(stage, cx)| async move {
+                tracing::info!("step {} started", stage.name());
                 self.observer
                     .event(&Event::StepStarted { step: stage.name() });
                 let started = Instant::now();
@@ -479,6 +480,12 @@ impl<'a> Engine<'a> {
                 ended.end(stage.name(), outcome.is_ok() && !self.cancel.is_cancelled());
                 let outcome = outcome?;
                 let duration_ms = started.elapsed().as_millis() as u64;
+                tracing::info!(
+                    "step {} finished in {} ms: {}",
+                    stage.name(),
+                    duration_ms,
+                    serde_json::to_string(&outcome.counts()).unwrap_or_default()
+                );
                 self.observer.event(&Event::StepFinished {
                     step: stage.name(),
                     duration_ms,

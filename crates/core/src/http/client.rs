@@ -331,9 +331,18 @@ impl ApiClient {
             }
             self.traffic
                 .sent(attempt, request.method != reqwest::Method::GET);
+            let sent_at = std::time::Instant::now();
             let verdict = match builder.send().await {
                 Ok(response) => {
                     let status = response.status();
+                    tracing::debug!(
+                        "{} {} {} → {} in {} ms (attempt {attempt})",
+                        self.service,
+                        request.method,
+                        request.path,
+                        status.as_u16(),
+                        sent_at.elapsed().as_millis()
+                    );
                     self.breaker(
                         matches!(status.as_u16(), 401 | 403)
                             .then(|| format!("the key was refused (HTTP {})", status.as_u16())),

@@ -45,6 +45,14 @@ pub enum StepOutcome {
 }
 
 impl StepOutcome {
+    /// What a records step counted, by kind and action (empty for the others).
+    pub fn counts(&self) -> Option<&Tally> {
+        match self {
+            Self::Records { tally, .. } => Some(tally),
+            _ => None,
+        }
+    }
+
     /// Records that failed in this step.
     pub fn failed(&self) -> u64 {
         match self {

@@ -190,6 +190,17 @@ pub async fn record(
                     item.outcome.reason = Some(ferry_wire::redact::redact(reason).into_owned());
                 }
                 tally.add(item.outcome.kind, item.outcome.action);
+                tracing::debug!(
+                    "{step}: {} {} {}{}",
+                    item.outcome.kind.as_str(),
+                    item.outcome.source_id,
+                    item.outcome.action.as_str(),
+                    item.outcome
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                );
                 observer.event(&Event::Record {
                     step,
                     outcome: &item.outcome,
