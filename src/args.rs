@@ -54,7 +54,7 @@ pub enum Command {
     /// Delete from WorkOS what ferry created (one run's or all), keeping users who signed in since.
     Undo(UndoArgs),
     /// Summarise the journal: runs and every record's outcome.
-    Status(PlanFile),
+    Status(JsonPlanArgs),
     /// Write the Clerk-to-WorkOS id map (users and organizations) as CSV.
     ExportIds(ExportIdsArgs),
     /// The pre-migration assessment: what the migration will meet, read-only, from the source alone.
@@ -158,6 +158,9 @@ pub struct PlanArgs {
     /// Preview a `ferry sync`: also what it would do with what Clerk no longer has.
     #[arg(long, conflicts_with = "offline")]
     pub sync: bool,
+    /// Print the preview (counts, reasons, examples) as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

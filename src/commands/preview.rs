@@ -22,12 +22,34 @@ use crate::output::{self, Painter};
 use crate::render::progress::Progress;
 
 const SHOWN_PER_ACTION: usize = 5;
+/// What an offline plan cannot know.
+const OFFLINE_NOTE: &str = "offline, the export does not say who is banned or locked in Clerk: \
+     they are planned like anyone else, and `ferry run`, which reads Clerk, skips them as the plan says";
+
+/// Reasons listed under an action before "… more reasons".
+const REASONS_SHOWN: usize = 8;
+
+/// How many planned actions share a reason, by (step, action, reason).
+type Reasons = BTreeMap<(String, PlannedAction, String), u64>;
+
+/// The reasons of one step and action, most common first.
+fn reasons_of(reasons: &Reasons, step: &str, action: PlannedAction) -> Vec<(String, u64)> {
+    let mut of: Vec<(String, u64)> = reasons
+        .iter()
+        .filter(|((s, a, _), _)| s == step && *a == action)
+        .map(|((_, _, reason), n)| (reason.clone(), *n))
+        .collect();
+    of.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    of
+}
 
 /// Collects what the preview plans: the first few of each action, and
 /// every one into `--out` as it comes.
 struct Collect {
     /// By step and action.
     shown: Mutex<BTreeMap<(String, PlannedAction), Vec<Planned>>>,
+    /// How many of each step and action share a reason.
+    reasons: Mutex<Reasons>,
     out: Mutex<Option<JsonOut>>,
     progress: Progress,
 }
@@ -40,6 +62,14 @@ impl Observer for Collect {
                 && let Some(out) = self.out.lock().expect("out lock").as_mut()
             {
                 out.push(planned);
+            }
+            if let Some(reason) = &planned.reason {
+                *self
+                    .reasons
+                    .lock()
+                    .expect("reasons lock")
+                    .entry(((*step).to_owned(), planned.action, reason.clone()))
+                    .or_default() += 1;
             }
             let mut shown = self.shown.lock().expect("shown lock");
             let examples = shown
@@ -65,11 +95,16 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
     }
     let collect = Collect {
         shown: Mutex::default(),
+        reasons: Mutex::default(),
         out: Mutex::new(args.out.as_deref().map(JsonOut::create).transpose()?),
         progress: Progress::on_stderr(),
     };
     let preview = Engine::new(&project, &collect).preview(args.offline, args.sync)?;
     let shown = collect.shown.into_inner().expect("shown lock");
+    let reasons = collect.reasons.into_inner().expect("reasons lock");
+    if args.json {
+        return json_preview(args, &preview, &shown, &reasons, collect.out);
+    }
     let painter = Painter::stdout();
     let mut stdout = std::io::stdout().lock();
     let mut users_counts = None;
@@ -101,6 +136,25 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
                 action.as_str(),
                 output::thousands(count)
             );
+            let by_reason = reasons_of(&reasons, step, action);
+            if by_reason.len() > 1 {
+                for (reason, n) in by_reason.iter().take(REASONS_SHOWN) {
+                    let _ = writeln!(
+                        stdout,
+                        "    {:>8}  {}",
+                        output::thousands(*n),
+                        painter.dim(reason)
+                    );
+                }
+                if by_reason.len() > REASONS_SHOWN {
+                    let _ = writeln!(
+                        stdout,
+                        "    {:>8}  {}",
+                        "…",
+                        painter.dim(&format!("{} more reasons", by_reason.len() - REASONS_SHOWN))
+                    );
+                }
+            }
             for example in shown
                 .get(&((*step).to_owned(), action))
                 .into_iter()
@@ -128,6 +182,9 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
         }
         if *step == "users" {
             users_counts = Some(counts);
+            if args.offline {
+                let _ = writeln!(stdout, "{}: {OFFLINE_NOTE}", painter.warning("note"));
+            }
         }
     }
     for gone in preview.gone.iter().flatten() {
@@ -152,6 +209,68 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
         let path = out.finish(counts)?;
         let _ = writeln!(stdout, "saved: {}", path.display());
     }
+    Ok(Exit::Success)
+}
+
+/// `ferry plan --json`: per step the counts, the reasons and the first
+/// examples of each action, and what a sync would remove.
+fn json_preview(
+    args: &PlanArgs,
+    preview: &ferry_core::engine::PreviewSummary,
+    shown: &BTreeMap<(String, PlannedAction), Vec<Planned>>,
+    reasons: &Reasons,
+    out: Mutex<Option<JsonOut>>,
+) -> Result<Exit> {
+    let mut steps = Vec::new();
+    let mut saved = None;
+    for (step, outcome) in &preview.steps {
+        let StepOutcome::Previewed { counts, short_read } = outcome else {
+            steps.push(serde_json::json!({ "step": step, "previewed": false }));
+            continue;
+        };
+        let actions: Vec<serde_json::Value> = PlannedAction::ALL
+            .into_iter()
+            .filter_map(|action| {
+                let count = counts.get(&action).copied().filter(|&n| n > 0)?;
+                let reasons: Vec<serde_json::Value> = reasons_of(reasons, step, action)
+                    .into_iter()
+                    .map(|(reason, n)| serde_json::json!({ "reason": reason, "count": n }))
+                    .collect();
+                let examples = shown.get(&((*step).to_owned(), action));
+                Some(serde_json::json!({
+                    "action": action.as_str(),
+                    "count": count,
+                    "reasons": reasons,
+                    "examples": examples,
+                }))
+            })
+            .collect();
+        steps.push(serde_json::json!({
+            "step": step,
+            "previewed": true,
+            "total": counts.values().sum::<u64>(),
+            "actions": actions,
+            "short_read": short_read,
+        }));
+        if *step == "users"
+            && let Some(out) = out.lock().expect("out lock").take()
+        {
+            saved = Some(out.finish(counts)?.display().to_string());
+        }
+    }
+    let notes: Vec<&str> = if args.offline {
+        vec![OFFLINE_NOTE]
+    } else {
+        Vec::new()
+    };
+    let value = serde_json::json!({
+        "offline": args.offline,
+        "notes": notes,
+        "steps": steps,
+        "gone": preview.gone,
+        "saved": saved,
+    });
+    crate::render::json::line(&value);
     Ok(Exit::Success)
 }
 

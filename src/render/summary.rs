@@ -183,8 +183,18 @@ fn mfa(summary: &MfaSummary) {
 
 /// The checklist for people: one line per check, its evidence indented.
 pub fn verification(verification: &Verification, painter: &Painter) {
+    let skipped = verification
+        .checks
+        .iter()
+        .filter(|check| check.status == Status::Skipped)
+        .count();
+    // A skipped check proved nothing: "passed" says how many were not run.
+    let skipped = match skipped {
+        0 => String::new(),
+        n => format!(" ({n} skipped)"),
+    };
     println!(
-        "verify: {}",
+        "verify: {}{skipped}",
         if verification.passed {
             painter.success("passed")
         } else {
@@ -195,7 +205,7 @@ pub fn verification(verification: &Verification, painter: &Painter) {
         let mark = match check.status {
             Status::Pass => painter.success("pass"),
             Status::Fail => painter.error("FAIL"),
-            Status::Skipped => painter.dim("skip"),
+            Status::Skipped => painter.dim("skipped"),
         };
         println!("  {mark} {} ({})", check.title, check.id);
         for line in &check.evidence {

@@ -15,6 +15,28 @@ fn full_world(users: usize, organizations: usize) -> World {
 }
 
 #[test]
+fn assess_reads_the_source_only_and_needs_no_workos_key() {
+    let world = full_world(200, 2);
+    let out = world
+        .ferry()
+        .env_remove("WORKOS_API_KEY")
+        .env_remove("WORKOS_CLIENT_ID")
+        .args(["assess", "plan.yaml", "--json"])
+        .run()
+        .code(0);
+    let assessment: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(assessment["users"], 200);
+    // A command that writes still needs the key.
+    world
+        .ferry()
+        .env_remove("WORKOS_API_KEY")
+        .args(["run", "plan.yaml", "--yes"])
+        .run()
+        .code(2)
+        .stderr_has("WORKOS_API_KEY");
+}
+
+#[test]
 fn assess_reports_what_the_generator_planted() {
     let world = full_world(3000, 20);
     let out = world
@@ -295,6 +317,24 @@ fn the_demo_s_report_is_a_sign_off_document() {
         .map(str::trim)
         .expect("the demo names its WorkOS sandbox")
         .to_owned();
+    // The memberships' skip list names people by email only: Clerk's
+    // identifier may be a username or a phone number.
+    let skipped = std::fs::read_to_string(
+        scratch
+            .path()
+            .join("demo/reports/clerk-to-workos-run-1-memberships-skipped.csv"),
+    )
+    .unwrap();
+    let mut reader = csv::Reader::from_reader(skipped.as_bytes());
+    let emails: Vec<String> = reader
+        .records()
+        .map(|row| row.unwrap()[1].to_owned())
+        .collect();
+    assert!(!emails.is_empty());
+    assert!(
+        emails.iter().all(|e| e.is_empty() || e.contains('@')),
+        "{emails:?}"
+    );
     let html = scratch
         .path()
         .join("demo/reports/clerk-to-workos-run-1.html");

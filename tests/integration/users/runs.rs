@@ -98,6 +98,14 @@ fn status_and_export_ids_read_the_journal() {
         .code(0);
     crate::common::assert_private(&world.scratch.path().join("ids.csv"));
     let ids = std::fs::read_to_string(world.scratch.path().join("ids.csv")).unwrap();
+    // `--out -` is the same map on stdout, not a file named "-".
+    let piped = world
+        .ferry()
+        .args(["export-ids", "plan.yaml", "--out", "-"])
+        .run()
+        .code(0);
+    assert_eq!(piped.stdout, ids);
+    assert!(!world.scratch.path().join("-").exists());
     let dump = world.dump();
     assert_eq!(ids.lines().count(), dump.users.len() + 1);
     for user in &dump.users {

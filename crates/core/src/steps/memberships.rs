@@ -162,10 +162,14 @@ impl MembershipsStep<'_> {
                 reason,
                 fingerprint: None,
             },
+            // Clerk's identifier is whatever the user signs in with: an
+            // email, but also a username or a phone number, which the
+            // list's `email` column must not pass off as one.
             email: membership
                 .public_user_data
                 .as_ref()
-                .and_then(|u| u.identifier.clone()),
+                .and_then(|u| u.identifier.clone())
+                .filter(|identifier| identifier.contains('@')),
             advances: true,
             password_reset: None,
             settled: false,
