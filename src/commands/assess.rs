@@ -10,7 +10,7 @@ use crate::output::Painter;
 use crate::render::summary;
 
 pub fn run(args: &JsonPlanArgs) -> Result<Exit> {
-    let project = super::open::for_use(&args.plan)?;
+    let project = super::open::for_source(&args.plan)?;
     let assessment = Engine::new(&project, &Quiet).assess()?;
     if args.json {
         println!(

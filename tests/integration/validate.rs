@@ -13,8 +13,9 @@ fn the_reference_plan_is_valid_without_its_secrets_set() {
         .arg_path(repo().join("plans/clerk-to-workos.yaml"))
         .run()
         .code(0);
-    let out = out.stdout_has("valid (4 warnings)");
+    let out = out.stdout_has("valid (5 warnings)");
     let out = out.stdout_has("environment variable `CLERK_SECRET_KEY` is not set");
+    let out = out.stdout_has("`passwords: import` (the default) with no export");
     out.stdout_has("environment variable `FERRY_ENV` is not set");
 }
 
@@ -279,10 +280,63 @@ fn secrets_from_the_environment_silence_the_warnings() {
         .arg_path(repo().join("plans/clerk-to-workos.yaml"))
         .run()
         .code(0);
+    // What remains is the plan's own choice: its export is commented out.
     assert!(
-        out.stdout.ends_with("clerk-to-workos.yaml: valid\n"),
+        out.stdout
+            .ends_with("clerk-to-workos.yaml: valid (1 warning)\n"),
         "{}",
         out.stdout
     );
+    let out = out.stdout_has("with no export: no password can be carried");
     out.output_lacks("sk_test_from_env");
+}
+
+#[test]
+fn importing_passwords_without_an_export_is_a_warning_that_points_at_the_step() {
+    let scratch = Scratch::new();
+    let plan = "ferry: 1\nname: t\nsource: { clerk: { secret_key: sk_test_x } }\n\
+                target: { workos: { api_key: sk_test_y, client_id: client_1 } }\n\
+                steps:\n  - users: { on_conflict: update }\n  - verify\n";
+    scratch.write("plan.yaml", plan);
+    let out = scratch
+        .ferry()
+        .args(["validate", "plan.yaml"])
+        .run()
+        .code(0);
+    let out = out.stdout_has("plan.yaml:6:10");
+    out.stdout_has("no password can be carried");
+    for quiet in [
+        plan.replace("{ on_conflict: update }", "{ passwords: skip }"),
+        plan.replace("sk_test_x }", "sk_test_x, export_csv: users.csv }"),
+    ] {
+        scratch.write("plan.yaml", &quiet);
+        let out = scratch
+            .ferry()
+            .args(["validate", "plan.yaml"])
+            .run()
+            .code(0);
+        out.output_lacks("no password can be carried");
+    }
+}
+
+#[test]
+fn a_role_mapped_to_a_number_is_an_error_and_each_role_finding_points_at_its_role() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "plan.yaml",
+        "ferry: 1\nname: t\nsource: { clerk: { secret_key: sk_test_x, export_csv: u.csv } }\n\
+         target: { workos: { api_key: sk_test_y, client_id: client_1 } }\n\
+         steps:\n  - users\n  - organizations\n  - roles\n  - memberships:\n\
+         \x20     roles: { \"org:member\": 3, admin: owner, \"org:lead\": \"7\" }\n  - verify\n",
+    );
+    let out = scratch
+        .ferry()
+        .args(["validate", "plan.yaml"])
+        .run()
+        .code(1);
+    let out =
+        out.stdout_has("plan.yaml:10:30: role `org:member` maps to `3`, which is not a role slug");
+    let out = out.stdout_has("plan.yaml:10:33: role `admin` does not start with `org:`");
+    // A quoted number is a slug the plan means.
+    out.output_lacks("role `org:lead`");
 }

@@ -27,6 +27,9 @@ pub struct LoadOptions {
     pub missing_variable: Severity,
     /// Severity of an export file that does not exist (yet).
     pub missing_export: Severity,
+    /// Severity of an unset `${VAR}` under `target:`, for a command that
+    /// reads the source only (`assess`).
+    pub missing_target_variable: Severity,
 }
 
 impl LoadOptions {
@@ -34,6 +37,7 @@ impl LoadOptions {
         Self {
             missing_variable: Severity::Warning,
             missing_export: Severity::Warning,
+            missing_target_variable: Severity::Warning,
         }
     }
 
@@ -41,7 +45,31 @@ impl LoadOptions {
         Self {
             missing_variable: Severity::Error,
             missing_export: Severity::Error,
+            missing_target_variable: Severity::Error,
         }
+    }
+
+    /// For a command that reads Clerk only: `target:` may name variables
+    /// that are not set (no WorkOS key is needed to assess).
+    pub fn for_source_only() -> Self {
+        Self {
+            missing_target_variable: Severity::Warning,
+            ..Self::for_use()
+        }
+    }
+}
+
+/// Where each scalar under `node` starts: to tell which section a
+/// variable was met in.
+fn scalar_starts(node: &Node, out: &mut HashSet<(usize, usize)>) {
+    match node {
+        Node::Scalar(scalar) => {
+            if let Some(start) = scalar.span().start() {
+                out.insert((start.line(), start.column()));
+            }
+        }
+        Node::Mapping(mapping) => mapping.values().for_each(|n| scalar_starts(n, out)),
+        Node::Sequence(sequence) => sequence.iter().for_each(|n| scalar_starts(n, out)),
     }
 }
 
@@ -179,18 +207,29 @@ pub fn inspect(
             );
         }
     }
+    let mut in_target = HashSet::new();
+    if let Some(target) = yaml::get(&root, &[PathPart::Key("target")]) {
+        scalar_starts(target, &mut in_target);
+    }
     for unresolved in interpolate::interpolate(&mut root, lookup) {
         let location = unresolved.marker.map(|m| file.location(&m));
+        let under_target = unresolved
+            .marker
+            .is_some_and(|m| in_target.contains(&(m.line(), m.column())));
         let diagnostic = match unresolved.problem {
             Problem::Missing(name) => {
                 let d = Diagnostic::error(format!("environment variable `{name}` is not set"))
                     .code(Code::MissingVariable)
                     .hint(format!("export {name}=… before running ferry; plans take secrets only from the environment"));
-                inspection.missing_variables.push(name);
-                Diagnostic {
-                    severity: options.missing_variable,
-                    ..d
+                let severity = if under_target {
+                    options.missing_target_variable
+                } else {
+                    options.missing_variable
+                };
+                if severity == Severity::Error {
+                    inspection.missing_variables.push(name);
                 }
+                Diagnostic { severity, ..d }
             }
             Problem::Malformed(message) => Diagnostic::error(message)
                 .hint("write `${NAME}` for a variable, `$${` for a literal `${`"),
@@ -391,10 +430,19 @@ fn check_rules(
     };
     rules.version(spec.ferry);
     let name = rules.name(spec.name.as_deref());
+    let has_export = spec
+        .source
+        .as_ref()
+        .and_then(|s| s.clerk.as_ref())
+        .is_some_and(|c| c.export_csv.is_some() || c.export_json.is_some());
     let source = rules.source(spec.source.and_then(|s| s.clerk));
     let target = rules.target(spec.target.and_then(|t| t.workos));
     let steps = spec.steps.unwrap_or_default();
-    check_steps(file, root, &steps, target.is_some(), rules.diagnostics);
+    let given = Given {
+        target: target.is_some(),
+        export: has_export,
+    };
+    check_steps(file, root, &steps, given, rules.diagnostics);
     let script = rules.script(spec.script.as_deref());
     let tests = check_tests(
         file,
@@ -689,13 +737,24 @@ fn check_url(url: &str, location: Option<Location>, diagnostics: &mut Vec<Diagno
     }
 }
 
+/// What the plan's other sections give its steps.
+#[derive(Debug, Clone, Copy)]
+struct Given {
+    target: bool,
+    /// A Dashboard export (CSV or JSON): the only source of digests.
+    export: bool,
+}
+
 fn check_steps(
     file: &SourceFile,
     root: &Node,
     steps: &[StepSpec],
-    has_target: bool,
+    given: Given,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    let has_target = given.target;
+    // A plan with errors gets them first, not advice about its choices.
+    let invalid_already = diagnostics.iter().any(Diagnostic::is_error);
     let step_location = |index: usize| {
         yaml::get(root, &[PathPart::Key("steps"), PathPart::Index(index)])
             .and_then(|n| file.span_location(n.span()))
@@ -732,6 +791,34 @@ fn check_steps(
                     .hint("add `target: { workos: { api_key: ${WORKOS_API_KEY}, client_id: ${WORKOS_CLIENT_ID} } }`"),
             );
         }
+        // `passwords:` absent means import; a value that did not parse is
+        // reported as the error it is, not as this.
+        let written = yaml::get(
+            root,
+            &[
+                PathPart::Key("steps"),
+                PathPart::Index(index),
+                PathPart::Key("users"),
+                PathPart::Key("passwords"),
+            ],
+        )
+        .is_some();
+        if let StepSpec::Users(options) = step
+            && !given.export
+            && !invalid_already
+            && match options.passwords {
+                Some(policy) => policy == PasswordPolicy::Import,
+                None => !written,
+            }
+        {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "`passwords: import` (the default) with no export: no password can be carried",
+                )
+                .at_opt(step_location(index))
+                .hint("Clerk's API never returns digests; set `source.clerk.export_csv:` to the Dashboard CSV export, or say `passwords: skip` to create every user without one (they are listed for a reset)"),
+            );
+        }
         if let StepSpec::Memberships(options) = step {
             if !steps.iter().any(|s| matches!(s, StepSpec::Roles(_))) {
                 diagnostics.push(
@@ -750,11 +837,42 @@ fn check_steps(
                     );
                 }
             }
+            let roles = yaml::get(
+                root,
+                &[
+                    PathPart::Key("steps"),
+                    PathPart::Index(index),
+                    PathPart::Key("memberships"),
+                    PathPart::Key("roles"),
+                ],
+            );
+            // Each finding points at its role's own key in `roles:`.
+            let role_location = |role: &str| {
+                roles
+                    .and_then(|roles| yaml::key_span(roles, role))
+                    .and_then(|span| file.span_location(span))
+                    .or_else(|| step_location(index))
+            };
             for (clerk_role, slug) in options.roles.iter().flatten() {
-                if slug.trim().is_empty() {
+                let value = roles
+                    .and_then(|roles| roles.as_mapping()?.get_node(clerk_role.as_str()))
+                    .and_then(Node::as_scalar);
+                // YAML read `3` or `true` as text; the plan meant a number.
+                let not_text = value.is_some_and(|v| {
+                    v.may_coerce() && (v.as_bool().is_some() || v.as_str().parse::<f64>().is_ok())
+                });
+                if not_text {
+                    diagnostics.push(
+                        Diagnostic::error(format!(
+                            "role `{clerk_role}` maps to `{slug}`, which is not a role slug"
+                        ))
+                        .at_opt(value.and_then(|v| file.span_location(v.span())))
+                        .hint("a Clerk role maps to a WorkOS role slug, e.g. `\"org:member\": member`; quote it if the slug really is a number"),
+                    );
+                } else if slug.trim().is_empty() {
                     diagnostics.push(
                         Diagnostic::error(format!("role `{clerk_role}` maps to an empty slug"))
-                            .at_opt(step_location(index))
+                            .at_opt(role_location(clerk_role))
                             .hint("map each Clerk role to a WorkOS role slug, e.g. `\"org:admin\": admin`"),
                     );
                 }
@@ -763,7 +881,7 @@ fn check_steps(
                         Diagnostic::warning(format!(
                             "role `{clerk_role}` does not start with `org:`; Clerk role keys do"
                         ))
-                        .at_opt(step_location(index))
+                        .at_opt(role_location(clerk_role))
                         .hint(format!("did you mean `org:{clerk_role}`?")),
                     );
                 }
