@@ -62,13 +62,10 @@ fn progress_piped_to_a_file_prints_a_line_at_least_every_ten_seconds() {
         users_options: json!({ "concurrency": 2 }),
         ..WorldOptions::default()
     });
-    let keys = world.sandbox.keys();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"))
-        .args(["run", "plan.yaml", "--yes"])
-        .current_dir(world.scratch.path())
-        .env("CLERK_SECRET_KEY", &keys.clerk_secret_key)
-        .env("WORKOS_API_KEY", &keys.workos_api_key)
-        .env("WORKOS_CLIENT_ID", &keys.workos_client_id)
+    // Colour allowed: only the missing terminal keeps it out.
+    let mut child = world
+        .command(&["run", "plan.yaml", "--yes"])
+        .env_remove("NO_COLOR")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

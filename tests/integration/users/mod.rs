@@ -193,18 +193,26 @@ impl World {
         self.ferry().args(["run", "plan.yaml", "--yes"]).run()
     }
 
-    /// `ferry run --yes` as a child process, to kill or interrupt.
-    pub fn spawn_run(&self) -> std::process::Child {
+    /// `ferry ARGS` as a process of its own, in the scratch folder with the
+    /// sandbox's keys, its output discarded unless the caller pipes it.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
         let keys = self.sandbox.keys();
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"))
-            .args(["run", "plan.yaml", "--yes"])
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"));
+        command
+            .args(args)
             .current_dir(self.scratch.path())
             .env("CLERK_SECRET_KEY", &keys.clerk_secret_key)
             .env("WORKOS_API_KEY", &keys.workos_api_key)
             .env("WORKOS_CLIENT_ID", &keys.workos_client_id)
             .env("NO_COLOR", "1")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    }
+
+    /// `ferry run --yes` as a child process, to kill or interrupt.
+    pub fn spawn_run(&self) -> std::process::Child {
+        self.command(&["run", "plan.yaml", "--yes"])
             .spawn()
             .expect("ferry starts")
     }

@@ -264,15 +264,8 @@ fn a_sync_killed_midway_and_run_again_ends_as_one_that_was_not() {
     let world = world(2000, 500);
     change_clerk(&world);
     world.sandbox.reset_request_counts();
-    let keys = world.sandbox.keys();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"))
-        .args(["sync", "plan.yaml", "--yes"])
-        .current_dir(world.scratch.path())
-        .env("CLERK_SECRET_KEY", &keys.clerk_secret_key)
-        .env("WORKOS_API_KEY", &keys.workos_api_key)
-        .env("WORKOS_CLIENT_ID", &keys.workos_client_id)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+    let mut child = world
+        .command(&["sync", "plan.yaml", "--yes"])
         .spawn()
         .expect("ferry starts");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
