@@ -179,6 +179,15 @@ impl Observer for Progress {
             Event::Record {
                 advances: false, ..
             } => {}
+            Event::Read { step, users } => {
+                if let Some(at) = find(&mut steps, step) {
+                    let state = &mut steps[at];
+                    state.done = *users;
+                    if let Some(bar) = &state.bar {
+                        bar.set_position(*users);
+                    }
+                }
+            }
             Event::StepFinished { step, .. } => {
                 if let Some(at) = find(&mut steps, step) {
                     let state = steps.remove(at);

@@ -31,6 +31,7 @@ enum Seen {
     },
     Planned,
     StepFinished(String),
+    Read(String, u64),
     Other,
 }
 
@@ -52,6 +53,7 @@ impl Observer for Recorder {
             },
             Event::Planned { .. } => Seen::Planned,
             Event::StepFinished { step, .. } => Seen::StepFinished((*step).to_owned()),
+            Event::Read { step, users } => Seen::Read((*step).to_owned(), *users),
             Event::Warning { .. } | Event::Stopping | Event::Preflight { .. } => Seen::Other,
         };
         self.0.lock().unwrap().push(seen);
@@ -92,6 +94,36 @@ fn project(world: &World) -> Project {
         &lookup,
     )
     .expect("the plan loads")
+}
+
+#[test]
+fn assess_tells_how_far_its_read_has_come() {
+    let world = World::new(WorldOptions {
+        users: 1200,
+        organizations: 4,
+        ..WorldOptions::default()
+    });
+    let project = project(&world);
+    let recorder = Recorder::default();
+    let assessment = Engine::new(&project, &recorder)
+        .assess()
+        .expect("assess finishes");
+    assert_eq!(assessment.users, 1200);
+    let events: Vec<Seen> = recorder
+        .take()
+        .into_iter()
+        .filter(|e| *e != Seen::Other)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            Seen::StepStarted("assess".into()),
+            Seen::Total("assess".into(), 1200),
+            Seen::Read("assess".into(), 500),
+            Seen::Read("assess".into(), 1000),
+            Seen::StepFinished("assess".into()),
+        ]
+    );
 }
 
 #[test]

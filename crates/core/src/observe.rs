@@ -42,6 +42,9 @@ pub enum Event<'a> {
         outcome: &'a Outcome,
         advances: bool,
     },
+    /// A step that reads without recording (`assess`) has read this many
+    /// users so far; sent every [`READ_EVERY`] users and at the end.
+    Read { step: &'a str, users: u64 },
     /// What a run would do with a record (`ferry plan`).
     Planned { step: &'a str, planned: &'a Planned },
     /// Something a person should know that does not stop the run.
@@ -58,6 +61,9 @@ pub enum Event<'a> {
         outcome: &'a StepOutcome,
     },
 }
+
+/// How many users a reading step reads between two [`Event::Read`]s.
+pub const READ_EVERY: u64 = 500;
 
 /// An observer that ignores everything.
 pub struct Quiet;

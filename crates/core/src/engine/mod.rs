@@ -645,7 +645,20 @@ impl<'a> Engine<'a> {
         self.observer.event(&Event::Preflight {
             findings: &findings,
         });
-        match runtime.block_on(stages::assess(self.project, clerk.as_ref(), None))? {
+        self.observer.event(&Event::StepStarted { step: "assess" });
+        let started = Instant::now();
+        let outcome = runtime.block_on(stages::assess(
+            self.project,
+            clerk.as_ref(),
+            None,
+            self.observer,
+        ))?;
+        self.observer.event(&Event::StepFinished {
+            step: "assess",
+            duration_ms: started.elapsed().as_millis() as u64,
+            outcome: &outcome,
+        });
+        match outcome {
             StepOutcome::Assess(assessment) => Ok(*assessment),
             _ => unreachable!("the assess stage assesses"),
         }

@@ -127,7 +127,7 @@ impl Stage for Assess {
     }
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
-        Box::pin(assess(cx.project, cx.clerk, cx.shared_users))
+        Box::pin(assess(cx.project, cx.clerk, cx.shared_users, cx.observer))
     }
 }
 
@@ -136,14 +136,23 @@ pub async fn assess(
     project: &Project,
     clerk: Option<&ClerkClient>,
     shared: Option<&SharedUsers>,
+    observer: &dyn crate::observe::Observer,
 ) -> Result<StepOutcome> {
     let step = AssessStep {
         plan: &project.plan,
+        observer,
     };
     let settings = UserSettings::from_options(&project.plan.users().cloned().unwrap_or_default());
+    let announce = |total| {
+        observer.event(&Event::Total {
+            step: "assess",
+            total,
+        })
+    };
     let sources = Sources {
         required_columns: settings.required_columns(),
         shared,
+        on_total: Some(&announce),
         ..Sources::of(&project.plan.source, clerk)
     };
     Ok(StepOutcome::Assess(Box::new(

@@ -18,6 +18,7 @@ use crate::clerk::client::ClerkClient;
 use crate::mapping::password::{self, PasswordPlan};
 use crate::mapping::role::RoleMapper;
 use crate::mapping::user::UserSettings;
+use crate::observe::{Event, Observer, READ_EVERY};
 use crate::plan::{InclusionPolicy, Plan};
 use crate::report::assessment::{
     Assessment, Estimate, HasherRow, ProviderRow, RoleRow, human_duration,
@@ -41,6 +42,8 @@ struct Tally {
 
 pub struct AssessStep<'a> {
     pub plan: &'a Plan,
+    /// Told how far the read has come, so a long assessment shows it is alive.
+    pub observer: &'a dyn Observer,
 }
 
 impl AssessStep<'_> {
@@ -176,7 +179,15 @@ impl AssessStep<'_> {
         let (tx, mut rx) = mpsc::channel::<Item>(512);
         let reader = read::read_users(sources, tx);
         let counter = async {
+            let mut users_read = 0u64;
             while let Some(item) = rx.recv().await {
+                users_read += 1;
+                if users_read.is_multiple_of(READ_EVERY) {
+                    self.observer.event(&Event::Read {
+                        step: "assess",
+                        users: users_read,
+                    });
+                }
                 match item {
                     Item::User(user) => self.count_user(&mut tally, &settings, &enabled, &user),
                     Item::BadRow(_) => tally.assessment.bad_export_rows += 1,
