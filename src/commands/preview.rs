@@ -26,6 +26,9 @@ const SHOWN_PER_ACTION: usize = 5;
 const OFFLINE_NOTE: &str = "offline, the export does not say who is banned or locked in Clerk: \
      they are planned like anyone else, and `ferry run`, which reads Clerk, skips them as the plan says";
 
+/// Distinct reasons a preview counts apart; the rest are "other reasons".
+const MAX_REASONS: usize = 10_000;
+
 /// Reasons listed under an action before "… more reasons".
 const REASONS_SHOWN: usize = 8;
 
@@ -64,12 +67,20 @@ impl Observer for Collect {
                 out.push(planned);
             }
             if let Some(reason) = &planned.reason {
-                *self
-                    .reasons
-                    .lock()
-                    .expect("reasons lock")
-                    .entry(((*step).to_owned(), planned.action, reason.clone()))
-                    .or_default() += 1;
+                let mut reasons = self.reasons.lock().expect("reasons lock");
+                // Reasons can name ids (a claimed email): past a bound, new
+                // ones are counted together so a million never sit in memory.
+                let key = ((*step).to_owned(), planned.action, reason.clone());
+                let key = if reasons.len() < MAX_REASONS || reasons.contains_key(&key) {
+                    key
+                } else {
+                    (
+                        (*step).to_owned(),
+                        planned.action,
+                        "other reasons".to_owned(),
+                    )
+                };
+                *reasons.entry(key).or_default() += 1;
             }
             let mut shown = self.shown.lock().expect("shown lock");
             let examples = shown

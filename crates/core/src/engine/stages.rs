@@ -247,7 +247,7 @@ impl Stage for Users<'_> {
                 && let Some(counted) = pumped.read.clerk_count
             {
                 *clerk = Some(ClerkSide {
-                    counted: Some(counted),
+                    counted,
                     handled: pumped.read.listed + pumped.read.fetched_by_id,
                 });
             }

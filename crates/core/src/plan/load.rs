@@ -753,7 +753,8 @@ fn check_steps(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let has_target = given.target;
-    // A plan with errors gets them first, not advice about its choices.
+    // A plan with errors gets them first, not advice about its choices
+    // (a `passwords:` value that did not parse is one of them).
     let invalid_already = diagnostics.iter().any(Diagnostic::is_error);
     let step_location = |index: usize| {
         yaml::get(root, &[PathPart::Key("steps"), PathPart::Index(index)])
@@ -791,25 +792,10 @@ fn check_steps(
                     .hint("add `target: { workos: { api_key: ${WORKOS_API_KEY}, client_id: ${WORKOS_CLIENT_ID} } }`"),
             );
         }
-        // `passwords:` absent means import; a value that did not parse is
-        // reported as the error it is, not as this.
-        let written = yaml::get(
-            root,
-            &[
-                PathPart::Key("steps"),
-                PathPart::Index(index),
-                PathPart::Key("users"),
-                PathPart::Key("passwords"),
-            ],
-        )
-        .is_some();
         if let StepSpec::Users(options) = step
             && !given.export
             && !invalid_already
-            && match options.passwords {
-                Some(policy) => policy == PasswordPolicy::Import,
-                None => !written,
-            }
+            && options.passwords.unwrap_or(PasswordPolicy::Import) == PasswordPolicy::Import
         {
             diagnostics.push(
                 Diagnostic::warning(

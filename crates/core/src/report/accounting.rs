@@ -49,7 +49,7 @@ pub struct Bucket {
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct ClerkSide {
     /// Clerk's count before the listing.
-    pub counted: Option<u64>,
+    pub counted: u64,
     /// Clerk users the step handled: listed, or fetched by id.
     pub handled: u64,
 }
@@ -113,15 +113,14 @@ pub fn account(groups: &[UserGroup], clerk: Option<ClerkSide>) -> Accounting {
         in_journal,
         ..Accounting::default()
     };
-    if let Some(clerk) = clerk {
-        accounting.not_in_clerk = in_journal.saturating_sub(clerk.handled);
-        accounting.clerk_users = clerk.counted;
-        if let Some(counted) = clerk.counted {
-            accounting.not_reached = counted.saturating_sub(clerk.handled);
-            accounting.signed_up_during = clerk.handled.saturating_sub(counted);
-            accounting.reconciles = in_journal + accounting.not_reached
-                == counted + accounting.not_in_clerk + accounting.signed_up_during;
-        }
+    if let Some(ClerkSide { counted, handled }) = clerk {
+        accounting.clerk_users = Some(counted);
+        accounting.not_in_clerk = in_journal.saturating_sub(handled);
+        accounting.not_reached = counted.saturating_sub(handled);
+        accounting.signed_up_during = handled.saturating_sub(counted);
+        // Fails only when users this run handled are missing from the journal.
+        accounting.reconciles = in_journal + accounting.not_reached
+            == counted + accounting.not_in_clerk + accounting.signed_up_during;
     }
     accounting
 }
@@ -183,7 +182,7 @@ mod tests {
         let accounting = account(
             &groups,
             Some(ClerkSide {
-                counted: Some(98),
+                counted: 98,
                 handled: 98,
             }),
         );
@@ -224,7 +223,7 @@ mod tests {
         let accounting = account(
             &groups,
             Some(ClerkSide {
-                counted: Some(80),
+                counted: 80,
                 handled: 48,
             }),
         );
