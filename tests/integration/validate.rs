@@ -340,3 +340,22 @@ fn a_role_mapped_to_a_number_is_an_error_and_each_role_finding_points_at_its_rol
     // A quoted number is a slug the plan means.
     out.output_lacks("role `org:lead`");
 }
+
+#[test]
+fn an_api_url_with_credentials_is_refused_without_echoing_them() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "plan.yaml",
+        "ferry: 1\nname: t\nsource: { clerk: { secret_key: sk_test_x, export_csv: u.csv } }\n\
+         target: { workos: { api_key: sk_test_y, client_id: client_1, \
+         api_url: \"https://ops:hunter22@api.workos.com\" } }\nsteps:\n  - users\n  - verify\n",
+    );
+    let out = scratch
+        .ferry()
+        .args(["validate", "plan.yaml"])
+        .run()
+        .code(1);
+    let out = out.stdout_has("the URL for api.workos.com holds a user name or password");
+    let text = out.stdout.replace("ops:hunter22@api.workos.com\" } }", "");
+    assert!(!text.contains("hunter22"), "{text}");
+}

@@ -720,6 +720,17 @@ fn check_url(url: &str, location: Option<Location>, diagnostics: &mut Vec<Diagno
                 .at_opt(location.clone())
                 .hint("write a full URL such as https://api.workos.com"),
         ),
+        // A user name or password in the URL would travel into the journal's
+        // binding, the report and every error: refused, and never echoed.
+        Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => diagnostics
+            .push(
+                Diagnostic::error(format!(
+                    "the URL for {} holds a user name or password",
+                    parsed.host_str().unwrap_or("this API")
+                ))
+                .at_opt(location.clone())
+                .hint("remove `user:password@`: ferry authenticates with the API key, taken from the environment"),
+            ),
         Ok(parsed) => match parsed.scheme() {
             "https" => {}
             "http" if crate::http::client::is_loopback(&parsed) => {}
