@@ -55,7 +55,6 @@ impl Project {
         })
     }
 
-    /// The `ctx` a hook receives during a run of this plan.
     /// Role keys to slugs, the same for the roles and memberships steps.
     pub fn role_mapper(&self, dry_run: bool) -> crate::mapping::role::RoleMapper<'_> {
         crate::mapping::role::RoleMapper::new(
@@ -65,13 +64,34 @@ impl Project {
         )
     }
 
+    /// The `ctx` a hook of `step` receives during a run of this plan.
     pub fn hook_context(&self, step: &str, dry_run: bool) -> serde_json::Value {
-        serde_json::json!({
-            "plan": self.plan.name,
-            "revision": self.plan.revision,
-            "dry_run": dry_run,
-            "step": step,
-            "options": self.plan.step(step).map(|s| s.options_json()).unwrap_or_else(|| serde_json::json!({})),
-        })
+        let context = HookContext {
+            plan: self.plan.name.clone(),
+            revision: self.plan.revision,
+            dry_run,
+            step: step.to_owned(),
+            options: self
+                .plan
+                .step(step)
+                .map(|s| s.options_json())
+                .unwrap_or_else(|| serde_json::json!({})),
+        };
+        serde_json::to_value(context).unwrap_or_default()
     }
+}
+
+/// The `ctx` every hook receives: which plan and step call it.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct HookContext {
+    /// The plan's `name:`.
+    pub plan: String,
+    /// The plan's `revision:`.
+    pub revision: u32,
+    /// True under `ferry plan` and `ferry test`: nothing will be written.
+    pub dry_run: bool,
+    /// The step whose hook this is: `users`, `organizations`, `roles` or `memberships`.
+    pub step: String,
+    /// That step's options as the plan gives them.
+    pub options: serde_json::Value,
 }

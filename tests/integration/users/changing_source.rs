@@ -143,3 +143,46 @@ fn a_rerun_maps_again_what_changed_and_everyone_once_the_script_changes() {
     world.run().code(0);
     assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
 }
+
+/// A hook that skips with `skip("why")` has its reason in the skipped
+/// list and in the report, next to each user it skipped.
+#[test]
+fn a_hook_s_skip_carries_the_script_s_reason() {
+    let world = super::World::new(super::WorldOptions {
+        users: 80,
+        organizations: 2,
+        script: Some("map.rhai"),
+        ..super::WorldOptions::default()
+    });
+    world.scratch.write(
+        "map.rhai",
+        "fn map_user(user, ctx) {\n  if user.id.ends_with(\"1\") { return skip(\"contractors stay in Clerk\"); }\n  #{}\n}\n",
+    );
+    world.run().code(0);
+    let reason = "map_user skipped it: contractors stay in Clerk";
+    let list = world.report("world-run-1-skipped.csv");
+    let skipped: Vec<&str> = list
+        .lines()
+        .filter(|line| line.contains(reason))
+        .filter_map(|line| line.split(',').next())
+        .collect();
+    let migrated: std::collections::HashSet<String> = world
+        .dump()
+        .users
+        .iter()
+        .filter_map(|u| u.user.external_id.clone())
+        .collect();
+    // Every user the hook saw with such an id is listed with the reason, and none migrated.
+    let expected: Vec<&str> = world
+        .generated
+        .tenant
+        .users
+        .iter()
+        .filter(|u| u.id.ends_with('1') && !u.banned && !u.locked)
+        .map(|u| u.id.as_str())
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(skipped, expected, "{list}");
+    assert!(expected.iter().all(|id| !migrated.contains(*id)));
+    assert!(world.report("world-run-1.json").contains(reason));
+}

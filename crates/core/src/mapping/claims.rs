@@ -255,7 +255,12 @@ mod tests {
             assert_eq!(claims.claim(Claim::ExternalId(&id), &id), Ok(()));
         }
         assert!(claims.settled.len() >= RECENT_CLAIMS * 2);
-        assert!(claims.settled.windows(2).all(|w| w[0].0.get() < w[1].0.get()));
+        assert!(
+            claims
+                .settled
+                .windows(2)
+                .all(|w| w[0].0.get() < w[1].0.get())
+        );
         for n in [0, 1, RECENT_CLAIMS - 1, RECENT_CLAIMS, users - 1] {
             let id = format!("user_{n}");
             assert_eq!(claims.claim(Claim::ExternalId(&id), &id), Ok(()));

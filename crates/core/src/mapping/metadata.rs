@@ -28,10 +28,11 @@ pub struct Dropped {
 }
 
 /// Flattens `sources` in order; on a key present in two, the first wins.
-pub fn flatten<'a>(sources: impl IntoIterator<Item = &'a Value>) -> Flattened {
+pub fn flatten<'a>(
+    sources: impl IntoIterator<Item = &'a serde_json::Map<String, Value>>,
+) -> Flattened {
     let mut out = Flattened::default();
-    for source in sources {
-        let Value::Object(map) = source else { continue };
+    for map in sources {
         for (key, value) in map {
             let text = match value {
                 Value::Null => continue,
@@ -125,6 +126,11 @@ mod tests {
         let long_key = "k".repeat(41);
         let public = json!({"plan": "pro", "seats": 3, "beta": true, "tags": ["a"], "gone": null, long_key.clone(): "x"});
         let private = json!({"plan": "other", "big": "y".repeat(601)});
+        let object = |value: Value| match value {
+            Value::Object(map) => map,
+            _ => unreachable!("a map"),
+        };
+        let (public, private) = (object(public), object(private));
         let flat = flatten([&public, &private]);
         assert_eq!(flat.values["plan"], "pro");
         assert_eq!(flat.values["seats"], "3");
@@ -138,7 +144,7 @@ mod tests {
     #[test]
     fn stops_at_fifty_keys() {
         let many: serde_json::Map<_, _> = (0..60).map(|i| (format!("k{i:02}"), json!(i))).collect();
-        let flat = flatten([&Value::Object(many)]);
+        let flat = flatten([&many]);
         assert_eq!(flat.values.len(), 50);
         assert_eq!(flat.dropped.len(), 10);
         assert!(check(&flat.values).is_ok());

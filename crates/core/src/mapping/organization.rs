@@ -8,7 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -16,10 +17,85 @@ use super::metadata;
 use crate::plan::DomainState;
 use crate::plan::schema::OrganizationsOptions;
 use crate::script::{Hook, Outcome, Script};
-use ferry_wire::clerk::model::{Organization, OrganizationDomain};
+use ferry_wire::clerk::model::{Metadata, Organization, OrganizationDomain};
+
+/// A Clerk organization as the `map_organization` hook sees it: Clerk's
+/// own fields. A script test's `input:` is read into it, so a field the
+/// test leaves out takes its empty value and an unknown one is a typo.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrgView {
+    /// `organization`.
+    pub object: String,
+    /// Clerk's id (`org_…`); the WorkOS `external_id` unless a hook changes it.
+    pub id: String,
+    pub name: String,
+    /// Kept as the `clerk_slug` metadata key.
+    pub slug: String,
+    pub image_url: Option<String>,
+    pub has_image: bool,
+    pub members_count: Option<u64>,
+    pub max_allowed_memberships: u64,
+    pub admin_delete_enabled: bool,
+    pub public_metadata: Metadata,
+    pub private_metadata: Metadata,
+    pub created_by: Option<String>,
+    /// Milliseconds since 1970.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl OrgView {
+    /// Every field of Clerk's organization, listed so that a field added
+    /// to the model must be added here too.
+    pub fn of(org: &Organization) -> Self {
+        let Organization {
+            object,
+            id,
+            name,
+            slug,
+            image_url,
+            has_image,
+            members_count,
+            max_allowed_memberships,
+            admin_delete_enabled,
+            public_metadata,
+            private_metadata,
+            created_by,
+            created_at,
+            updated_at,
+        } = org.clone();
+        Self {
+            object,
+            id,
+            name,
+            slug,
+            image_url,
+            has_image,
+            members_count,
+            max_allowed_memberships,
+            admin_delete_enabled,
+            public_metadata,
+            private_metadata,
+            created_by,
+            created_at,
+            updated_at,
+        }
+    }
+
+    /// The organization this view shows (what a script test maps). Every
+    /// field of the view is one of Clerk's, so the conversion cannot fail.
+    pub fn organization(&self) -> Organization {
+        serde_json::from_value(self.to_json()).expect("every view field is an organization's")
+    }
+
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
 
 /// What ferry writes for an organization.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct OrgPayload {
     pub name: String,
     pub external_id: String,
@@ -51,8 +127,7 @@ pub fn map_organization(
     script: Option<&Script>,
     ctx: &Value,
 ) -> MappedOrg {
-    let public = Value::Object(org.public_metadata.clone());
-    let flat = metadata::flatten([&public]);
+    let flat = metadata::flatten([&org.public_metadata]);
     let mut values = flat.values;
     if !org.slug.is_empty() && values.len() < metadata::MAX_KEYS {
         values
@@ -87,10 +162,10 @@ pub fn map_organization(
         pending,
     };
     if let Some(script) = script.filter(|s| s.defines(Hook::MapOrganization)) {
-        let view = serde_json::to_value(org).unwrap_or_default();
+        let view = OrgView::of(org).to_json();
         match script.call(Hook::MapOrganization, &org.id, &[&view, ctx]) {
-            Ok(Outcome::Skip) => {
-                return MappedOrg::Skip("map_organization returned () (skip)".into());
+            Ok(Outcome::Skip(reason)) => {
+                return MappedOrg::Skip(Hook::MapOrganization.skipped(reason));
             }
             Ok(Outcome::Value(Value::Object(changes))) => {
                 if let Err(reason) = apply(&mut payload, &changes, &view) {

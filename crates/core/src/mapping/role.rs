@@ -8,9 +8,47 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::script::{Hook, Outcome, Script};
+
+/// A Clerk role as the `map_role` hook sees it. A script test's `input:`
+/// is read into it: `default_slug`, left out, is the one the plan gives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoleView {
+    /// Clerk's role key: `org:admin`, `org:member` or a custom `org:<key>`.
+    pub key: String,
+    /// Clerk's name of the role, when known.
+    pub name: Option<String>,
+    /// The slug before this hook: the plan's `roles:` map, else `org:<key>` → `<key>`.
+    pub default_slug: String,
+}
+
+impl RoleView {
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// The WorkOS role a Clerk role maps to, or why it is left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleSlug {
+    Slug(String),
+    /// A hook skipped it; the reason says which and why.
+    LeftOut(String),
+}
+
+impl RoleSlug {
+    pub fn slug(self) -> Option<String> {
+        match self {
+            Self::Slug(slug) => Some(slug),
+            Self::LeftOut(_) => None,
+        }
+    }
+}
 
 /// Resolves role slugs, asking the hook at most once per key.
 pub struct RoleMapper<'a> {
@@ -18,7 +56,7 @@ pub struct RoleMapper<'a> {
     script: Option<&'a Script>,
     /// The `roles` step's hook context.
     ctx: Value,
-    asked: Mutex<HashMap<String, Result<Option<String>, String>>>,
+    asked: Mutex<HashMap<String, Result<RoleSlug, String>>>,
 }
 
 impl<'a> RoleMapper<'a> {
@@ -43,30 +81,42 @@ impl<'a> RoleMapper<'a> {
         key.strip_prefix("org:").unwrap_or(key).to_owned()
     }
 
-    /// The WorkOS slug for a Clerk role (`name` when known), `None` when the
+    /// The WorkOS slug for a Clerk role (`name` when known), or why the
     /// hook leaves it out, or why the hook's answer cannot be used.
-    pub fn slug(&self, key: &str, name: Option<&str>) -> Result<Option<String>, String> {
+    pub fn slug(&self, key: &str, name: Option<&str>) -> Result<RoleSlug, String> {
         let default = self.default_slug(key);
         let Some(script) = self.script else {
-            return Ok(Some(default));
+            return Ok(RoleSlug::Slug(default));
         };
         if let Some(known) = self.asked.lock().expect("roles lock").get(key) {
             return known.clone();
         }
-        let view = json!({ "key": key, "name": name, "default_slug": default });
-        let answer = match script.call(Hook::MapRole, key, &[&view, &self.ctx]) {
-            Ok(Outcome::Skip) => Ok(None),
-            Ok(Outcome::Value(Value::String(slug))) if !slug.trim().is_empty() => Ok(Some(slug)),
-            Ok(Outcome::Value(other)) => Err(format!(
-                "map_role must return a role slug or (), it returned {other}"
-            )),
-            Err(error) => Err(error.to_string()),
+        let view = RoleView {
+            key: key.to_owned(),
+            name: name.map(str::to_owned),
+            default_slug: default,
         };
+        let answer = self.ask(script, &view);
         self.asked
             .lock()
             .expect("roles lock")
             .insert(key.to_owned(), answer.clone());
         answer
+    }
+
+    /// The `map_role` hook's answer for `view` (what a run and `ferry
+    /// test`'s `expect_payload` share).
+    pub fn ask(&self, script: &Script, view: &RoleView) -> Result<RoleSlug, String> {
+        match script.call(Hook::MapRole, &view.key, &[&view.to_json(), &self.ctx]) {
+            Ok(Outcome::Skip(reason)) => Ok(RoleSlug::LeftOut(Hook::MapRole.skipped(reason))),
+            Ok(Outcome::Value(Value::String(slug))) if !slug.trim().is_empty() => {
+                Ok(RoleSlug::Slug(slug))
+            }
+            Ok(Outcome::Value(other)) => Err(format!(
+                "map_role must return a role slug or (), it returned {other}"
+            )),
+            Err(error) => Err(error.to_string()),
+        }
     }
 }
 
@@ -77,10 +127,11 @@ mod tests {
     #[test]
     fn the_plan_map_then_the_default_rule() {
         let map: BTreeMap<String, String> = [("org:admin".to_owned(), "owner".to_owned())].into();
-        let mapper = RoleMapper::new(Some(map), None, json!({}));
-        assert_eq!(mapper.slug("org:admin", None), Ok(Some("owner".into())));
-        assert_eq!(mapper.slug("org:member", None), Ok(Some("member".into())));
-        assert_eq!(mapper.slug("org:billing", None), Ok(Some("billing".into())));
+        let mapper = RoleMapper::new(Some(map), None, serde_json::json!({}));
+        let slug = |name: &str| Ok(RoleSlug::Slug(name.into()));
+        assert_eq!(mapper.slug("org:admin", None), slug("owner"));
+        assert_eq!(mapper.slug("org:member", None), slug("member"));
+        assert_eq!(mapper.slug("org:billing", None), slug("billing"));
         assert_eq!(mapper.default_slug("custom"), "custom");
     }
 }

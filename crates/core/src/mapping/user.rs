@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-use serde_json::Value;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::metadata::{self, Flattened};
@@ -17,6 +18,7 @@ use crate::plan::{
 };
 use crate::script::{Hook, Outcome, Script, ScriptError};
 use crate::source::SourceUser;
+use crate::source::view::UserView;
 use ferry_wire::secret::Secret;
 
 /// The `users` step's options with defaults filled in.
@@ -36,19 +38,14 @@ pub struct UserSettings {
 }
 
 impl UserSettings {
-    /// The user's metadata of the kinds these settings include, flattened
-    /// as WorkOS takes it (and what did not fit).
-    pub fn metadata_of(&self, user: &SourceUser) -> Flattened {
-        let [public, private, unsafe_] = user.metadata();
-        let sources: Vec<&Value> = self
-            .metadata
-            .iter()
-            .map(|kind| match kind {
-                MetadataKind::Public => &public,
-                MetadataKind::Private => &private,
-                MetadataKind::Unsafe => &unsafe_,
-            })
-            .collect();
+    /// The user's metadata (public, private, unsafe) of the kinds these
+    /// settings include, flattened as WorkOS takes it (and what did not fit).
+    pub fn metadata_of(&self, [public, private, unsafe_]: [&Map<String, Value>; 3]) -> Flattened {
+        let sources = self.metadata.iter().map(|kind| match kind {
+            MetadataKind::Public => public,
+            MetadataKind::Private => private,
+            MetadataKind::Unsafe => unsafe_,
+        });
         metadata::flatten(sources)
     }
 
@@ -94,7 +91,9 @@ impl UserSettings {
 }
 
 /// The WorkOS profile fields ferry writes (the password travels separately).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A script test's `desired:` is read into it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Payload {
     pub email: String,
     pub first_name: Option<String>,
@@ -163,75 +162,12 @@ pub fn map_user(
     if user.locked() && settings.locked == InclusionPolicy::Skip {
         return Mapped::Skip("locked in Clerk (the plan skips locked users)".into());
     }
-    let primary = user.primary();
-    let view = user.hook_view();
-
-    let mut notes = Vec::new();
-    let Flattened { values, dropped } = settings.metadata_of(user);
-    if !dropped.is_empty() {
-        let keys: Vec<_> = dropped
-            .iter()
-            .map(|d| format!("{} ({})", d.key, d.reason))
-            .collect();
-        if settings.over_limit == OverLimitPolicy::Reject {
-            return Mapped::Reject(format!(
-                "metadata beyond WorkOS limits: {}",
-                keys.join(", ")
-            ));
-        }
-        notes.push(format!("metadata dropped: {}", keys.join(", ")));
-    }
-
-    let mut payload = Payload {
-        email: primary
-            .as_ref()
-            .map(|p| p.address.clone())
-            .unwrap_or_default(),
-        first_name: user.first_name().map(str::to_owned),
-        last_name: user.last_name().map(str::to_owned),
-        email_verified: match settings.email_verified {
-            EmailVerifiedPolicy::FromClerk => primary.as_ref().is_ok_and(|p| p.verified),
-            EmailVerifiedPolicy::Always => true,
-            EmailVerifiedPolicy::Never => false,
-        },
-        external_id: user.id.clone(),
-        metadata: values,
+    let view = UserView::of(user);
+    let no_email = user.primary().err().map(|reason| reason.to_string());
+    let (payload, mut notes) = match profile(&view, no_email, settings, script, ctx) {
+        Ok(profile) => profile,
+        Err(refused) => return refused,
     };
-
-    if let Some(script) = script.filter(|s| s.defines(Hook::MapUser)) {
-        match script.call(Hook::MapUser, &user.id, &[&view, ctx]) {
-            Ok(Outcome::Skip) => return Mapped::Skip("map_user returned () (skip)".into()),
-            Ok(Outcome::Value(Value::Object(changes))) => {
-                if let Err(reason) = apply_changes(&mut payload, &changes, &view) {
-                    return Mapped::Reject(reason);
-                }
-            }
-            Ok(Outcome::Value(other)) => {
-                return Mapped::Reject(format!(
-                    "map_user must return a map or (), it returned {other}"
-                ));
-            }
-            Err(error @ ScriptError::Rejected { .. }) => return Mapped::Reject(error.to_string()),
-            Err(error) => return Mapped::Reject(format!("script error: {error}")),
-        }
-    }
-
-    if payload.email.is_empty() {
-        return Mapped::Skip(match primary {
-            Err(reason) => reason.to_string(),
-            Ok(_) => "map_user left the email empty".into(),
-        });
-    }
-    let checks = [
-        rules::check_email(&payload.email),
-        rules::check_external_id(&payload.external_id),
-        rules::check_name("first_name", payload.first_name.as_deref()),
-        rules::check_name("last_name", payload.last_name.as_deref()),
-        metadata::check(&payload.metadata),
-    ];
-    if let Some(Err(reason)) = checks.into_iter().find(Result::is_err) {
-        return Mapped::Reject(reason);
-    }
 
     let password = match settings.passwords {
         PasswordPolicy::Skip if user.password_digest().is_some() => PasswordPlan::Reset {
@@ -278,6 +214,135 @@ pub fn map_user(
         totp_rejected,
         notes,
     }))
+}
+
+/// The WorkOS profile fields of the user `view` shows: the built-in
+/// mapping, then the `map_user` hook, then WorkOS's rules. `no_email` says
+/// why the source has no email address, when it has none. A run sends what
+/// this returns, and `ferry test` checks it with `expect_payload`; notes say
+/// what a person should know (metadata dropped).
+pub fn profile(
+    view: &UserView,
+    no_email: Option<String>,
+    settings: &UserSettings,
+    script: Option<&Script>,
+    ctx: &Value,
+) -> Result<(Payload, Vec<String>), Mapped> {
+    let mut notes = Vec::new();
+    let Flattened { values, dropped } = settings.metadata_of(view.metadata());
+    if !dropped.is_empty() {
+        let keys: Vec<_> = dropped
+            .iter()
+            .map(|d| format!("{} ({})", d.key, d.reason))
+            .collect();
+        if settings.over_limit == OverLimitPolicy::Reject {
+            return Err(Mapped::Reject(format!(
+                "metadata beyond WorkOS limits: {}",
+                keys.join(", ")
+            )));
+        }
+        notes.push(format!("metadata dropped: {}", keys.join(", ")));
+    }
+
+    let mut payload = Payload {
+        email: view.email.clone().unwrap_or_default(),
+        first_name: view.first_name.clone(),
+        last_name: view.last_name.clone(),
+        email_verified: match settings.email_verified {
+            EmailVerifiedPolicy::FromClerk => view.email.is_some() && view.email_verified,
+            EmailVerifiedPolicy::Always => true,
+            EmailVerifiedPolicy::Never => false,
+        },
+        external_id: view.id.clone(),
+        metadata: values,
+    };
+
+    if let Some(script) = script.filter(|s| s.defines(Hook::MapUser)) {
+        let json = view.to_json();
+        match script.call(Hook::MapUser, &view.id, &[&json, ctx]) {
+            Ok(Outcome::Skip(reason)) => return Err(Mapped::Skip(Hook::MapUser.skipped(reason))),
+            Ok(Outcome::Value(Value::Object(changes))) => {
+                if let Err(reason) = apply_changes(&mut payload, &changes, &json) {
+                    return Err(Mapped::Reject(reason));
+                }
+            }
+            Ok(Outcome::Value(other)) => {
+                return Err(Mapped::Reject(format!(
+                    "map_user must return a map or (), it returned {other}"
+                )));
+            }
+            Err(error @ ScriptError::Rejected { .. }) => {
+                return Err(Mapped::Reject(error.to_string()));
+            }
+            Err(error) => return Err(Mapped::Reject(format!("script error: {error}"))),
+        }
+    }
+
+    if payload.email.is_empty() {
+        return Err(Mapped::Skip(match (&view.email, no_email) {
+            (None, Some(reason)) => reason,
+            (None, None) => "no email address".into(),
+            (Some(_), _) => "map_user left the email empty".into(),
+        }));
+    }
+    let checks = [
+        rules::check_email(&payload.email),
+        rules::check_external_id(&payload.external_id),
+        rules::check_name("first_name", payload.first_name.as_deref()),
+        rules::check_name("last_name", payload.last_name.as_deref()),
+        metadata::check(&payload.metadata),
+    ];
+    if let Some(Err(reason)) = checks.into_iter().find(Result::is_err) {
+        return Err(Mapped::Reject(reason));
+    }
+    Ok((payload, notes))
+}
+
+/// A settled conflict.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictChoice {
+    /// Take the existing user over with these fields.
+    Update(Payload),
+    Skip,
+    Fail,
+}
+
+/// The `on_conflict` hook's choice when WorkOS already holds `existing`
+/// (a WorkOS user, as WorkOS lists it) under the email `desired` is for,
+/// or why its answer cannot be used. A run and `ferry test`'s
+/// `expect_payload` share it.
+pub fn conflict_choice(
+    script: &Script,
+    existing: &Value,
+    desired: &Payload,
+    ctx: &Value,
+) -> Result<ConflictChoice, String> {
+    let desired_json = desired.to_json();
+    match script.call(
+        Hook::OnConflict,
+        &desired.external_id,
+        &[existing, &desired_json, ctx],
+    ) {
+        Ok(Outcome::Skip(_)) => Ok(ConflictChoice::Skip),
+        Ok(Outcome::Value(Value::String(choice))) => match choice.as_str() {
+            "update" => Ok(ConflictChoice::Update(desired.clone())),
+            "skip" => Ok(ConflictChoice::Skip),
+            "fail" => Ok(ConflictChoice::Fail),
+            other => Err(format!(
+                "on_conflict returned \"{other}\"; expected \"update\", \"skip\", \"fail\" or a map"
+            )),
+        },
+        Ok(Outcome::Value(Value::Object(fields))) => {
+            let mut updated = desired.clone();
+            apply_changes(&mut updated, &fields, &desired_json)
+                .map_err(|e| e.replace("map_user", "on_conflict"))
+                .map(|()| ConflictChoice::Update(updated))
+        }
+        Ok(Outcome::Value(other)) => Err(format!(
+            "on_conflict returned {other}; expected a string or a map"
+        )),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 /// Why an exported TOTP secret cannot be enrolled, if it cannot: WorkOS

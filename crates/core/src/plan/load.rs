@@ -954,25 +954,24 @@ fn check_tests(
                     .hint("give the record the hook receives, e.g. `input: { id: user_1, email: a@b.com }`"),
             );
         }
-        let expect = match field("expect") {
-            None => {
-                ok = false;
-                diagnostics.push(
-                    Diagnostic::error(format!("test `{name}` has no `expect:`"))
-                        .at(location.clone())
-                        .hint("expect a partial map, a string, `skip` or `reject`"),
-                );
-                None
-            }
-            Some(node) => Some(expectation(node)),
-        };
-        if let (Some(hook), Some(input), Some(expect), true) = (hook, input, expect, ok) {
+        let expect = field("expect").map(expectation);
+        let expect_payload = field("expect_payload").map(expectation);
+        if expect.is_none() && expect_payload.is_none() {
+            ok = false;
+            diagnostics.push(
+                Diagnostic::error(format!("test `{name}` has no `expect:` nor `expect_payload:`"))
+                    .at(location.clone())
+                    .hint("`expect:` checks what the hook returns, `expect_payload:` what ferry would send; each takes a partial map, a string, `skip` or `reject`"),
+            );
+        }
+        if let (Some(hook), Some(input), true) = (hook, input, ok) {
             tests.push(ScriptTest {
                 name,
                 hook,
                 input,
                 ctx: field("ctx").map(yaml::to_json),
                 expect,
+                expect_payload,
                 location,
             });
         }

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::schema::{
-    MembershipsOptions, ReportFormat, RolesOptions, StepSpec as Step, UsersOptions, VerifyOptions,
+    MembershipsOptions, OrganizationsOptions, ReportFormat, RolesOptions, StepSpec as Step,
+    UsersOptions, VerifyOptions,
 };
 pub use crate::checksum::Checksum;
 use crate::diagnostic::{Diagnostic, Location};
@@ -56,6 +57,14 @@ impl Plan {
     pub fn memberships(&self) -> Option<&MembershipsOptions> {
         self.steps.iter().find_map(|step| match step {
             Step::Memberships(options) => Some(options),
+            _ => None,
+        })
+    }
+
+    /// The `organizations` step's options, if the plan has the step.
+    pub fn organizations(&self) -> Option<&OrganizationsOptions> {
+        self.steps.iter().find_map(|step| match step {
+            Step::Organizations(options) => Some(options),
             _ => None,
         })
     }
@@ -139,7 +148,13 @@ pub struct ScriptTest {
     pub hook: Hook,
     pub input: serde_json::Value,
     pub ctx: Option<serde_json::Value>,
-    pub expect: Expectation,
+    /// What the hook itself returns.
+    pub expect: Option<Expectation>,
+    /// What the runtime makes of it: the payload it would send (the
+    /// built-in mapping, the hook's changes, WorkOS's rules applied), the
+    /// final role slug, or the skip or rejection. At least one of the two
+    /// is given.
+    pub expect_payload: Option<Expectation>,
     pub location: Location,
 }
 

@@ -365,6 +365,7 @@ pub struct TestSpec {
     pub input: Option<serde::de::IgnoredAny>,
     pub ctx: Option<serde::de::IgnoredAny>,
     pub expect: Option<serde::de::IgnoredAny>,
+    pub expect_payload: Option<serde::de::IgnoredAny>,
 }
 
 impl<'de> Deserialize<'de> for StepSpec {

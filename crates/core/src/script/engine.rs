@@ -43,9 +43,15 @@ impl Default for Limits {
 pub enum Outcome {
     /// The hook returned a value.
     Value(Value),
-    /// The hook returned `()`: skip this record.
-    Skip,
+    /// The hook returned `()`, or `skip(reason)` with the script's reason:
+    /// skip this record.
+    Skip(Option<String>),
 }
+
+/// What `skip(reason)` returns: a hook that returns it skips its record
+/// and the reason is shown wherever the skip is (lists, the report).
+#[derive(Debug, Clone)]
+struct SkipRequest(String);
 
 /// A compiled script, ready to call from many tasks at once.
 pub struct Script {
@@ -235,7 +241,11 @@ impl Script {
             })
         });
         match result {
-            Ok(value) if value.is_unit() => Ok(Outcome::Skip),
+            Ok(value) if value.is_unit() => Ok(Outcome::Skip(None)),
+            Ok(value) if value.is::<SkipRequest>() => {
+                let SkipRequest(reason) = value.cast::<SkipRequest>();
+                Ok(Outcome::Skip((!reason.trim().is_empty()).then_some(reason)))
+            }
             Ok(value) => {
                 from_dynamic(&value)
                     .map(Outcome::Value)
@@ -313,6 +323,12 @@ fn build_engine(limits: Limits, strict_variables: bool) -> Engine {
         tracing::debug!(target: "ferry::script", "{}:{}: {text}", source.unwrap_or("script"), pos)
     });
     forbid_slow_and_huge(&mut engine, limits.max_string_bytes);
+    engine
+        .register_type_with_name::<SkipRequest>("Skip")
+        .register_fn("skip", || SkipRequest(String::new()))
+        .register_fn("skip", |reason: rhai::ImmutableString| {
+            SkipRequest(reason.to_string())
+        });
     engine.on_progress(|operations| {
         // One operation can be a large native call (a long `pad`), so the
         // clock is read every 64; that costs well under a microsecond a call.

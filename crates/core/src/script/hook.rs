@@ -6,15 +6,15 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Hook {
-    /// `map_user(user, ctx)` → WorkOS user payload map; `()` skips; `throw` rejects.
+    /// `map_user(user, ctx)` → WorkOS user payload map; `()` or `skip("why")` skips; `throw` rejects.
     MapUser,
     /// `on_conflict(existing, desired, ctx)` → `"update"`, `"skip"`, `"fail"` or a payload map.
     OnConflict,
-    /// `map_organization(org, ctx)` → WorkOS organization payload map; `()` skips.
+    /// `map_organization(org, ctx)` → WorkOS organization payload map; `()` or `skip("why")` skips.
     MapOrganization,
-    /// `map_membership(membership, ctx)` → role slug; `()` skips.
+    /// `map_membership(membership, ctx)` → role slug; `()` or `skip("why")` skips.
     MapMembership,
-    /// `map_role(role, ctx)` → the WorkOS slug of a Clerk role; `()` leaves the role out.
+    /// `map_role(role, ctx)` → the WorkOS slug of a Clerk role; `()` or `skip("why")` leaves the role out.
     MapRole,
 }
 
@@ -67,6 +67,15 @@ impl Hook {
             Self::MapOrganization => "organizations",
             Self::MapMembership => "memberships",
             Self::MapRole => "roles",
+        }
+    }
+
+    /// What a skip by this hook says: the script's reason when it gave one
+    /// (`skip("reason")`), else that it returned `()`.
+    pub fn skipped(self, reason: Option<String>) -> String {
+        match reason {
+            Some(reason) => format!("{self} skipped it: {reason}"),
+            None => format!("{self} returned () (skip)"),
         }
     }
 

@@ -3,15 +3,14 @@
 //! everything (the API: verification, social accounts, MFA flags, metadata;
 //! the export: password digests and TOTP secrets).
 //!
-//! [`SourceUser::hook_view`] is the `user` map hooks receive. It says which
-//! hasher a user's password uses and whether a TOTP secret was exported, but
-//! never carries the digest or the secret.
+//! [`view::UserView`] is the `user` map hooks receive, built from it.
 
 mod export_index;
 pub mod read;
 pub mod shared_users;
+pub mod view;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
 use ferry_wire::clerk::export::ExportUser;
 use ferry_wire::clerk::model::User;
@@ -249,52 +248,17 @@ impl SourceUser {
     }
 
     /// Public, private and unsafe metadata, from the API or the legacy export.
-    pub fn metadata(&self) -> [Value; 3] {
+    pub fn metadata(&self) -> [Map<String, Value>; 3] {
         if let Some(api) = &self.api {
             return [
-                Value::Object(api.public_metadata.clone()),
-                Value::Object(api.private_metadata.clone().unwrap_or_default()),
-                Value::Object(api.unsafe_metadata.clone()),
+                api.public_metadata.clone(),
+                api.private_metadata.clone().unwrap_or_default(),
+                api.unsafe_metadata.clone(),
             ];
         }
         match self.export.as_ref().and_then(|e| e.metadata.as_ref()) {
-            Some(m) => [
-                Value::Object(m.public.clone()),
-                Value::Object(m.private.clone()),
-                Value::Object(m.unsafe_.clone()),
-            ],
-            None => [json!({}), json!({}), json!({})],
+            Some(m) => [m.public.clone(), m.private.clone(), m.unsafe_.clone()],
+            None => Default::default(),
         }
-    }
-
-    /// The `user` map hooks receive. Never holds a digest or a secret.
-    pub fn hook_view(&self) -> Value {
-        let primary = self.primary().ok();
-        let [public, private, unsafe_] = self.metadata();
-        json!({
-            "id": self.id,
-            "email": primary.as_ref().map(|p| p.address.clone()),
-            "email_verified": primary.as_ref().is_some_and(|p| p.verified),
-            "emails": self.emails().into_iter().map(|(email, verified)| json!({"email": email, "verified": verified})).collect::<Vec<_>>(),
-            "first_name": self.first_name(),
-            "last_name": self.last_name(),
-            "username": self.username(),
-            "phone_numbers": self.phone_numbers(),
-            "public_metadata": public,
-            "private_metadata": private,
-            "unsafe_metadata": unsafe_,
-            "password_hasher": self.password_hasher(),
-            "has_password": self.password_enabled() || self.password_digest().is_some(),
-            "totp": self.totp_enabled(),
-            "totp_exported": self.totp_secret().is_some(),
-            "sms_second_factor": self.sms_second_factor(),
-            "backup_codes": self.backup_codes(),
-            "oauth": self.oauth_accounts().into_iter().map(|a| json!({"provider": a.provider, "email": a.email})).collect::<Vec<_>>(),
-            "banned": self.banned(),
-            "locked": self.locked(),
-            "external_id": self.api.as_ref().and_then(|a| a.external_id.clone()),
-            "created_at": self.api.as_ref().map(|a| a.created_at),
-            "last_sign_in_at": self.api.as_ref().and_then(|a| a.last_sign_in_at),
-        })
     }
 }

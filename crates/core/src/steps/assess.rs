@@ -143,7 +143,11 @@ impl AssessStep<'_> {
         a.banned += u64::from(user.banned());
         a.locked += u64::from(user.locked());
 
-        if !settings.metadata_of(user).dropped.is_empty() {
+        if !settings
+            .metadata_of(user.metadata().each_ref())
+            .dropped
+            .is_empty()
+        {
             a.metadata_over_limits += 1;
         }
 

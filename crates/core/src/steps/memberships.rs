@@ -21,7 +21,7 @@ use super::recorder::Recorded;
 use crate::clerk::client::ClerkClient;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::membership::map_role;
-use crate::mapping::role::RoleMapper;
+use crate::mapping::role::{RoleMapper, RoleSlug};
 use crate::script::Script;
 use crate::workos::client::{MembershipFilter, WorkosClient, WorkosError};
 use ferry_wire::clerk::model::OrganizationMembership;
@@ -219,13 +219,9 @@ impl MembershipsStep<'_> {
             }
         };
         let slug = match map_role(&membership, &self.roles, self.script, &self.ctx) {
-            Ok(Some(slug)) => slug,
-            Ok(None) => {
-                return vec![recorded(
-                    Action::Skipped,
-                    None,
-                    Some("map_membership returned () (skip)".into()),
-                )];
+            Ok(RoleSlug::Slug(slug)) => slug,
+            Ok(RoleSlug::LeftOut(reason)) => {
+                return vec![recorded(Action::Skipped, None, Some(reason))];
             }
             Err(reason) => return vec![recorded(Action::Rejected, None, Some(reason))],
         };

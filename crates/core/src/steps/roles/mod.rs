@@ -22,7 +22,7 @@ use super::error::StepError;
 use super::recorder::Recorded;
 use crate::clerk::client::ClerkClient;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
-use crate::mapping::role::RoleMapper;
+use crate::mapping::role::{RoleMapper, RoleSlug};
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::workos::client::{WorkosClient, WorkosError};
 use decide::{ADOPTED, DesiredRole, RoleDecision, desired_role};
@@ -118,11 +118,8 @@ impl<'a> RolesStep<'a> {
     fn desired(&self, role: &ClerkRole) -> Result<DesiredRole, (Action, String)> {
         match self.mapper.slug(&role.key, Some(&role.name)) {
             Err(reason) => Err((Action::Rejected, reason)),
-            Ok(None) => Err((
-                Action::Skipped,
-                "map_role returned () (the role is left out)".into(),
-            )),
-            Ok(Some(slug)) => desired_role(role, slug, self.with_permissions)
+            Ok(RoleSlug::LeftOut(reason)) => Err((Action::Skipped, reason)),
+            Ok(RoleSlug::Slug(slug)) => desired_role(role, slug, self.with_permissions)
                 .map_err(|reason| (Action::Rejected, reason)),
         }
     }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::clerk::client::ClerkClient;
 use crate::mapping::membership::map_role;
-use crate::mapping::role::RoleMapper;
+use crate::mapping::role::{RoleMapper, RoleSlug};
 use crate::script::Script;
 use crate::steps::error::StepError;
 use ferry_wire::clerk::model::OrganizationMembership;
@@ -41,7 +41,7 @@ pub fn needed_by(
     let mut needed = NeededRoles::new();
     for membership in memberships {
         // A membership the hook skips or rejects never reaches WorkOS.
-        if let Ok(Some(slug)) = map_role(membership, roles, script, ctx) {
+        if let Ok(RoleSlug::Slug(slug)) = map_role(membership, roles, script, ctx) {
             needed
                 .entry(slug)
                 .or_default()

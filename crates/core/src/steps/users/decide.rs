@@ -41,14 +41,7 @@ pub enum OnConflict {
     HookRefused(String),
 }
 
-/// A settled conflict.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConflictChoice {
-    /// Take the existing user over with these fields.
-    Update(Payload),
-    Skip,
-    Fail,
-}
+pub use crate::mapping::user::ConflictChoice;
 
 /// Everything the decision depends on.
 #[derive(Debug, Clone)]

@@ -30,8 +30,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use super::decide::{
-    ConflictChoice, Decision, Facts, OnConflict, Target, decide, drift_reason, profile_changes,
-    settle_update,
+    Decision, Facts, OnConflict, Target, decide, drift_reason, profile_changes, settle_update,
 };
 use super::seal::{Seal, Sealed, SealedAs, Seals};
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState, SignsIn};
@@ -41,7 +40,7 @@ use crate::mapping::password::PasswordPlan;
 use crate::mapping::user::{DesiredUser, Mapped, Payload, UserSettings, map_user};
 use crate::reconcile::{Listing, Standing, standing};
 use crate::report::outcome::{Planned, PlannedAction};
-use crate::script::{Hook, Outcome as HookOutcome, Script};
+use crate::script::{Hook, Script};
 use crate::source::SourceUser;
 use crate::steps::recorder::Recorded;
 use crate::steps::seen::Seen;
@@ -524,33 +523,8 @@ impl<'a> UsersStep<'a> {
         let Some(script) = self.script.filter(|s| s.defines(Hook::OnConflict)) else {
             return OnConflict::Policy(self.settings.on_conflict);
         };
-        let existing_json = serde_json::to_value(existing).unwrap_or_default();
-        let desired_json = payload.to_json();
-        let choice = match script.call(
-            Hook::OnConflict,
-            &payload.external_id,
-            &[&existing_json, &desired_json, &self.ctx],
-        ) {
-            Ok(HookOutcome::Skip) => Ok(ConflictChoice::Skip),
-            Ok(HookOutcome::Value(Value::String(choice))) => match choice.as_str() {
-                "update" => Ok(ConflictChoice::Update(payload.clone())),
-                "skip" => Ok(ConflictChoice::Skip),
-                "fail" => Ok(ConflictChoice::Fail),
-                other => Err(format!(
-                    "on_conflict returned \"{other}\"; expected \"update\", \"skip\", \"fail\" or a map"
-                )),
-            },
-            Ok(HookOutcome::Value(Value::Object(fields))) => {
-                let mut updated = payload.clone();
-                crate::mapping::user::apply_changes(&mut updated, &fields, &desired_json)
-                    .map_err(|e| e.replace("map_user", "on_conflict"))
-                    .map(|()| ConflictChoice::Update(updated))
-            }
-            Ok(HookOutcome::Value(other)) => Err(format!(
-                "on_conflict returned {other}; expected a string or a map"
-            )),
-            Err(error) => Err(error.to_string()),
-        };
+        let existing = serde_json::to_value(existing).unwrap_or_default();
+        let choice = crate::mapping::user::conflict_choice(script, &existing, payload, &self.ctx);
         match choice {
             Ok(choice) => OnConflict::Hook(choice),
             Err(reason) => OnConflict::HookRefused(reason),

@@ -10,6 +10,7 @@ use futures_util::stream::{self, StreamExt};
 use super::context::{PARALLEL_READS, Seen, VerifyStep, check, skipped};
 use crate::journal::Kind;
 use crate::mapping::membership::map_role;
+use crate::mapping::role::RoleSlug;
 use crate::report::verification::Check;
 use crate::steps::error::StepError;
 use crate::workos::client::MembershipFilter;
@@ -50,7 +51,7 @@ impl VerifyStep<'_> {
             {
                 continue;
             }
-            if let Ok(Some(slug)) =
+            if let Ok(RoleSlug::Slug(slug)) =
                 map_role(membership, &self.roles, self.script, &self.memberships_ctx)
             {
                 expected
