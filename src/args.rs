@@ -43,6 +43,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run the script tests declared in the plan's `tests:`.
     Test(TestArgs),
+    /// Print every hook a script may define: its signature, what it returns, and the shape of its arguments.
+    Hooks(HooksArgs),
     /// Write a commented starter plan and script (plans/migration.yaml, scripts/migration.rhai).
     Init(InitArgs),
     /// Show what `run` would do for each user (create, update, unchanged, skip, reject), writing nothing.
@@ -81,9 +83,10 @@ pub struct ManArgs {
 }
 
 /// The subcommands `ferry man` has a page for.
-const SUBCOMMANDS: [&str; 16] = [
+const SUBCOMMANDS: [&str; 17] = [
     "validate",
     "test",
+    "hooks",
     "init",
     "plan",
     "run",
@@ -99,6 +102,13 @@ const SUBCOMMANDS: [&str; 16] = [
     "completions",
     "man",
 ];
+
+#[derive(Debug, Args)]
+pub struct HooksArgs {
+    /// Print the reference as JSON, each argument as its JSON Schema.
+    #[arg(long)]
+    pub json: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

@@ -6,6 +6,7 @@
 mod assess;
 mod completions;
 mod demo;
+mod hooks;
 mod init;
 mod open;
 mod preview;
@@ -27,6 +28,7 @@ pub fn run(command: Command) -> Result<Exit> {
     match command {
         Command::Validate(args) => validate::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Hooks(args) => hooks::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Sandbox(args) => sandbox::run(&args),
         Command::Plan(args) => preview::run(&args),

@@ -6,6 +6,7 @@ mod architecture;
 mod common;
 mod completions;
 mod engine;
+mod hooks;
 mod init;
 mod listings;
 mod proof;

@@ -18,6 +18,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod error;
 pub mod history;
+pub mod hook_reference;
 pub mod http;
 pub mod journal;
 pub mod kind;

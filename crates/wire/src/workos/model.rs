@@ -16,7 +16,7 @@ use crate::secret::Secret;
 pub type Metadata = BTreeMap<String, String>;
 
 /// `object: "user"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct User {
     pub object: String,
     pub id: String,
