@@ -41,11 +41,20 @@ pub struct Claims {
     /// Every earlier claim, sorted by key. Twelve bytes an entry: the key
     /// is held as two halves so the entry needs no 8-byte alignment.
     settled: Vec<(Key, u32)>,
+    /// Where in `settled` the keys of each top-16-bit prefix start (and, at
+    /// `prefix + 1`, end): a look-up searches some thirty entries, not
+    /// millions. Keys are digests, so the prefixes share them evenly.
+    prefix_starts: Vec<u32>,
 }
 
 /// How many claims the hash map holds before they join the sorted vector:
 /// enough that merging costs little, few enough that the map stays small.
 const RECENT_CLAIMS: usize = 1 << 16;
+
+/// The sorted vector's index has one entry per top-16-bit key prefix.
+const PREFIX_BITS: u32 = 16;
+const PREFIXES: usize = 1 << PREFIX_BITS;
+const PREFIX_SHIFT: u32 = 64 - PREFIX_BITS;
 
 /// A claim's 64-bit key, in halves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,10 +155,16 @@ impl Claims {
         if let Some(&owner) = self.recent.get(&key) {
             return Some(owner);
         }
-        self.settled
+        let prefix = (key.get() >> PREFIX_SHIFT) as usize;
+        let (start, end) = match self.prefix_starts.get(prefix..=prefix + 1) {
+            Some(&[start, end]) => (start as usize, end as usize),
+            _ => return None,
+        };
+        let bucket = &self.settled[start..end];
+        bucket
             .binary_search_by_key(&key.get(), |(k, _)| k.get())
             .ok()
-            .map(|at| self.settled[at].1)
+            .map(|at| bucket[at].1)
     }
 
     /// Moves the recent claims into the sorted vector, merging from the
@@ -174,6 +189,21 @@ impl Claims {
                 break;
             }
         }
+        self.index_prefixes();
+    }
+
+    /// Rebuilds [`Claims::prefix_starts`] from the sorted vector.
+    fn index_prefixes(&mut self) {
+        let mut starts = std::mem::take(&mut self.prefix_starts);
+        starts.clear();
+        starts.resize(PREFIXES + 1, 0);
+        for (key, _) in &self.settled {
+            starts[(key.get() >> PREFIX_SHIFT) as usize + 1] += 1;
+        }
+        for prefix in 0..PREFIXES {
+            starts[prefix + 1] += starts[prefix];
+        }
+        self.prefix_starts = starts;
     }
 
     /// The Clerk id of claimant `index`.
