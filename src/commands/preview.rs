@@ -1,8 +1,9 @@
-//! `ferry plan PLAN`: what `ferry run` would do for each user, without
-//! writing anything: counts per action, the first few of each with reasons,
-//! and with `--out` every user's planned action as JSON. The engine's
-//! preview asks WorkOS read questions only; `--offline` asks nothing and
-//! reads the export alone.
+//! `ferry plan PLAN`: what `ferry run` would do with each record of every
+//! writing step (users, organizations, roles, memberships), without
+//! writing anything: counts per action, each action's reasons counted, the
+//! first few records of each, and with `--out` every user's planned action
+//! as JSON. The engine's preview asks WorkOS read questions only;
+//! `--offline` asks nothing and reads the export alone.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -121,6 +122,12 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
     let mut users_counts = None;
     for (step, outcome) in &preview.steps {
         let StepOutcome::Previewed { counts, short_read } = outcome else {
+            let _ = writeln!(
+                stdout,
+                "{} {step}: {}",
+                painter.strong("plan:"),
+                not_previewed(step, args.offline)
+            );
             continue;
         };
         let total: u64 = counts.values().sum();
@@ -223,6 +230,18 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
+/// Why a step has no preview: it writes nothing to WorkOS, or (offline)
+/// it needs Clerk and WorkOS to be asked.
+fn not_previewed(step: &str, offline: bool) -> &'static str {
+    match step {
+        "users" | "organizations" | "roles" | "memberships" if offline => {
+            "not previewed offline: it needs Clerk and WorkOS"
+        }
+        "mfa_report" => "writes the MFA lists and notices only, nothing to WorkOS",
+        _ => "reads only; writes nothing to WorkOS",
+    }
+}
+
 /// `ferry plan --json`: per step the counts, the reasons and the first
 /// examples of each action, and what a sync would remove.
 fn json_preview(
@@ -236,7 +255,11 @@ fn json_preview(
     let mut saved = None;
     for (step, outcome) in &preview.steps {
         let StepOutcome::Previewed { counts, short_read } = outcome else {
-            steps.push(serde_json::json!({ "step": step, "previewed": false }));
+            steps.push(serde_json::json!({
+                "step": step,
+                "previewed": false,
+                "why": not_previewed(step, args.offline),
+            }));
             continue;
         };
         let actions: Vec<serde_json::Value> = PlannedAction::ALL

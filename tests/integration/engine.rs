@@ -276,15 +276,23 @@ fn a_preview_plans_every_user_and_writes_nothing() {
         .collect();
     assert_eq!(events[0], Seen::RunStarted { preview: true });
     let planned = events.iter().filter(|e| **e == Seen::Planned).count();
-    // One plan per user, and one per Clerk role (the roles step previews too).
-    let users_planned = world.generated.tenant.users.len();
-    assert_eq!(planned, users_planned + world.generated.tenant.roles.len());
+    // One plan per user, and one per Clerk organization, role and
+    // membership (every writing step previews).
+    let tenant = &world.generated.tenant;
+    let users_planned = tenant.users.len();
+    assert_eq!(
+        planned,
+        users_planned + tenant.organizations.len() + tenant.roles.len() + tenant.memberships.len()
+    );
     let (name, users) = &preview.steps[0];
     assert_eq!(*name, "users");
     let StepOutcome::Previewed { counts, .. } = users else {
         panic!("the users step previews: {users:?}");
     };
     assert_eq!(counts.values().sum::<u64>() as usize, users_planned);
-    // Steps without a preview say so rather than guess.
-    assert!(matches!(preview.steps[1].1, StepOutcome::NotPreviewed));
+    // Every writing step previews; verify, which writes nothing, says so.
+    for (name, outcome) in &preview.steps {
+        let previewed = matches!(outcome, StepOutcome::Previewed { .. });
+        assert_eq!(previewed, *name != "verify", "{name}: {outcome:?}");
+    }
 }

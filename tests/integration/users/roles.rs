@@ -287,3 +287,75 @@ fn map_role_names_the_slug_for_the_role_and_every_membership_that_has_it() {
     assert_eq!(members_with("billing"), clerk_billing);
     assert_eq!(members_with("billing_manager"), 0);
 }
+
+/// `ferry plan` previews every writing step (organizations, roles,
+/// memberships as well as users), each with its actions and reasons, and
+/// after the run it plans nothing more for what the run made.
+#[test]
+fn plan_previews_every_writing_step_and_nothing_once_they_ran() {
+    let world = world(true);
+    let preview = |world: &World| -> Value {
+        let out = world
+            .ferry()
+            .args(["plan", "plan.yaml", "--json"])
+            .run()
+            .code(0);
+        serde_json::from_str(&out.stdout).unwrap()
+    };
+    let count = |plan: &Value, step: &str, action: &str| -> u64 {
+        let step = plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == step)
+            .unwrap_or_else(|| panic!("{step} in {plan}"));
+        assert_eq!(step["previewed"], true, "{step}");
+        step["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["action"] == action)
+            .map_or(0, |a| a["count"].as_u64().unwrap())
+    };
+    let before = preview(&world);
+    let organizations = world.generated.tenant.organizations.len() as u64;
+    let memberships = world.generated.tenant.memberships.len() as u64;
+    assert_eq!(count(&before, "organizations", "create"), organizations);
+    // Before any run, every membership waits on its user and organization.
+    let waiting = before["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "memberships")
+        .unwrap();
+    assert_eq!(waiting["total"], memberships);
+    assert!(
+        waiting
+            .to_string()
+            .contains("once its user and organization are migrated"),
+        "{waiting}"
+    );
+    assert_eq!(world.counts().workos_writes, 0);
+
+    world.run().code(0);
+    let dump = world.dump();
+    // What the first plan said is what the run did.
+    assert_eq!(
+        count(&before, "memberships", "create"),
+        dump.memberships.len() as u64
+    );
+    assert_eq!(count(&before, "users", "create"), dump.users.len() as u64);
+    let after = preview(&world);
+    assert_eq!(count(&after, "organizations", "unchanged"), organizations);
+    assert_eq!(count(&after, "organizations", "create"), 0);
+    assert_eq!(
+        count(&after, "memberships", "unchanged"),
+        dump.memberships.len() as u64
+    );
+    assert_eq!(count(&after, "memberships", "create"), 0);
+    // The rest are skipped, each with the reason the run gave.
+    assert_eq!(
+        count(&after, "memberships", "skip"),
+        memberships - dump.memberships.len() as u64
+    );
+}

@@ -599,12 +599,14 @@ impl<'a> Engine<'a> {
                 findings: &findings,
             });
         }
+        let left_out = Mutex::default();
         let cx = PreviewContext {
             project: self.project,
             workos: workos.as_ref(),
             clerk: clerk.as_ref(),
             reader: &reader,
             observer: self.observer,
+            left_out: &left_out,
         };
         let mut steps = Vec::new();
         for step in &plan.steps {

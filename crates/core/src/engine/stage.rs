@@ -3,6 +3,7 @@
 //! that holds what every step shares. Each implementation is the glue from
 //! the plan's options to the step's logic in [`crate::steps`].
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use futures_util::future::LocalBoxFuture;
@@ -70,6 +71,10 @@ pub struct PreviewContext<'r> {
     pub clerk: Option<&'r ClerkClient>,
     pub reader: &'r Mutex<Journal>,
     pub observer: &'r dyn Observer,
+    /// Users and organizations an earlier step's preview plans to skip or
+    /// reject, with why: a later step's preview (memberships) treats them
+    /// as the run would, where the journal does not know them yet.
+    pub left_out: &'r Mutex<HashMap<(Kind, String), String>>,
 }
 
 /// A plan step, as the engine sees it.

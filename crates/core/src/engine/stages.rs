@@ -20,7 +20,7 @@ use crate::plan::schema::{MfaReportOptions, OrganizationsOptions, RolesOptions, 
 use crate::project::Project;
 use crate::reconcile;
 use crate::report::accounting::ClerkSide;
-use crate::report::outcome::{StepOutcome, Tally};
+use crate::report::outcome::{Planned, PlannedAction, StepOutcome, Tally};
 use crate::source::read::Sources;
 use crate::source::shared_users::SharedUsers;
 use crate::steps::assess::AssessStep;
@@ -117,6 +117,68 @@ async fn listed<T: reconcile::Listed>(
         ),
     });
     Ok(listing)
+}
+
+/// A preview's counts by planned action, each plan told to the observer
+/// (and, for users and organizations, those left out kept for later steps).
+struct PreviewTally<'c, 'p> {
+    cx: &'c PreviewContext<'p>,
+    step: &'static str,
+    kind: Option<Kind>,
+    counts: std::collections::BTreeMap<PlannedAction, u64>,
+}
+
+impl<'c, 'p> PreviewTally<'c, 'p> {
+    fn new(cx: &'c PreviewContext<'p>, step: &'static str) -> Self {
+        Self {
+            cx,
+            step,
+            kind: None,
+            counts: Default::default(),
+        }
+    }
+
+    /// Keeps the records of `kind` this preview leaves out in
+    /// [`PreviewContext::left_out`].
+    fn of(self, kind: Kind) -> Self {
+        Self {
+            kind: Some(kind),
+            ..self
+        }
+    }
+
+    fn total(&self, total: u64) {
+        self.cx.observer.event(&Event::Total {
+            step: self.step,
+            total,
+        });
+    }
+
+    fn planned(&mut self, planned: &Planned) {
+        *self.counts.entry(planned.action).or_default() += 1;
+        if let (Some(kind), PlannedAction::Skip | PlannedAction::Reject) =
+            (self.kind, planned.action)
+        {
+            let why = planned.reason.clone().unwrap_or_default();
+            let mut left_out = self.cx.left_out.lock().expect("left_out lock");
+            left_out.insert((kind, planned.clerk_id.clone()), why);
+        }
+        self.cx.observer.event(&Event::Planned {
+            step: self.step,
+            planned,
+        });
+    }
+
+    fn outcome(self) -> StepOutcome {
+        self.outcome_with(None)
+    }
+
+    fn outcome_with(self, short_read: Option<u64>) -> StepOutcome {
+        StepOutcome::Previewed {
+            counts: self.counts,
+            short_read,
+        }
+    }
 }
 
 struct Assess;
@@ -277,24 +339,15 @@ impl Stage for Users<'_> {
                 required_columns: step.settings.required_columns(),
                 ..Sources::of(&cx.project.plan.source, cx.clerk)
             };
-            let mut counts = std::collections::BTreeMap::new();
+            let mut tally = PreviewTally::new(cx, "users").of(Kind::User);
             let stats = users::feed::preview(
                 &step,
                 sources,
                 connect::concurrency(&cx.project.plan),
-                |planned| {
-                    *counts.entry(planned.action).or_default() += 1;
-                    cx.observer.event(&Event::Planned {
-                        step: "users",
-                        planned: &planned,
-                    });
-                },
+                |planned| tally.planned(&planned),
             )
             .await?;
-            Ok(StepOutcome::Previewed {
-                counts,
-                short_read: stats.short_read(),
-            })
+            Ok(tally.outcome_with(stats.short_read()))
         })
     }
 }
@@ -346,6 +399,40 @@ impl Stage for Organizations<'_> {
             .await?;
             cx.listed_all(Kind::Organization, &outcome);
             Ok(outcome)
+        })
+    }
+
+    fn preview<'s>(
+        &'s self,
+        cx: &'s PreviewContext<'_>,
+    ) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(async move {
+            let (Some(workos), Some(clerk)) = (cx.workos, cx.clerk) else {
+                return Ok(StepOutcome::NotPreviewed);
+            };
+            let listing = reconcile::list_organizations(workos)
+                .await
+                .map_err(StepError::from)?;
+            let step = OrganizationsStep {
+                options: self.0.clone(),
+                script: cx.project.script.as_ref(),
+                ctx: cx.project.hook_context("organizations", true),
+                workos,
+                journal: cx.reader,
+                listing: Some(listing),
+                clerk_domains: read_domains(clerk).await?,
+            };
+            let organizations = clerk
+                .all_organizations()
+                .await
+                .map_err(crate::source::read::SourceError::from)
+                .map_err(StepError::from)?;
+            let mut tally = PreviewTally::new(cx, "organizations").of(Kind::Organization);
+            tally.total(organizations.len() as u64);
+            for org in &organizations {
+                tally.planned(&step.preview(org));
+            }
+            Ok(tally.outcome())
         })
     }
 }
@@ -413,19 +500,12 @@ impl Stage for Roles<'_> {
                 .await
                 .map_err(crate::source::read::SourceError::from)
                 .map_err(StepError::from)?;
-            let mut counts = std::collections::BTreeMap::new();
+            let mut tally = PreviewTally::new(cx, "roles");
+            tally.total(roles.len() as u64);
             for role in &roles {
-                let planned = step.preview(role);
-                *counts.entry(planned.action).or_default() += 1;
-                cx.observer.event(&Event::Planned {
-                    step: "roles",
-                    planned: &planned,
-                });
+                tally.planned(&step.preview(role));
             }
-            Ok(StepOutcome::Previewed {
-                counts,
-                short_read: None,
-            })
+            Ok(tally.outcome())
         })
     }
 }
@@ -477,6 +557,41 @@ impl Stage for Memberships {
                 cx.listed_all(Kind::Membership, &outcome);
             }
             Ok(outcome)
+        })
+    }
+
+    /// Reads what a run reads (each organization's WorkOS memberships and
+    /// Clerk's), and plans each membership from the journal and the mapping.
+    fn preview<'s>(
+        &'s self,
+        cx: &'s PreviewContext<'_>,
+    ) -> LocalBoxFuture<'s, Result<StepOutcome>> {
+        Box::pin(async move {
+            let (Some(workos), Some(clerk)) = (cx.workos, cx.clerk) else {
+                return Ok(StepOutcome::NotPreviewed);
+            };
+            let step = MembershipsStep {
+                roles: cx.project.role_mapper(true),
+                script: cx.project.script.as_ref(),
+                ctx: cx.project.hook_context("memberships", true),
+                workos,
+                journal: cx.reader,
+            };
+            let never = AtomicBool::new(false);
+            let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+            let mut tally = PreviewTally::new(cx, "memberships");
+            let plan = async {
+                while let Some(item) = rx.recv().await {
+                    let left_out = cx.left_out.lock().expect("left_out lock");
+                    let planned = step.preview(&item, &left_out);
+                    drop(left_out);
+                    tally.planned(&planned);
+                }
+            };
+            let (read, ()) =
+                tokio::join!(read_memberships(clerk, workos, cx.reader, &never, tx), plan);
+            read?;
+            Ok(tally.outcome())
         })
     }
 }

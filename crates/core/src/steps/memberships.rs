@@ -22,6 +22,7 @@ use crate::clerk::client::ClerkClient;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::membership::map_role;
 use crate::mapping::role::{RoleMapper, RoleSlug};
+use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::Script;
 use crate::workos::client::{MembershipFilter, WorkosClient, WorkosError};
 use ferry_wire::clerk::model::OrganizationMembership;
@@ -134,6 +135,17 @@ pub async fn read_memberships(
     Ok(stats)
 }
 
+/// The membership's user's email, when Clerk's identifier is one: it is
+/// whatever the user signs in with, also a username or a phone number,
+/// which a list's `email` column must not pass off as an email.
+fn identifier_email(membership: &OrganizationMembership) -> Option<String> {
+    membership
+        .public_user_data
+        .as_ref()
+        .and_then(|u| u.identifier.clone())
+        .filter(|identifier| identifier.contains('@'))
+}
+
 /// Organizations whose memberships are read at once, ahead of the writes.
 const ORGANIZATIONS_AHEAD: usize = 8;
 
@@ -149,7 +161,165 @@ async fn existing_memberships(
         .collect())
 }
 
+/// What a membership needs next, decided before any request.
+#[derive(Debug)]
+enum Next {
+    /// Nothing to send: unchanged, skipped or rejected, and why.
+    Settled(Action, Option<String>, Option<String>),
+    /// Create it in the WorkOS organization, for the WorkOS user, with this role.
+    Create {
+        user: String,
+        org: String,
+        slug: String,
+    },
+    /// Change the role of the WorkOS membership `id`.
+    Update {
+        id: String,
+        user: String,
+        slug: String,
+        was: String,
+    },
+    /// (Previews only) its user or organization is not migrated yet: the
+    /// run creates it once they are; the reason names which.
+    Pending(String),
+}
+
 impl MembershipsStep<'_> {
+    /// Where a membership stands: its organization and user as the journal
+    /// has them, its role as the mapping gives it, and WorkOS's membership
+    /// as `org` read it. A preview (`preview`) plans a membership whose
+    /// user or organization the journal does not hold yet as pending: the
+    /// run migrates them first.
+    fn next(&self, org: &OrgContext, membership: &OrganizationMembership, preview: bool) -> Next {
+        let org_target = match (&org.target_id, preview) {
+            (Some(id), _) => Some(id.clone()),
+            (None, true) if lookup(self.journal, Kind::Organization, &org.clerk_id).is_none() => {
+                None
+            }
+            (None, _) => {
+                return Next::Settled(
+                    Action::Skipped,
+                    None,
+                    Some(format!("organization {} was not migrated", org.clerk_id)),
+                );
+            }
+        };
+        let user = membership
+            .public_user_data
+            .as_ref()
+            .map(|u| u.user_id.clone());
+        let Some(clerk_user) = user else {
+            return Next::Settled(
+                Action::Skipped,
+                None,
+                Some("the membership names no user".into()),
+            );
+        };
+        let user_target = match lookup(self.journal, Kind::User, &clerk_user) {
+            Some(RecordState {
+                target_id: Some(id),
+                action,
+                ..
+            }) if action.wrote_target() => Some(id),
+            Some(state) => {
+                let why = state
+                    .reason
+                    .unwrap_or_else(|| state.action.as_str().to_owned());
+                return Next::Settled(
+                    Action::Skipped,
+                    None,
+                    Some(format!("user {clerk_user} was not migrated: {why}")),
+                );
+            }
+            None if preview => None,
+            None => {
+                return Next::Settled(
+                    Action::Skipped,
+                    None,
+                    Some(format!("user {clerk_user} was not migrated")),
+                );
+            }
+        };
+        let slug = match map_role(membership, &self.roles, self.script, &self.ctx) {
+            Ok(RoleSlug::Slug(slug)) => slug,
+            Ok(RoleSlug::LeftOut(reason)) => {
+                return Next::Settled(Action::Skipped, None, Some(reason));
+            }
+            Err(reason) => return Next::Settled(Action::Rejected, None, Some(reason)),
+        };
+        let (Some(user_target), Some(org_target)) = (user_target, org_target) else {
+            return Next::Pending("once its user and organization are migrated".into());
+        };
+        let existing = org
+            .existing
+            .lock()
+            .expect("memberships lock")
+            .get(&user_target)
+            .cloned();
+        match existing {
+            Some((id, role)) if role == slug => Next::Settled(Action::Unchanged, Some(id), None),
+            Some((id, was)) => Next::Update {
+                id,
+                user: user_target,
+                slug,
+                was,
+            },
+            None => Next::Create {
+                user: user_target,
+                org: org_target,
+                slug,
+            },
+        }
+    }
+
+    /// What a run would do with one membership (`ferry plan`), and why.
+    /// `left_out` holds the users and organizations the preview of earlier
+    /// steps plans to skip or reject: their memberships will be skipped.
+    pub fn preview(
+        &self,
+        item: &MembershipItem,
+        left_out: &HashMap<(Kind, String), String>,
+    ) -> Planned {
+        let membership = &item.membership;
+        let user = membership
+            .public_user_data
+            .as_ref()
+            .map(|u| u.user_id.clone());
+        let not_to_be = [
+            (Kind::Organization, Some(item.org.clerk_id.clone())),
+            (Kind::User, user),
+        ]
+        .into_iter()
+        .find_map(|(kind, id)| {
+            let id = id?;
+            let why = left_out.get(&(kind, id.clone()))?;
+            // No id in the reason: `ferry plan` counts memberships by reason.
+            Some(format!("its {} will not be migrated: {why}", kind.as_str()))
+        });
+        let next = match not_to_be {
+            Some(reason) => Next::Settled(Action::Skipped, None, Some(reason)),
+            None => self.next(&item.org, membership, true),
+        };
+        let (action, reason) = match next {
+            Next::Settled(Action::Skipped, _, reason) => (PlannedAction::Skip, reason),
+            Next::Settled(Action::Rejected, _, reason) => (PlannedAction::Reject, reason),
+            Next::Settled(_, _, reason) => (PlannedAction::Unchanged, reason),
+            Next::Create { .. } => (PlannedAction::Create, None),
+            Next::Update { was, slug, .. } => (
+                PlannedAction::Update,
+                Some(format!("role {was} in WorkOS, {slug} from Clerk")),
+            ),
+            Next::Pending(reason) => (PlannedAction::Create, Some(reason)),
+        };
+        Planned {
+            clerk_id: membership.id.clone(),
+            email: identifier_email(membership),
+            action,
+            reason,
+            notes: Vec::new(),
+        }
+    }
+
     pub async fn write(&self, item: MembershipItem) -> Vec<Recorded> {
         let MembershipItem { org, membership } = item;
         let recorded = |action, target_id, reason: Option<String>| Recorded {
@@ -162,87 +332,33 @@ impl MembershipsStep<'_> {
                 reason,
                 fingerprint: None,
             },
-            // Clerk's identifier is whatever the user signs in with: an
-            // email, but also a username or a phone number, which the
-            // list's `email` column must not pass off as one.
-            email: membership
-                .public_user_data
-                .as_ref()
-                .and_then(|u| u.identifier.clone())
-                .filter(|identifier| identifier.contains('@')),
+            email: identifier_email(&membership),
             advances: true,
             password_reset: None,
             settled: false,
             signs_in: None,
             seal: None,
         };
-        let Some(org_target) = org.target_id.clone() else {
-            return vec![recorded(
-                Action::Skipped,
-                None,
-                Some(format!("organization {} was not migrated", org.clerk_id)),
-            )];
-        };
-        let Some(clerk_user) = membership
-            .public_user_data
-            .as_ref()
-            .map(|u| u.user_id.clone())
-        else {
-            return vec![recorded(
-                Action::Skipped,
-                None,
-                Some("the membership names no user".into()),
-            )];
-        };
-        let user_target = match lookup(self.journal, Kind::User, &clerk_user) {
-            Some(RecordState {
-                target_id: Some(id),
-                action,
-                ..
-            }) if action.wrote_target() => id,
-            Some(state) => {
-                let why = state
-                    .reason
-                    .unwrap_or_else(|| state.action.as_str().to_owned());
-                return vec![recorded(
-                    Action::Skipped,
-                    None,
-                    Some(format!("user {clerk_user} was not migrated: {why}")),
-                )];
+        let (user_target, result) = match self.next(&org, &membership, false) {
+            Next::Settled(action, target, reason) => {
+                return vec![recorded(action, target, reason)];
             }
-            None => {
-                return vec![recorded(
-                    Action::Skipped,
-                    None,
-                    Some(format!("user {clerk_user} was not migrated")),
-                )];
+            Next::Pending(reason) => return vec![recorded(Action::Skipped, None, Some(reason))],
+            Next::Update { id, user, slug, .. } => (
+                user,
+                self.workos
+                    .update_membership(&id, &slug)
+                    .await
+                    .map(|m| (Action::Updated, m.id, slug))
+                    .map_err(|e| e.reason()),
+            ),
+            Next::Create { user, org, slug } => {
+                let created = self.create(&user, &org, &slug).await;
+                (user, created.map(|(action, id)| (action, id, slug)))
             }
-        };
-        let slug = match map_role(&membership, &self.roles, self.script, &self.ctx) {
-            Ok(RoleSlug::Slug(slug)) => slug,
-            Ok(RoleSlug::LeftOut(reason)) => {
-                return vec![recorded(Action::Skipped, None, Some(reason))];
-            }
-            Err(reason) => return vec![recorded(Action::Rejected, None, Some(reason))],
-        };
-        let existing = org
-            .existing
-            .lock()
-            .expect("memberships lock")
-            .get(&user_target)
-            .cloned();
-        let result = match existing {
-            Some((id, role)) if role == slug => Ok((Action::Unchanged, id)),
-            Some((id, _)) => self
-                .workos
-                .update_membership(&id, &slug)
-                .await
-                .map(|m| (Action::Updated, m.id))
-                .map_err(|e| e.reason()),
-            None => self.create(&user_target, &org_target, &slug).await,
         };
         vec![match result {
-            Ok((action, id)) => {
+            Ok((action, id, slug)) => {
                 org.existing
                     .lock()
                     .expect("memberships lock")

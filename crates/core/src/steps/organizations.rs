@@ -20,6 +20,7 @@ use crate::journal::{Action, Journal, Kind, Outcome};
 use crate::mapping::organization::{MappedOrg, OrgPayload, map_organization};
 use crate::plan::schema::OrganizationsOptions;
 use crate::reconcile::{Listing, Standing, standing};
+use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::Script;
 use crate::workos::client::WorkosClient;
 use ferry_wire::clerk::model::{Organization, OrganizationDomain};
@@ -88,6 +89,63 @@ impl OrganizationsStep<'_> {
         })
     }
 
+    /// What a run would do with one organization (`ferry plan`), and why:
+    /// the mapping's skip or rejection, else the journal's fingerprint of
+    /// what was written against the payload, else WorkOS's listing by
+    /// external_id (adopted) or nothing (created).
+    pub fn preview(&self, org: &Organization) -> Planned {
+        let planned = |action, reason: Option<&str>| Planned {
+            clerk_id: org.id.clone(),
+            email: None,
+            action,
+            reason: reason.map(str::to_owned),
+            notes: Vec::new(),
+        };
+        let payload = match self.mapped(org) {
+            MappedOrg::Ready(payload) => payload,
+            MappedOrg::Skip(reason) => return planned(PlannedAction::Skip, Some(&reason)),
+            MappedOrg::Reject(reason) => return planned(PlannedAction::Reject, Some(&reason)),
+        };
+        let written = self
+            .journal
+            .lock()
+            .expect("journal lock")
+            .record(Kind::Organization, &org.id)
+            .ok()
+            .flatten()
+            .filter(|p| p.action.wrote_target());
+        match written {
+            Some(then) if then.fingerprint.as_deref() == Some(payload.fingerprint().as_str()) => {
+                planned(PlannedAction::Unchanged, None)
+            }
+            Some(_) => planned(
+                PlannedAction::Update,
+                Some("changed in Clerk since it was written"),
+            ),
+            None if self
+                .listing
+                .as_ref()
+                .is_some_and(|l| l.by_external_id(&payload.external_id).is_some()) =>
+            {
+                planned(
+                    PlannedAction::Adopt,
+                    Some("WorkOS already has an organization with its external_id"),
+                )
+            }
+            None => planned(PlannedAction::Create, None),
+        }
+    }
+
+    /// The organization mapped, with its Clerk domains.
+    fn mapped(&self, org: &Organization) -> MappedOrg {
+        let domains = self
+            .clerk_domains
+            .get(&org.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        map_organization(org, domains, &self.options, self.script, &self.ctx)
+    }
+
     pub async fn write(&self, org: &Organization) -> Vec<Recorded> {
         let outcome = |action, target_id, reason: Option<String>, fingerprint| Recorded {
             outcome: Outcome {
@@ -106,12 +164,7 @@ impl OrganizationsStep<'_> {
             signs_in: None,
             seal: None,
         };
-        let domains = self
-            .clerk_domains
-            .get(&org.id)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let payload = match map_organization(org, domains, &self.options, self.script, &self.ctx) {
+        let payload = match self.mapped(org) {
             MappedOrg::Ready(payload) => payload,
             MappedOrg::Skip(reason) => {
                 return vec![outcome(Action::Skipped, None, Some(reason), None)];
