@@ -215,6 +215,31 @@ fn every_run_writes_its_report_and_report_renders_it_again() {
             .unwrap();
     assert_eq!(json["verification"]["passed"], true);
     assert_eq!(json["steps"].as_array().unwrap().len(), 6);
+    // Each step's requests are its own: every write of the run is one
+    // step's, and the users step's are the users, factors and what goes
+    // with them, as the sandbox counted them.
+    let steps = json["steps"].as_array().unwrap();
+    let step_writes: u64 = steps
+        .iter()
+        .map(|s| s["traffic"]["writes"].as_u64().unwrap())
+        .sum();
+    let run_writes: u64 = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["traffic"]["writes"].as_u64().unwrap())
+        .sum();
+    assert_eq!(step_writes, run_writes, "{steps:#?}");
+    assert_eq!(run_writes, world.counts().workos_writes);
+    let memberships = steps.iter().find(|s| s["name"] == "memberships").unwrap();
+    assert_eq!(
+        memberships["traffic"]["writes"].as_u64().unwrap(),
+        world
+            .counts()
+            .route_total("POST /user_management/organization_memberships"),
+        "{memberships}"
+    );
+    assert!(html.contains("<th>429s</th>"));
     world
         .ferry()
         .args(["report", "plan.yaml", "--format", "md", "--out", "again.md"])

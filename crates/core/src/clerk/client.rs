@@ -71,6 +71,11 @@ impl ClerkClient {
         self.api.traffic()
     }
 
+    /// What one plan step sent to this API.
+    pub fn traffic_of(&self, step: &str) -> crate::http::TrafficCounts {
+        self.api.traffic_of(step)
+    }
+
     pub fn new(
         base: &str,
         key: Secret,

@@ -292,10 +292,16 @@ impl<'a> Engine<'a> {
         for (stage, result) in stages.iter().zip(finished) {
             match result {
                 Some(Ok((outcome, duration_ms))) => {
+                    let traffic = workos.traffic_of(stage.name())
+                        + clerk
+                            .as_ref()
+                            .map(|clerk| clerk.traffic_of(stage.name()))
+                            .unwrap_or_default();
                     reports.push(summary::step_report(
                         stage.name(),
                         &outcome,
                         duration_ms,
+                        traffic,
                         &reader,
                     ));
                     outcomes.push(outcome);
@@ -476,7 +482,9 @@ impl<'a> Engine<'a> {
                 self.observer
                     .event(&Event::StepStarted { step: stage.name() });
                 let started = Instant::now();
-                let outcome = stage.run(cx).await;
+                let outcome = crate::http::traffic::STEP
+                    .scope(stage.name(), stage.run(cx))
+                    .await;
                 ended.end(stage.name(), outcome.is_ok() && !self.cancel.is_cancelled());
                 let outcome = outcome?;
                 let duration_ms = started.elapsed().as_millis() as u64;

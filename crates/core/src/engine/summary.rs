@@ -18,12 +18,14 @@ pub fn step_report(
     name: &str,
     outcome: &StepOutcome,
     duration_ms: u64,
+    traffic: crate::http::TrafficCounts,
     reader: &Mutex<Journal>,
 ) -> StepReport {
     let base = StepReport {
         name: name.to_owned(),
         duration: human_duration(duration_ms as f64 / 1000.0),
         duration_ms,
+        traffic,
         ..StepReport::default()
     };
     let count = |label: &str, count: u64| Count {

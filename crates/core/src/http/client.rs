@@ -454,6 +454,11 @@ impl ApiClient {
         self.traffic.counts()
     }
 
+    /// What one plan step sent through this client.
+    pub fn traffic_of(&self, step: &str) -> super::traffic::TrafficCounts {
+        self.traffic.counts_of(step)
+    }
+
     /// Sends and decodes a JSON answer.
     pub async fn json<T: DeserializeOwned>(&self, request: &Request<'_>) -> Result<T, ApiError> {
         let (_, body) = self.send(request).await?;

@@ -81,6 +81,10 @@ pub struct StepReport {
     pub records: u64,
     #[serde(default)]
     pub per_second: Option<u64>,
+    /// What the step's own requests came to, Clerk's and WorkOS's together
+    /// (requests, writes, retries, 429s).
+    #[serde(default)]
+    pub traffic: TrafficCounts,
     /// `created: 12`, …, in a fixed order; zero counts left out.
     pub counts: Vec<Count>,
     /// The first failed or rejected records with their reasons.
