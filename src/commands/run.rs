@@ -6,8 +6,9 @@ use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 use ferry_core::cancel::Stop;
-use ferry_core::engine::{Engine, RunOptions, RunSummary};
+use ferry_core::engine::{Engine, RunOptions, RunSummary, WriteEstimate};
 use ferry_core::error::ErrorKind;
+use ferry_core::observe::Quiet;
 use ferry_core::project::Project;
 
 use crate::args::RunArgs;
@@ -146,18 +147,41 @@ fn exit_of(summary: &RunSummary) -> Exit {
     }
 }
 
-/// Asks on the terminal; without one, says how to run non-interactively.
+/// Asks on the terminal, saying how much the run will write; without a
+/// terminal, says how to run non-interactively.
 fn confirm(project: &Project) -> Result<()> {
     let plan = &project.plan;
     let steps: Vec<_> = plan.steps.iter().map(|s| s.name()).collect();
     ask(project, "run", |target| {
+        // One request to Clerk; if it fails, the preflight will say why.
+        let estimate = Engine::new(project, &Quiet).estimate().ok();
         format!(
-            "Run plan {} (revision {}) against {target}: steps {}.",
+            "Run plan {} (revision {}) against {target}: steps {}.{}",
             plan.name,
             plan.revision,
-            steps.join(", ")
+            steps.join(", "),
+            estimate.map(writes).unwrap_or_default()
         )
     })
+}
+
+/// The question's sentence on how many users the run will write.
+fn writes(estimate: WriteEstimate) -> String {
+    let (Some(clerk), Some(to_write)) = (estimate.clerk_users, estimate.users_to_write()) else {
+        return String::new();
+    };
+    if to_write == 0 {
+        return format!(
+            " The journal has settled all {} of Clerk's users: only those changed in Clerk since are written.",
+            thousands(clerk)
+        );
+    }
+    format!(
+        " Clerk holds {} users and the journal has settled {}: up to {} users will be written, each with its TOTP factor and memberships.",
+        thousands(clerk),
+        thousands(estimate.settled_users),
+        thousands(to_write)
+    )
 }
 
 /// Asks `question` (given the target's URL) with "Continue? [y/N]" on the
@@ -192,5 +216,26 @@ pub fn ask(
         Ok(())
     } else {
         Err(Refusal::NotConfirmed.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_question_says_how_many_users_will_be_written() {
+        let estimate = |clerk_users, settled_users| {
+            writes(WriteEstimate {
+                clerk_users,
+                settled_users,
+            })
+        };
+        assert_eq!(
+            estimate(Some(1200), 200),
+            " Clerk holds 1,200 users and the journal has settled 200: up to 1,000 users will be written, each with its TOTP factor and memberships."
+        );
+        assert!(estimate(Some(5), 5).contains("settled all 5"));
+        assert_eq!(estimate(None, 3), "");
     }
 }

@@ -64,6 +64,19 @@ impl Progress {
         progress
     }
 
+    /// A step under way from now, with its spinner on a terminal.
+    fn start(&self, step: &str) -> State {
+        let now = Instant::now();
+        State {
+            bar: self.bar(step),
+            step: step.to_owned(),
+            done: 0,
+            total: None,
+            started: now,
+            last_line: now,
+        }
+    }
+
     fn bar(&self, step: &str) -> Option<ProgressBar> {
         let bars = self.bars.as_ref()?;
         let bar = bars.add(ProgressBar::new_spinner());
@@ -128,12 +141,17 @@ impl State {
             _ => String::new(),
         };
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "{}: {}{of}, {rate:.0}/s, {elapsed:.0} s",
-            self.step,
-            thousands(self.done)
-        );
+        let _ = if self.done == 0 && self.total.is_none() {
+            // Nothing counted yet (reading, or waiting on an earlier step).
+            writeln!(err, "{}: working, {elapsed:.0} s", self.step)
+        } else {
+            writeln!(
+                err,
+                "{}: {}{of}, {rate:.0}/s, {elapsed:.0} s",
+                self.step,
+                thousands(self.done)
+            )
+        };
     }
 }
 
@@ -142,17 +160,7 @@ impl Observer for Progress {
         let mut steps = self.steps.lock().unwrap_or_else(|p| p.into_inner());
         let find = |steps: &mut Vec<State>, step: &str| steps.iter().position(|s| s.step == step);
         match event {
-            Event::StepStarted { step } => {
-                let now = Instant::now();
-                steps.push(State {
-                    bar: self.bar(step),
-                    step: (*step).to_owned(),
-                    done: 0,
-                    total: None,
-                    started: now,
-                    last_line: now,
-                });
-            }
+            Event::StepStarted { step } => steps.push(self.start(step)),
             Event::Total { step, total } => {
                 if let Some(at) = find(&mut steps, step) {
                     let state = &mut steps[at];
@@ -205,7 +213,16 @@ impl Observer for Progress {
                     None => eprintln!("\n{message}"),
                 }
             }
-            Event::RunStarted { .. } | Event::Warning { .. } | Event::Preflight { .. } => {}
+            // The preflight shows as a step of its own while it reads.
+            Event::PreflightStarted => steps.push(self.start("preflight")),
+            Event::Preflight { .. } => {
+                if let Some(at) = find(&mut steps, "preflight")
+                    && let Some(bar) = steps.remove(at).bar
+                {
+                    bar.finish_and_clear();
+                }
+            }
+            Event::RunStarted { .. } | Event::Warning { .. } => {}
         }
     }
 }

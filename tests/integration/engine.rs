@@ -54,7 +54,10 @@ impl Observer for Recorder {
             Event::Planned { .. } => Seen::Planned,
             Event::StepFinished { step, .. } => Seen::StepFinished((*step).to_owned()),
             Event::Read { step, users } => Seen::Read((*step).to_owned(), *users),
-            Event::Warning { .. } | Event::Stopping | Event::Preflight { .. } => Seen::Other,
+            Event::Warning { .. }
+            | Event::Stopping
+            | Event::PreflightStarted
+            | Event::Preflight { .. } => Seen::Other,
         };
         self.0.lock().unwrap().push(seen);
     }
@@ -284,6 +287,16 @@ fn a_preview_plans_every_user_and_writes_nothing() {
         planned,
         users_planned + tenant.organizations.len() + tenant.roles.len() + tenant.memberships.len()
     );
+    // What `ferry run` says before it writes: every user, none settled.
+    let estimate = Engine::new(&project, &recorder).estimate().unwrap();
+    assert_eq!(estimate.clerk_users, Some(users_planned as u64));
+    assert_eq!(estimate.users_to_write(), Some(users_planned as u64));
+    Engine::new(&project, &recorder)
+        .run(RunOptions::default())
+        .unwrap();
+    let settled = Engine::new(&project, &recorder).estimate().unwrap();
+    assert_eq!(settled.settled_users, users_planned as u64);
+    assert_eq!(settled.users_to_write(), Some(0));
     let (name, users) = &preview.steps[0];
     assert_eq!(*name, "users");
     let StepOutcome::Previewed { counts, .. } = users else {

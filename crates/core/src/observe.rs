@@ -27,6 +27,9 @@ pub enum Event<'a> {
         revision: u32,
         preview: bool,
     },
+    /// The preflight began: it reads Clerk's count, a WorkOS page and the
+    /// webhook endpoints, and checks the journal's binding.
+    PreflightStarted,
     /// What the preflight found, before anything else was read or written.
     Preflight {
         findings: &'a [crate::preflight::Finding],

@@ -30,7 +30,7 @@ use crate::cancel::{Cancel, Stop};
 use crate::clerk::client::ClerkClient;
 use crate::connect;
 use crate::error::{Error, MissingSetting, Refusal, Result};
-use crate::journal::{Journal, RunStatus};
+use crate::journal::{Action, Journal, Kind, RunStatus};
 use crate::observe::{Event, Observer};
 use crate::preflight;
 use crate::project::Project;
@@ -40,6 +40,7 @@ use crate::report::outcome::StepOutcome;
 use crate::report::verification::Verification;
 use crate::source::shared_users::SharedUsers;
 use crate::steps::ended::Ended;
+use crate::steps::error::StepError;
 use crate::undo::delete::Deleter;
 use crate::undo::{UndoOptions, UndoTally};
 use crate::webhooks;
@@ -115,6 +116,24 @@ fn write_kept(path: &std::path::Path, kept: &[crate::undo::Kept]) -> Result<()> 
         writer.flush()
     })
     .map_err(|e| Error::io("write", path, e))
+}
+
+/// How much a run is about to write ([`Engine::estimate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteEstimate {
+    /// Clerk's count of users; `None` when the plan reads an export only.
+    pub clerk_users: Option<u64>,
+    /// Users the journal has settled (written, unchanged, skipped or rejected).
+    pub settled_users: u64,
+}
+
+impl WriteEstimate {
+    /// Users a run may still write: Clerk's count less what is settled.
+    /// A settled user is written again only when it changed in Clerk.
+    pub fn users_to_write(&self) -> Option<u64> {
+        self.clerk_users
+            .map(|clerk| clerk.saturating_sub(self.settled_users))
+    }
 }
 
 /// What a preview came to: each step and its preview.
@@ -646,10 +665,41 @@ impl<'a> Engine<'a> {
         Ok(PreviewSummary { steps, gone })
     }
 
+    /// What a run is about to write, for the question asked before it:
+    /// Clerk's user count (one request) and how many users the journal has
+    /// settled already. Nothing is written and WorkOS is not asked.
+    pub fn estimate(&self) -> Result<WriteEstimate> {
+        let plan = &self.project.plan;
+        let settled_users = if plan.state.exists() {
+            let summary = Journal::open_to_read(&plan.state)?.summary()?;
+            Action::ALL
+                .into_iter()
+                .filter(|action| *action != Action::Failed)
+                .map(|action| summary.count(Kind::User, action))
+                .sum()
+        } else {
+            0
+        };
+        let clerk_users = match connect::clerk(plan, &self.cancel)? {
+            Some(clerk) => Some(
+                runtime()?
+                    .block_on(clerk.user_count())
+                    .map_err(crate::source::read::SourceError::from)
+                    .map_err(StepError::from)?,
+            ),
+            None => None,
+        };
+        Ok(WriteEstimate {
+            clerk_users,
+            settled_users,
+        })
+    }
+
     /// The assessment alone, from the source (WorkOS is not needed).
     pub fn assess(&self) -> Result<Assessment> {
         let clerk = connect::clerk(&self.project.plan, &self.cancel)?;
         let runtime = runtime()?;
+        self.observer.event(&Event::PreflightStarted);
         let findings =
             runtime.block_on(preflight::check(&self.project.plan, clerk.as_ref(), None))?;
         self.observer.event(&Event::Preflight {
@@ -716,6 +766,7 @@ impl<'a> Engine<'a> {
     ) -> Result<Vec<preflight::Finding>> {
         let project = self.project;
         let plan = &project.plan;
+        self.observer.event(&Event::PreflightStarted);
         let mut findings = preflight::check(plan, clerk, Some(workos)).await?;
         if let (Some(_), Some(clerk), false) = (plan.memberships(), clerk, plan.roles().is_some()) {
             let needed = crate::steps::roles::needed::needed_roles(
