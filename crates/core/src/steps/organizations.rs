@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use super::error::StepError;
 use super::recorder::Recorded;
 use crate::clerk::client::ClerkClient;
-use crate::journal::{Action, Journal, Kind, Outcome};
+use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::organization::{MappedOrg, OrgPayload, map_organization};
 use crate::plan::schema::OrganizationsOptions;
 use crate::reconcile::{Listing, Standing, standing};
@@ -100,21 +100,14 @@ impl OrganizationsStep<'_> {
             action,
             reason: reason.map(str::to_owned),
             notes: Vec::new(),
+            enrolls_totp: false,
         };
         let payload = match self.mapped(org) {
             MappedOrg::Ready(payload) => payload,
             MappedOrg::Skip(reason) => return planned(PlannedAction::Skip, Some(&reason)),
             MappedOrg::Reject(reason) => return planned(PlannedAction::Reject, Some(&reason)),
         };
-        let written = self
-            .journal
-            .lock()
-            .expect("journal lock")
-            .record(Kind::Organization, &org.id)
-            .ok()
-            .flatten()
-            .filter(|p| p.action.wrote_target());
-        match written {
+        match self.written(&org.id) {
             Some(then) if then.fingerprint.as_deref() == Some(payload.fingerprint().as_str()) => {
                 planned(PlannedAction::Unchanged, None)
             }
@@ -134,6 +127,17 @@ impl OrganizationsStep<'_> {
             }
             None => planned(PlannedAction::Create, None),
         }
+    }
+
+    /// The journal's record of the organization, when ferry wrote it.
+    fn written(&self, clerk_id: &str) -> Option<RecordState> {
+        self.journal
+            .lock()
+            .expect("journal lock")
+            .record(Kind::Organization, clerk_id)
+            .ok()
+            .flatten()
+            .filter(|p| p.action.wrote_target())
     }
 
     /// The organization mapped, with its Clerk domains.
@@ -175,13 +179,7 @@ impl OrganizationsStep<'_> {
         };
         let fingerprint = payload.fingerprint();
         let previous = self
-            .journal
-            .lock()
-            .expect("journal lock")
-            .record(Kind::Organization, &org.id)
-            .ok()
-            .flatten()
-            .filter(|p| p.action.wrote_target())
+            .written(&org.id)
             .and_then(|p| Some((p.target_id?, p.fingerprint)));
         let listed = previous.as_ref().map(|(id, _)| {
             (
