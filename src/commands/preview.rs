@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ferry_core::engine::Engine;
 use ferry_core::error::Refusal;
@@ -55,6 +56,8 @@ struct Collect {
     /// How many of each step and action share a reason.
     reasons: Mutex<Reasons>,
     out: Mutex<Option<JsonOut>>,
+    /// Users whose TOTP factor the run would enroll.
+    factors: AtomicU64,
     progress: Progress,
 }
 
@@ -62,6 +65,9 @@ impl Observer for Collect {
     fn event(&self, event: &Event<'_>) {
         self.progress.event(event);
         if let Event::Planned { step, planned } = event {
+            if planned.enrolls_totp {
+                self.factors.fetch_add(1, Ordering::Relaxed);
+            }
             if *step == "users"
                 && let Some(out) = self.out.lock().expect("out lock").as_mut()
             {
@@ -109,13 +115,15 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
         shown: Mutex::default(),
         reasons: Mutex::default(),
         out: Mutex::new(args.out.as_deref().map(JsonOut::create).transpose()?),
+        factors: AtomicU64::new(0),
         progress: Progress::on_stderr(),
     };
     let preview = Engine::new(&project, &collect).preview(args.offline, args.sync)?;
     let shown = collect.shown.into_inner().expect("shown lock");
     let reasons = collect.reasons.into_inner().expect("reasons lock");
+    let factors = collect.factors.into_inner();
     if args.json {
-        return json_preview(args, &preview, &shown, &reasons, collect.out);
+        return json_preview(args, &preview, &shown, &reasons, factors, collect.out);
     }
     let painter = Painter::stdout();
     let mut stdout = std::io::stdout().lock();
@@ -200,6 +208,13 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
         }
         if *step == "users" {
             users_counts = Some(counts);
+            if factors > 0 {
+                let _ = writeln!(
+                    stdout,
+                    "  with them, {} TOTP factors to enroll",
+                    output::thousands(factors)
+                );
+            }
             if args.offline {
                 let _ = writeln!(stdout, "{}: {OFFLINE_NOTE}", painter.warning("note"));
             }
@@ -249,6 +264,7 @@ fn json_preview(
     preview: &ferry_core::engine::PreviewSummary,
     shown: &BTreeMap<(String, PlannedAction), Vec<Planned>>,
     reasons: &Reasons,
+    factors: u64,
     out: Mutex<Option<JsonOut>>,
 ) -> Result<Exit> {
     let mut steps = Vec::new();
@@ -279,13 +295,17 @@ fn json_preview(
                 }))
             })
             .collect();
-        steps.push(serde_json::json!({
+        let mut entry = serde_json::json!({
             "step": step,
             "previewed": true,
             "total": counts.values().sum::<u64>(),
             "actions": actions,
             "short_read": short_read,
-        }));
+        });
+        if *step == "users" {
+            entry["totp_factors_to_enroll"] = factors.into();
+        }
+        steps.push(entry);
         if *step == "users"
             && let Some(out) = out.lock().expect("out lock").take()
         {

@@ -345,6 +345,19 @@ fn plan_previews_every_writing_step_and_nothing_once_they_ran() {
         dump.memberships.len() as u64
     );
     assert_eq!(count(&before, "users", "create"), dump.users.len() as u64);
+    let users_step = |plan: &Value| -> Value {
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == "users")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        users_step(&before)["totp_factors_to_enroll"],
+        dump.auth_factors.len() as u64
+    );
     let after = preview(&world);
     assert_eq!(count(&after, "organizations", "unchanged"), organizations);
     assert_eq!(count(&after, "organizations", "create"), 0);
@@ -353,6 +366,7 @@ fn plan_previews_every_writing_step_and_nothing_once_they_ran() {
         dump.memberships.len() as u64
     );
     assert_eq!(count(&after, "memberships", "create"), 0);
+    assert_eq!(users_step(&after)["totp_factors_to_enroll"], 0);
     // The rest are skipped, each with the reason the run gave.
     assert_eq!(
         count(&after, "memberships", "skip"),

@@ -110,6 +110,9 @@ pub struct Planned {
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// (Users) The run would enroll the user's exported TOTP factor.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enrolls_totp: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

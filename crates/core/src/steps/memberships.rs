@@ -317,6 +317,7 @@ impl MembershipsStep<'_> {
             action,
             reason,
             notes: Vec::new(),
+            enrolls_totp: false,
         }
     }
 

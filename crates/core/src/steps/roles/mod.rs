@@ -160,6 +160,7 @@ impl<'a> RolesStep<'a> {
             action,
             reason,
             notes: Vec::new(),
+            enrolls_totp: false,
         }
     }
 

@@ -48,6 +48,7 @@ pub async fn preview(
                         },
                         reason: Some(reason),
                         notes: Vec::new(),
+                        enrolls_totp: false,
                     }
                 }
             }

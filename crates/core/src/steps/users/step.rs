@@ -443,6 +443,7 @@ impl<'a> UsersStep<'a> {
                 action,
                 reason,
                 notes,
+                enrolls_totp: false,
             };
         if matches!(self.mode, Mode::Offline)
             && let Some(previous) = self.lookup(Kind::User, &user.id)
@@ -483,7 +484,20 @@ impl<'a> UsersStep<'a> {
             }
             (decision, _) => decision,
         };
-        planned(decision.planned(), notes)
+        let mut planned = planned(decision.planned(), notes);
+        // The factor goes with the user: enrolled unless the journal holds it.
+        planned.enrolls_totp = desired.totp_secret.is_some()
+            && matches!(
+                planned.action,
+                PlannedAction::Create
+                    | PlannedAction::Update
+                    | PlannedAction::Adopt
+                    | PlannedAction::Unchanged
+            )
+            && self
+                .lookup(Kind::TotpFactor, &user.id)
+                .is_none_or(|factor| !factor.action.wrote_target());
+        planned
     }
 
     /// Who in WorkOS has this user's external_id, or else its email.
