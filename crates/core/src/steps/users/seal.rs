@@ -218,7 +218,57 @@ impl Sealed {
 #[derive(Default)]
 pub struct SealedUsers {
     /// Sorted by the id's hash; one entry per user.
-    rows: Vec<(u64, Sealed)>,
+    rows: Vec<SealedRow>,
+}
+
+/// One sealed user in 40 bytes (a [`Sealed`] with its key would take 64:
+/// the `u128` seal aligns the tuple to 16). The state takes the seal's top
+/// two bits, so 126 of the seal's 128 bits are compared: a changed user
+/// still has one chance in 2^126 of passing for unchanged.
+#[derive(Debug, Clone, Copy)]
+struct SealedRow {
+    key: u64,
+    /// The seal's high half, its top two bits replaced by the state.
+    seal_high: u64,
+    seal_low: u64,
+    email_claim: u64,
+    external_id_claim: u64,
+}
+
+/// The seal bits a [`SealedRow`] keeps.
+const SEAL_BITS: u128 = u128::MAX >> 2;
+
+impl SealedRow {
+    fn new(key: u64, sealed: Sealed) -> Self {
+        let state: u128 = match sealed.state {
+            SealedAs::Migrated { factor: false } => 0,
+            SealedAs::Migrated { factor: true } => 1,
+            SealedAs::Skipped => 2,
+        };
+        let packed = (sealed.seal.0 & SEAL_BITS) | (state << 126);
+        Self {
+            key,
+            seal_high: (packed >> 64) as u64,
+            seal_low: packed as u64,
+            email_claim: sealed.email_claim,
+            external_id_claim: sealed.external_id_claim,
+        }
+    }
+
+    fn sealed(&self) -> Sealed {
+        let packed = (u128::from(self.seal_high) << 64) | u128::from(self.seal_low);
+        let state = match packed >> 126 {
+            0 => SealedAs::Migrated { factor: false },
+            1 => SealedAs::Migrated { factor: true },
+            _ => SealedAs::Skipped,
+        };
+        Sealed {
+            seal: Seal(packed & SEAL_BITS),
+            email_claim: self.email_claim,
+            external_id_claim: self.external_id_claim,
+            state,
+        }
+    }
 }
 
 impl SealedUsers {
@@ -227,18 +277,18 @@ impl SealedUsers {
         let mut rows = Vec::new();
         journal.each_seal(Kind::User, |source_id, stored| {
             if let Some(sealed) = Sealed::parse(stored) {
-                rows.push((id_key(source_id), sealed));
+                rows.push(SealedRow::new(id_key(source_id), sealed));
             }
         })?;
-        rows.sort_unstable_by_key(|(key, _)| *key);
+        rows.sort_unstable_by_key(|row| row.key);
         // Two ids with one hash: neither is trusted (both take the full path).
         let mut clashing = Vec::new();
         for pair in rows.windows(2) {
-            if pair[0].0 == pair[1].0 {
-                clashing.push(pair[0].0);
+            if pair[0].key == pair[1].key {
+                clashing.push(pair[0].key);
             }
         }
-        rows.retain(|(key, _)| clashing.binary_search(key).is_err());
+        rows.retain(|row| clashing.binary_search(&row.key).is_err());
         rows.shrink_to_fit();
         Ok(Self { rows })
     }
@@ -246,9 +296,9 @@ impl SealedUsers {
     /// What the journal sealed for `clerk_id`, if it matches `seal`.
     pub fn matching(&self, clerk_id: &str, seal: Seal) -> Option<Sealed> {
         let key = id_key(clerk_id);
-        let at = self.rows.binary_search_by_key(&key, |(k, _)| *k).ok()?;
-        let sealed = self.rows[at].1;
-        (sealed.seal == seal).then_some(sealed)
+        let at = self.rows.binary_search_by_key(&key, |row| row.key).ok()?;
+        let sealed = self.rows[at].sealed();
+        (sealed.seal.0 == seal.0 & SEAL_BITS).then_some(Sealed { seal, ..sealed })
     }
 
     pub fn len(&self) -> usize {
@@ -337,5 +387,43 @@ mod tests {
         ] {
             assert_eq!(Sealed::parse(bad), None, "{bad:?}");
         }
+    }
+
+    const STATES: [SealedAs; 3] = [
+        SealedAs::Migrated { factor: false },
+        SealedAs::Migrated { factor: true },
+        SealedAs::Skipped,
+    ];
+
+    #[test]
+    fn a_sealed_user_keeps_its_state_and_claims_in_forty_bytes() {
+        assert_eq!(std::mem::size_of::<SealedRow>(), 40);
+        let seal = Seal(u128::MAX - 5);
+        let mut rows = Vec::new();
+        for (n, state) in STATES.into_iter().enumerate() {
+            let sealed = Sealed {
+                seal,
+                email_claim: n as u64,
+                external_id_claim: u64::MAX - n as u64,
+                state,
+            };
+            rows.push(SealedRow::new(id_key(&format!("user_{n}")), sealed));
+        }
+        rows.sort_unstable_by_key(|row| row.key);
+        let users = SealedUsers { rows };
+        for (n, state) in STATES.into_iter().enumerate() {
+            let id = format!("user_{n}");
+            let found = users.matching(&id, seal).expect("its seal matches");
+            assert_eq!(found.seal, seal);
+            assert_eq!(found.state, state);
+            assert_eq!(found.email_claim, n as u64);
+            assert_eq!(found.external_id_claim, u64::MAX - n as u64);
+            assert_eq!(
+                users.matching(&id, Seal(seal.0 ^ 1)),
+                None,
+                "a changed seal"
+            );
+        }
+        assert_eq!(users.matching("user_9", seal), None);
     }
 }
