@@ -24,6 +24,7 @@ pub mod journal;
 pub mod kind;
 pub mod mapping;
 pub mod observe;
+pub mod packed;
 pub mod plan;
 pub mod preflight;
 pub mod project;

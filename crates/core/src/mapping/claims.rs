@@ -17,7 +17,7 @@
 //! three times as much.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use sha2::{Digest, Sha256};
 
@@ -56,27 +56,8 @@ const PREFIX_BITS: u32 = 16;
 const PREFIXES: usize = 1 << PREFIX_BITS;
 const PREFIX_SHIFT: u32 = 64 - PREFIX_BITS;
 
-/// A claim's 64-bit key, in halves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Key([u32; 2]);
-
-impl From<u64> for Key {
-    fn from(key: u64) -> Self {
-        Self([key as u32, (key >> 32) as u32])
-    }
-}
-
-impl Key {
-    fn get(self) -> u64 {
-        u64::from(self.0[0]) | (u64::from(self.0[1]) << 32)
-    }
-}
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.get());
-    }
-}
+/// A claim's 64-bit key, in halves (12-byte entries).
+type Key = crate::packed::U64;
 
 /// Passes a [`Key`] through: its bits are a SHA-256's, uniform already.
 #[derive(Default)]
@@ -173,7 +154,7 @@ impl Claims {
         let mut batch: Vec<(Key, u32)> = self.recent.drain().collect();
         batch.sort_unstable_by_key(|(k, _)| k.get());
         let old = self.settled.len();
-        self.settled.resize(old + batch.len(), (Key([0, 0]), 0));
+        self.settled.resize(old + batch.len(), (Key::default(), 0));
         let (mut i, mut j) = (old, batch.len());
         for at in (0..self.settled.len()).rev() {
             // Keys are unique across both (a key is claimed once), so ties never occur.
