@@ -9,6 +9,7 @@ mod args;
 mod commands;
 mod error;
 mod exit;
+mod memory;
 mod output;
 mod render;
 
@@ -21,6 +22,7 @@ use crate::exit::Exit;
 use crate::output::Painter;
 
 fn main() -> ExitCode {
+    memory::limit_arenas();
     let arguments = match args::Arguments::try_parse() {
         Ok(arguments) => arguments,
         Err(error) => {
