@@ -22,7 +22,7 @@ use crate::exit::Exit;
 use crate::output::Painter;
 
 fn main() -> ExitCode {
-    memory::limit_arenas();
+    memory::fix_mmap_threshold();
     let arguments = match args::Arguments::try_parse() {
         Ok(arguments) => arguments,
         Err(error) => {

@@ -1,23 +1,32 @@
 //! How the process's allocator is set up, before any thread starts.
 //!
-//! glibc's malloc gives each thread that contends for the heap an arena
-//! of its own, up to eight per core, and an arena keeps what was freed in
-//! it for reuse by that arena alone. ferry's threads (tokio's workers and its
-//! blocking pool) free in one arena what another allocated, so with many
-//! arenas the same live memory spreads over more resident pages: at
-//! a million users a no-op rerun peaked at 204 MB with the default and at
-//! 179 MB with two arenas, for the same CPU time (docs/benchmarks.md).
-//! The work is network-bound, so two arenas cost no measurable contention.
-//! `MALLOC_ARENA_MAX` in the environment still wins.
+//! glibc's malloc serves a large block from its own `mmap` until the first
+//! such block is freed; from then on it raises that threshold to the freed
+//! block's size (up to 32 MB) and serves blocks under it from the arenas.
+//! ferry frees large blocks all the time (a Clerk page as read, the claims
+//! and export tables as they grow), so after the first ones its growing
+//! tables and page buffers land in the arenas, whose holes stay resident:
+//! at a million users `run` peaked at 208-231 MB. With the threshold fixed
+//! at 256 KiB, every large block is its own mapping, handed back to the
+//! system when freed, and the same run peaks at 180 MB for about 7 % more
+//! CPU (docs/benchmarks.md). Capping the arenas instead (`MALLOC_ARENA_MAX=2`)
+//! saved less and cost 15-30 % more CPU, so it is not done.
+//! `MALLOC_MMAP_THRESHOLD_` or `GLIBC_TUNABLES` in the environment still win.
 
-/// Caps glibc's malloc at two arenas unless `MALLOC_ARENA_MAX` says otherwise.
-pub fn limit_arenas() {
+/// Blocks from this size up get a mapping of their own.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: libc::c_int = 256 * 1024;
+
+/// Fixes glibc's `mmap` threshold unless the environment tunes malloc.
+pub fn fix_mmap_threshold() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none()
+        && std::env::var_os("GLIBC_TUNABLES").is_none()
+    {
         // SAFETY: mallopt only changes the allocator's settings; it is
         // called before any other thread exists.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
         }
     }
 }
