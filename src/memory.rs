@@ -6,16 +6,18 @@
 //! ferry frees large blocks all the time (a Clerk page as read, the claims
 //! and export tables as they grow), so after the first ones its growing
 //! tables and page buffers land in the arenas, whose holes stay resident:
-//! at a million users `run` peaked at 208-231 MB. With the threshold fixed
-//! at 256 KiB, every large block is its own mapping, handed back to the
-//! system when freed, and the same run peaks at 180 MB for about 7 % more
-//! CPU (docs/benchmarks.md). Capping the arenas instead (`MALLOC_ARENA_MAX=2`)
-//! saved less and cost 15-30 % more CPU, so it is not done.
+//! at a million users `run` peaked at 208-231 MB. With the threshold fixed,
+//! every block from it up is its own mapping, handed back to the system
+//! when freed. At 256 KiB a million-user run peaked at 182 MB, but a rerun
+//! paid 15-30 % more CPU mapping Clerk's pages; at 1 MiB the big tables are
+//! still mapped while the page buffers stay in the arenas (docs/benchmarks.md).
+//! Capping the arenas instead (`MALLOC_ARENA_MAX=2`) did not lower the
+//! run's peak and cost 15-30 % more CPU, so it is not done.
 //! `MALLOC_MMAP_THRESHOLD_` or `GLIBC_TUNABLES` in the environment still win.
 
 /// Blocks from this size up get a mapping of their own.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MMAP_THRESHOLD: libc::c_int = 256 * 1024;
+const MMAP_THRESHOLD: libc::c_int = 1024 * 1024;
 
 /// Fixes glibc's `mmap` threshold unless the environment tunes malloc.
 pub fn fix_mmap_threshold() {
