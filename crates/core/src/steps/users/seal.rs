@@ -64,6 +64,25 @@ pub enum SealedAs {
     Skipped,
 }
 
+impl SealedAs {
+    /// Every state, by its number (a [`SealedRow`]'s two bits).
+    const ALL: [SealedAs; 3] = [
+        SealedAs::Migrated { factor: false },
+        SealedAs::Migrated { factor: true },
+        SealedAs::Skipped,
+    ];
+    /// Each state's mark in the journal's stored form, by its number.
+    const MARKS: [&'static str; 3] = ["0", "1", "s"];
+
+    fn number(self) -> usize {
+        match self {
+            SealedAs::Migrated { factor: false } => 0,
+            SealedAs::Migrated { factor: true } => 1,
+            SealedAs::Skipped => 2,
+        }
+    }
+}
+
 impl Sealer {
     pub fn new(settings: &UserSettings, ctx: &Value, script: Option<&Script>) -> Self {
         let mut seed = Sha256::new();
@@ -179,11 +198,7 @@ impl Sealed {
     /// claim>:<state>`, in hex; the state is `0` (migrated), `1` (migrated
     /// with a factor) or `s` (skipped).
     pub fn stored(&self) -> String {
-        let state = match self.state {
-            SealedAs::Migrated { factor: false } => "0",
-            SealedAs::Migrated { factor: true } => "1",
-            SealedAs::Skipped => "s",
-        };
+        let state = SealedAs::MARKS[self.state.number()];
         format!(
             "1:{:032x}:{:016x}:{:016x}:{state}",
             self.seal.0, self.email_claim, self.external_id_claim,
@@ -199,12 +214,8 @@ impl Sealed {
         let seal = u128::from_str_radix(parts.next()?, 16).ok()?;
         let email_claim = u64::from_str_radix(parts.next()?, 16).ok()?;
         let external_id_claim = u64::from_str_radix(parts.next()?, 16).ok()?;
-        let state = match parts.next()? {
-            "0" => SealedAs::Migrated { factor: false },
-            "1" => SealedAs::Migrated { factor: true },
-            "s" => SealedAs::Skipped,
-            _ => return None,
-        };
+        let mark = parts.next()?;
+        let state = SealedAs::ALL[SealedAs::MARKS.iter().position(|m| *m == mark)?];
         parts.next().is_none().then_some(Self {
             seal: Seal(seal),
             email_claim,
@@ -240,11 +251,7 @@ const SEAL_BITS: u128 = u128::MAX >> 2;
 
 impl SealedRow {
     fn new(key: u64, sealed: Sealed) -> Self {
-        let state: u128 = match sealed.state {
-            SealedAs::Migrated { factor: false } => 0,
-            SealedAs::Migrated { factor: true } => 1,
-            SealedAs::Skipped => 2,
-        };
+        let state = sealed.state.number() as u128;
         let packed = (sealed.seal.0 & SEAL_BITS) | (state << 126);
         Self {
             key,
@@ -257,11 +264,8 @@ impl SealedRow {
 
     fn sealed(&self) -> Sealed {
         let packed = (u128::from(self.seal_high) << 64) | u128::from(self.seal_low);
-        let state = match packed >> 126 {
-            0 => SealedAs::Migrated { factor: false },
-            1 => SealedAs::Migrated { factor: true },
-            _ => SealedAs::Skipped,
-        };
+        // Only `new` makes rows, so the two bits are a state's number.
+        let state = SealedAs::ALL[(packed >> 126) as usize];
         Sealed {
             seal: Seal(packed & SEAL_BITS),
             email_claim: self.email_claim,
@@ -389,18 +393,12 @@ mod tests {
         }
     }
 
-    const STATES: [SealedAs; 3] = [
-        SealedAs::Migrated { factor: false },
-        SealedAs::Migrated { factor: true },
-        SealedAs::Skipped,
-    ];
-
     #[test]
     fn a_sealed_user_keeps_its_state_and_claims_in_forty_bytes() {
         assert_eq!(std::mem::size_of::<SealedRow>(), 40);
         let seal = Seal(u128::MAX - 5);
         let mut rows = Vec::new();
-        for (n, state) in STATES.into_iter().enumerate() {
+        for (n, state) in SealedAs::ALL.into_iter().enumerate() {
             let sealed = Sealed {
                 seal,
                 email_claim: n as u64,
@@ -411,7 +409,7 @@ mod tests {
         }
         rows.sort_unstable_by_key(|row| row.key);
         let users = SealedUsers { rows };
-        for (n, state) in STATES.into_iter().enumerate() {
+        for (n, state) in SealedAs::ALL.into_iter().enumerate() {
             let id = format!("user_{n}");
             let found = users.matching(&id, seal).expect("its seal matches");
             assert_eq!(found.seal, seal);
