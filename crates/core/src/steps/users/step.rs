@@ -485,18 +485,17 @@ impl<'a> UsersStep<'a> {
             (decision, _) => decision,
         };
         let mut planned = planned(decision.planned(), notes);
-        // The factor goes with the user: enrolled unless the journal holds it.
+        // The factor goes with the user, as `ensure_totp` decides: a user
+        // made afresh gets one whatever the journal says; another gets one
+        // unless the journal holds it.
         planned.enrolls_totp = desired.totp_secret.is_some()
-            && matches!(
-                planned.action,
-                PlannedAction::Create
-                    | PlannedAction::Update
-                    | PlannedAction::Adopt
-                    | PlannedAction::Unchanged
-            )
-            && self
-                .lookup(Kind::TotpFactor, &user.id)
-                .is_none_or(|factor| !factor.action.wrote_target());
+            && match planned.action {
+                PlannedAction::Create => true,
+                PlannedAction::Update | PlannedAction::Adopt | PlannedAction::Unchanged => self
+                    .lookup(Kind::TotpFactor, &user.id)
+                    .is_none_or(|factor| !factor.action.wrote_target()),
+                _ => false,
+            };
         planned
     }
 
