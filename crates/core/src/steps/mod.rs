@@ -14,6 +14,7 @@ pub mod organizations;
 pub mod pump;
 pub mod recorder;
 pub mod roles;
+pub mod seal;
 pub mod seen;
 pub mod users;
 pub mod verify;

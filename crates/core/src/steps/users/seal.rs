@@ -17,15 +17,15 @@
 //! The sealed users are loaded once per step, in one range read, into a
 //! sorted vector of 40 bytes a user.
 
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::journal::{Journal, JournalError, Kind};
 use crate::mapping::user::UserSettings;
 use crate::script::Script;
 use crate::source::SourceUser;
+use crate::steps::seal::{Fields, SealTable, Stored};
+
+pub use crate::steps::seal::Seal;
 
 /// What a writing users step seals with, and what it finds sealed.
 pub struct Seals {
@@ -36,13 +36,9 @@ pub struct Seals {
 /// Computes seals for one step's users.
 #[derive(Clone)]
 pub struct Sealer {
-    /// The hash state after everything every user shares.
-    seed: Sha256,
+    /// The hash after everything every user shares.
+    seed: Fields,
 }
-
-/// One user's seal, as computed this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seal(u128);
 
 /// What the journal keeps of a settled user: its seal, its claims' keys,
 /// and how it was settled.
@@ -85,35 +81,31 @@ impl SealedAs {
 
 impl Sealer {
     pub fn new(settings: &UserSettings, ctx: &Value, script: Option<&Script>) -> Self {
-        let mut seed = Sha256::new();
-        let mut part = |bytes: &[u8]| {
-            seed.update((bytes.len() as u64).to_le_bytes());
-            seed.update(bytes);
-        };
-        part(b"ferry users seal 1");
-        part(env!("CARGO_PKG_VERSION").as_bytes());
-        part(&serde_json::to_vec(settings).unwrap_or_default());
-        part(ctx.to_string().as_bytes());
-        part(script.map_or("", |s| s.source()).as_bytes());
+        let seed = Fields::seeded(
+            "ferry users seal 1",
+            &[
+                &serde_json::to_vec(settings).unwrap_or_default(),
+                ctx.to_string().as_bytes(),
+                script.map_or("", |s| s.source()).as_bytes(),
+            ],
+        );
         Self { seed }
     }
 
     /// The seal of `user` as read this run.
     pub fn seal(&self, user: &SourceUser) -> Seal {
-        let mut hash = Fields(self.seed.clone());
+        let mut hash = self.seed.clone();
         hash.text(&user.id);
         match &user.api {
             Some(api) => {
-                hash.0.update([1]);
-                // Serialized straight into the hash: nothing is allocated.
-                let _ = serde_json::to_writer(&mut hash, api);
-                hash.0.update([0]);
+                hash.mark(1);
+                hash.json(api);
             }
-            None => hash.0.update([0]),
+            None => hash.mark(0),
         }
         match &user.export {
             Some(row) => {
-                hash.0.update([1]);
+                hash.mark(1);
                 for field in [
                     &row.first_name,
                     &row.last_name,
@@ -130,7 +122,7 @@ impl Sealer {
                     &row.verified_phones,
                     &row.unverified_phones,
                 ] {
-                    hash.0.update((list.len() as u64).to_le_bytes());
+                    hash.length(list.len());
                     for item in list {
                         hash.text(item);
                     }
@@ -138,58 +130,21 @@ impl Sealer {
                 for secret in [&row.totp_secret, &row.password_digest] {
                     hash.option(secret.as_ref().map(|s| s.expose()));
                 }
-                hash.0.update([
-                    u8::from(row.primary_ambiguous),
-                    u8::from(row.backup_codes_enabled),
-                ]);
+                hash.mark(u8::from(row.primary_ambiguous));
+                hash.mark(u8::from(row.backup_codes_enabled));
                 match &row.metadata {
                     Some(metadata) => {
-                        hash.0.update([1]);
+                        hash.mark(1);
                         for value in [&metadata.public, &metadata.private, &metadata.unsafe_] {
-                            let _ = serde_json::to_writer(&mut hash, value);
-                            hash.0.update([0]);
+                            hash.json(value);
                         }
                     }
-                    None => hash.0.update([0]),
+                    None => hash.mark(0),
                 }
             }
-            None => hash.0.update([0]),
+            None => hash.mark(0),
         }
-        let digest = hash.0.finalize();
-        Seal(u128::from_le_bytes(
-            digest[..16].try_into().expect("16 bytes"),
-        ))
-    }
-}
-
-/// A hash fed length-prefixed fields, and JSON through `io::Write`.
-struct Fields(Sha256);
-
-impl Fields {
-    fn text(&mut self, text: &str) {
-        self.0.update((text.len() as u64).to_le_bytes());
-        self.0.update(text.as_bytes());
-    }
-
-    fn option(&mut self, text: Option<&str>) {
-        match text {
-            Some(text) => {
-                self.0.update([1]);
-                self.text(text);
-            }
-            None => self.0.update([0]),
-        }
-    }
-}
-
-impl std::io::Write for Fields {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        hash.seal()
     }
 }
 
@@ -225,52 +180,30 @@ impl Sealed {
     }
 }
 
-/// The users the journal holds sealed, by a hash of their Clerk id.
+/// The users the journal holds sealed, by a hash of their Clerk id: 40
+/// bytes a user (its seal, state and the keys of its two claims).
 #[derive(Default)]
 pub struct SealedUsers {
-    /// Sorted by the id's hash; one entry per user.
-    rows: Vec<SealedRow>,
+    table: SealTable<2>,
 }
 
-/// One sealed user in 40 bytes (a [`Sealed`] with its key would take 64:
-/// the `u128` seal aligns the tuple to 16). The state takes the seal's top
-/// two bits, so 126 of the seal's 128 bits are compared: a changed user
-/// still has one chance in 2^126 of passing for unchanged.
-#[derive(Debug, Clone, Copy)]
-struct SealedRow {
-    key: u64,
-    /// The seal's high half, its top two bits replaced by the state.
-    seal_high: u64,
-    seal_low: u64,
-    email_claim: u64,
-    external_id_claim: u64,
-}
-
-/// The seal bits a [`SealedRow`] keeps.
-const SEAL_BITS: u128 = u128::MAX >> 2;
-
-impl SealedRow {
-    fn new(key: u64, sealed: Sealed) -> Self {
-        let state = sealed.state.number() as u128;
-        let packed = (sealed.seal.0 & SEAL_BITS) | (state << 126);
-        Self {
-            key,
-            seal_high: (packed >> 64) as u64,
-            seal_low: packed as u64,
-            email_claim: sealed.email_claim,
-            external_id_claim: sealed.external_id_claim,
+impl Sealed {
+    fn to_row(self) -> Stored<2> {
+        Stored {
+            seal: self.seal,
+            state: self.state.number() as u8,
+            kept: [self.email_claim, self.external_id_claim],
         }
     }
 
-    fn sealed(&self) -> Sealed {
-        let packed = (u128::from(self.seal_high) << 64) | u128::from(self.seal_low);
-        // Only `new` makes rows, so the two bits are a state's number.
-        let state = SealedAs::ALL[(packed >> 126) as usize];
-        Sealed {
-            seal: Seal(packed & SEAL_BITS),
-            email_claim: self.email_claim,
-            external_id_claim: self.external_id_claim,
-            state,
+    fn of_row(row: Stored<2>) -> Self {
+        let [email_claim, external_id_claim] = row.kept;
+        Self {
+            seal: row.seal,
+            email_claim,
+            external_id_claim,
+            // Only `to_row` made the row, so the state is one of ALL's.
+            state: SealedAs::ALL[usize::from(row.state).min(SealedAs::ALL.len() - 1)],
         }
     }
 }
@@ -278,44 +211,24 @@ impl SealedRow {
 impl SealedUsers {
     /// Every sealed user of the journal.
     pub fn load(journal: &Journal) -> Result<Self, JournalError> {
-        let mut rows = Vec::new();
-        journal.each_seal(Kind::User, |source_id, stored| {
-            if let Some(sealed) = Sealed::parse(stored) {
-                rows.push(SealedRow::new(id_key(source_id), sealed));
-            }
+        let table = SealTable::load(journal, Kind::User, |stored| {
+            Sealed::parse(stored).map(Sealed::to_row)
         })?;
-        rows.sort_unstable_by_key(|row| row.key);
-        // Two ids with one hash: neither is trusted (both take the full path).
-        let mut clashing = Vec::new();
-        for pair in rows.windows(2) {
-            if pair[0].key == pair[1].key {
-                clashing.push(pair[0].key);
-            }
-        }
-        rows.retain(|row| clashing.binary_search(&row.key).is_err());
-        rows.shrink_to_fit();
-        Ok(Self { rows })
+        Ok(Self { table })
     }
 
     /// What the journal sealed for `clerk_id`, if it matches `seal`.
     pub fn matching(&self, clerk_id: &str, seal: Seal) -> Option<Sealed> {
-        let key = id_key(clerk_id);
-        let at = self.rows.binary_search_by_key(&key, |row| row.key).ok()?;
-        let sealed = self.rows[at].sealed();
-        (sealed.seal.0 == seal.0 & SEAL_BITS).then_some(Sealed { seal, ..sealed })
+        self.table.matching(clerk_id, seal).map(Sealed::of_row)
     }
 
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.table.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.table.is_empty()
     }
-}
-
-fn id_key(clerk_id: &str) -> u64 {
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(clerk_id)
 }
 
 #[cfg(test)]
@@ -394,10 +307,8 @@ mod tests {
     }
 
     #[test]
-    fn a_sealed_user_keeps_its_state_and_claims_in_forty_bytes() {
-        assert_eq!(std::mem::size_of::<SealedRow>(), 40);
-        let seal = Seal(u128::MAX - 5);
-        let mut rows = Vec::new();
+    fn a_sealed_user_keeps_its_state_and_claims() {
+        let seal = Seal(u128::MAX >> 3);
         for (n, state) in SealedAs::ALL.into_iter().enumerate() {
             let sealed = Sealed {
                 seal,
@@ -405,23 +316,7 @@ mod tests {
                 external_id_claim: u64::MAX - n as u64,
                 state,
             };
-            rows.push(SealedRow::new(id_key(&format!("user_{n}")), sealed));
+            assert_eq!(Sealed::of_row(sealed.to_row()), sealed);
         }
-        rows.sort_unstable_by_key(|row| row.key);
-        let users = SealedUsers { rows };
-        for (n, state) in SealedAs::ALL.into_iter().enumerate() {
-            let id = format!("user_{n}");
-            let found = users.matching(&id, seal).expect("its seal matches");
-            assert_eq!(found.seal, seal);
-            assert_eq!(found.state, state);
-            assert_eq!(found.email_claim, n as u64);
-            assert_eq!(found.external_id_claim, u64::MAX - n as u64);
-            assert_eq!(
-                users.matching(&id, Seal(seal.0 ^ 1)),
-                None,
-                "a changed seal"
-            );
-        }
-        assert_eq!(users.matching("user_9", seal), None);
     }
 }
