@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use ferry_core::journal::{Action, Journal, Kind};
+use reqwest::Method;
 use serde_json::json;
 
 use super::{World, WorldOptions};
@@ -142,6 +144,137 @@ fn organizations_and_memberships_migrate_and_a_rerun_repairs_only_what_is_missin
         "{counts:?}"
     );
     assert_eq!(world.dump().memberships.len(), dump.memberships.len());
+}
+
+/// The journal's seal of each membership record (Clerk id → stored seal),
+/// read through ferry's own journal API.
+fn membership_seals(world: &World) -> BTreeMap<String, String> {
+    let state = world.scratch.path().join(".ferry/world.db");
+    let journal = Journal::open_to_read(&state).unwrap();
+    let mut seals = BTreeMap::new();
+    journal
+        .each_seal(Kind::Membership, |id, seal| {
+            seals.insert(id.to_owned(), seal.to_owned());
+        })
+        .unwrap();
+    seals
+}
+
+fn membership_action(world: &World, clerk_id: &str) -> Action {
+    let state = world.scratch.path().join(".ferry/world.db");
+    let journal = Journal::open_to_read(&state).unwrap();
+    journal
+        .record(Kind::Membership, clerk_id)
+        .unwrap()
+        .expect("a membership record")
+        .action
+}
+
+/// A rerun counts a sealed membership unchanged without deciding it again,
+/// but only while WorkOS still lists it as ferry left it, its user is
+/// unchanged, and the mapping is the same.
+#[test]
+fn a_rerun_settles_sealed_memberships_and_decides_again_what_changed() {
+    let world = b2b_world(400, 8);
+    world.run().code(0);
+    let dump = world.dump();
+    let sealed = membership_seals(&world);
+    let members = sealed.values().filter(|s| !s.ends_with(":s")).count();
+    assert_eq!(members, dump.memberships.len(), "every written membership");
+    assert!(
+        sealed.len() > members,
+        "the hook's skips are sealed too: {sealed:?}"
+    );
+
+    // Nothing changed: nothing written, and the seals stand.
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+    assert_eq!(membership_seals(&world), sealed);
+
+    // Outside ferry, in WorkOS: one membership deleted, another given
+    // another role. In Clerk: a member banned.
+    let [deleted, demoted] = [&dump.memberships[0], &dump.memberships[1]];
+    let path = |id: &str| format!("/user_management/organization_memberships/{id}");
+    assert!((200..300).contains(&world.workos_call(Method::DELETE, &path(&deleted.id), None)));
+    let other_role = if demoted.role.slug == "member" {
+        "owner"
+    } else {
+        "member"
+    };
+    let status = world.workos_call(
+        Method::PUT,
+        &path(&demoted.id),
+        Some(json!({ "role_slug": other_role })),
+    );
+    assert_eq!(status, 200);
+    let users: HashMap<&str, &str> = dump
+        .users
+        .iter()
+        .map(|u| (u.user.id.as_str(), u.user.external_id.as_deref().unwrap()))
+        .collect();
+    let untouched: HashSet<&str> = [deleted, demoted]
+        .iter()
+        .map(|m| users[m.user_id.as_str()])
+        .collect();
+    let banned = world
+        .generated
+        .tenant
+        .memberships
+        .iter()
+        .filter_map(|m| m.public_user_data.as_ref().map(|u| u.user_id.as_str()))
+        .find(|user| world.expected().contains_key(*user) && !untouched.contains(user))
+        .expect("a migrated member")
+        .to_owned();
+    let (status, _) = world.clerk_admin(
+        Method::PATCH,
+        &format!("users/{banned}"),
+        Some(json!({ "banned": true })),
+    );
+    assert_eq!(status, 200);
+
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    let counts = world.counts();
+    assert_eq!(
+        counts.count("POST /user_management/organization_memberships", "201"),
+        1,
+        "{counts:#?}"
+    );
+    assert_eq!(
+        counts.route_total("PUT /user_management/organization_memberships/{id}"),
+        1,
+        "{counts:#?}"
+    );
+    assert_eq!(counts.workos_writes, 2, "{counts:#?}");
+    // The banned user's memberships are skipped now, not counted unchanged.
+    let of_banned: Vec<&str> = world
+        .generated
+        .tenant
+        .memberships
+        .iter()
+        .filter(|m| m.public_user_data.as_ref().map(|u| u.user_id.as_str()) == Some(&banned))
+        .map(|m| m.id.as_str())
+        .collect();
+    assert!(!of_banned.is_empty());
+    for id in of_banned {
+        assert_eq!(membership_action(&world, id), Action::Skipped, "{id}");
+    }
+
+    // An edited script breaks every seal: each membership is decided
+    // again (nothing to write) and sealed anew.
+    let resealed = membership_seals(&world);
+    world
+        .scratch
+        .write("roles.rhai", &format!("// edited\n{SCRIPT}"));
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+    let after = membership_seals(&world);
+    assert_eq!(after.len(), resealed.len());
+    for (id, seal) in &after {
+        assert_ne!(resealed.get(id), Some(seal), "{id} kept its seal");
+    }
 }
 
 #[test]

@@ -528,6 +528,8 @@ impl Stage for Memberships {
                 ctx: cx.project.hook_context("memberships", false),
                 workos: cx.workos,
                 journal: cx.reader,
+                // With `--reconcile`, WorkOS is asked about every membership.
+                seals: (!cx.reconcile).then(std::sync::OnceLock::new),
             };
             let (workos, reader, ended) = (cx.workos, cx.reader, cx.ended);
             // Read ahead while users still writes; write once it has
@@ -576,6 +578,7 @@ impl Stage for Memberships {
                 ctx: cx.project.hook_context("memberships", true),
                 workos,
                 journal: cx.reader,
+                seals: None,
             };
             let never = AtomicBool::new(false);
             let (tx, mut rx) = tokio::sync::mpsc::channel(256);

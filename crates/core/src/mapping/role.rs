@@ -73,6 +73,12 @@ impl<'a> RoleMapper<'a> {
         }
     }
 
+    /// What the mapping reads besides the role and the script: the plan's
+    /// map and the hook context, for a seal over the mapping.
+    pub fn fingerprint(&self) -> String {
+        serde_json::json!({ "map": self.map, "ctx": self.ctx }).to_string()
+    }
+
     /// The slug before any hook.
     pub fn default_slug(&self, key: &str) -> String {
         if let Some(slug) = self.map.as_ref().and_then(|map| map.get(key)) {

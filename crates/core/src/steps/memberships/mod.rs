@@ -6,18 +6,25 @@
 //! alone: for each organization it reads WorkOS's memberships first, so a
 //! rerun recreates memberships that went missing in WorkOS (also for users
 //! who existed there before the migration) and writes nothing else.
+//! A membership nothing changed for since ferry settled it is counted
+//! without a journal look-up or a hook call ([`seal`]), once WorkOS's
+//! listing shows it as ferry left it.
+
+pub mod seal;
 
 use futures_util::StreamExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use self::seal::{MembershipSeals, Sealed, SealedAs, vouch};
 use super::error::StepError;
 use super::recorder::Recorded;
+use super::seal::Seal;
 use crate::clerk::client::ClerkClient;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::membership::map_role;
@@ -36,6 +43,8 @@ pub struct OrgContext {
     pub target_id: Option<String>,
     /// WorkOS user id → (membership id, role slug), as WorkOS has them now.
     pub existing: Mutex<HashMap<String, (String, String)>>,
+    /// The vouch of each membership WorkOS listed (see [`seal::vouch`]).
+    pub vouched: HashSet<u64>,
 }
 
 /// One Clerk membership to bring over.
@@ -57,6 +66,10 @@ pub struct MembershipsStep<'a> {
     pub ctx: Value,
     pub workos: &'a WorkosClient,
     pub journal: &'a Mutex<Journal>,
+    /// When the step seals (a run without `--reconcile`): the seals, loaded
+    /// at the first write, once the users step has ended and its seals
+    /// are final (`None` inside when the journal could not give them).
+    pub seals: Option<OnceLock<Option<MembershipSeals>>>,
 }
 
 fn lookup(journal: &Mutex<Journal>, kind: Kind, id: &str) -> Option<RecordState> {
@@ -106,10 +119,15 @@ pub async fn read_memberships(
                     .map_err(|e| StepError::from(crate::source::read::SourceError::from(e)))
             };
             let (existing, memberships) = tokio::try_join!(existing, members)?;
+            let vouched = existing
+                .iter()
+                .map(|(user, (id, slug))| vouch(id, user, slug))
+                .collect();
             let org = Arc::new(OrgContext {
                 clerk_id: organization.id.clone(),
                 target_id,
                 existing: Mutex::new(existing),
+                vouched,
             });
             Ok::<_, StepError>((org, memberships))
         })
@@ -164,8 +182,15 @@ async fn existing_memberships(
 /// What a membership needs next, decided before any request.
 #[derive(Debug)]
 enum Next {
-    /// Nothing to send: unchanged, skipped or rejected, and why.
+    /// Nothing to send: skipped or rejected, and why.
     Settled(Action, Option<String>, Option<String>),
+    /// Nothing to send: WorkOS holds the membership `id` of `user` with
+    /// the role `slug` already.
+    Unchanged {
+        id: String,
+        user: String,
+        slug: String,
+    },
     /// Create it in the WorkOS organization, for the WorkOS user, with this role.
     Create {
         user: String,
@@ -257,7 +282,11 @@ impl MembershipsStep<'_> {
             .get(&user_target)
             .cloned();
         match existing {
-            Some((id, role)) if role == slug => Next::Settled(Action::Unchanged, Some(id), None),
+            Some((id, role)) if role == slug => Next::Unchanged {
+                id,
+                user: user_target,
+                slug,
+            },
             Some((id, was)) => Next::Update {
                 id,
                 user: user_target,
@@ -304,6 +333,7 @@ impl MembershipsStep<'_> {
             Next::Settled(Action::Skipped, _, reason) => (PlannedAction::Skip, reason),
             Next::Settled(Action::Rejected, _, reason) => (PlannedAction::Reject, reason),
             Next::Settled(_, _, reason) => (PlannedAction::Unchanged, reason),
+            Next::Unchanged { .. } => (PlannedAction::Unchanged, None),
             Next::Create { .. } => (PlannedAction::Create, None),
             Next::Update { was, slug, .. } => (
                 PlannedAction::Update,
@@ -321,30 +351,67 @@ impl MembershipsStep<'_> {
         }
     }
 
+    /// The seals, loaded on the first call (a write: the users step has
+    /// ended by then); `None` when the step does not seal.
+    fn seals(&self) -> Option<&MembershipSeals> {
+        let cell = self.seals.as_ref()?;
+        cell.get_or_init(|| {
+            let journal = self.journal.lock().expect("journal lock");
+            MembershipSeals::load(&journal, &self.roles, &self.ctx, self.script)
+                .inspect_err(|error| {
+                    tracing::warn!("cannot read the sealed memberships, deciding all: {error}");
+                })
+                .ok()
+        })
+        .as_ref()
+    }
+
     pub async fn write(&self, item: MembershipItem) -> Vec<Recorded> {
         let MembershipItem { org, membership } = item;
-        let recorded = |action, target_id, reason: Option<String>| Recorded {
-            outcome: Outcome {
-                kind: Kind::Membership,
-                source_id: membership.id.clone(),
-                target_id,
-                action,
-                attempts: 1,
-                reason,
-                fingerprint: None,
-            },
-            email: identifier_email(&membership),
-            advances: true,
-            password_reset: None,
-            settled: false,
-            signs_in: None,
-            seal: None,
-        };
+        let seals = self.seals();
+        let seal = seals
+            .and_then(|seals| seals.seal(&org.clerk_id, org.target_id.as_deref(), &membership));
+        if let (Some(seals), Some(seal)) = (seals, seal)
+            && let Some(settled) = settled(seals, &org, &membership, seal)
+        {
+            return vec![settled];
+        }
+        let recorded =
+            |action, target_id, reason: Option<String>, sealed: Option<SealedAs>| Recorded {
+                outcome: Outcome {
+                    kind: Kind::Membership,
+                    source_id: membership.id.clone(),
+                    target_id,
+                    action,
+                    attempts: 1,
+                    reason,
+                    fingerprint: None,
+                },
+                email: identifier_email(&membership),
+                advances: true,
+                password_reset: None,
+                settled: false,
+                signs_in: None,
+                seal: seal
+                    .zip(sealed)
+                    .map(|(seal, state)| Sealed { seal, state }.stored()),
+            };
         let (user_target, result) = match self.next(&org, &membership, false) {
             Next::Settled(action, target, reason) => {
-                return vec![recorded(action, target, reason)];
+                // A skip comes from the membership, its user's seal and the
+                // mapping alone (a reject may be the hook's error: decided again).
+                let sealed = (action == Action::Skipped).then_some(SealedAs::Skipped);
+                return vec![recorded(action, target, reason, sealed)];
             }
-            Next::Pending(reason) => return vec![recorded(Action::Skipped, None, Some(reason))],
+            Next::Unchanged { id, user, slug } => {
+                let sealed = SealedAs::Member {
+                    vouch: vouch(&id, &user, &slug),
+                };
+                return vec![recorded(Action::Unchanged, Some(id), None, Some(sealed))];
+            }
+            Next::Pending(reason) => {
+                return vec![recorded(Action::Skipped, None, Some(reason), None)];
+            }
             Next::Update { id, user, slug, .. } => (
                 user,
                 self.workos
@@ -360,13 +427,16 @@ impl MembershipsStep<'_> {
         };
         vec![match result {
             Ok((action, id, slug)) => {
+                let sealed = SealedAs::Member {
+                    vouch: vouch(&id, &user_target, &slug),
+                };
                 org.existing
                     .lock()
                     .expect("memberships lock")
                     .insert(user_target, (id.clone(), slug));
-                recorded(action, Some(id), None)
+                recorded(action, Some(id), None, Some(sealed))
             }
-            Err(reason) => recorded(Action::Failed, None, Some(reason)),
+            Err(reason) => recorded(Action::Failed, None, Some(reason), None),
         }]
     }
 
@@ -403,4 +473,37 @@ impl MembershipsStep<'_> {
             Err(error) => Err(error.reason()),
         }
     }
+}
+
+/// A membership sealed by an earlier run whose seal still holds: counted
+/// unchanged when WorkOS lists it as the seal vouches, or skipped again
+/// (the journal keeps its reason); `None` to take the full path.
+fn settled(
+    seals: &MembershipSeals,
+    org: &OrgContext,
+    membership: &OrganizationMembership,
+    seal: Seal,
+) -> Option<Recorded> {
+    let sealed = seals.matching(&membership.id, seal)?;
+    let action = match sealed.state {
+        SealedAs::Member { vouch } => org.vouched.contains(&vouch).then_some(Action::Unchanged)?,
+        SealedAs::Skipped => Action::Skipped,
+    };
+    Some(Recorded {
+        outcome: Outcome {
+            kind: Kind::Membership,
+            source_id: membership.id.clone(),
+            target_id: None,
+            action,
+            attempts: 0,
+            reason: None,
+            fingerprint: None,
+        },
+        email: None,
+        advances: true,
+        password_reset: None,
+        settled: true,
+        signs_in: None,
+        seal: None,
+    })
 }

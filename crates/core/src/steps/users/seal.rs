@@ -231,6 +231,35 @@ impl SealedUsers {
     }
 }
 
+/// The sealed users' seals and states alone, 24 bytes a user (where
+/// [`SealedUsers`] takes 40): what a membership's seal depends on.
+#[derive(Default)]
+pub struct UserSeals {
+    table: SealTable<0>,
+}
+
+impl UserSeals {
+    pub fn load(journal: &Journal) -> Result<Self, JournalError> {
+        let table = SealTable::load(journal, Kind::User, |stored| {
+            let row = Sealed::parse(stored)?.to_row();
+            Some(Stored {
+                seal: row.seal,
+                state: row.state,
+                kept: [],
+            })
+        })?;
+        Ok(Self { table })
+    }
+
+    /// The user's seal and state as one number, `None` when the journal
+    /// holds no seal for it (not migrated as sealed, or changed since).
+    pub fn get(&self, clerk_id: &str) -> Option<u128> {
+        self.table
+            .get(clerk_id)
+            .map(|stored| stored.seal.0 | (u128::from(stored.state) << 126))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
