@@ -1,6 +1,6 @@
 //! Organizations, memberships and roles; MFA re-enrollment; social sign-in flags.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use ferry_core::journal::{Action, Journal, Kind};
 use reqwest::Method;
@@ -160,6 +160,15 @@ fn membership_seals(world: &World) -> BTreeMap<String, String> {
     seals
 }
 
+/// The Clerk ids on `<name>-memberships-skipped.csv`.
+fn skipped_memberships(world: &World) -> BTreeSet<String> {
+    let list = world.report("world-memberships-skipped.csv");
+    csv::Reader::from_reader(list.as_bytes())
+        .records()
+        .map(|row| row.unwrap()[0].to_owned())
+        .collect()
+}
+
 fn membership_action(world: &World, clerk_id: &str) -> Action {
     let state = world.scratch.path().join(".ferry/world.db");
     let journal = Journal::open_to_read(&state).unwrap();
@@ -186,11 +195,24 @@ fn a_rerun_settles_sealed_memberships_and_decides_again_what_changed() {
         "the hook's skips are sealed too: {sealed:?}"
     );
 
-    // Nothing changed: nothing written, and the seals stand.
+    // Nothing changed: nothing written, and the seals stand. The skipped
+    // memberships, settled without a decision, are on no list of this
+    // run's, but on the list of the migration as it stands.
     world.sandbox.reset_request_counts();
     world.run().code(0);
     assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
     assert_eq!(membership_seals(&world), sealed);
+    let reports = world.scratch.path().join("reports");
+    assert!(!reports.join("world-run-2-memberships-skipped.csv").exists());
+    let sealed_skips: BTreeSet<String> = sealed
+        .iter()
+        .filter(|(_, seal)| seal.ends_with(":s"))
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(
+        skipped_memberships(&world).is_superset(&sealed_skips),
+        "{sealed_skips:?}"
+    );
 
     // Outside ferry, in WorkOS: one membership deleted, another given
     // another role. In Clerk: a member banned.
@@ -257,8 +279,10 @@ fn a_rerun_settles_sealed_memberships_and_decides_again_what_changed() {
         .map(|m| m.id.as_str())
         .collect();
     assert!(!of_banned.is_empty());
+    let listed = skipped_memberships(&world);
     for id in of_banned {
         assert_eq!(membership_action(&world, id), Action::Skipped, "{id}");
+        assert!(listed.contains(id), "{id} is listed as skipped");
     }
 
     // An edited script breaks every seal: each membership is decided

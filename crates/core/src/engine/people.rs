@@ -1,5 +1,6 @@
 //! The lists for people that describe the migration as it stands after a
-//! run: password resets, skipped users and failures over every run on this
+//! run: password resets, skipped users, skipped memberships and failures
+//! over every run on this
 //! journal, regenerated whole at the end of each run (so an interrupted run
 //! and the run that finished it make one list), with this run's change
 //! beside each count. Each run's own lists (`<name>-run-<id>-…`) stay as
@@ -11,10 +12,12 @@ use crate::error::{Error, Result};
 use crate::journal::{Journal, Kind, List, PeopleCounts, Person};
 use crate::report::model::PeopleList;
 
-/// Writes `<name>-password-resets.csv`, `<name>-skipped.csv` and
-/// `<name>-failures.csv` (`clerk_id,email,reason`, mode 0600, replaced
-/// whole, written even when empty so no older list outlives its people),
-/// streamed from the journal a person at a time.
+/// Writes `<name>-password-resets.csv`, `<name>-skipped.csv`,
+/// `<name>-memberships-skipped.csv` and `<name>-failures.csv`
+/// (`clerk_id,email,reason`, mode 0600, replaced whole, written even when
+/// empty so no older list outlives its people; the memberships list only
+/// once the journal has skipped a membership), streamed from the journal a
+/// person at a time.
 pub fn write_lists(
     journal: &Journal,
     dir: &Path,
@@ -23,13 +26,19 @@ pub fn write_lists(
 ) -> Result<Vec<PeopleList>> {
     ferry_wire::files::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
     let mut written = Vec::new();
+    let now = journal.people_counts()?;
     for list in List::ALL {
         let (label, file) = match list {
             List::PasswordResets => ("password resets needed", "password-resets"),
             List::Skipped => ("skipped", "skipped"),
+            List::SkippedMemberships => ("memberships skipped", "memberships-skipped"),
             List::Failures => ("failures", "failures"),
         };
         let path = dir.join(format!("{plan_name}-{file}.csv"));
+        // A plan without memberships gets no empty list of them.
+        if list == List::SkippedMemberships && now.of(list) == 0 && !path.exists() {
+            continue;
+        }
         let mut total = 0u64;
         let mut unread = None;
         ferry_wire::files::write_with(&path, |out| {

@@ -28,12 +28,20 @@ pub enum List {
     PasswordResets,
     /// Users skipped, with the reason.
     Skipped,
+    /// Memberships skipped (their role left out, their user or organization
+    /// not migrated), with the reason.
+    SkippedMemberships,
     /// Records of any kind that failed or were rejected, and are still so.
     Failures,
 }
 
 impl List {
-    pub const ALL: [Self; 3] = [Self::PasswordResets, Self::Skipped, Self::Failures];
+    pub const ALL: [Self; 4] = [
+        Self::PasswordResets,
+        Self::Skipped,
+        Self::SkippedMemberships,
+        Self::Failures,
+    ];
 
     /// The records on the list, and the reason column (fixed SQL, never input).
     fn sql(self) -> (&'static str, &'static str) {
@@ -44,6 +52,7 @@ impl List {
                 "password_reset",
             ),
             Self::Skipped => ("kind = 'user' AND action = 'skipped'", "reason"),
+            Self::SkippedMemberships => ("kind = 'membership' AND action = 'skipped'", "reason"),
             Self::Failures => (
                 "action IN ('failed', 'rejected')",
                 "CASE WHEN action = 'rejected' THEN 'rejected: ' || COALESCE(reason, '') ELSE reason END",
@@ -57,6 +66,7 @@ impl List {
 pub struct Counts {
     pub password_resets: u64,
     pub skipped: u64,
+    pub skipped_memberships: u64,
     pub failures: u64,
 }
 
@@ -65,6 +75,7 @@ impl Counts {
         match list {
             List::PasswordResets => self.password_resets,
             List::Skipped => self.skipped,
+            List::SkippedMemberships => self.skipped_memberships,
             List::Failures => self.failures,
         }
     }
@@ -85,6 +96,7 @@ pub(super) fn counts(conn: &Connection, path: &Path) -> Result<Counts> {
     Ok(Counts {
         password_resets: count(List::PasswordResets)?,
         skipped: count(List::Skipped)?,
+        skipped_memberships: count(List::SkippedMemberships)?,
         failures: count(List::Failures)?,
     })
 }

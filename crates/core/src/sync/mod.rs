@@ -5,8 +5,10 @@
 //! preflight and hooks, followed by a removal pass. The steps read Clerk's
 //! listings in full and write only what changed: a user whose record and
 //! mapping are unchanged carries a seal and costs no hook call and no
-//! request (`steps::users::seal`); organizations, roles and memberships are
-//! compared with what WorkOS and the journal hold. New users without a
+//! request (`steps::users::seal`); a membership likewise costs no journal
+//! read and no hook call while its seal holds and WorkOS's listing shows it
+//! as ferry left it (`steps::memberships::seal`); organizations and roles
+//! are compared with what WorkOS and the journal hold. New users without a
 //! digest go on the reset list, as in a run; a newer export given to the
 //! plan supplies the digests of users it knows.
 //!
