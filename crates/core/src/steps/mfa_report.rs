@@ -64,6 +64,9 @@ impl MfaReportError {
 }
 
 /// Creates (or truncates) a file readable by its owner only.
+/// How many users the report reads between two chances for the other steps.
+const YIELD_EVERY: u64 = 16;
+
 fn private_file(path: &Path) -> Result<std::fs::File, MfaReportError> {
     let error = |source| MfaReportError::Write {
         path: path.to_path_buf(),
@@ -200,7 +203,16 @@ impl MfaReportStep<'_> {
         let (tx, mut rx) = mpsc::channel::<Item>(256);
         let reader = read::read_users(sources, tx);
         let consumer = async {
+            let mut read = 0u64;
             while let Some(item) = rx.recv().await {
+                // The steps share one thread, and this loop rarely waits
+                // (the users are read back from the run's own copy): it
+                // lets the others in every few users, so memberships keeps
+                // writing while the notices are made.
+                read += 1;
+                if read.is_multiple_of(YIELD_EVERY) {
+                    tokio::task::yield_now().await;
+                }
                 let Item::User(user) = item else { continue };
                 // Only users who exist in WorkOS can be told anything; the
                 // others are on the users step's skipped list.
