@@ -26,7 +26,6 @@ pub fn write_lists(
 ) -> Result<Vec<PeopleList>> {
     ferry_wire::files::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
     let mut written = Vec::new();
-    let now = journal.people_counts()?;
     for list in List::ALL {
         let (label, file) = match list {
             List::PasswordResets => ("password resets needed", "password-resets"),
@@ -36,7 +35,11 @@ pub fn write_lists(
         };
         let path = dir.join(format!("{plan_name}-{file}.csv"));
         // A plan without memberships gets no empty list of them.
-        if list == List::SkippedMemberships && now.of(list) == 0 && !path.exists() {
+        if list == List::SkippedMemberships
+            && before.of(list) == 0
+            && !path.exists()
+            && !journal.any_person(list)?
+        {
             continue;
         }
         let mut total = 0u64;

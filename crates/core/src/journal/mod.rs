@@ -280,6 +280,11 @@ impl Journal {
         people::counts(&self.conn, &self.path)
     }
 
+    /// Whether anyone is on `list`.
+    pub fn any_person(&self, list: List) -> Result<bool> {
+        people::any(&self.conn, &self.path, list)
+    }
+
     /// Hands each person on `list` to `each`, in Clerk-id order, without
     /// holding the list; the first error `each` returns ends it and is given back.
     pub fn each_person<E>(

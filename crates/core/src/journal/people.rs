@@ -101,6 +101,17 @@ pub(super) fn counts(conn: &Connection, path: &Path) -> Result<Counts> {
     })
 }
 
+/// Whether `list` has anyone: stops at the first record it finds.
+pub(super) fn any(conn: &Connection, path: &Path, list: List) -> Result<bool> {
+    let (condition, _) = list.sql();
+    conn.query_row(
+        &format!("SELECT EXISTS (SELECT 1 FROM records WHERE {condition})"),
+        params![],
+        |row| row.get::<_, bool>(0),
+    )
+    .map_err(|source| JournalError::from_sqlite(path, source))
+}
+
 /// Hands each person on `list` to `each`, in Clerk-id order; stops at the
 /// first error `each` returns and gives it back.
 pub(super) fn each<E>(

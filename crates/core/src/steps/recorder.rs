@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::journal::{Action, Entry, Journal, JournalError, Outcome, SignsIn};
+use crate::journal::{Action, Entry, Journal, JournalError, Kind, Outcome, SignsIn};
 use crate::observe::{Event, Observer};
 use crate::report::model::ListFile;
 use crate::report::outcome::Tally;
@@ -39,6 +39,30 @@ pub struct Recorded {
     pub seal: Option<String>,
     /// How a migrated user signs in (its password imported, to reset, none).
     pub signs_in: Option<SignsIn>,
+}
+
+impl Recorded {
+    /// A record its seal settled: counted and reported as `action`, not
+    /// written (the journal holds it so already) and news to no list.
+    pub fn settled(kind: Kind, source_id: &str, action: Action, advances: bool) -> Self {
+        Self {
+            outcome: Outcome {
+                kind,
+                source_id: source_id.to_owned(),
+                target_id: None,
+                action,
+                attempts: 0,
+                reason: None,
+                fingerprint: None,
+            },
+            email: None,
+            advances,
+            password_reset: None,
+            settled: true,
+            signs_in: None,
+            seal: None,
+        }
+    }
 }
 
 /// The CSV lists a run leaves for people: failures, skipped users, password

@@ -43,8 +43,37 @@ pub struct OrgContext {
     pub target_id: Option<String>,
     /// WorkOS user id → (membership id, role slug), as WorkOS has them now.
     pub existing: Mutex<HashMap<String, (String, String)>>,
-    /// The vouch of each membership WorkOS listed (see [`seal::vouch`]).
-    pub vouched: HashSet<u64>,
+    /// The vouch of each membership WorkOS listed (see [`seal::vouch`]),
+    /// made when a sealed membership first asks (a preview never does).
+    vouched: OnceLock<HashSet<u64>>,
+}
+
+impl OrgContext {
+    pub fn new(
+        clerk_id: String,
+        target_id: Option<String>,
+        existing: HashMap<String, (String, String)>,
+    ) -> Self {
+        Self {
+            clerk_id,
+            target_id,
+            existing: Mutex::new(existing),
+            vouched: OnceLock::new(),
+        }
+    }
+
+    /// Whether WorkOS listed a membership with this vouch.
+    fn vouches_for(&self, vouch: u64) -> bool {
+        self.vouched
+            .get_or_init(|| {
+                let existing = self.existing.lock().expect("memberships lock");
+                existing
+                    .iter()
+                    .map(|(user, (id, slug))| seal::vouch(id, user, slug))
+                    .collect()
+            })
+            .contains(&vouch)
+    }
 }
 
 /// One Clerk membership to bring over.
@@ -119,16 +148,11 @@ pub async fn read_memberships(
                     .map_err(|e| StepError::from(crate::source::read::SourceError::from(e)))
             };
             let (existing, memberships) = tokio::try_join!(existing, members)?;
-            let vouched = existing
-                .iter()
-                .map(|(user, (id, slug))| vouch(id, user, slug))
-                .collect();
-            let org = Arc::new(OrgContext {
-                clerk_id: organization.id.clone(),
+            let org = Arc::new(OrgContext::new(
+                organization.id.clone(),
                 target_id,
-                existing: Mutex::new(existing),
-                vouched,
-            });
+                existing,
+            ));
             Ok::<_, StepError>((org, memberships))
         })
         .buffered(ORGANIZATIONS_AHEAD);
@@ -486,24 +510,13 @@ fn settled(
 ) -> Option<Recorded> {
     let sealed = seals.matching(&membership.id, seal)?;
     let action = match sealed.state {
-        SealedAs::Member { vouch } => org.vouched.contains(&vouch).then_some(Action::Unchanged)?,
+        SealedAs::Member { vouch } => org.vouches_for(vouch).then_some(Action::Unchanged)?,
         SealedAs::Skipped => Action::Skipped,
     };
-    Some(Recorded {
-        outcome: Outcome {
-            kind: Kind::Membership,
-            source_id: membership.id.clone(),
-            target_id: None,
-            action,
-            attempts: 0,
-            reason: None,
-            fingerprint: None,
-        },
-        email: None,
-        advances: true,
-        password_reset: None,
-        settled: true,
-        signs_in: None,
-        seal: None,
-    })
+    Some(Recorded::settled(
+        Kind::Membership,
+        &membership.id,
+        action,
+        true,
+    ))
 }

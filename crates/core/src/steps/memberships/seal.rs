@@ -165,14 +165,6 @@ impl MembershipSeals {
     pub fn matching(&self, clerk_id: &str, seal: Seal) -> Option<Sealed> {
         self.sealed.matching(clerk_id, seal).map(Sealed::of_row)
     }
-
-    pub fn len(&self) -> usize {
-        self.sealed.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.sealed.is_empty()
-    }
 }
 
 #[cfg(test)]

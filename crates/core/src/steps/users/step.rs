@@ -408,28 +408,16 @@ impl<'a> UsersStep<'a> {
             }
             SealedAs::Skipped => Action::Skipped,
         };
-        let unchanged = |kind, action, advances| Recorded {
-            outcome: Outcome {
-                kind,
-                source_id: user.id.clone(),
-                target_id: None,
-                action,
-                attempts: 0,
-                reason: None,
-                fingerprint: None,
-            },
-            email: None,
-            advances,
-            password_reset: None,
-            settled: true,
-            signs_in: None,
-            seal: None,
-        };
         let mut out = Vec::with_capacity(2);
         if factor {
-            out.push(unchanged(Kind::TotpFactor, Action::Unchanged, false));
+            out.push(Recorded::settled(
+                Kind::TotpFactor,
+                &user.id,
+                Action::Unchanged,
+                false,
+            ));
         }
-        out.push(unchanged(Kind::User, action, true));
+        out.push(Recorded::settled(Kind::User, &user.id, action, true));
         Some(out)
     }
 
