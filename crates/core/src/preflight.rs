@@ -173,7 +173,15 @@ pub async fn check(
             None => Vec::new(),
         }
     };
-    let (clerk_findings, workos_findings) = tokio::join!(clerk_read, workos_reads);
+    let (clerk_findings, workos_findings) = waiting_aloud(
+        clerk.is_some().then_some("Clerk (GET /users/count)"),
+        workos
+            .is_some()
+            .then_some("WorkOS (GET /user_management/users, /webhook_endpoints)"),
+        clerk_read,
+        workos_reads,
+    )
+    .await;
     let mut findings = clerk_findings;
     findings.extend(workos_findings);
     findings.push(export(plan));
@@ -185,6 +193,51 @@ pub async fn check(
     } else {
         Err(PreflightError { failures })
     }
+}
+
+/// How often the preflight says what it still waits for.
+const WAITING_NOTE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs both sides' reads at once and, every [`WAITING_NOTE_EVERY`] while
+/// one has not answered, says which: a hung server is named within seconds,
+/// not after every retry has timed out in silence.
+async fn waiting_aloud<A, B>(
+    first_name: Option<&str>,
+    second_name: Option<&str>,
+    first: impl std::future::Future<Output = A>,
+    second: impl std::future::Future<Output = B>,
+) -> (A, B) {
+    let started = std::time::Instant::now();
+    let (mut a, mut b) = (None, None);
+    let mut first = std::pin::pin!(first);
+    let mut second = std::pin::pin!(second);
+    let mut ticks = tokio::time::interval_at(
+        tokio::time::Instant::now() + WAITING_NOTE_EVERY,
+        WAITING_NOTE_EVERY,
+    );
+    loop {
+        tokio::select! {
+            out = &mut first, if a.is_none() => a = Some(out),
+            out = &mut second, if b.is_none() => b = Some(out),
+            _ = ticks.tick() => {
+                let waiting: Vec<&str> = [(a.is_none(), first_name), (b.is_none(), second_name)]
+                    .into_iter()
+                    .filter_map(|(pending, name)| pending.then_some(name).flatten())
+                    .collect();
+                if !waiting.is_empty() {
+                    tracing::warn!(
+                        "preflight: still waiting for {} after {} s (each attempt gives up after 60 s; Ctrl-C stops)",
+                        waiting.join(" and "),
+                        started.elapsed().as_secs()
+                    );
+                }
+            }
+        }
+        if a.is_some() && b.is_some() {
+            break;
+        }
+    }
+    (a.expect("first answered"), b.expect("second answered"))
 }
 
 /// Every role the memberships need exists in WorkOS (environment roles).

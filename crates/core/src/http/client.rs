@@ -2,9 +2,15 @@
 //! policy around every request.
 //!
 //! Refuses plain `http://` to anything but loopback, so an API key never
-//! crosses a network in clear text. Errors name the service, method, path
-//! and status, keep the response body (bounded) for callers that branch on
-//! error codes, and never include the key.
+//! crosses a network in clear text, and follows no one: a redirect is an
+//! error naming where it pointed, never a second request (it would carry
+//! the key, and a body that may hold digests, to a host nobody checked).
+//! A response body is read up to [`MAX_BODY`] and no further. A timeout
+//! counts toward the circuit breaker like a refused connection, so a hung
+//! server stops the run within minutes instead of failing every record.
+//! Errors name the service, method, path and status, keep the response
+//! body (bounded) for callers that branch on error codes, and never
+//! include the key.
 
 use std::time::Duration;
 
@@ -18,6 +24,11 @@ use ferry_wire::secret::Secret;
 
 /// The most of an error body kept for messages and error-code parsing.
 const MAX_ERROR_BODY: usize = 4096;
+
+/// The largest response body ferry reads: a Clerk page of 500 users with
+/// full metadata is a few MiB, so 64 MiB is generous; a larger answer is
+/// an error, never a reason to hold gigabytes.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
 pub struct ApiClient {
     service: &'static str,
@@ -147,6 +158,17 @@ pub enum ApiErrorKind {
     Decode(String),
     #[error("TLS: {0}")]
     Tls(String),
+    /// A 3xx: ferry follows no redirect, so nothing is sent where the
+    /// plan did not say.
+    #[error(
+        "HTTP {status} redirect to {host}; ferry follows no redirect: point the plan's `api_url` at the API itself"
+    )]
+    Redirect { status: u16, host: String },
+    #[error("the response body is larger than {limit} bytes; ferry reads no more")]
+    TooLarge { limit: usize },
+    /// A listing that could not prove it was read whole.
+    #[error("the listing is incomplete: {0}")]
+    Incomplete(super::listing::Incomplete),
     #[error("not sent: the run is stopping ({0})")]
     Stopped(String),
 }
@@ -229,7 +251,8 @@ impl ApiClient {
         }
         let mut http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout(retry.attempt_timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(256)
             .user_agent(concat!("ferry/", env!("CARGO_PKG_VERSION")));
         if parsed.scheme() == "http" {
@@ -279,9 +302,14 @@ impl ApiClient {
         }
     }
 
-    /// Counts a connection failure; whether it opened the breaker.
+    /// Counts a connection failure or a timeout; whether it opened the breaker.
     fn refused_in_a_row_now(&self, error: &reqwest::Error) -> bool {
-        self.breaker(Some(format!("cannot connect ({})", describe(error))));
+        let what = if error.is_timeout() {
+            format!("no answer within {:?}", self.retry.attempt_timeout)
+        } else {
+            format!("cannot connect ({})", describe(error))
+        };
+        self.breaker(Some(what));
         self.cancel.is_cancelled()
     }
 
@@ -352,8 +380,20 @@ impl ApiClient {
                         .get(reqwest::header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(parse_retry_after);
-                    let body = match response.bytes().await {
-                        Ok(body) => body,
+                    if status.is_redirection() {
+                        let host = redirect_host(&response);
+                        let kind = ApiErrorKind::Redirect {
+                            status: status.as_u16(),
+                            host,
+                        };
+                        self.cancel.stop(Stop::Configuration {
+                            message: format!("{} at {}: {kind}", self.service, self.base),
+                        });
+                        return Err(error(kind));
+                    }
+                    let body = match read_bounded(response, MAX_BODY).await {
+                        Ok(Some(body)) => body,
+                        Ok(None) => return Err(error(ApiErrorKind::TooLarge { limit: MAX_BODY })),
                         Err(e) => {
                             // The connection dropped mid-body: as good as a network error.
                             if !request.idempotent {
@@ -422,7 +462,7 @@ impl ApiClient {
                     });
                     return Err(error(ApiErrorKind::Tls(message)));
                 }
-                Err(e) if e.is_connect() && self.refused_in_a_row_now(&e) => {
+                Err(e) if (e.is_connect() || e.is_timeout()) && self.refused_in_a_row_now(&e) => {
                     return Err(error(self.stopped()));
                 }
                 Err(e) if !request.idempotent && !e.is_connect() => {
@@ -469,6 +509,56 @@ impl ApiClient {
             attempts: 1,
             kind: ApiErrorKind::Decode(e.to_string()),
         })
+    }
+}
+
+/// Reads a response body up to `limit` bytes: `None` past it (a declared
+/// length over the limit is refused before a byte is read).
+async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Option<bytes::Bytes>, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.freeze()))
+}
+
+/// Where a redirect pointed, as a host name only (a `Location` can carry
+/// a path and query with anything in them), made safe to print.
+fn redirect_host(response: &reqwest::Response) -> String {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok());
+    let Some(location) = location else {
+        return "(no Location given)".to_owned();
+    };
+    match response.url().join(location) {
+        Ok(url) => {
+            let host: String = url
+                .host_str()
+                .unwrap_or("(no host)")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(253)
+                .collect();
+            match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            }
+        }
+        Err(_) => "(an unreadable Location)".to_owned(),
     }
 }
 

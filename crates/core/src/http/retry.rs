@@ -18,6 +18,9 @@ pub struct RetryPolicy {
     /// The longest single wait a server may ask for (`Retry-After`); a
     /// longer demand stops the run, to be resumed later.
     pub max_wait: Duration,
+    /// How long one attempt may take, answer included; an attempt that
+    /// takes longer counts toward the client's circuit breaker.
+    pub attempt_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -27,6 +30,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(20),
             max_wait: Duration::from_secs(300),
+            attempt_timeout: Duration::from_secs(60),
         }
     }
 }
