@@ -177,18 +177,20 @@ pub fn standing<'a, T: Listed>(
     }
 }
 
-/// The most pages a listing follows: 10,000,000 objects at 100 a page.
-pub const MAX_PAGES: u64 = 100_000;
-
-/// Every page of a cursor listing. A server that hands out a cursor it
-/// handed out before, an empty page with a cursor, or more than
-/// [`MAX_PAGES`] pages is not followed further (and a warning says so).
-pub async fn every_page<T, F, Fut>(page: F) -> Result<(Vec<T>, u64), WorkosError>
+/// Every page of a cursor listing, through the listing check
+/// ([`crate::http::listing`]): a server that hands out a cursor it handed
+/// out before, repeats an object, offers a page after an empty one, or
+/// goes past [`crate::http::listing::MAX_PAGES`] makes the listing an
+/// error, never a partial answer taken as whole.
+pub async fn every_page<T, F, Fut>(
+    page: F,
+    id: fn(&T) -> &str,
+) -> Result<(Vec<T>, u64), WorkosError>
 where
     F: Fn(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<List<T>, WorkosError>>,
 {
-    walk(&page, None, |_: &T| false, |_: &T| false).await
+    walk(&page, None, id, |_: &T| false, |_: &T| false).await
 }
 
 /// Follows a cursor listing from `after` until it ends, an object is
@@ -199,6 +201,7 @@ where
 async fn walk<T, F, Fut>(
     page: &F,
     mut after: Option<String>,
+    id: fn(&T) -> &str,
     past: impl Fn(&T) -> bool,
     at_end: impl Fn(&T) -> bool,
 ) -> Result<(Vec<T>, u64), WorkosError>
@@ -206,30 +209,28 @@ where
     F: Fn(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<List<T>, WorkosError>>,
 {
+    use crate::http::listing::{Next, PageCheck};
     let mut all = Vec::new();
-    let mut pages = 0;
-    let mut seen = std::collections::HashSet::new();
+    let mut check = PageCheck::new();
     loop {
-        let list = page(after.clone()).await?;
-        pages += 1;
-        let count = list.data.len();
-        let empty = count == 0;
+        let list = page(after.take()).await?;
+        let empty = list.data.is_empty();
+        let (fresh, next) = check.page(list.data, id);
+        let count = fresh.len();
         let before = all.len();
-        all.extend(list.data.into_iter().take_while(|item| !past(item)));
-        if all.len() - before < count || all.last().is_some_and(&at_end) {
+        all.extend(fresh.into_iter().take_while(|item| !past(item)));
+        if next == Next::Go && (all.len() - before < count || all.last().is_some_and(&at_end)) {
+            let pages = check.pages();
             return Ok((all, pages)); // past the end wanted, or at it
         }
-        match list.list_metadata.after {
-            Some(next) if !empty && pages < MAX_PAGES && seen.insert(next.clone()) => {
-                after = Some(next)
-            }
-            Some(_) if !empty => {
-                tracing::warn!(
-                    "WorkOS listing stopped after {pages} pages: the server handed out a cursor again, or too many pages"
-                );
-                return Ok((all, pages));
-            }
-            _ => return Ok((all, pages)),
+        after = match next {
+            Next::Go => check.cursor(empty, list.list_metadata.after),
+            Next::Stop => None,
+        };
+        if after.is_none() {
+            let pages = check.pages();
+            let all = crate::workos::client::whole("a WorkOS listing", check.finish(all))?;
+            return Ok((all, pages));
         }
     }
 }
@@ -277,6 +278,7 @@ where
         walk(
             page,
             start,
+            <T as Listed>::id,
             move |item: &T| end.is_some_and(|end| item.id() > end.as_str()),
             move |item: &T| end.is_some_and(|end| item.id() == end.as_str()),
         )
@@ -310,9 +312,11 @@ pub async fn list_users<'a>(
 pub async fn list_organizations(
     workos: &WorkosClient,
 ) -> Result<Listing<Organization>, WorkosError> {
-    let (organizations, pages) =
-        every_page(|after| async move { workos.organizations_page(after.as_deref()).await })
-            .await?;
+    let (organizations, pages) = every_page(
+        |after| async move { workos.organizations_page(after.as_deref()).await },
+        <Organization as Listed>::id,
+    )
+    .await?;
     Ok(Listing::new(organizations, pages))
 }
 
@@ -372,25 +376,38 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_cursor_that_comes_back_ends_the_listing() {
+    async fn a_cursor_that_comes_back_is_an_incomplete_listing_not_a_partial_one() {
         // A, B, A, B, …: a server that would keep ferry reading forever.
         let calls = std::cell::Cell::new(0);
-        let (items, pages) = every_page(|_| {
-            calls.set(calls.get() + 1);
-            let cursor = if calls.get() % 2 == 0 { "b" } else { "a" };
-            async move {
-                Ok(List {
-                    object: "list".into(),
-                    data: vec![org("org_1", None)],
-                    list_metadata: ferry_wire::workos::model::ListMetadata {
-                        before: None,
-                        after: Some(cursor.into()),
-                    },
-                })
-            }
-        })
+        let error = every_page(
+            |_| {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                let cursor = if n % 2 == 0 { "b" } else { "a" };
+                async move {
+                    Ok(List {
+                        object: "list".into(),
+                        data: vec![org(&format!("org_{n}"), None)],
+                        list_metadata: ferry_wire::workos::model::ListMetadata {
+                            before: None,
+                            after: Some(cursor.into()),
+                        },
+                    })
+                }
+            },
+            <Organization as Listed>::id,
+        )
         .await
-        .unwrap();
-        assert_eq!((items.len(), pages, calls.get()), (3, 3, 3));
+        .unwrap_err();
+        assert_eq!(calls.get(), 3);
+        assert!(
+            matches!(
+                &error.error.kind,
+                crate::http::ApiErrorKind::Incomplete(
+                    crate::http::listing::Incomplete::RepeatedCursor { page: 3 }
+                )
+            ),
+            "{error}"
+        );
     }
 }

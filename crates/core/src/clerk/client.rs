@@ -21,7 +21,9 @@ use serde::Deserialize;
 
 use super::error;
 use crate::cancel::Cancel;
+use crate::http::client::ApiErrorKind;
 use crate::http::client::{ClientError, segment};
+use crate::http::listing::{Listed, Next, PageCheck};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use ferry_wire::clerk::model::{
     Organization, OrganizationDomain, OrganizationMembership, PaginatedList, Role, User,
@@ -166,16 +168,19 @@ impl ClerkClient {
         self.api.json(&request).await
     }
 
-    /// Every object of an offset listing (`+created_at` when `ordered`):
-    /// the first page says the total, and the rest are asked for
-    /// [`PAGES_IN_FLIGHT`] at a time. It stops at a short page, at the
-    /// total, or after [`MAX_OFFSET_PAGES`], so a server that keeps
-    /// answering full pages cannot keep ferry reading.
+    /// Every object of an offset listing (`+created_at` when `ordered`),
+    /// each once, with whether the listing proved complete
+    /// ([`crate::http::listing`]): the first page says the total, and the
+    /// rest are asked for [`PAGES_IN_FLIGHT`] at a time. It stops at a
+    /// short page, at the total, at a page that repeats an object (a
+    /// server that ignores `offset` is not read 20,000 times), or after
+    /// [`MAX_OFFSET_PAGES`].
     async fn every_page<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         ordered: bool,
-    ) -> Result<Vec<T>, ApiError> {
+        id: fn(&T) -> &str,
+    ) -> Result<Listed<T>, ApiError> {
         let page = |offset: usize| {
             let mut request = self
                 .get(path.to_owned())
@@ -187,54 +192,104 @@ impl ClerkClient {
             async move { self.api.json::<PaginatedList<T>>(&request).await }
         };
         let first = page(0).await?;
-        let total = (first.total_count as usize).min(MAX_OFFSET_PAGES * PAGE_SIZE);
-        if first.total_count as usize > total {
-            tracing::warn!("Clerk listing {path} stops after {MAX_OFFSET_PAGES} full pages");
-        }
-        let mut all = Vec::with_capacity(total.min(100_000));
+        let stated = first.total_count;
+        let total = (stated as usize).min(MAX_OFFSET_PAGES * PAGE_SIZE);
+        let mut check = PageCheck::new();
         let mut short = first.data.len() < PAGE_SIZE;
-        all.extend(first.data);
+        let (mut all, mut next) = check.page(first.data, id);
         let mut rest = futures_util::stream::iter((PAGE_SIZE..total).step_by(PAGE_SIZE))
             .map(page)
             .buffered(PAGES_IN_FLIGHT);
-        while !short && let Some(next) = rest.next().await {
-            let next = next?;
-            short = next.data.len() < PAGE_SIZE;
-            all.extend(next.data);
+        while !short
+            && next == Next::Go
+            && let Some(page) = rest.next().await
+        {
+            let page = page?;
+            short = page.data.len() < PAGE_SIZE;
+            let (fresh, go) = check.page(page.data, id);
+            all.extend(fresh);
+            next = go;
         }
-        Ok(all)
+        check.against_total(stated);
+        let listed = check.finish(all);
+        if let Some(why) = &listed.incomplete {
+            tracing::warn!("Clerk's listing {path} is incomplete: {why}");
+        }
+        Ok(listed)
     }
 
-    /// Every organization, oldest first (organizations number in the thousands at most).
+    /// A listing that must be whole: an incomplete one is an error.
+    fn whole<T>(&self, path: &str, listed: Listed<T>) -> Result<Vec<T>, ApiError> {
+        listed.complete().map_err(|why| ApiError {
+            service: "Clerk",
+            method: "GET".into(),
+            path: path.to_owned(),
+            attempts: 1,
+            kind: ApiErrorKind::Incomplete(why),
+        })
+    }
+
+    /// Every organization, oldest first, with whether Clerk's listing
+    /// proved complete (organizations number in the thousands at most).
+    pub async fn organizations_listing(&self) -> Result<Listed<Organization>, ApiError> {
+        self.every_page("/organizations", true, |o: &Organization| &o.id)
+            .await
+    }
+
+    /// Every organization, oldest first; an incomplete listing is an error.
     pub async fn all_organizations(&self) -> Result<Vec<Organization>, ApiError> {
-        self.every_page("/organizations", true).await
+        let listed = self.organizations_listing().await?;
+        self.whole("/organizations", listed)
     }
 
-    /// Every membership of one organization.
-    pub async fn all_memberships(
+    /// Every membership of one organization, with whether the listing proved complete.
+    pub async fn memberships_listing(
         &self,
         organization_id: &str,
-    ) -> Result<Vec<OrganizationMembership>, ApiError> {
+    ) -> Result<Listed<OrganizationMembership>, ApiError> {
         self.every_page(
             &format!("/organizations/{}/memberships", segment(organization_id)),
             true,
+            |m: &OrganizationMembership| &m.id,
         )
         .await
     }
 
-    /// Every membership of the instance, in pages of 500.
+    /// Every membership of the instance, in pages of 500, with whether the
+    /// listing proved complete.
+    pub async fn instance_memberships_listing(
+        &self,
+    ) -> Result<Listed<OrganizationMembership>, ApiError> {
+        self.every_page(
+            "/organization_memberships",
+            true,
+            |m: &OrganizationMembership| &m.id,
+        )
+        .await
+    }
+
+    /// Every membership of the instance; an incomplete listing is an error.
     pub async fn instance_memberships(&self) -> Result<Vec<OrganizationMembership>, ApiError> {
-        self.every_page("/organization_memberships", true).await
+        let listed = self.instance_memberships_listing().await?;
+        self.whole("/organization_memberships", listed)
     }
 
-    /// Every organization role, with its permissions.
+    /// Every organization role, with its permissions; an incomplete listing is an error.
     pub async fn all_roles(&self) -> Result<Vec<Role>, ApiError> {
-        self.every_page("/organization_roles", false).await
+        let listed = self
+            .every_page("/organization_roles", false, |r: &Role| &r.id)
+            .await?;
+        self.whole("/organization_roles", listed)
     }
 
-    /// Every organization domain of the instance.
+    /// Every organization domain of the instance; an incomplete listing is an error.
     pub async fn all_domains(&self) -> Result<Vec<OrganizationDomain>, ApiError> {
-        self.every_page("/organization_domains", false).await
+        let listed = self
+            .every_page("/organization_domains", false, |d: &OrganizationDomain| {
+                &d.id
+            })
+            .await?;
+        self.whole("/organization_domains", listed)
     }
 
     /// Every membership of one user (a user is in few organizations: one page).

@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod limiter;
+pub mod listing;
 pub mod retry;
 pub mod traffic;
 

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cancel::Cancel;
 use crate::http::client::{ClientError, segment};
+use crate::http::listing::{Listed, Next, PageCheck};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::events::{UpdateWebhookEndpoint, WebhookEndpoint};
@@ -399,11 +400,32 @@ impl WorkosClient {
         self.call(request).await
     }
 
-    /// Every environment role (WorkOS lists them unpaginated).
+    /// Every environment role. WorkOS's spec lists them unpaginated; a
+    /// server that pages them anyway (its `list_metadata.after`) is
+    /// followed to the end, through the listing check.
     pub async fn roles(&self) -> Result<Vec<Role>> {
-        let request = self.request(Method::GET, "/authorization/roles".into(), Access::Read);
-        let list: RoleList = self.call(request).await?;
-        Ok(list.data)
+        let mut check = PageCheck::new();
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut request =
+                self.request(Method::GET, "/authorization/roles".into(), Access::Read);
+            if let Some(after) = &after {
+                request = request.query("after", after);
+            }
+            let list: RoleList = self.call(request).await?;
+            let empty = list.data.is_empty();
+            let (fresh, next) = check.page(list.data, |r: &Role| &r.slug);
+            all.extend(fresh);
+            let cursor = list.list_metadata.and_then(|m| m.after);
+            after = match next {
+                Next::Go => check.cursor(empty, cursor),
+                Next::Stop => None,
+            };
+            if after.is_none() {
+                return whole("/authorization/roles", check.finish(all));
+            }
+        }
     }
 
     pub async fn create_role(&self, role: &CreateRole) -> Result<Role> {
@@ -495,21 +517,19 @@ impl WorkosClient {
         self.call(request).await
     }
 
-    /// Every membership of a user or an organization, page after page.
+    /// Every membership of a user or an organization, page after page,
+    /// through the listing check: a cursor that loops or never ends is an
+    /// error, never an endless read.
     pub async fn all_memberships(
         &self,
         filter: MembershipFilter<'_>,
     ) -> Result<Vec<OrganizationMembership>> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self.memberships_page(filter, after.as_deref()).await?;
-            all.extend(page.data);
-            match page.list_metadata.after {
-                Some(next) => after = Some(next),
-                None => return Ok(all),
-            }
-        }
+        let listed = every_cursor_page(
+            |after| async move { self.memberships_page(filter, after.as_deref()).await },
+            |m: &OrganizationMembership| &m.id,
+        )
+        .await?;
+        whole("/user_management/organization_memberships", listed)
     }
 }
 
@@ -601,6 +621,47 @@ impl WorkosClient {
             }
         }
     }
+}
+
+/// Every page of a cursor listing, each object once, through the listing
+/// check ([`crate::http::listing`]): it stops at the end, at a cursor
+/// handed out twice, at a page that repeats an object, at an empty page
+/// that offers another, or after [`crate::http::listing::MAX_PAGES`].
+pub async fn every_cursor_page<T, F, Fut>(page: F, id: fn(&T) -> &str) -> Result<Listed<T>>
+where
+    F: Fn(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<List<T>>>,
+{
+    let mut check = PageCheck::new();
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let list = page(after.take()).await?;
+        let empty = list.data.is_empty();
+        let (fresh, next) = check.page(list.data, id);
+        all.extend(fresh);
+        after = match next {
+            Next::Go => check.cursor(empty, list.list_metadata.after),
+            Next::Stop => None,
+        };
+        if after.is_none() {
+            return Ok(check.finish(all));
+        }
+    }
+}
+
+/// A WorkOS listing that must be whole: an incomplete one is an error
+/// naming the route and why.
+pub fn whole<T>(path: &str, listed: Listed<T>) -> Result<Vec<T>> {
+    listed.complete().map_err(|why| {
+        WorkosError::from(ApiError {
+            service: "WorkOS",
+            method: "GET".into(),
+            path: path.to_owned(),
+            attempts: 1,
+            kind: crate::http::ApiErrorKind::Incomplete(why),
+        })
+    })
 }
 
 /// An object `undo` may delete, by its WorkOS id.

@@ -90,6 +90,7 @@ impl WorkosState {
         RoleList {
             object: "list".into(),
             data: self.roles.environment.values().cloned().collect(),
+            list_metadata: None,
         }
     }
 
@@ -174,6 +175,7 @@ impl WorkosState {
         Ok(RoleList {
             object: "list".into(),
             data,
+            list_metadata: None,
         })
     }
 

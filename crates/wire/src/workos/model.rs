@@ -233,11 +233,15 @@ pub struct Role {
     pub updated_at: String,
 }
 
-/// `{"object": "list", "data": [...]}`: roles come unpaginated.
+/// `{"object": "list", "data": [...]}`: roles come unpaginated in the
+/// spec, but a server that pages them says so in `list_metadata`, and its
+/// `after` cursor is followed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoleList {
     pub object: String,
     pub data: Vec<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_metadata: Option<ListMetadata>,
 }
 
 /// `POST /authorization/roles`.

@@ -383,9 +383,10 @@ impl<'a> RolesStep<'a> {
     }
 
     async fn all_permissions(&self) -> Result<BTreeSet<String>, WorkosError> {
-        let (permissions, _) = crate::reconcile::every_page(|after| async move {
-            self.workos.permissions_page(after.as_deref()).await
-        })
+        let (permissions, _) = crate::reconcile::every_page(
+            |after| async move { self.workos.permissions_page(after.as_deref()).await },
+            |p: &ferry_wire::workos::model::Permission| &p.slug,
+        )
         .await?;
         Ok(permissions.into_iter().map(|p| p.slug).collect())
     }

@@ -25,28 +25,18 @@ impl VerifyStep<'_> {
             .into_iter()
             .map(|o| o.id)
             .collect();
-        let mut in_workos = 0u64;
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .workos
-                .organizations_page(after.as_deref())
-                .await
-                .map_err(StepError::from)?;
-            in_workos += page
-                .data
-                .iter()
-                .filter(|o| {
-                    o.external_id
-                        .as_ref()
-                        .is_some_and(|e| clerk_ids.contains(e))
-                })
-                .count() as u64;
-            match page.list_metadata.after {
-                Some(next) => after = Some(next),
-                None => break,
-            }
-        }
+        // Through the listing check: a cursor that loops is an error, not a count.
+        let in_workos = crate::reconcile::list_organizations(self.workos)
+            .await
+            .map_err(StepError::from)?
+            .into_by_id()
+            .into_values()
+            .filter(|o| {
+                o.external_id
+                    .as_ref()
+                    .is_some_and(|e| clerk_ids.contains(e))
+            })
+            .count() as u64;
         let excluded: u64 = self.excluded(Kind::Organization)?.values().sum();
         let expected = (clerk_ids.len() as u64).saturating_sub(excluded);
         let failures = if in_workos == expected {
