@@ -121,10 +121,11 @@ fn tell_removals(removals: &ferry_core::sync::Removals, list: &Path) {
             ferry_wire::redact::redact(reason)
         );
     }
-    for kind in &removals.not_diffed {
+    for not in &removals.not_diffed {
         println!(
-            "not diffed: the {} listing did not reach its end, so nothing was judged gone",
-            kind.as_str()
+            "not diffed: {}s, so nothing of them was judged gone: {}",
+            not.kind.as_str(),
+            ferry_wire::inert::printable(&not.why)
         );
     }
 }

@@ -332,8 +332,16 @@ async fn get_user(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
     }
 }
 
-fn paginate<T: Serialize + Clone>(items: Vec<&T>, page: Page, ascending: bool) -> PaginatedList<T> {
+/// One page of an offset listing, at most `cap` objects (the
+/// `clerk_page_cap` fault) while `total_count` stays true.
+fn paginate<T: Serialize + Clone>(
+    items: Vec<&T>,
+    page: Page,
+    ascending: bool,
+    cap: Option<usize>,
+) -> PaginatedList<T> {
     let total_count = items.len() as u64;
+    let cap = cap.unwrap_or(usize::MAX);
     let ordered: Box<dyn Iterator<Item = &T>> = if ascending {
         Box::new(items.into_iter())
     } else {
@@ -342,7 +350,7 @@ fn paginate<T: Serialize + Clone>(items: Vec<&T>, page: Page, ascending: bool) -
     PaginatedList {
         data: ordered
             .skip(page.offset)
-            .take(page.limit)
+            .take(page.limit.min(cap))
             .cloned()
             .collect(),
         total_count,
@@ -391,7 +399,7 @@ async fn list_organizations(
     if field == "name" {
         organizations.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     }
-    let mut list = paginate(organizations, page, ascending);
+    let mut list = paginate(organizations, page, ascending, page_cap(&shared));
     if params.get("include_members_count") == Some("true") {
         for organization in &mut list.data {
             organization.members_count = Some(clerk.memberships_of(&organization.id).len() as u64);
@@ -437,7 +445,11 @@ async fn list_organization_memberships(
     let Some(organization) = clerk.organization(&id) else {
         return resource_not_found();
     };
-    membership_page(raw.as_deref(), clerk.memberships_of(&organization.id))
+    membership_page(
+        &shared,
+        raw.as_deref(),
+        clerk.memberships_of(&organization.id),
+    )
 }
 
 /// `GET /v1/users/{id}/organization_memberships`: one user's memberships.
@@ -459,7 +471,7 @@ async fn list_user_memberships(
                 .is_some_and(|data| data.user_id == id)
         })
         .collect();
-    membership_page(raw.as_deref(), memberships)
+    membership_page(&shared, raw.as_deref(), memberships)
 }
 
 async fn list_all_memberships(
@@ -467,12 +479,26 @@ async fn list_all_memberships(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let clerk = shared.clerk();
-    membership_page(raw.as_deref(), clerk.memberships().iter().collect())
+    membership_page(
+        &shared,
+        raw.as_deref(),
+        clerk.memberships().iter().collect(),
+    )
+}
+
+/// The `clerk_page_cap` fault, which cuts the pages of the listings a
+/// sync diffs (organizations, memberships).
+fn page_cap(shared: &Shared) -> Option<usize> {
+    shared.faults.config().clerk_page_cap
 }
 
 /// One `{data,total_count}` page of memberships: limit, offset, `order_by`
 /// and `user_id` filters, as every membership listing takes them.
-fn membership_page(raw: Option<&str>, mut memberships: Vec<&OrganizationMembership>) -> Response {
+fn membership_page(
+    shared: &Shared,
+    raw: Option<&str>,
+    mut memberships: Vec<&OrganizationMembership>,
+) -> Response {
     let params = QueryParams::parse(raw);
     let page = match page(&params) {
         Ok(page) => page,
@@ -492,7 +518,7 @@ fn membership_page(raw: Option<&str>, mut memberships: Vec<&OrganizationMembersh
         });
     }
     sort_memberships(&mut memberships, &field);
-    json(&paginate(memberships, page, ascending))
+    json(&paginate(memberships, page, ascending, page_cap(shared)))
 }
 
 /// What a `verify_*` route checks: the user's export row and the one
@@ -620,7 +646,7 @@ fn definitions_page<T: Serialize + Clone>(
         .iter()
         .filter(|item| matches_query(&params, &searched(item)))
         .collect();
-    json(&paginate(selected, page, true))
+    json(&paginate(selected, page, true, None))
 }
 
 /// `GET /v1/organization_roles` (`query` matches key or name).
@@ -670,7 +696,7 @@ fn domain_page<'a>(
         .filter(|d| modes.is_empty() || modes.contains(&d.enrollment_mode))
         .filter(|d| matches_query(params, &[&d.name]))
         .collect();
-    json(&paginate(selected, page, true))
+    json(&paginate(selected, page, true, None))
 }
 
 async fn list_organization_domains(

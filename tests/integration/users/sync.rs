@@ -315,3 +315,72 @@ fn a_sync_killed_midway_and_run_again_ends_as_one_that_was_not() {
         50
     );
 }
+
+/// Clerk cuts its pages short (the sandbox's `clerk_page_cap`) while its
+/// `total_count` stays true: a sync judges nothing gone from a listing
+/// that did not prove complete, and says which and why.
+#[test]
+fn a_short_clerk_page_judges_nothing_gone() {
+    let world = world(400, 100_000);
+    let before = workos_state(&world);
+    let organizations = world.generated.tenant.organizations.len();
+    assert_eq!(organizations, 4);
+
+    // Two organizations of four a page: the organizations listing is short.
+    world
+        .sandbox
+        .set_faults(ferry_sandbox::FaultConfig {
+            clerk_page_cap: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+    world.sandbox.reset_request_counts();
+    let out = sync(&world).code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+    assert_eq!(workos_state(&world), before, "nothing deleted");
+    let not_diffed: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("not diffed"))
+        .collect();
+    assert_eq!(
+        not_diffed,
+        [
+            "not diffed: memberships, so nothing of them was judged gone: Clerk's organizations listing: it stated 4 objects but its pages ended after 2",
+            "not diffed: organizations, so nothing of them was judged gone: Clerk's organizations listing: it stated 4 objects but its pages ended after 2",
+        ]
+    );
+
+    // Every organization on one page, but each one's memberships cut short.
+    world
+        .sandbox
+        .set_faults(ferry_sandbox::FaultConfig {
+            clerk_page_cap: Some(organizations),
+            ..Default::default()
+        })
+        .unwrap();
+    world.sandbox.reset_request_counts();
+    let out = sync(&world).code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+    assert_eq!(workos_state(&world), before, "nothing deleted");
+    let not_diffed: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("not diffed"))
+        .collect();
+    assert_eq!(not_diffed.len(), 1, "{}", out.stdout);
+    let prefix = "not diffed: memberships, so nothing of them was judged gone: Clerk's memberships listing of organization ";
+    assert!(
+        not_diffed[0].starts_with(prefix)
+            && not_diffed[0].contains(": it stated ")
+            && not_diffed[0].ends_with(" objects but its pages ended after 4"),
+        "{}",
+        not_diffed[0]
+    );
+
+    // Whole pages again: the sync diffs every kind and finds nothing gone.
+    world.sandbox.set_faults(Default::default()).unwrap();
+    let out = sync(&world).code(0);
+    assert!(!out.stdout.contains("not diffed"), "{}", out.stdout);
+    assert_eq!(workos_state(&world), before);
+}

@@ -45,8 +45,22 @@ pub struct RunContext<'r> {
 
 impl RunContext<'_> {
     /// In a sync, says `kind`'s listing was read to its end when the step
-    /// finished with nothing cut short.
-    pub fn listed_all(&self, kind: Kind, outcome: &StepOutcome) {
+    /// finished with nothing cut short and no listing of it `incomplete`;
+    /// an incomplete listing is said aloud, run or sync, and kept as why
+    /// the kind is not diffed.
+    pub fn listed_all(
+        &self,
+        step: &'static str,
+        kind: Kind,
+        outcome: &StepOutcome,
+        incomplete: Option<String>,
+    ) {
+        if let Some(why) = &incomplete {
+            self.observer.event(&crate::observe::Event::Warning {
+                step: Some(step),
+                message: &format!("{why}; nothing is judged gone from it"),
+            });
+        }
         let short = matches!(
             outcome,
             StepOutcome::Records {
@@ -54,11 +68,11 @@ impl RunContext<'_> {
                 ..
             }
         );
-        if let Some(seen) = self.seen
-            && !short
-            && !self.cancel.is_cancelled()
-        {
-            seen.complete(kind);
+        let Some(seen) = self.seen else { return };
+        match incomplete {
+            Some(why) => seen.incomplete(kind, why),
+            None if !short && !self.cancel.is_cancelled() => seen.complete(kind),
+            None => {}
         }
     }
 }

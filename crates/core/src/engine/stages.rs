@@ -70,21 +70,25 @@ fn sink<'c>(cx: &'c mut RunContext<'_>, step: &'c str) -> Sink<'c> {
     }
 }
 
-/// Pumps a step whose reading has nothing to report (organizations, memberships).
+/// Pumps a step that writes records (organizations, roles, memberships):
+/// its outcome, and what its reader reported.
 async fn write_records<T, R, RF, PF, PFut>(
     cx: &mut RunContext<'_>,
     step: &'static str,
     main: Kind,
     read: RF,
     process: PF,
-) -> Result<StepOutcome>
+) -> Result<(StepOutcome, R)>
 where
     RF: AsyncFnOnce(tokio::sync::mpsc::Sender<T>) -> std::result::Result<R, StepError>,
     PF: Fn(T) -> PFut,
     PFut: std::future::Future<Output = Vec<Recorded>>,
 {
     let pumped = pump::pump(sink(cx, step), read, process).await?;
-    Ok(records(main, pumped.tally, &pumped.lists, None))
+    Ok((
+        records(main, pumped.tally, &pumped.lists, None),
+        pumped.read,
+    ))
 }
 
 fn records(main: Kind, tally: Tally, lists: &RunLists, short_read: Option<u64>) -> StepOutcome {
@@ -313,7 +317,7 @@ impl Stage for Users<'_> {
                     handled: pumped.read.listed + pumped.read.fetched_by_id,
                 });
             }
-            cx.listed_all(Kind::User, &outcome);
+            cx.listed_all("users", Kind::User, &outcome, None);
             Ok(outcome)
         })
     }
@@ -383,7 +387,7 @@ impl Stage for Organizations<'_> {
                 clerk_domains: read_domains(clerk).await?,
             };
             let seen = cx.seen;
-            let outcome = write_records(
+            let (outcome, incomplete) = write_records(
                 cx,
                 "organizations",
                 Kind::Organization,
@@ -397,7 +401,8 @@ impl Stage for Organizations<'_> {
                 },
             )
             .await?;
-            cx.listed_all(Kind::Organization, &outcome);
+            let why = incomplete.map(|why| format!("Clerk's organizations listing: {why}"));
+            cx.listed_all("organizations", Kind::Organization, &outcome, why);
             Ok(outcome)
         })
     }
@@ -455,7 +460,7 @@ impl Stage for Roles<'_> {
             )
             .await
             .map_err(StepError::from)?;
-            let mut outcome = write_records(
+            let (mut outcome, _) = write_records(
                 cx,
                 "roles",
                 Kind::Role,
@@ -536,7 +541,7 @@ impl Stage for Memberships {
             // finished (and nothing, reading no further, if it did not).
             let users_unfinished = AtomicBool::new(false);
             let (step, unfinished, seen) = (&step, &users_unfinished, cx.seen);
-            let outcome = write_records(
+            let (outcome, stats) = write_records(
                 cx,
                 "memberships",
                 Kind::Membership,
@@ -556,7 +561,10 @@ impl Stage for Memberships {
             )
             .await?;
             if !users_unfinished.load(Ordering::Relaxed) {
-                cx.listed_all(Kind::Membership, &outcome);
+                let why = stats
+                    .incomplete
+                    .map(|(listing, why)| format!("{listing}: {why}"));
+                cx.listed_all("memberships", Kind::Membership, &outcome, why);
             }
             Ok(outcome)
         })

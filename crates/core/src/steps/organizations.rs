@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use super::error::StepError;
 use super::recorder::Recorded;
 use crate::clerk::client::ClerkClient;
+use crate::http::listing::Incomplete;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::organization::{MappedOrg, OrgPayload, map_organization};
 use crate::plan::schema::OrganizationsOptions;
@@ -58,16 +59,19 @@ pub async fn read_domains(
     Ok(by_organization)
 }
 
-/// Sends every Clerk organization, oldest first.
+/// Sends every Clerk organization, oldest first; says why, when Clerk's
+/// listing did not prove complete (what it held is still sent: creating
+/// them is safe, judging the others gone is not).
 pub async fn read_organizations(
     clerk: &ClerkClient,
     tx: mpsc::Sender<Organization>,
-) -> Result<u64, StepError> {
-    let organizations = clerk
-        .all_organizations()
+) -> Result<Option<Incomplete>, StepError> {
+    let listed = clerk
+        .organizations_listing()
         .await
         .map_err(crate::source::read::SourceError::from)?;
-    Ok(super::pump::send_all(organizations, tx).await)
+    super::pump::send_all(listed.items, tx).await;
+    Ok(listed.incomplete)
 }
 
 impl OrganizationsStep<'_> {

@@ -16,6 +16,8 @@ use crate::journal::Kind;
 pub struct Seen {
     ids: Mutex<HashMap<Kind, HashSet<u64>>>,
     complete: Mutex<HashSet<Kind>>,
+    /// Kinds a listing of which did not prove complete, with why.
+    incomplete: Mutex<HashMap<Kind, String>>,
     /// Users Clerk answered 404 for (the export's users missing from the listing).
     confirmed_gone: Mutex<HashSet<u64>>,
 }
@@ -50,8 +52,34 @@ impl Seen {
         self.complete.lock().expect("seen lock").insert(kind);
     }
 
+    /// Says a listing of `kind` did not prove complete; it stays so for
+    /// this sync, whatever else completes.
+    pub fn incomplete(&self, kind: Kind, why: String) {
+        self.incomplete
+            .lock()
+            .expect("seen lock")
+            .entry(kind)
+            .or_insert(why);
+    }
+
     pub fn is_complete(&self, kind: Kind) -> bool {
         self.complete.lock().expect("seen lock").contains(&kind)
+            && !self
+                .incomplete
+                .lock()
+                .expect("seen lock")
+                .contains_key(&kind)
+    }
+
+    /// Why `kind` is not diffed: the listing that proved incomplete, or
+    /// that its step did not read to its end.
+    pub fn why_not_complete(&self, kind: Kind) -> String {
+        self.incomplete
+            .lock()
+            .expect("seen lock")
+            .get(&kind)
+            .cloned()
+            .unwrap_or_else(|| "its listing did not reach its end".to_owned())
     }
 
     pub fn saw(&self, kind: Kind, clerk_id: &str) -> bool {

@@ -155,8 +155,16 @@ pub fn listed_by(steps: &[&str]) -> Vec<Kind> {
 pub struct Removals {
     /// Deleted, already gone, kept with the reason, failed.
     pub tally: UndoTally,
-    /// Kinds whose listing did not reach its end: nothing of them was judged.
-    pub not_diffed: Vec<Kind>,
+    /// Kinds whose listing did not reach its end or prove complete:
+    /// nothing of them was judged.
+    pub not_diffed: Vec<NotDiffed>,
+}
+
+/// A kind the removal pass did not judge, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NotDiffed {
+    pub kind: Kind,
+    pub why: String,
 }
 
 /// The removal pass: every object of a diffed kind the journal holds as
@@ -211,7 +219,10 @@ impl Removal<'_> {
                 continue;
             }
             if !seen.is_complete(kind) {
-                removals.not_diffed.push(kind);
+                removals.not_diffed.push(NotDiffed {
+                    kind,
+                    why: seen.why_not_complete(kind),
+                });
                 continue;
             }
             let mut verdicts = verdicts(self.deleter.journal, kind, seen, self.on_deleted)?;

@@ -26,6 +26,7 @@ use super::error::StepError;
 use super::recorder::Recorded;
 use super::seal::Seal;
 use crate::clerk::client::ClerkClient;
+use crate::http::listing::Incomplete;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::membership::map_role;
 use crate::mapping::role::{RoleMapper, RoleSlug};
@@ -87,6 +88,10 @@ pub struct MembershipItem {
 pub struct MembershipStats {
     pub organizations: u64,
     pub memberships: u64,
+    /// The first listing that did not prove complete (Clerk's organizations,
+    /// or one organization's memberships), and why: the memberships of
+    /// this read cannot judge any membership gone.
+    pub incomplete: Option<(String, Incomplete)>,
 }
 
 pub struct MembershipsStep<'a> {
@@ -121,10 +126,14 @@ pub async fn read_memberships(
     tx: mpsc::Sender<MembershipItem>,
 ) -> Result<MembershipStats, StepError> {
     let mut stats = MembershipStats::default();
-    let organizations = clerk
-        .all_organizations()
+    let listed = clerk
+        .organizations_listing()
         .await
         .map_err(crate::source::read::SourceError::from)?;
+    if let Some(why) = listed.incomplete {
+        stats.incomplete = Some(("Clerk's organizations listing".to_owned(), why));
+    }
+    let organizations = listed.items;
     // Each organization needs two listings (WorkOS's memberships, Clerk's):
     // several organizations are read at once, ahead of the writes, so the
     // writes never wait a round trip for the next organization.
@@ -143,7 +152,7 @@ pub async fn read_memberships(
             };
             let members = async {
                 clerk
-                    .all_memberships(&organization.id)
+                    .memberships_listing(&organization.id)
                     .await
                     .map_err(|e| StepError::from(crate::source::read::SourceError::from(e)))
             };
@@ -161,8 +170,20 @@ pub async fn read_memberships(
         if stop.load(Ordering::Relaxed) {
             return Ok(stats);
         }
-        let (org, memberships) = read?;
+        let (org, listed) = read?;
         stats.organizations += 1;
+        if let Some(why) = listed.incomplete
+            && stats.incomplete.is_none()
+        {
+            stats.incomplete = Some((
+                format!(
+                    "Clerk's memberships listing of organization {}",
+                    org.clerk_id
+                ),
+                why,
+            ));
+        }
+        let memberships = listed.items;
         for membership in memberships {
             stats.memberships += 1;
             let item = MembershipItem {
