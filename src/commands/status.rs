@@ -142,15 +142,15 @@ pub fn export_ids(args: &ExportIdsArgs) -> Result<Exit> {
     } else {
         Box::new(ferry_wire::files::create(out_path).map_err(|e| Error::io("create", out_path, e))?)
     };
-    let mut writer = csv::Writer::from_writer(sink);
+    let mut writer = ferry_wire::inert::CsvWriter::new(sink);
     let write_error = |e: csv::Error| Error::io("write", out_path, e.into());
     writer
-        .write_record(["kind", "clerk_id", "workos_id"])
+        .row(["kind", "clerk_id", "workos_id"])
         .map_err(write_error)?;
     let mut rows = 0;
     for (kind, clerk_id, workos_id) in history.id_map()? {
         writer
-            .write_record([kind.as_str(), &clerk_id, &workos_id])
+            .row([kind.as_str(), &clerk_id, &workos_id])
             .map_err(write_error)?;
         rows += 1;
     }

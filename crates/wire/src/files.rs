@@ -1,6 +1,8 @@
 //! How ferry and its sandbox write files: every file owner-only (0600),
 //! every folder they create owner-only (0700), whole files written beside
-//! their name and renamed into place so nothing half-written is left, and
+//! their name and renamed into place so nothing half-written is left, no
+//! symbolic link ever followed (a link planted in a report folder must not
+//! redirect people's emails into another file, nor change its mode), and
 //! no value from outside (a Clerk id, a hook's result) ever used as a path
 //! component as it is ([`safe_name`]).
 
@@ -33,29 +35,72 @@ fn create_parent(path: &Path) -> io::Result<()> {
 }
 
 /// Opens `path` for writing from the start, owner-only, creating its folder.
-/// A file that exists already is made owner-only too.
+/// A file that exists already is made owner-only too; a symbolic link at
+/// `path` is refused, never followed.
 pub fn create(path: &Path) -> io::Result<File> {
     create_parent(path)?;
-    let file = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(FILE_MODE)
-        .open(path)?;
+    let file = no_links(
+        path,
+        OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(FILE_MODE)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path),
+    )?;
     file.set_permissions(Permissions::from_mode(FILE_MODE))?;
     Ok(file)
 }
 
-/// Opens `path` for appending, owner-only, creating it and its folder.
+/// Opens `path` for appending, owner-only, creating it and its folder; a
+/// symbolic link at `path` is refused, never followed.
 pub fn append(path: &Path) -> io::Result<File> {
     create_parent(path)?;
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(FILE_MODE)
-        .open(path)?;
+    let file = no_links(
+        path,
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(FILE_MODE)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path),
+    )?;
     file.set_permissions(Permissions::from_mode(FILE_MODE))?;
     Ok(file)
+}
+
+/// Creates `path` anew, owner-only: whatever stood there (a stale file, a
+/// planted link) is removed first, and the new file is opened only if
+/// this call made it.
+fn create_new(path: &Path) -> io::Result<File> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    no_links(
+        path,
+        OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(FILE_MODE)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path),
+    )
+}
+
+/// Names the refusal when `path` is a symbolic link (`O_NOFOLLOW` answers ELOOP).
+fn no_links(path: &Path, opened: io::Result<File>) -> io::Result<File> {
+    opened.map_err(|error| {
+        if error.raw_os_error() == Some(libc::ELOOP) {
+            io::Error::other(format!(
+                "{} is a symbolic link; ferry writes through no link: remove it",
+                path.display()
+            ))
+        } else {
+            error
+        }
+    })
 }
 
 /// Writes `bytes` to `path` whole: to a file beside it first, renamed into
@@ -70,8 +115,9 @@ pub fn write_with(
     path: &Path,
     fill: impl FnOnce(&mut io::BufWriter<File>) -> io::Result<()>,
 ) -> io::Result<()> {
+    create_parent(path)?;
     let partial = partial_path(path);
-    let result = create(&partial).and_then(|file| {
+    let result = create_new(&partial).and_then(|file| {
         let mut out = io::BufWriter::new(file);
         fill(&mut out)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()
@@ -155,5 +201,35 @@ mod tests {
         std::fs::set_permissions(&open, Permissions::from_mode(0o644)).unwrap();
         create(&open).unwrap();
         assert_eq!(mode(&open), 0o600);
+    }
+
+    #[test]
+    fn no_planted_link_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("operator-notes.txt");
+        std::fs::write(&victim, "mine").unwrap();
+        std::fs::set_permissions(&victim, Permissions::from_mode(0o644)).unwrap();
+        let report = dir.path().join("report.md");
+        std::os::unix::fs::symlink(&victim, partial_path(&report)).unwrap();
+        write(&report, b"the report").unwrap();
+        assert_eq!(std::fs::read_to_string(&report).unwrap(), "the report");
+        assert!(!std::fs::symlink_metadata(&report).unwrap().is_symlink());
+        let list = dir.path().join("people.csv");
+        std::os::unix::fs::symlink(&victim, &list).unwrap();
+        let refused = create(&list).unwrap_err().to_string();
+        assert_eq!(
+            refused,
+            format!(
+                "{} is a symbolic link; ferry writes through no link: remove it",
+                list.display()
+            )
+        );
+        assert!(append(&list).is_err());
+        // A link at the final name is replaced, not written through.
+        write(&list, b"emails").unwrap();
+        assert!(!std::fs::symlink_metadata(&list).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+        let mode = std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "the operator's file keeps its mode");
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod clerk;
 pub mod files;
+pub mod inert;
 pub mod redact;
 pub mod secret;
 pub mod workos;

@@ -5,6 +5,7 @@ mod chaos;
 mod corpus;
 mod hostile;
 mod hygiene;
+mod transport;
 
 /// Scales a test's size up when `FERRY_SOAK` is set.
 pub fn soak(ci: usize, soak: usize) -> usize {

@@ -103,10 +103,10 @@ fn write_kept(path: &std::path::Path, kept: &[crate::undo::Kept]) -> Result<()> 
         ferry_wire::files::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
     }
     ferry_wire::files::write_with(path, |out| {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(["kind", "clerk_id", "workos_id", "reason"])?;
+        let mut writer = ferry_wire::inert::CsvWriter::new(out);
+        writer.row(["kind", "clerk_id", "workos_id", "reason"])?;
         for object in kept {
-            writer.write_record([
+            writer.row([
                 object.kind.as_str(),
                 &object.source_id,
                 &object.target_id,

@@ -45,11 +45,11 @@ pub fn write_lists(
         let mut total = 0u64;
         let mut unread = None;
         ferry_wire::files::write_with(&path, |out| {
-            let mut writer = csv::Writer::from_writer(out);
-            writer.write_record(["clerk_id", "email", "reason"])?;
+            let mut writer = ferry_wire::inert::CsvWriter::new(out);
+            writer.row(["clerk_id", "email", "reason"])?;
             match journal.each_person(list, |person| {
                 total += 1;
-                writer.write_record(row(&person))
+                writer.row(row(&person))
             }) {
                 Ok(written) => written?,
                 Err(error) => {

@@ -191,13 +191,13 @@ impl MfaReportStep<'_> {
                 source: e.into(),
             }
         };
-        let mut notify = csv::Writer::from_writer(private_file(&summary.notify_csv)?);
+        let mut notify = ferry_wire::inert::CsvWriter::new(private_file(&summary.notify_csv)?);
         notify
-            .write_record(["clerk_id", "email", "first_name", "findings", "notice"])
+            .row(["clerk_id", "email", "first_name", "findings", "notice"])
             .map_err(write_error(&summary.notify_csv))?;
-        let mut sign_in = csv::Writer::from_writer(private_file(&summary.sign_in_csv)?);
+        let mut sign_in = ferry_wire::inert::CsvWriter::new(private_file(&summary.sign_in_csv)?);
         sign_in
-            .write_record(["clerk_id", "email", "flag", "detail"])
+            .row(["clerk_id", "email", "flag", "detail"])
             .map_err(write_error(&summary.sign_in_csv))?;
 
         let (tx, mut rx) = mpsc::channel::<Item>(256);
@@ -225,7 +225,7 @@ impl MfaReportStep<'_> {
                         .entry(flag.flag.to_owned())
                         .or_default() += 1;
                     sign_in
-                        .write_record([
+                        .row([
                             flag.clerk_id.as_str(),
                             flag.email.as_deref().unwrap_or(""),
                             flag.flag,
@@ -277,7 +277,7 @@ impl MfaReportStep<'_> {
                     })?;
                 let findings_text: Vec<_> = findings.iter().map(|f| f.as_str()).collect();
                 notify
-                    .write_record([
+                    .row([
                         user.id.as_str(),
                         email.as_deref().unwrap_or(""),
                         user.first_name().unwrap_or(""),

@@ -8,6 +8,7 @@
 //! loses at most the last unflushed batch; a rerun finds those records in
 //! WorkOS through their external_id and adopts them.
 
+use ferry_wire::inert::CsvWriter;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -135,7 +136,7 @@ impl RunLists {
 /// Appends `clerk_id,email,reason` rows, creating the file (mode 0600) on the first row.
 pub struct CsvLog {
     path: PathBuf,
-    writer: Option<csv::Writer<File>>,
+    writer: Option<CsvWriter<File>>,
     rows: u64,
 }
 
@@ -165,16 +166,14 @@ impl CsvLog {
         if self.writer.is_none() {
             let file = ferry_wire::files::append(&self.path)?;
             let empty = file.metadata()?.len() == 0;
-            let mut writer = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(file);
+            let mut writer = CsvWriter::new(file);
             if empty {
-                writer.write_record(["clerk_id", "email", "reason"])?;
+                writer.row(["clerk_id", "email", "reason"])?;
             }
             self.writer = Some(writer);
         }
         let writer = self.writer.as_mut().expect("opened above");
-        writer.write_record([clerk_id, email.unwrap_or(""), reason])?;
+        writer.row([clerk_id, email.unwrap_or(""), reason])?;
         self.rows += 1;
         writer.flush()
     }
