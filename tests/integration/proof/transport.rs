@@ -135,7 +135,7 @@ async fn a_body_past_the_cap_is_refused_without_reading_it_all() {
         let chunk = vec![b' '; 1 << 20];
         let header = format!("{:x}\r\n", chunk.len());
         // Bounded: at most four times the cap, then the server gives up.
-        for _ in 0..(4 * MAX_BODY >> 20) {
+        for _ in 0..((4 * MAX_BODY) >> 20) {
             if stream.write_all(header.as_bytes()).is_err()
                 || stream.write_all(&chunk).is_err()
                 || stream.write_all(b"\r\n").is_err()

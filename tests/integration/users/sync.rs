@@ -384,3 +384,80 @@ fn a_short_clerk_page_judges_nothing_gone() {
     assert!(!out.stdout.contains("not diffed"), "{}", out.stdout);
     assert_eq!(workos_state(&world), before);
 }
+
+/// A ferry-made WorkOS user re-linked in WorkOS to someone else (another
+/// external_id and email): when the Clerk person changes, neither `sync`
+/// nor a plain `run` writes over the other person; each says why.
+#[test]
+fn a_user_relinked_outside_ferry_is_never_written_over() {
+    let world = world(300, 100_000);
+    let dump = world.dump();
+    let relinked = dump
+        .users
+        .iter()
+        .find(|u| u.user.external_id.is_some())
+        .unwrap()
+        .user
+        .clone();
+    let clerk_id = relinked.external_id.clone().unwrap();
+    let status = world.workos_call(
+        Method::PUT,
+        &format!("/user_management/users/{}", relinked.id),
+        Some(json!({"external_id": "someone_else", "email": "someone.else@elsewhere.test", "first_name": "Other"})),
+    );
+    assert_eq!(status, 200);
+    let (status, _) = world.clerk_admin(
+        Method::PATCH,
+        &format!("users/{clerk_id}"),
+        Some(json!({"first_name": "Renamed"})),
+    );
+    assert_eq!(status, 200);
+    let other = |world: &World| {
+        world
+            .dump()
+            .users
+            .into_iter()
+            .find(|u| u.user.id == relinked.id)
+            .map(|u| (u.user.external_id, u.user.email, u.user.first_name))
+    };
+    let untouched = Some((
+        Some("someone_else".to_owned()),
+        "someone.else@elsewhere.test".to_owned(),
+        Some("Other".to_owned()),
+    ));
+    let expected = format!(
+        "relinked_outside_ferry: the journal's WorkOS user {} now carries external_id `someone_else`; ferry leaves it alone, and `--reconcile` settles this person",
+        relinked.id
+    );
+    let out = sync(&world);
+    assert_eq!(other(&world), untouched, "sync: {}", out.stdout);
+    let failures = world.report("world-failures.csv");
+    assert_eq!(
+        failures,
+        format!(
+            "clerk_id,email,reason\n{clerk_id},{},\"{expected}\"\n",
+            relinked.email
+        ),
+        "sync"
+    );
+    // The next run settles the person as `--reconcile` would: nobody in
+    // WorkOS carries their external_id or email, so they get a user of
+    // their own; the other person's is still untouched.
+    world.run();
+    assert_eq!(other(&world), untouched, "run");
+    let theirs: Vec<_> = world
+        .dump()
+        .users
+        .into_iter()
+        .filter(|u| u.user.external_id.as_deref() == Some(clerk_id.as_str()))
+        .map(|u| (u.user.email, u.user.first_name))
+        .collect();
+    assert_eq!(
+        theirs,
+        [(relinked.email.clone(), Some("Renamed".to_owned()))]
+    );
+    assert_eq!(
+        world.report("world-failures.csv"),
+        "clerk_id,email,reason\n"
+    );
+}

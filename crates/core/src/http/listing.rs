@@ -157,6 +157,15 @@ fn key(id: &str) -> u64 {
 mod tests {
     use super::*;
 
+    /// A case: its name, its pages (ids and the cursor each offered), the
+    /// stated total, and the verdict expected.
+    type Case = (
+        &'static str,
+        Vec<(&'static [&'static str], Option<&'static str>)>,
+        Option<u64>,
+        Option<Incomplete>,
+    );
+
     /// Feeds pages of ids (and the cursor each offered) and says what the check concluded.
     fn read(pages: &[(&[&str], Option<&str>)], total: Option<u64>) -> (u64, Option<Incomplete>) {
         let mut check = PageCheck::new();
@@ -180,12 +189,7 @@ mod tests {
 
     #[test]
     fn only_pages_that_move_forward_and_reach_the_total_are_complete() {
-        let cases: Vec<(
-            &str,
-            Vec<(&[&str], Option<&str>)>,
-            Option<u64>,
-            Option<Incomplete>,
-        )> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "two pages then the end",
                 vec![(&["a", "b"], Some("b")), (&["c"], None)],

@@ -197,9 +197,7 @@ impl OrganizationsStep<'_> {
         let result = match (previous, listed.map(|(_, s)| s)) {
             (Some((id, fingerprint_then)), Some(standing)) if standing.trusted() => {
                 if fingerprint_then.as_deref() != Some(fingerprint.as_str()) {
-                    self.update(&id, &payload)
-                        .await
-                        .map(|id| (Action::Updated, Some(id), None))
+                    self.update_checked(&id, &payload, &standing).await
                 } else if let Standing::Ours(listed) = standing
                     && listed.name != payload.name
                 {
@@ -282,6 +280,49 @@ impl OrganizationsStep<'_> {
                 .await
                 .map(|id| (Action::Adopted, Some(id)))
         }
+    }
+
+    /// Updates the organization the journal names, once WorkOS confirms it
+    /// still carries this organization's external_id (a listing already
+    /// did, under `--reconcile`; otherwise it is read first). One that now
+    /// carries another is left alone, and this organization is settled as
+    /// `--reconcile` settles it: the one with its external_id is adopted,
+    /// or a new one created.
+    async fn update_checked(
+        &self,
+        id: &str,
+        payload: &OrgPayload,
+        standing: &Standing<'_, WorkosOrganization>,
+    ) -> Result<(Action, Option<String>, Option<String>), String> {
+        if matches!(standing, Standing::Believed) {
+            let current = self.workos.organization(id).await.map_err(|e| e.reason())?;
+            let ours = current
+                .as_ref()
+                .is_some_and(|o| o.external_id.as_deref() == Some(&payload.external_id));
+            if !ours {
+                let note = match &current {
+                    Some(other) => crate::steps::users::step::relinked(
+                        "organization",
+                        id,
+                        other.external_id.as_deref(),
+                    ),
+                    None => format!("the journal's WorkOS organization {id} is gone"),
+                };
+                let settled = match self
+                    .workos
+                    .organization_by_external_id(&payload.external_id)
+                    .await
+                    .map_err(|e| e.reason())?
+                {
+                    Some(existing) => self.adopt(&existing, payload).await?,
+                    None => self.create(payload).await?,
+                };
+                return Ok((settled.0, settled.1, Some(note)));
+            }
+        }
+        self.update(id, payload)
+            .await
+            .map(|id| (Action::Updated, Some(id), None))
     }
 
     async fn update(&self, id: &str, payload: &OrgPayload) -> Result<String, String> {

@@ -350,6 +350,13 @@ impl WorkosClient {
         self.call(request).await
     }
 
+    /// One organization by its WorkOS id; `None` for a 404.
+    pub async fn organization(&self, id: &str) -> Result<Option<Organization>> {
+        let path = format!("/organizations/{}", segment(id));
+        self.find(self.request(Method::GET, path, Access::Read))
+            .await
+    }
+
     pub async fn organization_by_external_id(
         &self,
         external_id: &str,
@@ -652,6 +659,7 @@ where
 
 /// A WorkOS listing that must be whole: an incomplete one is an error
 /// naming the route and why.
+#[allow(clippy::result_large_err)] // the client's one error type, as every call returns
 pub fn whole<T>(path: &str, listed: Listed<T>) -> Result<Vec<T>> {
     listed.complete().map_err(|why| {
         WorkosError::from(ApiError {

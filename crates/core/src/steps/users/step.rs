@@ -585,20 +585,38 @@ impl<'a> UsersStep<'a> {
             },
             Decision::Adopt { target_id } => Done::ok(Action::Adopted, target_id),
             Decision::Update { target_id } => {
-                self.update(workos, &target_id, desired, Action::Updated)
-                    .await
+                self.update(
+                    workos,
+                    &target_id,
+                    desired,
+                    Action::Updated,
+                    Believed::Journal,
+                )
+                .await
             }
             Decision::AdoptAndUpdate { target_id } => {
-                self.update(workos, &target_id, desired, Action::Adopted)
-                    .await
+                self.update(
+                    workos,
+                    &target_id,
+                    desired,
+                    Action::Adopted,
+                    Believed::Found,
+                )
+                .await
             }
             Decision::TakeOver { target_id, payload } => {
                 let target = DesiredUser {
                     payload,
                     ..desired.clone()
                 };
-                self.update(workos, &target_id, &target, Action::Updated)
-                    .await
+                self.update(
+                    workos,
+                    &target_id,
+                    &target,
+                    Action::Updated,
+                    Believed::Found,
+                )
+                .await
             }
             Decision::Skip { reason } => Done::not(Action::Skipped, reason),
             Decision::Fail { reason } => Done::not(Action::Failed, reason),
@@ -617,6 +635,7 @@ impl<'a> UsersStep<'a> {
         target_id: &str,
         desired: &DesiredUser,
         action: Action,
+        believed: Believed,
     ) -> Done {
         let current = match workos.user(target_id).await {
             Ok(Some(user)) => user,
@@ -627,6 +646,29 @@ impl<'a> UsersStep<'a> {
                 );
             }
             Err(error) => return Done::failed(&error),
+        };
+        // Identity before every write: the journal's id is a belief, the
+        // external_id WorkOS holds is the fact. A user re-linked to someone
+        // else outside ferry is never written over; ferry updates the user
+        // that carries this person's external_id, if one does.
+        let current = if believed == Believed::Found
+            || current.external_id.as_deref() == Some(&desired.payload.external_id)
+        {
+            current
+        } else {
+            match workos
+                .user_by_external_id(&desired.payload.external_id)
+                .await
+            {
+                Ok(Some(ours)) => ours,
+                Ok(None) => {
+                    return Done::not(
+                        Action::Failed,
+                        relinked("user", target_id, current.external_id.as_deref()),
+                    );
+                }
+                Err(error) => return Done::failed(&error),
+            }
         };
         let password = self
             .settings
@@ -752,4 +794,27 @@ fn outcome_unknown(error: &WorkosError) -> bool {
         None => true,
         Some(status) => status >= 500 || status == 408,
     }
+}
+
+/// Where the id of a user to update came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Believed {
+    /// The journal: a belief, checked against the user's external_id.
+    Journal,
+    /// Found in WorkOS by this run (by external_id or email) and chosen
+    /// by the decision (adopt, take over): its external_id is what the
+    /// update sets.
+    Found,
+}
+
+/// Why ferry did not write an object the journal names: WorkOS now gives
+/// it another person's external_id (`relinked_outside_ferry`).
+pub fn relinked(what: &str, target_id: &str, now: Option<&str>) -> String {
+    format!(
+        "relinked_outside_ferry: the journal's WorkOS {what} {target_id} now carries {}; ferry leaves it alone, and `--reconcile` settles this person",
+        now.map_or("no external_id".to_owned(), |e| format!(
+            "external_id `{}`",
+            ferry_wire::inert::printable(e)
+        ))
+    )
 }
