@@ -22,7 +22,9 @@ struct Server {
     received: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
-fn serve(answer: impl Fn(&mut TcpStream) + Send + Sync + 'static) -> Server {
+/// Serves each connection on its own thread: reads the request head,
+/// then lets `answer` write whatever it wants given the request line.
+fn serve(answer: impl Fn(&str, &mut TcpStream) + Send + Sync + 'static) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let connections = Arc::new(AtomicUsize::new(0));
@@ -30,24 +32,21 @@ fn serve(answer: impl Fn(&mut TcpStream) + Send + Sync + 'static) -> Server {
     let (counter, log) = (Arc::clone(&connections), Arc::clone(&received));
     let answer = Arc::new(answer);
     std::thread::spawn(move || {
-        for stream in listener.incoming().take(200) {
+        for stream in listener.incoming().take(1000) {
             let Ok(mut stream) = stream else { continue };
             counter.fetch_add(1, Ordering::SeqCst);
             let (answer, log) = (Arc::clone(&answer), Arc::clone(&log));
             std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_millis(300)));
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 8192];
-                while let Ok(n) = stream.read(&mut buffer) {
-                    if n == 0 {
-                        break;
-                    }
-                    request.extend_from_slice(&buffer[..n]);
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                    head.push(byte[0]);
                 }
-                log.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&request).into_owned());
-                answer(&mut stream);
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let line = head.lines().next().unwrap_or("").to_owned();
+                log.lock().unwrap().push(line.clone());
+                answer(&line, &mut stream);
             });
         }
     });
@@ -77,12 +76,12 @@ fn quick() -> RetryPolicy {
 
 #[tokio::test]
 async fn a_redirect_is_an_error_naming_its_host_and_nothing_follows_it() {
-    let elsewhere = serve(|stream| {
+    let elsewhere = serve(|_, stream| {
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}");
     });
     for status in [301u16, 302, 307, 308] {
         let location = format!("http://127.0.0.2:{}/steal?x=1", elsewhere.port);
-        let redirecting = serve(move |stream| {
+        let redirecting = serve(move |_, stream| {
             let answer = format!(
                 "HTTP/1.1 {status} Moved\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n"
             );
@@ -129,7 +128,7 @@ async fn a_body_past_the_cap_is_refused_without_reading_it_all() {
     // A chunked answer with no declared length, sent until the client hangs up.
     let sent = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&sent);
-    let endless = serve(move |stream| {
+    let endless = serve(move |_, stream| {
         let _ = stream
             .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n");
         let chunk = vec![b' '; 1 << 20];
@@ -166,7 +165,7 @@ async fn a_body_past_the_cap_is_refused_without_reading_it_all() {
     );
 
     // A declared length over the cap is refused before a byte of it is read.
-    let declared = serve(|stream| {
+    let declared = serve(|_, stream| {
         let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", 3u64 << 30);
         let _ = stream.write_all(head.as_bytes());
     });
@@ -183,7 +182,7 @@ async fn a_body_past_the_cap_is_refused_without_reading_it_all() {
 #[tokio::test]
 async fn timeouts_open_the_circuit_breaker_like_refused_connections() {
     // Reads the request, then never answers.
-    let hung = serve(|stream| {
+    let hung = serve(|_, stream| {
         std::thread::sleep(Duration::from_secs(5));
         let _ = stream.flush();
     });
@@ -218,38 +217,14 @@ async fn timeouts_open_the_circuit_breaker_like_refused_connections() {
 
 /// Answers every request with a JSON body `page(request line)` chooses.
 fn serve_json(page: impl Fn(&str) -> serde_json::Value + Send + Sync + 'static) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let connections = Arc::new(AtomicUsize::new(0));
-    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let (counter, seen) = (Arc::clone(&connections), Arc::clone(&received));
-    let page = Arc::new(page);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(1000) {
-            let Ok(mut stream) = stream else { continue };
-            counter.fetch_add(1, Ordering::SeqCst);
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head).into_owned();
-            let line = head.lines().next().unwrap_or("").to_owned();
-            seen.lock().unwrap().push(line.clone());
-            let body = page(&line).to_string();
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(answer.as_bytes());
-        }
-    });
-    Server {
-        url: format!("http://127.0.0.1:{port}"),
-        port,
-        connections,
-        received,
-    }
+    serve(move |line, stream| {
+        let body = page(line).to_string();
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(answer.as_bytes());
+    })
 }
 
 fn workos(base: &str) -> ferry_core::workos::client::WorkosClient {

@@ -326,25 +326,30 @@ fn a_short_clerk_page_judges_nothing_gone() {
     let organizations = world.generated.tenant.organizations.len();
     assert_eq!(organizations, 4);
 
+    // A sync with Clerk's pages cut to `cap` objects: no write, nothing
+    // gone; its "not diffed" lines.
+    let sync_cut_to = |cap: usize| -> Vec<String> {
+        world
+            .sandbox
+            .set_faults(ferry_sandbox::FaultConfig {
+                clerk_page_cap: Some(cap),
+                ..Default::default()
+            })
+            .unwrap();
+        world.sandbox.reset_request_counts();
+        let out = sync(&world).code(0);
+        assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+        assert_eq!(workos_state(&world), before, "nothing deleted");
+        out.stdout
+            .lines()
+            .filter(|line| line.starts_with("not diffed"))
+            .map(str::to_owned)
+            .collect()
+    };
+
     // Two organizations of four a page: the organizations listing is short.
-    world
-        .sandbox
-        .set_faults(ferry_sandbox::FaultConfig {
-            clerk_page_cap: Some(2),
-            ..Default::default()
-        })
-        .unwrap();
-    world.sandbox.reset_request_counts();
-    let out = sync(&world).code(0);
-    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
-    assert_eq!(workos_state(&world), before, "nothing deleted");
-    let not_diffed: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("not diffed"))
-        .collect();
     assert_eq!(
-        not_diffed,
+        sync_cut_to(2),
         [
             "not diffed: memberships, so nothing of them was judged gone: Clerk's organizations listing: it stated 4 objects but its pages ended after 2",
             "not diffed: organizations, so nothing of them was judged gone: Clerk's organizations listing: it stated 4 objects but its pages ended after 2",
@@ -352,23 +357,8 @@ fn a_short_clerk_page_judges_nothing_gone() {
     );
 
     // Every organization on one page, but each one's memberships cut short.
-    world
-        .sandbox
-        .set_faults(ferry_sandbox::FaultConfig {
-            clerk_page_cap: Some(organizations),
-            ..Default::default()
-        })
-        .unwrap();
-    world.sandbox.reset_request_counts();
-    let out = sync(&world).code(0);
-    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
-    assert_eq!(workos_state(&world), before, "nothing deleted");
-    let not_diffed: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("not diffed"))
-        .collect();
-    assert_eq!(not_diffed.len(), 1, "{}", out.stdout);
+    let not_diffed = sync_cut_to(organizations);
+    assert_eq!(not_diffed.len(), 1, "{not_diffed:?}");
     let prefix = "not diffed: memberships, so nothing of them was judged gone: Clerk's memberships listing of organization ";
     assert!(
         not_diffed[0].starts_with(prefix)
