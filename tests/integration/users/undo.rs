@@ -138,9 +138,19 @@ fn undo_takes_away_what_ferry_made_and_keeps_the_adopted_and_the_signed_in() {
         .expect("the kept list");
     assert!(kept_list.contains("signed in at"), "{kept_list}");
     assert!(kept_list.contains("role,"), "{kept_list}");
+    // The adopted user is never deleted, and is listed with why.
+    let adopted_id = loaded
+        .users
+        .iter()
+        .find(|u| u.user.email == adopted_email)
+        .map(|u| u.user.id.clone())
+        .unwrap();
+    let adopted_row = format!(
+        "user,{adopted_clerk_id},{adopted_id},\"adopted: the user was in WorkOS before ferry, or its creation's answer was lost; undo deletes only what ferry knows it created\""
+    );
     assert!(
-        !kept_list.contains(&adopted_clerk_id),
-        "an adopted user was never a candidate"
+        kept_list.lines().any(|line| line == adopted_row),
+        "{adopted_row}\n{kept_list}"
     );
 
     // Undo again: everything is journaled, so nothing is asked to go twice.
@@ -160,4 +170,188 @@ fn undo_takes_away_what_ferry_made_and_keeps_the_adopted_and_the_signed_in() {
     assert_eq!(reloaded.memberships.len(), loaded.memberships.len());
     assert_eq!(reloaded.organizations.len(), loaded.organizations.len());
     assert_eq!(reloaded.auth_factors.len(), loaded.auth_factors.len());
+}
+
+/// A factor follows its user: an adopted user keeps the TOTP factor ferry
+/// enrolled on it through an undo, and a later run and verify find it.
+/// And undo deletes no user WorkOS now gives someone else's external_id.
+#[test]
+fn undo_keeps_what_is_not_ferry_s_to_take_and_factors_with_their_users() {
+    let world = world();
+    let with_totp: Vec<String> = world
+        .generated
+        .export
+        .iter()
+        .filter(|row| row.totp_secret.is_some())
+        .map(|row| row.id.clone())
+        .collect();
+    let expected = world.expected();
+    let (adopted_clerk_id, adopted_email) = with_totp
+        .iter()
+        .filter_map(|id| expected.get(id))
+        .filter_map(|u| Some((u.id.clone(), u.primary_email()?.email_address.clone())))
+        .min()
+        .expect("a TOTP user to adopt");
+    let status = world.workos_call(
+        reqwest::Method::POST,
+        "/user_management/users",
+        Some(json!({ "email": adopted_email, "first_name": "Existing" })),
+    );
+    assert_eq!(status, 201);
+    world.run().code(0);
+    let loaded = world.dump();
+    let adopted = loaded
+        .users
+        .iter()
+        .find(|u| u.user.email == adopted_email)
+        .unwrap()
+        .user
+        .clone();
+    let factor = |world: &World| -> Vec<String> {
+        world
+            .dump()
+            .auth_factors
+            .into_iter()
+            .filter(|f| f.user_id.as_deref() == Some(adopted.id.as_str()))
+            .map(|f| f.id)
+            .collect()
+    };
+    let enrolled = factor(&world);
+    assert_eq!(
+        enrolled.len(),
+        1,
+        "ferry enrolled the adopted user's factor"
+    );
+
+    // Someone re-links a user ferry made to another person.
+    let relinked = loaded
+        .users
+        .iter()
+        .find(|u| u.user.id != adopted.id && u.user.external_id.is_some())
+        .unwrap()
+        .user
+        .clone();
+    let status = world.workos_call(
+        reqwest::Method::PUT,
+        &format!("/user_management/users/{}", relinked.id),
+        Some(json!({ "external_id": "someone_else" })),
+    );
+    assert_eq!(status, 200);
+
+    world
+        .ferry()
+        .args(["undo", "plan.yaml", "--all", "--yes"])
+        .run()
+        .code(0);
+    assert_eq!(factor(&world), enrolled, "the factor stays with its user");
+    let left: Vec<String> = world.dump().users.into_iter().map(|u| u.user.id).collect();
+    assert!(left.contains(&relinked.id), "the re-linked user stays");
+    let kept = std::fs::read_dir(world.scratch.path().join("reports"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().contains("-undo-run-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap();
+    let rows = [
+        format!(
+            "totp_factor,{adopted_clerk_id},{},\"its user is kept, and so is the TOTP factor\"",
+            enrolled[0]
+        ),
+        format!(
+            "user,{},{},\"relinked_outside_ferry: WorkOS user {} now carries external_id `someone_else`, not the Clerk id ferry gave it; undo deletes only what is still ferry's\"",
+            relinked.external_id.as_deref().unwrap(),
+            relinked.id,
+            relinked.id
+        ),
+    ];
+    for row in &rows {
+        assert!(kept.lines().any(|line| line == row), "{row}\n{kept}");
+    }
+
+    // A new run finds the factor where ferry left it; verify sees the
+    // re-linked user, and a reconciling run settles that person anew.
+    let out = world.run().code(1);
+    assert_eq!(factor(&world), enrolled);
+    let relinked_line = format!(
+        "       {}: WorkOS user {} has external_id `someone_else`",
+        relinked.external_id.as_deref().unwrap(),
+        relinked.id
+    );
+    assert!(
+        out.stdout.lines().any(|l| l == relinked_line),
+        "{}",
+        out.stdout
+    );
+    world
+        .ferry()
+        .args(["run", "plan.yaml", "--yes", "--reconcile"])
+        .run()
+        .code(0);
+    assert_eq!(factor(&world), enrolled);
+    world.ferry().args(["verify", "plan.yaml"]).run().code(0);
+}
+
+/// A factor the journal holds as deleted (here by an edit, as an older
+/// undo left it) while its user stays: verify, which asks WorkOS, fails;
+/// the next run decides that user again and enrolls the factor.
+#[test]
+fn a_factor_journaled_deleted_is_enrolled_again() {
+    use ferry_core::journal::{Action, Entry, Journal, Kind, Outcome, RunStatus};
+    let world = world();
+    world.run().code(0);
+    let dump = world.dump();
+    let factor = dump.auth_factors.first().expect("a factor").clone();
+    let user = dump
+        .users
+        .iter()
+        .find(|u| Some(u.user.id.as_str()) == factor.user_id.as_deref())
+        .unwrap()
+        .user
+        .clone();
+    let clerk_id = user.external_id.clone().unwrap();
+    let status = world.workos_call(
+        reqwest::Method::DELETE,
+        &format!("/auth/factors/{}", factor.id),
+        None,
+    );
+    assert!(status == 200 || status == 204, "{status}");
+    {
+        let state = world.scratch.path().join(".ferry/world.db");
+        let mut journal = Journal::open_for_run(&state).unwrap();
+        let checksum = ferry_core::plan::Checksum::compute(b"an older undo", None);
+        let run = journal.begin_run("world", 1, &checksum, false).unwrap();
+        let deleted = Entry::from(Outcome {
+            kind: Kind::TotpFactor,
+            source_id: clerk_id.clone(),
+            target_id: None,
+            action: Action::Deleted,
+            attempts: 1,
+            reason: Some("deleted by undo".into()),
+            fingerprint: None,
+        });
+        journal.record_all(run, &[deleted]).unwrap();
+        journal.finish_run(run, RunStatus::Finished).unwrap();
+    }
+    let out = world.ferry().args(["verify", "plan.yaml"]).run().code(1);
+    let line = format!(
+        "       {clerk_id}: WorkOS user {} has no TOTP factor; the journal holds its factor as deleted: run again to enroll it",
+        user.id
+    );
+    assert!(out.stdout.lines().any(|l| l == line), "{}", out.stdout);
+    let out = world.run().code(0);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("totp factors: 1 enrolled,")),
+        "{}",
+        out.stdout
+    );
+    let factors: Vec<_> = world
+        .dump()
+        .auth_factors
+        .into_iter()
+        .filter(|f| f.user_id.as_deref() == Some(user.id.as_str()))
+        .collect();
+    assert_eq!(factors.len(), 1);
+    world.ferry().args(["verify", "plan.yaml"]).run().code(0);
 }

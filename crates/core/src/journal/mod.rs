@@ -750,6 +750,29 @@ impl Journal {
             .map_err(|e| self.sqlite(e))
     }
 
+    /// Objects of `kind` that stand in WorkOS but that ferry does not know
+    /// it created (adopted: there before ferry, or a create whose answer
+    /// was lost), last written in run `run` or in any run: what undo
+    /// never deletes, and lists.
+    pub fn adopted_by(&self, kind: Kind, run: Option<i64>) -> Result<Vec<(String, String)>> {
+        let mut select = self
+            .conn
+            .prepare(
+                "SELECT source_id, target_id FROM records
+                 WHERE kind = ?1 AND created_by_run IS NULL AND (?2 IS NULL OR run_id = ?2)
+                   AND target_id IS NOT NULL AND action IN ('created', 'updated', 'adopted', 'unchanged')
+                 ORDER BY source_id",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = select
+            .query_map(params![kind.as_str(), run], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .map_err(|e| self.sqlite(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.sqlite(e))
+    }
+
     /// What the journal knows of one record.
     pub fn record(&self, kind: Kind, source_id: &str) -> Result<Option<RecordState>> {
         let mut select = self
@@ -775,7 +798,10 @@ impl Journal {
 
     /// Calls `each` with the source id and seal of every record of `kind`
     /// that carries a seal and stands in WorkOS as ferry wrote it or was
-    /// skipped: one range read of the table, in source-id order.
+    /// skipped: one range read of the table, in source-id order. A user
+    /// whose TOTP factor the journal holds as deleted (by undo, sync or an
+    /// edit) is left out: the next run decides it again and enrolls the
+    /// factor, instead of counting it unchanged.
     pub fn each_seal(&self, kind: Kind, mut each: impl FnMut(&str, &str)) -> Result<()> {
         let mut select = self
             .conn
@@ -783,7 +809,11 @@ impl Journal {
                 "SELECT source_id, seal FROM records
                  WHERE kind = ?1 AND seal IS NOT NULL
                    AND (action = 'skipped'
-                     OR (target_id IS NOT NULL AND action IN ('created', 'updated', 'unchanged', 'adopted')))",
+                     OR (target_id IS NOT NULL AND action IN ('created', 'updated', 'unchanged', 'adopted')))
+                   AND NOT (?1 = 'user' AND EXISTS (
+                     SELECT 1 FROM records factor
+                     WHERE factor.kind = 'totp_factor' AND factor.source_id = records.source_id
+                       AND factor.action = 'deleted'))",
             )
             .map_err(|e| self.sqlite(e))?;
         let mut rows = select

@@ -14,11 +14,17 @@ pub enum Verdict {
     Keep(String),
 }
 
-/// A user ferry made: kept once its person has signed in (the app is using
-/// it), unless the operator says otherwise.
-pub fn user(now: Option<&User>, include_signed_in: bool) -> Verdict {
+/// A user ferry made: kept when WorkOS now gives it someone else's
+/// external_id (re-linked outside ferry, or a journal that names the wrong
+/// user: undo deletes only the user that is still this Clerk person's),
+/// and once its person has signed in (the app is using it), unless the
+/// operator says otherwise.
+pub fn user(now: Option<&User>, clerk_id: &str, include_signed_in: bool) -> Verdict {
     match now {
         None => Verdict::Gone,
+        Some(user) if user.external_id.as_deref() != Some(clerk_id) => {
+            Verdict::Keep(not_ours("user", &user.id, user.external_id.as_deref()))
+        }
         Some(user) => match (&user.last_sign_in_at, include_signed_in) {
             (Some(at), false) => Verdict::Keep(format!(
                 "signed in at {at} since ferry made the user (`--include-signed-in` deletes it too)"
@@ -26,6 +32,25 @@ pub fn user(now: Option<&User>, include_signed_in: bool) -> Verdict {
             _ => Verdict::Delete,
         },
     }
+}
+
+/// Why an object the journal names is not deleted: WorkOS gives it
+/// another external_id than the Clerk id ferry wrote.
+pub fn not_ours(what: &str, target_id: &str, now: Option<&str>) -> String {
+    format!(
+        "relinked_outside_ferry: WorkOS {what} {target_id} now carries {}, not the Clerk id ferry gave it; undo deletes only what is still ferry's",
+        now.map_or("no external_id".to_owned(), |e| format!(
+            "external_id `{}`",
+            ferry_wire::inert::printable(e)
+        ))
+    )
+}
+
+/// An object the journal holds as migrated that ferry did not create.
+pub fn adopted(what: &str) -> Verdict {
+    Verdict::Keep(format!(
+        "adopted: the {what} was in WorkOS before ferry, or its creation's answer was lost; undo deletes only what ferry knows it created"
+    ))
 }
 
 /// A membership, TOTP factor or other object that belongs to a user: kept
@@ -69,6 +94,7 @@ mod tests {
             "id": "user_01",
             "email": "a@example.com",
             "email_verified": true,
+            "external_id": "user_clerk",
             "created_at": "2026-12-01T00:00:00Z",
             "updated_at": "2026-12-01T00:00:00Z",
             "last_sign_in_at": signed_in,
@@ -77,15 +103,32 @@ mod tests {
     }
 
     #[test]
-    fn a_user_who_signed_in_is_kept_unless_asked() {
+    fn a_user_who_signed_in_or_is_someone_else_now_is_kept() {
         let signed_in = workos_user(Some("2026-12-02T09:00:00Z"));
-        match user(Some(&signed_in), false) {
-            Verdict::Keep(reason) => assert!(reason.contains("2026-12-02T09:00:00Z"), "{reason}"),
-            other => panic!("{other:?}"),
+        let cases = [
+            (Some(&signed_in), "user_clerk", false, Verdict::Keep(
+                "signed in at 2026-12-02T09:00:00Z since ferry made the user (`--include-signed-in` deletes it too)".into(),
+            )),
+            (Some(&signed_in), "user_clerk", true, Verdict::Delete),
+            (Some(&workos_user(None)), "user_clerk", false, Verdict::Delete),
+            (None, "user_clerk", false, Verdict::Gone),
+            (Some(&workos_user(None)), "user_other", true, Verdict::Keep(
+                "relinked_outside_ferry: WorkOS user user_01 now carries external_id `user_clerk`, not the Clerk id ferry gave it; undo deletes only what is still ferry's".into(),
+            )),
+        ];
+        for (now, clerk_id, include_signed_in, expected) in cases {
+            assert_eq!(
+                user(now, clerk_id, include_signed_in),
+                expected,
+                "{clerk_id} {include_signed_in}"
+            );
         }
-        assert_eq!(user(Some(&signed_in), true), Verdict::Delete);
-        assert_eq!(user(Some(&workos_user(None)), false), Verdict::Delete);
-        assert_eq!(user(None, false), Verdict::Gone);
+        let mut pre_existing = workos_user(None);
+        pre_existing.external_id = None;
+        assert_eq!(
+            user(Some(&pre_existing), "user_clerk", true),
+            Verdict::Keep("relinked_outside_ferry: WorkOS user user_01 now carries no external_id, not the Clerk id ferry gave it; undo deletes only what is still ferry's".into())
+        );
     }
 
     #[test]

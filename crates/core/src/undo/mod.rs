@@ -9,8 +9,14 @@
 //! belongs to them (memberships, factors) and any organization that still
 //! has members once ferry's memberships are gone; a pre-existing user ferry
 //! adopted is never deleted, and keeps what ferry gave them once they
-//! have signed in. Roles stay: WorkOS's API
-//! cannot delete an environment role. Everything kept is listed with why.
+//! have signed in, and its TOTP factor always (a factor follows its user:
+//! one undo deletes goes with its user, or a later run enrolls it again).
+//! The journal's ids are beliefs: a user or organization that WorkOS now
+//! gives another external_id than the Clerk id ferry wrote (re-linked
+//! outside ferry, or a journal edited to name someone else) is kept.
+//! Roles stay: WorkOS's API cannot delete an environment role, and their
+//! permissions stay with them. Every journaled object undo does not delete
+//! is listed with why, those ferry adopted included.
 //!
 //! Each deletion is journaled as `deleted` once WorkOS confirmed it (a 404
 //! counts: it is gone), in batches, so an interrupted undo resumes where it
@@ -66,9 +72,19 @@ impl Undo<'_> {
         let user_verdicts: Vec<_> = users
             .into_iter()
             .map(|(clerk_id, target)| {
-                let verdict = decide::user(listing.get(&target), self.options.include_signed_in);
+                let verdict = decide::user(
+                    listing.get(&target),
+                    &clerk_id,
+                    self.options.include_signed_in,
+                );
                 (clerk_id, target, verdict)
             })
+            .collect();
+        // The users undo takes away (or finds gone): a factor goes only with one of them.
+        let leaving: HashSet<String> = user_verdicts
+            .iter()
+            .filter(|(_, _, verdict)| matches!(verdict, Verdict::Delete | Verdict::Gone))
+            .map(|(clerk_id, _, _)| clerk_id.clone())
             .collect();
         // Whoever signed in keeps what ferry gave them, whether ferry made
         // the user or adopted a pre-existing one: their memberships (found
@@ -89,14 +105,6 @@ impl Undo<'_> {
                     .map(|m| m.id),
             );
         }
-        let kept_users: HashSet<String> = self
-            .deleter
-            .journal
-            .id_map(Kind::User)?
-            .into_iter()
-            .filter(|(_, workos_id)| signed_in(workos_id))
-            .map(|(clerk_id, _)| clerk_id)
-            .collect();
 
         let memberships = belonging(
             created(self.deleter.journal, Kind::Membership)?,
@@ -109,7 +117,7 @@ impl Undo<'_> {
         // A TOTP factor's record is keyed by its user's Clerk id.
         let factors = belonging(
             created(self.deleter.journal, Kind::TotpFactor)?,
-            |source, _| kept_users.contains(source),
+            |source, _| !leaving.contains(source),
             "TOTP factor",
         );
         self.deleter
@@ -118,8 +126,20 @@ impl Undo<'_> {
 
         let mut organizations = Vec::new();
         for (source, target) in created(self.deleter.journal, Kind::Organization)? {
-            let left = self.members(&target).await?.len();
-            organizations.push((source, target, decide::organization(left)));
+            let verdict = match self
+                .deleter
+                .workos
+                .organization(&target)
+                .await
+                .map_err(crate::steps::error::StepError::from)?
+            {
+                None => Verdict::Gone,
+                Some(now) if now.external_id.as_deref() != Some(source.as_str()) => Verdict::Keep(
+                    decide::not_ours("organization", &target, now.external_id.as_deref()),
+                ),
+                Some(_) => decide::organization(self.members(&target).await?.len()),
+            };
+            organizations.push((source, target, verdict));
         }
         self.deleter
             .apply(Kind::Organization, organizations, &mut tally)
@@ -139,6 +159,29 @@ impl Undo<'_> {
         self.deleter
             .apply(Kind::User, user_verdicts, &mut tally)
             .await?;
+
+        // What undo never deletes is listed too: permissions (they stay
+        // with the roles that use them), and every object ferry adopted.
+        for (source, target) in created(self.deleter.journal, Kind::Permission)? {
+            tally.kept.push(Kept {
+                kind: Kind::Permission,
+                source_id: source,
+                target_id: target,
+                reason: "roles stay (WorkOS's API cannot delete an environment role), and so do the permissions they use".into(),
+            });
+        }
+        for kind in Kind::ALL {
+            for (source, target) in self.deleter.journal.adopted_by(kind, scope)? {
+                if let Verdict::Keep(reason) = decide::adopted(kind.as_str()) {
+                    tally.kept.push(Kept {
+                        kind,
+                        source_id: source,
+                        target_id: target,
+                        reason,
+                    });
+                }
+            }
+        }
         Ok(tally)
     }
 

@@ -1,7 +1,10 @@
-//! The `totp` check: every migrated TOTP factor exists and is its user's
-//! only one (a second would mean an enrollment ran twice); a factor that
-//! failed fails the check; secrets that could not be imported are named as
-//! known exceptions (their users are on the MFA re-enrollment list).
+//! The `totp` check, against WorkOS: every migrated TOTP factor exists
+//! and is its user's only one (a second would mean an enrollment ran
+//! twice); a migrated user whose factor the journal holds as deleted (by
+//! undo or sync) must have one again in WorkOS, since the journal alone
+//! proves nothing; a factor that failed fails the check; secrets that
+//! could not be imported are named as known exceptions (their users are
+//! on the MFA re-enrollment list).
 
 use futures_util::stream::{self, StreamExt};
 
@@ -14,18 +17,42 @@ impl VerifyStep<'_> {
     pub(super) async fn check_totp(&self) -> Result<Check, StepError> {
         const TITLE: &str = "Migrated TOTP factors exist";
         let factors = self.journal_ids(Kind::TotpFactor)?;
-        let (failed, rejected) = {
+        let (failed, rejected, deleted) = {
             let journal = self.journal.lock().expect("journal lock");
             (
                 journal.records_with(Kind::TotpFactor, Action::Failed)?,
                 journal.records_with(Kind::TotpFactor, Action::Rejected)?,
+                journal.records_with(Kind::TotpFactor, Action::Deleted)?,
             )
         };
-        if factors.is_empty() && failed.is_empty() && rejected.is_empty() {
+        if factors.is_empty() && failed.is_empty() && rejected.is_empty() && deleted.is_empty() {
             return Ok(skipped("totp", TITLE, "no TOTP factor was migrated"));
         }
         let users = self.journal_ids(Kind::User)?;
         let users = &users;
+        // Users still migrated whose factor the journal holds as deleted.
+        let deleted: Vec<(&String, &String)> = deleted
+            .iter()
+            .filter_map(|(clerk_id, _)| Some((clerk_id, users.get(clerk_id)?)))
+            .collect();
+        let missing: Vec<Result<Option<String>, StepError>> = stream::iter(deleted.iter())
+            .map(|(clerk_id, user)| async move {
+                let has_totp = self
+                    .workos
+                    .auth_factors(user)
+                    .await
+                    .map_err(StepError::from)?
+                    .iter()
+                    .any(|f| f.kind == "totp");
+                Ok((!has_totp).then(|| {
+                    format!(
+                        "{clerk_id}: WorkOS user {user} has no TOTP factor; the journal holds its factor as deleted: run again to enroll it"
+                    )
+                }))
+            })
+            .buffer_unordered(PARALLEL_READS)
+            .collect()
+            .await;
         let results: Vec<Result<Option<String>, StepError>> = stream::iter(factors.iter())
             .map(|(clerk_id, factor_id)| async move {
                 let Some(user) = users.get(clerk_id) else {
@@ -57,7 +84,7 @@ impl VerifyStep<'_> {
             .collect()
             .await;
         let mut failures = Vec::new();
-        for result in results {
+        for result in results.into_iter().chain(missing) {
             failures.extend(result?);
         }
         failures.extend(failed.iter().map(|(clerk_id, state)| {
@@ -67,7 +94,11 @@ impl VerifyStep<'_> {
             )
         }));
         failures.sort();
-        let mut evidence = vec![format!("{} factors checked", factors.len())];
+        let mut evidence = vec![format!(
+            "{} factors checked, and {} migrated users whose factor was deleted",
+            factors.len(),
+            deleted.len()
+        )];
         if !rejected.is_empty() {
             evidence.push(format!(
                 "known exceptions: {} exported TOTP secrets could not be imported (not Base32); those users are on the MFA re-enrollment list",
