@@ -451,3 +451,91 @@ fn a_user_relinked_outside_ferry_is_never_written_over() {
         "clerk_id,email,reason\n"
     );
 }
+
+/// WorkOS merges metadata and deletes a key only on `null`: a key removed
+/// in Clerk, and a map emptied there, leave WorkOS too; verify compares
+/// metadata, and a second sync writes nothing.
+#[test]
+fn metadata_removed_in_clerk_leaves_workos_too() {
+    let mut world = World::new(WorldOptions {
+        users: 120,
+        organizations: 0,
+        users_options: json!({ "metadata": { "include": ["public"] } }),
+        more_steps: vec![Step::with("verify", json!({ "sample": "all" }))],
+        ..WorldOptions::default()
+    });
+    world.plan = world.plan.clone().on_deleted("report");
+    world.write_plan();
+    // Two users with at least two public keys each, before the first run.
+    let chosen: Vec<String> = world
+        .generated
+        .tenant
+        .users
+        .iter()
+        .filter(|u| u.primary_email().is_some() && !u.banned && !u.locked)
+        .map(|u| u.id.clone())
+        .take(2)
+        .collect();
+    for id in &chosen {
+        let (status, _) = world.clerk_admin(
+            Method::PATCH,
+            &format!("users/{id}"),
+            Some(json!({ "public_metadata": { "plan": "pro", "seats": "3" } })),
+        );
+        assert_eq!(status, 200);
+    }
+    world.run().code(0);
+    let metadata_of = |world: &World, clerk_id: &str| {
+        world
+            .dump()
+            .users
+            .into_iter()
+            .find(|u| u.user.external_id.as_deref() == Some(clerk_id))
+            .map(|u| u.user.metadata)
+            .unwrap()
+    };
+    let both = std::collections::BTreeMap::from([
+        ("plan".to_owned(), "pro".to_owned()),
+        ("seats".to_owned(), "3".to_owned()),
+    ]);
+    assert_eq!(metadata_of(&world, &chosen[0]), both);
+
+    // One loses a key, the other every key.
+    let changes = [json!({ "plan": "pro" }), json!({})];
+    for (id, metadata) in chosen.iter().zip(changes) {
+        let (status, _) = world.clerk_admin(
+            Method::PATCH,
+            &format!("users/{id}"),
+            Some(json!({ "public_metadata": metadata })),
+        );
+        assert_eq!(status, 200);
+    }
+    sync(&world).code(0);
+    assert_eq!(
+        metadata_of(&world, &chosen[0]),
+        std::collections::BTreeMap::from([("plan".to_owned(), "pro".to_owned())])
+    );
+    assert_eq!(metadata_of(&world, &chosen[1]), Default::default());
+    world.sandbox.reset_request_counts();
+    sync(&world).code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+
+    // A key set in WorkOS outside ferry: verify's sample names it.
+    let workos_id = world
+        .dump()
+        .users
+        .into_iter()
+        .find(|u| u.user.external_id.as_deref() == Some(chosen[0].as_str()))
+        .unwrap()
+        .user
+        .id;
+    let status = world.workos_call(
+        Method::PUT,
+        &format!("/user_management/users/{workos_id}"),
+        Some(json!({ "metadata": { "extra": "x" } })),
+    );
+    assert_eq!(status, 200);
+    let out = world.ferry().args(["verify", "plan.yaml"]).run().code(1);
+    let line = format!("       {}: metadata (extra)", chosen[0]);
+    assert!(out.stdout.lines().any(|l| l == line), "{}", out.stdout);
+}

@@ -93,6 +93,29 @@ pub fn to_body(values: &BTreeMap<String, String>) -> Option<BTreeMap<String, Val
     })
 }
 
+/// What an update must send to turn WorkOS's metadata `current` into
+/// `desired`, or `None` when they are the same. WorkOS merges metadata
+/// and deletes a key only on `null`, so every key `current` has and
+/// `desired` has not is sent as `null`: a key removed in Clerk goes, and
+/// an emptied map is cleared.
+pub fn changes(
+    current: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> Option<BTreeMap<String, Value>> {
+    let mut body: BTreeMap<String, Value> = desired
+        .iter()
+        .filter(|(key, value)| current.get(*key) != Some(*value))
+        .map(|(key, value)| (key.clone(), Value::String(value.clone())))
+        .collect();
+    body.extend(
+        current
+            .keys()
+            .filter(|key| !desired.contains_key(*key))
+            .map(|key| (key.clone(), Value::Null)),
+    );
+    (!body.is_empty()).then_some(body)
+}
+
 /// Checks metadata a hook returned, which must already be within the limits.
 pub fn check(values: &BTreeMap<String, String>) -> Result<(), String> {
     if values.len() > MAX_KEYS {
@@ -139,6 +162,39 @@ mod tests {
         assert!(!flat.values.contains_key("gone"));
         let dropped: Vec<_> = flat.dropped.iter().map(|d| d.key.as_str()).collect();
         assert_eq!(dropped, [long_key.as_str(), "big", "plan"]);
+    }
+
+    #[test]
+    fn an_update_removes_with_null_what_clerk_no_longer_has() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let cases = [
+            (map(&[("a", "1")]), map(&[("a", "1")]), None),
+            (map(&[]), map(&[]), None),
+            (
+                map(&[("a", "1"), ("b", "2")]),
+                map(&[("a", "1"), ("c", "3")]),
+                Some(json!({"b": null, "c": "3"})),
+            ),
+            (
+                map(&[("a", "1")]),
+                map(&[("a", "2")]),
+                Some(json!({"a": "2"})),
+            ),
+            (
+                map(&[("a", "1"), ("b", "2")]),
+                map(&[]),
+                Some(json!({"a": null, "b": null})),
+            ),
+        ];
+        for (current, desired, expected) in cases {
+            let body = changes(&current, &desired).map(|b| serde_json::to_value(b).unwrap());
+            assert_eq!(body, expected, "{current:?} → {desired:?}");
+        }
     }
 
     #[test]

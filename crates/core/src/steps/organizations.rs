@@ -276,7 +276,7 @@ impl OrganizationsStep<'_> {
         {
             Ok((Action::Adopted, Some(existing.id.clone())))
         } else {
-            self.update(&existing.id, payload)
+            self.update(existing, payload)
                 .await
                 .map(|id| (Action::Adopted, Some(id)))
         }
@@ -294,12 +294,16 @@ impl OrganizationsStep<'_> {
         payload: &OrgPayload,
         standing: &Standing<'_, WorkosOrganization>,
     ) -> Result<(Action, Option<String>, Option<String>), String> {
-        if matches!(standing, Standing::Believed) {
-            let current = self.workos.organization(id).await.map_err(|e| e.reason())?;
-            let ours = current
-                .as_ref()
-                .is_some_and(|o| o.external_id.as_deref() == Some(&payload.external_id));
-            if !ours {
+        let current = match standing {
+            Standing::Ours(listed) => Some((*listed).clone()),
+            _ => self.workos.organization(id).await.map_err(|e| e.reason())?,
+        };
+        match current {
+            Some(current) if current.external_id.as_deref() == Some(&payload.external_id) => self
+                .update(&current, payload)
+                .await
+                .map(|id| (Action::Updated, Some(id), None)),
+            current => {
                 let note = match &current {
                     Some(other) => crate::steps::users::step::relinked(
                         "organization",
@@ -317,23 +321,26 @@ impl OrganizationsStep<'_> {
                     Some(existing) => self.adopt(&existing, payload).await?,
                     None => self.create(payload).await?,
                 };
-                return Ok((settled.0, settled.1, Some(note)));
+                Ok((settled.0, settled.1, Some(note)))
             }
         }
-        self.update(id, payload)
-            .await
-            .map(|id| (Action::Updated, Some(id), None))
     }
 
-    async fn update(&self, id: &str, payload: &OrgPayload) -> Result<String, String> {
+    /// Updates `current` to the payload; metadata keys it has and the
+    /// payload has not are sent as `null`, since WorkOS merges metadata.
+    async fn update(
+        &self,
+        current: &WorkosOrganization,
+        payload: &OrgPayload,
+    ) -> Result<String, String> {
         let body = UpdateOrganization {
             name: Some(payload.name.clone()),
             domain_data: self.domain_data(payload),
             external_id: Some(payload.external_id.clone()),
-            metadata: crate::mapping::metadata::to_body(&payload.metadata),
+            metadata: crate::mapping::metadata::changes(&current.metadata, &payload.metadata),
         };
         self.workos
-            .update_organization(id, &body)
+            .update_organization(&current.id, &body)
             .await
             .map(|org| org.id)
             .map_err(|e| e.reason())

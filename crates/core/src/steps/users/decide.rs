@@ -295,9 +295,8 @@ pub fn profile_changes(
     if current.external_id.as_deref() != Some(payload.external_id.as_str()) {
         update.external_id = Some(payload.external_id.clone());
     }
-    if current.metadata != payload.metadata {
-        update.metadata = metadata::to_body(&payload.metadata);
-    }
+    // WorkOS merges metadata: removed keys go as `null`.
+    update.metadata = metadata::changes(&current.metadata, &payload.metadata);
     if let Some((hash_type, hash)) = password {
         update.password_hash = Some(hash.clone());
         update.password_hash_type = Some(hash_type.to_owned());

@@ -88,6 +88,19 @@ impl VerifyStep<'_> {
             if actual.external_id.as_deref() != Some(p.external_id.as_str()) {
                 differ.push("external_id".to_owned());
             }
+            if actual.metadata != p.metadata {
+                let keys: std::collections::BTreeSet<&String> = actual
+                    .metadata
+                    .keys()
+                    .chain(p.metadata.keys())
+                    .filter(|key| actual.metadata.get(*key) != p.metadata.get(*key))
+                    .collect();
+                let keys: Vec<&str> = keys.into_iter().map(String::as_str).collect();
+                differ.push(format!(
+                    "metadata ({})",
+                    ferry_wire::inert::printable(&keys.join(", "))
+                ));
+            }
             if !differ.is_empty() {
                 failures.push(format!("{clerk_id}: {}", differ.join(", ")));
             }
@@ -106,7 +119,7 @@ impl VerifyStep<'_> {
                 migrated_now
             ),
             format!(
-                "{compared} sampled users compared field by field (email, names, email_verified, external_id)"
+                "{compared} sampled users compared field by field (email, names, email_verified, external_id, metadata)"
             ),
         ];
         if gone > 0 {
