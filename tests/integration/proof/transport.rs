@@ -215,12 +215,14 @@ async fn timeouts_open_the_circuit_breaker_like_refused_connections() {
     assert_eq!(hung.connections.load(Ordering::SeqCst), 8);
 }
 
-/// Answers every request with a JSON body `page(request line)` chooses.
-fn serve_json(page: impl Fn(&str) -> serde_json::Value + Send + Sync + 'static) -> Server {
+/// Answers every request with the status and JSON body `page(request
+/// line)` chooses.
+fn serve_json(page: impl Fn(&str) -> (u16, serde_json::Value) + Send + Sync + 'static) -> Server {
     serve(move |line, stream| {
-        let body = page(line).to_string();
+        let (status, body) = page(line);
+        let body = body.to_string();
         let answer = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
         );
         let _ = stream.write_all(answer.as_bytes());
@@ -249,14 +251,15 @@ fn role(slug: &str) -> serde_json::Value {
 async fn roles_a_server_pages_are_all_read() {
     // Ten roles, then `admin` and `member` behind a cursor.
     let server = serve_json(|line| {
-        if line.contains("after=role_r9") {
+        let page = if line.contains("after=role_r9") {
             serde_json::json!({ "object": "list", "data": [role("admin"), role("member")],
                 "list_metadata": { "before": "role_admin", "after": null } })
         } else {
             let first: Vec<_> = (0..10).map(|i| role(&format!("r{i}"))).collect();
             serde_json::json!({ "object": "list", "data": first,
                 "list_metadata": { "before": null, "after": "role_r9" } })
-        }
+        };
+        (200, page)
     });
     let roles = workos(&server.url).roles().await.unwrap();
     let slugs: Vec<&str> = roles.iter().map(|r| r.slug.as_str()).collect();
@@ -278,12 +281,13 @@ async fn a_membership_cursor_that_never_ends_is_an_error_not_an_endless_read() {
         let n = counter.fetch_add(1, Ordering::SeqCst);
         // From the fifth page on, the cursor comes back: a loop.
         let after = format!("om_{}", n.min(4));
-        serde_json::json!({ "object": "list",
+        let page = serde_json::json!({ "object": "list",
             "data": [{ "object": "organization_membership", "id": format!("om_{n}"),
                 "user_id": "user_1", "organization_id": "org_1", "status": "active",
                 "role": { "slug": "member" },
                 "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z" }],
-            "list_metadata": { "before": null, "after": after } })
+            "list_metadata": { "before": null, "after": after } });
+        (200, page)
     });
     let error = workos(&server.url)
         .all_memberships(ferry_core::workos::client::MembershipFilter::Organization(
@@ -296,4 +300,36 @@ async fn a_membership_cursor_that_never_ends_is_an_error_not_an_endless_read() {
         "WorkOS GET /user_management/organization_memberships: the listing is incomplete: page 6 handed out a cursor it had handed out before (after 1 attempt)"
     );
     assert_eq!(server.connections.load(Ordering::SeqCst), 6);
+}
+
+#[tokio::test]
+async fn a_404_on_a_webhook_patch_is_gone_only_when_the_listing_agrees() {
+    let endpoint = serde_json::json!({ "object": "webhook_endpoint", "id": "we_1",
+        "endpoint_url": "https://example.test/hook", "secret": "whsec_x", "status": "disabled",
+        "events": [], "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z" });
+    for (listed, gone) in [(true, false), (false, true)] {
+        let endpoint = endpoint.clone();
+        let server = serve_json(move |line| {
+            if line.starts_with("PATCH") {
+                (404, serde_json::json!({ "message": "Not Found" }))
+            } else {
+                let data = if listed {
+                    vec![endpoint.clone()]
+                } else {
+                    vec![]
+                };
+                (
+                    200,
+                    serde_json::json!({ "object": "list", "data": data,
+                    "list_metadata": { "before": null, "after": null } }),
+                )
+            }
+        });
+        let result = workos(&server.url).set_webhook_enabled("we_1", true).await;
+        match (gone, result) {
+            (true, Ok(false)) => {}
+            (false, Err(error)) => assert_eq!(error.status(), Some(404), "{error}"),
+            (gone, other) => panic!("listed: {listed}, gone: {gone}: {other:?}"),
+        }
+    }
 }

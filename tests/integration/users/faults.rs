@@ -110,3 +110,40 @@ fn progress_piped_to_a_file_prints_a_line_at_least_every_ten_seconds() {
             .any(|line| line.contains('\u{1b}') || line.contains('\r'))
     );
 }
+
+/// A factor whose enrollment answer was lost is the one ferry made: it is
+/// journaled created (undo may take it with its user), never adopted.
+#[test]
+fn a_factor_whose_answer_was_lost_is_journaled_created_not_adopted() {
+    use ferry_core::journal::{Action, Journal, Kind};
+    let world = World::new(WorldOptions {
+        users: 300,
+        organizations: 0,
+        faults: FaultConfig {
+            seed: 3,
+            drop_write_rate: 0.5,
+            ..FaultConfig::default()
+        },
+        users_options: json!({ "max_attempts": 30 }),
+        ..WorldOptions::default()
+    });
+    world.run().code(0);
+    let journal = Journal::open_to_read(&world.scratch.path().join(".ferry/world.db")).unwrap();
+    let adopted = journal
+        .records_with(Kind::TotpFactor, Action::Adopted)
+        .unwrap();
+    assert!(adopted.is_empty(), "{adopted:?}");
+    let created = journal
+        .records_with(Kind::TotpFactor, Action::Created)
+        .unwrap();
+    let lost: Vec<&str> = created
+        .iter()
+        .filter(|(_, r)| {
+            r.reason.as_deref()
+                == Some("the enrollment's answer was lost or unreadable; WorkOS lists the factor it made")
+        })
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert!(!lost.is_empty(), "some enrollment's answer was dropped");
+    assert_eq!(created.len(), world.dump().auth_factors.len());
+}

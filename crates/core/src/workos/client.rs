@@ -563,7 +563,10 @@ impl WorkosClient {
         Ok(all)
     }
 
-    /// Enables or disables one webhook endpoint; `Ok(false)` when it is gone.
+    /// Enables or disables one webhook endpoint; `Ok(false)` when it is
+    /// gone. A 404 alone does not say so (a proxy or a wrong route answers
+    /// 404 too): the endpoint listing is asked, and an endpoint still
+    /// listed makes the 404 an error.
     pub async fn set_webhook_enabled(&self, id: &str, enabled: bool) -> Result<bool> {
         let body = UpdateWebhookEndpoint {
             status: Some(if enabled { "enabled" } else { "disabled" }.into()),
@@ -578,7 +581,14 @@ impl WorkosClient {
             .body(Self::body(&body));
         match self.call::<WebhookEndpoint>(request).await {
             Ok(_) => Ok(true),
-            Err(error) if error.status() == Some(404) => Ok(false),
+            Err(error) if error.status() == Some(404) => {
+                let listed = self.webhook_endpoints().await?;
+                if listed.iter().any(|endpoint| endpoint.id == id) {
+                    Err(error)
+                } else {
+                    Ok(false)
+                }
+            }
             Err(error) => Err(error),
         }
     }

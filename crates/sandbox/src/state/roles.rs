@@ -49,7 +49,7 @@ impl WorkosState {
             description,
             kind: kind.to_owned(),
             resource_type_slug: "organization".into(),
-            permissions: Vec::new(),
+            permissions: Some(Vec::new()),
             created_at: timestamp.clone(),
             updated_at: timestamp,
         }
@@ -155,7 +155,7 @@ impl WorkosState {
         let mut permissions = permissions;
         permissions.sort();
         permissions.dedup();
-        role.permissions = permissions;
+        role.permissions = Some(permissions);
         role.updated_at = now();
         Ok(role.clone())
     }

@@ -226,9 +226,10 @@ pub struct Role {
     pub kind: String,
     #[serde(default = "resource_type_organization")]
     pub resource_type_slug: String,
-    /// Permission slugs.
-    #[serde(default)]
-    pub permissions: Vec<String>,
+    /// Permission slugs; `None` when the answer did not say (never read
+    /// as "no permissions").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -185,17 +185,27 @@ pub fn decide(
             RoleDecision::Update
         };
     }
-    let mut theirs = existing.permissions.clone();
-    theirs.sort();
     let wanted = desired.permission_slugs();
-    let differs = (theirs != wanted).then(|| {
-        format!(
-            "WorkOS role `{}` already existed with permissions [{}]; Clerk's maps to [{}]; adopted and left unchanged",
+    let differs = match &existing.permissions {
+        // An answer without permissions says nothing of them: never "none".
+        None => Some(format!(
+            "WorkOS role `{}` already existed; WorkOS did not say which permissions it has (Clerk's maps to [{}]); adopted and left unchanged",
             existing.slug,
-            theirs.join(", "),
             wanted.join(", ")
-        )
-    });
+        )),
+        Some(theirs) => {
+            let mut theirs = theirs.clone();
+            theirs.sort();
+            (theirs != wanted).then(|| {
+                format!(
+                    "WorkOS role `{}` already existed with permissions [{}]; Clerk's maps to [{}]; adopted and left unchanged",
+                    existing.slug,
+                    theirs.join(", "),
+                    wanted.join(", ")
+                )
+            })
+        }
+    };
     RoleDecision::Adopt { differs }
 }
 
@@ -244,7 +254,7 @@ mod tests {
             description: None,
             kind: "EnvironmentRole".into(),
             resource_type_slug: "organization".into(),
-            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            permissions: Some(permissions.iter().map(|p| (*p).to_owned()).collect()),
             created_at: String::new(),
             updated_at: String::new(),
         }
@@ -296,6 +306,10 @@ mod tests {
         let fp = desired.fingerprint();
         let ours = workos_role("role_1", "viewer", &["reports:read"]);
         let other = workos_role("role_9", "viewer", &["reports:read", "reports:export"]);
+        let unsaid = Role {
+            permissions: None,
+            ..workos_role("role_8", "viewer", &[])
+        };
         /// (name, journal, WorkOS role, fingerprint now, decision).
         type Case<'a> = (
             &'a str,
@@ -350,6 +364,15 @@ mod tests {
                 &fp,
                 RoleDecision::Adopt {
                     differs: Some("WorkOS role `viewer` already existed with permissions [reports:export, reports:read]; Clerk's maps to [reports:read]; adopted and left unchanged".into()),
+                },
+            ),
+            (
+                "someone's, and the answer did not say its permissions",
+                None,
+                Some(&unsaid),
+                &fp,
+                RoleDecision::Adopt {
+                    differs: Some("WorkOS role `viewer` already existed; WorkOS did not say which permissions it has (Clerk's maps to [reports:read]); adopted and left unchanged".into()),
                 },
             ),
         ];

@@ -275,7 +275,7 @@ impl<'a> RolesStep<'a> {
                 // permissions yet), so ferry finishes it as its own.
                 let lost_answer = error.error.attempts > 1
                     && existing.name == desired.name
-                    && existing.permissions.is_empty();
+                    && existing.permissions.as_ref().is_some_and(Vec::is_empty);
                 if lost_answer {
                     return self
                         .complete(

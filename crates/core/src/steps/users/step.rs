@@ -748,9 +748,23 @@ impl<'a> UsersStep<'a> {
                     };
                 }
                 Err(error) if attempts < self.settings.max_attempts && outcome_unknown(&error) => {
-                    // The request may have reached WorkOS: look before trying again.
+                    // The request may have reached WorkOS (a lost or
+                    // unreadable answer): look before trying again. The
+                    // user had no TOTP factor before this enrollment (a
+                    // fresh user, or one listed just above), so one there
+                    // now is the one ferry made: created, not adopted, and
+                    // undo may take it with its user.
                     match existing().await {
-                        Ok(Some(id)) => return Done::ok(Action::Adopted, id),
+                        Ok(Some(id)) => {
+                            return Done {
+                                attempts,
+                                reason: Some(
+                                    "the enrollment's answer was lost or unreadable; WorkOS lists the factor it made"
+                                        .into(),
+                                ),
+                                ..Done::ok(Action::Created, id)
+                            };
+                        }
                         Ok(None) => continue,
                         Err(error) => return Done::failed(&error),
                     }

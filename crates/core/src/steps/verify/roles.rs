@@ -64,7 +64,13 @@ impl VerifyStep<'_> {
                 let Ok(desired) = desired_role(clerk_role, slug.clone(), with_permissions) else {
                     continue;
                 };
-                let mut have = role.permissions.clone();
+                let Some(mut have) = role.permissions.clone() else {
+                    failures.push(format!(
+                        "role `{slug}`: WorkOS did not say which permissions it has; ferry made it with [{}]",
+                        desired.permission_slugs().join(", ")
+                    ));
+                    continue;
+                };
                 have.sort();
                 if have != desired.permission_slugs() {
                     failures.push(format!(
