@@ -11,6 +11,7 @@ use ferry_core::report::outcome::{StepOutcome, Tally};
 use ferry_core::report::{Assessment, MfaSummary, Status, Verification};
 
 use crate::output::{Painter, thousands};
+use ferry_wire::inert::terminal;
 
 /// Prints each step's summary as the step ends.
 pub struct Summaries {
@@ -45,7 +46,7 @@ impl Observer for Summaries {
                 println!("preflight: {}", parts.join("; "));
             }
             Event::Warning { message, .. } => {
-                println!("{}: {message}", self.painter.warning("warning"))
+                println!("{}: {}", self.painter.warning("warning"), terminal(message))
             }
             Event::StepFinished { step, outcome, .. } => {
                 step_finished(step, outcome, &self.painter)
@@ -63,7 +64,7 @@ fn step_finished(step: &str, outcome: &StepOutcome, painter: &Painter) {
                 a.users, a.organizations, a.memberships, a.estimate.human
             );
             for line in &a.needs_a_person {
-                println!("  needs a person: {line}");
+                println!("  needs a person: {}", terminal(line));
             }
         }
         StepOutcome::Records {
@@ -92,7 +93,7 @@ fn step_finished(step: &str, outcome: &StepOutcome, painter: &Painter) {
             counts(step, tally, *main);
             print_lists(lists);
             for note in notes {
-                println!("  note: {note}");
+                println!("  note: {}", terminal(note));
             }
         }
         StepOutcome::MfaReport(summary) => mfa(summary),
@@ -207,9 +208,9 @@ pub fn verification(verification: &Verification, painter: &Painter) {
             Status::Fail => painter.error("FAIL"),
             Status::Skipped => painter.dim("skipped"),
         };
-        println!("  {mark} {} ({})", check.title, check.id);
+        println!("  {mark} {} ({})", terminal(&check.title), check.id);
         for line in &check.evidence {
-            println!("       {}", painter.dim(line));
+            println!("       {}", painter.dim(&terminal(line)));
         }
     }
 }
@@ -233,7 +234,7 @@ pub fn assessment(a: &Assessment, painter: &Painter) {
             .map_or("cannot import".to_owned(), |t| format!("imports as {t}"));
         println!(
             "    {:<16} {:>9}  {workos}{}",
-            h.hasher,
+            terminal(&h.hasher),
             n(h.users),
             if h.resets > 0 {
                 format!(", {} resets", n(h.resets))
@@ -262,7 +263,7 @@ pub fn assessment(a: &Assessment, painter: &Painter) {
         if a.shared_emails.examples.is_empty() {
             String::new()
         } else {
-            format!(" (e.g. {})", a.shared_emails.examples.join(", "))
+            format!(" (e.g. {})", terminal(&a.shared_emails.examples.join(", ")))
         }
     );
     println!("  unverified primary emails: {}", n(a.unverified_primary));
@@ -282,7 +283,7 @@ pub fn assessment(a: &Assessment, painter: &Painter) {
     for p in &a.oauth_providers {
         println!(
             "  oauth {:<10} {:>7} users ({} social-only) {}",
-            p.provider,
+            terminal(&p.provider),
             n(p.users),
             n(p.social_only_users),
             if p.enabled_in_workos {
@@ -298,7 +299,12 @@ pub fn assessment(a: &Assessment, painter: &Painter) {
         n(a.memberships)
     );
     for r in &a.roles {
-        println!("    {:<24} {:>7} → {}", r.role, n(r.memberships), r.maps_to);
+        println!(
+            "    {:<24} {:>7} → {}",
+            terminal(&r.role),
+            n(r.memberships),
+            terminal(&r.maps_to)
+        );
     }
     if a.bad_export_rows > 0 {
         println!(
@@ -313,7 +319,7 @@ pub fn assessment(a: &Assessment, painter: &Painter) {
     );
     println!("{}", painter.strong("needs a person:"));
     for line in &a.needs_a_person {
-        println!("  - {line}");
+        println!("  - {}", terminal(line));
     }
     println!("{} {}", painter.strong("estimated run:"), a.estimate.human);
 }

@@ -44,6 +44,21 @@ pub fn printable(value: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A line safe to print on a terminal, whole: control characters (escape
+/// sequences among them) become `?`; nothing is cut, since ferry's own
+/// long explanations go through it too.
+pub fn terminal(line: &str) -> Cow<'_, str> {
+    if line.chars().any(char::is_control) {
+        Cow::Owned(
+            line.chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(line)
+    }
+}
+
 /// A value safe in Markdown that may be rendered as HTML: `&`, `<` and `>`
 /// as entities, and no control characters.
 pub fn markdown(value: &str) -> String {
@@ -129,6 +144,9 @@ mod tests {
     #[test]
     fn terminals_and_markdown_get_no_control_or_markup() {
         assert_eq!(printable("admin"), "admin");
+        assert_eq!(terminal("ok"), "ok");
+        assert_eq!(terminal("a\u{1b}[31mb\u{9b}c\n"), "a?[31mb?c?");
+        assert_eq!(terminal(&"x".repeat(500)).len(), 500);
         assert_eq!(
             printable("\u{1b}[2J\u{1b}]0;pwned\u{7}x"),
             "?[2J?]0;pwned?x"

@@ -380,3 +380,55 @@ fn a_refused_certificate_stops_the_run_as_a_configuration_error() {
     let status = world.ferry().args(["status", "plan.yaml"]).run().code(0);
     assert!(!status.stdout.contains("failed"), "{}", status.stdout);
 }
+
+/// A Clerk role key carrying a terminal escape and raw HTML.
+const HOSTILE_ROLE: &str = "org:\u{1b}]0;pwned\u{7}\u{1b}[2J<img src=x onerror=alert(1)>";
+
+fn hostile_role(generated: &mut GeneratedTenant) {
+    let role = generated
+        .tenant
+        .roles
+        .iter_mut()
+        .find(|r| r.key != "org:admin" && r.key != "org:member")
+        .expect("a custom role");
+    let old = std::mem::replace(&mut role.key, HOSTILE_ROLE.to_owned());
+    for membership in &mut generated.tenant.memberships {
+        if membership.role == old {
+            membership.role = HOSTILE_ROLE.to_owned();
+        }
+    }
+}
+
+#[test]
+fn outside_values_reach_no_terminal_as_control_characters_and_no_report_as_markup() {
+    let world = World::new(WorldOptions {
+        users: 120,
+        organizations: 3,
+        tweak: hostile_role,
+        ..WorldOptions::default()
+    });
+    let out = world.ferry().args(["assess", "plan.yaml"]).run().code(0);
+    assert!(
+        !out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'),
+        "{:?}",
+        out.stdout
+    );
+    let shown = "org:?]0;pwned??[2J<img src=x onerror=alert(1)>";
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with(shown)),
+        "{}",
+        out.stdout
+    );
+
+    let mut plan = world.plan.clone();
+    plan = plan.step(Step::bare("assess"));
+    world.scratch.write_plan("plan.yaml", &plan);
+    world.run().code(0);
+    let markdown = world.report("world-run-1.md");
+    assert!(!markdown.contains("<img"), "raw HTML reached the report");
+    assert!(!markdown.contains('\u{1b}'));
+    let row = "| org:?]0;pwned??[2J&lt;img src=x onerror=alert(1)&gt; |";
+    assert!(markdown.lines().any(|l| l.starts_with(row)), "{markdown}");
+}

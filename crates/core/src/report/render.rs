@@ -55,7 +55,10 @@ pub fn render(
     };
     let mut handlebars = Handlebars::new();
     if format == ReportFormat::Md {
-        handlebars.register_escape_fn(handlebars::no_escape);
+        // Markdown is often rendered as HTML: values from outside (a role
+        // key, a name) keep their `<`, `>` and `&` as entities, and no
+        // control character, so they show as text and never run.
+        handlebars.register_escape_fn(ferry_wire::inert::markdown);
     }
     handlebars
         .register_template_string(name, template)
