@@ -46,6 +46,10 @@ pub struct FaultConfig {
     /// `total_count`: a server that cuts pages short.
     #[arg(long, value_name = "OBJECTS")]
     pub clerk_page_cap: Option<usize>,
+    /// Every user create takes effect, but is answered with the oldest user
+    /// WorkOS holds: a server that hands out one id for every create.
+    #[arg(long)]
+    pub one_user_answer: bool,
     /// Send `Retry-After` as an HTTP date rather than seconds.
     #[arg(
         long = "retry-after-http-date",

@@ -147,3 +147,61 @@ fn a_factor_whose_answer_was_lost_is_journaled_created_not_adopted() {
     assert!(!lost.is_empty(), "some enrollment's answer was dropped");
     assert_eq!(created.len(), world.dump().auth_factors.len());
 }
+
+/// A WorkOS that answers every user create with one user: each person is
+/// looked up by their external_id, nobody is mapped to somebody else, and
+/// every factor and membership lands on its own person (verify passes).
+#[test]
+fn one_id_answered_for_every_create_maps_nobody_to_someone_else() {
+    use ferry_core::journal::{Action, Journal, Kind};
+    let world = World::new(WorldOptions {
+        users: 200,
+        organizations: 3,
+        faults: FaultConfig {
+            one_user_answer: true,
+            ..FaultConfig::default()
+        },
+        more_steps: super::full_steps(),
+        ..WorldOptions::default()
+    });
+    world.run().code(0);
+    world.assert_migrated_exactly_once();
+    let dump = world.dump();
+    let external: std::collections::HashMap<&str, &str> = dump
+        .users
+        .iter()
+        .map(|u| {
+            (
+                u.user.id.as_str(),
+                u.user.external_id.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    let with_totp: std::collections::HashSet<&str> = world
+        .generated
+        .export
+        .iter()
+        .filter(|row| row.totp_secret.is_some())
+        .map(|row| row.id.as_str())
+        .collect();
+    assert!(!dump.auth_factors.is_empty());
+    for factor in &dump.auth_factors {
+        let owner = external[factor.user_id.as_deref().unwrap()];
+        assert!(
+            with_totp.contains(owner),
+            "a factor on {owner}, who has none"
+        );
+    }
+    let journal = Journal::open_to_read(&world.scratch.path().join(".ferry/world.db")).unwrap();
+    let looked_up = journal
+        .records_with(Kind::User, Action::Created)
+        .unwrap()
+        .into_iter()
+        .filter(|(_, r)| {
+            r.reason
+                .as_deref()
+                .is_some_and(|reason| reason.starts_with("ambiguous_create_answer: "))
+        })
+        .count();
+    assert!(looked_up > 100, "{looked_up} creates were looked up");
+}

@@ -237,7 +237,26 @@ impl OrganizationsStep<'_> {
             metadata: crate::mapping::metadata::to_body(&payload.metadata),
         };
         match self.workos.create_organization(&body).await {
-            Ok(created) => Ok((Action::Created, Some(created.id))),
+            Ok(created) if created.external_id.as_deref() == Some(&payload.external_id) => {
+                Ok((Action::Created, Some(created.id)))
+            }
+            Ok(other) => {
+                // An answer naming another organization is not believed: look.
+                match self
+                    .workos
+                    .organization_by_external_id(&payload.external_id)
+                    .await
+                    .map_err(|e| e.reason())?
+                {
+                    Some(ours) if ours.external_id.as_deref() == Some(&payload.external_id) => {
+                        Ok((Action::Created, Some(ours.id)))
+                    }
+                    _ => Err(format!(
+                        "ambiguous_create_answer: WorkOS answered the create with organization {}, not this one, and no organization carries its external_id",
+                        other.id
+                    )),
+                }
+            }
             Err(error)
                 if error.has_code("external_id_already_used") || error.status() == Some(409) =>
             {

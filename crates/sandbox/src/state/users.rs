@@ -63,6 +63,11 @@ impl WorkosState {
         Ok(user)
     }
 
+    /// The user with the smallest id: the oldest (ids grow).
+    pub fn oldest_user(&self) -> Option<User> {
+        self.users.values().next().map(|stored| stored.user.clone())
+    }
+
     pub fn user(&self, id: &str) -> Outcome<User> {
         self.users
             .get(id)

@@ -17,7 +17,12 @@ use ferry_wire::workos::model::{CreateUser, UpdateUser};
 
 pub(super) async fn create_user(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
     let request: CreateUser = parse(&body)?;
-    let user = shared.workos().create_user(request).map_err(failure)?;
+    let mut user = shared.workos().create_user(request).map_err(failure)?;
+    if shared.faults.config().one_user_answer
+        && let Some(oldest) = shared.workos().oldest_user()
+    {
+        user = oldest;
+    }
     ok(StatusCode::CREATED, &user)
 }
 

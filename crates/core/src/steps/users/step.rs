@@ -557,7 +557,28 @@ impl<'a> UsersStep<'a> {
             body.password_hash_type = Some((*hash_type).to_owned());
         }
         match workos.create_user(&body).await {
-            Ok(user) => Done::ok(Action::Created, user.id),
+            Ok(user) if answers_for(&user, payload) => Done::ok(Action::Created, user.id),
+            Ok(other) => {
+                // The answer names someone else: taking its id would put
+                // this person's factor and memberships on them. Look.
+                match workos.user_by_external_id(&payload.external_id).await {
+                    Ok(Some(ours)) if answers_for(&ours, payload) => Done {
+                        reason: Some(format!(
+                            "ambiguous_create_answer: WorkOS answered the create with user {}; the user with this person's external_id is {}",
+                            other.id, ours.id
+                        )),
+                        ..Done::ok(Action::Created, ours.id)
+                    },
+                    Ok(_) => Done::not(
+                        Action::Failed,
+                        format!(
+                            "ambiguous_create_answer: WorkOS answered the create with user {}, not this person, and no user carries their external_id",
+                            other.id
+                        ),
+                    ),
+                    Err(error) => Done::failed(&error),
+                }
+            }
             Err(error) if is_conflict(&error) => {
                 let found = match self.find(workos, payload).await {
                     Ok(found) => found,
@@ -803,6 +824,13 @@ fn is_conflict(error: &WorkosError) -> bool {
 }
 
 /// Whether a failed request may still have been carried out by the server.
+/// Whether a WorkOS user is the person `payload` describes: it carries
+/// the external_id ferry sent (exactly; an email may come back normalised).
+/// A create's answer is believed only then.
+fn answers_for(user: &User, payload: &Payload) -> bool {
+    user.external_id.as_deref() == Some(payload.external_id.as_str())
+}
+
 fn outcome_unknown(error: &WorkosError) -> bool {
     match error.status() {
         None => true,
