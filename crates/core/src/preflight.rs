@@ -10,6 +10,7 @@
 //! later); every other failure is `Configuration` (exit 2: fix it first).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -185,6 +186,7 @@ pub async fn check(
     let mut findings = clerk_findings;
     findings.extend(workos_findings);
     findings.push(export(plan));
+    findings.push(report_folder(plan));
     findings.extend(limits(plan));
     findings.push(proxy(plan));
     let failures: Vec<Finding> = findings.iter().filter(|f| !f.ok).cloned().collect();
@@ -284,6 +286,48 @@ pub async fn roles(
         Err(PreflightError {
             failures: vec![finding],
         })
+    }
+}
+
+/// The report folder can take files, checked before anything is written
+/// to WorkOS: a run whose report cannot be written would lose the record
+/// of what it did. A folder that does not exist yet must be creatable (its
+/// nearest existing parent takes a file); nothing is created here.
+fn report_folder(plan: &Plan) -> Finding {
+    let dir = &plan.report.dir;
+    let existing = dir
+        .ancestors()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .find(|p| p.exists())
+        .unwrap_or(dir);
+    let probe = existing.join(format!(".ferry-probe-{}", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, b"ferry"));
+    let _ = std::fs::remove_file(&probe);
+    match (written, existing == dir.as_path()) {
+        (Ok(()), true) => Finding::ok("report", format!("{} takes files", dir.display())),
+        (Ok(()), false) => Finding::ok(
+            "report",
+            format!("{} will be made (in {})", dir.display(), existing.display()),
+        ),
+        (Err(error), _) => Finding::failed(
+            "report",
+            ErrorKind::Configuration,
+            format!(
+                "the report folder {} cannot take files ({}: {error}); fix it or set `report.dir`",
+                dir.display(),
+                existing.display()
+            ),
+        ),
     }
 }
 

@@ -432,3 +432,44 @@ fn outside_values_reach_no_terminal_as_control_characters_and_no_report_as_marku
     let row = "| org:?]0;pwned??[2J&lt;img src=x onerror=alert(1)&gt; |";
     assert!(markdown.lines().any(|l| l.starts_with(row)), "{markdown}");
 }
+
+/// A report folder that exists but cannot take files stops the run in
+/// the preflight, before a single write to WorkOS, with the folder and the
+/// fix named (ferry used to write to WorkOS, then lose the report).
+#[test]
+fn a_report_folder_that_cannot_take_files_stops_the_run_before_any_write() {
+    let world = World::new(WorldOptions {
+        users: 40,
+        ..WorldOptions::default()
+    });
+    // A folder no one can add a file to, root included.
+    let plan = world.plan.clone().report_dir("/proc/self");
+    world.scratch.write_plan("plan.yaml", &plan);
+    let out = world.run().code(2);
+    let prefix = "  report: the report folder /proc/self cannot take files (/proc/self: ";
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l.starts_with(prefix) && l.ends_with("); fix it or set `report.dir`")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(world.counts().workos_writes, 0);
+    assert!(world.dump().users.is_empty());
+}
+
+/// A run whose preflight failed wrote nothing: fixing the plan needs no
+/// `--allow-changed-plan`.
+#[test]
+fn a_plan_fixed_after_a_failed_preflight_runs_without_consent() {
+    let world = World::new(WorldOptions {
+        users: 40,
+        ..WorldOptions::default()
+    });
+    let broken = world.plan.clone().report_dir("/proc/self");
+    world.scratch.write_plan("plan.yaml", &broken);
+    world.run().code(2);
+    world.write_plan();
+    world.run().code(0);
+    world.assert_migrated_exactly_once();
+}

@@ -97,6 +97,21 @@ pub struct UndoSummary {
     pub kept_list: PathBuf,
 }
 
+/// A file the close of a run writes: its error is the run's, unless the
+/// run already failed (a preflight that found the report folder
+/// unwritable, say): then that first error is the one told, and this one
+/// is logged, not lost.
+fn closing<T>(written: Result<T>, failure: &Option<Error>, instead: T) -> Result<T> {
+    match (written, failure) {
+        (Ok(value), _) => Ok(value),
+        (Err(error), Some(_)) => {
+            tracing::warn!("the run's report could not be written: {error}");
+            Ok(instead)
+        }
+        (Err(error), None) => Err(error),
+    }
+}
+
 /// Lists what undo left in place (written even when empty, mode 0600).
 fn write_kept(path: &std::path::Path, kept: &[crate::undo::Kept]) -> Result<()> {
     if let Some(dir) = path.parent() {
@@ -219,6 +234,7 @@ impl<'a> Engine<'a> {
             && matches!(last.status, RunStatus::Running | RunStatus::Interrupted)
             && let Some(change) = plan.checksum.describe_change(&last.checksum)
             && !options.allow_changed_plan
+            && journal.run_recorded(last.id)?
         {
             return Err(Refusal::ChangedPlan {
                 run: last.id,
@@ -380,8 +396,11 @@ impl<'a> Engine<'a> {
             _ => summary::outcome_words(interrupted, failed, verified.unwrap_or(true)),
         };
         let mut report = summary::run_report(self.project, &run, words, reports, &outcomes);
-        report.people =
-            people::write_lists(&journal, &plan.report.dir, &plan.name, &people_before)?;
+        report.people = closing(
+            people::write_lists(&journal, &plan.report.dir, &plan.name, &people_before),
+            &failure,
+            Vec::new(),
+        )?;
         summary::absolute_paths(&mut report);
         report.endpoints = summary::endpoints(self.project, clerk.as_ref(), &workos);
         if plan.steps.iter().any(|step| step.name() == "users") {
@@ -420,11 +439,16 @@ impl<'a> Engine<'a> {
         let json = serde_json::to_string(&report).unwrap_or_default();
         let json = ferry_wire::redact::redact(&json);
         journal.save_report(run_id, &json)?;
-        let written = crate::report::write_all(
-            &report,
-            &plan.report.dir,
-            &plan.report.formats,
-            plan.report.templates.as_deref(),
+        let written = closing(
+            crate::report::write_all(
+                &report,
+                &plan.report.dir,
+                &plan.report.formats,
+                plan.report.templates.as_deref(),
+            )
+            .map_err(Error::from),
+            &failure,
+            Vec::new(),
         )?;
         if let Some(error) = failure {
             return Err(error);

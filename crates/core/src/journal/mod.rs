@@ -773,6 +773,19 @@ impl Journal {
             .map_err(|e| self.sqlite(e))
     }
 
+    /// Whether run `run_id` recorded anything: a run that stopped before
+    /// its first record (a failed preflight) changed nothing a later plan
+    /// edit could contradict.
+    pub fn run_recorded(&self, run_id: i64) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM records WHERE run_id = ?1)",
+                params![run_id],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.sqlite(e))
+    }
+
     /// What the journal knows of one record.
     pub fn record(&self, kind: Kind, source_id: &str) -> Result<Option<RecordState>> {
         let mut select = self
