@@ -376,3 +376,61 @@ fn plan_previews_every_writing_step_and_nothing_once_they_ran() {
         memberships - dump.memberships.len() as u64
     );
 }
+
+/// A custom role with a permission WorkOS cannot take: the roles step
+/// rejects it, and its memberships are skipped with that reason instead of
+/// being sent and failing.
+#[test]
+fn memberships_of_a_role_the_roles_step_rejected_are_skipped_with_its_reason() {
+    fn bad_permission(generated: &mut ferry_sandbox::GeneratedTenant) {
+        let role = generated
+            .tenant
+            .roles
+            .iter_mut()
+            .find(|r| r.key == "org:billing_manager")
+            .expect("the billing manager role");
+        let permission = role
+            .permissions
+            .iter_mut()
+            .find(|p| !p.is_system())
+            .expect("a custom permission");
+        permission.key = "org:invoices:pay now!".into();
+    }
+    let world = World::new(WorldOptions {
+        users: 150,
+        organizations: 6,
+        more_steps: vec![
+            Step::bare("organizations"),
+            Step::bare("roles"),
+            Step::bare("memberships"),
+        ],
+        tweak: bad_permission,
+        ..WorldOptions::default()
+    });
+    let out = world.run().code(0);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("roles: ") && l.contains(" 1 rejected, 0 failed")),
+        "{}",
+        out.stdout
+    );
+    let memberships = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("memberships: "))
+        .unwrap();
+    assert!(memberships.ends_with(" 0 failed"), "{memberships}");
+    let skipped = world.report("world-memberships-skipped.csv");
+    let reason = "its role `org:billing_manager` was not migrated: the roles step rejected: permission `org:invoices:pay now!` of role `org:billing_manager` maps to `invoices:pay now!`, which WorkOS does not take as a permission slug";
+    let rows = skipped.lines().filter(|l| l.contains(reason)).count();
+    let expected = world
+        .generated
+        .tenant
+        .memberships
+        .iter()
+        .filter(|m| m.role == "org:billing_manager")
+        .count();
+    assert!(expected > 0);
+    assert_eq!(rows, expected, "{skipped}");
+}

@@ -535,6 +535,7 @@ impl Stage for Memberships {
                 journal: cx.reader,
                 // With `--reconcile`, WorkOS is asked about every membership.
                 seals: (!cx.reconcile).then(std::sync::OnceLock::new),
+                unmigrated_roles: Default::default(),
             };
             let (workos, reader, ended) = (cx.workos, cx.reader, cx.ended);
             // Read ahead while users still writes; write once it has
@@ -587,6 +588,7 @@ impl Stage for Memberships {
                 workos,
                 journal: cx.reader,
                 seals: None,
+                unmigrated_roles: Default::default(),
             };
             let never = AtomicBool::new(false);
             let (tx, mut rx) = tokio::sync::mpsc::channel(256);

@@ -104,6 +104,10 @@ pub struct MembershipsStep<'a> {
     /// at the first write, once the users step has ended and its seals
     /// are final (`None` inside when the journal could not give them).
     pub seals: Option<OnceLock<Option<MembershipSeals>>>,
+    /// The Clerk roles the roles step rejected or failed, with why: read
+    /// from the journal once, at the first membership (the step starts
+    /// after the roles step ends).
+    pub unmigrated_roles: OnceLock<HashMap<String, String>>,
 }
 
 fn lookup(journal: &Mutex<Journal>, kind: Kind, id: &str) -> Option<RecordState> {
@@ -255,6 +259,31 @@ enum Next {
 }
 
 impl MembershipsStep<'_> {
+    /// Why the roles step left this Clerk role out of WorkOS (rejected or
+    /// failed), if it did.
+    fn unmigrated_role(&self, clerk_role: &str) -> Option<String> {
+        self.unmigrated_roles
+            .get_or_init(|| {
+                let journal = self.journal.lock().expect("journal lock");
+                [Action::Rejected, Action::Failed]
+                    .into_iter()
+                    .filter_map(|action| journal.records_with(Kind::Role, action).ok())
+                    .flatten()
+                    .map(|(key, state)| {
+                        let why = state
+                            .reason
+                            .unwrap_or_else(|| state.action.as_str().to_owned());
+                        (
+                            key,
+                            format!("the roles step {}: {why}", state.action.as_str()),
+                        )
+                    })
+                    .collect()
+            })
+            .get(clerk_role)
+            .cloned()
+    }
+
     /// Where a membership stands: its organization and user as the journal
     /// has them, its role as the mapping gives it, and WorkOS's membership
     /// as `org` read it. A preview (`preview`) plans a membership whose
@@ -317,6 +346,17 @@ impl MembershipsStep<'_> {
             }
             Err(reason) => return Next::Settled(Action::Rejected, None, Some(reason)),
         };
+        // Sending a role the roles step did not make would only fail.
+        if let Some(why) = self.unmigrated_role(&membership.role) {
+            return Next::Settled(
+                Action::Skipped,
+                None,
+                Some(format!(
+                    "its role `{}` was not migrated: {why}",
+                    ferry_wire::inert::printable(&membership.role)
+                )),
+            );
+        }
         let (Some(user_target), Some(org_target)) = (user_target, org_target) else {
             return Next::Pending("once its user and organization are migrated".into());
         };
