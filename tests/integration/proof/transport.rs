@@ -333,3 +333,39 @@ async fn a_404_on_a_webhook_patch_is_gone_only_when_the_listing_agrees() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_sign_in_counts_only_with_the_user_it_signed_in() {
+    let answers = [
+        (
+            serde_json::json!({}),
+            Err(
+                "200 without the user it signed in: WorkOS's answer holds no user with this email"
+                    .to_owned(),
+            ),
+        ),
+        (
+            serde_json::json!({ "user": { "email": "someone.else@example.test" } }),
+            Err(
+                "200 without the user it signed in: WorkOS's answer holds no user with this email"
+                    .to_owned(),
+            ),
+        ),
+        (
+            serde_json::json!({ "user": { "email": "Canary@Example.test" }, "access_token": "x" }),
+            Ok("signed in (200)".to_owned()),
+        ),
+    ];
+    for (answer, expected) in answers {
+        let server = serve_json(move |_| (200, answer.clone()));
+        let result = workos(&server.url)
+            .authenticate(
+                "client_1",
+                &Secret::new("sk_test_transport_key"),
+                "canary@example.test",
+                &Secret::new("a canary password"),
+            )
+            .await;
+        assert_eq!(result, expected);
+    }
+}

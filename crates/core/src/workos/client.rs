@@ -615,7 +615,22 @@ impl WorkosClient {
         let request = Request::post("/user_management/authenticate", Self::body(&body))
             .bucket(&self.buckets.key);
         match self.api.send(&request).await {
-            Ok((status, _)) => Ok(format!("signed in ({})", status.as_u16())),
+            // A 2xx counts only with the user it signed in, by this email:
+            // `{}` or someone else is no proof the password works.
+            Ok((status, body)) => {
+                let answered = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|json| json.get("user")?.get("email")?.as_str().map(str::to_owned));
+                match answered {
+                    Some(signed_in) if signed_in.eq_ignore_ascii_case(email) => {
+                        Ok(format!("signed in ({})", status.as_u16()))
+                    }
+                    _ => Err(format!(
+                        "{} without the user it signed in: WorkOS's answer holds no user with this email",
+                        status.as_u16()
+                    )),
+                }
+            }
             Err(error) => {
                 let body = error.body_json().unwrap_or_default();
                 let code = body
