@@ -359,3 +359,37 @@ fn an_api_url_with_credentials_is_refused_without_echoing_them() {
     let text = out.stdout.replace("ops:hunter22@api.workos.com\" } }", "");
     assert!(!text.contains("hunter22"), "{text}");
 }
+
+#[test]
+fn a_huge_value_is_echoed_cut_short_not_whole() {
+    let scratch = Scratch::new();
+    let huge = "A".repeat(4 * 1024 * 1024);
+    scratch.write(
+        "plan.yaml",
+        &format!(
+            "ferry: 1\nname: big\nsource:\n  clerk:\n    export_csv: users.csv\n    api_url: \"{huge}\"\nsteps:\n  - assess\n"
+        ),
+    );
+    scratch.write("users.csv", "id\n");
+    let out = scratch
+        .ferry()
+        .args(["validate", "plan.yaml"])
+        .run()
+        .code(1);
+    let shown = out.stdout.len() + out.stderr.len();
+    assert!(shown < 8_000, "{shown} bytes of output for a 4 MiB value");
+    let line = format!(
+        " 6 |     api_url: \"{}… ({} more characters)",
+        "A".repeat(200 - "    api_url: \"".len()),
+        huge.len() + "    api_url: \"\"".len() - 200
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .chain(out.stderr.lines())
+            .any(|l| l == line),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+}

@@ -10,6 +10,24 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+/// The most characters of a message a diagnostic keeps: values from the
+/// plan are echoed in messages, and a 64 MB value must not become 64 MB of
+/// error output.
+pub const MAX_MESSAGE: usize = 1_000;
+
+/// The most characters of the source line a diagnostic shows.
+pub const MAX_LINE_SHOWN: usize = 200;
+
+/// `text`, cut to `max` characters with a note of how many more there were.
+fn bounded(text: &str, max: usize) -> String {
+    let total = text.chars().count();
+    if total <= max {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(max).collect();
+    format!("{kept}… ({} more characters)", total - max)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -33,7 +51,7 @@ impl Location {
         let line_text = source
             .lines()
             .nth(line.saturating_sub(1))
-            .map(str::to_owned);
+            .map(|text| bounded(text, MAX_LINE_SHOWN));
         Self {
             file: file.to_path_buf(),
             line,
@@ -80,13 +98,15 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// An error; a message longer than [`MAX_MESSAGE`] characters (one
+    /// that echoes a huge value from the plan) is cut, saying how much.
     pub fn error(message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
             code: Code::General,
             place: None,
             location: None,
-            message: message.into(),
+            message: bounded(&message.into(), MAX_MESSAGE),
             hint: None,
         }
     }
@@ -120,7 +140,7 @@ impl Diagnostic {
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.hint = Some(bounded(&hint.into(), MAX_MESSAGE));
         self
     }
 

@@ -164,23 +164,24 @@ impl Columns {
                 "a column name holds a NUL byte (a UTF-16 file?): export again as UTF-8".to_owned(),
             );
         }
+        // One pass, linear in the header's width: a column ferry reads
+        // that appears twice is an error at its second place.
+        let mut positions = [None; COLUMNS.len()];
         for (index, name) in names.iter().enumerate() {
-            if let Some(again) = names[index + 1..].iter().position(|other| other == name)
-                && COLUMNS.contains(name)
-            {
+            let Some(column) = COLUMNS.iter().position(|wanted| wanted == name) else {
+                continue;
+            };
+            if let Some(first) = positions[column] {
                 return Err(format!(
                     "the column `{name}` appears twice (columns {} and {}): which one holds the data is anyone's guess; export again",
-                    index + 1,
-                    index + again + 2
+                    first + 1,
+                    index + 1
                 ));
             }
-        }
-        let mut positions = [None; COLUMNS.len()];
-        for (slot, wanted) in positions.iter_mut().zip(COLUMNS) {
-            *slot = names.iter().position(|name| *name == wanted);
+            positions[column] = Some(index);
         }
         if positions[0].is_none() {
-            let known = names.iter().filter(|n| COLUMNS.contains(n)).count();
+            let known = positions.iter().flatten().count();
             return Err(if known == 0 {
                 format!(
                     "the header has none of Clerk's columns (expected {})",
@@ -458,6 +459,18 @@ mod tests {
         ExportReader::new(text.as_bytes(), Path::new("users.csv"))
             .unwrap()
             .collect()
+    }
+
+    #[test]
+    fn a_wide_header_is_read_in_one_pass_and_names_both_places_of_a_repeat() {
+        let mut names: Vec<String> = (0..100_000).map(|i| format!("extra_{i}")).collect();
+        names.extend(HEADER.split(',').map(str::to_owned));
+        names.push("username".into());
+        let header = csv::StringRecord::from(names);
+        assert_eq!(
+            Columns::from_header(&header).unwrap_err(),
+            "the column `username` appears twice (columns 100004 and 100014): which one holds the data is anyone's guess; export again"
+        );
     }
 
     #[test]
