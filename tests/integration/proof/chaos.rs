@@ -148,3 +148,120 @@ fn ctrl_c_stops_cleanly_and_the_next_run_resumes() {
     );
     world.assert_migrated_exactly_once();
 }
+
+/// The setting: SIGKILLs and Ctrl-Cs through a WorkOS that drops
+/// 2% of write answers and resets 1% of connections, then a run to the
+/// end, an undo and a rerun: no duplicate, nobody lost, no factor missing
+/// or doubled, at every end.
+#[test]
+fn kills_and_signals_through_dropped_answers_then_undo_and_rerun_lose_nothing() {
+    let world = World::new(WorldOptions {
+        users: soak(1200, 20_000),
+        organizations: soak(12, 200),
+        faults: FaultConfig {
+            seed: 29,
+            latency_ms: 5,
+            drop_write_rate: 0.02,
+            reset_rate: 0.01,
+            ..FaultConfig::default()
+        },
+        writes_per_10s: 5000,
+        users_options: json!({ "max_attempts": 12 }),
+        more_steps: full_steps(),
+        ..WorldOptions::default()
+    });
+    let expected = world.expected();
+    let owners_wanted: std::collections::BTreeSet<String> = world
+        .generated
+        .export
+        .iter()
+        .filter(|row| row.totp_secret.is_some() && expected.contains_key(&row.id))
+        .map(|row| row.id.clone())
+        .collect();
+    assert!(!owners_wanted.is_empty());
+    // Every factor on a user whose person has a TOTP secret, one each.
+    let factors_hold = |world: &World, when: &str| {
+        let dump = world.dump();
+        let external: std::collections::HashMap<&str, &str> = dump
+            .users
+            .iter()
+            .map(|u| {
+                (
+                    u.user.id.as_str(),
+                    u.user.external_id.as_deref().unwrap_or(""),
+                )
+            })
+            .collect();
+        let mut owners = std::collections::BTreeSet::new();
+        for factor in &dump.auth_factors {
+            let owner = external[factor.user_id.as_deref().unwrap()].to_owned();
+            assert!(
+                owners.insert(owner.clone()),
+                "{when}: {owner} has two factors"
+            );
+        }
+        assert_eq!(
+            owners, owners_wanted,
+            "{when}: factors missing or misplaced"
+        );
+        let mut pairs = std::collections::HashSet::new();
+        for m in &dump.memberships {
+            assert!(
+                pairs.insert((&m.user_id, &m.organization_id)),
+                "{when}: a duplicated membership"
+            );
+        }
+    };
+
+    let mut rng = rand::rng();
+    for round in 0..soak(10, 40) {
+        let mut child = world.spawn_run();
+        std::thread::sleep(Duration::from_millis(rng.random_range(100..900)));
+        if round % 2 == 0 {
+            child.kill().unwrap(); // SIGKILL
+        } else {
+            // SAFETY: sending a signal to our own child process.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGINT);
+            }
+        }
+        child.wait().unwrap();
+    }
+    let out = world.run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    out.stdout_has("verify: passed");
+    world.assert_migrated_exactly_once();
+    factors_hold(&world, "after the kills");
+
+    let undo = world
+        .ferry()
+        .args(["undo", "plan.yaml", "--all", "--yes"])
+        .run();
+    assert_eq!(undo.code, 0, "{}\n{}", undo.stdout, undo.stderr);
+    // What undo leaves (users a killed run made but could not journal
+    // as its own are adopted by the next) is each on its kept list.
+    let kept = std::fs::read_dir(world.scratch.path().join("reports"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().contains("-undo-run-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .expect("the kept list");
+    let listed: std::collections::HashSet<&str> = kept
+        .lines()
+        .filter(|line| line.starts_with("user,"))
+        .filter_map(|line| line.split(',').nth(2))
+        .collect();
+    for user in world.dump().users {
+        assert!(
+            listed.contains(user.user.id.as_str()),
+            "{} is left but not listed",
+            user.user.id
+        );
+    }
+
+    let out = world.run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    out.stdout_has("verify: passed");
+    world.assert_migrated_exactly_once();
+    factors_hold(&world, "after undo and a rerun");
+}
