@@ -6,11 +6,13 @@
 //! `target.workos.webhooks` decides:
 //! - `warn` (default): the preflight lists the enabled endpoints and the
 //!   events the run will emit, and changes nothing;
-//! - `pause`: before the first write, ferry records in the journal which
-//!   endpoints are enabled, then disables them; when the run ends (also
-//!   after Ctrl-C or a failure) it enables exactly those again. After a
-//!   crash, the next command that opens the journal does it
-//!   ([`resume_leftover`]), since the record outlives the process.
+//! - `pause`: just before the first write (a [`PauseBeforeFirstWrite`]
+//!   gate on the run's WorkOS client, so a run that writes nothing pauses
+//!   nothing), ferry records in the journal which endpoints are enabled,
+//!   then disables them; when the run ends (also after Ctrl-C or a
+//!   failure) it enables exactly those again. After a crash, the next
+//!   command that opens the journal does it ([`resume_leftover`]), since
+//!   the record outlives the process.
 //!
 //! The record is written before the first endpoint is disabled, so no crash
 //! can leave an endpoint disabled that nothing remembers.
@@ -83,6 +85,11 @@ pub async fn enabled(workos: &WorkosClient) -> Result<Vec<String>, WorkosError> 
         .collect())
 }
 
+/// The plan's webhook policy.
+fn policy(plan: &Plan) -> WebhookPolicy {
+    plan.target.as_ref().map(|t| t.webhooks).unwrap_or_default()
+}
+
 /// With `pause`: records the enabled endpoints, then disables them. Returns
 /// the ids disabled (empty under `warn`).
 pub async fn pause(
@@ -90,7 +97,19 @@ pub async fn pause(
     journal: &Journal,
     workos: &WorkosClient,
 ) -> Result<Vec<String>, WebhookError> {
-    let policy = plan.target.as_ref().map(|t| t.webhooks).unwrap_or_default();
+    pause_recording(policy(plan), workos, |ids| {
+        journal.set_bookmark(PAUSED, ids)
+    })
+    .await
+}
+
+/// [`pause`], with `record` keeping the ids in the journal before the
+/// first endpoint is disabled.
+async fn pause_recording(
+    policy: WebhookPolicy,
+    workos: &WorkosClient,
+    record: impl FnOnce(&str) -> Result<(), crate::journal::JournalError>,
+) -> Result<Vec<String>, WebhookError> {
     if policy != WebhookPolicy::Pause {
         return Ok(Vec::new());
     }
@@ -98,7 +117,7 @@ pub async fn pause(
     if ids.is_empty() {
         return Ok(ids);
     }
-    journal.set_bookmark(PAUSED, &serde_json::to_string(&ids).unwrap_or_default())?;
+    record(&serde_json::to_string(&ids).unwrap_or_default())?;
     for id in &ids {
         workos.set_webhook_enabled(id, false).await?;
     }
@@ -127,4 +146,64 @@ pub async fn resume_leftover(
         tracing::info!("enabled {} webhook endpoints again", ids.len());
     }
     Ok(ids)
+}
+
+/// The gate a run's WorkOS client waits at before its first write: under
+/// `pause`, the endpoints are paused there, once. A pause that fails stops
+/// the run before anything is written (the run could not keep its promise
+/// to pause them).
+pub struct PauseBeforeFirstWrite {
+    policy: WebhookPolicy,
+    /// A connection of the run's journal, for the record of what was paused.
+    journal: std::sync::Mutex<Journal>,
+    /// A client of its own for the endpoint calls (which are writes too,
+    /// and must not wait at this gate).
+    workos: WorkosClient,
+    cancel: crate::cancel::Cancel,
+    paused: tokio::sync::OnceCell<Result<(), String>>,
+}
+
+impl PauseBeforeFirstWrite {
+    pub fn new(
+        plan: &Plan,
+        journal: Journal,
+        workos: WorkosClient,
+        cancel: crate::cancel::Cancel,
+    ) -> Self {
+        Self {
+            policy: policy(plan),
+            journal: std::sync::Mutex::new(journal),
+            workos,
+            cancel,
+            paused: tokio::sync::OnceCell::new(),
+        }
+    }
+}
+
+impl crate::http::client::WriteGate for PauseBeforeFirstWrite {
+    fn open(&self) -> futures_util::future::BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.paused
+                .get_or_init(|| async {
+                    let paused = pause_recording(self.policy, &self.workos, |ids| {
+                        self.journal
+                            .lock()
+                            .expect("journal lock")
+                            .set_bookmark(PAUSED, ids)
+                    })
+                    .await;
+                    paused.map(drop).map_err(|error| {
+                        let message = format!(
+                            "the webhook endpoints could not be paused before the first write ({error}); nothing was written"
+                        );
+                        self.cancel.stop(crate::cancel::Stop::Unavailable {
+                            message: message.clone(),
+                        });
+                        message
+                    })
+                })
+                .await
+                .clone()
+        })
+    }
 }

@@ -117,3 +117,20 @@ fn after_a_killed_run_the_next_command_enables_them_again() {
     );
     assert_eq!(status(&world, &old), "disabled", "and only it");
 }
+
+#[test]
+fn a_rerun_that_writes_nothing_pauses_nothing() {
+    let world = world(100_000);
+    let (app, _) = endpoints(&world);
+    world.run().code(0);
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    let counts = world.counts();
+    assert_eq!(counts.workos_writes, 0, "{counts:#?}");
+    assert_eq!(
+        counts.route_total("PATCH /webhook_endpoints/{id}"),
+        0,
+        "{counts:#?}"
+    );
+    assert_eq!(status(&world, &app), "enabled");
+}

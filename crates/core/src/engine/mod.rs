@@ -251,6 +251,13 @@ impl<'a> Engine<'a> {
         let started_at = crate::journal::now();
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
         let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
+        let workos =
+            workos.with_write_gate(std::sync::Arc::new(webhooks::PauseBeforeFirstWrite::new(
+                plan,
+                journal.sibling()?,
+                connect::workos(plan, &self.cancel)?,
+                self.cancel.clone(),
+            )));
         self.observer.event(&Event::RunStarted {
             run_id: Some(run_id),
             plan: &plan.name,
@@ -291,16 +298,21 @@ impl<'a> Engine<'a> {
             }
             Err(error) => Some(error),
         };
-        // Endpoints a crashed run paused are enabled first; then this run
-        // pauses the enabled ones, if the plan says so, before any write.
+        // Endpoints a crashed run paused are enabled first (through a
+        // client without the gate: these are not the run's writes); this
+        // run pauses the enabled ones, if the plan says so, just before its
+        // first write (a run that writes nothing pauses nothing).
         if failure.is_none()
             && let Err(error) = runtime.block_on(async {
-                webhooks::resume_leftover(&journal, &workos).await?;
-                webhooks::pause(plan, &journal, &workos).await
+                let ungated = connect::workos(plan, &self.cancel)?;
+                webhooks::resume_leftover(&journal, &ungated)
+                    .await
+                    .map_err(Error::from)
             })
         {
-            failure = Some(error.into());
+            failure = Some(error);
         }
+
         // A sync runs the steps that write; `ferry verify` proves the result.
         let stages: Vec<Box<dyn Stage + '_>> = plan
             .steps

@@ -42,6 +42,16 @@ pub struct ApiClient {
     refused_in_a_row: std::sync::atomic::AtomicU32,
     /// What this client sent, for the report.
     traffic: super::traffic::Traffic,
+    /// What must happen before the first write (see [`WriteGate`]).
+    gate: Option<std::sync::Arc<dyn WriteGate>>,
+}
+
+/// What must happen before the first write a client sends: awaited before
+/// every request that is not a GET, and done once by the implementation
+/// (the engine pauses webhook endpoints there, so a run that writes
+/// nothing touches none). An `Err` keeps the request from being sent.
+pub trait WriteGate: Send + Sync {
+    fn open(&self) -> futures_util::future::BoxFuture<'_, Result<(), String>>;
 }
 
 /// How many attempts in a row may fail to connect, or be refused the key,
@@ -171,6 +181,9 @@ pub enum ApiErrorKind {
     Incomplete(super::listing::Incomplete),
     #[error("not sent: the run is stopping ({0})")]
     Stopped(String),
+    /// What had to happen before the first write did not.
+    #[error("not sent: {0}")]
+    Held(String),
 }
 
 impl ApiError {
@@ -274,7 +287,14 @@ impl ApiClient {
             cancel: Cancel::default(),
             refused_in_a_row: Default::default(),
             traffic: Default::default(),
+            gate: None,
         })
+    }
+
+    /// Makes every write wait for `gate` first.
+    pub fn with_write_gate(mut self, gate: std::sync::Arc<dyn WriteGate>) -> Self {
+        self.gate = Some(gate);
+        self
     }
 
     /// Lets `cancel` end this client's waits (the engine passes the run's).
@@ -331,6 +351,18 @@ impl ApiClient {
         request: &Request<'_>,
     ) -> Result<(StatusCode, bytes::Bytes), ApiError> {
         let url = format!("{}{}", self.base, request.path);
+        if request.method != Method::GET
+            && let Some(gate) = &self.gate
+            && let Err(why) = gate.open().await
+        {
+            return Err(ApiError {
+                service: self.service,
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                attempts: 0,
+                kind: ApiErrorKind::Held(why),
+            });
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;

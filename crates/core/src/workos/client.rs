@@ -165,6 +165,15 @@ impl WorkosClient {
         self
     }
 
+    /// Makes every write wait for `gate` first.
+    pub fn with_write_gate(
+        mut self,
+        gate: std::sync::Arc<dyn crate::http::client::WriteGate>,
+    ) -> Self {
+        self.api = self.api.with_write_gate(gate);
+        self
+    }
+
     pub fn buckets(&self) -> &WorkosBuckets {
         &self.buckets
     }
