@@ -36,9 +36,10 @@ fn create_parent(path: &Path) -> io::Result<()> {
 
 /// Opens `path` for writing from the start, owner-only, creating its folder.
 /// A file that exists already is made owner-only too; a symbolic link at
-/// `path` is refused, never followed.
+/// `path` is removed (ferry makes none), never followed.
 pub fn create(path: &Path) -> io::Result<File> {
     create_parent(path)?;
+    remove_link(path)?;
     let file = no_links(
         path,
         OpenOptions::new()
@@ -54,9 +55,10 @@ pub fn create(path: &Path) -> io::Result<File> {
 }
 
 /// Opens `path` for appending, owner-only, creating it and its folder; a
-/// symbolic link at `path` is refused, never followed.
+/// symbolic link at `path` is removed (ferry makes none), never followed.
 pub fn append(path: &Path) -> io::Result<File> {
     create_parent(path)?;
+    remove_link(path)?;
     let file = no_links(
         path,
         OpenOptions::new()
@@ -89,7 +91,17 @@ fn create_new(path: &Path) -> io::Result<File> {
     )
 }
 
-/// Names the refusal when `path` is a symbolic link (`O_NOFOLLOW` answers ELOOP).
+/// Removes a symbolic link standing at `path` (a planted one: ferry's
+/// files are never links); anything else stays.
+fn remove_link(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::remove_file(path),
+        _ => Ok(()),
+    }
+}
+
+/// Names the refusal when `path` is a symbolic link (`O_NOFOLLOW` answers
+/// ELOOP): one planted again between the removal and the open.
 fn no_links(path: &Path, opened: io::Result<File>) -> io::Result<File> {
     opened.map_err(|error| {
         if error.raw_os_error() == Some(libc::ELOOP) {
@@ -214,18 +226,17 @@ mod tests {
         write(&report, b"the report").unwrap();
         assert_eq!(std::fs::read_to_string(&report).unwrap(), "the report");
         assert!(!std::fs::symlink_metadata(&report).unwrap().is_symlink());
+        // A link at a list's name is replaced by the list, not written through.
+        for open in [create, append] {
+            let list = dir.path().join("people.csv");
+            let _ = std::fs::remove_file(&list);
+            std::os::unix::fs::symlink(&victim, &list).unwrap();
+            std::io::Write::write_all(&mut open(&list).unwrap(), b"emails").unwrap();
+            assert!(!std::fs::symlink_metadata(&list).unwrap().is_symlink());
+            assert_eq!(std::fs::read_to_string(&list).unwrap(), "emails");
+        }
         let list = dir.path().join("people.csv");
-        std::os::unix::fs::symlink(&victim, &list).unwrap();
-        let refused = create(&list).unwrap_err().to_string();
-        assert_eq!(
-            refused,
-            format!(
-                "{} is a symbolic link; ferry writes through no link: remove it",
-                list.display()
-            )
-        );
-        assert!(append(&list).is_err());
-        // A link at the final name is replaced, not written through.
+        std::os::unix::fs::symlink(&victim, dir.path().join("other.csv")).unwrap();
         write(&list, b"emails").unwrap();
         assert!(!std::fs::symlink_metadata(&list).unwrap().is_symlink());
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");

@@ -473,3 +473,95 @@ fn a_plan_fixed_after_a_failed_preflight_runs_without_consent() {
     world.run().code(0);
     world.assert_migrated_exactly_once();
 }
+
+/// Links planted in an existing report folder, at a report's `.partial`
+/// and at a run list's name, redirect nothing: the operator's files keep
+/// their content and mode, and the run's files are files.
+#[test]
+fn links_planted_in_the_report_folder_redirect_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let world = World::new(WorldOptions {
+        users: 80,
+        more_steps: vec![Step::bare("mfa_report")],
+        ..WorldOptions::default()
+    });
+    let reports = world.scratch.path().join("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    let victim = world.scratch.path().join("operator-notes.txt");
+    std::fs::write(&victim, "mine").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let planted = [
+        "world-run-1.md.partial",
+        "world-run-1-skipped.csv",
+        "world-mfa-notify.csv",
+    ];
+    for name in planted {
+        std::os::unix::fs::symlink(&victim, reports.join(name)).unwrap();
+    }
+    world.run().code(0);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+    let mode = std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "the operator's file keeps its mode");
+    for name in [
+        "world-run-1.md",
+        "world-run-1-skipped.csv",
+        "world-mfa-notify.csv",
+    ] {
+        let meta = std::fs::symlink_metadata(reports.join(name)).unwrap();
+        assert!(meta.file_type().is_file(), "{name} is a file of its own");
+    }
+    assert!(!reports.join("world-run-1.md.partial").exists());
+}
+
+/// Names that a spreadsheet would run as formulas reach every list inert.
+#[test]
+fn formula_names_reach_the_lists_inert() {
+    const FORMULAS: [&str; 4] = [
+        "=HYPERLINK(\"http://evil.test\",\"x\")",
+        "+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "-2+3",
+    ];
+    fn formula_names(generated: &mut GeneratedTenant) {
+        for (index, user) in generated.tenant.users.iter_mut().enumerate() {
+            user.first_name = Some(FORMULAS[index % FORMULAS.len()].to_owned());
+        }
+        for (index, row) in generated.export.iter_mut().enumerate() {
+            row.first_name = FORMULAS[index % FORMULAS.len()].to_owned();
+        }
+    }
+    let world = World::new(WorldOptions {
+        users: 120,
+        more_steps: vec![Step::bare("mfa_report")],
+        tweak: formula_names,
+        ..WorldOptions::default()
+    });
+    world.run().code(0);
+    let mut cells = 0;
+    for entry in std::fs::read_dir(world.scratch.path().join("reports")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_path(&path)
+            .unwrap();
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                cells += 1;
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{}: {cell:?}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(cells > 0);
+    let notify = world.report("world-mfa-notify.csv");
+    assert!(
+        notify.contains(",\"'=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\")\","),
+        "{notify}"
+    );
+}
