@@ -250,6 +250,7 @@ async fn list_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) 
         Ok(page) => page,
         Err(response) => return response,
     };
+    let limit = limit.min(page_cap(&shared).unwrap_or(usize::MAX));
     let (field, ascending) = match order(&params, USER_ORDERS) {
         Ok(order) => order,
         Err(response) => return response,
@@ -487,7 +488,7 @@ async fn list_all_memberships(
 }
 
 /// The `clerk_page_cap` fault, which cuts the pages of the listings a
-/// sync diffs (organizations, memberships).
+/// sync diffs (users, organizations, memberships).
 fn page_cap(shared: &Shared) -> Option<usize> {
     shared.faults.config().clerk_page_cap
 }

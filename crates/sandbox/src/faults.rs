@@ -41,9 +41,9 @@ pub struct FaultConfig {
     /// A scripted 429 burst, AFTER:COUNT[:RETRY_AFTER_SECS] in request numbers (repeatable).
     #[arg(long, value_name = "AFTER:COUNT[:SECS]", value_parser = ThrottleBurst::parse)]
     pub throttle: Vec<ThrottleBurst>,
-    /// Clerk's organizations and memberships listings answer at most this
-    /// many objects a page, whatever the limit, with the true
-    /// `total_count`: a server that cuts pages short.
+    /// Clerk's users, organizations and memberships listings answer at
+    /// most this many objects a page, whatever the limit, with the true
+    /// `total_count` (and user count): a server that cuts pages short.
     #[arg(long, value_name = "OBJECTS")]
     pub clerk_page_cap: Option<usize>,
     /// Every user create takes effect, but is answered with the oldest user

@@ -565,3 +565,30 @@ fn formula_names_reach_the_lists_inert() {
         "{notify}"
     );
 }
+
+/// An API-only run whose Clerk cuts the users listing short: the run's
+/// own verify asks Clerk's count afresh, and fails on the live users the
+/// listing never handed out, instead of passing on what it read.
+#[test]
+fn a_run_whose_listing_lost_users_does_not_verify() {
+    let mut world = World::new(WorldOptions {
+        users: 120,
+        organizations: 0,
+        more_steps: vec![Step::with("verify", serde_json::json!({ "sample": "all" }))],
+        ..WorldOptions::default()
+    });
+    world.plan.source.clerk.remove("export_csv");
+    world.write_plan();
+    world
+        .sandbox
+        .set_faults(FaultConfig {
+            clerk_page_cap: Some(50),
+            ..FaultConfig::default()
+        })
+        .unwrap();
+    let out = world.run().code(1);
+    // The listing handed out one page of 50: 42 migrated, 8 skipped.
+    let line = "       Clerk has 120 users: 42 migrated and 8 excluded leave 70 neither migrated nor excluded; `ferry run` migrates them";
+    assert!(out.stdout.lines().any(|l| l == line), "{}", out.stdout);
+    assert!(out.stdout.contains("verify: FAILED"), "{}", out.stdout);
+}

@@ -78,7 +78,18 @@ impl VerifyStep<'_> {
             self.check_totp()
         );
         let (seen, workos_users, memberships) = listed?;
-        let mut checks = vec![self.check_users(&migrated, &seen, &workos_users)?];
+        // Clerk's own count, asked now: a listing that lost users (pages
+        // shifted by deletions, or cut short) cannot vouch for itself.
+        let clerk_count = match self.clerk {
+            Some(clerk) => Some(
+                clerk
+                    .user_count()
+                    .await
+                    .map_err(crate::source::read::SourceError::from)?,
+            ),
+            None => None,
+        };
+        let mut checks = vec![self.check_users(&migrated, &seen, &workos_users, clerk_count)?];
         checks.push(logins);
         checks.push(organizations?);
         checks.push(roles?);

@@ -15,6 +15,7 @@ impl VerifyStep<'_> {
         migrated: &BTreeMap<String, String>,
         seen: &Seen,
         workos: &HashMap<String, User>,
+        clerk_count: Option<u64>,
     ) -> Result<Check, StepError> {
         let mut failures = Vec::new();
         for (clerk_id, target) in migrated {
@@ -44,13 +45,13 @@ impl VerifyStep<'_> {
             .values()
             .filter(|t| workos.contains_key(*t))
             .count() as u64;
-        let unaccounted = seen
-            .source_users
-            .saturating_sub(migrated_now + excluded_total);
+        // The larger of what the source listing held and what Clerk counts
+        // now: users a listing lost are still Clerk's.
+        let source_users = seen.source_users.max(clerk_count.unwrap_or(0));
+        let unaccounted = source_users.saturating_sub(migrated_now + excluded_total);
         if unaccounted > 0 {
             failures.push(format!(
-                "Clerk has {} users: {migrated_now} migrated and {excluded_total} excluded leave {unaccounted} neither migrated nor excluded; `ferry run` migrates them",
-                seen.source_users
+                "Clerk has {source_users} users: {migrated_now} migrated and {excluded_total} excluded leave {unaccounted} neither migrated nor excluded; `ferry run` migrates them"
             ));
         }
         let settings = UserSettings::from_options(&self.plan.users().cloned().unwrap_or_default());
@@ -109,7 +110,7 @@ impl VerifyStep<'_> {
         let mut evidence = vec![
             format!(
                 "Clerk: {} users; excluded: {} ({}); migrated: {}; found in WorkOS: {present}",
-                seen.source_users,
+                source_users,
                 excluded_total,
                 if parts.is_empty() {
                     "none".to_owned()
