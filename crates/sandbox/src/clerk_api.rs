@@ -287,7 +287,12 @@ async fn list_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) 
                 }
             })
             .collect();
-        return json(&page);
+        let answer = json(&page);
+        if start == 0 {
+            let ids: Vec<String> = page.iter().map(|user| user.id.clone()).collect();
+            delete_during_listing(&shared, &ids);
+        }
+        return answer;
     }
     let mut selected: Vec<&User> = match filtered {
         Some(positions) => positions.into_iter().map(|p| &all[p]).collect(),
@@ -485,6 +490,22 @@ async fn list_all_memberships(
         raw.as_deref(),
         clerk.memberships().iter().collect(),
     )
+}
+
+/// The `delete_during_listing` fault: deletes that many of the first
+/// page's users once it is answered, and clears itself.
+fn delete_during_listing(shared: &Shared, first_page: &[String]) {
+    let mut faults = shared.faults.config();
+    let Some(count) = faults.delete_during_listing.take() else {
+        return;
+    };
+    shared.faults.set(faults);
+    let mut served = shared.clerk.write().unwrap_or_else(|p| p.into_inner());
+    let mut tenant = served.to_tenant();
+    for id in first_page.iter().take(count) {
+        let _ = tenant.remove_user(id);
+    }
+    *served = Arc::new(served.succeeded_by(tenant, None));
 }
 
 /// The `clerk_page_cap` fault, which cuts the pages of the listings a

@@ -46,6 +46,11 @@ pub struct FaultConfig {
     /// `total_count` (and user count): a server that cuts pages short.
     #[arg(long, value_name = "OBJECTS")]
     pub clerk_page_cap: Option<usize>,
+    /// Once the users listing's first page (offset 0) is answered, this
+    /// many of the users it held are deleted, once: every later row shifts
+    /// up while the listing is being read.
+    #[arg(long, value_name = "USERS")]
+    pub delete_during_listing: Option<usize>,
     /// Every user create takes effect, but is answered with the oldest user
     /// WorkOS holds: a server that hands out one id for every create.
     #[arg(long)]

@@ -592,3 +592,56 @@ fn a_run_whose_listing_lost_users_does_not_verify() {
     assert!(out.stdout.lines().any(|l| l == line), "{}", out.stdout);
     assert!(out.stdout.contains("verify: FAILED"), "{}", out.stdout);
 }
+
+/// An API-only run during which Clerk deletes 50 users just after the
+/// listing's first page: later rows shift past the pages' overlap, and the
+/// run reads the listing once more for the live users it lost; every live
+/// user is migrated and the run's verify passes.
+#[test]
+fn an_api_only_run_finds_the_users_deletions_shifted_out_of_its_listing() {
+    let mut world = World::new(WorldOptions {
+        users: 2000,
+        organizations: 0,
+        more_steps: vec![Step::with("verify", serde_json::json!({ "sample": "all" }))],
+        ..WorldOptions::default()
+    });
+    world.plan.source.clerk.remove("export_csv");
+    world.write_plan();
+    world
+        .sandbox
+        .set_faults(FaultConfig {
+            delete_during_listing: Some(50),
+            ..FaultConfig::default()
+        })
+        .unwrap();
+    let out = world.run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    out.stdout_has("verify: passed");
+    let (status, tenant) = world.clerk_admin(reqwest::Method::GET, "tenant", None);
+    assert_eq!(status, 200);
+    let still_in_clerk: std::collections::HashSet<&str> = tenant["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(still_in_clerk.len(), 2000 - 50);
+    let migrated: std::collections::HashSet<String> = world
+        .dump()
+        .users
+        .into_iter()
+        .filter_map(|u| u.user.external_id)
+        .collect();
+    let expected = world.expected();
+    let live: Vec<&String> = expected
+        .keys()
+        .filter(|id| still_in_clerk.contains(id.as_str()))
+        .collect();
+    assert!(live.len() > 1500);
+    for id in live {
+        assert!(
+            migrated.contains(id),
+            "{id} is live in Clerk but not migrated"
+        );
+    }
+}

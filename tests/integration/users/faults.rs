@@ -117,14 +117,14 @@ fn progress_piped_to_a_file_prints_a_line_at_least_every_ten_seconds() {
 fn a_factor_whose_answer_was_lost_is_journaled_created_not_adopted() {
     use ferry_core::journal::{Action, Journal, Kind};
     let world = World::new(WorldOptions {
-        users: 300,
+        users: 600,
         organizations: 0,
         faults: FaultConfig {
             seed: 3,
-            drop_write_rate: 0.5,
+            drop_write_rate: 0.3,
             ..FaultConfig::default()
         },
-        users_options: json!({ "max_attempts": 30 }),
+        users_options: json!({ "max_attempts": 20 }),
         ..WorldOptions::default()
     });
     world.run().code(0);

@@ -353,12 +353,18 @@ fn a_short_clerk_page_judges_nothing_gone() {
         [
             "not diffed: memberships, so nothing of them was judged gone: Clerk's organizations listing: it stated 4 objects but its pages ended after 2",
             "not diffed: organizations, so nothing of them was judged gone: Clerk's organizations listing: it stated 4 objects but its pages ended after 2",
+            "not diffed: users, so nothing of them was judged gone: its listing did not reach its end",
         ]
     );
 
-    // Every organization on one page, but each one's memberships cut short.
+    // Every organization on one page, but each one's memberships cut short
+    // (and the users listing, cut to four a page, too).
     let not_diffed = sync_cut_to(organizations);
-    assert_eq!(not_diffed.len(), 1, "{not_diffed:?}");
+    assert_eq!(not_diffed.len(), 2, "{not_diffed:?}");
+    assert_eq!(
+        not_diffed[1],
+        "not diffed: users, so nothing of them was judged gone: its listing did not reach its end"
+    );
     let prefix = "not diffed: memberships, so nothing of them was judged gone: Clerk's memberships listing of organization ";
     assert!(
         not_diffed[0].starts_with(prefix)

@@ -9,7 +9,7 @@
 //!   is joined (and a legacy export's unknown primary is settled by the API);
 //!   gone (404), it is reported as deleted in Clerk since the export.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -210,10 +210,18 @@ async fn read_joined(
     if let Some(announce) = sources.on_total {
         announce(count);
     }
+    // With no export to fall back on, the ids the listing handed out are
+    // kept (as hashes), so a listing that fell short can be read again
+    // for the users it lost (see below).
+    let api_only = sources.export_csv.is_none() && sources.export_json.is_none();
+    let mut listed_ids: Option<HashSet<u64>> = api_only.then(HashSet::new);
     let mut next = first;
     while let Some(page) = next {
         for api in page {
             stats.listed += 1;
+            if let Some(ids) = &mut listed_ids {
+                ids.insert(hash_id(&api.id));
+            }
             let export = index.take(&api.id);
             let user = SourceUser {
                 id: api.id.clone(),
@@ -225,6 +233,38 @@ async fn read_joined(
             }
         }
         next = pages.next_page().await?;
+    }
+
+    // Users deleted while the listing was read shift the later ones
+    // towards the start, and more deletions between two pages than their
+    // overlap push live users into the gap. Without an export to name
+    // them, a listing that handed out fewer users than Clerk counted is
+    // read once more, for the users it had not handed out.
+    if let Some(mut ids) = listed_ids
+        && stats.listed < count
+    {
+        tracing::warn!(
+            "Clerk counted {count} users but its listing handed out {}; reading it once more for the users it lost",
+            stats.listed
+        );
+        let mut again = clerk.users();
+        again.expect(count);
+        while let Some(page) = again.next_page().await? {
+            for api in page {
+                if !ids.insert(hash_id(&api.id)) {
+                    continue;
+                }
+                stats.listed += 1;
+                let user = SourceUser {
+                    id: api.id.clone(),
+                    api: Some(api),
+                    export: None,
+                };
+                if tx.send(Item::User(Box::new(user))).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
     }
 
     // The export's users the listing did not hold: signed up after the
