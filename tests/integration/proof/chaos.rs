@@ -182,19 +182,10 @@ fn kills_and_signals_through_dropped_answers_then_undo_and_rerun_lose_nothing() 
     // Every factor on a user whose person has a TOTP secret, one each.
     let factors_hold = |world: &World, when: &str| {
         let dump = world.dump();
-        let external: std::collections::HashMap<&str, &str> = dump
-            .users
-            .iter()
-            .map(|u| {
-                (
-                    u.user.id.as_str(),
-                    u.user.external_id.as_deref().unwrap_or(""),
-                )
-            })
-            .collect();
+        let external = world.external_ids();
         let mut owners = std::collections::BTreeSet::new();
         for factor in &dump.auth_factors {
-            let owner = external[factor.user_id.as_deref().unwrap()].to_owned();
+            let owner = external[factor.user_id.as_deref().unwrap()].clone();
             assert!(
                 owners.insert(owner.clone()),
                 "{when}: {owner} has two factors"

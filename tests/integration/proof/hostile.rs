@@ -566,26 +566,33 @@ fn formula_names_reach_the_lists_inert() {
     );
 }
 
-/// An API-only run whose Clerk cuts the users listing short: the run's
-/// own verify asks Clerk's count afresh, and fails on the live users the
-/// listing never handed out, instead of passing on what it read.
-#[test]
-fn a_run_whose_listing_lost_users_does_not_verify() {
+/// A world whose plan reads Clerk's API only (no export), verifying every
+/// user, with `faults` set once the first run may start.
+fn api_only(users: usize, faults: FaultConfig) -> World {
     let mut world = World::new(WorldOptions {
-        users: 120,
+        users,
         organizations: 0,
         more_steps: vec![Step::with("verify", serde_json::json!({ "sample": "all" }))],
         ..WorldOptions::default()
     });
     world.plan.source.clerk.remove("export_csv");
     world.write_plan();
+    world.sandbox.set_faults(faults).unwrap();
     world
-        .sandbox
-        .set_faults(FaultConfig {
+}
+
+/// An API-only run whose Clerk cuts the users listing short: the run's
+/// own verify asks Clerk's count afresh, and fails on the live users the
+/// listing never handed out, instead of passing on what it read.
+#[test]
+fn a_run_whose_listing_lost_users_does_not_verify() {
+    let world = api_only(
+        120,
+        FaultConfig {
             clerk_page_cap: Some(50),
             ..FaultConfig::default()
-        })
-        .unwrap();
+        },
+    );
     let out = world.run().code(1);
     // The listing handed out one page of 50: 42 migrated, 8 skipped.
     let line = "       Clerk has 120 users: 42 migrated and 8 excluded leave 70 neither migrated nor excluded; `ferry run` migrates them";
@@ -599,21 +606,13 @@ fn a_run_whose_listing_lost_users_does_not_verify() {
 /// user is migrated and the run's verify passes.
 #[test]
 fn an_api_only_run_finds_the_users_deletions_shifted_out_of_its_listing() {
-    let mut world = World::new(WorldOptions {
-        users: 2000,
-        organizations: 0,
-        more_steps: vec![Step::with("verify", serde_json::json!({ "sample": "all" }))],
-        ..WorldOptions::default()
-    });
-    world.plan.source.clerk.remove("export_csv");
-    world.write_plan();
-    world
-        .sandbox
-        .set_faults(FaultConfig {
+    let world = api_only(
+        2000,
+        FaultConfig {
             delete_during_listing: Some(50),
             ..FaultConfig::default()
-        })
-        .unwrap();
+        },
+    );
     let out = world.run();
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     out.stdout_has("verify: passed");

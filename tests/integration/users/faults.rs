@@ -167,16 +167,7 @@ fn one_id_answered_for_every_create_maps_nobody_to_someone_else() {
     world.run().code(0);
     world.assert_migrated_exactly_once();
     let dump = world.dump();
-    let external: std::collections::HashMap<&str, &str> = dump
-        .users
-        .iter()
-        .map(|u| {
-            (
-                u.user.id.as_str(),
-                u.user.external_id.as_deref().unwrap_or(""),
-            )
-        })
-        .collect();
+    let external = world.external_ids();
     let with_totp: std::collections::HashSet<&str> = world
         .generated
         .export
@@ -186,7 +177,7 @@ fn one_id_answered_for_every_create_maps_nobody_to_someone_else() {
         .collect();
     assert!(!dump.auth_factors.is_empty());
     for factor in &dump.auth_factors {
-        let owner = external[factor.user_id.as_deref().unwrap()];
+        let owner = external[factor.user_id.as_deref().unwrap()].as_str();
         assert!(
             with_totp.contains(owner),
             "a factor on {owner}, who has none"

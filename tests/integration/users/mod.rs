@@ -282,6 +282,46 @@ impl World {
         })
     }
 
+    /// Writes one record into the world's journal as a run of an older
+    /// plan (`plan`) would have, leaving that run unfinished unless
+    /// `finished`: what an earlier binary, a crash or an edit left behind.
+    pub fn journal_record(
+        &self,
+        plan: &str,
+        kind: ferry_core::journal::Kind,
+        source_id: &str,
+        action: ferry_core::journal::Action,
+        finished: bool,
+    ) {
+        use ferry_core::journal::{Entry, Journal, Outcome, RunStatus};
+        let state = self.scratch.path().join(".ferry/world.db");
+        let mut journal = Journal::open_for_run(&state).unwrap();
+        let checksum = ferry_core::plan::Checksum::compute(plan.as_bytes(), None);
+        let run = journal.begin_run("world", 1, &checksum, false).unwrap();
+        let entry = Entry::from(Outcome {
+            kind,
+            source_id: source_id.to_owned(),
+            target_id: None,
+            action,
+            attempts: 1,
+            reason: Some(format!("recorded by {plan}")),
+            fingerprint: None,
+        });
+        journal.record_all(run, &[entry]).unwrap();
+        if finished {
+            journal.finish_run(run, RunStatus::Finished).unwrap();
+        }
+    }
+
+    /// Each WorkOS user's id, with the external_id it carries ("" for none).
+    pub fn external_ids(&self) -> HashMap<String, String> {
+        self.dump()
+            .users
+            .into_iter()
+            .map(|u| (u.user.id, u.user.external_id.unwrap_or_default()))
+            .collect()
+    }
+
     pub fn dump(&self) -> WorkosDump {
         self.sandbox.workos_state()
     }

@@ -122,23 +122,13 @@ fn status_and_export_ids_read_the_journal() {
 fn a_changed_plan_does_not_resume_an_interrupted_run_without_consent() {
     let world = World::new(WorldOptions::default());
     // A run that never finished, after it had recorded something: the journal says so.
-    let state = world.scratch.path().join(".ferry/world.db");
-    {
-        use ferry_core::journal::{Action, Entry, Kind, Outcome};
-        let mut journal = ferry_core::journal::Journal::open_for_run(&state).unwrap();
-        let checksum = ferry_core::plan::Checksum::compute(b"an older plan", None);
-        let run = journal.begin_run("world", 1, &checksum, false).unwrap();
-        let skipped = Entry::from(Outcome {
-            kind: Kind::User,
-            source_id: "user_not_in_clerk".into(),
-            target_id: None,
-            action: Action::Skipped,
-            attempts: 1,
-            reason: Some("an older plan skipped it".into()),
-            fingerprint: None,
-        });
-        journal.record_all(run, &[skipped]).unwrap();
-    }
+    world.journal_record(
+        "an older plan",
+        ferry_core::journal::Kind::User,
+        "user_not_in_clerk",
+        ferry_core::journal::Action::Skipped,
+        false,
+    );
     let out = world.run().code(2);
     assert!(
         out.stderr

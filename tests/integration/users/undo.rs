@@ -296,7 +296,7 @@ fn undo_keeps_what_is_not_ferry_s_to_take_and_factors_with_their_users() {
 /// the next run decides that user again and enrolls the factor.
 #[test]
 fn a_factor_journaled_deleted_is_enrolled_again() {
-    use ferry_core::journal::{Action, Entry, Journal, Kind, Outcome, RunStatus};
+    use ferry_core::journal::{Action, Kind};
     let world = world();
     world.run().code(0);
     let dump = world.dump();
@@ -315,23 +315,13 @@ fn a_factor_journaled_deleted_is_enrolled_again() {
         None,
     );
     assert!(status == 200 || status == 204, "{status}");
-    {
-        let state = world.scratch.path().join(".ferry/world.db");
-        let mut journal = Journal::open_for_run(&state).unwrap();
-        let checksum = ferry_core::plan::Checksum::compute(b"an older undo", None);
-        let run = journal.begin_run("world", 1, &checksum, false).unwrap();
-        let deleted = Entry::from(Outcome {
-            kind: Kind::TotpFactor,
-            source_id: clerk_id.clone(),
-            target_id: None,
-            action: Action::Deleted,
-            attempts: 1,
-            reason: Some("deleted by undo".into()),
-            fingerprint: None,
-        });
-        journal.record_all(run, &[deleted]).unwrap();
-        journal.finish_run(run, RunStatus::Finished).unwrap();
-    }
+    world.journal_record(
+        "an older undo",
+        Kind::TotpFactor,
+        &clerk_id,
+        Action::Deleted,
+        true,
+    );
     let out = world.ferry().args(["verify", "plan.yaml"]).run().code(1);
     let line = format!(
         "       {clerk_id}: WorkOS user {} has no TOTP factor; the journal holds its factor as deleted: run again to enroll it",

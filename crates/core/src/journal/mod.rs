@@ -732,22 +732,14 @@ impl Journal {
     /// `run`, or by any run. An object ferry adopted is never among them,
     /// even when a later run updated it.
     pub fn created_by(&self, kind: Kind, run: Option<i64>) -> Result<Vec<(String, String)>> {
-        let mut select = self
-            .conn
-            .prepare(
-                "SELECT source_id, target_id FROM records
-                 WHERE kind = ?1 AND created_by_run IS NOT NULL AND (?2 IS NULL OR created_by_run = ?2)
-                   AND target_id IS NOT NULL AND action IN ('created', 'updated', 'unchanged')
-                 ORDER BY source_id",
-            )
-            .map_err(|e| self.sqlite(e))?;
-        let rows = select
-            .query_map(params![kind.as_str(), run], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .map_err(|e| self.sqlite(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.sqlite(e))
+        self.id_pairs(
+            "SELECT source_id, target_id FROM records
+             WHERE kind = ?1 AND created_by_run IS NOT NULL AND (?2 IS NULL OR created_by_run = ?2)
+               AND target_id IS NOT NULL AND action IN ('created', 'updated', 'unchanged')
+             ORDER BY source_id",
+            kind,
+            run,
+        )
     }
 
     /// Objects of `kind` that stand in WorkOS but that ferry does not know
@@ -755,15 +747,20 @@ impl Journal {
     /// was lost), last written in run `run` or in any run: what undo
     /// never deletes, and lists.
     pub fn adopted_by(&self, kind: Kind, run: Option<i64>) -> Result<Vec<(String, String)>> {
-        let mut select = self
-            .conn
-            .prepare(
-                "SELECT source_id, target_id FROM records
-                 WHERE kind = ?1 AND created_by_run IS NULL AND (?2 IS NULL OR run_id = ?2)
-                   AND target_id IS NOT NULL AND action IN ('created', 'updated', 'adopted', 'unchanged')
-                 ORDER BY source_id",
-            )
-            .map_err(|e| self.sqlite(e))?;
+        self.id_pairs(
+            "SELECT source_id, target_id FROM records
+             WHERE kind = ?1 AND created_by_run IS NULL AND (?2 IS NULL OR run_id = ?2)
+               AND target_id IS NOT NULL AND action IN ('created', 'updated', 'adopted', 'unchanged')
+             ORDER BY source_id",
+            kind,
+            run,
+        )
+    }
+
+    /// The (source id, target id) pairs `query` selects for `kind` (?1)
+    /// and `run` (?2).
+    fn id_pairs(&self, query: &str, kind: Kind, run: Option<i64>) -> Result<Vec<(String, String)>> {
+        let mut select = self.conn.prepare(query).map_err(|e| self.sqlite(e))?;
         let rows = select
             .query_map(params![kind.as_str(), run], |row| {
                 Ok((row.get(0)?, row.get(1)?))

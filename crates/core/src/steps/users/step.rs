@@ -854,9 +854,13 @@ enum Believed {
 pub fn relinked(what: &str, target_id: &str, now: Option<&str>) -> String {
     format!(
         "relinked_outside_ferry: the journal's WorkOS {what} {target_id} now carries {}; ferry leaves it alone, and `--reconcile` settles this person",
-        now.map_or("no external_id".to_owned(), |e| format!(
-            "external_id `{}`",
-            ferry_wire::inert::printable(e)
-        ))
+        carried(now)
     )
+}
+
+/// What external_id an object carries, in words, safe to print.
+pub fn carried(external_id: Option<&str>) -> String {
+    external_id.map_or("no external_id".to_owned(), |e| {
+        format!("external_id `{}`", ferry_wire::inert::printable(e))
+    })
 }
