@@ -644,3 +644,42 @@ fn an_api_only_run_finds_the_users_deletions_shifted_out_of_its_listing() {
         );
     }
 }
+
+/// A WorkOS that accepts connections and never answers: within seconds,
+/// not minutes, the preflight says what it is still waiting for.
+#[test]
+fn a_hung_target_is_named_while_the_preflight_waits() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung = format!("http://{}", listener.local_addr().unwrap());
+    // Holds every connection open, answering nothing, for the test's length.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(64) {
+            held.extend(stream.ok());
+        }
+    });
+    let world = World::new(WorldOptions {
+        users: 20,
+        ..WorldOptions::default()
+    });
+    let plan = world.plan.clone().workos("api_url", hung.as_str());
+    world.scratch.write_plan("plan.yaml", &plan);
+    let log = world.scratch.path().join("stderr.txt");
+    let mut child = world
+        .command(&["run", "plan.yaml", "--yes"])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let line = " WARN preflight: still waiting for WorkOS (GET /user_management/users, /webhook_endpoints) after 10 s (each attempt gives up after 60 s; Ctrl-C stops)";
+    let said = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.lines().any(|l| l == line) || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(said.lines().any(|l| l == line), "{said}");
+}
