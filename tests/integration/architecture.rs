@@ -9,6 +9,12 @@
 //! shared item belongs in a module of its own. Circles between crates are
 //! impossible by construction (Cargo refuses them), so the check is per crate.
 //!
+//! `core_layers` holds the engine crate's top-level modules to a written
+//! table of layers, lowest first: a module may use its own layer and the
+//! ones below, never one above (the plan never imports the clients it
+//! configures, the clients never the steps). A module in no layer fails
+//! the check until it is placed.
+//!
 //! `.ci/run` runs this test by name before the rest of the suite.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -359,6 +365,111 @@ fn name(module: &ModulePath) -> String {
     } else {
         module.join("::")
     }
+}
+
+/// ferry-core's layers, lowest first, and the top-level modules in each.
+const CORE_LAYERS: &[(&str, &[&str])] = &[
+    (
+        "support",
+        &["kind", "checksum", "packed", "diagnostic", "cancel"],
+    ),
+    ("configuration", &["script", "plan"]),
+    ("journal and transport", &["journal", "http"]),
+    ("API clients", &["workos", "clerk"]),
+    ("data", &["source", "mapping", "reconcile", "report"]),
+    ("steps", &["webhooks", "preflight", "observe", "steps"]),
+    (
+        "commands",
+        &[
+            "project",
+            "error",
+            "connect",
+            "history",
+            "undo",
+            "sync",
+            "hook_reference",
+            "script_tests",
+        ],
+    ),
+    ("engine", &["engine"]),
+];
+
+/// The arrows between top-level modules that go up the layer table, and
+/// the modules the table does not place, in words.
+fn layer_violations(
+    arrows: &BTreeMap<ModulePath, BTreeSet<ModulePath>>,
+    layers: &[(&str, &[&str])],
+) -> Vec<String> {
+    let layer_of = |module: &str| {
+        layers
+            .iter()
+            .position(|(_, members)| members.contains(&module))
+    };
+    let mut found = BTreeSet::new();
+    for (from, targets) in arrows {
+        let Some(from_top) = from.first() else {
+            continue; // the crate root declares the modules
+        };
+        let Some(from_layer) = layer_of(from_top) else {
+            found.insert(format!("{from_top} is in no layer: add it to the table"));
+            continue;
+        };
+        for to in targets {
+            let Some(to_top) = to.first().filter(|to_top| *to_top != from_top) else {
+                continue;
+            };
+            match layer_of(to_top) {
+                None => {
+                    found.insert(format!("{to_top} is in no layer: add it to the table"));
+                }
+                Some(to_layer) if to_layer > from_layer => {
+                    found.insert(format!(
+                        "{} ({}) uses {} ({}), a layer above it",
+                        name(from),
+                        layers[from_layer].0,
+                        name(to),
+                        layers[to_layer].0
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+#[test]
+fn core_layers() {
+    let core = crates()
+        .into_iter()
+        .find(|krate| krate.name == "core")
+        .expect("crates/core");
+    let violations = layer_violations(&arrows(&core), CORE_LAYERS);
+    assert!(
+        violations.is_empty(),
+        "ferry-core's layers (tests/integration/architecture.rs, CORE_LAYERS):\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_layer_check_fails_on_an_upward_import() {
+    let module = |s: &str| -> ModulePath { s.split("::").map(str::to_owned).collect() };
+    let mut arrows = BTreeMap::new();
+    // The plan reaching up for the WorkOS client's limits, as it once did.
+    arrows.insert(
+        module("plan::model"),
+        BTreeSet::from([module("workos::client"), module("script")]),
+    );
+    arrows.insert(module("workos::client"), BTreeSet::from([module("plan")]));
+    arrows.insert(module("newcomer"), BTreeSet::new());
+    assert_eq!(
+        layer_violations(&arrows, CORE_LAYERS),
+        [
+            "newcomer is in no layer: add it to the table",
+            "plan::model (configuration) uses workos::client (API clients), a layer above it",
+        ]
+    );
 }
 
 #[test]

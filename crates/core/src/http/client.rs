@@ -674,7 +674,6 @@ fn describe_certificate(error: &rustls::Error) -> Option<String> {
     )
 }
 
-/// Whether a URL points at this machine (127.0.0.0/8, ::1 or localhost).
 /// One path segment from a value ferry did not choose (an id an API
 /// answered, an external id, a slug): percent-encoded, so no `/`, `?` or
 /// `#` in it changes the request; and never `.` or `..` (which a URL reads
@@ -690,14 +689,8 @@ pub fn segment(value: &str) -> String {
     }
 }
 
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
+/// The loopback rule, defined where the plan is (the config layer).
+pub use crate::plan::endpoint::is_loopback;
 
 #[cfg(test)]
 mod tests {

@@ -733,7 +733,7 @@ fn check_url(url: &str, location: Option<Location>, diagnostics: &mut Vec<Diagno
             ),
         Ok(parsed) => match parsed.scheme() {
             "https" => {}
-            "http" if crate::http::client::is_loopback(&parsed) => {}
+            "http" if super::endpoint::is_loopback(&parsed) => {}
             "http" => diagnostics.push(
                 Diagnostic::error(format!("`{url}` is plain http to another machine"))
                     .at_opt(location.clone())

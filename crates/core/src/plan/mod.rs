@@ -6,6 +6,7 @@
 //! returns a [`Plan`] whose paths are resolved against the plan's folder and
 //! whose defaults are filled in, or every problem found, with positions.
 
+pub mod endpoint;
 mod interpolate;
 mod load;
 mod model;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub use super::endpoint::WorkosLimits;
 use super::schema::{
     MembershipsOptions, OrganizationsOptions, ReportFormat, RolesOptions, StepSpec as Step,
     UsersOptions, VerifyOptions,
@@ -11,7 +12,6 @@ pub use crate::checksum::Checksum;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::kind::ErrorKind;
 use crate::script::Hook;
-pub use crate::workos::client::WorkosLimits;
 use ferry_wire::secret::Secret;
 
 /// The plan-file versions this ferry reads.

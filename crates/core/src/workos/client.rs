@@ -75,25 +75,8 @@ impl From<ApiError> for WorkosError {
 
 pub type Result<T, E = WorkosError> = std::result::Result<T, E>;
 
-/// WorkOS's documented rate limits, which a plan may lower (or raise, for a sandbox).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct WorkosLimits {
-    pub writes_per_10s: u32,
-    pub reads_per_10s: u32,
-    pub requests_per_60s: u32,
-    pub authenticate_per_60s: u32,
-}
-
-impl Default for WorkosLimits {
-    fn default() -> Self {
-        Self {
-            writes_per_10s: 500,
-            reads_per_10s: 1000,
-            requests_per_60s: 6000,
-            authenticate_per_60s: 10,
-        }
-    }
-}
+/// The limits a plan gives, defined where the plan is (the config layer).
+pub use crate::plan::endpoint::WorkosLimits;
 
 /// The buckets for one WorkOS key.
 #[derive(Debug)]
