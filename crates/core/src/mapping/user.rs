@@ -84,7 +84,10 @@ impl UserSettings {
                 .include
                 .unwrap_or_else(|| vec![MetadataKind::Public]),
             over_limit: metadata.over_limit.unwrap_or(OverLimitPolicy::Truncate),
-            max_attempts: options.max_attempts.unwrap_or(5).max(1),
+            max_attempts: options
+                .max_attempts
+                .unwrap_or(crate::http::RetryPolicy::default().max_attempts)
+                .max(1),
             concurrency: options.concurrency,
         }
     }
