@@ -9,7 +9,7 @@ mod demo;
 mod hooks;
 mod init;
 mod open;
-mod preview;
+mod plan;
 mod report;
 mod run;
 mod sandbox;
@@ -31,7 +31,7 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::Hooks(args) => hooks::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Sandbox(args) => sandbox::run(&args),
-        Command::Plan(args) => preview::run(&args),
+        Command::Plan(args) => plan::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Sync(args) => sync::run(&args),
         Command::Undo(args) => undo::run(&args),

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use ferry_core::script_tests::{self, TestReport};
+use ferry_core::script_cases::{self, TestReport};
 
 use crate::args::TestArgs;
 use crate::error::Result;
@@ -13,7 +13,7 @@ pub fn run(args: &TestArgs) -> Result<Exit> {
     let plan_path = &args.plan.plan;
     // Tests exercise the script only: secrets and exports need not be present.
     let project = super::open::for_reading(&args.plan)?;
-    let reports: Vec<TestReport> = script_tests::run_all(&project, args.filter.as_deref());
+    let reports: Vec<TestReport> = script_cases::run_all(&project, args.filter.as_deref());
     let json = args.json;
     let failed = reports.iter().filter(|r| !r.passed).count();
     let passed = reports.len() - failed;

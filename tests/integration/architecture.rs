@@ -388,7 +388,7 @@ const CORE_LAYERS: &[(&str, &[&str])] = &[
             "undo",
             "sync",
             "hook_reference",
-            "script_tests",
+            "script_cases",
         ],
     ),
     ("engine", &["engine"]),

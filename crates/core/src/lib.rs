@@ -31,7 +31,7 @@ pub mod project;
 pub mod reconcile;
 pub mod report;
 pub mod script;
-pub mod script_tests;
+pub mod script_cases;
 pub mod source;
 pub mod steps;
 pub mod sync;
