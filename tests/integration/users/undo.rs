@@ -345,3 +345,41 @@ fn a_factor_journaled_deleted_is_enrolled_again() {
     assert_eq!(factors.len(), 1);
     world.ferry().args(["verify", "plan.yaml"]).run().code(0);
 }
+
+/// A factor ferry found rather than made (an enrollment whose answer was
+/// lost is journaled so by an older binary) goes with the user undo takes
+/// away: its record never outlives the user it was on.
+#[test]
+fn a_found_factor_goes_with_the_user_undo_takes_away() {
+    use ferry_core::journal::{Action, Journal, Kind};
+    let world = world();
+    world.run().code(0);
+    let dump = world.dump();
+    let factor = dump.auth_factors.first().expect("a factor").clone();
+    let external = world.external_ids();
+    let clerk_id = external[factor.user_id.as_deref().unwrap()].clone();
+    world.journal_record(
+        "an older binary",
+        Kind::TotpFactor,
+        &clerk_id,
+        Action::Adopted,
+        true,
+    );
+    world
+        .ferry()
+        .args(["undo", "plan.yaml", "--all", "--yes"])
+        .run()
+        .code(0);
+    let journal = Journal::open_to_read(&world.scratch.path().join(".ferry/world.db")).unwrap();
+    let state = journal
+        .record(Kind::TotpFactor, &clerk_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.action, Action::Deleted, "{state:?}");
+    assert!(
+        world.dump().auth_factors.iter().all(|f| f.id != factor.id),
+        "the factor went with its user"
+    );
+    world.run().code(0);
+    world.ferry().args(["verify", "plan.yaml"]).run().code(0);
+}

@@ -114,9 +114,20 @@ impl Undo<'_> {
         self.deleter
             .apply(Kind::Membership, memberships, &mut tally)
             .await?;
-        // A TOTP factor's record is keyed by its user's Clerk id.
+        // A TOTP factor's record is keyed by its user's Clerk id. A factor
+        // goes with a user undo takes away, whether ferry made it or found
+        // it (an enrollment whose answer was lost): its record must not
+        // outlive the user it was on.
+        let mut factors = created(self.deleter.journal, Kind::TotpFactor)?;
+        factors.extend(
+            self.deleter
+                .journal
+                .adopted_by(Kind::TotpFactor, None)?
+                .into_iter()
+                .filter(|(source, _)| leaving.contains(source)),
+        );
         let factors = belonging(
-            created(self.deleter.journal, Kind::TotpFactor)?,
+            factors,
             |source, _| !leaving.contains(source),
             "TOTP factor",
         );

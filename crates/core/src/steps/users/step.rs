@@ -311,7 +311,6 @@ impl<'a> UsersStep<'a> {
         if let Some(stale) = stale.filter(|_| done.action.wrote_target()) {
             done.reason = Some(format!("{stale}; settled again"));
         }
-        let fresh = done.action == Action::Created;
         let target = done
             .target_id
             .clone()
@@ -360,7 +359,7 @@ impl<'a> UsersStep<'a> {
                     target,
                     secret,
                     &desired.payload.email,
-                    fresh,
+                    done.action,
                 )
                 .await;
             factor_settled = totp.action.wrote_target();
@@ -721,18 +720,22 @@ impl<'a> UsersStep<'a> {
         target_id: &str,
         secret: &Secret,
         label: &str,
-        fresh: bool,
+        user: Action,
     ) -> Done {
+        let fresh = user == Action::Created;
         let journaled = self
             .lookup(Kind::TotpFactor, clerk_id)
             .filter(|previous| previous.action.wrote_target())
             .and_then(|previous| previous.target_id);
-        // With `--reconcile` the journal's factor is believed only once
-        // WorkOS lists it; a user made afresh has none yet either way (the
-        // journal's factor was on the user WorkOS no longer has).
+        // The journal's factor is believed without a look only for a user
+        // the journal itself settled (unchanged or updated by its id). With
+        // `--reconcile` it is believed only once WorkOS lists it; a user
+        // made afresh has none yet; a user found again this run (adopted
+        // after a lost answer) may be another object than the one the
+        // factor was on, so WorkOS is asked.
         if let Some(factor) = &journaled
             && self.listing.is_none()
-            && !fresh
+            && matches!(user, Action::Unchanged | Action::Updated)
         {
             return Done::ok(Action::Unchanged, factor.clone());
         }
