@@ -238,17 +238,23 @@ async fn read_joined(
     // Users deleted while the listing was read shift the later ones
     // towards the start, and more deletions between two pages than their
     // overlap push live users into the gap. Without an export to name
-    // them, a listing that handed out fewer users than Clerk counted is
-    // read once more, for the users it had not handed out.
+    // them, the listing is read once more, for the users it had not handed
+    // out, whenever it does not square with Clerk's count asked now (the
+    // count asked at the start may already have seen the deletions, and
+    // the listing holds users deleted since it read them).
+    let counted_now = match &listed_ids {
+        Some(_) => clerk.user_count().await?,
+        None => count,
+    };
     if let Some(mut ids) = listed_ids
-        && stats.listed < count
+        && stats.listed != counted_now
     {
         tracing::warn!(
-            "Clerk counted {count} users but its listing handed out {}; reading it once more for the users it lost",
+            "Clerk counts {counted_now} users now but its listing handed out {}; reading it once more for users it may have lost",
             stats.listed
         );
         let mut again = clerk.users();
-        again.expect(count);
+        again.expect(counted_now);
         while let Some(page) = again.next_page().await? {
             for api in page {
                 if !ids.insert(hash_id(&api.id)) {
