@@ -10,6 +10,7 @@
 //! later); every other failure is `Configuration` (exit 2: fix it first).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde::Serialize;
@@ -228,9 +229,10 @@ async fn waiting_aloud<A, B>(
                     .collect();
                 if !waiting.is_empty() {
                     tracing::warn!(
-                        "preflight: still waiting for {} after {} s (each attempt gives up after 60 s; Ctrl-C stops)",
+                        "preflight: still waiting for {} after {} s (each attempt gives up after {} s; Ctrl-C stops)",
                         waiting.join(" and "),
-                        started.elapsed().as_secs()
+                        started.elapsed().as_secs(),
+                        crate::http::RetryPolicy::default().attempt_timeout.as_secs()
                     );
                 }
             }
@@ -310,6 +312,7 @@ fn report_folder(plan: &Plan) -> Finding {
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(&probe)
         .and_then(|mut file| std::io::Write::write_all(&mut file, b"ferry"));
     let _ = std::fs::remove_file(&probe);

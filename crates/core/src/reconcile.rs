@@ -150,14 +150,30 @@ impl<T: Listed> Standing<'_, T> {
             )),
             Self::Someone(other) => Some(format!(
                 "the journal's WorkOS {what} {target_id} now belongs to {}",
-                other
-                    .external_id()
-                    .map_or("an object without an external_id".to_owned(), |e| format!(
-                        "external_id `{e}`"
-                    ))
+                match other.external_id() {
+                    Some(_) => carried(other.external_id()),
+                    None => "an object without an external_id".to_owned(),
+                }
             )),
         }
     }
+}
+
+/// Why ferry did not write an object the journal names, outside
+/// `--reconcile` (which lists WorkOS and says [`Standing::why_stale`]):
+/// WorkOS, read just now, gives it another external_id.
+pub fn relinked(what: &str, target_id: &str, now: Option<&str>) -> String {
+    format!(
+        "relinked_outside_ferry: the journal's WorkOS {what} {target_id} now carries {}; ferry leaves it alone, and `--reconcile` settles this person",
+        carried(now)
+    )
+}
+
+/// What external_id an object carries, in words, safe to print.
+pub fn carried(external_id: Option<&str>) -> String {
+    external_id.map_or("no external_id".to_owned(), |e| {
+        format!("external_id `{}`", ferry_wire::inert::printable(e))
+    })
 }
 
 /// Judges the journal's `target_id` for a record whose object should carry
@@ -193,14 +209,10 @@ where
     walk(&page, None, id, |_: &T| false, |_: &T| false).await
 }
 
-/// Follows a cursor listing from `after` until it ends, an object is
-/// `past` the end wanted (that object and the rest are left out), or the
-/// last object kept is the end itself (`at_end`: no page is asked for only
-/// to find that the next object is past it), with [`every_page`]'s guards
-/// against a server that would never end it.
+/// [`crate::workos::client::walk_cursor`], named as a reconcile listing.
 async fn walk<T, F, Fut>(
     page: &F,
-    mut after: Option<String>,
+    after: Option<String>,
     id: fn(&T) -> &str,
     past: impl Fn(&T) -> bool,
     at_end: impl Fn(&T) -> bool,
@@ -209,30 +221,7 @@ where
     F: Fn(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<List<T>, WorkosError>>,
 {
-    use crate::http::listing::{Next, PageCheck};
-    let mut all = Vec::new();
-    let mut check = PageCheck::new();
-    loop {
-        let list = page(after.take()).await?;
-        let empty = list.data.is_empty();
-        let (fresh, next) = check.page(list.data, id);
-        let count = fresh.len();
-        let before = all.len();
-        all.extend(fresh.into_iter().take_while(|item| !past(item)));
-        if next == Next::Go && (all.len() - before < count || all.last().is_some_and(&at_end)) {
-            let pages = check.pages();
-            return Ok((all, pages)); // past the end wanted, or at it
-        }
-        after = match next {
-            Next::Go => check.cursor(empty, list.list_metadata.after),
-            Next::Stop => None,
-        };
-        if after.is_none() {
-            let pages = check.pages();
-            let all = crate::workos::client::whole("a WorkOS listing", check.finish(all))?;
-            return Ok((all, pages));
-        }
-    }
+    crate::workos::client::walk_cursor("a WorkOS listing", page, after, id, past, at_end).await
 }
 
 /// Segments a listing is walked in at once (the read bucket still paces them).

@@ -21,7 +21,6 @@ use serde::Deserialize;
 
 use super::error;
 use crate::cancel::Cancel;
-use crate::http::client::ApiErrorKind;
 use crate::http::client::{ClientError, segment};
 use crate::http::listing::{Listed, Next, PageCheck};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
@@ -211,22 +210,14 @@ impl ClerkClient {
             next = go;
         }
         check.against_total(stated);
-        let listed = check.finish(all);
-        if let Some(why) = &listed.incomplete {
-            tracing::warn!("Clerk's listing {path} is incomplete: {why}");
-        }
-        Ok(listed)
+        Ok(check.finish(all))
     }
 
     /// A listing that must be whole: an incomplete one is an error.
     fn whole<T>(&self, path: &str, listed: Listed<T>) -> Result<Vec<T>, ApiError> {
-        listed.complete().map_err(|why| ApiError {
-            service: "Clerk",
-            method: "GET".into(),
-            path: path.to_owned(),
-            attempts: 1,
-            kind: ApiErrorKind::Incomplete(why),
-        })
+        listed
+            .complete()
+            .map_err(|why| ApiError::incomplete("Clerk", path, why))
     }
 
     /// Every organization, oldest first, with whether Clerk's listing
@@ -255,22 +246,15 @@ impl ClerkClient {
         .await
     }
 
-    /// Every membership of the instance, in pages of 500, with whether the
-    /// listing proved complete.
-    pub async fn instance_memberships_listing(
-        &self,
-    ) -> Result<Listed<OrganizationMembership>, ApiError> {
-        self.every_page(
-            "/organization_memberships",
-            true,
-            |m: &OrganizationMembership| &m.id,
-        )
-        .await
-    }
-
     /// Every membership of the instance; an incomplete listing is an error.
     pub async fn instance_memberships(&self) -> Result<Vec<OrganizationMembership>, ApiError> {
-        let listed = self.instance_memberships_listing().await?;
+        let listed = self
+            .every_page(
+                "/organization_memberships",
+                true,
+                |m: &OrganizationMembership| &m.id,
+            )
+            .await?;
         self.whole("/organization_memberships", listed)
     }
 

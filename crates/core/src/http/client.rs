@@ -194,6 +194,17 @@ impl ApiError {
         }
     }
 
+    /// A listing (a GET of `path`) that could not prove it was read whole.
+    pub fn incomplete(service: &'static str, path: &str, why: super::listing::Incomplete) -> Self {
+        Self {
+            service,
+            method: "GET".into(),
+            path: path.to_owned(),
+            attempts: 1,
+            kind: ApiErrorKind::Incomplete(why),
+        }
+    }
+
     /// The error body parsed as JSON, when it is JSON.
     pub fn body_json(&self) -> Option<serde_json::Value> {
         match &self.kind {
@@ -578,16 +589,10 @@ fn redirect_host(response: &reqwest::Response) -> String {
     };
     match response.url().join(location) {
         Ok(url) => {
-            let host: String = url
-                .host_str()
-                .unwrap_or("(no host)")
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(253)
-                .collect();
+            let host = ferry_wire::inert::printable(url.host_str().unwrap_or("(no host)"));
             match url.port() {
                 Some(port) => format!("{host}:{port}"),
-                None => host,
+                None => host.into_owned(),
             }
         }
         Err(_) => "(an unreadable Location)".to_owned(),

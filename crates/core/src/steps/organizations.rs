@@ -324,11 +324,9 @@ impl OrganizationsStep<'_> {
                 .map(|id| (Action::Updated, Some(id), None)),
             current => {
                 let note = match &current {
-                    Some(other) => crate::steps::users::step::relinked(
-                        "organization",
-                        id,
-                        other.external_id.as_deref(),
-                    ),
+                    Some(other) => {
+                        crate::reconcile::relinked("organization", id, other.external_id.as_deref())
+                    }
                     None => format!("the journal's WorkOS organization {id} is gone"),
                 };
                 let settled = match self

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cancel::Cancel;
 use crate::http::client::{ClientError, segment};
-use crate::http::listing::{Listed, Next, PageCheck};
+use crate::http::listing::{Next, PageCheck};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::events::{UpdateWebhookEndpoint, WebhookEndpoint};
@@ -403,28 +403,20 @@ impl WorkosClient {
     /// server that pages them anyway (its `list_metadata.after`) is
     /// followed to the end, through the listing check.
     pub async fn roles(&self) -> Result<Vec<Role>> {
-        let mut check = PageCheck::new();
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
+        let page = |after: Option<String>| async move {
             let mut request =
                 self.request(Method::GET, "/authorization/roles".into(), Access::Read);
             if let Some(after) = &after {
                 request = request.query("after", after);
             }
             let list: RoleList = self.call(request).await?;
-            let empty = list.data.is_empty();
-            let (fresh, next) = check.page(list.data, |r: &Role| &r.slug);
-            all.extend(fresh);
-            let cursor = list.list_metadata.and_then(|m| m.after);
-            after = match next {
-                Next::Go => check.cursor(empty, cursor),
-                Next::Stop => None,
-            };
-            if after.is_none() {
-                return whole("/authorization/roles", check.finish(all));
-            }
-        }
+            Ok(List {
+                object: list.object,
+                data: list.data,
+                list_metadata: list.list_metadata.unwrap_or_default(),
+            })
+        };
+        every_object("/authorization/roles", page, |r: &Role| &r.slug).await
     }
 
     pub async fn create_role(&self, role: &CreateRole) -> Result<Role> {
@@ -523,36 +515,28 @@ impl WorkosClient {
         &self,
         filter: MembershipFilter<'_>,
     ) -> Result<Vec<OrganizationMembership>> {
-        let listed = every_cursor_page(
+        every_object(
+            "/user_management/organization_memberships",
             |after| async move { self.memberships_page(filter, after.as_deref()).await },
             |m: &OrganizationMembership| &m.id,
         )
-        .await?;
-        whole("/user_management/organization_memberships", listed)
+        .await
     }
 }
 
 impl WorkosClient {
-    /// The environment's webhook endpoints (at most 100 pages of 100).
+    /// The environment's webhook endpoints, through the listing check.
     pub async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>> {
-        const MAX_PAGES: usize = 100;
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        let page = |after: Option<String>| async move {
             let mut request = self
                 .request(Method::GET, "/webhook_endpoints".into(), Access::Read)
                 .query("limit", 100);
             if let Some(after) = &after {
                 request = request.query("after", after);
             }
-            let page: List<WebhookEndpoint> = self.call(request).await?;
-            all.extend(page.data);
-            match page.list_metadata.after {
-                Some(next) if after.as_deref() != Some(next.as_str()) => after = Some(next),
-                _ => break,
-            }
-        }
-        Ok(all)
+            self.call::<List<WebhookEndpoint>>(request).await
+        };
+        every_object("/webhook_endpoints", page, |e: &WebhookEndpoint| &e.id).await
     }
 
     /// Enables or disables one webhook endpoint; `Ok(false)` when it is
@@ -647,46 +631,64 @@ impl WorkosClient {
     }
 }
 
-/// Every page of a cursor listing, each object once, through the listing
-/// check ([`crate::http::listing`]): it stops at the end, at a cursor
-/// handed out twice, at a page that repeats an object, at an empty page
-/// that offers another, or after [`crate::http::listing::MAX_PAGES`].
-pub async fn every_cursor_page<T, F, Fut>(page: F, id: fn(&T) -> &str) -> Result<Listed<T>>
+/// Follows a cursor listing from `after` through the listing check
+/// ([`crate::http::listing`]), each object once, until it ends, an object
+/// is `past` the end wanted (that object and the rest are left out), or
+/// the last object kept is the end itself (`at_end`: no page is asked for
+/// only to find the next object past it). A cursor handed out twice, a
+/// page that repeats an object, an empty page that offers another, or more
+/// than [`crate::http::listing::MAX_PAGES`] pages make it an error naming
+/// `path`, never a partial answer taken as whole. Returns the objects and
+/// the pages read.
+pub async fn walk_cursor<T, F, Fut>(
+    path: &str,
+    page: &F,
+    mut after: Option<String>,
+    id: fn(&T) -> &str,
+    past: impl Fn(&T) -> bool,
+    at_end: impl Fn(&T) -> bool,
+) -> Result<(Vec<T>, u64)>
 where
     F: Fn(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<List<T>>>,
 {
-    let mut check = PageCheck::new();
     let mut all = Vec::new();
-    let mut after: Option<String> = None;
+    let mut check = PageCheck::new();
     loop {
         let list = page(after.take()).await?;
         let empty = list.data.is_empty();
         let (fresh, next) = check.page(list.data, id);
-        all.extend(fresh);
+        let count = fresh.len();
+        let before = all.len();
+        all.extend(fresh.into_iter().take_while(|item| !past(item)));
+        if next == Next::Go && (all.len() - before < count || all.last().is_some_and(&at_end)) {
+            return Ok((all, check.pages())); // past the end wanted, or at it
+        }
         after = match next {
             Next::Go => check.cursor(empty, list.list_metadata.after),
             Next::Stop => None,
         };
         if after.is_none() {
-            return Ok(check.finish(all));
+            let pages = check.pages();
+            let all = check
+                .finish(all)
+                .complete()
+                .map_err(|why| WorkosError::from(ApiError::incomplete("WorkOS", path, why)))?;
+            return Ok((all, pages));
         }
     }
 }
 
-/// A WorkOS listing that must be whole: an incomplete one is an error
-/// naming the route and why.
-#[allow(clippy::result_large_err)] // the client's one error type, as every call returns
-pub fn whole<T>(path: &str, listed: Listed<T>) -> Result<Vec<T>> {
-    listed.complete().map_err(|why| {
-        WorkosError::from(ApiError {
-            service: "WorkOS",
-            method: "GET".into(),
-            path: path.to_owned(),
-            attempts: 1,
-            kind: crate::http::ApiErrorKind::Incomplete(why),
-        })
-    })
+/// Every object of a cursor listing, from its start to its end
+/// ([`walk_cursor`]).
+async fn every_object<T, F, Fut>(path: &str, page: F, id: fn(&T) -> &str) -> Result<Vec<T>>
+where
+    F: Fn(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<List<T>>>,
+{
+    walk_cursor(path, &page, None, id, |_: &T| false, |_: &T| false)
+        .await
+        .map(|(all, _)| all)
 }
 
 /// An object `undo` may delete, by its WorkOS id.

@@ -684,7 +684,11 @@ impl<'a> UsersStep<'a> {
                 Ok(None) => {
                     return Done::not(
                         Action::Failed,
-                        relinked("user", target_id, current.external_id.as_deref()),
+                        crate::reconcile::relinked(
+                            "user",
+                            target_id,
+                            current.external_id.as_deref(),
+                        ),
                     );
                 }
                 Err(error) => return Done::failed(&error),
@@ -850,20 +854,4 @@ enum Believed {
     /// by the decision (adopt, take over): its external_id is what the
     /// update sets.
     Found,
-}
-
-/// Why ferry did not write an object the journal names: WorkOS now gives
-/// it another person's external_id (`relinked_outside_ferry`).
-pub fn relinked(what: &str, target_id: &str, now: Option<&str>) -> String {
-    format!(
-        "relinked_outside_ferry: the journal's WorkOS {what} {target_id} now carries {}; ferry leaves it alone, and `--reconcile` settles this person",
-        carried(now)
-    )
-}
-
-/// What external_id an object carries, in words, safe to print.
-pub fn carried(external_id: Option<&str>) -> String {
-    external_id.map_or("no external_id".to_owned(), |e| {
-        format!("external_id `{}`", ferry_wire::inert::printable(e))
-    })
 }
