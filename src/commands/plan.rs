@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ferry_core::engine::Engine;
 use ferry_core::error::Refusal;
 use ferry_core::observe::{Event, Observer};
+use ferry_core::plan::StepKind;
 use ferry_core::report::outcome::{Planned, PlannedAction, StepOutcome};
 
 use crate::args::PlanArgs;
@@ -35,13 +36,13 @@ const MAX_REASONS: usize = 10_000;
 const REASONS_SHOWN: usize = 8;
 
 /// How many planned actions share a reason, by (step, action, reason).
-type Reasons = BTreeMap<(String, PlannedAction, String), u64>;
+type Reasons = BTreeMap<(StepKind, PlannedAction, String), u64>;
 
 /// The reasons of one step and action, most common first.
-fn reasons_of(reasons: &Reasons, step: &str, action: PlannedAction) -> Vec<(String, u64)> {
+fn reasons_of(reasons: &Reasons, step: StepKind, action: PlannedAction) -> Vec<(String, u64)> {
     let mut of: Vec<(String, u64)> = reasons
         .iter()
-        .filter(|((s, a, _), _)| s == step && *a == action)
+        .filter(|((s, a, _), _)| *s == step && *a == action)
         .map(|((_, _, reason), n)| (reason.clone(), *n))
         .collect();
     of.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -52,7 +53,7 @@ fn reasons_of(reasons: &Reasons, step: &str, action: PlannedAction) -> Vec<(Stri
 /// every one into `--out` as it comes.
 struct Collect {
     /// By step and action.
-    shown: Mutex<BTreeMap<(String, PlannedAction), Vec<Planned>>>,
+    shown: Mutex<BTreeMap<(StepKind, PlannedAction), Vec<Planned>>>,
     /// How many of each step and action share a reason.
     reasons: Mutex<Reasons>,
     out: Mutex<Option<JsonOut>>,
@@ -68,7 +69,7 @@ impl Observer for Collect {
             if planned.enrolls_totp {
                 self.factors.fetch_add(1, Ordering::Relaxed);
             }
-            if *step == "users"
+            if *step == StepKind::Users
                 && let Some(out) = self.out.lock().expect("out lock").as_mut()
             {
                 out.push(planned);
@@ -77,22 +78,16 @@ impl Observer for Collect {
                 let mut reasons = self.reasons.lock().expect("reasons lock");
                 // Reasons can name ids (a claimed email): past a bound, new
                 // ones are counted together so a million never sit in memory.
-                let key = ((*step).to_owned(), planned.action, reason.clone());
+                let key = (*step, planned.action, reason.clone());
                 let key = if reasons.len() < MAX_REASONS || reasons.contains_key(&key) {
                     key
                 } else {
-                    (
-                        (*step).to_owned(),
-                        planned.action,
-                        "other reasons".to_owned(),
-                    )
+                    (*step, planned.action, "other reasons".to_owned())
                 };
                 *reasons.entry(key).or_default() += 1;
             }
             let mut shown = self.shown.lock().expect("shown lock");
-            let examples = shown
-                .entry(((*step).to_owned(), planned.action))
-                .or_default();
+            let examples = shown.entry((*step, planned.action)).or_default();
             if examples.len() < SHOWN_PER_ACTION {
                 examples.push((*planned).clone());
             }
@@ -106,7 +101,7 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
     if plan.users().is_none() {
         return Err(ferry_core::error::Error::from(Refusal::NoSuchStep {
             plan: plan.path.clone(),
-            step: "users",
+            step: StepKind::Users.name(),
             what: "plan",
         })
         .into());
@@ -134,12 +129,12 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
                 stdout,
                 "{} {step}: {}",
                 painter.strong("plan:"),
-                not_previewed(step, args.offline)
+                not_previewed(*step, args.offline)
             );
             continue;
         };
         let total: u64 = counts.values().sum();
-        let noun = if *step == "users" { "users" } else { step };
+        let noun = step.name();
         let _ = writeln!(
             stdout,
             "{} {} {noun}{}",
@@ -162,7 +157,7 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
                 action.as_str(),
                 output::thousands(count)
             );
-            let by_reason = reasons_of(&reasons, step, action);
+            let by_reason = reasons_of(&reasons, *step, action);
             if by_reason.len() > 1 {
                 for (reason, n) in by_reason.iter().take(REASONS_SHOWN) {
                     let _ = writeln!(
@@ -181,11 +176,7 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
                     );
                 }
             }
-            for example in shown
-                .get(&((*step).to_owned(), action))
-                .into_iter()
-                .flatten()
-            {
+            for example in shown.get(&(*step, action)).into_iter().flatten() {
                 let email = example
                     .email
                     .as_deref()
@@ -206,7 +197,7 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
                 painter.warning("warning")
             );
         }
-        if *step == "users" {
+        if *step == StepKind::Users {
             users_counts = Some(counts);
             if factors > 0 {
                 let _ = writeln!(
@@ -247,12 +238,10 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
 
 /// Why a step has no preview: it writes nothing to WorkOS, or (offline)
 /// it needs Clerk and WorkOS to be asked.
-fn not_previewed(step: &str, offline: bool) -> &'static str {
+fn not_previewed(step: StepKind, offline: bool) -> &'static str {
     match step {
-        "users" | "organizations" | "roles" | "memberships" if offline => {
-            "not previewed offline: it needs Clerk and WorkOS"
-        }
-        "mfa_report" => "writes the MFA lists and notices only, nothing to WorkOS",
+        step if step.writes() && offline => "not previewed offline: it needs Clerk and WorkOS",
+        StepKind::MfaReport => "writes the MFA lists and notices only, nothing to WorkOS",
         _ => "reads only; writes nothing to WorkOS",
     }
 }
@@ -262,7 +251,7 @@ fn not_previewed(step: &str, offline: bool) -> &'static str {
 fn json_preview(
     args: &PlanArgs,
     preview: &ferry_core::engine::PreviewSummary,
-    shown: &BTreeMap<(String, PlannedAction), Vec<Planned>>,
+    shown: &BTreeMap<(StepKind, PlannedAction), Vec<Planned>>,
     reasons: &Reasons,
     factors: u64,
     out: Mutex<Option<JsonOut>>,
@@ -274,7 +263,7 @@ fn json_preview(
             steps.push(serde_json::json!({
                 "step": step,
                 "previewed": false,
-                "why": not_previewed(step, args.offline),
+                "why": not_previewed(*step, args.offline),
             }));
             continue;
         };
@@ -282,11 +271,11 @@ fn json_preview(
             .into_iter()
             .filter_map(|action| {
                 let count = counts.get(&action).copied().filter(|&n| n > 0)?;
-                let reasons: Vec<serde_json::Value> = reasons_of(reasons, step, action)
+                let reasons: Vec<serde_json::Value> = reasons_of(reasons, *step, action)
                     .into_iter()
                     .map(|(reason, n)| serde_json::json!({ "reason": reason, "count": n }))
                     .collect();
-                let examples = shown.get(&((*step).to_owned(), action));
+                let examples = shown.get(&(*step, action));
                 Some(serde_json::json!({
                     "action": action.as_str(),
                     "count": count,
@@ -302,11 +291,11 @@ fn json_preview(
             "actions": actions,
             "short_read": short_read,
         });
-        if *step == "users" {
+        if *step == StepKind::Users {
             entry["totp_factors_to_enroll"] = factors.into();
         }
         steps.push(entry);
-        if *step == "users"
+        if *step == StepKind::Users
             && let Some(out) = out.lock().expect("out lock").take()
         {
             saved = Some(out.finish(counts)?.display().to_string());

@@ -160,13 +160,13 @@ impl Observer for Progress {
         let mut steps = self.steps.lock().unwrap_or_else(|p| p.into_inner());
         let find = |steps: &mut Vec<State>, step: &str| steps.iter().position(|s| s.step == step);
         match event {
-            Event::StepStarted { step } => steps.push(self.start(step)),
+            Event::StepStarted { step } => steps.push(self.start(step.name())),
             Event::Total { step, total } => {
-                if let Some(at) = find(&mut steps, step) {
+                if let Some(at) = find(&mut steps, step.name()) {
                     let state = &mut steps[at];
                     state.total = Some(*total);
                     if let Some(bar) = &state.bar {
-                        bar_with_total(bar, step, *total);
+                        bar_with_total(bar, step.name(), *total);
                     }
                 }
             }
@@ -176,7 +176,7 @@ impl Observer for Progress {
                 ..
             }
             | Event::Planned { step, .. } => {
-                if let Some(at) = find(&mut steps, step) {
+                if let Some(at) = find(&mut steps, step.name()) {
                     let state = &mut steps[at];
                     state.done += 1;
                     if let Some(bar) = &state.bar {
@@ -188,7 +188,7 @@ impl Observer for Progress {
                 advances: false, ..
             } => {}
             Event::Read { step, users } => {
-                if let Some(at) = find(&mut steps, step) {
+                if let Some(at) = find(&mut steps, step.name()) {
                     let state = &mut steps[at];
                     state.done = *users;
                     if let Some(bar) = &state.bar {
@@ -197,7 +197,7 @@ impl Observer for Progress {
                 }
             }
             Event::StepFinished { step, .. } => {
-                if let Some(at) = find(&mut steps, step) {
+                if let Some(at) = find(&mut steps, step.name()) {
                     let state = steps.remove(at);
                     if let Some(bar) = state.bar {
                         bar.finish_and_clear();

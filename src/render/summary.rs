@@ -49,7 +49,7 @@ impl Observer for Summaries {
                 println!("{}: {}", self.painter.warning("warning"), terminal(message))
             }
             Event::StepFinished { step, outcome, .. } => {
-                step_finished(step, outcome, &self.painter)
+                step_finished(step.name(), outcome, &self.painter)
             }
             _ => {}
         }

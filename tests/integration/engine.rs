@@ -42,8 +42,8 @@ impl Observer for Recorder {
     fn event(&self, event: &Event<'_>) {
         let seen = match event {
             Event::RunStarted { preview, .. } => Seen::RunStarted { preview: *preview },
-            Event::StepStarted { step } => Seen::StepStarted((*step).to_owned()),
-            Event::Total { step, total } => Seen::Total((*step).to_owned(), *total),
+            Event::StepStarted { step } => Seen::StepStarted(step.to_string()),
+            Event::Total { step, total } => Seen::Total(step.to_string(), *total),
             Event::Record {
                 outcome, advances, ..
             } => Seen::Record {
@@ -52,8 +52,8 @@ impl Observer for Recorder {
                 advances: *advances,
             },
             Event::Planned { .. } => Seen::Planned,
-            Event::StepFinished { step, .. } => Seen::StepFinished((*step).to_owned()),
-            Event::Read { step, users } => Seen::Read((*step).to_owned(), *users),
+            Event::StepFinished { step, .. } => Seen::StepFinished(step.to_string()),
+            Event::Read { step, users } => Seen::Read(step.to_string(), *users),
             Event::Warning { .. }
             | Event::Stopping
             | Event::PreflightStarted
@@ -298,7 +298,7 @@ fn a_preview_plans_every_user_and_writes_nothing() {
     assert_eq!(settled.settled_users, users_planned as u64);
     assert_eq!(settled.users_to_write(), Some(0));
     let (name, users) = &preview.steps[0];
-    assert_eq!(*name, "users");
+    assert_eq!(name.name(), "users");
     let StepOutcome::Previewed { counts, .. } = users else {
         panic!("the users step previews: {users:?}");
     };
@@ -306,6 +306,6 @@ fn a_preview_plans_every_user_and_writes_nothing() {
     // Every writing step previews; verify, which writes nothing, says so.
     for (name, outcome) in &preview.steps {
         let previewed = matches!(outcome, StepOutcome::Previewed { .. });
-        assert_eq!(previewed, *name != "verify", "{name}: {outcome:?}");
+        assert_eq!(previewed, name.name() != "verify", "{name}: {outcome:?}");
     }
 }

@@ -43,7 +43,7 @@ pub fn reference() -> Vec<HookDoc> {
         .map(|hook| HookDoc {
             name: hook.name(),
             signature: hook.signature(),
-            step: hook.step(),
+            step: crate::plan::StepKind::of_hook(hook).name(),
             returns: returns(hook),
             params: hook
                 .params()

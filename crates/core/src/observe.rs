@@ -6,6 +6,7 @@
 //! test records them. Events carry ids, counts and reasons, never a secret:
 //! reasons were scrubbed before they were recorded.
 
+use crate::plan::StepKind;
 use serde::Serialize;
 
 use crate::journal::Outcome;
@@ -35,31 +36,34 @@ pub enum Event<'a> {
         findings: &'a [crate::preflight::Finding],
     },
     /// A plan step began.
-    StepStarted { step: &'a str },
+    StepStarted { step: StepKind },
     /// The number of records the step will see, once it is known.
-    Total { step: &'a str, total: u64 },
+    Total { step: StepKind, total: u64 },
     /// A record's outcome was recorded. `advances` is false for the
     /// sub-records of a record (a user's TOTP factor), which do not move progress.
     Record {
-        step: &'a str,
+        step: StepKind,
         outcome: &'a Outcome,
         advances: bool,
     },
     /// A step that reads without recording (`assess`) has read this many
     /// users so far; sent every [`READ_EVERY`] users and at the end.
-    Read { step: &'a str, users: u64 },
+    Read { step: StepKind, users: u64 },
     /// What a run would do with a record (`ferry plan`).
-    Planned { step: &'a str, planned: &'a Planned },
+    Planned {
+        step: StepKind,
+        planned: &'a Planned,
+    },
     /// Something a person should know that does not stop the run.
     Warning {
-        step: Option<&'a str>,
+        step: Option<StepKind>,
         message: &'a str,
     },
     /// A stop was asked for: what is in flight finishes, nothing new starts.
     Stopping,
     /// A plan step ended, with what it came to.
     StepFinished {
-        step: &'a str,
+        step: StepKind,
         duration_ms: u64,
         outcome: &'a StepOutcome,
     },

@@ -18,7 +18,6 @@ use serde::Serialize;
 use crate::clerk::client::ClerkClient;
 use crate::http::client::{ApiError, ApiErrorKind, is_loopback};
 use crate::kind::ErrorKind;
-use crate::mapping::user::UserSettings;
 use crate::plan::Plan;
 use crate::plan::schema::WebhookPolicy;
 use crate::workos::client::{WorkosClient, WorkosLimits};
@@ -336,7 +335,7 @@ fn report_folder(plan: &Plan) -> Finding {
 
 /// The export is there and holds the columns the options need.
 fn export(plan: &Plan) -> Finding {
-    let settings = UserSettings::from_options(&plan.users().cloned().unwrap_or_default());
+    let settings = plan.users().cloned().unwrap_or_default();
     match (&plan.source.export_csv, &plan.source.export_json) {
         (Some(path), _) => match ExportReader::open_requiring(path, settings.required_columns()) {
             Ok(_) => Finding::ok(

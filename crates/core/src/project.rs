@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
-use crate::plan::{self, LoadOptions, Plan};
+use crate::plan::{self, LoadOptions, Plan, StepKind};
 use crate::script::{Limits, Script};
 
 #[derive(Debug)]
@@ -58,23 +58,23 @@ impl Project {
     /// Role keys to slugs, the same for the roles and memberships steps.
     pub fn role_mapper(&self, dry_run: bool) -> crate::mapping::role::RoleMapper<'_> {
         crate::mapping::role::RoleMapper::new(
-            self.plan.memberships().and_then(|m| m.roles.clone()),
+            self.plan.roles.clone(),
             self.script.as_ref(),
-            self.hook_context("roles", dry_run),
+            self.hook_context(StepKind::Roles, dry_run),
         )
     }
 
     /// The `ctx` a hook of `step` receives during a run of this plan.
-    pub fn hook_context(&self, step: &str, dry_run: bool) -> serde_json::Value {
+    pub fn hook_context(&self, step: StepKind, dry_run: bool) -> serde_json::Value {
         let context = HookContext {
             plan: self.plan.name.clone(),
             revision: self.plan.revision,
             dry_run,
-            step: step.to_owned(),
+            step: step.name().to_owned(),
             options: self
                 .plan
                 .step(step)
-                .map(|s| s.options_json())
+                .map(|s| s.settings_json(&self.plan.roles))
                 .unwrap_or_else(|| serde_json::json!({})),
         };
         serde_json::to_value(context).unwrap_or_default()

@@ -13,7 +13,7 @@ use crate::mapping::role::{RoleMapper, RoleSlug, RoleView};
 use crate::mapping::user::{
     ConflictChoice, Mapped, Payload, UserSettings, conflict_choice, profile,
 };
-use crate::plan::schema::OrganizationsOptions;
+use crate::plan::OrganizationSettings;
 use crate::plan::{Expectation, ScriptTest};
 use crate::project::Project;
 use crate::script::{Hook, Outcome, Script, ScriptError};
@@ -39,7 +39,7 @@ pub struct TestReport {
 pub struct Runtime<'a> {
     script: &'a Script,
     users: UserSettings,
-    organizations: OrganizationsOptions,
+    organizations: OrganizationSettings,
     roles: RoleMapper<'a>,
 }
 
@@ -47,7 +47,7 @@ impl<'a> Runtime<'a> {
     pub fn new(project: &'a Project, script: &'a Script) -> Self {
         Self {
             script,
-            users: UserSettings::from_options(&project.plan.users().cloned().unwrap_or_default()),
+            users: project.plan.users().cloned().unwrap_or_default(),
             organizations: project.plan.organizations().cloned().unwrap_or_default(),
             roles: project.role_mapper(true),
         }
@@ -377,7 +377,7 @@ pub fn run_all(project: &Project, filter: Option<&str>) -> Vec<TestReport> {
             let Some(runtime) = &runtime else {
                 return report(test, Some("the plan names no script".into()), None);
             };
-            let mut ctx = project.hook_context(test.hook.step(), true);
+            let mut ctx = project.hook_context(crate::plan::StepKind::of_hook(test.hook), true);
             if let (Some(Value::Object(extra)), Some(base)) = (&test.ctx, ctx.as_object_mut()) {
                 base.extend(extra.clone());
             }

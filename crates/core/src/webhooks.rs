@@ -19,6 +19,7 @@
 
 use crate::journal::Journal;
 use crate::plan::Plan;
+use crate::plan::StepKind;
 use crate::plan::schema::WebhookPolicy;
 use crate::workos::client::{WorkosClient, WorkosError};
 
@@ -52,20 +53,20 @@ impl WebhookError {
 /// The events a run of `plan` emits (WorkOS's names), for the preflight.
 pub fn events_emitted(plan: &Plan) -> Vec<&'static str> {
     let mut events = Vec::new();
-    if plan.users().is_some() {
+    if plan.has(StepKind::Users) {
         events.extend([
             "user.created",
             "user.updated",
             "authentication_factor.created",
         ]);
     }
-    if plan.has_organizations() {
+    if plan.has(StepKind::Organizations) {
         events.extend(["organization.created", "organization.updated"]);
     }
-    if plan.roles().is_some() {
+    if plan.has(StepKind::Roles) {
         events.extend(["role.created", "role.updated"]);
     }
-    if plan.memberships().is_some() {
+    if plan.has(StepKind::Memberships) {
         events.extend([
             "organization_membership.created",
             "organization_membership.updated",

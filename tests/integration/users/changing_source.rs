@@ -3,6 +3,7 @@
 //! a cutover): a rerun writes exactly the changes, and a reconcile run
 //! after it writes nothing.
 
+use ferry_core::journal::{Journal, Kind};
 use reqwest::Method;
 use serde_json::json;
 
@@ -185,4 +186,53 @@ fn a_hook_s_skip_carries_the_script_s_reason() {
     assert_eq!(skipped, expected, "{list}");
     assert!(expected.iter().all(|id| !migrated.contains(*id)));
     assert!(world.report("world-run-1.json").contains(reason));
+}
+
+/// A journal an earlier ferry sealed (its seals covered settings that no
+/// longer decide a payload: the retry attempts and the concurrency) is
+/// read by this one as a cache that misses: every user is mapped again,
+/// found as written, sealed anew, and nothing is written.
+#[test]
+fn a_journal_sealed_by_an_earlier_ferry_reruns_with_no_writes() {
+    let world = super::World::new(super::WorldOptions {
+        users: 80,
+        organizations: 2,
+        ..super::WorldOptions::default()
+    });
+    world.run().code(0);
+    let state = world.scratch.path().join(".ferry/world.db");
+    let seals = |kind| {
+        let journal = Journal::open_to_read(&state).unwrap();
+        let mut seals = std::collections::BTreeMap::new();
+        journal
+            .each_seal(kind, |id, seal| {
+                seals.insert(id.to_owned(), seal.to_owned());
+            })
+            .unwrap();
+        seals
+    };
+    let sealed = seals(Kind::User);
+    assert!(sealed.len() > 40, "{}", sealed.len());
+
+    // What the earlier ferry left: seals of the same stored form
+    // (`1:<seal>:<claims>:<state>`) over other inputs, which this ferry's
+    // sealer never computes: the seal's last hex digit changed.
+    let connection = rusqlite::Connection::open(&state).unwrap();
+    let earlier = connection
+        .execute(
+            "UPDATE records SET seal = substr(seal, 1, 33)
+                 || CASE substr(seal, 34, 1) WHEN '0' THEN '1' ELSE '0' END
+                 || substr(seal, 35)
+             WHERE kind = 'user' AND seal IS NOT NULL",
+            [],
+        )
+        .unwrap();
+    drop(connection);
+    assert!(earlier >= sealed.len(), "{earlier} of {}", sealed.len());
+    assert_ne!(seals(Kind::User), sealed);
+
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
+    assert_eq!(seals(Kind::User), sealed, "every user is sealed anew");
 }

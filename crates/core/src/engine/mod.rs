@@ -32,6 +32,7 @@ use crate::connect;
 use crate::error::{Error, MissingSetting, Refusal, Result};
 use crate::journal::{Action, Journal, Kind, RunStatus};
 use crate::observe::{Event, Observer};
+use crate::plan::StepKind;
 use crate::preflight;
 use crate::project::Project;
 use crate::report::assessment::Assessment;
@@ -154,7 +155,7 @@ impl WriteEstimate {
 /// What a preview came to: each step and its preview.
 #[derive(Debug)]
 pub struct PreviewSummary {
-    pub steps: Vec<(&'static str, StepOutcome)>,
+    pub steps: Vec<(StepKind, StepOutcome)>,
     /// With `--sync`: what the removal pass would do, per kind.
     pub gone: Option<Vec<crate::sync::GonePreview>>,
 }
@@ -271,7 +272,7 @@ impl<'a> Engine<'a> {
         let readers = plan
             .steps
             .iter()
-            .filter(|step| matches!(step.name(), "assess" | "users" | "mfa_report" | "verify"))
+            .filter(|step| step.kind().reads_users())
             .count();
         let shared_users = (readers > 1).then(|| SharedUsers::beside(&plan.state));
         let seen = sync.then(crate::steps::seen::Seen::default);
@@ -317,7 +318,7 @@ impl<'a> Engine<'a> {
         let stages: Vec<Box<dyn Stage + '_>> = plan
             .steps
             .iter()
-            .filter(|step| !sync || !matches!(step.name(), "assess" | "verify"))
+            .filter(|step| !sync || step.kind().runs_in_sync())
             .map(stages::stage)
             .collect();
         // Each step records through its own connection, so steps can overlap.
@@ -368,8 +369,8 @@ impl<'a> Engine<'a> {
             && failure.is_none()
             && !self.cancel.is_cancelled()
         {
-            let names: Vec<&str> = stages.iter().map(|stage| stage.name()).collect();
-            let listed = crate::sync::listed_by(&names);
+            let kinds: Vec<StepKind> = stages.iter().map(|stage| stage.kind()).collect();
+            let listed = crate::sync::listed_by(&kinds);
             let mut removal = crate::sync::Removal {
                 deleter: self.deleter(&workos, &mut journal, run_id, "sync"),
                 clerk,
@@ -415,7 +416,7 @@ impl<'a> Engine<'a> {
         )?;
         summary::absolute_paths(&mut report);
         report.endpoints = summary::endpoints(self.project, clerk.as_ref(), &workos);
-        if plan.steps.iter().any(|step| step.name() == "users") {
+        if plan.has(StepKind::Users) {
             let clerk_side = outcomes.iter().find_map(|outcome| match outcome {
                 StepOutcome::Records {
                     main: crate::journal::Kind::User,
@@ -491,7 +492,7 @@ impl<'a> Engine<'a> {
             workos,
             journal,
             run_id,
-            concurrency: connect::concurrency(&self.project.plan),
+            concurrency: self.project.plan.pacing.concurrency,
             cancel: &self.cancel,
             by,
         }
@@ -508,8 +509,8 @@ impl<'a> Engine<'a> {
         connections: &mut [Journal],
         shared: &Shared<'_>,
     ) -> Vec<Option<Result<(StepOutcome, u64)>>> {
-        let names: Vec<&str> = stages.iter().map(|stage| stage.name()).collect();
-        let ended_steps = Ended::new(names.iter().copied());
+        let kinds: Vec<StepKind> = stages.iter().map(|stage| stage.kind()).collect();
+        let ended_steps = Ended::new(kinds.iter().copied());
         let ended = &ended_steps;
         let mut contexts: Vec<RunContext<'_>> = connections
             .iter_mut()
@@ -535,7 +536,7 @@ impl<'a> Engine<'a> {
             .map(|(stage, cx)| async move {
                 tracing::info!("step {} started", stage.name());
                 self.observer
-                    .event(&Event::StepStarted { step: stage.name() });
+                    .event(&Event::StepStarted { step: stage.kind() });
                 let started = Instant::now();
                 // The steps share one task, and so tokio's cooperative
                 // budget: a busy step (users, reading a million records)
@@ -547,7 +548,7 @@ impl<'a> Engine<'a> {
                     crate::http::traffic::STEP.scope(stage.name(), stage.run(cx)),
                 )
                 .await;
-                ended.end(stage.name(), outcome.is_ok() && !self.cancel.is_cancelled());
+                ended.end(stage.kind(), outcome.is_ok() && !self.cancel.is_cancelled());
                 let outcome = outcome?;
                 let duration_ms = started.elapsed().as_millis() as u64;
                 tracing::info!(
@@ -557,7 +558,7 @@ impl<'a> Engine<'a> {
                     serde_json::to_string(&outcome.counts()).unwrap_or_default()
                 );
                 self.observer.event(&Event::StepFinished {
-                    step: stage.name(),
+                    step: stage.kind(),
                     duration_ms,
                     outcome: &outcome,
                 });
@@ -566,9 +567,9 @@ impl<'a> Engine<'a> {
             .collect();
         schedule::run(
             steps,
-            &schedule::waits_for(&names),
+            &schedule::waits_for(&kinds),
             |result| result.is_err() || self.cancel.is_cancelled(),
-            |never| ended.end(names[never], false),
+            |never| ended.end(kinds[never], false),
         )
         .await
     }
@@ -682,25 +683,25 @@ impl<'a> Engine<'a> {
         for step in &plan.steps {
             let stage = stages::stage(step);
             self.observer
-                .event(&Event::StepStarted { step: stage.name() });
+                .event(&Event::StepStarted { step: stage.kind() });
             let started = Instant::now();
             let outcome = runtime.block_on(stage.preview(&cx))?;
             self.observer.event(&Event::StepFinished {
-                step: stage.name(),
+                step: stage.kind(),
                 duration_ms: started.elapsed().as_millis() as u64,
                 outcome: &outcome,
             });
-            steps.push((stage.name(), outcome));
+            steps.push((stage.kind(), outcome));
         }
         let gone = match (sync, clerk.as_ref()) {
             (true, Some(clerk)) => {
-                let names: Vec<&str> = plan.steps.iter().map(|s| s.name()).collect();
+                let kinds: Vec<StepKind> = plan.steps.iter().map(|s| s.kind()).collect();
                 let journal = reader.lock().expect("journal lock");
                 Some(runtime.block_on(crate::sync::preview(
                     clerk,
                     &journal,
                     plan.on_deleted,
-                    &crate::sync::listed_by(&names),
+                    &crate::sync::listed_by(&kinds),
                 ))?)
             }
             _ => None,
@@ -748,7 +749,9 @@ impl<'a> Engine<'a> {
         self.observer.event(&Event::Preflight {
             findings: &findings,
         });
-        self.observer.event(&Event::StepStarted { step: "assess" });
+        self.observer.event(&Event::StepStarted {
+            step: StepKind::Assess,
+        });
         let started = Instant::now();
         let outcome = runtime.block_on(stages::assess(
             self.project,
@@ -757,7 +760,7 @@ impl<'a> Engine<'a> {
             self.observer,
         ))?;
         self.observer.event(&Event::StepFinished {
-            step: "assess",
+            step: StepKind::Assess,
             duration_ms: started.elapsed().as_millis() as u64,
             outcome: &outcome,
         });
@@ -811,12 +814,16 @@ impl<'a> Engine<'a> {
         let plan = &project.plan;
         self.observer.event(&Event::PreflightStarted);
         let mut findings = preflight::check(plan, clerk, Some(workos)).await?;
-        if let (Some(_), Some(clerk), false) = (plan.memberships(), clerk, plan.roles().is_some()) {
+        if let (Some(_), Some(clerk), false) = (
+            plan.step(StepKind::Memberships),
+            clerk,
+            plan.has(StepKind::Roles),
+        ) {
             let needed = crate::steps::roles::needed::needed_roles(
                 clerk,
                 &project.role_mapper(dry_run),
                 project.script.as_ref(),
-                &project.hook_context("memberships", dry_run),
+                &project.hook_context(StepKind::Memberships, dry_run),
             )
             .await
             .map_err(Error::from)?;

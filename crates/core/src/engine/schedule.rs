@@ -14,40 +14,22 @@ use std::future::Future;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
-/// The earlier steps (by position in the plan) each step must wait for.
-///
-/// - `memberships` reads the organizations and roles the journal holds,
-///   and the users: it starts beside `users`, reads ahead (Clerk's and
-///   WorkOS's memberships of each organization), and waits for users
-///   inside, before its first write ([`crate::steps::ended`]), so the write
-///   limit is never idle between the two;
-/// - `mfa_report` reads the users and TOTP factors;
-/// - `verify` checks the result of everything before it; it starts beside
-///   `memberships` (reading users, organizations and TOTP factors uses
-///   the read bucket while memberships spend the write bucket) and waits
-///   for it inside, before checking memberships ([`crate::steps::ended`]);
-/// - `assess`, `users`, `organizations` and `roles` read only the source
-///   and their own records, so they wait for nothing.
-///
-/// A step that appears twice waits for its earlier self, so its two runs
-/// never share records.
-pub fn waits_for(steps: &[&str]) -> Vec<Vec<usize>> {
+use crate::plan::StepKind;
+
+/// The earlier steps (by position in the plan) each step must wait for:
+/// those whose records it reads ([`StepKind::waits_for`]). `memberships`
+/// starts beside `users` and `verify` beside `memberships`, and each waits
+/// for the other inside, before the work that needs it
+/// ([`crate::steps::ended`]), so WorkOS's write limit is never idle
+/// between them. A step that appears twice waits for its earlier self, so
+/// its two runs never share records.
+pub fn waits_for(steps: &[StepKind]) -> Vec<Vec<usize>> {
     steps
         .iter()
         .enumerate()
         .map(|(at, step)| {
-            let reads: &[&str] = match *step {
-                "memberships" => &["organizations", "roles"],
-                "mfa_report" => &["users"],
-                _ => &[],
-            };
             (0..at)
-                .filter(|&earlier| {
-                    let before = steps[earlier];
-                    (*step == "verify" && before != "memberships")
-                        || before == *step
-                        || reads.contains(&before)
-                })
+                .filter(|&earlier| step.waits_for(steps[earlier]))
                 .collect()
         })
         .collect()
@@ -105,7 +87,8 @@ mod tests {
     use super::*;
 
     /// Every step, in the reference plan's order.
-    const REFERENCE: &[&str] = crate::plan::schema::STEP_NAMES;
+    use StepKind::*;
+    const REFERENCE: &[StepKind] = &StepKind::ALL;
 
     #[test]
     fn the_reference_plan_overlaps_around_the_write_limit() {
@@ -129,11 +112,11 @@ mod tests {
     fn a_step_waits_only_for_what_comes_before_it() {
         // Memberships before users (an odd plan) do not wait for a later step.
         assert_eq!(
-            waits_for(&["memberships", "users", "users", "verify"]),
+            waits_for(&[Memberships, Users, Users, Verify]),
             vec![vec![], vec![], vec![1], vec![1, 2]]
         );
         assert_eq!(
-            waits_for(&["organizations", "memberships", "roles"]),
+            waits_for(&[Organizations, Memberships, Roles]),
             vec![vec![], vec![0], vec![]]
         );
     }
@@ -195,7 +178,7 @@ mod tests {
         // waits for organizations and roles.
         let trace = traced(
             &[100, 10, 20, 10],
-            &waits_for(&["users", "organizations", "roles", "memberships"]),
+            &waits_for(&[Users, Organizations, Roles, Memberships]),
             None,
         )
         .await;
@@ -219,7 +202,7 @@ mod tests {
     async fn a_stop_lets_running_steps_finish_and_starts_nothing_new() {
         let trace = traced(
             &[100, 10, 10],
-            &waits_for(&["users", "organizations", "memberships"]),
+            &waits_for(&[Users, Organizations, Memberships]),
             Some(1),
         )
         .await;

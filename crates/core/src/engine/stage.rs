@@ -13,6 +13,7 @@ use crate::clerk::client::ClerkClient;
 use crate::error::{MissingSetting, Result};
 use crate::journal::{Journal, Kind};
 use crate::observe::Observer;
+use crate::plan::StepKind;
 use crate::project::Project;
 use crate::report::outcome::StepOutcome;
 use crate::source::read::Sources;
@@ -50,7 +51,7 @@ impl RunContext<'_> {
     /// the kind is not diffed.
     pub fn listed_all(
         &self,
-        step: &'static str,
+        step: StepKind,
         kind: Kind,
         outcome: &StepOutcome,
         incomplete: Option<String>,
@@ -93,8 +94,13 @@ pub struct PreviewContext<'r> {
 
 /// A plan step, as the engine sees it.
 pub trait Stage {
+    /// Which step this is.
+    fn kind(&self) -> StepKind;
+
     /// The step's name in the plan.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        self.kind().name()
+    }
 
     /// Runs the step for real.
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>>;
@@ -117,7 +123,9 @@ impl<'r> RunContext<'r> {
     }
 
     /// The Clerk client, which some steps cannot do without.
-    pub fn clerk_for(&self, step: &'static str) -> Result<&'r ClerkClient> {
-        Ok(self.clerk.ok_or(MissingSetting::ClerkKeyForStep { step })?)
+    pub fn clerk_for(&self, step: StepKind) -> Result<&'r ClerkClient> {
+        Ok(self
+            .clerk
+            .ok_or(MissingSetting::ClerkKeyForStep { step: step.name() })?)
     }
 }

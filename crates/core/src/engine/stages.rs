@@ -10,13 +10,12 @@ use futures_util::future::LocalBoxFuture;
 
 use super::stage::{PreviewContext, RunContext, Stage};
 use crate::clerk::client::ClerkClient;
-use crate::connect;
 use crate::error::Result;
 use crate::journal::{Journal, Kind};
-use crate::mapping::user::UserSettings;
 use crate::observe::Event;
-use crate::plan::Step;
-use crate::plan::schema::{MfaReportOptions, OrganizationsOptions, RolesOptions, UsersOptions};
+use crate::plan::{
+    MfaReportSettings, OrganizationSettings, RoleSettings, Step, StepKind, UserSettings,
+};
 use crate::project::Project;
 use crate::reconcile;
 use crate::report::accounting::ClerkSide;
@@ -39,22 +38,22 @@ use crate::workos::client::WorkosClient;
 /// The stage for one step of the plan.
 pub fn stage(step: &Step) -> Box<dyn Stage + '_> {
     match step {
-        Step::Assess(_) => Box::new(Assess),
-        Step::Users(options) => Box::new(Users(options)),
-        Step::Organizations(options) => Box::new(Organizations(options)),
-        Step::Roles(options) => Box::new(Roles(options)),
-        Step::Memberships(_) => Box::new(Memberships),
-        Step::MfaReport(options) => Box::new(MfaReport(options)),
+        Step::Assess => Box::new(Assess),
+        Step::Users(settings) => Box::new(Users(settings)),
+        Step::Organizations(settings) => Box::new(Organizations(settings)),
+        Step::Roles(settings) => Box::new(Roles(settings)),
+        Step::Memberships => Box::new(Memberships),
+        Step::MfaReport(settings) => Box::new(MfaReport(settings)),
         Step::Verify(_) => Box::new(Verify),
     }
 }
 
 /// The sink of a step that writes records: its lists are named after the
 /// run (the users step's are the ones people ask for, the others say their step).
-fn sink<'c>(cx: &'c mut RunContext<'_>, step: &'c str) -> Sink<'c> {
+fn sink<'c>(cx: &'c mut RunContext<'_>, step: StepKind) -> Sink<'c> {
     let plan = &cx.project.plan;
     let prefix = match step {
-        "users" => format!("{}-run-{}", plan.name, cx.run_id),
+        StepKind::Users => format!("{}-run-{}", plan.name, cx.run_id),
         step => format!("{}-run-{}-{step}", plan.name, cx.run_id),
     };
     Sink {
@@ -65,7 +64,7 @@ fn sink<'c>(cx: &'c mut RunContext<'_>, step: &'c str) -> Sink<'c> {
             run_id: cx.run_id,
             observer: cx.observer,
         },
-        concurrency: connect::concurrency(plan),
+        concurrency: plan.pacing.concurrency,
         cancel: cx.cancel,
     }
 }
@@ -74,7 +73,7 @@ fn sink<'c>(cx: &'c mut RunContext<'_>, step: &'c str) -> Sink<'c> {
 /// its outcome, and what its reader reported.
 async fn write_records<T, R, RF, PF, PFut>(
     cx: &mut RunContext<'_>,
-    step: &'static str,
+    step: StepKind,
     main: Kind,
     read: RF,
     process: PF,
@@ -106,7 +105,7 @@ fn records(main: Kind, tally: Tally, lists: &RunLists, short_read: Option<u64>) 
 /// what reading it cost.
 async fn listed<T: reconcile::Listed>(
     cx: &RunContext<'_>,
-    step: &'static str,
+    step: StepKind,
     listing: impl std::future::Future<
         Output = std::result::Result<reconcile::Listing<T>, crate::workos::client::WorkosError>,
     >,
@@ -127,13 +126,13 @@ async fn listed<T: reconcile::Listed>(
 /// (and, for users and organizations, those left out kept for later steps).
 struct PreviewTally<'c, 'p> {
     cx: &'c PreviewContext<'p>,
-    step: &'static str,
+    step: StepKind,
     kind: Option<Kind>,
     counts: std::collections::BTreeMap<PlannedAction, u64>,
 }
 
 impl<'c, 'p> PreviewTally<'c, 'p> {
-    fn new(cx: &'c PreviewContext<'p>, step: &'static str) -> Self {
+    fn new(cx: &'c PreviewContext<'p>, step: StepKind) -> Self {
         Self {
             cx,
             step,
@@ -188,8 +187,8 @@ impl<'c, 'p> PreviewTally<'c, 'p> {
 struct Assess;
 
 impl Stage for Assess {
-    fn name(&self) -> &'static str {
-        "assess"
+    fn kind(&self) -> StepKind {
+        StepKind::Assess
     }
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
@@ -208,10 +207,10 @@ pub async fn assess(
         plan: &project.plan,
         observer,
     };
-    let settings = UserSettings::from_options(&project.plan.users().cloned().unwrap_or_default());
+    let settings = project.plan.users().cloned().unwrap_or_default();
     let announce = |total| {
         observer.event(&Event::Total {
-            step: "assess",
+            step: StepKind::Assess,
             total,
         })
     };
@@ -226,7 +225,7 @@ pub async fn assess(
     )))
 }
 
-struct Users<'p>(&'p UsersOptions);
+struct Users<'p>(&'p UserSettings);
 
 impl Users<'_> {
     fn step<'a>(
@@ -237,8 +236,8 @@ impl Users<'_> {
         dry_run: bool,
         listing: Option<crate::reconcile::Listing<ferry_wire::workos::model::User>>,
     ) -> UsersStep<'a> {
-        let settings = UserSettings::from_options(self.0);
-        let ctx = project.hook_context("users", dry_run);
+        let settings = self.0.clone();
+        let ctx = project.hook_context(StepKind::Users, dry_run);
         // Only a writing step seals; with a listing, WorkOS is asked instead.
         let seals = matches!(mode, Mode::Write(_)).then(|| Seals {
             sealer: Sealer::new(&settings, &ctx, project.script.as_ref()),
@@ -254,6 +253,7 @@ impl Users<'_> {
         });
         UsersStep {
             settings,
+            max_attempts: project.plan.pacing.retry.max_attempts,
             script: project.script.as_ref(),
             ctx,
             journal: reader,
@@ -267,8 +267,8 @@ impl Users<'_> {
 }
 
 impl Stage for Users<'_> {
-    fn name(&self) -> &'static str {
-        "users"
+    fn kind(&self) -> StepKind {
+        StepKind::Users
     }
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
@@ -278,7 +278,10 @@ impl Stage for Users<'_> {
                     // The users the journal knows cut the listing into segments read at once.
                     let known = cx.journal.id_map(Kind::User)?;
                     let known = known.iter().map(|(_, target)| target.as_str());
-                    Some(listed(cx, "users", reconcile::list_users(cx.workos, known)).await?)
+                    Some(
+                        listed(cx, StepKind::Users, reconcile::list_users(cx.workos, known))
+                            .await?,
+                    )
                 }
                 false => None,
             };
@@ -293,7 +296,7 @@ impl Stage for Users<'_> {
             let observer = cx.observer;
             let announce = |total| {
                 observer.event(&Event::Total {
-                    step: "users",
+                    step: StepKind::Users,
                     total,
                 })
             };
@@ -302,7 +305,7 @@ impl Stage for Users<'_> {
                 required_columns: step.settings.required_columns(),
                 ..cx.sources()
             };
-            let pumped = users::feed::run(&step, sources, sink(cx, "users")).await?;
+            let pumped = users::feed::run(&step, sources, sink(cx, StepKind::Users)).await?;
             let mut outcome = records(
                 Kind::User,
                 pumped.tally,
@@ -317,7 +320,7 @@ impl Stage for Users<'_> {
                     handled: pumped.read.listed + pumped.read.fetched_by_id,
                 });
             }
-            cx.listed_all("users", Kind::User, &outcome, None);
+            cx.listed_all(StepKind::Users, Kind::User, &outcome, None);
             Ok(outcome)
         })
     }
@@ -334,7 +337,7 @@ impl Stage for Users<'_> {
             let step = self.step(cx.project, cx.reader, mode, true, None);
             let announce = |total| {
                 cx.observer.event(&Event::Total {
-                    step: "users",
+                    step: StepKind::Users,
                     total,
                 })
             };
@@ -343,11 +346,11 @@ impl Stage for Users<'_> {
                 required_columns: step.settings.required_columns(),
                 ..Sources::of(&cx.project.plan.source, cx.clerk)
             };
-            let mut tally = PreviewTally::new(cx, "users").of(Kind::User);
+            let mut tally = PreviewTally::new(cx, StepKind::Users).of(Kind::User);
             let stats = users::feed::preview(
                 &step,
                 sources,
-                connect::concurrency(&cx.project.plan),
+                cx.project.plan.pacing.concurrency,
                 |planned| tally.planned(&planned),
             )
             .await?;
@@ -356,21 +359,21 @@ impl Stage for Users<'_> {
     }
 }
 
-struct Organizations<'p>(&'p OrganizationsOptions);
+struct Organizations<'p>(&'p OrganizationSettings);
 
 impl Stage for Organizations<'_> {
-    fn name(&self) -> &'static str {
-        "organizations"
+    fn kind(&self) -> StepKind {
+        StepKind::Organizations
     }
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
         Box::pin(async move {
-            let clerk = cx.clerk_for("organizations")?;
+            let clerk = cx.clerk_for(StepKind::Organizations)?;
             let listing = match cx.reconcile {
                 true => Some(
                     listed(
                         cx,
-                        "organizations",
+                        StepKind::Organizations,
                         reconcile::list_organizations(cx.workos),
                     )
                     .await?,
@@ -378,9 +381,9 @@ impl Stage for Organizations<'_> {
                 false => None,
             };
             let step = OrganizationsStep {
-                options: self.0.clone(),
+                settings: self.0.clone(),
                 script: cx.project.script.as_ref(),
-                ctx: cx.project.hook_context("organizations", false),
+                ctx: cx.project.hook_context(StepKind::Organizations, false),
                 workos: cx.workos,
                 journal: cx.reader,
                 listing,
@@ -389,7 +392,7 @@ impl Stage for Organizations<'_> {
             let seen = cx.seen;
             let (outcome, incomplete) = write_records(
                 cx,
-                "organizations",
+                StepKind::Organizations,
                 Kind::Organization,
                 async |tx| read_organizations(clerk, tx).await,
                 |org| {
@@ -402,7 +405,7 @@ impl Stage for Organizations<'_> {
             )
             .await?;
             let why = incomplete.map(|why| format!("Clerk's organizations listing: {why}"));
-            cx.listed_all("organizations", Kind::Organization, &outcome, why);
+            cx.listed_all(StepKind::Organizations, Kind::Organization, &outcome, why);
             Ok(outcome)
         })
     }
@@ -419,9 +422,9 @@ impl Stage for Organizations<'_> {
                 .await
                 .map_err(StepError::from)?;
             let step = OrganizationsStep {
-                options: self.0.clone(),
+                settings: self.0.clone(),
                 script: cx.project.script.as_ref(),
-                ctx: cx.project.hook_context("organizations", true),
+                ctx: cx.project.hook_context(StepKind::Organizations, true),
                 workos,
                 journal: cx.reader,
                 listing: Some(listing),
@@ -432,7 +435,7 @@ impl Stage for Organizations<'_> {
                 .await
                 .map_err(crate::source::read::SourceError::from)
                 .map_err(StepError::from)?;
-            let mut tally = PreviewTally::new(cx, "organizations").of(Kind::Organization);
+            let mut tally = PreviewTally::new(cx, StepKind::Organizations).of(Kind::Organization);
             tally.total(organizations.len() as u64);
             for org in &organizations {
                 tally.planned(&step.preview(org));
@@ -442,19 +445,19 @@ impl Stage for Organizations<'_> {
     }
 }
 
-struct Roles<'p>(&'p RolesOptions);
+struct Roles<'p>(&'p RoleSettings);
 
 impl Stage for Roles<'_> {
-    fn name(&self) -> &'static str {
-        "roles"
+    fn kind(&self) -> StepKind {
+        StepKind::Roles
     }
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
         Box::pin(async move {
-            let clerk = cx.clerk_for("roles")?;
+            let clerk = cx.clerk_for(StepKind::Roles)?;
             let step = RolesStep::new(
                 cx.project.role_mapper(false),
-                self.0.with_permissions(),
+                self.0.permissions,
                 cx.workos,
                 cx.reader,
             )
@@ -462,7 +465,7 @@ impl Stage for Roles<'_> {
             .map_err(StepError::from)?;
             let (mut outcome, _) = write_records(
                 cx,
-                "roles",
+                StepKind::Roles,
                 Kind::Role,
                 async |tx| read_roles(clerk, tx).await,
                 |role| {
@@ -475,7 +478,7 @@ impl Stage for Roles<'_> {
                 *notes = step.notes.lock().expect("notes lock").clone();
                 for note in notes.iter() {
                     cx.observer.event(&Event::Warning {
-                        step: Some("roles"),
+                        step: Some(StepKind::Roles),
                         message: note,
                     });
                 }
@@ -494,7 +497,7 @@ impl Stage for Roles<'_> {
             };
             let step = RolesStep::new(
                 cx.project.role_mapper(true),
-                self.0.with_permissions(),
+                self.0.permissions,
                 workos,
                 cx.reader,
             )
@@ -505,7 +508,7 @@ impl Stage for Roles<'_> {
                 .await
                 .map_err(crate::source::read::SourceError::from)
                 .map_err(StepError::from)?;
-            let mut tally = PreviewTally::new(cx, "roles");
+            let mut tally = PreviewTally::new(cx, StepKind::Roles);
             tally.total(roles.len() as u64);
             for role in &roles {
                 tally.planned(&step.preview(role));
@@ -520,17 +523,17 @@ impl Stage for Roles<'_> {
 struct Memberships;
 
 impl Stage for Memberships {
-    fn name(&self) -> &'static str {
-        "memberships"
+    fn kind(&self) -> StepKind {
+        StepKind::Memberships
     }
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
         Box::pin(async move {
-            let clerk = cx.clerk_for("memberships")?;
+            let clerk = cx.clerk_for(StepKind::Memberships)?;
             let step = MembershipsStep {
                 roles: cx.project.role_mapper(false),
                 script: cx.project.script.as_ref(),
-                ctx: cx.project.hook_context("memberships", false),
+                ctx: cx.project.hook_context(StepKind::Memberships, false),
                 workos: cx.workos,
                 journal: cx.reader,
                 // With `--reconcile`, WorkOS is asked about every membership.
@@ -544,7 +547,7 @@ impl Stage for Memberships {
             let (step, unfinished, seen) = (&step, &users_unfinished, cx.seen);
             let (outcome, stats) = write_records(
                 cx,
-                "memberships",
+                StepKind::Memberships,
                 Kind::Membership,
                 async |tx| read_memberships(clerk, workos, reader, unfinished, tx).await,
                 move |item| async move {
@@ -552,7 +555,7 @@ impl Stage for Memberships {
                         seen.add(Kind::Membership, &item.membership.id);
                     }
                     if let Some(ended) = ended
-                        && !ended.wait("users").await
+                        && !ended.wait(StepKind::Users).await
                     {
                         unfinished.store(true, Ordering::Relaxed);
                         return Vec::new();
@@ -565,7 +568,7 @@ impl Stage for Memberships {
                 let why = stats
                     .incomplete
                     .map(|(listing, why)| format!("{listing}: {why}"));
-                cx.listed_all("memberships", Kind::Membership, &outcome, why);
+                cx.listed_all(StepKind::Memberships, Kind::Membership, &outcome, why);
             }
             Ok(outcome)
         })
@@ -584,7 +587,7 @@ impl Stage for Memberships {
             let step = MembershipsStep {
                 roles: cx.project.role_mapper(true),
                 script: cx.project.script.as_ref(),
-                ctx: cx.project.hook_context("memberships", true),
+                ctx: cx.project.hook_context(StepKind::Memberships, true),
                 workos,
                 journal: cx.reader,
                 seals: None,
@@ -592,7 +595,7 @@ impl Stage for Memberships {
             };
             let never = AtomicBool::new(false);
             let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-            let mut tally = PreviewTally::new(cx, "memberships");
+            let mut tally = PreviewTally::new(cx, StepKind::Memberships);
             let plan = async {
                 while let Some(item) = rx.recv().await {
                     let left_out = cx.left_out.lock().expect("left_out lock");
@@ -609,11 +612,11 @@ impl Stage for Memberships {
     }
 }
 
-struct MfaReport<'p>(&'p MfaReportOptions);
+struct MfaReport<'p>(&'p MfaReportSettings);
 
 impl Stage for MfaReport<'_> {
-    fn name(&self) -> &'static str {
-        "mfa_report"
+    fn kind(&self) -> StepKind {
+        StepKind::MfaReport
     }
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
@@ -621,12 +624,11 @@ impl Stage for MfaReport<'_> {
             let plan = &cx.project.plan;
             let step = MfaReportStep {
                 plan_name: plan.name.clone(),
-                template: self.0.notice_template.as_ref().map(|p| plan.dir().join(p)),
+                template: self.0.notice_template.clone(),
                 out_dir: self
                     .0
                     .out_dir
-                    .as_ref()
-                    .map(|p| plan.dir().join(p))
+                    .clone()
                     .unwrap_or_else(|| plan.report.dir.join("notices")),
                 report_dir: plan.report.dir.clone(),
                 enabled_providers: plan
@@ -644,8 +646,8 @@ impl Stage for MfaReport<'_> {
 struct Verify;
 
 impl Stage for Verify {
-    fn name(&self) -> &'static str {
-        "verify"
+    fn kind(&self) -> StepKind {
+        StepKind::Verify
     }
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, Result<StepOutcome>> {
@@ -674,8 +676,8 @@ pub async fn verify(
     let step = VerifyStep {
         plan,
         script: project.script.as_ref(),
-        users_ctx: project.hook_context("users", dry_run),
-        memberships_ctx: project.hook_context("memberships", dry_run),
+        users_ctx: project.hook_context(StepKind::Users, dry_run),
+        memberships_ctx: project.hook_context(StepKind::Memberships, dry_run),
         workos,
         clerk,
         journal: reader,

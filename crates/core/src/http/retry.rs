@@ -9,31 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use rand::RngExt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included.
-    pub max_attempts: u32,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
-    /// The longest single wait a server may ask for (`Retry-After`); a
-    /// longer demand stops the run, to be resumed later.
-    pub max_wait: Duration,
-    /// How long one attempt may take, answer included; an attempt that
-    /// takes longer counts toward the client's circuit breaker.
-    pub attempt_timeout: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(20),
-            max_wait: Duration::from_secs(300),
-            attempt_timeout: Duration::from_secs(60),
-        }
-    }
-}
+pub use crate::plan::endpoint::RetryPolicy;
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

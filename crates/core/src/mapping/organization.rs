@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::metadata;
 use crate::plan::DomainState;
-use crate::plan::schema::OrganizationsOptions;
+use crate::plan::OrganizationSettings;
 use crate::script::{Hook, Outcome, Script};
 use ferry_wire::clerk::model::{Metadata, Organization, OrganizationDomain};
 
@@ -123,7 +123,7 @@ pub enum MappedOrg {
 pub fn map_organization(
     org: &Organization,
     clerk_domains: &[OrganizationDomain],
-    options: &OrganizationsOptions,
+    settings: &OrganizationSettings,
     script: Option<&Script>,
     ctx: &Value,
 ) -> MappedOrg {
@@ -135,11 +135,11 @@ pub fn map_organization(
             .or_insert_with(|| org.slug.clone());
     }
     // Domains the plan names take the plan's `domain_state` (default verified).
-    let plan_pending = options.domain_state == Some(DomainState::Pending);
-    let (domains, pending) = match options
+    let plan_pending = settings.domain_state == DomainState::Pending;
+    let (domains, pending) = match settings
         .domains
-        .as_ref()
-        .and_then(|map| map.get(&org.id).or_else(|| map.get(&org.slug)))
+        .get(&org.id)
+        .or_else(|| settings.domains.get(&org.slug))
     {
         Some(named) => {
             let pending = named.iter().filter(|_| plan_pending).cloned().collect();

@@ -52,7 +52,7 @@ impl RoleSlug {
 
 /// Resolves role slugs, asking the hook at most once per key.
 pub struct RoleMapper<'a> {
-    map: Option<BTreeMap<String, String>>,
+    map: BTreeMap<String, String>,
     script: Option<&'a Script>,
     /// The `roles` step's hook context.
     ctx: Value,
@@ -60,11 +60,7 @@ pub struct RoleMapper<'a> {
 }
 
 impl<'a> RoleMapper<'a> {
-    pub fn new(
-        map: Option<BTreeMap<String, String>>,
-        script: Option<&'a Script>,
-        ctx: Value,
-    ) -> Self {
+    pub fn new(map: BTreeMap<String, String>, script: Option<&'a Script>, ctx: Value) -> Self {
         Self {
             map,
             script: script.filter(|s| s.defines(Hook::MapRole)),
@@ -81,7 +77,7 @@ impl<'a> RoleMapper<'a> {
 
     /// The slug before any hook.
     pub fn default_slug(&self, key: &str) -> String {
-        if let Some(slug) = self.map.as_ref().and_then(|map| map.get(key)) {
+        if let Some(slug) = self.map.get(key) {
             return slug.clone();
         }
         key.strip_prefix("org:").unwrap_or(key).to_owned()
@@ -133,7 +129,7 @@ mod tests {
     #[test]
     fn the_plan_map_then_the_default_rule() {
         let map: BTreeMap<String, String> = [("org:admin".to_owned(), "owner".to_owned())].into();
-        let mapper = RoleMapper::new(Some(map), None, serde_json::json!({}));
+        let mapper = RoleMapper::new(map, None, serde_json::json!({}));
         let slug = |name: &str| Ok(RoleSlug::Slug(name.into()));
         assert_eq!(mapper.slug("org:admin", None), slug("owner"));
         assert_eq!(mapper.slug("org:member", None), slug("member"));

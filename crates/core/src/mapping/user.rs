@@ -12,85 +12,27 @@ use sha2::{Digest, Sha256};
 use super::metadata::{self, Flattened};
 use super::password::{self, PasswordPlan, ResetReason};
 use super::rules;
+pub use crate::plan::UserSettings;
 use crate::plan::{
-    ConflictPolicy, EmailVerifiedPolicy, InclusionPolicy, MetadataKind, OverLimitPolicy,
-    PasswordPolicy, TotpPolicy, schema::UsersOptions,
+    EmailVerifiedPolicy, InclusionPolicy, MetadataKind, OverLimitPolicy, PasswordPolicy, TotpPolicy,
 };
 use crate::script::{Hook, Outcome, Script, ScriptError};
 use crate::source::SourceUser;
 use crate::source::view::UserView;
 use ferry_wire::secret::Secret;
 
-/// The `users` step's options with defaults filled in.
-#[derive(Debug, Clone, Serialize)]
-pub struct UserSettings {
-    pub passwords: PasswordPolicy,
-    pub totp: TotpPolicy,
-    pub email_verified: EmailVerifiedPolicy,
-    pub on_conflict: ConflictPolicy,
-    pub overwrite_passwords: bool,
-    pub banned: InclusionPolicy,
-    pub locked: InclusionPolicy,
-    pub metadata: Vec<MetadataKind>,
-    pub over_limit: OverLimitPolicy,
-    pub max_attempts: u32,
-    pub concurrency: Option<u32>,
-}
-
-impl UserSettings {
-    /// The user's metadata (public, private, unsafe) of the kinds these
-    /// settings include, flattened as WorkOS takes it (and what did not fit).
-    pub fn metadata_of(&self, [public, private, unsafe_]: [&Map<String, Value>; 3]) -> Flattened {
-        let sources = self.metadata.iter().map(|kind| match kind {
-            MetadataKind::Public => public,
-            MetadataKind::Private => private,
-            MetadataKind::Unsafe => unsafe_,
-        });
-        metadata::flatten(sources)
-    }
-
-    /// The CSV export's columns these settings need, each with the option
-    /// that needs it: without them every password or TOTP factor would be
-    /// dropped in silence.
-    pub fn required_columns(&self) -> &'static [(&'static str, &'static str)] {
-        match (self.passwords, self.totp) {
-            (PasswordPolicy::Import, TotpPolicy::Import) => &[
-                ("password_digest", "passwords: import"),
-                ("password_hasher", "passwords: import"),
-                ("totp_secret", "totp: import"),
-            ],
-            (PasswordPolicy::Import, _) => &[
-                ("password_digest", "passwords: import"),
-                ("password_hasher", "passwords: import"),
-            ],
-            (_, TotpPolicy::Import) => &[("totp_secret", "totp: import")],
-            _ => &[],
-        }
-    }
-
-    pub fn from_options(options: &UsersOptions) -> Self {
-        let metadata = options.metadata.clone().unwrap_or_default();
-        Self {
-            passwords: options.passwords.unwrap_or(PasswordPolicy::Import),
-            totp: options.totp.unwrap_or(TotpPolicy::Import),
-            email_verified: options
-                .email_verified
-                .unwrap_or(EmailVerifiedPolicy::FromClerk),
-            on_conflict: options.on_conflict.unwrap_or(ConflictPolicy::Update),
-            overwrite_passwords: options.overwrite_passwords.unwrap_or(false),
-            banned: options.banned.unwrap_or(InclusionPolicy::Skip),
-            locked: options.locked.unwrap_or(InclusionPolicy::Skip),
-            metadata: metadata
-                .include
-                .unwrap_or_else(|| vec![MetadataKind::Public]),
-            over_limit: metadata.over_limit.unwrap_or(OverLimitPolicy::Truncate),
-            max_attempts: options
-                .max_attempts
-                .unwrap_or(crate::http::RetryPolicy::default().max_attempts)
-                .max(1),
-            concurrency: options.concurrency,
-        }
-    }
+/// The user's metadata (public, private, unsafe) of the kinds `settings`
+/// include, flattened as WorkOS takes it (and what did not fit).
+pub fn metadata_of(
+    settings: &UserSettings,
+    [public, private, unsafe_]: [&Map<String, Value>; 3],
+) -> Flattened {
+    let sources = settings.metadata.iter().map(|kind| match kind {
+        MetadataKind::Public => public,
+        MetadataKind::Private => private,
+        MetadataKind::Unsafe => unsafe_,
+    });
+    metadata::flatten(sources)
 }
 
 /// The WorkOS profile fields ferry writes (the password travels separately).
@@ -232,7 +174,7 @@ pub fn profile(
     ctx: &Value,
 ) -> Result<(Payload, Vec<String>), Mapped> {
     let mut notes = Vec::new();
-    let Flattened { values, dropped } = settings.metadata_of(view.metadata());
+    let Flattened { values, dropped } = metadata_of(settings, view.metadata());
     if !dropped.is_empty() {
         let keys: Vec<_> = dropped
             .iter()

@@ -14,7 +14,8 @@ use marked_yaml::{LoaderOptions, Node};
 use super::interpolate::{self, Problem};
 use super::model::*;
 use super::schema::*;
-use super::schema::{self, PlanSpec, StepSpec, TestSpec};
+use super::schema::{PlanSpec, StepSpec, TestSpec};
+use super::step::{Step, StepKind};
 use super::yaml::{self, PathPart, SourceFile};
 use crate::diagnostic::{self, Code, Diagnostic, Location, Severity};
 use crate::script::Hook;
@@ -388,9 +389,12 @@ fn at(place: Option<&str>) -> String {
 fn other_error(place: Option<&str>, message: &str) -> Diagnostic {
     if let Some(rest) = message.strip_prefix("unknown step `") {
         let name = rest.trim_end_matches('`');
-        let hint = match diagnostic::nearest(name, schema::STEP_NAMES.iter().copied()) {
+        let hint = match diagnostic::nearest(name, StepKind::names()) {
             Some(near) => format!("did you mean `{near}`?"),
-            None => format!("steps are: {}", schema::STEP_NAMES.join(", ")),
+            None => format!(
+                "steps are: {}",
+                StepKind::names().collect::<Vec<_>>().join(", ")
+            ),
         };
         return Diagnostic::error(format!("unknown step `{name}`")).hint(hint);
     }
@@ -454,6 +458,25 @@ fn check_rules(
     let report = rules.report(spec.report.unwrap_or_default());
     let state = rules.state(spec.state, &name);
     let on_deleted = spec.sync.and_then(|s| s.on_deleted).unwrap_or_default();
+    let users = steps.iter().find_map(|step| match step {
+        StepSpec::Users(options) => Some(options),
+        _ => None,
+    });
+    let pacing = Pacing::resolve(
+        users.and_then(|o| o.max_attempts),
+        users.and_then(|o| o.max_wait_secs),
+        users.and_then(|o| o.concurrency),
+        target.as_ref().map(|t| &t.limits),
+    );
+    let roles = steps
+        .iter()
+        .find_map(|step| match step {
+            StepSpec::Memberships(options) => options.roles.clone(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let dir = file.path.parent().unwrap_or(Path::new("."));
+    let steps = steps.iter().map(|spec| Step::resolve(spec, dir)).collect();
 
     let errors_after = diagnostics.iter().filter(|d| d.is_error()).count();
     if errors_after > errors_before {
@@ -470,6 +493,8 @@ fn check_rules(
         script,
         state,
         steps,
+        roles,
+        pacing,
         report,
         tests,
         on_deleted,
@@ -781,22 +806,21 @@ fn check_steps(
                 )
                 .hint(format!(
                     "list steps under `steps:`, from: {}",
-                    schema::STEP_NAMES.join(", ")
+                    StepKind::names().collect::<Vec<_>>().join(", ")
                 )),
         );
         return;
     }
     let mut seen = HashSet::new();
     for (index, step) in steps.iter().enumerate() {
-        if !seen.insert(step.name()) {
+        if !seen.insert(step.kind()) {
             diagnostics.push(
                 Diagnostic::error(format!("step `{}` is listed twice", step.name()))
                     .at_opt(step_location(index))
                     .hint("each step runs once per plan; merge the two entries' options"),
             );
         }
-        let needs_target = !matches!(step, StepSpec::Assess(_));
-        if needs_target && !has_target {
+        if step.kind().needs_target() && !has_target {
             diagnostics.push(
                 Diagnostic::error(format!("step `{}` needs `target.workos`", step.name()))
                     .at_opt(step_location(index))
@@ -817,15 +841,15 @@ fn check_steps(
             );
         }
         if let StepSpec::Memberships(options) = step {
-            if !steps.iter().any(|s| matches!(s, StepSpec::Roles(_))) {
+            if !steps.iter().any(|s| s.kind() == StepKind::Roles) {
                 diagnostics.push(
                     Diagnostic::warning("`memberships` without a `roles` step")
                         .at_opt(step_location(index))
                         .hint("every role the memberships use must then exist in WorkOS already (the preflight checks, and names the missing ones); add `- roles` before `memberships` to create them"),
                 );
             }
-            for needed in ["users", "organizations", "roles"] {
-                let position = steps.iter().position(|s| s.name() == needed);
+            for &needed in step.kind().must_follow() {
+                let position = steps.iter().position(|s| s.kind() == needed);
                 if position.is_some_and(|p| p > index) {
                     diagnostics.push(
                         Diagnostic::error(format!("`memberships` runs before `{needed}`"))
@@ -885,7 +909,7 @@ fn check_steps(
             }
         }
     }
-    if !seen.contains("verify") {
+    if !seen.contains(&StepKind::Verify) {
         diagnostics.push(
             Diagnostic::warning("the plan has no `verify` step")
                 .at_opt(yaml::key_span(root, "steps").and_then(|s| file.span_location(s)))

@@ -11,13 +11,17 @@ mod interpolate;
 mod load;
 mod model;
 pub mod schema;
+mod step;
 mod yaml;
 
 pub use interpolate::expand;
 pub use load::{Inspection, LoadOptions, Loaded, inspect, load};
 pub use model::*;
 pub use schema::{
-    CanaryLogin, ConflictPolicy, DomainState, EmailVerifiedPolicy, InclusionPolicy,
-    MembershipsOptions, MetadataKind, OverLimitPolicy, PasswordPolicy, ReportFormat, Sample,
-    StepSpec as Step, TotpPolicy, UsersOptions, VerifyOptions,
+    CanaryLogin, ConflictPolicy, DomainState, EmailVerifiedPolicy, InclusionPolicy, MetadataKind,
+    OverLimitPolicy, PasswordPolicy, ReportFormat, Sample, TotpPolicy,
+};
+pub use step::{
+    MfaReportSettings, OrganizationSettings, RoleSettings, Step, StepKind, UserSettings,
+    VerifySettings,
 };

@@ -3,10 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-pub use super::endpoint::WorkosLimits;
-use super::schema::{
-    MembershipsOptions, OrganizationsOptions, ReportFormat, RolesOptions, StepSpec as Step,
-    UsersOptions, VerifyOptions,
+use std::collections::BTreeMap;
+
+pub use super::endpoint::{Pacing, RetryPolicy, WorkosLimits};
+use super::schema::ReportFormat;
+use super::step::{
+    OrganizationSettings, RoleSettings, Step, StepKind, UserSettings, VerifySettings,
 };
 pub use crate::checksum::Checksum;
 use crate::diagnostic::{Diagnostic, Location};
@@ -32,6 +34,12 @@ pub struct Plan {
     pub script: Option<PathBuf>,
     pub state: PathBuf,
     pub steps: Vec<Step>,
+    /// Clerk role key → WorkOS role slug (the `memberships` step's `roles:`):
+    /// the roles step names what it creates by it, the memberships step
+    /// assigns by it.
+    pub roles: BTreeMap<String, String>,
+    /// Retries and requests in flight, for every client of every step.
+    pub pacing: Pacing,
     pub report: ReportSettings,
     pub tests: Vec<ScriptTest>,
     /// What `ferry sync` does with users and organizations gone from Clerk.
@@ -40,39 +48,44 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The step of this name, if the plan has it (each step appears at most once).
-    pub fn step(&self, name: &str) -> Option<&Step> {
-        self.steps.iter().find(|step| step.name() == name)
+    /// The step of this kind, if the plan has it (each step appears at most once).
+    pub fn step(&self, kind: StepKind) -> Option<&Step> {
+        self.steps.iter().find(|step| step.kind() == kind)
     }
 
-    /// The `users` step's options, if the plan has the step.
-    pub fn users(&self) -> Option<&UsersOptions> {
+    /// Whether the plan runs the step.
+    pub fn has(&self, kind: StepKind) -> bool {
+        self.step(kind).is_some()
+    }
+
+    /// The `users` step's settings, if the plan has the step.
+    pub fn users(&self) -> Option<&UserSettings> {
         self.steps.iter().find_map(|step| match step {
-            Step::Users(options) => Some(options),
+            Step::Users(settings) => Some(settings),
             _ => None,
         })
     }
 
-    /// The `memberships` step's options, if the plan has the step.
-    pub fn memberships(&self) -> Option<&MembershipsOptions> {
+    /// The `organizations` step's settings, if the plan has the step.
+    pub fn organizations(&self) -> Option<&OrganizationSettings> {
         self.steps.iter().find_map(|step| match step {
-            Step::Memberships(options) => Some(options),
+            Step::Organizations(settings) => Some(settings),
             _ => None,
         })
     }
 
-    /// The `organizations` step's options, if the plan has the step.
-    pub fn organizations(&self) -> Option<&OrganizationsOptions> {
+    /// The `verify` step's settings, if the plan has the step.
+    pub fn verify(&self) -> Option<&VerifySettings> {
         self.steps.iter().find_map(|step| match step {
-            Step::Organizations(options) => Some(options),
+            Step::Verify(settings) => Some(settings),
             _ => None,
         })
     }
 
-    /// The `verify` step's options, if the plan has the step.
-    pub fn verify(&self) -> Option<&VerifyOptions> {
+    /// The `roles` step's settings, if the plan has the step.
+    pub fn roles_step(&self) -> Option<&RoleSettings> {
         self.steps.iter().find_map(|step| match step {
-            Step::Verify(options) => Some(options),
+            Step::Roles(settings) => Some(settings),
             _ => None,
         })
     }
@@ -81,9 +94,8 @@ impl Plan {
     pub fn secrets(&self) -> Vec<&Secret> {
         let canaries = self
             .verify()
-            .and_then(|v| v.logins.as_ref())
             .into_iter()
-            .flatten()
+            .flat_map(|v| &v.logins)
             .map(|login| &login.password);
         self.source
             .secret_key
@@ -91,21 +103,6 @@ impl Plan {
             .chain(self.target.as_ref().and_then(|t| t.api_key.as_ref()))
             .chain(canaries)
             .collect()
-    }
-
-    /// The `roles` step's options, if the plan has the step.
-    pub fn roles(&self) -> Option<&RolesOptions> {
-        self.steps.iter().find_map(|step| match step {
-            Step::Roles(options) => Some(options),
-            _ => None,
-        })
-    }
-
-    /// Whether the plan runs the `organizations` step.
-    pub fn has_organizations(&self) -> bool {
-        self.steps
-            .iter()
-            .any(|step| matches!(step, Step::Organizations(_)))
     }
 
     /// The folder that relative paths in the plan are relative to.

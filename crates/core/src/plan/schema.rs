@@ -133,44 +133,6 @@ pub enum StepSpec {
     Verify(VerifyOptions),
 }
 
-pub const STEP_NAMES: &[&str] = &[
-    "assess",
-    "users",
-    "organizations",
-    "roles",
-    "memberships",
-    "mfa_report",
-    "verify",
-];
-
-impl StepSpec {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Assess(_) => "assess",
-            Self::Users(_) => "users",
-            Self::Organizations(_) => "organizations",
-            Self::Roles(_) => "roles",
-            Self::Memberships(_) => "memberships",
-            Self::MfaReport(_) => "mfa_report",
-            Self::Verify(_) => "verify",
-        }
-    }
-
-    /// The step's options as JSON, for the script's `ctx.options`.
-    pub fn options_json(&self) -> serde_json::Value {
-        let value = match self {
-            Self::Assess(o) => serde_json::to_value(o),
-            Self::Users(o) => serde_json::to_value(o),
-            Self::Organizations(o) => serde_json::to_value(o),
-            Self::Roles(o) => serde_json::to_value(o),
-            Self::Memberships(o) => serde_json::to_value(o),
-            Self::MfaReport(o) => serde_json::to_value(o),
-            Self::Verify(o) => serde_json::to_value(o),
-        };
-        value.unwrap_or_default()
-    }
-}
-
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssessOptions {}
@@ -264,9 +226,10 @@ pub struct OrganizationsOptions {
     pub domain_state: Option<DomainState>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DomainState {
+    #[default]
     Verified,
     Pending,
 }
@@ -280,13 +243,6 @@ pub struct RolesOptions {
     /// Clerk's system permissions `org:sys_…` have no WorkOS counterpart
     /// and are left out). Default true.
     pub permissions: Option<bool>,
-}
-
-impl RolesOptions {
-    /// Whether created roles get their permissions (the default).
-    pub fn with_permissions(&self) -> bool {
-        self.permissions.unwrap_or(true)
-    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -311,10 +267,20 @@ pub struct VerifyOptions {
 }
 
 /// How many users `verify` compares field by field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sample {
     Count(u32),
     All,
+}
+
+/// Written as the plan writes it: a number, or `"all"`.
+impl Serialize for Sample {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Count(count) => serializer.serialize_u32(*count),
+            Self::All => serializer.serialize_str("all"),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Sample {

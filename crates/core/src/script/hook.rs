@@ -60,16 +60,6 @@ impl Hook {
         }
     }
 
-    /// The plan step whose options a hook sees in `ctx.options`.
-    pub fn step(self) -> &'static str {
-        match self {
-            Self::MapUser | Self::OnConflict => "users",
-            Self::MapOrganization => "organizations",
-            Self::MapMembership => "memberships",
-            Self::MapRole => "roles",
-        }
-    }
-
     /// What a skip by this hook says: the script's reason when it gave one
     /// (`skip("reason")`), else that it returned `()`.
     pub fn skipped(self, reason: Option<String>) -> String {

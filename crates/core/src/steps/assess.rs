@@ -48,7 +48,7 @@ pub struct AssessStep<'a> {
 
 impl AssessStep<'_> {
     fn users_settings(&self) -> UserSettings {
-        UserSettings::from_options(&self.plan.users().cloned().unwrap_or_default())
+        self.plan.users().cloned().unwrap_or_default()
     }
 
     fn enabled_providers(&self) -> Vec<String> {
@@ -143,8 +143,7 @@ impl AssessStep<'_> {
         a.banned += u64::from(user.banned());
         a.locked += u64::from(user.locked());
 
-        if !settings
-            .metadata_of(user.metadata().each_ref())
+        if !crate::mapping::user::metadata_of(settings, user.metadata().each_ref())
             .dropped
             .is_empty()
         {
@@ -188,7 +187,7 @@ impl AssessStep<'_> {
                 users_read += 1;
                 if users_read.is_multiple_of(READ_EVERY) {
                     self.observer.event(&Event::Read {
-                        step: "assess",
+                        step: crate::plan::StepKind::Assess,
                         users: users_read,
                     });
                 }
@@ -246,11 +245,7 @@ impl AssessStep<'_> {
         defined: &[ferry_wire::clerk::model::Role],
     ) {
         // The slug before hooks: assess reads the source only and runs no script.
-        let mapper = RoleMapper::new(
-            self.plan.memberships().and_then(|m| m.roles.clone()),
-            None,
-            serde_json::Value::Null,
-        );
+        let mapper = RoleMapper::new(self.plan.roles.clone(), None, serde_json::Value::Null);
         let mut roles: BTreeMap<String, u64> = BTreeMap::new();
         a.organizations = organizations.len() as u64;
         for m in members {

@@ -12,24 +12,26 @@ use std::sync::Mutex;
 
 use tokio::sync::Notify;
 
+use crate::plan::StepKind;
+
 pub struct Ended {
     state: Mutex<State>,
     changed: Notify,
 }
 
 struct State {
-    /// The plan's steps that have not ended, by name.
-    pending: Vec<String>,
+    /// The plan's steps that have not ended.
+    pending: Vec<StepKind>,
     /// Steps that ended without finishing (failed, stopped, or never started).
-    unfinished: Vec<String>,
+    unfinished: Vec<StepKind>,
 }
 
 impl Ended {
     /// None of `steps` has ended.
-    pub fn new<'a>(steps: impl IntoIterator<Item = &'a str>) -> Self {
+    pub fn new(steps: impl IntoIterator<Item = StepKind>) -> Self {
         Self {
             state: Mutex::new(State {
-                pending: steps.into_iter().map(str::to_owned).collect(),
+                pending: steps.into_iter().collect(),
                 unfinished: Vec::new(),
             }),
             changed: Notify::new(),
@@ -37,20 +39,20 @@ impl Ended {
     }
 
     /// One step named `step` has ended; `finished` says whether it ran to its end.
-    pub fn end(&self, step: &str, finished: bool) {
+    pub fn end(&self, step: StepKind, finished: bool) {
         let mut state = self.state.lock().expect("ended lock");
-        if let Some(at) = state.pending.iter().position(|s| s == step) {
+        if let Some(at) = state.pending.iter().position(|&s| s == step) {
             state.pending.remove(at);
         }
         if !finished {
-            state.unfinished.push(step.to_owned());
+            state.unfinished.push(step);
         }
         drop(state);
         self.changed.notify_waiters();
     }
 
     /// Waits until every step named `step` has ended; true when each finished.
-    pub async fn wait(&self, step: &str) -> bool {
+    pub async fn wait(&self, step: StepKind) -> bool {
         loop {
             let changed = self.changed.notified();
             let mut changed = std::pin::pin!(changed);
@@ -58,8 +60,8 @@ impl Ended {
             changed.as_mut().enable();
             {
                 let state = self.state.lock().expect("ended lock");
-                if !state.pending.iter().any(|s| s == step) {
-                    return !state.unfinished.iter().any(|s| s == step);
+                if !state.pending.contains(&step) {
+                    return !state.unfinished.contains(&step);
                 }
             }
             changed.await;
@@ -75,16 +77,17 @@ mod tests {
     async fn a_wait_ends_when_the_step_ends_and_not_before() {
         use futures_util::FutureExt;
 
-        let ended = Ended::new(["users", "memberships"]);
+        use StepKind::{Memberships, Roles, Users};
+        let ended = Ended::new([Users, Memberships]);
         // A step the plan does not have has ended already.
-        assert_eq!(ended.wait("roles").now_or_never(), Some(true));
-        let mut wait = std::pin::pin!(ended.wait("memberships"));
+        assert_eq!(ended.wait(Roles).now_or_never(), Some(true));
+        let mut wait = std::pin::pin!(ended.wait(Memberships));
         assert!(wait.as_mut().now_or_never().is_none());
-        ended.end("users", false);
+        ended.end(Users, false);
         assert!(wait.as_mut().now_or_never().is_none(), "another step ended");
-        ended.end("memberships", true);
+        ended.end(Memberships, true);
         assert_eq!(wait.as_mut().now_or_never(), Some(true));
         // users ended without finishing.
-        assert_eq!(ended.wait("users").now_or_never(), Some(false));
+        assert_eq!(ended.wait(Users).now_or_never(), Some(false));
     }
 }

@@ -19,7 +19,7 @@ use crate::clerk::client::ClerkClient;
 use crate::http::listing::Incomplete;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::organization::{MappedOrg, OrgPayload, map_organization};
-use crate::plan::schema::OrganizationsOptions;
+use crate::plan::OrganizationSettings;
 use crate::reconcile::{Listing, Standing, standing};
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::Script;
@@ -30,7 +30,7 @@ use ferry_wire::workos::model::{
 };
 
 pub struct OrganizationsStep<'a> {
-    pub options: OrganizationsOptions,
+    pub settings: OrganizationSettings,
     pub script: Option<&'a Script>,
     pub ctx: Value,
     pub workos: &'a WorkosClient,
@@ -151,7 +151,7 @@ impl OrganizationsStep<'_> {
             .get(&org.id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        map_organization(org, domains, &self.options, self.script, &self.ctx)
+        map_organization(org, domains, &self.settings, self.script, &self.ctx)
     }
 
     pub async fn write(&self, org: &Organization) -> Vec<Recorded> {

@@ -182,7 +182,7 @@ impl CsvLog {
 /// What the recorder writes to, for one step.
 pub struct Target<'a> {
     /// The step's name, for the observer.
-    pub step: &'a str,
+    pub step: crate::plan::StepKind,
     /// The journal's write connection, lent for the step.
     pub journal: &'a mut Journal,
     pub run_id: i64,

@@ -34,6 +34,7 @@ use std::collections::HashSet;
 
 use crate::clerk::client::ClerkClient;
 use crate::journal::{Journal, Kind};
+use crate::plan::StepKind;
 use crate::plan::schema::OnDeleted;
 use crate::steps::seen::Seen;
 use crate::undo::UndoTally;
@@ -138,13 +139,13 @@ pub async fn preview(
 }
 
 /// The kinds a plan's steps list, of those a sync diffs.
-pub fn listed_by(steps: &[&str]) -> Vec<Kind> {
+pub fn listed_by(steps: &[StepKind]) -> Vec<Kind> {
     steps
         .iter()
-        .filter_map(|step| match *step {
-            "users" => Some(Kind::User),
-            "organizations" => Some(Kind::Organization),
-            "memberships" => Some(Kind::Membership),
+        .filter_map(|step| match step {
+            StepKind::Users => Some(Kind::User),
+            StepKind::Organizations => Some(Kind::Organization),
+            StepKind::Memberships => Some(Kind::Membership),
             _ => None,
         })
         .collect()

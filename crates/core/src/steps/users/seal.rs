@@ -82,7 +82,7 @@ impl SealedAs {
 impl Sealer {
     pub fn new(settings: &UserSettings, ctx: &Value, script: Option<&Script>) -> Self {
         let seed = Fields::seeded(
-            "ferry users seal 1",
+            "ferry users seal 2",
             &[
                 &serde_json::to_vec(settings).unwrap_or_default(),
                 ctx.to_string().as_bytes(),
@@ -281,7 +281,7 @@ mod tests {
     }
 
     fn sealer(ctx: Value) -> Sealer {
-        Sealer::new(&UserSettings::from_options(&Default::default()), &ctx, None)
+        Sealer::new(&UserSettings::default(), &ctx, None)
     }
 
     #[test]

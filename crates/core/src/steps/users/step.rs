@@ -63,6 +63,8 @@ pub enum Mode<'a> {
 /// The step's fixed inputs, shared by every worker.
 pub struct UsersStep<'a> {
     pub settings: UserSettings,
+    /// Attempts at a create whose answer was lost (the plan's pacing).
+    pub max_attempts: u32,
     pub script: Option<&'a Script>,
     /// The hook context (`ctx`) for this step.
     pub ctx: Value,
@@ -775,7 +777,7 @@ impl<'a> UsersStep<'a> {
                         ..Done::ok(Action::Created, factor.id)
                     };
                 }
-                Err(error) if attempts < self.settings.max_attempts && outcome_unknown(&error) => {
+                Err(error) if attempts < self.max_attempts && outcome_unknown(&error) => {
                     // The request may have reached WorkOS (a lost or
                     // unreadable answer): look before trying again. The
                     // user had no TOTP factor before this enrollment (a

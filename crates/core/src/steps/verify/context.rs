@@ -95,13 +95,8 @@ pub(super) fn skipped(id: &'static str, title: &'static str, why: &str) -> Check
 
 impl VerifyStep<'_> {
     pub(super) fn options(&self) -> (Sample, Vec<CanaryLogin>) {
-        match self.plan.verify() {
-            Some(options) => (
-                options.sample.unwrap_or(Sample::Count(100)),
-                options.logins.clone().unwrap_or_default(),
-            ),
-            _ => (Sample::Count(100), Vec::new()),
-        }
+        let settings = self.plan.verify().cloned().unwrap_or_default();
+        (settings.sample, settings.logins)
     }
 
     pub(super) fn journal_ids(&self, kind: Kind) -> Result<BTreeMap<String, String>, StepError> {

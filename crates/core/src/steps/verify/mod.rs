@@ -65,7 +65,7 @@ impl VerifyStep<'_> {
             )?;
             if let Some(ended) = self.ended {
                 // Checked whether or not that step finished: verify reports what is there.
-                ended.wait("memberships").await;
+                ended.wait(crate::plan::StepKind::Memberships).await;
             }
             let memberships = self.check_memberships(&seen, &migrated).await;
             Ok::<_, StepError>((seen, workos_users, memberships))

@@ -1,5 +1,6 @@
 //! The `organizations` check: organization counts match Clerk's.
 
+use crate::plan::StepKind;
 use std::collections::BTreeSet;
 
 use super::context::{VerifyStep, check, skipped};
@@ -10,8 +11,10 @@ use crate::steps::error::StepError;
 impl VerifyStep<'_> {
     pub(super) async fn check_organizations(&self) -> Result<Check, StepError> {
         const TITLE: &str = "Organization counts match";
-        let (Some(clerk), Some(_)) = (self.clerk, self.plan.has_organizations().then_some(()))
-        else {
+        let (Some(clerk), Some(_)) = (
+            self.clerk,
+            self.plan.has(StepKind::Organizations).then_some(()),
+        ) else {
             return Ok(skipped(
                 "organizations",
                 TITLE,

@@ -2,6 +2,7 @@
 //! WorkOS, and each role ferry made carries the permissions it maps to
 //! (an adopted role is someone else's and is not held to them).
 
+use crate::plan::StepKind;
 use std::collections::BTreeMap;
 
 use super::context::{VerifyStep, check, skipped};
@@ -14,7 +15,10 @@ use crate::steps::roles::needed::needed_by;
 impl VerifyStep<'_> {
     pub(super) async fn check_roles(&self) -> Result<Check, StepError> {
         const TITLE: &str = "Every role the memberships use exists in WorkOS with its permissions";
-        let (Some(clerk), Some(_)) = (self.clerk, self.plan.memberships()) else {
+        let (Some(clerk), Some(_)) = (
+            self.clerk,
+            self.plan.has(StepKind::Memberships).then_some(()),
+        ) else {
             return Ok(skipped("roles", TITLE, "the plan has no memberships step"));
         };
         let needed = needed_by(
@@ -35,7 +39,7 @@ impl VerifyStep<'_> {
             .all_roles()
             .await
             .map_err(crate::source::read::SourceError::from)?;
-        let with_permissions = self.plan.roles().is_none_or(|o| o.with_permissions());
+        let with_permissions = self.plan.roles_step().is_none_or(|o| o.permissions);
         let mut failures = Vec::new();
         let mut made = 0;
         for (slug, from) in &needed {

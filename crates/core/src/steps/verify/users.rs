@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::context::{Seen, VerifyStep, check, id_key};
 use crate::journal::Kind;
-use crate::mapping::user::{Mapped, UserSettings, map_user};
+use crate::mapping::user::{Mapped, map_user};
 use crate::report::verification::Check;
 use crate::steps::error::StepError;
 use ferry_wire::workos::model::User;
@@ -54,7 +54,7 @@ impl VerifyStep<'_> {
                 "Clerk has {source_users} users: {migrated_now} migrated and {excluded_total} excluded leave {unaccounted} neither migrated nor excluded; `ferry run` migrates them"
             ));
         }
-        let settings = UserSettings::from_options(&self.plan.users().cloned().unwrap_or_default());
+        let settings = self.plan.users().cloned().unwrap_or_default();
         let mut compared = 0;
         for (clerk_id, user) in &seen.sampled {
             let Some(actual) = migrated.get(clerk_id).and_then(|t| workos.get(t)) else {
