@@ -18,7 +18,6 @@ mod people;
 mod schedule;
 pub mod stage;
 pub mod stages;
-pub mod summary;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -35,6 +34,7 @@ use crate::observe::{Event, Observer};
 use crate::plan::StepKind;
 use crate::preflight;
 use crate::project::Project;
+use crate::report::assemble;
 use crate::report::assessment::Assessment;
 use crate::report::model::Report;
 use crate::report::outcome::StepOutcome;
@@ -174,6 +174,31 @@ struct Shared<'r> {
     seen: Option<&'r crate::steps::seen::Seen>,
 }
 
+/// A run between its journal entry and its report: what its phases share.
+struct OpenRun {
+    workos: WorkosClient,
+    clerk: Option<ClerkClient>,
+    journal: Journal,
+    /// A read connection for look-ups while the write connection is busy.
+    reader: Mutex<Journal>,
+    run_id: i64,
+    runtime: tokio::runtime::Runtime,
+    /// Each Ctrl-C or SIGTERM, for the observer.
+    stops: mpsc::UnboundedReceiver<()>,
+    /// The people lists' sizes before the run, for their change.
+    people_before: crate::journal::PeopleCounts,
+    started_at: String,
+    /// The first error that ends the run, told once the run is closed.
+    failure: Option<Error>,
+}
+
+/// What the steps that finished came to, in plan order.
+#[derive(Default)]
+struct Finished {
+    reports: Vec<crate::report::model::StepReport>,
+    outcomes: Vec<StepOutcome>,
+}
+
 /// Runs a project's plan.
 pub struct Engine<'a> {
     project: &'a Project,
@@ -226,11 +251,40 @@ impl<'a> Engine<'a> {
         self.execute(options, true)
     }
 
+    /// A run or a sync, in its phases: guard the journal, open the run,
+    /// preflight and webhooks, the steps, the removal pass (sync), close.
+    /// A phase that fails ends the run, but the run still closes its
+    /// journal entry and writes its report before the error is told.
     fn execute(&self, options: RunOptions, sync: bool) -> Result<RunSummary> {
+        let (journal, clerk) = self.guard(&options)?;
+        let mut open = self.open(journal, clerk)?;
+        self.prepare(&mut open);
+        // A sync runs the steps that write; `ferry verify` proves the result.
+        let stages: Vec<Box<dyn Stage + '_>> = self
+            .project
+            .plan
+            .steps
+            .iter()
+            .filter(|step| !sync || step.kind().runs_in_sync())
+            .map(stages::stage)
+            .collect();
+        let seen = sync.then(crate::steps::seen::Seen::default);
+        let finished = self.steps(&mut open, &stages, options.reconcile, seen.as_ref());
+        let removals = match &seen {
+            Some(seen) => self.removals(&mut open, &stages, seen),
+            None => None,
+        };
+        self.close(open, &stages, finished, removals, sync)
+    }
+
+    /// Checks the plan names both APIs, then opens the journal for a run,
+    /// refusing to resume an interrupted run whose plan changed (unless
+    /// allowed) and a journal bound elsewhere.
+    fn guard(&self, options: &RunOptions) -> Result<(Journal, Option<ClerkClient>)> {
         let plan = &self.project.plan;
-        let workos = connect::workos(plan, &self.cancel)?;
+        connect::workos(plan, &self.cancel)?;
         let clerk = connect::clerk(plan, &self.cancel)?;
-        let mut journal = Journal::open_for_run(&plan.state)?;
+        let journal = Journal::open_for_run(&plan.state)?;
         if let Some(last) = journal.last_run()?
             && matches!(last.status, RunStatus::Running | RunStatus::Interrupted)
             && let Some(change) = plan.checksum.describe_change(&last.checksum)
@@ -247,26 +301,87 @@ impl<'a> Engine<'a> {
         }
         check_bindings(&journal, plan, true)?;
         SharedUsers::remove_leftover(&plan.state);
+        Ok((journal, clerk))
+    }
+
+    /// Connects, begins the run's journal entry and listens for Ctrl-C.
+    /// WorkOS writes pass the webhook gate, which pauses the plan's
+    /// endpoints just before the first write (a run that writes nothing
+    /// pauses nothing).
+    fn open(&self, journal: Journal, clerk: Option<ClerkClient>) -> Result<OpenRun> {
+        let plan = &self.project.plan;
         let runtime = runtime()?;
         let people_before = journal.people_counts()?;
         let started_at = crate::journal::now();
         let run_id = journal.begin_run(&plan.name, plan.revision, &plan.checksum, false)?;
         let reader = Mutex::new(Journal::open_to_read(&plan.state)?);
+        let gate = webhooks::PauseBeforeFirstWrite::new(
+            plan,
+            journal.sibling()?,
+            connect::workos(plan, &self.cancel)?,
+            self.cancel.clone(),
+        );
         let workos =
-            workos.with_write_gate(std::sync::Arc::new(webhooks::PauseBeforeFirstWrite::new(
-                plan,
-                journal.sibling()?,
-                connect::workos(plan, &self.cancel)?,
-                self.cancel.clone(),
-            )));
+            connect::workos(plan, &self.cancel)?.with_write_gate(std::sync::Arc::new(gate));
         self.observer.event(&Event::RunStarted {
             run_id: Some(run_id),
             plan: &plan.name,
             revision: plan.revision,
             preview: false,
         });
+        let stops = self.stop_on_ctrl_c(&runtime);
+        Ok(OpenRun {
+            workos,
+            clerk,
+            journal,
+            reader,
+            run_id,
+            runtime,
+            stops,
+            people_before,
+            started_at,
+            failure: None,
+        })
+    }
 
-        let mut stops = self.stop_on_ctrl_c(&runtime);
+    /// The preflight, then the webhook endpoints a crashed run paused are
+    /// enabled again (through a client without the gate: these are not the
+    /// run's writes).
+    fn prepare(&self, open: &mut OpenRun) {
+        let plan = &self.project.plan;
+        let checked =
+            open.runtime
+                .block_on(self.preflight(open.clerk.as_ref(), &open.workos, false));
+        let resumed = checked.and_then(|findings| {
+            self.observer.event(&Event::Preflight {
+                findings: &findings,
+            });
+            open.runtime.block_on(async {
+                let ungated = connect::workos(plan, &self.cancel)?;
+                webhooks::resume_leftover(&open.journal, &ungated)
+                    .await
+                    .map_err(Error::from)
+            })
+        });
+        if let Err(error) = resumed {
+            open.failure = Some(error);
+        }
+    }
+
+    /// Runs the stages (unless an earlier phase failed); the report section
+    /// and outcome of each that finished.
+    fn steps(
+        &self,
+        open: &mut OpenRun,
+        stages: &[Box<dyn Stage + '_>],
+        reconcile: bool,
+        seen: Option<&crate::steps::seen::Seen>,
+    ) -> Finished {
+        let mut finished = Finished::default();
+        if open.failure.is_some() {
+            return finished;
+        }
+        let plan = &self.project.plan;
         // Shared when two steps or more read users; removed (with its spill
         // file) when the run ends.
         let readers = plan
@@ -275,122 +390,120 @@ impl<'a> Engine<'a> {
             .filter(|step| step.kind().reads_users())
             .count();
         let shared_users = (readers > 1).then(|| SharedUsers::beside(&plan.state));
-        let seen = sync.then(crate::steps::seen::Seen::default);
-        let shared = Shared {
-            workos: &workos,
-            clerk: clerk.as_ref(),
-            reader: &reader,
-            run_id,
-            reconcile: options.reconcile,
-            users: shared_users.as_ref(),
-            seen: seen.as_ref(),
-        };
-        let mut reports = Vec::new();
-        let mut outcomes = Vec::new();
-        // A step that cannot go on (or a failed preflight) ends the run, but
-        // the run still closes its journal entry and writes its report
-        // before the error is told.
-        let mut failure = match runtime.block_on(self.preflight(clerk.as_ref(), &workos, false)) {
-            Ok(findings) => {
-                self.observer.event(&Event::Preflight {
-                    findings: &findings,
-                });
-                None
-            }
-            Err(error) => Some(error),
-        };
-        // Endpoints a crashed run paused are enabled first (through a
-        // client without the gate: these are not the run's writes); this
-        // run pauses the enabled ones, if the plan says so, just before its
-        // first write (a run that writes nothing pauses nothing).
-        if failure.is_none()
-            && let Err(error) = runtime.block_on(async {
-                let ungated = connect::workos(plan, &self.cancel)?;
-                webhooks::resume_leftover(&journal, &ungated)
-                    .await
-                    .map_err(Error::from)
-            })
-        {
-            failure = Some(error);
-        }
-
-        // A sync runs the steps that write; `ferry verify` proves the result.
-        let stages: Vec<Box<dyn Stage + '_>> = plan
-            .steps
-            .iter()
-            .filter(|step| !sync || step.kind().runs_in_sync())
-            .map(stages::stage)
-            .collect();
         // Each step records through its own connection, so steps can overlap.
-        let connections = match failure {
-            Some(_) => Ok(Vec::new()),
-            None => stages.iter().map(|_| journal.sibling()).collect(),
+        let mut connections: Vec<Journal> =
+            match stages.iter().map(|_| open.journal.sibling()).collect() {
+                Ok(connections) => connections,
+                Err(error) => {
+                    open.failure = Some(error.into());
+                    return finished;
+                }
+            };
+        let shared = Shared {
+            workos: &open.workos,
+            clerk: open.clerk.as_ref(),
+            reader: &open.reader,
+            run_id: open.run_id,
+            reconcile,
+            users: shared_users.as_ref(),
+            seen,
         };
-        let finished = match connections {
-            Ok(mut connections) if failure.is_none() => runtime.block_on(self.until_done(
-                self.run_steps(&stages, &mut connections, &shared),
-                &mut stops,
-            )),
-            Ok(_) => Vec::new(),
-            Err(error) => {
-                failure = Some(error.into());
-                Vec::new()
-            }
-        };
-        for (stage, result) in stages.iter().zip(finished) {
+        let results = open.runtime.block_on(self.until_done(
+            self.run_steps(stages, &mut connections, &shared),
+            &mut open.stops,
+        ));
+        for (stage, result) in stages.iter().zip(results) {
             match result {
                 Some(Ok((outcome, duration_ms))) => {
-                    let traffic = workos.traffic_of(stage.name())
-                        + clerk
+                    let traffic = open.workos.traffic_of(stage.name())
+                        + open
+                            .clerk
                             .as_ref()
                             .map(|clerk| clerk.traffic_of(stage.name()))
                             .unwrap_or_default();
-                    reports.push(summary::step_report(
+                    finished.reports.push(assemble::step_report(
                         stage.name(),
                         &outcome,
                         duration_ms,
                         traffic,
-                        &reader,
+                        &open.reader,
                     ));
-                    outcomes.push(outcome);
+                    finished.outcomes.push(outcome);
                 }
                 // Stopped mid-step (a wait cut short): the step simply did not finish.
                 Some(Err(_)) if self.cancel.is_cancelled() => {}
                 Some(Err(error)) => {
-                    failure.get_or_insert(error);
+                    open.failure.get_or_insert(error);
                 }
                 None => {}
             }
         }
+        finished
+    }
 
-        // The removal pass, once every step finished: what Clerk no longer lists.
-        let mut removals = None;
-        if let (Some(seen), Some(clerk)) = (&seen, clerk.as_ref())
-            && failure.is_none()
-            && !self.cancel.is_cancelled()
+    /// The removal pass of a sync, once every step finished: what Clerk no
+    /// longer lists.
+    fn removals(
+        &self,
+        open: &mut OpenRun,
+        stages: &[Box<dyn Stage + '_>],
+        seen: &crate::steps::seen::Seen,
+    ) -> Option<crate::sync::Removals> {
+        let clerk = open.clerk.as_ref()?;
+        if open.failure.is_some() || self.cancel.is_cancelled() {
+            return None;
+        }
+        let kinds: Vec<StepKind> = stages.iter().map(|stage| stage.kind()).collect();
+        let mut removal = crate::sync::Removal {
+            deleter: self.deleter(&open.workos, &mut open.journal, open.run_id, "sync"),
+            clerk,
+            on_deleted: self.project.plan.on_deleted,
+            listed: crate::sync::listed_by(&kinds),
+            started_at: open.started_at.clone(),
+        };
+        match open
+            .runtime
+            .block_on(self.until_done(removal.run(seen), &mut open.stops))
         {
-            let kinds: Vec<StepKind> = stages.iter().map(|stage| stage.kind()).collect();
-            let listed = crate::sync::listed_by(&kinds);
-            let mut removal = crate::sync::Removal {
-                deleter: self.deleter(&workos, &mut journal, run_id, "sync"),
-                clerk,
-                on_deleted: plan.on_deleted,
-                listed,
-                started_at,
-            };
-            match runtime.block_on(self.until_done(removal.run(seen), &mut stops)) {
-                Ok(done) => removals = Some(done),
-                Err(error) => failure = Some(error),
+            Ok(done) => Some(done),
+            Err(error) => {
+                open.failure = Some(error);
+                None
             }
         }
+    }
 
-        if let Err(error) = resume_webhooks(&runtime, plan, &journal) {
-            failure.get_or_insert(error);
+    /// Closes the run: the webhook endpoints enabled again, the run's
+    /// status, the people lists, the report (saved in the journal and
+    /// written out), then the first error, if one ended the run.
+    fn close(
+        &self,
+        mut open: OpenRun,
+        stages: &[Box<dyn Stage + '_>],
+        finished: Finished,
+        removals: Option<crate::sync::Removals>,
+        sync: bool,
+    ) -> Result<RunSummary> {
+        let plan = &self.project.plan;
+        if let Err(error) = resume_webhooks(&open.runtime, plan, &open.journal) {
+            open.failure.get_or_insert(error);
         }
-
-        let failed: u64 = outcomes.iter().map(StepOutcome::failed).sum::<u64>()
+        let OpenRun {
+            workos,
+            clerk,
+            journal,
+            run_id,
+            people_before,
+            failure,
+            ..
+        } = open;
+        let failed: u64 = finished
+            .outcomes
+            .iter()
+            .map(StepOutcome::failed)
+            .sum::<u64>()
             + removals.as_ref().map_or(0, |r| r.tally.failed.len() as u64);
-        let verified = outcomes.iter().find_map(|outcome| match outcome {
+        let verified = finished.outcomes.iter().find_map(|outcome| match outcome {
             StepOutcome::Verify(verification) => Some(verification.passed),
             _ => None,
         });
@@ -404,40 +517,32 @@ impl<'a> Engine<'a> {
         let run = journal
             .run(run_id)?
             .ok_or(Refusal::NoSuchRun { run: run_id })?;
-        let words = match self.cancel.reason() {
+        let outcome = match self.cancel.reason() {
             Some(stop) if stop != Stop::Interrupted => format!("stopped: {stop}"),
-            _ => summary::outcome_words(interrupted, failed, verified.unwrap_or(true)),
+            _ => assemble::outcome_words(interrupted, failed, verified.unwrap_or(true)),
         };
-        let mut report = summary::run_report(self.project, &run, words, reports, &outcomes);
-        report.people = closing(
+        let people = closing(
             people::write_lists(&journal, &plan.report.dir, &plan.name, &people_before),
             &failure,
             Vec::new(),
         )?;
-        summary::absolute_paths(&mut report);
-        report.endpoints = summary::endpoints(self.project, clerk.as_ref(), &workos);
-        if plan.has(StepKind::Users) {
-            let clerk_side = outcomes.iter().find_map(|outcome| match outcome {
-                StepOutcome::Records {
-                    main: crate::journal::Kind::User,
-                    clerk,
-                    ..
-                } => *clerk,
-                _ => None,
-            });
-            report.accounting = Some(crate::report::accounting::account(
-                &journal.user_groups()?,
-                clerk_side,
-            ));
-        }
-        report.not_run = stages
-            .iter()
-            .map(|stage| stage.name())
-            .filter(|name| !report.steps.iter().any(|step| step.name == *name))
-            .map(str::to_owned)
-            .collect();
-        report.next_steps =
-            crate::report::next::next_steps(&report, if sync { "sync" } else { "run" });
+        let planned: Vec<StepKind> = stages.iter().map(|stage| stage.kind()).collect();
+        let report = assemble::run(assemble::RunClosed {
+            plan,
+            run: &run,
+            outcome,
+            steps: finished.reports,
+            outcomes: &finished.outcomes,
+            planned: &planned,
+            people,
+            clerk: clerk.as_ref(),
+            workos: &workos,
+            user_groups: match plan.has(StepKind::Users) {
+                true => Some(journal.user_groups()?),
+                false => None,
+            },
+            command: if sync { "sync" } else { "run" },
+        });
         let gone_list = match &removals {
             Some(removals) => {
                 let path = plan.report.dir.join(format!(
@@ -450,8 +555,7 @@ impl<'a> Engine<'a> {
             None => None,
         };
         let json = serde_json::to_string(&report).unwrap_or_default();
-        let json = ferry_wire::redact::redact(&json);
-        journal.save_report(run_id, &json)?;
+        journal.save_report(run_id, &ferry_wire::redact::redact(&json))?;
         let written = closing(
             crate::report::write_all(
                 &report,

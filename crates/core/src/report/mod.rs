@@ -8,6 +8,7 @@
 //! produce report data, and nothing here reads anything but that data.
 
 pub mod accounting;
+pub mod assemble;
 pub mod assessment;
 pub mod mfa;
 pub mod model;

@@ -1,11 +1,12 @@
-//! Folding what the steps came to into the run's report: a [`StepReport`]
-//! per step (counts, the first failures from the journal, the lists), and
-//! the [`Report`] of the whole run.
+//! Assembling a run's report: a [`StepReport`] per step (counts, the first
+//! failures from the journal, the lists), and the [`Report`] of the whole
+//! run, with its endpoints, accounting, steps not run and next steps. The
+//! engine hands over what it ran; everything the report says is decided here.
 
 use std::sync::Mutex;
 
 use crate::journal::{Action, Journal, Kind, RunRecord};
-use crate::project::Project;
+use crate::plan::{Plan, StepKind};
 use crate::report::assessment::human_duration;
 use crate::report::model::{Count, Failure, ListFile, PlanInfo, Report, RunInfo, StepReport};
 use crate::report::outcome::StepOutcome;
@@ -133,14 +134,13 @@ pub fn outcome_words(interrupted: bool, failed: u64, verified: bool) -> String {
 }
 
 /// The run's report, from its journal entry and what each step came to.
-pub fn run_report(
-    project: &Project,
+fn run_report(
+    plan: &Plan,
     run: &RunRecord,
     outcome: String,
     steps: Vec<StepReport>,
     outcomes: &[StepOutcome],
 ) -> Report {
-    let plan = &project.plan;
     let mut report = Report {
         ferry_version: env!("CARGO_PKG_VERSION").to_owned(),
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -188,7 +188,7 @@ pub fn absolute(path: &std::path::Path) -> String {
 }
 
 /// The lists' and notices' paths of `report`, made absolute.
-pub fn absolute_paths(report: &mut Report) {
+fn absolute_paths(report: &mut Report) {
     let fix = |path: &mut String| *path = absolute(std::path::Path::new(path.as_str()));
     for step in &mut report.steps {
         step.lists.iter_mut().for_each(|list| fix(&mut list.path));
@@ -211,13 +211,12 @@ pub fn absolute_paths(report: &mut Report) {
 /// The Clerk and WorkOS endpoints of a run: URL, environment, client id
 /// and what was sent to each. The keys only say which environment they
 /// open (`sk_live_`), never more.
-pub fn endpoints(
-    project: &Project,
+fn endpoints(
+    plan: &Plan,
     clerk: Option<&crate::clerk::client::ClerkClient>,
     workos: &crate::workos::client::WorkosClient,
 ) -> Vec<crate::report::model::Endpoint> {
     use crate::report::model::Endpoint;
-    let plan = &project.plan;
     let live = |key: &ferry_wire::secret::Secret, live: &str, test: &str| {
         if key.expose().starts_with("sk_live_") {
             live.to_owned()
@@ -263,4 +262,58 @@ pub fn endpoints(
         });
     }
     out
+}
+
+/// What a run hands over for its report.
+pub struct RunClosed<'a> {
+    pub plan: &'a Plan,
+    pub run: &'a RunRecord,
+    /// The run's outcome in words.
+    pub outcome: String,
+    /// Each step that finished, as its report section.
+    pub steps: Vec<StepReport>,
+    pub outcomes: &'a [StepOutcome],
+    /// The steps the run meant to run, in order.
+    pub planned: &'a [StepKind],
+    pub people: Vec<crate::report::model::PeopleList>,
+    pub clerk: Option<&'a crate::clerk::client::ClerkClient>,
+    pub workos: &'a crate::workos::client::WorkosClient,
+    /// The journal's users by how they sign in (when the plan has users).
+    pub user_groups: Option<Vec<crate::journal::UserGroup>>,
+    /// `run` or `sync`: what the next steps suggest.
+    pub command: &'static str,
+}
+
+/// The whole report of a finished (or stopped) run.
+pub fn run(closed: RunClosed<'_>) -> Report {
+    let mut report = run_report(
+        closed.plan,
+        closed.run,
+        closed.outcome,
+        closed.steps,
+        closed.outcomes,
+    );
+    report.people = closed.people;
+    absolute_paths(&mut report);
+    report.endpoints = endpoints(closed.plan, closed.clerk, closed.workos);
+    if let Some(groups) = &closed.user_groups {
+        let clerk_side = closed.outcomes.iter().find_map(|outcome| match outcome {
+            StepOutcome::Records {
+                main: Kind::User,
+                clerk,
+                ..
+            } => *clerk,
+            _ => None,
+        });
+        report.accounting = Some(crate::report::accounting::account(groups, clerk_side));
+    }
+    report.not_run = closed
+        .planned
+        .iter()
+        .map(|kind| kind.name())
+        .filter(|name| !report.steps.iter().any(|step| step.name == *name))
+        .map(str::to_owned)
+        .collect();
+    report.next_steps = crate::report::next::next_steps(&report, closed.command);
+    report
 }
