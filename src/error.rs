@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use ferry_core::diagnostic::Diagnostic;
 use ferry_core::error::ErrorKind;
+use ferry_core::support::diagnostic::Diagnostic;
 use ferry_sandbox::SandboxError;
 
 /// What the command line refuses to do on its own.

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use owo_colors::{OwoColorize, Stream};
 
-use ferry_core::diagnostic::{Diagnostic, Severity};
+use ferry_core::support::diagnostic::{Diagnostic, Severity};
 
 use crate::args::ColorChoice;
 

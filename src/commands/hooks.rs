@@ -1,10 +1,10 @@
 //! `ferry hooks`: the hook reference, generated from the types the runtime
-//! passes to a script (see `ferry_core::hook_reference`). docs/hooks.md is
+//! passes to a script (see `ferry_core::commands::hook_reference`). docs/hooks.md is
 //! this command's output, and a test keeps the two the same.
 
 use std::io::Write;
 
-use ferry_core::hook_reference;
+use ferry_core::commands::hook_reference;
 
 use crate::args::HooksArgs;
 use crate::error::{Error, Result};

@@ -1,6 +1,6 @@
 //! `ferry report PLAN`: renders a run's report again from the journal.
 
-use ferry_core::history::{self, History};
+use ferry_core::commands::history::{self, History};
 use ferry_core::plan::ReportFormat;
 use ferry_core::report;
 

@@ -5,11 +5,11 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
-use ferry_core::cancel::Stop;
+use ferry_core::commands::project::Project;
 use ferry_core::engine::{Engine, RunOptions, RunSummary, WriteEstimate};
 use ferry_core::error::ErrorKind;
 use ferry_core::observe::Quiet;
-use ferry_core::project::Project;
+use ferry_core::support::cancel::Stop;
 
 use crate::args::RunArgs;
 use crate::error::{Error, Refusal, Result};

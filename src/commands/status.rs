@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use ferry_core::history::History;
+use ferry_core::commands::history::History;
 use ferry_core::journal::{Action, Kind};
 
 use crate::args::{ExportIdsArgs, JsonPlanArgs};
@@ -83,7 +83,10 @@ pub fn status(args: &JsonPlanArgs) -> Result<Exit> {
 }
 
 /// `ferry status --json`: the journal, its runs and the records' outcomes.
-fn as_json(project: &ferry_core::project::Project, status: &ferry_core::history::Status) -> String {
+fn as_json(
+    project: &ferry_core::commands::project::Project,
+    status: &ferry_core::commands::history::Status,
+) -> String {
     let runs: Vec<serde_json::Value> = status
         .runs
         .iter()

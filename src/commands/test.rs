@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use ferry_core::script_cases::{self, TestReport};
+use ferry_core::commands::script_cases::{self, TestReport};
 
 use crate::args::TestArgs;
 use crate::error::Result;

@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use ferry_core::diagnostic::Diagnostic;
+use ferry_core::commands::project::Project;
 use ferry_core::error::Error;
 use ferry_core::plan::{LoadOptions, PlanError};
-use ferry_core::project::Project;
+use ferry_core::support::diagnostic::Diagnostic;
 
 use crate::args::ValidateArgs;
 use crate::error::Result;

@@ -369,28 +369,14 @@ fn name(module: &ModulePath) -> String {
 
 /// ferry-core's layers, lowest first, and the top-level modules in each.
 const CORE_LAYERS: &[(&str, &[&str])] = &[
-    (
-        "support",
-        &["kind", "checksum", "packed", "diagnostic", "cancel"],
-    ),
+    ("support", &["support"]),
     ("configuration", &["script", "plan"]),
     ("journal and transport", &["journal", "http"]),
     ("API clients", &["workos", "clerk"]),
-    ("data", &["source", "mapping", "reconcile", "report"]),
-    ("steps", &["webhooks", "preflight", "observe", "steps"]),
-    (
-        "commands",
-        &[
-            "project",
-            "error",
-            "connect",
-            "history",
-            "undo",
-            "sync",
-            "hook_reference",
-            "script_cases",
-        ],
-    ),
+    ("data", &["source", "mapping", "report"]),
+    ("target side", &["target"]),
+    ("steps", &["observe", "steps"]),
+    ("commands", &["commands", "error", "undo", "sync"]),
     ("engine", &["engine"]),
 ];
 

@@ -9,8 +9,8 @@ use std::collections::HashSet;
 
 use ferry_core::clerk::client::ClerkClient;
 use ferry_core::http::RetryPolicy;
-use ferry_core::reconcile;
 use ferry_core::source::shared_users::{SharedError, SharedUsers};
+use ferry_core::target::reconcile;
 use ferry_core::workos::client::{WorkosClient, WorkosLimits};
 use ferry_sandbox::{GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate};
 use ferry_wire::secret::Secret;

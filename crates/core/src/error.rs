@@ -10,9 +10,9 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::diagnostic::Diagnostic;
+use crate::support::diagnostic::Diagnostic;
 
-pub use crate::kind::ErrorKind;
+pub use crate::support::kind::ErrorKind;
 
 /// A refusal: the request is understood, and declined for a reason.
 #[derive(Debug, thiserror::Error)]
@@ -88,13 +88,13 @@ pub enum Error {
     Missing(#[from] MissingSetting),
 
     #[error(transparent)]
-    Preflight(#[from] crate::preflight::PreflightError),
+    Preflight(#[from] crate::target::preflight::PreflightError),
 
     #[error(transparent)]
     Refused(#[from] Refusal),
 
     #[error(transparent)]
-    Webhooks(#[from] crate::webhooks::WebhookError),
+    Webhooks(#[from] crate::target::webhooks::WebhookError),
 
     #[error("cannot {action} {}: {source}", path.display())]
     Io {

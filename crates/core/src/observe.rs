@@ -33,7 +33,7 @@ pub enum Event<'a> {
     PreflightStarted,
     /// What the preflight found, before anything else was read or written.
     Preflight {
-        findings: &'a [crate::preflight::Finding],
+        findings: &'a [crate::target::preflight::Finding],
     },
     /// A plan step began.
     StepStarted { step: StepKind },

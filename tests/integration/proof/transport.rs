@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ferry_core::cancel::{Cancel, Stop};
 use ferry_core::http::client::MAX_BODY;
 use ferry_core::http::{ApiClient, ApiErrorKind, Request, RetryPolicy};
+use ferry_core::support::cancel::{Cancel, Stop};
 use ferry_wire::secret::Secret;
 
 /// A loopback server answering each connection with `answer`; counts the

@@ -20,10 +20,10 @@ use futures_util::stream::FuturesOrdered;
 use serde::Deserialize;
 
 use super::error;
-use crate::cancel::Cancel;
 use crate::http::client::{ClientError, segment};
 use crate::http::listing::{Listed, Next, PageCheck};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
+use crate::support::cancel::Cancel;
 use ferry_wire::clerk::model::{
     Organization, OrganizationDomain, OrganizationMembership, PaginatedList, Role, User,
 };

@@ -25,15 +25,13 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use crate::cancel::{Cancel, Stop};
 use crate::clerk::client::ClerkClient;
-use crate::connect;
+use crate::commands::connect;
+use crate::commands::project::Project;
 use crate::error::{Error, MissingSetting, Refusal, Result};
 use crate::journal::{Action, Journal, Kind, RunStatus};
 use crate::observe::{Event, Observer};
 use crate::plan::StepKind;
-use crate::preflight;
-use crate::project::Project;
 use crate::report::assemble;
 use crate::report::assessment::Assessment;
 use crate::report::model::Report;
@@ -42,9 +40,11 @@ use crate::report::verification::Verification;
 use crate::source::shared_users::SharedUsers;
 use crate::steps::ended::Ended;
 use crate::steps::error::StepError;
+use crate::support::cancel::{Cancel, Stop};
+use crate::target::preflight;
+use crate::target::webhooks;
 use crate::undo::delete::Deleter;
 use crate::undo::{UndoOptions, UndoTally};
-use crate::webhooks;
 use crate::workos::client::WorkosClient;
 use stage::{PreviewContext, RunContext, Stage};
 

@@ -8,18 +8,18 @@ use std::sync::Mutex;
 
 use futures_util::future::LocalBoxFuture;
 
-use crate::cancel::Cancel;
 use crate::clerk::client::ClerkClient;
+use crate::commands::project::Project;
 use crate::error::{MissingSetting, Result};
 use crate::journal::{Journal, Kind};
 use crate::observe::Observer;
 use crate::plan::StepKind;
-use crate::project::Project;
 use crate::report::outcome::StepOutcome;
 use crate::source::read::Sources;
 use crate::source::shared_users::SharedUsers;
 use crate::steps::ended::Ended;
 use crate::steps::seen::Seen;
+use crate::support::cancel::Cancel;
 use crate::workos::client::WorkosClient;
 
 /// What every step of one run shares.

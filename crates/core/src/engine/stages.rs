@@ -10,14 +10,13 @@ use futures_util::future::LocalBoxFuture;
 
 use super::stage::{PreviewContext, RunContext, Stage};
 use crate::clerk::client::ClerkClient;
+use crate::commands::project::Project;
 use crate::error::Result;
 use crate::journal::{Journal, Kind};
 use crate::observe::Event;
 use crate::plan::{
     MfaReportSettings, OrganizationSettings, RoleSettings, Step, StepKind, UserSettings,
 };
-use crate::project::Project;
-use crate::reconcile;
 use crate::report::accounting::ClerkSide;
 use crate::report::outcome::{Planned, PlannedAction, StepOutcome, Tally};
 use crate::source::read::Sources;
@@ -33,6 +32,7 @@ use crate::steps::recorder::{Recorded, RunLists, Target};
 use crate::steps::roles::{RolesStep, read_roles};
 use crate::steps::users::{self, Mode, UsersStep};
 use crate::steps::verify::VerifyStep;
+use crate::target::reconcile;
 use crate::workos::client::WorkosClient;
 
 /// The stage for one step of the plan.
@@ -234,7 +234,7 @@ impl Users<'_> {
         reader: &'a Mutex<Journal>,
         mode: Mode<'a>,
         dry_run: bool,
-        listing: Option<crate::reconcile::Listing<ferry_wire::workos::model::User>>,
+        listing: Option<crate::target::reconcile::Listing<ferry_wire::workos::model::User>>,
     ) -> UsersStep<'a> {
         let settings = self.0.clone();
         let ctx = project.hook_context(StepKind::Users, dry_run);

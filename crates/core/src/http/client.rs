@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 
 use super::limiter::Bucket;
 use super::retry::{RetryPolicy, Verdict, parse_retry_after};
-use crate::cancel::{Cancel, Stop};
+use crate::support::cancel::{Cancel, Stop};
 use ferry_wire::secret::Secret;
 
 /// The most of an error body kept for messages and error-code parsing.

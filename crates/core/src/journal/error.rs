@@ -58,8 +58,8 @@ impl JournalError {
 
     /// A journal that SQLite cannot read or write is taken for a disk
     /// problem that a later run gets past; the others are the user's to fix.
-    pub fn kind(&self) -> crate::kind::ErrorKind {
-        use crate::kind::ErrorKind;
+    pub fn kind(&self) -> crate::support::kind::ErrorKind {
+        use crate::support::kind::ErrorKind;
         match self {
             Self::Sqlite { .. } => ErrorKind::Unavailable,
             Self::Open { .. }

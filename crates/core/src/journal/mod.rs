@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::checksum::Checksum;
+use crate::support::checksum::Checksum;
 
 pub use error::{JournalError, Result};
 pub use kind::{Kind, SignsIn};

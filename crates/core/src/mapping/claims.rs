@@ -57,7 +57,7 @@ const PREFIXES: usize = 1 << PREFIX_BITS;
 const PREFIX_SHIFT: u32 = 64 - PREFIX_BITS;
 
 /// A claim's 64-bit key, in halves (12-byte entries).
-type Key = crate::packed::U64;
+type Key = crate::support::packed::U64;
 
 /// Passes a [`Key`] through: its bits are a SHA-256's, uniform already.
 #[derive(Default)]

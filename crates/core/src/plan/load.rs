@@ -17,8 +17,8 @@ use super::schema::*;
 use super::schema::{PlanSpec, StepSpec, TestSpec};
 use super::step::{Step, StepKind};
 use super::yaml::{self, PathPart, SourceFile};
-use crate::diagnostic::{self, Code, Diagnostic, Location, Severity};
 use crate::script::Hook;
+use crate::support::diagnostic::{self, Code, Diagnostic, Location, Severity};
 
 /// How strict loading is about what only a run needs.
 #[derive(Debug, Clone, Copy)]

@@ -10,10 +10,10 @@ use super::schema::ReportFormat;
 use super::step::{
     OrganizationSettings, RoleSettings, Step, StepKind, UserSettings, VerifySettings,
 };
-pub use crate::checksum::Checksum;
-use crate::diagnostic::{Diagnostic, Location};
-use crate::kind::ErrorKind;
 use crate::script::Hook;
+pub use crate::support::checksum::Checksum;
+use crate::support::diagnostic::{Diagnostic, Location};
+use crate::support::kind::ErrorKind;
 use ferry_wire::secret::Secret;
 
 /// The plan-file versions this ferry reads.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use marked_yaml::{Marker, Node, Span};
 
-use crate::diagnostic::Location;
+use crate::support::diagnostic::Location;
 
 /// The file a tree came from, to turn markers into locations.
 pub struct SourceFile<'a> {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::convert::{from_dynamic, to_dynamic};
 use super::error::ScriptError;
 use super::hook::Hook;
-use crate::diagnostic::{self, Diagnostic, Location};
+use crate::support::diagnostic::{self, Diagnostic, Location};
 
 /// What keeps a hook from running away. The defaults allow far more than any
 /// mapping needs and stop an endless loop in well under a second.

@@ -1,7 +1,7 @@
 //! What a hook call can come to other than a usable result.
 
 use super::hook::Hook;
-use crate::diagnostic::Location;
+use crate::support::diagnostic::Location;
 
 /// A hook call that did not produce a usable result.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use ferry_wire::clerk::export::{ExportError, ExportReader, ExportUser, RecordError};
 use ferry_wire::clerk::legacy;
 
-use crate::packed::U64;
+use crate::support::packed::U64;
 
 /// Export rows by Clerk id; each row is handed out once.
 pub struct ExportIndex {

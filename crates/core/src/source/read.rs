@@ -58,8 +58,8 @@ impl From<SharedError> for SourceError {
 }
 
 impl SourceError {
-    pub fn kind(&self) -> crate::kind::ErrorKind {
-        use crate::kind::ErrorKind;
+    pub fn kind(&self) -> crate::support::kind::ErrorKind {
+        use crate::support::kind::ErrorKind;
         match self {
             Self::Clerk(_) | Self::Shared(_) => ErrorKind::Unavailable,
             Self::Export(_) | Self::Nothing => ErrorKind::Configuration,

@@ -2,8 +2,8 @@
 //! an outcome the step records and moves past).
 
 use crate::journal::JournalError;
-use crate::kind::ErrorKind;
 use crate::source::read::SourceError;
+use crate::support::kind::ErrorKind;
 use crate::workos::client::WorkosError;
 
 #[derive(Debug, thiserror::Error)]

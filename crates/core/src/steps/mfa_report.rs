@@ -55,9 +55,11 @@ pub enum MfaReportError {
 }
 
 impl MfaReportError {
-    pub fn kind(&self) -> crate::kind::ErrorKind {
+    pub fn kind(&self) -> crate::support::kind::ErrorKind {
         match self {
-            Self::Template { .. } | Self::Write { .. } => crate::kind::ErrorKind::Configuration,
+            Self::Template { .. } | Self::Write { .. } => {
+                crate::support::kind::ErrorKind::Configuration
+            }
             Self::Step(error) => error.kind(),
         }
     }

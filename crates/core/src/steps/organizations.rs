@@ -4,7 +4,7 @@
 //! memberships step.
 //!
 //! With `--reconcile` the journal's id is believed only when WorkOS lists
-//! it with this organization's external_id (see [`crate::reconcile`]); an
+//! it with this organization's external_id (see [`crate::target::reconcile`]); an
 //! organization renamed outside ferry is reported and left alone.
 
 use std::collections::HashMap;
@@ -20,9 +20,9 @@ use crate::http::listing::Incomplete;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::organization::{MappedOrg, OrgPayload, map_organization};
 use crate::plan::OrganizationSettings;
-use crate::reconcile::{Listing, Standing, standing};
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::Script;
+use crate::target::reconcile::{Listing, Standing, standing};
 use crate::workos::client::WorkosClient;
 use ferry_wire::clerk::model::{Organization, OrganizationDomain};
 use ferry_wire::workos::model::{
@@ -324,9 +324,11 @@ impl OrganizationsStep<'_> {
                 .map(|id| (Action::Updated, Some(id), None)),
             current => {
                 let note = match &current {
-                    Some(other) => {
-                        crate::reconcile::relinked("organization", id, other.external_id.as_deref())
-                    }
+                    Some(other) => crate::target::reconcile::relinked(
+                        "organization",
+                        id,
+                        other.external_id.as_deref(),
+                    ),
                     None => format!("the journal's WorkOS organization {id} is gone"),
                 };
                 let settled = match self

@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 
 use super::error::StepError;
 use super::recorder::{self, Recorded, RunLists};
-use crate::cancel::Cancel;
 use crate::journal::Action;
 use crate::report::outcome::Tally;
+use crate::support::cancel::Cancel;
 
 /// Where a step's outcomes go, and how it is paced.
 /// Sends a step's records, read whole beforehand (organizations, roles:

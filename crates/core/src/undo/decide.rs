@@ -39,7 +39,7 @@ pub fn user(now: Option<&User>, clerk_id: &str, include_signed_in: bool) -> Verd
 pub fn not_ours(what: &str, target_id: &str, now: Option<&str>) -> String {
     format!(
         "relinked_outside_ferry: WorkOS {what} {target_id} now carries {}, not the Clerk id ferry gave it; undo deletes only what is still ferry's",
-        crate::reconcile::carried(now)
+        crate::target::reconcile::carried(now)
     )
 }
 

@@ -8,8 +8,8 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::decide::Verdict;
-use crate::cancel::Cancel;
 use crate::journal::{Action, Entry, Journal, Kind, Outcome};
+use crate::support::cancel::Cancel;
 use crate::workos::client::{Deletable, WorkosClient, WorkosError};
 
 /// An object left in place, and why.

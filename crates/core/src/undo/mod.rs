@@ -31,7 +31,7 @@ pub use delete::{Kept, UndoTally};
 use std::collections::HashSet;
 
 use crate::journal::{Journal, Kind};
-use crate::reconcile;
+use crate::target::reconcile;
 use crate::workos::client::MembershipFilter;
 use decide::Verdict;
 use ferry_wire::workos::model::OrganizationMembership;

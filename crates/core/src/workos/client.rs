@@ -11,10 +11,10 @@ use std::time::Duration;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
-use crate::cancel::Cancel;
 use crate::http::client::{ClientError, segment};
 use crate::http::listing::{Next, PageCheck};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
+use crate::support::cancel::Cancel;
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::events::{UpdateWebhookEndpoint, WebhookEndpoint};
 use ferry_wire::workos::model::{

@@ -383,7 +383,7 @@ impl<'a> RolesStep<'a> {
     }
 
     async fn all_permissions(&self) -> Result<BTreeSet<String>, WorkosError> {
-        let (permissions, _) = crate::reconcile::every_page(
+        let (permissions, _) = crate::target::reconcile::every_page(
             |after| async move { self.workos.permissions_page(after.as_deref()).await },
             |p: &ferry_wire::workos::model::Permission| &p.slug,
         )

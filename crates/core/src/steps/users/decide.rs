@@ -13,8 +13,8 @@ use crate::journal::{Action, RecordState};
 use crate::mapping::metadata;
 use crate::mapping::user::Payload;
 use crate::plan::ConflictPolicy;
-use crate::reconcile::Standing;
 use crate::report::outcome::PlannedAction;
+use crate::target::reconcile::Standing;
 
 /// What WorkOS holds for this user, as far as ferry has asked.
 #[derive(Debug, Clone, Copy)]

@@ -15,7 +15,7 @@
 //! idempotent). Outcomes go to the recorder only after WorkOS confirmed them.
 //!
 //! With `--reconcile` the step first lists every WorkOS user
-//! ([`crate::reconcile`]): the journal's ids are judged against the listing
+//! ([`crate::target::reconcile`]): the journal's ids are judged against the listing
 //! (gone: made again; someone else's now: never written to; changed
 //! outside ferry: reported), and who holds an external_id or email is
 //! answered from the listing instead of one read per user.
@@ -38,12 +38,12 @@ use crate::mapping::claims::{Claim, Claims, email_identity};
 use crate::mapping::metadata;
 use crate::mapping::password::PasswordPlan;
 use crate::mapping::user::{DesiredUser, Mapped, Payload, UserSettings, map_user};
-use crate::reconcile::{Listing, Standing, standing};
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::{Hook, Script};
 use crate::source::SourceUser;
 use crate::steps::recorder::Recorded;
 use crate::steps::seen::Seen;
+use crate::target::reconcile::{Listing, Standing, standing};
 use crate::workos::client::{WorkosClient, WorkosError};
 use ferry_wire::redact;
 use ferry_wire::secret::Secret;
@@ -686,7 +686,7 @@ impl<'a> UsersStep<'a> {
                 Ok(None) => {
                     return Done::not(
                         Action::Failed,
-                        crate::reconcile::relinked(
+                        crate::target::reconcile::relinked(
                             "user",
                             target_id,
                             current.external_id.as_deref(),

@@ -207,7 +207,7 @@ impl VerifyStep<'_> {
         migrated: &BTreeMap<String, String>,
     ) -> Result<HashMap<String, User>, StepError> {
         let known = migrated.values().map(String::as_str);
-        let listing = crate::reconcile::list_users(self.workos, known)
+        let listing = crate::target::reconcile::list_users(self.workos, known)
             .await
             .map_err(StepError::from)?;
         Ok(listing.into_by_id())

@@ -29,7 +29,7 @@ impl VerifyStep<'_> {
             .map(|o| o.id)
             .collect();
         // Through the listing check: a cursor that loops is an error, not a count.
-        let in_workos = crate::reconcile::list_organizations(self.workos)
+        let in_workos = crate::target::reconcile::list_organizations(self.workos)
             .await
             .map_err(StepError::from)?
             .into_by_id()

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use crate::kind::ErrorKind;
+use crate::support::kind::ErrorKind;
 
 /// Why a run stopped before its end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

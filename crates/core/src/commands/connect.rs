@@ -2,11 +2,11 @@
 //! settings derived from it. A missing secret is a [`MissingSetting`] that
 //! names the key of the plan to fill.
 
-use crate::cancel::Cancel;
 use crate::clerk::client::ClerkClient;
 use crate::error::{MissingSetting, Result};
 use crate::journal::binding::Identity;
 use crate::plan::Plan;
+use crate::support::cancel::Cancel;
 use crate::workos::client::WorkosClient;
 
 /// The Clerk client, when the plan gives a secret key; `cancel` ends its waits.

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::commands::project::Project;
 use crate::mapping::membership::{self, MembershipView};
 use crate::mapping::organization::{MappedOrg, OrgView, map_organization};
 use crate::mapping::role::{RoleMapper, RoleSlug, RoleView};
@@ -15,7 +16,6 @@ use crate::mapping::user::{
 };
 use crate::plan::OrganizationSettings;
 use crate::plan::{Expectation, ScriptTest};
-use crate::project::Project;
 use crate::script::{Hook, Outcome, Script, ScriptError};
 use crate::source::view::UserView;
 

@@ -17,9 +17,9 @@ use serde::Serialize;
 
 use crate::clerk::client::ClerkClient;
 use crate::http::client::{ApiError, ApiErrorKind, is_loopback};
-use crate::kind::ErrorKind;
 use crate::plan::Plan;
 use crate::plan::schema::WebhookPolicy;
+use crate::support::kind::ErrorKind;
 use crate::workos::client::{WorkosClient, WorkosLimits};
 use ferry_wire::clerk::export::ExportReader;
 
@@ -106,7 +106,7 @@ fn read_finding(check: &'static str, what: &str, result: Result<String, ApiError
 /// could not promise to pause them).
 async fn webhooks(plan: &Plan, workos: &WorkosClient) -> Finding {
     let pause = plan.target.as_ref().map(|t| t.webhooks) == Some(WebhookPolicy::Pause);
-    match crate::webhooks::enabled(workos).await {
+    match crate::target::webhooks::enabled(workos).await {
         Ok(ids) if ids.is_empty() => Finding::ok("webhooks", "no endpoint enabled"),
         Ok(ids) if pause => Finding::ok(
             "webhooks",
@@ -120,7 +120,7 @@ async fn webhooks(plan: &Plan, workos: &WorkosClient) -> Finding {
             format!(
                 "{} enabled endpoint(s) will receive this run's events ({}); `target.workos.webhooks: pause` pauses them during the run",
                 ids.len(),
-                crate::webhooks::events_emitted(plan).join(", ")
+                crate::target::webhooks::events_emitted(plan).join(", ")
             ),
         ),
         Err(error) if pause => Finding::failed(

@@ -42,9 +42,9 @@ impl From<WorkosError> for WebhookError {
 }
 
 impl WebhookError {
-    pub fn kind(&self) -> crate::kind::ErrorKind {
+    pub fn kind(&self) -> crate::support::kind::ErrorKind {
         match self {
-            Self::Workos(_) => crate::kind::ErrorKind::Unavailable,
+            Self::Workos(_) => crate::support::kind::ErrorKind::Unavailable,
             Self::Journal(error) => error.kind(),
         }
     }
@@ -160,7 +160,7 @@ pub struct PauseBeforeFirstWrite {
     /// A client of its own for the endpoint calls (which are writes too,
     /// and must not wait at this gate).
     workos: WorkosClient,
-    cancel: crate::cancel::Cancel,
+    cancel: crate::support::cancel::Cancel,
     paused: tokio::sync::OnceCell<Result<(), String>>,
 }
 
@@ -169,7 +169,7 @@ impl PauseBeforeFirstWrite {
         plan: &Plan,
         journal: Journal,
         workos: WorkosClient,
-        cancel: crate::cancel::Cancel,
+        cancel: crate::support::cancel::Cancel,
     ) -> Self {
         Self {
             policy: policy(plan),
@@ -197,7 +197,7 @@ impl crate::http::client::WriteGate for PauseBeforeFirstWrite {
                         let message = format!(
                             "the webhook endpoints could not be paused before the first write ({error}); nothing was written"
                         );
-                        self.cancel.stop(crate::cancel::Stop::Unavailable {
+                        self.cancel.stop(crate::support::cancel::Stop::Unavailable {
                             message: message.clone(),
                         });
                         message

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::plan::{self, LoadOptions, Plan, StepKind};
 use crate::script::{Limits, Script};
+use crate::support::diagnostic::Diagnostic;
 
 #[derive(Debug)]
 pub struct Project {
