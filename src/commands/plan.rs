@@ -17,6 +17,7 @@ use ferry_core::error::Refusal;
 use ferry_core::observe::{Event, Observer};
 use ferry_core::plan::StepKind;
 use ferry_core::report::outcome::{Planned, PlannedAction, StepOutcome};
+use ferry_core::support::reason::ReasonCode;
 
 use crate::args::PlanArgs;
 use crate::error::{Error, Result};
@@ -29,21 +30,17 @@ const SHOWN_PER_ACTION: usize = 5;
 const OFFLINE_NOTE: &str = "offline, the export does not say who is banned or locked in Clerk: \
      they are planned like anyone else, and `ferry run`, which reads Clerk, skips them as the plan says";
 
-/// Distinct reasons a preview counts apart; the rest are "other reasons".
-const MAX_REASONS: usize = 10_000;
+/// How many planned actions share a reason's code, by (step, action,
+/// code). Codes are few, so every one is counted apart; the details (which
+/// name ids) are shown in the examples only.
+type Reasons = BTreeMap<(StepKind, PlannedAction, ReasonCode), u64>;
 
-/// Reasons listed under an action before "… more reasons".
-const REASONS_SHOWN: usize = 8;
-
-/// How many planned actions share a reason, by (step, action, reason).
-type Reasons = BTreeMap<(StepKind, PlannedAction, String), u64>;
-
-/// The reasons of one step and action, most common first.
-fn reasons_of(reasons: &Reasons, step: StepKind, action: PlannedAction) -> Vec<(String, u64)> {
-    let mut of: Vec<(String, u64)> = reasons
+/// The reason codes of one step and action, most common first.
+fn reasons_of(reasons: &Reasons, step: StepKind, action: PlannedAction) -> Vec<(ReasonCode, u64)> {
+    let mut of: Vec<(ReasonCode, u64)> = reasons
         .iter()
         .filter(|((s, a, _), _)| *s == step && *a == action)
-        .map(|((_, _, reason), n)| (reason.clone(), *n))
+        .map(|((_, _, code), n)| (*code, *n))
         .collect();
     of.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     of
@@ -76,15 +73,9 @@ impl Observer for Collect {
             }
             if let Some(reason) = &planned.reason {
                 let mut reasons = self.reasons.lock().expect("reasons lock");
-                // Reasons can name ids (a claimed email): past a bound, new
-                // ones are counted together so a million never sit in memory.
-                let key = (*step, planned.action, reason.clone());
-                let key = if reasons.len() < MAX_REASONS || reasons.contains_key(&key) {
-                    key
-                } else {
-                    (*step, planned.action, "other reasons".to_owned())
-                };
-                *reasons.entry(key).or_default() += 1;
+                *reasons
+                    .entry((*step, planned.action, reason.code))
+                    .or_default() += 1;
             }
             let mut shown = self.shown.lock().expect("shown lock");
             let examples = shown.entry((*step, planned.action)).or_default();
@@ -157,24 +148,13 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
                 action.as_str(),
                 output::thousands(count)
             );
-            let by_reason = reasons_of(&reasons, *step, action);
-            if by_reason.len() > 1 {
-                for (reason, n) in by_reason.iter().take(REASONS_SHOWN) {
-                    let _ = writeln!(
-                        stdout,
-                        "    {:>8}  {}",
-                        output::thousands(*n),
-                        painter.dim(reason)
-                    );
-                }
-                if by_reason.len() > REASONS_SHOWN {
-                    let _ = writeln!(
-                        stdout,
-                        "    {:>8}  {}",
-                        "…",
-                        painter.dim(&format!("{} more reasons", by_reason.len() - REASONS_SHOWN))
-                    );
-                }
+            for (code, n) in reasons_of(&reasons, *step, action) {
+                let _ = writeln!(
+                    stdout,
+                    "    {:>8}  {}",
+                    output::thousands(n),
+                    painter.dim(code.as_str())
+                );
             }
             for example in shown.get(&(*step, action)).into_iter().flatten() {
                 let email = example
@@ -184,8 +164,8 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
                     .unwrap_or_default();
                 let reason = example
                     .reason
-                    .as_deref()
-                    .map(|r| format!(": {r}"))
+                    .as_ref()
+                    .map(|r| format!(": {}", r.detail))
                     .unwrap_or_default();
                 let _ = writeln!(stdout, "    {}{email}{reason}", example.clerk_id);
             }
@@ -273,7 +253,7 @@ fn json_preview(
                 let count = counts.get(&action).copied().filter(|&n| n > 0)?;
                 let reasons: Vec<serde_json::Value> = reasons_of(reasons, *step, action)
                     .into_iter()
-                    .map(|(reason, n)| serde_json::json!({ "reason": reason, "count": n }))
+                    .map(|(code, n)| serde_json::json!({ "code": code, "count": n }))
                     .collect();
                 let examples = shown.get(&(*step, action));
                 Some(serde_json::json!({
@@ -317,7 +297,8 @@ fn json_preview(
     Ok(Exit::Success)
 }
 
-/// `{"users":[…],"summary":{…}}`, written as it goes so a million users
+/// `--out`: one JSON object, every user's plan then the summary, written as
+/// it goes so a million users
 /// never sit in memory. It is written beside its final name and renamed
 /// only when complete, so a failed plan leaves no half-written file.
 struct JsonOut {

@@ -73,7 +73,7 @@ pub fn status(args: &JsonPlanArgs) -> Result<Exit> {
         let _ = writeln!(
             out,
             "  failed {id}: {}",
-            state.reason.as_deref().unwrap_or("?")
+            state.reason.as_ref().map_or("?", |r| r.detail.as_str())
         );
     }
     if failed.len() > 10 {

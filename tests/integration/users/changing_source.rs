@@ -146,7 +146,8 @@ fn a_rerun_maps_again_what_changed_and_everyone_once_the_script_changes() {
 }
 
 /// A hook that skips with `skip("why")` has its reason in the skipped
-/// list and in the report, next to each user it skipped.
+/// list next to each user it skipped, under the code `hook_skipped`, and
+/// the report counts them under that code.
 #[test]
 fn a_hook_s_skip_carries_the_script_s_reason() {
     let world = super::World::new(super::WorldOptions {
@@ -165,6 +166,7 @@ fn a_hook_s_skip_carries_the_script_s_reason() {
     let skipped: Vec<&str> = list
         .lines()
         .filter(|line| line.contains(reason))
+        .inspect(|line| assert!(line.contains(",hook_skipped,"), "{line}"))
         .filter_map(|line| line.split(',').next())
         .collect();
     let migrated: std::collections::HashSet<String> = world
@@ -185,7 +187,23 @@ fn a_hook_s_skip_carries_the_script_s_reason() {
     assert!(!expected.is_empty());
     assert_eq!(skipped, expected, "{list}");
     assert!(expected.iter().all(|id| !migrated.contains(*id)));
-    assert!(world.report("world-run-1.json").contains(reason));
+    let report: serde_json::Value =
+        serde_json::from_str(&world.report("world-run-1.json")).unwrap();
+    let by_code: Vec<(&str, u64)> = report["accounting"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["group"] == "skipped")
+        .map(|b| (b["label"].as_str().unwrap(), b["users"].as_u64().unwrap()))
+        .filter(|(label, _)| label.starts_with("hook_skipped: "))
+        .collect();
+    assert_eq!(
+        by_code,
+        [(
+            "hook_skipped: A hook returned `()` or `skip(...)` for the record.",
+            expected.len() as u64
+        )]
+    );
 }
 
 /// A journal an earlier ferry sealed (its seals covered settings that no

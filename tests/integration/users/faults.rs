@@ -1,6 +1,7 @@
 //! A migration through a misbehaving WorkOS: errors, dropped answers and
 //! latency end with every user there exactly once.
 
+use ferry_core::support::reason::{Reason, ReasonCode};
 use ferry_sandbox::FaultConfig;
 
 use serde_json::json;
@@ -22,8 +23,7 @@ fn errors_dropped_answers_and_latency_lose_and_duplicate_nothing() {
         users_options: json!({ "max_attempts": 12, "concurrency": 400 }),
         ..WorldOptions::default()
     });
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let out = world.run().code(0);
     out.stdout_has(" 0 failed");
     world.assert_migrated_exactly_once();
     let counts = world.counts();
@@ -139,8 +139,11 @@ fn a_factor_whose_answer_was_lost_is_journaled_created_not_adopted() {
     let lost: Vec<&str> = created
         .iter()
         .filter(|(_, r)| {
-            r.reason.as_deref()
-                == Some("the enrollment's answer was lost or unreadable; WorkOS lists the factor it made")
+            r.reason
+                == Some(Reason::new(
+                    ReasonCode::AnswerLost,
+                    "the enrollment's answer was lost or unreadable; WorkOS lists the factor it made",
+                ))
         })
         .map(|(id, _)| id.as_str())
         .collect();
@@ -189,9 +192,10 @@ fn one_id_answered_for_every_create_maps_nobody_to_someone_else() {
         .unwrap()
         .into_iter()
         .filter(|(_, r)| {
-            r.reason
-                .as_deref()
-                .is_some_and(|reason| reason.starts_with("ambiguous_create_answer: "))
+            r.reason.as_ref().is_some_and(|reason| {
+                reason.code == ReasonCode::AmbiguousCreateAnswer
+                    && reason.detail.starts_with("ambiguous_create_answer: ")
+            })
         })
         .count();
     assert!(looked_up > 100, "{looked_up} creates were looked up");

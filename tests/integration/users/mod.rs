@@ -304,7 +304,10 @@ impl World {
             target_id: None,
             action,
             attempts: 1,
-            reason: Some(format!("recorded by {plan}")),
+            reason: Some(ferry_core::support::reason::Reason::new(
+                ferry_core::support::reason::ReasonCode::Unclassified,
+                format!("recorded by {plan}"),
+            )),
             fingerprint: None,
         });
         journal.record_all(run, &[entry]).unwrap();

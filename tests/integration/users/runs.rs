@@ -77,6 +77,32 @@ fn plan_previews_without_writing_and_offline_asks_nothing() {
     assert_eq!(world.counts().total, 0, "offline asked a server");
 }
 
+/// What a team reads before and after a run, whole: `ferry plan`, then
+/// `ferry status` and `ferry verify` once the run is done.
+#[test]
+fn plan_status_and_verify_print_whole_outputs() {
+    let world = World::new(WorldOptions::default());
+    world
+        .ferry()
+        .args(["plan", "plan.yaml"])
+        .run()
+        .code(0)
+        .stdout_is("plan/world.txt");
+    world.run().code(0);
+    world
+        .ferry()
+        .args(["status", "plan.yaml"])
+        .run()
+        .code(0)
+        .stdout_is("status/world.txt");
+    world
+        .ferry()
+        .args(["verify", "plan.yaml"])
+        .run()
+        .code(0)
+        .stdout_is("verify/world.txt");
+}
+
 #[test]
 fn status_and_export_ids_read_the_journal() {
     let world = World::new(WorldOptions::default());
@@ -219,7 +245,7 @@ fn run_json_prints_one_event_per_line_and_ends_with_the_summary() {
     assert!(kinds.contains(&"step_finished"));
 }
 
-/// The rows of a `clerk_id,email,reason` list, by Clerk id.
+/// The rows of a `clerk_id,email,code,reason` list, by Clerk id.
 fn listed(text: &str) -> std::collections::BTreeSet<String> {
     text.lines()
         .skip(1)

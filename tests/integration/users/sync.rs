@@ -431,7 +431,7 @@ fn a_user_relinked_outside_ferry_is_never_written_over() {
     assert_eq!(
         failures,
         format!(
-            "clerk_id,email,reason\n{clerk_id},{},\"{expected}\"\n",
+            "clerk_id,email,code,reason\n{clerk_id},{},relinked_outside_ferry,\"{expected}\"\n",
             relinked.email
         ),
         "sync"
@@ -454,7 +454,7 @@ fn a_user_relinked_outside_ferry_is_never_written_over() {
     );
     assert_eq!(
         world.report("world-failures.csv"),
-        "clerk_id,email,reason\n"
+        "clerk_id,email,code,reason\n"
     );
 }
 

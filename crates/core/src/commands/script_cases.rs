@@ -3,6 +3,7 @@
 //! diff on mismatch. It joins the plan (the tests) and the script (the hooks),
 //! so it belongs to neither.
 
+use crate::support::reason::Reason;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -74,12 +75,12 @@ impl From<Result<Outcome, ScriptError>> for Observed {
     }
 }
 
-impl From<Result<RoleSlug, String>> for Observed {
-    fn from(result: Result<RoleSlug, String>) -> Self {
+impl From<Result<RoleSlug, Reason>> for Observed {
+    fn from(result: Result<RoleSlug, Reason>) -> Self {
         match result {
             Ok(RoleSlug::Slug(slug)) => Self::Value(Value::String(slug)),
-            Ok(RoleSlug::LeftOut(reason)) => Self::Skip(Some(reason)),
-            Err(reason) => Self::Reject(reason),
+            Ok(RoleSlug::LeftOut(reason)) => Self::Skip(Some(reason.detail)),
+            Err(reason) => Self::Reject(reason.detail),
         }
     }
 }
@@ -167,8 +168,8 @@ impl Input {
         match self {
             Self::User(view) => match profile(view, None, &runtime.users, script, ctx) {
                 Ok((payload, _)) => Observed::Value(payload.to_json()),
-                Err(Mapped::Skip(reason)) => Observed::Skip(Some(reason)),
-                Err(Mapped::Reject(reason)) => Observed::Reject(reason),
+                Err(Mapped::Skip(reason)) => Observed::Skip(Some(reason.detail)),
+                Err(Mapped::Reject(reason)) => Observed::Reject(reason.detail),
                 Err(Mapped::Ready(_)) => unreachable!("a profile is never an error when ready"),
             },
             Self::Organization(view) => {
@@ -182,8 +183,8 @@ impl Input {
                     MappedOrg::Ready(payload) => {
                         Observed::Value(serde_json::to_value(payload).unwrap_or_default())
                     }
-                    MappedOrg::Skip(reason) => Observed::Skip(Some(reason)),
-                    MappedOrg::Reject(reason) => Observed::Reject(reason),
+                    MappedOrg::Skip(reason) => Observed::Skip(Some(reason.detail)),
+                    MappedOrg::Reject(reason) => Observed::Reject(reason.detail),
                 }
             }
             Self::Membership(view) => membership::finish(view, runtime.script, ctx).into(),
@@ -193,7 +194,7 @@ impl Input {
                     Ok(ConflictChoice::Update(payload)) => Observed::Value(payload.to_json()),
                     Ok(ConflictChoice::Skip) => Observed::Skip(None),
                     Ok(ConflictChoice::Fail) => Observed::Value(Value::String("fail".into())),
-                    Err(reason) => Observed::Reject(reason),
+                    Err(reason) => Observed::Reject(reason.detail),
                 }
             }
         }

@@ -14,7 +14,7 @@ use crate::report::model::PeopleList;
 
 /// Writes `<name>-password-resets.csv`, `<name>-skipped.csv`,
 /// `<name>-memberships-skipped.csv` and `<name>-failures.csv`
-/// (`clerk_id,email,reason`, mode 0600, replaced whole, written even when
+/// (`clerk_id,email,code,reason`, mode 0600, replaced whole, written even when
 /// empty so no older list outlives its people; the memberships list only
 /// once the journal has skipped a membership), streamed from the journal a
 /// person at a time.
@@ -46,7 +46,7 @@ pub fn write_lists(
         let mut unread = None;
         ferry_wire::files::write_with(&path, |out| {
             let mut writer = ferry_wire::inert::CsvWriter::new(out);
-            writer.row(["clerk_id", "email", "reason"])?;
+            writer.row(["clerk_id", "email", "code", "reason"])?;
             match journal.each_person(list, |person| {
                 total += 1;
                 writer.row(row(&person))
@@ -73,16 +73,17 @@ pub fn write_lists(
     Ok(written)
 }
 
-/// A person's row: `clerk_id,email,reason`, the reason redacted and, for a
-/// record that is not a user, prefixed with its kind.
-fn row(person: &Person) -> [String; 3] {
+/// A person's row: `clerk_id,email,code,reason`, the reason redacted and,
+/// for a record that is not a user, prefixed with its kind.
+fn row(person: &Person) -> [String; 4] {
     let reason = match person.kind {
-        Kind::User => person.reason.clone(),
-        kind => format!("{}: {}", kind.as_str(), person.reason),
+        Kind::User => person.reason.detail.clone(),
+        kind => format!("{}: {}", kind.as_str(), person.reason.detail),
     };
     [
         person.source_id.clone(),
         person.email.clone().unwrap_or_default(),
+        person.reason.code.as_str().to_owned(),
         ferry_wire::redact::redact(&reason).into_owned(),
     ]
 }

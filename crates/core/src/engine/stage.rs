@@ -89,7 +89,7 @@ pub struct PreviewContext<'r> {
     /// Users and organizations an earlier step's preview plans to skip or
     /// reject, with why: a later step's preview (memberships) treats them
     /// as the run would, where the journal does not know them yet.
-    pub left_out: &'r Mutex<HashMap<(Kind, String), String>>,
+    pub left_out: &'r Mutex<HashMap<(Kind, String), crate::support::reason::Reason>>,
 }
 
 /// A plan step, as the engine sees it.

@@ -3,6 +3,7 @@
 //! decides anything about a record; it only wires.
 
 use crate::steps::users::seal::{SealedUsers, Sealer, Seals};
+use crate::support::reason::{Reason, ReasonCode};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -162,7 +163,10 @@ impl<'c, 'p> PreviewTally<'c, 'p> {
         if let (Some(kind), PlannedAction::Skip | PlannedAction::Reject) =
             (self.kind, planned.action)
         {
-            let why = planned.reason.clone().unwrap_or_default();
+            let why = planned
+                .reason
+                .clone()
+                .unwrap_or_else(|| Reason::new(ReasonCode::Unclassified, ""));
             let mut left_out = self.cx.left_out.lock().expect("left_out lock");
             left_out.insert((kind, planned.clerk_id.clone()), why);
         }

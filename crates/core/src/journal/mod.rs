@@ -18,6 +18,7 @@ mod kind;
 mod people;
 mod schema;
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -97,8 +98,9 @@ pub struct Outcome {
     pub target_id: Option<String>,
     pub action: Action,
     pub attempts: u32,
-    /// Why it failed, was rejected or skipped. Never contains a secret.
-    pub reason: Option<String>,
+    /// Why it failed, was rejected or skipped, or what a person should
+    /// know of it. Never contains a secret.
+    pub reason: Option<Reason>,
     /// SHA-256 of the non-secret fields written, to notice source changes on a rerun.
     pub fingerprint: Option<String>,
 }
@@ -110,7 +112,7 @@ pub struct Entry {
     /// The person's email (the lists name it; never a secret).
     pub email: Option<String>,
     /// Why the password was not imported, when the user needs a reset.
-    pub password_reset: Option<String>,
+    pub password_reset: Option<Reason>,
     /// A user's seal (see migration 6): replaced on every write, so an
     /// outcome written without one leaves none behind. Never a secret.
     pub seal: Option<String>,
@@ -138,7 +140,7 @@ pub struct UserGroup {
     pub signs_in: Option<SignsIn>,
     pub needs_reset: bool,
     /// Why they were skipped or rejected.
-    pub reason: Option<String>,
+    pub reason: Option<ReasonCode>,
     pub count: u64,
 }
 
@@ -148,7 +150,7 @@ pub struct RecordState {
     pub target_id: Option<String>,
     pub action: Action,
     pub attempts: u32,
-    pub reason: Option<String>,
+    pub reason: Option<Reason>,
     pub fingerprint: Option<String>,
     pub run_id: i64,
 }
@@ -242,7 +244,7 @@ impl Journal {
             .conn
             .prepare(
                 "SELECT action, signs_in, password_reset IS NOT NULL,
-                        CASE WHEN action IN ('skipped', 'rejected') THEN COALESCE(reason, '') END,
+                        CASE WHEN action IN ('skipped', 'rejected') THEN COALESCE(reason_code, 'unclassified') END,
                         COUNT(*)
                  FROM records WHERE kind = 'user' GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC",
             )
@@ -268,11 +270,45 @@ impl Journal {
                 action,
                 signs_in: signs_in.as_deref().and_then(SignsIn::parse),
                 needs_reset: reset,
-                reason,
+                reason: reason
+                    .as_deref()
+                    .map(|code| ReasonCode::parse(code).unwrap_or(ReasonCode::Unclassified)),
                 count: count.max(0) as u64,
             });
         }
         Ok(groups)
+    }
+
+    /// The records of `kind` skipped, rejected or failed, counted by action
+    /// and reason code (a row an earlier ferry wrote is `unclassified`),
+    /// most first.
+    pub fn reason_counts(&self, kind: Kind) -> Result<Vec<(Action, ReasonCode, u64)>> {
+        let mut select = self
+            .conn
+            .prepare(
+                "SELECT action, COALESCE(reason_code, 'unclassified'), COUNT(*) FROM records
+                 WHERE kind = ?1 AND action IN ('skipped', 'rejected', 'failed')
+                 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = select
+            .query_map(params![kind.as_str()], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(|e| self.sqlite(e))?;
+        let mut counts = Vec::new();
+        for row in rows {
+            let (action, code, count) = row.map_err(|e| self.sqlite(e))?;
+            if let Some(action) = Action::parse(&action) {
+                let code = ReasonCode::parse(&code).unwrap_or(ReasonCode::Unclassified);
+                counts.push((action, code, count.max(0) as u64));
+            }
+        }
+        Ok(counts)
     }
 
     /// How many people each list for people has, over every run on this journal.
@@ -588,8 +624,8 @@ impl Journal {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset, created_by_run, seal, signs_in)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset, created_by_run, seal, signs_in, reason_code, reset_code)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                      ON CONFLICT (kind, source_id) DO UPDATE SET
                        created_by_run = CASE
                          WHEN excluded.action = 'created' THEN excluded.created_by_run
@@ -602,6 +638,7 @@ impl Journal {
                        action = excluded.action,
                        attempts = excluded.attempts,
                        reason = excluded.reason,
+                       reason_code = excluded.reason_code,
                        fingerprint = COALESCE(excluded.fingerprint, records.fingerprint),
                        run_id = excluded.run_id,
                        updated_at = excluded.updated_at,
@@ -610,6 +647,11 @@ impl Journal {
                          WHEN excluded.action IN ('unchanged', 'updated', 'adopted')
                            THEN COALESCE(excluded.password_reset, records.password_reset)
                          ELSE excluded.password_reset
+                       END,
+                       reset_code = CASE
+                         WHEN excluded.action IN ('unchanged', 'updated', 'adopted')
+                           AND excluded.password_reset IS NULL THEN records.reset_code
+                         ELSE excluded.reset_code
                        END,
                        seal = excluded.seal,
                        signs_in = CASE
@@ -635,15 +677,17 @@ impl Journal {
                         outcome.target_id,
                         outcome.action.as_str(),
                         outcome.attempts,
-                        outcome.reason,
+                        outcome.reason.as_ref().map(|r| &r.detail),
                         outcome.fingerprint,
                         run_id,
                         at,
                         email,
-                        password_reset,
+                        password_reset.as_ref().map(|r| &r.detail),
                         (outcome.action == Action::Created).then_some(run_id),
                         seal,
-                        signs_in.map(SignsIn::as_str)
+                        signs_in.map(SignsIn::as_str),
+                        outcome.reason.as_ref().map(|r| r.code.as_str()),
+                        password_reset.as_ref().map(|r| r.code.as_str()),
                     ])
                     .map_err(sqlite)?;
             }
@@ -661,7 +705,7 @@ impl Journal {
         let mut select = self
             .conn
             .prepare_cached(
-                "SELECT target_id, action, fingerprint, email, reason, password_reset, seal, signs_in FROM records WHERE kind = ?1 AND source_id = ?2",
+                "SELECT target_id, action, fingerprint, email, reason, password_reset, seal, signs_in, reason_code, reset_code FROM records WHERE kind = ?1 AND source_id = ?2",
             )
             .map_err(|e| self.sqlite(e))?;
         let stored = select
@@ -675,6 +719,8 @@ impl Journal {
                     row.get::<_, Option<String>>(5)?,
                     row.get::<_, Option<String>>(6)?,
                     row.get::<_, Option<String>>(7)?,
+                    row.get::<_, Option<String>>(8)?,
+                    row.get::<_, Option<String>>(9)?,
                 ))
             })
             .optional()
@@ -688,13 +734,20 @@ impl Journal {
             password_reset,
             seal,
             signs_in,
+            reason_code,
+            reset_code,
         )) = stored
         else {
             return Ok(false);
         };
+        let reason = reason.map(|detail| Reason::stored(reason_code.as_deref(), detail));
+        let password_reset =
+            password_reset.map(|detail| Reason::stored(reset_code.as_deref(), detail));
         let signs_in_kept =
             entry.signs_in.is_none() || entry.signs_in.map(SignsIn::as_str) == signs_in.as_deref();
-        let kept = |new: &Option<String>, old: &Option<String>| new.is_none() || new == old;
+        fn kept<T: PartialEq>(new: &Option<T>, old: &Option<T>) -> bool {
+            new.is_none() || new == old
+        }
         let same_action = outcome.action == action
             || (outcome.action == Action::Unchanged && action.wrote_target());
         // The upsert keeps a stored reset reason only for a user still migrated.
@@ -788,7 +841,7 @@ impl Journal {
         let mut select = self
             .conn
             .prepare_cached(
-                "SELECT target_id, action, attempts, reason, fingerprint, run_id FROM records WHERE kind = ?1 AND source_id = ?2",
+                "SELECT target_id, action, attempts, reason, fingerprint, run_id, reason_code FROM records WHERE kind = ?1 AND source_id = ?2",
             )
             .map_err(|e| self.sqlite(e))?;
         select
@@ -797,7 +850,12 @@ impl Journal {
                     target_id: row.get(0)?,
                     action: Action::parse(&row.get::<_, String>(1)?).unwrap_or(Action::Failed),
                     attempts: row.get(2)?,
-                    reason: row.get(3)?,
+                    reason: row.get::<_, Option<String>>(3)?.map(|detail| {
+                        Reason::stored(
+                            row.get::<_, Option<String>>(6).ok().flatten().as_deref(),
+                            detail,
+                        )
+                    }),
                     fingerprint: row.get(4)?,
                     run_id: row.get(5)?,
                 })
@@ -863,7 +921,7 @@ impl Journal {
         let mut select = self
             .conn
             .prepare(
-                "SELECT source_id, target_id, action, attempts, reason, fingerprint, run_id FROM records
+                "SELECT source_id, target_id, action, attempts, reason, fingerprint, run_id, reason_code FROM records
                  WHERE kind = ?1 AND action = ?2 ORDER BY source_id",
             )
             .map_err(|e| self.sqlite(e))?;
@@ -875,7 +933,12 @@ impl Journal {
                         target_id: row.get(1)?,
                         action,
                         attempts: row.get(3)?,
-                        reason: row.get(4)?,
+                        reason: row.get::<_, Option<String>>(4)?.map(|detail| {
+                            Reason::stored(
+                                row.get::<_, Option<String>>(7).ok().flatten().as_deref(),
+                                detail,
+                            )
+                        }),
                         fingerprint: row.get(5)?,
                         run_id: row.get(6)?,
                     },
@@ -1166,7 +1229,10 @@ mod tests {
         let skipped = || {
             let mut entry: Entry = outcome("user_4", Action::Skipped).into();
             entry.outcome.target_id = None;
-            entry.outcome.reason = Some("no email address (phone-only user)".into());
+            entry.outcome.reason = Some(Reason::new(
+                ReasonCode::NoEmail,
+                "no email address (phone-only user)",
+            ));
             entry
         };
         journal
@@ -1186,7 +1252,10 @@ mod tests {
             ..outcome(id, Action::Unchanged).into()
         };
         let mut drifted = unchanged("user_2");
-        drifted.outcome.reason = Some("first_name changed in WorkOS".into());
+        drifted.outcome.reason = Some(Reason::new(
+            ReasonCode::ChangedOutsideFerry,
+            "first_name changed in WorkOS",
+        ));
         let mut refingerprinted = unchanged("user_3");
         refingerprinted.outcome.fingerprint = Some("f2".into());
         journal

@@ -9,6 +9,7 @@ use rusqlite::{Connection, params};
 
 use super::error::{JournalError, Result};
 use super::kind::Kind;
+use crate::support::reason::Reason;
 
 /// One person (or record) on a list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +17,7 @@ pub struct Person {
     pub kind: Kind,
     pub source_id: String,
     pub email: Option<String>,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 /// A list for people. Each is read straight from the journal, in Clerk-id
@@ -43,19 +44,30 @@ impl List {
         Self::Failures,
     ];
 
-    /// The records on the list, and the reason column (fixed SQL, never input).
-    fn sql(self) -> (&'static str, &'static str) {
+    /// The records on the list, and its reason and code columns (fixed
+    /// SQL, never input).
+    fn sql(self) -> (&'static str, &'static str, &'static str) {
         match self {
             Self::PasswordResets => (
                 "kind = 'user' AND password_reset IS NOT NULL
                  AND action IN ('created', 'updated', 'adopted', 'unchanged')",
                 "password_reset",
+                "reset_code",
             ),
-            Self::Skipped => ("kind = 'user' AND action = 'skipped'", "reason"),
-            Self::SkippedMemberships => ("kind = 'membership' AND action = 'skipped'", "reason"),
+            Self::Skipped => (
+                "kind = 'user' AND action = 'skipped'",
+                "reason",
+                "reason_code",
+            ),
+            Self::SkippedMemberships => (
+                "kind = 'membership' AND action = 'skipped'",
+                "reason",
+                "reason_code",
+            ),
             Self::Failures => (
                 "action IN ('failed', 'rejected')",
                 "CASE WHEN action = 'rejected' THEN 'rejected: ' || COALESCE(reason, '') ELSE reason END",
+                "reason_code",
             ),
         }
     }
@@ -84,7 +96,7 @@ impl Counts {
 /// How many people each list has now.
 pub(super) fn counts(conn: &Connection, path: &Path) -> Result<Counts> {
     let count = |list: List| -> Result<u64> {
-        let (condition, _) = list.sql();
+        let (condition, _, _) = list.sql();
         conn.query_row(
             &format!("SELECT COUNT(*) FROM records WHERE {condition}"),
             params![],
@@ -103,7 +115,7 @@ pub(super) fn counts(conn: &Connection, path: &Path) -> Result<Counts> {
 
 /// Whether `list` has anyone: stops at the first record it finds.
 pub(super) fn any(conn: &Connection, path: &Path, list: List) -> Result<bool> {
-    let (condition, _) = list.sql();
+    let (condition, _, _) = list.sql();
     conn.query_row(
         &format!("SELECT EXISTS (SELECT 1 FROM records WHERE {condition})"),
         params![],
@@ -121,9 +133,9 @@ pub(super) fn each<E>(
     mut each: impl FnMut(Person) -> std::result::Result<(), E>,
 ) -> Result<std::result::Result<(), E>> {
     let sqlite = |source| JournalError::from_sqlite(path, source);
-    let (condition, reason) = list.sql();
+    let (condition, reason, code) = list.sql();
     let sql = format!(
-        "SELECT kind, source_id, email, COALESCE({reason}, '') FROM records
+        "SELECT kind, source_id, email, COALESCE({reason}, ''), {code} FROM records
          WHERE {condition} ORDER BY kind, source_id"
     );
     let mut select = conn.prepare(&sql).map_err(sqlite)?;
@@ -133,7 +145,7 @@ pub(super) fn each<E>(
                 kind: Kind::parse(&row.get::<_, String>(0)?).unwrap_or(Kind::User),
                 source_id: row.get(1)?,
                 email: row.get(2)?,
-                reason: row.get(3)?,
+                reason: Reason::stored(row.get::<_, Option<String>>(4)?.as_deref(), row.get(3)?),
             })
         })
         .map_err(sqlite)?;

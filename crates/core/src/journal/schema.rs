@@ -74,6 +74,11 @@ const MIGRATIONS: &[&str] = &[
     // was imported; `reset`: it must set one; `none`: it had none, social
     // or passwordless), so the report accounts for every user by it.
     "ALTER TABLE records ADD COLUMN signs_in TEXT;",
+    // 8: the codes of a record's reason and of a user's reset reason
+    // (`support::reason`), which lists and reports count by; rows an
+    // earlier ferry wrote have none and read as `unclassified`.
+    "ALTER TABLE records ADD COLUMN reason_code TEXT;
+    ALTER TABLE records ADD COLUMN reset_code TEXT;",
 ];
 
 /// `PRAGMA application_id` of every journal: "FRRY".

@@ -63,6 +63,10 @@ type Key = crate::support::packed::U64;
 #[derive(Default)]
 struct KeyHasher(u64);
 
+/// The Clerk id of the record that claimed an email or external_id first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedBy(pub String);
+
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
         self.0
@@ -99,18 +103,18 @@ impl Claims {
     }
 
     /// Claims `what` for `clerk_id`; `Err` holds the id that claimed it first.
-    pub fn claim(&mut self, what: Claim<'_>, clerk_id: &str) -> Result<(), String> {
+    pub fn claim(&mut self, what: Claim<'_>, clerk_id: &str) -> Result<(), ClaimedBy> {
         self.claim_key(Self::key(what), clerk_id)
     }
 
     /// Claims the key [`Claims::key`] gave; `Err` holds the id that claimed it first.
-    pub fn claim_key(&mut self, key: u64, clerk_id: &str) -> Result<(), String> {
+    pub fn claim_key(&mut self, key: u64, clerk_id: &str) -> Result<(), ClaimedBy> {
         if let Some(owner) = self.owner(Key::from(key)) {
             let owner = self.id(owner);
             return if owner == clerk_id {
                 Ok(())
             } else {
-                Err(owner.to_owned())
+                Err(ClaimedBy(owner.to_owned()))
             };
         }
         // A user claims an email and then an external_id: the second claim
@@ -223,7 +227,7 @@ mod tests {
         assert_eq!(claims.claim(email("ada@example.com"), "user_1"), Ok(()));
         assert_eq!(
             claims.claim(email("ADA@EXAMPLE.COM"), "user_2"),
-            Err("user_1".into())
+            Err(ClaimedBy("user_1".into()))
         );
         assert_eq!(claims.claim(email("bo@example.com"), "user_2"), Ok(()));
     }
@@ -252,7 +256,7 @@ mod tests {
         assert_eq!(claims.claim(Claim::ExternalId("same"), "user_1"), Ok(()));
         assert_eq!(
             claims.claim(Claim::ExternalId("same"), "user_2"),
-            Err("user_1".into())
+            Err(ClaimedBy("user_1".into()))
         );
         assert_eq!(claims.claim(Claim::Email("same"), "user_2"), Ok(()));
     }
@@ -275,7 +279,10 @@ mod tests {
         for n in [0, 1, RECENT_CLAIMS - 1, RECENT_CLAIMS, users - 1] {
             let id = format!("user_{n}");
             assert_eq!(claims.claim(Claim::ExternalId(&id), &id), Ok(()));
-            assert_eq!(claims.claim(Claim::ExternalId(&id), "other"), Err(id));
+            assert_eq!(
+                claims.claim(Claim::ExternalId(&id), "other"),
+                Err(ClaimedBy(id))
+            );
         }
         assert_eq!(claims.claim(Claim::ExternalId("new"), "new"), Ok(()));
     }
@@ -296,11 +303,11 @@ mod tests {
         // Both claims still name their owner.
         assert_eq!(
             claims.claim(Claim::ExternalId("user_1"), "user_3"),
-            Err("user_1".into())
+            Err(ClaimedBy("user_1".into()))
         );
         assert_eq!(
             claims.claim(Claim::Email("A@example.com"), "user_3"),
-            Err("user_1".into())
+            Err(ClaimedBy("user_1".into()))
         );
     }
 }

@@ -3,6 +3,7 @@
 //! the `map_role` hook), then the `map_membership` hook, which sees both the
 //! Clerk role and that slug and has the last word.
 
+use crate::support::reason::{Reason, ReasonCode};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -62,7 +63,7 @@ pub fn map_role(
     roles: &RoleMapper<'_>,
     script: Option<&Script>,
     ctx: &Value,
-) -> Result<RoleSlug, String> {
+) -> Result<RoleSlug, Reason> {
     let slug = match roles.slug(&membership.role, membership.role_name.as_deref())? {
         RoleSlug::Slug(slug) => slug,
         left_out => return Ok(left_out),
@@ -75,15 +76,16 @@ pub fn map_role(
 
 /// The `map_membership` hook's word on a membership whose role maps to
 /// `view.default_slug` (what a run and `ferry test`'s `expect_payload` share).
-pub fn finish(view: &MembershipView, script: &Script, ctx: &Value) -> Result<RoleSlug, String> {
+pub fn finish(view: &MembershipView, script: &Script, ctx: &Value) -> Result<RoleSlug, Reason> {
     match script.call(Hook::MapMembership, &view.id, &[&view.to_json(), ctx]) {
         Ok(Outcome::Skip(reason)) => Ok(RoleSlug::LeftOut(Hook::MapMembership.skipped(reason))),
         Ok(Outcome::Value(Value::String(slug))) if !slug.trim().is_empty() => {
             Ok(RoleSlug::Slug(slug))
         }
-        Ok(Outcome::Value(other)) => Err(format!(
-            "map_membership must return a role slug or (), it returned {other}"
+        Ok(Outcome::Value(other)) => Err(Reason::new(
+            ReasonCode::HookInvalidResult,
+            format!("map_membership must return a role slug or (), it returned {other}"),
         )),
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(error.reason()),
     }
 }

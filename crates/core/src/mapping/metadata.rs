@@ -5,6 +5,7 @@
 //! What does not fit is dropped and reported, or rejects the user, as the
 //! plan's `over_limit` says.
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -70,14 +71,15 @@ impl Flattened {
 
 /// Metadata a hook returned: a map whose values are strings (numbers and
 /// booleans become their text; nulls drop out).
-pub fn from_hook(map: &serde_json::Map<String, Value>) -> Result<BTreeMap<String, String>, String> {
+pub fn from_hook(map: &serde_json::Map<String, Value>) -> Result<BTreeMap<String, String>, Reason> {
     map.iter()
         .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| match v {
             Value::String(s) => Ok((k.clone(), s.clone())),
             Value::Bool(_) | Value::Number(_) => Ok((k.clone(), v.to_string())),
-            _ => Err(format!(
-                "metadata `{k}` is not text; WorkOS metadata values are strings"
+            _ => Err(Reason::new(
+                ReasonCode::HookInvalidResult,
+                format!("metadata `{k}` is not text; WorkOS metadata values are strings"),
             )),
         })
         .collect()
@@ -117,21 +119,22 @@ pub fn changes(
 }
 
 /// Checks metadata a hook returned, which must already be within the limits.
-pub fn check(values: &BTreeMap<String, String>) -> Result<(), String> {
+pub fn check(values: &BTreeMap<String, String>) -> Result<(), Reason> {
+    let over = |detail: String| Err(Reason::new(ReasonCode::MetadataOverLimit, detail));
     if values.len() > MAX_KEYS {
-        return Err(format!(
+        return over(format!(
             "metadata has {} keys; WorkOS allows {MAX_KEYS}",
             values.len()
         ));
     }
     for (key, value) in values {
         if key.chars().count() > MAX_KEY_CHARS {
-            return Err(format!(
+            return over(format!(
                 "metadata key `{key}` is longer than {MAX_KEY_CHARS} characters"
             ));
         }
         if value.chars().count() > MAX_VALUE_CHARS {
-            return Err(format!(
+            return over(format!(
                 "metadata `{key}` is longer than {MAX_VALUE_CHARS} characters"
             ));
         }

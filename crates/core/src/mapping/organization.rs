@@ -6,6 +6,7 @@
 //! only by an email code does not prove ownership), then the
 //! `map_organization` hook.
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
@@ -116,8 +117,8 @@ impl OrgPayload {
 #[derive(Debug, Clone)]
 pub enum MappedOrg {
     Ready(OrgPayload),
-    Skip(String),
-    Reject(String),
+    Skip(Reason),
+    Reject(Reason),
 }
 
 pub fn map_organization(
@@ -173,15 +174,19 @@ pub fn map_organization(
                 }
             }
             Ok(Outcome::Value(other)) => {
-                return MappedOrg::Reject(format!(
-                    "map_organization must return a map or (), it returned {other}"
+                return MappedOrg::Reject(Reason::new(
+                    ReasonCode::HookInvalidResult,
+                    format!("map_organization must return a map or (), it returned {other}"),
                 ));
             }
-            Err(error) => return MappedOrg::Reject(error.to_string()),
+            Err(error) => return MappedOrg::Reject(error.reason()),
         }
     }
     if payload.name.trim().is_empty() {
-        return MappedOrg::Reject("the organization has no name".into());
+        return MappedOrg::Reject(Reason::new(
+            ReasonCode::NameInvalid,
+            "the organization has no name",
+        ));
     }
     // A domain the hook added takes the plan's state; one it removed is no longer pending.
     if plan_pending {
@@ -201,7 +206,8 @@ fn apply(
     payload: &mut OrgPayload,
     changes: &serde_json::Map<String, Value>,
     view: &Value,
-) -> Result<(), String> {
+) -> Result<(), Reason> {
+    let invalid = |detail: String| Reason::new(ReasonCode::HookInvalidResult, detail);
     for (key, value) in changes {
         match (key.as_str(), value) {
             ("name", Value::String(name)) => payload.name = name.clone(),
@@ -215,20 +221,20 @@ fn apply(
                     .map(|d| {
                         d.as_str()
                             .map(str::to_owned)
-                            .ok_or("domains must be strings".to_owned())
+                            .ok_or_else(|| invalid("domains must be strings".to_owned()))
                     })
                     .collect::<Result<_, _>>()?;
             }
             ("name" | "external_id" | "metadata" | "domains", other) => {
-                return Err(format!(
+                return Err(invalid(format!(
                     "map_organization returned `{key}` of the wrong type: {other}"
-                ));
+                )));
             }
             (other, _) if view.get(other).is_some() => {}
             (other, _) => {
-                return Err(format!(
+                return Err(invalid(format!(
                     "map_organization returned unknown field `{other}` (fields: name, external_id, metadata, domains)"
-                ));
+                )));
             }
         }
     }

@@ -14,6 +14,7 @@
 //! | `ldap_ssha` | `ssha` | `{SSHA}` + base64 of a 20-byte SHA-1 and a salt |
 //! | anything else | not sent | |
 
+use crate::support::reason::ReasonCode;
 use argon2::password_hash::phc::PasswordHash;
 use data_encoding::BASE64;
 use serde::Serialize;
@@ -49,6 +50,18 @@ pub enum ResetReason {
     Incomplete(String),
     /// The plan says `passwords: skip`.
     PlanSkips,
+}
+
+impl ResetReason {
+    pub fn code(&self) -> ReasonCode {
+        match self {
+            Self::UnsupportedHasher => ReasonCode::HashUnsupported,
+            Self::Malformed(_) => ReasonCode::HashMalformed,
+            Self::ParametersOutOfRange(_) => ReasonCode::HashParametersOutOfRange,
+            Self::Incomplete(_) => ReasonCode::HashIncomplete,
+            Self::PlanSkips => ReasonCode::PasswordsSkipped,
+        }
+    }
 }
 
 impl std::fmt::Display for ResetReason {

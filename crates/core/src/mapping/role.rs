@@ -5,6 +5,7 @@
 //! as `default_slug` and has the last word (a string, or `()` to leave the
 //! role out). The hook is asked once per role key.
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -38,7 +39,7 @@ impl RoleView {
 pub enum RoleSlug {
     Slug(String),
     /// A hook skipped it; the reason says which and why.
-    LeftOut(String),
+    LeftOut(Reason),
 }
 
 impl RoleSlug {
@@ -56,7 +57,7 @@ pub struct RoleMapper<'a> {
     script: Option<&'a Script>,
     /// The `roles` step's hook context.
     ctx: Value,
-    asked: Mutex<HashMap<String, Result<RoleSlug, String>>>,
+    asked: Mutex<HashMap<String, Result<RoleSlug, Reason>>>,
 }
 
 impl<'a> RoleMapper<'a> {
@@ -85,7 +86,7 @@ impl<'a> RoleMapper<'a> {
 
     /// The WorkOS slug for a Clerk role (`name` when known), or why the
     /// hook leaves it out, or why the hook's answer cannot be used.
-    pub fn slug(&self, key: &str, name: Option<&str>) -> Result<RoleSlug, String> {
+    pub fn slug(&self, key: &str, name: Option<&str>) -> Result<RoleSlug, Reason> {
         let default = self.default_slug(key);
         let Some(script) = self.script else {
             return Ok(RoleSlug::Slug(default));
@@ -108,16 +109,17 @@ impl<'a> RoleMapper<'a> {
 
     /// The `map_role` hook's answer for `view` (what a run and `ferry
     /// test`'s `expect_payload` share).
-    pub fn ask(&self, script: &Script, view: &RoleView) -> Result<RoleSlug, String> {
+    pub fn ask(&self, script: &Script, view: &RoleView) -> Result<RoleSlug, Reason> {
         match script.call(Hook::MapRole, &view.key, &[&view.to_json(), &self.ctx]) {
             Ok(Outcome::Skip(reason)) => Ok(RoleSlug::LeftOut(Hook::MapRole.skipped(reason))),
             Ok(Outcome::Value(Value::String(slug))) if !slug.trim().is_empty() => {
                 Ok(RoleSlug::Slug(slug))
             }
-            Ok(Outcome::Value(other)) => Err(format!(
-                "map_role must return a role slug or (), it returned {other}"
+            Ok(Outcome::Value(other)) => Err(Reason::new(
+                ReasonCode::HookInvalidResult,
+                format!("map_role must return a role slug or (), it returned {other}"),
             )),
-            Err(error) => Err(error.to_string()),
+            Err(error) => Err(error.reason()),
         }
     }
 }

@@ -4,6 +4,8 @@
 
 use email_address::EmailAddress;
 
+use crate::support::reason::{Reason, ReasonCode};
+
 pub const MAX_EXTERNAL_ID: usize = 128;
 
 /// WorkOS documents no limit on names; anything longer than this is not a
@@ -16,15 +18,16 @@ fn invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
 }
 
-pub fn check_email(email: &str) -> Result<(), String> {
+pub fn check_email(email: &str) -> Result<(), Reason> {
+    let invalid = |detail: String| Err(Reason::new(ReasonCode::EmailInvalid, detail));
     if email.trim() != email {
-        return Err(format!("email `{email}` has leading or trailing spaces"));
+        return invalid(format!("email `{email}` has leading or trailing spaces"));
     }
     if email.chars().any(char::is_control) {
-        return Err("email contains control characters".to_owned());
+        return invalid("email contains control characters".to_owned());
     }
     if let Some(c) = email.chars().find(|c| invisible(*c)) {
-        return Err(format!(
+        return invalid(format!(
             "email contains an invisible Unicode character (U+{:04X})",
             c as u32
         ));
@@ -32,19 +35,20 @@ pub fn check_email(email: &str) -> Result<(), String> {
     if EmailAddress::is_valid(email) && email.contains('.') {
         Ok(())
     } else {
-        Err(format!("`{email}` is not a valid email address"))
+        invalid(format!("`{email}` is not a valid email address"))
     }
 }
 
-pub fn check_external_id(id: &str) -> Result<(), String> {
+pub fn check_external_id(id: &str) -> Result<(), Reason> {
+    let invalid = |detail: String| Err(Reason::new(ReasonCode::ExternalIdInvalid, detail));
     if id.is_empty() {
-        return Err("external_id is empty".into());
+        return invalid("external_id is empty".into());
     }
     if !id.is_ascii() {
-        return Err(format!("external_id `{id}` is not ASCII"));
+        return invalid(format!("external_id `{id}` is not ASCII"));
     }
     if id.len() > MAX_EXTERNAL_ID {
-        return Err(format!(
+        return invalid(format!(
             "external_id is {} characters; WorkOS allows {MAX_EXTERNAL_ID}",
             id.len()
         ));
@@ -53,11 +57,12 @@ pub fn check_external_id(id: &str) -> Result<(), String> {
 }
 
 /// A first or last name of a sane length.
-pub fn check_name(field: &str, value: Option<&str>) -> Result<(), String> {
+pub fn check_name(field: &str, value: Option<&str>) -> Result<(), Reason> {
     let length = value.map_or(0, |v| v.chars().count());
     if length > MAX_NAME_CHARS {
-        return Err(format!(
-            "{field} is {length} characters (more than {MAX_NAME_CHARS} is not a name)"
+        return Err(Reason::new(
+            ReasonCode::NameInvalid,
+            format!("{field} is {length} characters (more than {MAX_NAME_CHARS} is not a name)"),
         ));
     }
     Ok(())
@@ -75,10 +80,12 @@ mod tests {
         assert!(check_email("ada example@example.com").is_err());
         assert!(check_email("ada@").is_err());
         assert!(check_email("no-at-sign").is_err());
-        assert!(
-            check_email("ada\u{202e}@example.com")
-                .unwrap_err()
-                .contains("U+202E")
+        assert_eq!(
+            check_email("ada\u{202e}@example.com").unwrap_err(),
+            Reason::new(
+                ReasonCode::EmailInvalid,
+                "email contains an invisible Unicode character (U+202E)"
+            )
         );
     }
 

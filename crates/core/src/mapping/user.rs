@@ -2,6 +2,7 @@
 //! the `map_user` hook, then WorkOS's rules. The result says what to send,
 //! or why the user is skipped or rejected, before any request is spent.
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
@@ -67,7 +68,7 @@ pub struct DesiredUser {
     pub password: PasswordPlan,
     pub totp_secret: Option<Secret>,
     /// Why the exported TOTP secret cannot be enrolled (it is not Base32).
-    pub totp_rejected: Option<String>,
+    pub totp_rejected: Option<Reason>,
     /// Things a person should know (metadata dropped, password not imported).
     pub notes: Vec<String>,
 }
@@ -90,8 +91,8 @@ impl DesiredUser {
 #[derive(Debug, Clone)]
 pub enum Mapped {
     Ready(Box<DesiredUser>),
-    Skip(String),
-    Reject(String),
+    Skip(Reason),
+    Reject(Reason),
 }
 
 /// Maps one user. `ctx` is the hook context for the `users` step.
@@ -102,13 +103,19 @@ pub fn map_user(
     ctx: &Value,
 ) -> Mapped {
     if user.banned() && settings.banned == InclusionPolicy::Skip {
-        return Mapped::Skip("banned in Clerk (the plan skips banned users)".into());
+        return Mapped::Skip(Reason::new(
+            ReasonCode::Banned,
+            "banned in Clerk (the plan skips banned users)",
+        ));
     }
     if user.locked() && settings.locked == InclusionPolicy::Skip {
-        return Mapped::Skip("locked in Clerk (the plan skips locked users)".into());
+        return Mapped::Skip(Reason::new(
+            ReasonCode::Locked,
+            "locked in Clerk (the plan skips locked users)",
+        ));
     }
     let view = UserView::of(user);
-    let no_email = user.primary().err().map(|reason| reason.to_string());
+    let no_email = user.primary().err().map(|reason| reason.reason());
     let (payload, mut notes) = match profile(&view, no_email, settings, script, ctx) {
         Ok(profile) => profile,
         Err(refused) => return refused,
@@ -168,7 +175,7 @@ pub fn map_user(
 /// what a person should know (metadata dropped).
 pub fn profile(
     view: &UserView,
-    no_email: Option<String>,
+    no_email: Option<Reason>,
     settings: &UserSettings,
     script: Option<&Script>,
     ctx: &Value,
@@ -181,9 +188,9 @@ pub fn profile(
             .map(|d| format!("{} ({})", d.key, d.reason))
             .collect();
         if settings.over_limit == OverLimitPolicy::Reject {
-            return Err(Mapped::Reject(format!(
-                "metadata beyond WorkOS limits: {}",
-                keys.join(", ")
+            return Err(Mapped::Reject(Reason::new(
+                ReasonCode::MetadataOverLimit,
+                format!("metadata beyond WorkOS limits: {}", keys.join(", ")),
             )));
         }
         notes.push(format!("metadata dropped: {}", keys.join(", ")));
@@ -207,27 +214,28 @@ pub fn profile(
         match script.call(Hook::MapUser, &view.id, &[&json, ctx]) {
             Ok(Outcome::Skip(reason)) => return Err(Mapped::Skip(Hook::MapUser.skipped(reason))),
             Ok(Outcome::Value(Value::Object(changes))) => {
-                if let Err(reason) = apply_changes(&mut payload, &changes, &json) {
+                if let Err(reason) = apply_changes(Hook::MapUser, &mut payload, &changes, &json) {
                     return Err(Mapped::Reject(reason));
                 }
             }
             Ok(Outcome::Value(other)) => {
-                return Err(Mapped::Reject(format!(
-                    "map_user must return a map or (), it returned {other}"
+                return Err(Mapped::Reject(Reason::new(
+                    ReasonCode::HookInvalidResult,
+                    format!("map_user must return a map or (), it returned {other}"),
                 )));
             }
             Err(error @ ScriptError::Rejected { .. }) => {
-                return Err(Mapped::Reject(error.to_string()));
+                return Err(Mapped::Reject(error.reason()));
             }
-            Err(error) => return Err(Mapped::Reject(format!("script error: {error}"))),
+            Err(error) => return Err(Mapped::Reject(error.reason().within("script error"))),
         }
     }
 
     if payload.email.is_empty() {
         return Err(Mapped::Skip(match (&view.email, no_email) {
             (None, Some(reason)) => reason,
-            (None, None) => "no email address".into(),
-            (Some(_), _) => "map_user left the email empty".into(),
+            (None, None) => Reason::new(ReasonCode::NoEmail, "no email address"),
+            (Some(_), _) => Reason::new(ReasonCode::NoEmail, "map_user left the email empty"),
         }));
     }
     let checks = [
@@ -261,7 +269,7 @@ pub fn conflict_choice(
     existing: &Value,
     desired: &Payload,
     ctx: &Value,
-) -> Result<ConflictChoice, String> {
+) -> Result<ConflictChoice, Reason> {
     let desired_json = desired.to_json();
     match script.call(
         Hook::OnConflict,
@@ -273,27 +281,30 @@ pub fn conflict_choice(
             "update" => Ok(ConflictChoice::Update(desired.clone())),
             "skip" => Ok(ConflictChoice::Skip),
             "fail" => Ok(ConflictChoice::Fail),
-            other => Err(format!(
-                "on_conflict returned \"{other}\"; expected \"update\", \"skip\", \"fail\" or a map"
+            other => Err(Reason::new(
+                ReasonCode::HookInvalidResult,
+                format!(
+                    "on_conflict returned \"{other}\"; expected \"update\", \"skip\", \"fail\" or a map"
+                ),
             )),
         },
         Ok(Outcome::Value(Value::Object(fields))) => {
             let mut updated = desired.clone();
-            apply_changes(&mut updated, &fields, &desired_json)
-                .map_err(|e| e.replace("map_user", "on_conflict"))
+            apply_changes(Hook::OnConflict, &mut updated, &fields, &desired_json)
                 .map(|()| ConflictChoice::Update(updated))
         }
-        Ok(Outcome::Value(other)) => Err(format!(
-            "on_conflict returned {other}; expected a string or a map"
+        Ok(Outcome::Value(other)) => Err(Reason::new(
+            ReasonCode::HookInvalidResult,
+            format!("on_conflict returned {other}; expected a string or a map"),
         )),
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(error.reason()),
     }
 }
 
 /// Why an exported TOTP secret cannot be enrolled, if it cannot: WorkOS
 /// takes RFC 4648 Base32, and anything else would be refused with a 422
 /// (or, worse, enroll a factor no authenticator app produces codes for).
-pub fn totp_secret_problem(secret: &Secret) -> Option<String> {
+pub fn totp_secret_problem(secret: &Secret) -> Option<Reason> {
     let text: String = secret
         .expose()
         .chars()
@@ -302,10 +313,10 @@ pub fn totp_secret_problem(secret: &Secret) -> Option<String> {
         .to_uppercase();
     match data_encoding::BASE32_NOPAD.decode(text.as_bytes()) {
         Ok(bytes) if !bytes.is_empty() => None,
-        _ => Some(
-            "the exported TOTP secret is not Base32, so no authenticator could match it; the user must set up MFA again"
-                .into(),
-        ),
+        _ => Some(Reason::new(
+            ReasonCode::TotpSecretInvalid,
+            "the exported TOTP secret is not Base32, so no authenticator could match it; the user must set up MFA again",
+        )),
     }
 }
 
@@ -313,18 +324,20 @@ pub fn totp_secret_problem(secret: &Secret) -> Option<String> {
 /// accepted only when the hook passed the input's own key back unchanged in
 /// meaning (returning a modified `user` works); anything else is a typo.
 pub fn apply_changes(
+    hook: Hook,
     payload: &mut Payload,
     changes: &serde_json::Map<String, Value>,
     view: &Value,
-) -> Result<(), String> {
-    let text = |key: &str, value: &Value| -> Result<Option<String>, String> {
+) -> Result<(), Reason> {
+    let invalid = |detail: String| Reason::new(ReasonCode::HookInvalidResult, detail);
+    let text = |key: &str, value: &Value| -> Result<Option<String>, Reason> {
         match value {
             Value::Null => Ok(None),
             Value::String(s) => Ok(Some(s.clone())),
-            other => Err(format!(
-                "map_user returned `{key}` as {}, not a string",
+            other => Err(invalid(format!(
+                "{hook} returned `{key}` as {}, not a string",
                 kind(other)
-            )),
+            ))),
         }
     };
     for (key, value) in changes {
@@ -333,31 +346,31 @@ pub fn apply_changes(
             "first_name" => payload.first_name = text(key, value)?,
             "last_name" => payload.last_name = text(key, value)?,
             "external_id" => {
-                payload.external_id =
-                    text(key, value)?.ok_or("map_user returned an empty external_id")?;
+                payload.external_id = text(key, value)?
+                    .ok_or_else(|| invalid(format!("{hook} returned an empty external_id")))?;
             }
             "email_verified" => {
                 payload.email_verified = value.as_bool().ok_or_else(|| {
-                    format!(
-                        "map_user returned `email_verified` as {}, not true/false",
+                    invalid(format!(
+                        "{hook} returned `email_verified` as {}, not true/false",
                         kind(value)
-                    )
+                    ))
                 })?;
             }
             "metadata" => {
                 let Value::Object(map) = value else {
-                    return Err(format!(
-                        "map_user returned `metadata` as {}, not a map",
+                    return Err(invalid(format!(
+                        "{hook} returned `metadata` as {}, not a map",
                         kind(value)
-                    ));
+                    )));
                 };
                 payload.metadata = metadata::from_hook(map)?;
             }
             other if view.get(other).is_some() => {}
             other => {
-                return Err(format!(
-                    "map_user returned unknown field `{other}` (WorkOS fields: email, first_name, last_name, email_verified, external_id, metadata)"
-                ));
+                return Err(invalid(format!(
+                    "{hook} returned unknown field `{other}` (WorkOS fields: email, first_name, last_name, email_verified, external_id, metadata)"
+                )));
             }
         }
     }

@@ -12,10 +12,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::journal::{Action, SignsIn, UserGroup};
+use std::collections::BTreeMap;
 
-/// How many reasons a skipped or rejected bucket names before "other reasons".
-const REASONS_SHOWN: usize = 8;
+use crate::journal::{Action, SignsIn, UserGroup};
+use crate::support::reason::ReasonCode;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Accounting {
@@ -125,26 +125,20 @@ pub fn account(groups: &[UserGroup], clerk: Option<ClerkSide>) -> Accounting {
     accounting
 }
 
-/// The users of `action` by reason, most first; past [`REASONS_SHOWN`]
-/// reasons the rest are one "other reasons" bucket.
+/// The users of `action` by their reason's code, most first, each named
+/// `code: what it means` (the codes are few: every one gets its line).
 fn by_reason(groups: &[UserGroup], action: Action) -> Vec<(String, u64)> {
-    let mut reasons: Vec<(String, u64)> = Vec::new();
+    let mut codes: BTreeMap<ReasonCode, u64> = BTreeMap::new();
     for group in groups.iter().filter(|g| g.action == action) {
-        let reason = group
-            .reason
-            .clone()
-            .filter(|r| !r.is_empty())
-            .unwrap_or_else(|| "no reason recorded".into());
-        match reasons.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, users)) => *users += group.count,
-            None => reasons.push((reason, group.count)),
-        }
+        *codes
+            .entry(group.reason.unwrap_or(ReasonCode::Unclassified))
+            .or_default() += group.count;
     }
+    let mut reasons: Vec<(String, u64)> = codes
+        .into_iter()
+        .map(|(code, users)| (format!("{code}: {}", code.meaning()), users))
+        .collect();
     reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    if reasons.len() > REASONS_SHOWN {
-        let rest: u64 = reasons.drain(REASONS_SHOWN..).map(|(_, n)| n).sum();
-        reasons.push(("other reasons (every reason is in the list)".into(), rest));
-    }
     reasons
 }
 
@@ -156,14 +150,14 @@ mod tests {
         action: Action,
         signs_in: Option<SignsIn>,
         reset: bool,
-        reason: Option<&str>,
+        reason: Option<ReasonCode>,
         count: u64,
     ) -> UserGroup {
         UserGroup {
             action,
             signs_in,
             needs_reset: reset,
-            reason: reason.map(str::to_owned),
+            reason,
             count,
         }
     }
@@ -175,8 +169,8 @@ mod tests {
             group(Action::Unchanged, Some(SignsIn::Password), false, None, 10),
             group(Action::Created, Some(SignsIn::Reset), true, None, 7),
             group(Action::Created, Some(SignsIn::NoPassword), false, None, 12),
-            group(Action::Skipped, None, false, Some("banned in Clerk"), 5),
-            group(Action::Rejected, None, false, Some("no email address"), 3),
+            group(Action::Skipped, None, false, Some(ReasonCode::Banned), 5),
+            group(Action::Rejected, None, false, Some(ReasonCode::NoEmail), 3),
             group(Action::Failed, None, false, None, 1),
         ];
         let accounting = account(
@@ -215,7 +209,7 @@ mod tests {
                 Action::Skipped,
                 None,
                 false,
-                Some("in the export but no longer in Clerk"),
+                Some(ReasonCode::DeletedInClerk),
                 2,
             ),
         ];
@@ -236,21 +230,56 @@ mod tests {
     }
 
     #[test]
-    fn many_reasons_end_in_one_other_bucket() {
-        let groups: Vec<UserGroup> = (0..12)
-            .map(|i| {
-                group(
-                    Action::Rejected,
-                    None,
-                    false,
-                    Some(&format!("reason {i:02}")),
-                    12 - i,
-                )
-            })
+    fn skipped_and_rejected_users_are_counted_by_code() {
+        let groups = [
+            group(
+                Action::Rejected,
+                None,
+                false,
+                Some(ReasonCode::EmailInvalid),
+                4,
+            ),
+            group(
+                Action::Rejected,
+                None,
+                false,
+                Some(ReasonCode::HookRejected),
+                2,
+            ),
+            group(
+                Action::Rejected,
+                None,
+                false,
+                Some(ReasonCode::EmailInvalid),
+                3,
+            ),
+            group(Action::Skipped, None, false, None, 1),
+        ];
+        let buckets: Vec<(String, String, u64)> = account(&groups, None)
+            .buckets
+            .into_iter()
+            .filter(|b| b.users > 0)
+            .map(|b| (b.group, b.label, b.users))
             .collect();
-        let accounting = account(&groups, None);
-        assert_eq!(accounting.buckets.len(), REASONS_SHOWN + 1);
-        assert_eq!(accounting.buckets.last().unwrap().users, 4 + 3 + 2 + 1);
-        assert_eq!(accounting.in_journal, (1..=12).sum::<u64>());
+        assert_eq!(
+            buckets,
+            [
+                (
+                    "skipped".into(),
+                    "unclassified: Recorded by an earlier ferry, before reasons had codes.".into(),
+                    1
+                ),
+                (
+                    "rejected".into(),
+                    "email_invalid: The email is not one WorkOS takes.".into(),
+                    7
+                ),
+                (
+                    "rejected".into(),
+                    "hook_rejected: A hook rejected the record (`throw \"why\"`).".into(),
+                    2
+                ),
+            ]
+        );
     }
 }

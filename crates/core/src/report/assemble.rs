@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use crate::journal::{Action, Journal, Kind, RunRecord};
 use crate::plan::{Plan, StepKind};
 use crate::report::assessment::human_duration;
-use crate::report::model::{Count, Failure, ListFile, PlanInfo, Report, RunInfo, StepReport};
+use crate::report::model::{
+    Count, Failure, ListFile, PlanInfo, ReasonCount, Report, RunInfo, StepReport,
+};
 use crate::report::outcome::StepOutcome;
 
 /// How many failed or rejected records a step's report names.
@@ -52,6 +54,18 @@ pub fn step_report(
                 .filter(|c| c.count > 0)
                 .collect();
             let (failures, failures_total) = first_failures(*main, reader);
+            let reasons = reader
+                .lock()
+                .expect("journal lock")
+                .reason_counts(*main)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(action, code, count)| ReasonCount {
+                    action: action.as_str().to_owned(),
+                    code,
+                    count,
+                })
+                .collect();
             let records: u64 = Action::ALL
                 .into_iter()
                 .map(|action| tally.get(*main, action))
@@ -60,6 +74,7 @@ pub fn step_report(
                 records,
                 per_second: (duration_ms > 0 && records > 0).then(|| records * 1000 / duration_ms),
                 counts,
+                reasons,
                 failures,
                 failures_total,
                 lists: lists.clone(),
@@ -116,7 +131,8 @@ fn first_failures(kind: Kind, reader: &Mutex<Journal>) -> (Vec<Failure>, u64) {
                 .map(|(id, state)| Failure {
                     id,
                     action: action.as_str().to_owned(),
-                    reason: state.reason.unwrap_or_default(),
+                    code: state.reason.as_ref().map(|r| r.code),
+                    reason: state.reason.map(|r| r.detail).unwrap_or_default(),
                 }),
         );
     }

@@ -2,6 +2,7 @@
 //! serialised into the journal and rendered by [`super::render`]; it never
 //! holds a digest, a secret or a key.
 
+use crate::support::reason::ReasonCode;
 use serde::{Deserialize, Serialize};
 
 use super::accounting::Accounting;
@@ -87,12 +88,24 @@ pub struct StepReport {
     pub traffic: TrafficCounts,
     /// `created: 12`, …, in a fixed order; zero counts left out.
     pub counts: Vec<Count>,
+    /// The records the journal holds skipped, rejected or failed, counted
+    /// by action and reason code.
+    #[serde(default)]
+    pub reasons: Vec<ReasonCount>,
     /// The first failed or rejected records with their reasons.
     pub failures: Vec<Failure>,
     pub failures_total: u64,
     /// Files this step wrote for people.
     pub lists: Vec<ListFile>,
     pub notes: Vec<String>,
+}
+
+/// How many records of a step share an action and a reason code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonCount {
+    pub action: String,
+    pub code: ReasonCode,
+    pub count: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -105,6 +118,9 @@ pub struct Count {
 pub struct Failure {
     pub id: String,
     pub action: String,
+    /// The reason's code (a report an earlier ferry saved has none).
+    #[serde(default)]
+    pub code: Option<ReasonCode>,
     pub reason: String,
 }
 

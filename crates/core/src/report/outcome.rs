@@ -3,6 +3,7 @@
 //! ([`Planned`]). Plain data: the engine hands it to its observer and folds
 //! it into the report.
 
+use crate::support::reason::Reason;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -107,7 +108,7 @@ pub struct Planned {
     pub email: Option<String>,
     pub action: PlannedAction,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Reason>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// (Users) The run would enroll the user's exported TOTP factor.

@@ -2,6 +2,7 @@
 
 use super::hook::Hook;
 use crate::support::diagnostic::Location;
+use crate::support::reason::{Reason, ReasonCode};
 
 /// A hook call that did not produce a usable result.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -45,6 +46,17 @@ fn at(location: &Option<Location>) -> String {
 }
 
 impl ScriptError {
+    /// The record-level reason this error gives: a rejection on purpose,
+    /// a result ferry cannot use, or a failure.
+    pub fn reason(&self) -> Reason {
+        let code = match self {
+            Self::Rejected { .. } => ReasonCode::HookRejected,
+            Self::BadResult { .. } => ReasonCode::HookInvalidResult,
+            Self::Failed { .. } | Self::Undefined { .. } => ReasonCode::HookFailed,
+        };
+        Reason::new(code, self.to_string())
+    }
+
     pub fn location(&self) -> Option<&Location> {
         match self {
             Self::Rejected { location, .. } | Self::Failed { location, .. } => location.as_ref(),

@@ -1,5 +1,6 @@
 //! The hooks a script may define, with the parameters each takes.
 
+use crate::support::reason::{Reason, ReasonCode};
 use serde::Serialize;
 
 /// A script function ferry calls by name. Every hook is optional.
@@ -62,11 +63,16 @@ impl Hook {
 
     /// What a skip by this hook says: the script's reason when it gave one
     /// (`skip("reason")`), else that it returned `()`.
-    pub fn skipped(self, reason: Option<String>) -> String {
-        match reason {
+    pub fn skipped(self, reason: Option<String>) -> Reason {
+        let detail = match reason {
             Some(reason) => format!("{self} skipped it: {reason}"),
             None => format!("{self} returned () (skip)"),
-        }
+        };
+        let code = match self {
+            Self::MapRole => ReasonCode::RoleLeftOut,
+            _ => ReasonCode::HookSkipped,
+        };
+        Reason::new(code, detail)
     }
 
     pub fn signature(self) -> String {

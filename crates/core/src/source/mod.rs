@@ -10,6 +10,7 @@ pub mod read;
 pub mod shared_users;
 pub mod view;
 
+use crate::support::reason::{Reason, ReasonCode};
 use serde_json::{Map, Value};
 
 use ferry_wire::clerk::export::ExportUser;
@@ -41,6 +42,17 @@ pub enum NoEmail {
     NoIdentifier,
     /// The legacy export lists several addresses and nothing says which is primary.
     PrimaryUnknown(usize),
+}
+
+impl NoEmail {
+    /// Why the user is skipped, as a reason.
+    pub fn reason(&self) -> Reason {
+        let code = match self {
+            Self::PrimaryUnknown(_) => ReasonCode::PrimaryEmailUnknown,
+            _ => ReasonCode::NoEmail,
+        };
+        Reason::new(code, self.to_string())
+    }
 }
 
 impl std::fmt::Display for NoEmail {

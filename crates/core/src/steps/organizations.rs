@@ -7,6 +7,7 @@
 //! it with this organization's external_id (see [`crate::target::reconcile`]); an
 //! organization renamed outside ferry is reported and left alone.
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -98,18 +99,18 @@ impl OrganizationsStep<'_> {
     /// what was written against the payload, else WorkOS's listing by
     /// external_id (adopted) or nothing (created).
     pub fn preview(&self, org: &Organization) -> Planned {
-        let planned = |action, reason: Option<&str>| Planned {
+        let planned = |action, reason: Option<Reason>| Planned {
             clerk_id: org.id.clone(),
             email: None,
             action,
-            reason: reason.map(str::to_owned),
+            reason,
             notes: Vec::new(),
             enrolls_totp: false,
         };
         let payload = match self.mapped(org) {
             MappedOrg::Ready(payload) => payload,
-            MappedOrg::Skip(reason) => return planned(PlannedAction::Skip, Some(&reason)),
-            MappedOrg::Reject(reason) => return planned(PlannedAction::Reject, Some(&reason)),
+            MappedOrg::Skip(reason) => return planned(PlannedAction::Skip, Some(reason)),
+            MappedOrg::Reject(reason) => return planned(PlannedAction::Reject, Some(reason)),
         };
         match self.written(&org.id) {
             Some(then) if then.fingerprint.as_deref() == Some(payload.fingerprint().as_str()) => {
@@ -117,7 +118,10 @@ impl OrganizationsStep<'_> {
             }
             Some(_) => planned(
                 PlannedAction::Update,
-                Some("changed in Clerk since it was written"),
+                Some(Reason::new(
+                    ReasonCode::SourceChanged,
+                    "changed in Clerk since it was written",
+                )),
             ),
             None if self
                 .listing
@@ -126,7 +130,10 @@ impl OrganizationsStep<'_> {
             {
                 planned(
                     PlannedAction::Adopt,
-                    Some("WorkOS already has an organization with its external_id"),
+                    Some(Reason::new(
+                        ReasonCode::AlreadyInWorkos,
+                        "WorkOS already has an organization with its external_id",
+                    )),
                 )
             }
             None => planned(PlannedAction::Create, None),
@@ -155,7 +162,7 @@ impl OrganizationsStep<'_> {
     }
 
     pub async fn write(&self, org: &Organization) -> Vec<Recorded> {
-        let outcome = |action, target_id, reason: Option<String>, fingerprint| Recorded {
+        let outcome = |action, target_id, reason: Option<Reason>, fingerprint| Recorded {
             outcome: Outcome {
                 kind: Kind::Organization,
                 source_id: org.id.clone(),
@@ -204,10 +211,10 @@ impl OrganizationsStep<'_> {
                     Ok((
                         Action::Unchanged,
                         Some(id),
-                        Some(
-                            "renamed in WorkOS outside ferry; left alone (the Clerk name is unchanged)"
-                                .to_owned(),
-                        ),
+                        Some(Reason::new(
+                            ReasonCode::ChangedOutsideFerry,
+                            "renamed in WorkOS outside ferry; left alone (the Clerk name is unchanged)",
+                        )),
                     ))
                 } else {
                     Ok((Action::Unchanged, Some(id), None))
@@ -229,7 +236,7 @@ impl OrganizationsStep<'_> {
         }]
     }
 
-    async fn create(&self, payload: &OrgPayload) -> Result<(Action, Option<String>), String> {
+    async fn create(&self, payload: &OrgPayload) -> Result<(Action, Option<String>), Reason> {
         let body = CreateOrganization {
             name: payload.name.clone(),
             domain_data: self.domain_data(payload),
@@ -251,9 +258,12 @@ impl OrganizationsStep<'_> {
                     Some(ours) if ours.external_id.as_deref() == Some(&payload.external_id) => {
                         Ok((Action::Created, Some(ours.id)))
                     }
-                    _ => Err(format!(
-                        "ambiguous_create_answer: WorkOS answered the create with organization {}, not this one, and no organization carries its external_id",
-                        other.id
+                    _ => Err(Reason::new(
+                        ReasonCode::AmbiguousCreateAnswer,
+                        format!(
+                            "ambiguous_create_answer: WorkOS answered the create with organization {}, not this one, and no organization carries its external_id",
+                            other.id
+                        ),
                     )),
                 }
             }
@@ -267,9 +277,12 @@ impl OrganizationsStep<'_> {
                     .await
                     .map_err(|e| e.reason())?
                     .ok_or_else(|| {
-                        format!(
-                            "{}, but no organization has that external_id",
-                            error.reason()
+                        Reason::new(
+                            ReasonCode::ConflictUnresolved,
+                            format!(
+                                "{}, but no organization has that external_id",
+                                error.reason()
+                            ),
                         )
                     })?;
                 self.adopt(&existing, payload).await
@@ -284,7 +297,7 @@ impl OrganizationsStep<'_> {
         &self,
         existing: &WorkosOrganization,
         payload: &OrgPayload,
-    ) -> Result<(Action, Option<String>), String> {
+    ) -> Result<(Action, Option<String>), Reason> {
         let mut domains: Vec<&str> = existing.domains.iter().map(|d| d.domain.as_str()).collect();
         domains.sort_unstable();
         let mut wanted: Vec<&str> = payload.domains.iter().map(String::as_str).collect();
@@ -312,7 +325,7 @@ impl OrganizationsStep<'_> {
         id: &str,
         payload: &OrgPayload,
         standing: &Standing<'_, WorkosOrganization>,
-    ) -> Result<(Action, Option<String>, Option<String>), String> {
+    ) -> Result<(Action, Option<String>, Option<Reason>), Reason> {
         let current = match standing {
             Standing::Ours(listed) => Some((*listed).clone()),
             _ => self.workos.organization(id).await.map_err(|e| e.reason())?,
@@ -329,7 +342,10 @@ impl OrganizationsStep<'_> {
                         id,
                         other.external_id.as_deref(),
                     ),
-                    None => format!("the journal's WorkOS organization {id} is gone"),
+                    None => Reason::new(
+                        ReasonCode::TargetGone,
+                        format!("the journal's WorkOS organization {id} is gone"),
+                    ),
                 };
                 let settled = match self
                     .workos
@@ -351,7 +367,7 @@ impl OrganizationsStep<'_> {
         &self,
         current: &WorkosOrganization,
         payload: &OrgPayload,
-    ) -> Result<String, String> {
+    ) -> Result<String, Reason> {
         let body = UpdateOrganization {
             name: Some(payload.name.clone()),
             domain_data: self.domain_data(payload),

@@ -8,6 +8,7 @@
 //! loses at most the last unflushed batch; a rerun finds those records in
 //! WorkOS through their external_id and adopts them.
 
+use crate::support::reason::Reason;
 use ferry_wire::inert::CsvWriter;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ pub struct Recorded {
     /// Counts toward progress (one per source record, not per sub-record).
     pub advances: bool,
     /// A password that was not imported: why (the user needs a reset).
-    pub password_reset: Option<String>,
+    pub password_reset: Option<Reason>,
     /// Already in the journal exactly so (a sealed user, see
     /// `steps::users::seal`): counted and reported, not written.
     pub settled: bool,
@@ -107,20 +108,17 @@ impl RunLists {
 
     fn add(&mut self, item: &Recorded) {
         let outcome = &item.outcome;
-        let reason = outcome.reason.as_deref().unwrap_or("");
         let email = item.email.as_deref();
-        let written = match outcome.action {
-            Action::Failed => self.failures.append(&outcome.source_id, email, reason),
-            Action::Rejected => {
-                self.failures
-                    .append(&outcome.source_id, email, &format!("rejected: {reason}"))
+        let id = &outcome.source_id;
+        let written = match (outcome.action, &outcome.reason) {
+            (Action::Failed, Some(reason)) => self.failures.append(id, email, reason),
+            (Action::Rejected, Some(reason)) => {
+                let rejected = reason.clone().within("rejected");
+                self.failures.append(id, email, &rejected)
             }
-            Action::Skipped => self.skipped.append(&outcome.source_id, email, reason),
+            (Action::Skipped, Some(reason)) => self.skipped.append(id, email, reason),
             // An unchanged record with a reason was found changed in WorkOS.
-            Action::Unchanged if !reason.is_empty() => {
-                self.changed_outside
-                    .append(&outcome.source_id, email, reason)
-            }
+            (Action::Unchanged, Some(reason)) => self.changed_outside.append(id, email, reason),
             _ => Ok(()),
         };
         let reset = match &item.password_reset {
@@ -133,7 +131,7 @@ impl RunLists {
     }
 }
 
-/// Appends `clerk_id,email,reason` rows, creating the file (mode 0600) on the first row.
+/// Appends `clerk_id,email,code,reason` rows, creating the file (mode 0600) on the first row.
 pub struct CsvLog {
     path: PathBuf,
     writer: Option<CsvWriter<File>>,
@@ -162,18 +160,28 @@ impl CsvLog {
         self.rows
     }
 
-    fn append(&mut self, clerk_id: &str, email: Option<&str>, reason: &str) -> std::io::Result<()> {
+    fn append(
+        &mut self,
+        clerk_id: &str,
+        email: Option<&str>,
+        reason: &Reason,
+    ) -> std::io::Result<()> {
         if self.writer.is_none() {
             let file = ferry_wire::files::append(&self.path)?;
             let empty = file.metadata()?.len() == 0;
             let mut writer = CsvWriter::new(file);
             if empty {
-                writer.row(["clerk_id", "email", "reason"])?;
+                writer.row(["clerk_id", "email", "code", "reason"])?;
             }
             self.writer = Some(writer);
         }
         let writer = self.writer.as_mut().expect("opened above");
-        writer.row([clerk_id, email.unwrap_or(""), reason])?;
+        writer.row([
+            clerk_id,
+            email.unwrap_or(""),
+            reason.code.as_str(),
+            &reason.detail,
+        ])?;
         self.rows += 1;
         writer.flush()
     }
@@ -209,8 +217,8 @@ pub async fn record(
         tokio::select! {
             item = rx.recv() => {
                 let Some(mut item) = item else { break };
-                if let Some(reason) = &item.outcome.reason {
-                    item.outcome.reason = Some(ferry_wire::redact::redact(reason).into_owned());
+                if let Some(reason) = &mut item.outcome.reason {
+                    reason.detail = ferry_wire::redact::redact(&reason.detail).into_owned();
                 }
                 tally.add(item.outcome.kind, item.outcome.action);
                 tracing::debug!(
@@ -220,7 +228,7 @@ pub async fn record(
                     item.outcome.action.as_str(),
                     item.outcome
                         .reason
-                        .as_deref()
+                        .as_ref()
                         .map(|r| format!(": {r}"))
                         .unwrap_or_default()
                 );

@@ -9,3 +9,4 @@ pub mod checksum;
 pub mod diagnostic;
 pub mod kind;
 pub mod packed;
+pub mod reason;

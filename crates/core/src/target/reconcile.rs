@@ -22,6 +22,7 @@
 //! organization's memberships on every run. TOTP factors are read for the
 //! users that should have one.
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::collections::HashMap;
 
 use crate::mapping::claims::email_identity;
@@ -142,18 +143,22 @@ impl<T: Listed> Standing<'_, T> {
     }
 
     /// Why the journal's belief was set aside, for the record's reason.
-    pub fn why_stale(&self, what: &str, target_id: &str) -> Option<String> {
+    pub fn why_stale(&self, what: &str, target_id: &str) -> Option<Reason> {
         match self {
             Self::Believed | Self::Ours(_) => None,
-            Self::Gone => Some(format!(
-                "the journal's WorkOS {what} {target_id} is gone from WorkOS"
+            Self::Gone => Some(Reason::new(
+                ReasonCode::TargetGone,
+                format!("the journal's WorkOS {what} {target_id} is gone from WorkOS"),
             )),
-            Self::Someone(other) => Some(format!(
-                "the journal's WorkOS {what} {target_id} now belongs to {}",
-                match other.external_id() {
-                    Some(_) => carried(other.external_id()),
-                    None => "an object without an external_id".to_owned(),
-                }
+            Self::Someone(other) => Some(Reason::new(
+                ReasonCode::RelinkedOutsideFerry,
+                format!(
+                    "the journal's WorkOS {what} {target_id} now belongs to {}",
+                    match other.external_id() {
+                        Some(_) => carried(other.external_id()),
+                        None => "an object without an external_id".to_owned(),
+                    }
+                ),
             )),
         }
     }
@@ -162,10 +167,13 @@ impl<T: Listed> Standing<'_, T> {
 /// Why ferry did not write an object the journal names, outside
 /// `--reconcile` (which lists WorkOS and says [`Standing::why_stale`]):
 /// WorkOS, read just now, gives it another external_id.
-pub fn relinked(what: &str, target_id: &str, now: Option<&str>) -> String {
-    format!(
-        "relinked_outside_ferry: the journal's WorkOS {what} {target_id} now carries {}; ferry leaves it alone, and `--reconcile` settles this person",
-        carried(now)
+pub fn relinked(what: &str, target_id: &str, now: Option<&str>) -> Reason {
+    Reason::new(
+        ReasonCode::RelinkedOutsideFerry,
+        format!(
+            "relinked_outside_ferry: the journal's WorkOS {what} {target_id} now carries {}; ferry leaves it alone, and `--reconcile` settles this person",
+            carried(now)
+        ),
     )
 }
 
@@ -356,7 +364,10 @@ mod tests {
         assert!(!judge("org_2").trusted() && !judge("org_404").trusted());
         assert_eq!(
             judge("org_2").why_stale("organization", "org_2").unwrap(),
-            "the journal's WorkOS organization org_2 now belongs to external_id `org_clerk_9`"
+            Reason::new(
+                ReasonCode::RelinkedOutsideFerry,
+                "the journal's WorkOS organization org_2 now belongs to external_id `org_clerk_9`"
+            )
         );
         assert_eq!(
             listing.by_external_id("org_clerk_9").map(|o| o.id.as_str()),

@@ -4,6 +4,7 @@
 //! journaled as `deleted` once WorkOS answered it (a 404 counts: it is
 //! gone), so an interrupted pass resumes where it stopped.
 
+use crate::support::reason::{Reason, ReasonCode};
 use futures_util::StreamExt;
 use serde::Serialize;
 
@@ -109,13 +110,19 @@ impl Deleter<'_> {
                 let reason = match result {
                     Ok(Verdict::Delete) => {
                         tally.deleted(kind);
-                        format!("deleted by {by} (run {})", self.run_id)
+                        Reason::new(
+                            ReasonCode::Deleted,
+                            format!("deleted by {by} (run {})", self.run_id),
+                        )
                     }
                     Ok(Verdict::Gone) => {
                         tally.gone += 1;
-                        format!(
-                            "already gone from WorkOS when {by} ran (run {})",
-                            self.run_id
+                        Reason::new(
+                            ReasonCode::TargetGone,
+                            format!(
+                                "already gone from WorkOS when {by} ran (run {})",
+                                self.run_id
+                            ),
                         )
                     }
                     Ok(Verdict::Keep(reason)) => {
@@ -128,7 +135,7 @@ impl Deleter<'_> {
                         continue;
                     }
                     Err(error) => {
-                        tally.failed.push((kind, target, error.reason()));
+                        tally.failed.push((kind, target, error.reason().detail));
                         continue;
                     }
                 };

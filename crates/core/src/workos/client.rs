@@ -6,6 +6,7 @@
 //! shapes and the codes ferry branches on (`email_not_available`,
 //! `external_id_already_used`, membership conflicts).
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -49,18 +50,29 @@ impl WorkosError {
         self.status() == Some(404)
     }
 
-    /// A short reason for journals and failure lists: the code when there is one.
-    pub fn reason(&self) -> String {
+    /// A short reason for journals and failure lists: the code when there
+    /// is one. WorkOS's considered refusal (a 4xx) is `workos_rejected`;
+    /// anything else (5xx and transport failures after every attempt, or a
+    /// request not sent) is `workos_failed`.
+    pub fn reason(&self) -> Reason {
         let code = self.body.as_ref().and_then(|b| {
             b.nested_codes()
                 .first()
                 .map(|c| c.to_string())
                 .or_else(|| b.code().map(str::to_owned))
         });
-        match (self.status(), code) {
+        let detail = match (self.status(), code) {
             (Some(status), Some(code)) => format!("WorkOS {status} {code}"),
             _ => self.error.to_string(),
-        }
+        };
+        let rejected = self
+            .status()
+            .is_some_and(|status| (400..500).contains(&status));
+        let code = match rejected {
+            true => ReasonCode::WorkosRejected,
+            false => ReasonCode::WorkosFailed,
+        };
+        Reason::new(code, detail)
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod seal;
 
+use crate::support::reason::{Reason, ReasonCode};
 use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -232,7 +233,7 @@ async fn existing_memberships(
 #[derive(Debug)]
 enum Next {
     /// Nothing to send: skipped or rejected, and why.
-    Settled(Action, Option<String>, Option<String>),
+    Settled(Action, Option<String>, Option<Reason>),
     /// Nothing to send: WorkOS holds the membership `id` of `user` with
     /// the role `slug` already.
     Unchanged {
@@ -255,7 +256,7 @@ enum Next {
     },
     /// (Previews only) its user or organization is not migrated yet: the
     /// run creates it once they are; the reason names which.
-    Pending(String),
+    Pending(Reason),
 }
 
 impl MembershipsStep<'_> {
@@ -272,7 +273,7 @@ impl MembershipsStep<'_> {
                     .map(|(key, state)| {
                         let why = state
                             .reason
-                            .unwrap_or_else(|| state.action.as_str().to_owned());
+                            .map_or_else(|| state.action.as_str().to_owned(), |r| r.detail);
                         (
                             key,
                             format!("the roles step {}: {why}", state.action.as_str()),
@@ -299,7 +300,10 @@ impl MembershipsStep<'_> {
                 return Next::Settled(
                     Action::Skipped,
                     None,
-                    Some(format!("organization {} was not migrated", org.clerk_id)),
+                    Some(Reason::new(
+                        ReasonCode::OrganizationNotMigrated,
+                        format!("organization {} was not migrated", org.clerk_id),
+                    )),
                 );
             }
         };
@@ -311,7 +315,10 @@ impl MembershipsStep<'_> {
             return Next::Settled(
                 Action::Skipped,
                 None,
-                Some("the membership names no user".into()),
+                Some(Reason::new(
+                    ReasonCode::UserNotMigrated,
+                    "the membership names no user",
+                )),
             );
         };
         let user_target = match lookup(self.journal, Kind::User, &clerk_user) {
@@ -323,11 +330,14 @@ impl MembershipsStep<'_> {
             Some(state) => {
                 let why = state
                     .reason
-                    .unwrap_or_else(|| state.action.as_str().to_owned());
+                    .map_or_else(|| state.action.as_str().to_owned(), |r| r.detail);
                 return Next::Settled(
                     Action::Skipped,
                     None,
-                    Some(format!("user {clerk_user} was not migrated: {why}")),
+                    Some(Reason::new(
+                        ReasonCode::UserNotMigrated,
+                        format!("user {clerk_user} was not migrated: {why}"),
+                    )),
                 );
             }
             None if preview => None,
@@ -335,7 +345,10 @@ impl MembershipsStep<'_> {
                 return Next::Settled(
                     Action::Skipped,
                     None,
-                    Some(format!("user {clerk_user} was not migrated")),
+                    Some(Reason::new(
+                        ReasonCode::UserNotMigrated,
+                        format!("user {clerk_user} was not migrated"),
+                    )),
                 );
             }
         };
@@ -351,14 +364,20 @@ impl MembershipsStep<'_> {
             return Next::Settled(
                 Action::Skipped,
                 None,
-                Some(format!(
-                    "its role `{}` was not migrated: {why}",
-                    ferry_wire::inert::printable(&membership.role)
+                Some(Reason::new(
+                    ReasonCode::RoleNotMigrated,
+                    format!(
+                        "its role `{}` was not migrated: {why}",
+                        ferry_wire::inert::printable(&membership.role)
+                    ),
                 )),
             );
         }
         let (Some(user_target), Some(org_target)) = (user_target, org_target) else {
-            return Next::Pending("once its user and organization are migrated".into());
+            return Next::Pending(Reason::new(
+                ReasonCode::AwaitingMigration,
+                "once its user and organization are migrated",
+            ));
         };
         let existing = org
             .existing
@@ -392,7 +411,7 @@ impl MembershipsStep<'_> {
     pub fn preview(
         &self,
         item: &MembershipItem,
-        left_out: &HashMap<(Kind, String), String>,
+        left_out: &HashMap<(Kind, String), Reason>,
     ) -> Planned {
         let membership = &item.membership;
         let user = membership
@@ -407,8 +426,14 @@ impl MembershipsStep<'_> {
         .find_map(|(kind, id)| {
             let id = id?;
             let why = left_out.get(&(kind, id.clone()))?;
-            // No id in the reason: `ferry plan` counts memberships by reason.
-            Some(format!("its {} will not be migrated: {why}", kind.as_str()))
+            let code = match kind {
+                Kind::Organization => ReasonCode::OrganizationNotMigrated,
+                _ => ReasonCode::UserNotMigrated,
+            };
+            Some(Reason::new(
+                code,
+                format!("its {} will not be migrated: {why}", kind.as_str()),
+            ))
         });
         let next = match not_to_be {
             Some(reason) => Next::Settled(Action::Skipped, None, Some(reason)),
@@ -422,7 +447,10 @@ impl MembershipsStep<'_> {
             Next::Create { .. } => (PlannedAction::Create, None),
             Next::Update { was, slug, .. } => (
                 PlannedAction::Update,
-                Some(format!("role {was} in WorkOS, {slug} from Clerk")),
+                Some(Reason::new(
+                    ReasonCode::SourceChanged,
+                    format!("role {was} in WorkOS, {slug} from Clerk"),
+                )),
             ),
             Next::Pending(reason) => (PlannedAction::Create, Some(reason)),
         };
@@ -462,7 +490,7 @@ impl MembershipsStep<'_> {
             return vec![settled];
         }
         let recorded =
-            |action, target_id, reason: Option<String>, sealed: Option<SealedAs>| Recorded {
+            |action, target_id, reason: Option<Reason>, sealed: Option<SealedAs>| Recorded {
                 outcome: Outcome {
                     kind: Kind::Membership,
                     source_id: membership.id.clone(),
@@ -530,7 +558,7 @@ impl MembershipsStep<'_> {
         user_id: &str,
         organization_id: &str,
         slug: &str,
-    ) -> Result<(Action, String), String> {
+    ) -> Result<(Action, String), Reason> {
         let body = CreateOrganizationMembership {
             user_id: user_id.to_owned(),
             organization_id: organization_id.to_owned(),
@@ -553,7 +581,9 @@ impl MembershipsStep<'_> {
                     .into_iter()
                     .find(|m| m.organization_id == organization_id)
                     .map(|m| (Action::Adopted, m.id))
-                    .ok_or_else(|| error.reason())
+                    .ok_or_else(|| {
+                        Reason::new(ReasonCode::ConflictUnresolved, error.reason().detail)
+                    })
             }
             Err(error) => Err(error.reason()),
         }

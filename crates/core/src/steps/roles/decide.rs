@@ -12,6 +12,7 @@
 //! - a WorkOS role of the same slug that ferry did not create is adopted
 //!   and never changed; when its permissions differ, that is reported.
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
@@ -92,13 +93,14 @@ pub fn desired_role(
     role: &ClerkRole,
     slug: String,
     with_permissions: bool,
-) -> Result<DesiredRole, String> {
+) -> Result<DesiredRole, Reason> {
+    let invalid = |detail: String| Reason::new(ReasonCode::RoleSlugInvalid, detail);
     if !valid_slug(&slug) {
-        return Err(format!(
+        return Err(invalid(format!(
             "role `{}` maps to slug `{}`, which WorkOS does not take (at most 48 lowercase letters, digits, `-`, `_`, `:`, `.`, `*`); map it in `memberships: {{ roles: }}`",
             role.key,
             slug.escape_debug()
-        ));
+        )));
     }
     let mut permissions = BTreeMap::new();
     for permission in role.permissions.iter().filter(|_| with_permissions) {
@@ -109,12 +111,12 @@ pub fn desired_role(
             continue;
         };
         if !valid_slug(&slug) {
-            return Err(format!(
+            return Err(invalid(format!(
                 "permission `{}` of role `{}` maps to `{}`, which WorkOS does not take as a permission slug",
                 permission.key,
                 role.key,
                 slug.escape_debug()
-            ));
+            )));
         }
         permissions.insert(
             slug,
@@ -290,11 +292,11 @@ mod tests {
                 .is_empty()
         );
         for bad in ["Billing Team", "..", ".", "a/b"] {
+            let refused = desired_role(&role, bad.into(), true).unwrap_err();
             assert!(
-                desired_role(&role, bad.into(), true)
-                    .unwrap_err()
-                    .contains("does not take"),
-                "{bad}"
+                refused.code == ReasonCode::RoleSlugInvalid
+                    && refused.detail.contains("does not take"),
+                "{bad}: {refused:?}"
             );
         }
     }

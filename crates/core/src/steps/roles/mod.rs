@@ -13,6 +13,7 @@
 pub mod decide;
 pub mod needed;
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
@@ -115,7 +116,7 @@ impl<'a> RolesStep<'a> {
 
     /// The role as WorkOS should hold it, or how it is settled without a
     /// request: left out by `map_role` (skipped), or refused (rejected).
-    fn desired(&self, role: &ClerkRole) -> Result<DesiredRole, (Action, String)> {
+    fn desired(&self, role: &ClerkRole) -> Result<DesiredRole, (Action, Reason)> {
         match self.mapper.slug(&role.key, Some(&role.name)) {
             Err(reason) => Err((Action::Rejected, reason)),
             Ok(RoleSlug::LeftOut(reason)) => Err((Action::Skipped, reason)),
@@ -135,20 +136,30 @@ impl<'a> RolesStep<'a> {
                     RoleDecision::Unchanged => (PlannedAction::Unchanged, None),
                     RoleDecision::Create => (
                         PlannedAction::Create,
-                        Some(format!(
-                            "`{}` with permissions [{}]",
-                            desired.slug,
-                            desired.permission_slugs().join(", ")
+                        Some(Reason::new(
+                            ReasonCode::AwaitingMigration,
+                            format!(
+                                "`{}` with permissions [{}]",
+                                desired.slug,
+                                desired.permission_slugs().join(", ")
+                            ),
                         )),
                     ),
                     RoleDecision::Update => (
                         PlannedAction::Update,
-                        Some("the Clerk role changed since ferry made it".into()),
+                        Some(Reason::new(
+                            ReasonCode::SourceChanged,
+                            "the Clerk role changed since ferry made it",
+                        )),
                     ),
                     RoleDecision::Adopt { differs } => (
                         PlannedAction::Adopt,
-                        differs.or_else(|| {
-                            Some(format!("`{}` exists in WorkOS already", desired.slug))
+                        Some(match differs {
+                            Some(differs) => Reason::new(ReasonCode::RoleAdoptedDiffers, differs),
+                            None => Reason::new(
+                                ReasonCode::AlreadyInWorkos,
+                                format!("`{}` exists in WorkOS already", desired.slug),
+                            ),
                         }),
                     ),
                 }
@@ -195,6 +206,8 @@ impl<'a> RolesStep<'a> {
                 } else {
                     Action::Adopted
                 };
+                let differs =
+                    differs.map(|differs| Reason::new(ReasonCode::RoleAdoptedDiffers, differs));
                 Ok((action, existing.id, differs, ADOPTED.to_owned()))
             }
             (RoleDecision::Update, Some(existing)) => {
@@ -268,7 +281,9 @@ impl<'a> RolesStep<'a> {
                     .await
                     .map_err(|e| (None, e.reason(), None))?;
                 let Some(existing) = listed.into_iter().find(|r| r.slug == desired.slug) else {
-                    return Err((None, error.reason(), None));
+                    let unresolved =
+                        Reason::new(ReasonCode::ConflictUnresolved, error.reason().detail);
+                    return Err((None, unresolved, None));
                 };
                 // The conflict came on a retry: the attempt whose answer was
                 // lost made this role (it has the name ferry sent and no
@@ -292,7 +307,12 @@ impl<'a> RolesStep<'a> {
                     RoleDecision::Adopt { differs } => differs,
                     _ => None,
                 };
-                Ok((Action::Adopted, existing.id, differs, ADOPTED.to_owned()))
+                Ok((
+                    Action::Adopted,
+                    existing.id,
+                    differs.map(|d| Reason::new(ReasonCode::RoleAdoptedDiffers, d)),
+                    ADOPTED.to_owned(),
+                ))
             }
             Err(error) => Err((None, error.reason(), None)),
         }
@@ -311,7 +331,7 @@ impl<'a> RolesStep<'a> {
         rename: bool,
     ) -> RoleResult {
         let incomplete =
-            |reason: String| (Some(id.to_owned()), reason, Some(INCOMPLETE.to_owned()));
+            |reason: Reason| (Some(id.to_owned()), reason, Some(INCOMPLETE.to_owned()));
         if rename {
             self.workos
                 .update_role(&desired.slug, &desired.name, desired.description.as_deref())
@@ -399,7 +419,7 @@ fn recorded(
     source_id: &str,
     action: Action,
     target_id: Option<String>,
-    reason: Option<String>,
+    reason: Option<Reason>,
     fingerprint: Option<String>,
 ) -> Recorded {
     Recorded {
@@ -423,4 +443,4 @@ fn recorded(
 
 /// `(action, role id, reason, fingerprint)`, or `(role id if made, reason, fingerprint)`.
 type RoleResult =
-    Result<(Action, String, Option<String>, String), (Option<String>, String, Option<String>)>;
+    Result<(Action, String, Option<Reason>, String), (Option<String>, Reason, Option<String>)>;

@@ -6,6 +6,7 @@
 //! module, then applies (or previews) the answer. The table of cases is the
 //! unit tests below.
 
+use crate::support::reason::{Reason, ReasonCode};
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::model::{UpdateUser, User};
 
@@ -38,7 +39,7 @@ pub enum OnConflict {
     /// What the `on_conflict` hook decided.
     Hook(ConflictChoice),
     /// The hook failed or returned something unusable.
-    HookRefused(String),
+    HookRefused(Reason),
 }
 
 pub use crate::mapping::user::ConflictChoice;
@@ -93,13 +94,13 @@ pub enum Decision {
         payload: Payload,
     },
     Skip {
-        reason: String,
+        reason: Reason,
     },
     Fail {
-        reason: String,
+        reason: Reason,
     },
     Reject {
-        reason: String,
+        reason: Reason,
     },
 }
 
@@ -136,7 +137,10 @@ pub fn decide(facts: &Facts<'_>) -> Decision {
     match facts.target {
         Target::NotAsked => Decision::Create,
         Target::Absent if facts.conflicted => Decision::Fail {
-            reason: "WorkOS reported a conflict, but no user has this email or external_id".into(),
+            reason: Reason::new(
+                ReasonCode::ConflictUnresolved,
+                "WorkOS reported a conflict, but no user has this email or external_id",
+            ),
         },
         Target::Absent => Decision::Create,
         Target::Ours(user) if profile_changes(user, facts.payload, None).is_empty() => {
@@ -172,8 +176,11 @@ fn settle_conflict(existing: &User, payload: &Payload, rule: &OnConflict) -> Dec
                 // Someone else's record (another Clerk user, or another system's):
                 // taking it over would merge two people. Only a hook may decide that.
                 return Decision::Reject {
-                    reason: format!(
-                        "{why} and is linked to external_id {other}; ferry takes over only users without one (an on_conflict hook can decide otherwise)"
+                    reason: Reason::new(
+                        ReasonCode::ConflictLinkedElsewhere,
+                        format!(
+                            "{why} and is linked to external_id {other}; ferry takes over only users without one (an on_conflict hook can decide otherwise)"
+                        ),
                     ),
                 };
             }
@@ -190,35 +197,48 @@ fn settle_conflict(existing: &User, payload: &Payload, rule: &OnConflict) -> Dec
             payload,
         },
         ConflictChoice::Skip => Decision::Skip {
-            reason: format!("{why}; on_conflict: skip"),
+            reason: Reason::new(
+                ReasonCode::ConflictSkipped,
+                format!("{why}; on_conflict: skip"),
+            ),
         },
         ConflictChoice::Fail => Decision::Fail {
-            reason: format!("{why}; on_conflict: fail"),
+            reason: Reason::new(
+                ReasonCode::ConflictFailed,
+                format!("{why}; on_conflict: fail"),
+            ),
         },
     }
 }
 
 impl Decision {
     /// What `ferry plan` says of this decision, and why.
-    pub fn planned(&self) -> (PlannedAction, Option<String>) {
+    pub fn planned(&self) -> (PlannedAction, Option<Reason>) {
         match self {
             Self::Unchanged { .. } => (PlannedAction::Unchanged, None),
             Self::Drifted { fields, .. } => (PlannedAction::Unchanged, Some(drift_reason(fields))),
             Self::Update { .. } => (
                 PlannedAction::Update,
-                Some("the Clerk record changed since it was migrated".into()),
+                Some(Reason::new(
+                    ReasonCode::SourceChanged,
+                    "the Clerk record changed since it was migrated",
+                )),
             ),
             Self::Create => (PlannedAction::Create, None),
             Self::Adopt { target_id } | Self::AdoptAndUpdate { target_id } => (
                 PlannedAction::Adopt,
-                Some(format!(
-                    "already in WorkOS as {target_id} (created by an earlier run)"
+                Some(Reason::new(
+                    ReasonCode::AlreadyInWorkos,
+                    format!("already in WorkOS as {target_id} (created by an earlier run)"),
                 )),
             ),
             Self::TakeOver { target_id, .. } => (
                 PlannedAction::Update,
-                Some(format!(
-                    "a WorkOS user with this email already exists ({target_id}); on_conflict: update"
+                Some(Reason::new(
+                    ReasonCode::ConflictUpdated,
+                    format!(
+                        "a WorkOS user with this email already exists ({target_id}); on_conflict: update"
+                    ),
                 )),
             ),
             Self::Skip { reason } => (PlannedAction::Skip, Some(reason.clone())),
@@ -229,10 +249,13 @@ impl Decision {
 }
 
 /// Why a user changed outside ferry was left alone.
-pub fn drift_reason(fields: &[&str]) -> String {
-    format!(
-        "changed in WorkOS outside ferry ({}); left alone (on_conflict: update would overwrite it)",
-        fields.join(", ")
+pub fn drift_reason(fields: &[&str]) -> Reason {
+    Reason::new(
+        ReasonCode::ChangedOutsideFerry,
+        format!(
+            "changed in WorkOS outside ferry ({}); left alone (on_conflict: update would overwrite it)",
+            fields.join(", ")
+        ),
     )
 }
 
@@ -438,7 +461,10 @@ mod tests {
                 ..Case::new(
                     "a conflict, yet absent",
                     Decision::Fail {
-                        reason: "WorkOS reported a conflict, but no user has this email or external_id".into(),
+                        reason: Reason::new(
+                            ReasonCode::ConflictUnresolved,
+                            "WorkOS reported a conflict, but no user has this email or external_id",
+                        ),
                     },
                 )
             },
@@ -479,7 +505,10 @@ mod tests {
                 ..Case::new(
                     "someone's, policy skip",
                     Decision::Skip {
-                        reason: "a WorkOS user with this email already exists (wos_9); on_conflict: skip".into(),
+                        reason: Reason::new(
+                            ReasonCode::ConflictSkipped,
+                            "a WorkOS user with this email already exists (wos_9); on_conflict: skip",
+                        ),
                     },
                 )
             },
@@ -489,7 +518,10 @@ mod tests {
                 ..Case::new(
                     "someone's, policy fail",
                     Decision::Fail {
-                        reason: "a WorkOS user with this email already exists (wos_9); on_conflict: fail".into(),
+                        reason: Reason::new(
+                            ReasonCode::ConflictFailed,
+                            "a WorkOS user with this email already exists (wos_9); on_conflict: fail",
+                        ),
                     },
                 )
             },
@@ -498,7 +530,10 @@ mod tests {
                 ..Case::new(
                     "someone's, linked to another external_id: never merged by policy",
                     Decision::Reject {
-                        reason: "a WorkOS user with this email already exists (wos_9) and is linked to external_id other_7; ferry takes over only users without one (an on_conflict hook can decide otherwise)".into(),
+                        reason: Reason::new(
+                            ReasonCode::ConflictLinkedElsewhere,
+                            "a WorkOS user with this email already exists (wos_9) and is linked to external_id other_7; ferry takes over only users without one (an on_conflict hook can decide otherwise)",
+                        ),
                     },
                 )
             },
@@ -515,11 +550,17 @@ mod tests {
             },
             Case {
                 target: Some(unlinked),
-                on_conflict: OnConflict::HookRefused("on_conflict returned 3".into()),
+                on_conflict: OnConflict::HookRefused(Reason::new(
+                    ReasonCode::HookInvalidResult,
+                    "on_conflict returned 3",
+                )),
                 ..Case::new(
                     "someone's, the hook failed",
                     Decision::Reject {
-                        reason: "on_conflict returned 3".into(),
+                        reason: Reason::new(
+                            ReasonCode::HookInvalidResult,
+                            "on_conflict returned 3",
+                        ),
                     },
                 )
             },
@@ -639,10 +680,10 @@ mod tests {
             take_over.planned(),
             (
                 PlannedAction::Update,
-                Some(
+                Some(Reason::new(
+                    ReasonCode::ConflictUpdated,
                     "a WorkOS user with this email already exists (wos_9); on_conflict: update"
-                        .into()
-                )
+                ))
             )
         );
         assert_eq!(Decision::Create.planned(), (PlannedAction::Create, None));

@@ -9,6 +9,7 @@ use crate::source::read::{self, Item, ReadStats, Sources};
 use crate::steps::error::StepError;
 use crate::steps::pump::{self, Pumped, Sink};
 use crate::steps::recorder::Recorded;
+use crate::support::reason::{Reason, ReasonCode};
 
 /// Runs the users step for real.
 pub async fn run(
@@ -101,7 +102,7 @@ async fn write(step: &UsersStep<'_>, item: Item) -> Vec<Recorded> {
 }
 
 /// A stream item that is not a user to map: its id, rejected or skipped, and why.
-fn not_a_user(item: Item) -> (String, Action, String) {
+fn not_a_user(item: Item) -> (String, Action, Reason) {
     match item {
         Item::BadRow(error) => (
             error
@@ -109,13 +110,20 @@ fn not_a_user(item: Item) -> (String, Action, String) {
                 .clone()
                 .unwrap_or_else(|| format!("line {}", error.line)),
             Action::Rejected,
-            error.to_string(),
+            Reason::new(ReasonCode::ExportRowInvalid, error.to_string()),
         ),
         Item::Deleted { id } => (
             id,
             Action::Skipped,
-            "in the export but no longer in Clerk (deleted since the export?)".into(),
+            Reason::new(
+                ReasonCode::DeletedInClerk,
+                "in the export but no longer in Clerk (deleted since the export?)",
+            ),
         ),
-        Item::User(user) => (user.id, Action::Skipped, String::new()),
+        Item::User(user) => (
+            user.id,
+            Action::Skipped,
+            Reason::new(ReasonCode::Unclassified, ""),
+        ),
     }
 }

@@ -34,7 +34,7 @@ use super::decide::{
 };
 use super::seal::{Seal, Sealed, SealedAs, Seals};
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState, SignsIn};
-use crate::mapping::claims::{Claim, Claims, email_identity};
+use crate::mapping::claims::{Claim, ClaimedBy, Claims, email_identity};
 use crate::mapping::metadata;
 use crate::mapping::password::PasswordPlan;
 use crate::mapping::user::{DesiredUser, Mapped, Payload, UserSettings, map_user};
@@ -43,6 +43,7 @@ use crate::script::{Hook, Script};
 use crate::source::SourceUser;
 use crate::steps::recorder::Recorded;
 use crate::steps::seen::Seen;
+use crate::support::reason::{Reason, ReasonCode};
 use crate::target::reconcile::{Listing, Standing, standing};
 use crate::workos::client::{WorkosClient, WorkosError};
 use ferry_wire::redact;
@@ -88,7 +89,7 @@ struct Done {
     action: Action,
     target_id: Option<String>,
     attempts: u32,
-    reason: Option<String>,
+    reason: Option<Reason>,
 }
 
 impl Done {
@@ -101,12 +102,12 @@ impl Done {
         }
     }
 
-    fn not(action: Action, reason: impl Into<String>) -> Self {
+    fn not(action: Action, reason: Reason) -> Self {
         Self {
             action,
             target_id: None,
             attempts: 1,
-            reason: Some(reason.into()),
+            reason: Some(reason),
         }
     }
 
@@ -123,7 +124,7 @@ impl Done {
 /// What the shared first half of write and preview came to.
 enum Prepared {
     /// Settled before any request: skipped, rejected, or a claim lost.
-    Settled(PlannedAction, Action, String),
+    Settled(PlannedAction, Action, Reason),
     Ready {
         desired: Box<DesiredUser>,
         fingerprint: String,
@@ -151,21 +152,27 @@ impl<'a> UsersStep<'a> {
 
     /// Rejects a second Clerk user with an email or external_id another one
     /// already has: WorkOS holds one user per email and per external_id.
-    fn claim(&self, payload: &Payload, clerk_id: &str) -> Result<(), String> {
+    fn claim(&self, payload: &Payload, clerk_id: &str) -> Result<(), Reason> {
         let mut claims = self.claims.lock().expect("claims lock");
         claims
             .claim(Claim::Email(&payload.email), clerk_id)
-            .map_err(|owner| {
-                format!(
-                    "the same email as {owner}, which comes first; WorkOS allows one user per email"
+            .map_err(|ClaimedBy(owner)| {
+                Reason::new(
+                    ReasonCode::EmailClaimed,
+                    format!(
+                        "the same email as {owner}, which comes first; WorkOS allows one user per email"
+                    ),
                 )
             })?;
         claims
             .claim(Claim::ExternalId(&payload.external_id), clerk_id)
-            .map_err(|owner| {
-                format!(
-                    "the same external_id as {owner} (`{}`), which comes first: two people would become one WorkOS user",
-                    payload.external_id
+            .map_err(|ClaimedBy(owner)| {
+                Reason::new(
+                    ReasonCode::ExternalIdClaimed,
+                    format!(
+                        "the same external_id as {owner} (`{}`), which comes first: two people would become one WorkOS user",
+                        payload.external_id
+                    ),
                 )
             })
     }
@@ -259,14 +266,17 @@ impl<'a> UsersStep<'a> {
                       done: Done,
                       advances: bool,
                       fingerprint: Option<String>,
-                      reset: Option<String>| Recorded {
+                      reset: Option<Reason>| Recorded {
             outcome: Outcome {
                 kind,
                 source_id: user.id.clone(),
                 target_id: done.target_id,
                 action: done.action,
                 attempts: done.attempts,
-                reason: done.reason.map(|r| redact::redact(&r).into_owned()),
+                reason: done.reason.map(|r| Reason {
+                    detail: redact::redact(&r.detail).into_owned(),
+                    ..r
+                }),
                 fingerprint,
             },
             email: email.clone(),
@@ -311,7 +321,10 @@ impl<'a> UsersStep<'a> {
             decision => self.apply(workos, decision, &desired).await,
         };
         if let Some(stale) = stale.filter(|_| done.action.wrote_target()) {
-            done.reason = Some(format!("{stale}; settled again"));
+            done.reason = Some(Reason {
+                detail: format!("{}; settled again", stale.detail),
+                ..stale
+            });
         }
         let target = done
             .target_id
@@ -320,10 +333,10 @@ impl<'a> UsersStep<'a> {
         let reset = match (&desired.password, done.action) {
             // Made by ferry (now, or by an attempt whose answer was lost).
             (PasswordPlan::Reset { reason, hasher }, Action::Created | Action::Adopted) => {
-                Some(if hasher.is_empty() {
-                    reason.to_string()
-                } else {
-                    format!("{hasher}: {reason}")
+                let why = Reason::new(reason.code(), reason.to_string());
+                Some(match hasher.is_empty() {
+                    true => why,
+                    false => why.within(hasher),
                 })
             }
             _ => None,
@@ -426,7 +439,7 @@ impl<'a> UsersStep<'a> {
     pub async fn preview(&self, user: &SourceUser) -> Planned {
         let email = user.primary().ok().map(|p| p.address);
         let planned =
-            |(action, reason): (PlannedAction, Option<String>), notes: Vec<String>| Planned {
+            |(action, reason): (PlannedAction, Option<Reason>), notes: Vec<String>| Planned {
                 clerk_id: user.id.clone(),
                 email: email.clone(),
                 action,
@@ -564,17 +577,23 @@ impl<'a> UsersStep<'a> {
                 // this person's factor and memberships on them. Look.
                 match workos.user_by_external_id(&payload.external_id).await {
                     Ok(Some(ours)) if answers_for(&ours, payload) => Done {
-                        reason: Some(format!(
-                            "ambiguous_create_answer: WorkOS answered the create with user {}; the user with this person's external_id is {}",
-                            other.id, ours.id
+                        reason: Some(Reason::new(
+                            ReasonCode::AmbiguousCreateAnswer,
+                            format!(
+                                "ambiguous_create_answer: WorkOS answered the create with user {}; the user with this person's external_id is {}",
+                                other.id, ours.id
+                            ),
                         )),
                         ..Done::ok(Action::Created, ours.id)
                     },
                     Ok(_) => Done::not(
                         Action::Failed,
-                        format!(
-                            "ambiguous_create_answer: WorkOS answered the create with user {}, not this person, and no user carries their external_id",
-                            other.id
+                        Reason::new(
+                            ReasonCode::AmbiguousCreateAnswer,
+                            format!(
+                                "ambiguous_create_answer: WorkOS answered the create with user {}, not this person, and no user carries their external_id",
+                                other.id
+                            ),
                         ),
                     ),
                     Err(error) => Done::failed(&error),
@@ -645,7 +664,10 @@ impl<'a> UsersStep<'a> {
             Decision::Reject { reason } => Done::not(Action::Rejected, reason),
             Decision::Create => Done::not(
                 Action::Failed,
-                "a create was decided after a conflict; not retried",
+                Reason::new(
+                    ReasonCode::ConflictUnresolved,
+                    "a create was decided after a conflict; not retried",
+                ),
             ),
         }
     }
@@ -664,7 +686,10 @@ impl<'a> UsersStep<'a> {
             Ok(None) => {
                 return Done::not(
                     Action::Failed,
-                    format!("WorkOS user {target_id} no longer exists"),
+                    Reason::new(
+                        ReasonCode::TargetGone,
+                        format!("WorkOS user {target_id} no longer exists"),
+                    ),
                 );
             }
             Err(error) => return Done::failed(&error),
@@ -788,10 +813,10 @@ impl<'a> UsersStep<'a> {
                         Ok(Some(id)) => {
                             return Done {
                                 attempts,
-                                reason: Some(
-                                    "the enrollment's answer was lost or unreadable; WorkOS lists the factor it made"
-                                        .into(),
-                                ),
+                                reason: Some(Reason::new(
+                                    ReasonCode::AnswerLost,
+                                    "the enrollment's answer was lost or unreadable; WorkOS lists the factor it made",
+                                )),
                                 ..Done::ok(Action::Created, id)
                             };
                         }

@@ -55,9 +55,9 @@ impl VerifyStep<'_> {
         let sampled_ids = pick_sample(&migrated, sample);
         // Everything reads at once, each check keeping to its buckets: the
         // source and WorkOS's users are listed while the checks that need
-        // neither (logins, organizations, roles, TOTP factors) run, and the
-        // memberships check follows the source listing it compares with
-        // (and, in a run, the memberships step, which may still be writing).
+        // neither (organizations, roles, TOTP factors) run, and the
+        // memberships check and the canary sign-ins follow the memberships
+        // step, which may still be writing in a run.
         let listed = async {
             let (seen, workos_users) = tokio::try_join!(
                 self.read_source(sources, &sampled_ids),
@@ -70,9 +70,18 @@ impl VerifyStep<'_> {
             let memberships = self.check_memberships(&seen, &migrated).await;
             Ok::<_, StepError>((seen, workos_users, memberships))
         };
+        // The canaries sign in once the memberships are written: a sign-in
+        // answers as it will after the cutover (one that belongs to two
+        // organizations is asked to pick one), not as the run left it midway.
+        let logins = async {
+            if let Some(ended) = self.ended {
+                ended.wait(crate::plan::StepKind::Memberships).await;
+            }
+            self.check_logins(&logins).await
+        };
         let (listed, logins, organizations, roles, totp) = tokio::join!(
             listed,
-            self.check_logins(&logins),
+            logins,
             self.check_organizations(),
             self.check_roles(),
             self.check_totp()

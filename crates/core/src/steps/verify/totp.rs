@@ -90,7 +90,10 @@ impl VerifyStep<'_> {
         failures.extend(failed.iter().map(|(clerk_id, state)| {
             format!(
                 "{clerk_id}: the TOTP factor failed: {}",
-                state.reason.as_deref().unwrap_or("no reason recorded")
+                state
+                    .reason
+                    .as_ref()
+                    .map_or("no reason recorded", |r| r.detail.as_str())
             )
         }));
         failures.sort();
