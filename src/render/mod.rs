@@ -40,6 +40,6 @@ impl People {
 impl Observer for People {
     fn event(&self, event: &Event<'_>) {
         self.progress.event(event);
-        self.summary.event(event);
+        self.progress.suspend(|| self.summary.event(event));
     }
 }

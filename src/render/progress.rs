@@ -64,6 +64,16 @@ impl Progress {
         progress
     }
 
+    /// Runs `print` with the bars taken off the screen and drawn again
+    /// after it, so what it prints (to stdout or stderr) is left once in
+    /// the scrollback, never with a copy of the bars.
+    pub fn suspend<T>(&self, print: impl FnOnce() -> T) -> T {
+        match &self.bars {
+            Some(bars) => bars.suspend(print),
+            None => print(),
+        }
+    }
+
     /// A step under way from now, with its spinner on a terminal.
     fn start(&self, step: &str) -> State {
         let now = Instant::now();

@@ -47,6 +47,62 @@ impl Scratch {
         self.write(relative, &plan.to_yaml())
     }
 
+    /// Runs ferry with one pseudo-terminal as its stdin, stdout and
+    /// stderr, as at a person's terminal, and gives its exit code and the
+    /// text a `rows`×`cols` terminal shows once it ends (scrollback
+    /// included: the screen is the whole of what was printed).
+    pub fn ferry_on_terminal(&self, args: &[&str], rows: u16, cols: u16) -> (i32, String) {
+        use std::io::Read;
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let size = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        let (mut leader, mut follower) = (-1, -1);
+        // SAFETY: openpty writes two new descriptors, owned from here on.
+        let opened = unsafe {
+            libc::openpty(
+                &mut leader,
+                &mut follower,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
+        };
+        assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both are open descriptors nothing else owns.
+        let (leader, follower) =
+            unsafe { (OwnedFd::from_raw_fd(leader), OwnedFd::from_raw_fd(follower)) };
+        let stdio = || std::process::Stdio::from(follower.try_clone().unwrap());
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("TERM", "xterm-256color")
+            .env_remove("NO_COLOR")
+            .env_remove("FERRY_LOG")
+            .stdin(stdio())
+            .stdout(stdio())
+            .stderr(stdio())
+            .spawn()
+            .expect("ferry runs");
+        drop(follower);
+        let mut screen = vt100::Parser::new(
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
+            0,
+        );
+        let mut terminal = std::fs::File::from(leader);
+        let mut buffer = [0u8; 8192];
+        // The leader reads until the last follower closes (EIO on Linux).
+        while let Ok(read @ 1..) = terminal.read(&mut buffer) {
+            screen.process(&buffer[..read]);
+        }
+        let code = child.wait().expect("ferry ends").code().unwrap_or(-1);
+        (code, screen.screen().contents())
+    }
+
     pub fn ferry(&self) -> Run {
         let mut command = Command::cargo_bin("ferry").expect("the ferry binary");
         command
@@ -154,6 +210,13 @@ impl Output {
         self
     }
 
+    /// Asserts the whole stdout against the golden file `name`
+    /// ([`golden`]), with what changes between runs put as placeholders.
+    pub fn stdout_is(self, name: &str) -> Self {
+        golden(name, &scrub(&self.stdout, &self.dir));
+        self
+    }
+
     /// Asserts that the file at `relative` (to the run's folder) holds `text`.
     pub fn file_has(self, relative: &str, text: &str) -> Self {
         let path = self.dir.join(relative);
@@ -166,6 +229,70 @@ impl Output {
         );
         self
     }
+}
+
+/// Compares `actual` with `tests/golden/<name>`, whole. With
+/// `FERRY_BLESS=1` the file is written instead: review the diff, then commit.
+pub fn golden(name: &str, actual: &str) {
+    let path = repo().join("tests/golden").join(name);
+    if std::env::var_os("FERRY_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `FERRY_BLESS=1 cargo test --test integration` to write it\n--- actual\n{actual}",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let diff = similar_lines(&expected, actual);
+        panic!(
+            "the output is not {}; if the change is meant, run `FERRY_BLESS=1 cargo test --test integration` and review the diff\n{diff}",
+            path.display()
+        );
+    }
+}
+
+/// A line diff: `-` expected, `+` actual.
+fn similar_lines(expected: &str, actual: &str) -> String {
+    let expected: Vec<&str> = expected.lines().collect();
+    let actual: Vec<&str> = actual.lines().collect();
+    let mut out = String::new();
+    for at in 0..expected.len().max(actual.len()) {
+        match (expected.get(at), actual.get(at)) {
+            (Some(e), Some(a)) if e == a => out.push_str(&format!("  {e}\n")),
+            (e, a) => {
+                if let Some(e) = e {
+                    out.push_str(&format!("- {e}\n"));
+                }
+                if let Some(a) = a {
+                    out.push_str(&format!("+ {a}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `text` with what differs from run to run made placeholders: the
+/// scratch folder (`<dir>`), loopback ports (`<port>`, in URLs and
+/// `--…-port` arguments), timestamps
+/// (`<time>`), durations and rates (`<n> ms`, `<n> s`, `<n>/s`).
+pub fn scrub(text: &str, dir: &Path) -> String {
+    use std::sync::LazyLock;
+    static PORT: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"(127\.0\.0\.1:|-port )\d+").unwrap());
+    static TIME: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)").unwrap()
+    });
+    static DURATION: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"\b\d+(\.\d+)?( ?(ms|s|min)\b|/s\b)").unwrap());
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let text = text.replace(&dir.display().to_string(), "<dir>");
+    let text = PORT.replace_all(&text, "$1<port>");
+    let text = TIME.replace_all(&text, "<time>");
+    DURATION.replace_all(&text, "<n>$2").into_owned()
 }
 
 /// Asserts that ferry wrote `path` owner-only: 0600 for a file, 0700 for a folder.

@@ -40,8 +40,7 @@ fn mixed_faults_end_with_verify_passing() {
         more_steps: full_steps(),
         ..WorldOptions::default()
     });
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let out = world.run().code(0);
     out.stdout_has("verify: passed");
     world.assert_migrated_exactly_once();
     let counts = world.counts();
@@ -91,8 +90,7 @@ fn twenty_sigkills_at_random_moments_lose_and_duplicate_nothing() {
         killed_midway >= 10,
         "most kills landed while a run was working ({killed_midway})"
     );
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    world.run().code(0);
     world.assert_migrated_exactly_once();
     let dump = world.dump();
     let mut pairs = std::collections::HashSet::new();
@@ -139,8 +137,7 @@ fn ctrl_c_stops_cleanly_and_the_next_run_resumes() {
 
     let out = world.ferry().args(["status", "plan.yaml"]).run().code(0);
     out.stdout_has("interrupted");
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let out = world.run().code(0);
     assert!(
         out.stdout.contains(&format!("{partial} unchanged")),
         "{}",
@@ -218,17 +215,16 @@ fn kills_and_signals_through_dropped_answers_then_undo_and_rerun_lose_nothing() 
         }
         child.wait().unwrap();
     }
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let out = world.run().code(0);
     out.stdout_has("verify: passed");
     world.assert_migrated_exactly_once();
     factors_hold(&world, "after the kills");
 
-    let undo = world
+    world
         .ferry()
         .args(["undo", "plan.yaml", "--all", "--yes"])
-        .run();
-    assert_eq!(undo.code, 0, "{}\n{}", undo.stdout, undo.stderr);
+        .run()
+        .code(0);
     // What undo leaves (users a killed run made but could not journal
     // as its own are adopted by the next) is each on its kept list.
     let kept = std::fs::read_dir(world.scratch.path().join("reports"))
@@ -250,8 +246,7 @@ fn kills_and_signals_through_dropped_answers_then_undo_and_rerun_lose_nothing() 
         );
     }
 
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let out = world.run().code(0);
     out.stdout_has("verify: passed");
     world.assert_migrated_exactly_once();
     factors_hold(&world, "after undo and a rerun");

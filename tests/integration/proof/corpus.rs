@@ -1,7 +1,9 @@
 //! The bad-input corpus: every case under `tests/corpus/` is a folder of
-//! input files and an `expect` file saying which command to run and what
-//! its output must contain. No valid record (ids `user_ok…`) may be lost
-//! because of an invalid one.
+//! input files, an `expect` file saying which command to run, its exit
+//! code and what its output must (and must never) contain, and an `output`
+//! file holding its whole output, stdout then stderr, with the run's folder
+//! as `<dir>` (`FERRY_BLESS=1` writes it; review the diff). No valid
+//! record (ids `user_ok…`) may be lost because of an invalid one.
 
 use std::path::Path;
 
@@ -43,7 +45,7 @@ fn prepare(case: &Path, scratch: &Scratch) {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         match name.as_str() {
-            "expect" => {}
+            "expect" | "output" => {}
             "generate" => {
                 // Too big to commit: a 10 MB cell, or a 20 MB id, between two good rows.
                 let header = "id,first_name,last_name,username,primary_email_address,primary_phone_number,verified_email_addresses,unverified_email_addresses,verified_phone_numbers,unverified_phone_numbers,totp_secret,password_digest,password_hasher";
@@ -139,6 +141,21 @@ fn run_case(case: &Path) -> Result<(), String> {
         return Err(format!(
             "exit {} (expected {})\n{all}",
             out.code, expect.exit
+        ));
+    }
+    let whole = crate::common::scrub(
+        &format!("{}--- stderr\n{}", out.stdout, out.stderr),
+        scratch.path(),
+    );
+    let golden = case.join("output");
+    if std::env::var_os("FERRY_BLESS").is_some() {
+        std::fs::write(&golden, &whole).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+    if expected != whole {
+        return Err(format!(
+            "the output is not {} (`FERRY_BLESS=1` rewrites it):\n{whole}",
+            golden.display()
         ));
     }
     for needle in &expect.contains {

@@ -613,8 +613,7 @@ fn an_api_only_run_finds_the_users_deletions_shifted_out_of_its_listing() {
             ..FaultConfig::default()
         },
     );
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let out = world.run().code(0);
     out.stdout_has("verify: passed");
     let (status, tenant) = world.clerk_admin(reqwest::Method::GET, "tenant", None);
     assert_eq!(status, 200);

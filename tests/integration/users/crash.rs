@@ -24,8 +24,7 @@ fn sigkill_at_three_random_moments_then_resume() {
         let users = world.dump().users.len();
         eprintln!("round {round}: killed with {users} users in WorkOS");
     }
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    world.run().code(0);
     world.assert_migrated_exactly_once();
     // A last run finds nothing left to do.
     world.sandbox.reset_request_counts();

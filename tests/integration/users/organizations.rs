@@ -61,8 +61,7 @@ fn expected_memberships(world: &World) -> HashMap<(String, String), String> {
 #[test]
 fn organizations_and_memberships_migrate_and_a_rerun_repairs_only_what_is_missing() {
     let world = b2b_world(5000, 200);
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    world.run().code(0);
 
     let dump = world.dump();
     assert_eq!(
@@ -134,8 +133,7 @@ fn organizations_and_memberships_migrate_and_a_rerun_repairs_only_what_is_missin
     });
     assert_eq!(world.dump().memberships.len(), dump.memberships.len() - 10);
     world.sandbox.reset_request_counts();
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    world.run().code(0);
     let counts = world.counts();
     assert_eq!(counts.workos_writes, 10, "{counts:?}");
     assert_eq!(
@@ -304,8 +302,7 @@ fn a_rerun_settles_sealed_memberships_and_decides_again_what_changed() {
 #[test]
 fn the_mfa_report_lists_exactly_who_must_act_and_the_social_flags_match_the_generator() {
     let world = b2b_world(3000, 20);
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    world.run().code(0);
 
     let migrated = world.expected();
     let exported: HashMap<&str, bool> = world

@@ -60,8 +60,7 @@ fn undo_takes_away_what_ferry_made_and_keeps_the_adopted_and_the_signed_in() {
         Some(json!({ "email": adopted_email, "first_name": "Existing" })),
     );
     assert_eq!(status, 201);
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    world.run().code(0);
     let loaded = world.dump();
     assert!(loaded.memberships.len() > 5 && !loaded.organizations.is_empty());
 
@@ -93,8 +92,8 @@ fn undo_takes_away_what_ferry_made_and_keeps_the_adopted_and_the_signed_in() {
     let undo = world
         .ferry()
         .args(["undo", "plan.yaml", "--all", "--yes"])
-        .run();
-    assert_eq!(undo.code, 0, "{}{}", undo.stdout, undo.stderr);
+        .run()
+        .code(0);
     assert!(undo.stdout.contains("deleted"), "{}", undo.stdout);
 
     let left = world.dump();
@@ -155,16 +154,15 @@ fn undo_takes_away_what_ferry_made_and_keeps_the_adopted_and_the_signed_in() {
 
     // Undo again: everything is journaled, so nothing is asked to go twice.
     world.sandbox.reset_request_counts();
-    let again = world
+    world
         .ferry()
         .args(["undo", "plan.yaml", "--all", "--yes"])
-        .run();
-    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+        .run()
+        .code(0);
     assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
 
     // A new run migrates everything again, and verifies.
-    let rerun = world.run();
-    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+    world.run().code(0);
     world.assert_migrated_exactly_once();
     let reloaded = world.dump();
     assert_eq!(reloaded.memberships.len(), loaded.memberships.len());

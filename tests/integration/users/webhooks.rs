@@ -65,8 +65,7 @@ fn status(world: &World, id: &str) -> String {
 fn a_run_pauses_the_enabled_endpoints_and_enables_exactly_those_again() {
     let world = world(100_000);
     let (app, old) = endpoints(&world);
-    let out = world.run();
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = world.run().code(0);
     assert!(
         out.stdout
             .contains("webhooks: 1 enabled endpoint(s), paused"),
