@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use ferry_core::commands::project::Project;
 use ferry_core::engine::{RunOptions, runtime};
 use ferry_core::plan::LoadOptions;
+use ferry_core::plan::Project;
 use ferry_sandbox::export::write_csv;
 use ferry_sandbox::{
     GeneratedTenant, GeneratorOptions, RateLimits, Sandbox, SandboxOptions, generate,

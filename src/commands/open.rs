@@ -1,7 +1,7 @@
 //! Loading the plan a command names.
 
-use ferry_core::commands::project::Project;
 use ferry_core::plan::LoadOptions;
+use ferry_core::plan::Project;
 
 use crate::args::PlanFile;
 use crate::error::Result;

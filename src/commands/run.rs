@@ -5,10 +5,10 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
-use ferry_core::commands::project::Project;
 use ferry_core::engine::{Engine, RunOptions, RunSummary, WriteEstimate};
 use ferry_core::error::ErrorKind;
 use ferry_core::observe::Quiet;
+use ferry_core::plan::Project;
 use ferry_core::support::cancel::Stop;
 
 use crate::args::RunArgs;

@@ -84,7 +84,7 @@ pub fn status(args: &JsonPlanArgs) -> Result<Exit> {
 
 /// `ferry status --json`: the journal, its runs and the records' outcomes.
 fn as_json(
-    project: &ferry_core::commands::project::Project,
+    project: &ferry_core::plan::Project,
     status: &ferry_core::commands::history::Status,
 ) -> String {
     let runs: Vec<serde_json::Value> = status

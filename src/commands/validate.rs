@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use ferry_core::commands::project::Project;
 use ferry_core::error::Error;
+use ferry_core::plan::Project;
 use ferry_core::plan::{LoadOptions, PlanError};
 use ferry_core::support::diagnostic::Diagnostic;
 
@@ -17,10 +17,10 @@ pub fn run(args: &ValidateArgs) -> Result<Exit> {
     let (plan_path, json): (&Path, bool) = (&args.plan.plan, args.json);
     let diagnostics = match Project::open(plan_path, LoadOptions::for_validation()) {
         Ok(project) => project.warnings,
-        Err(Error::Plan(
-            error @ (PlanError::Invalid { .. } | PlanError::MissingVariables { .. }),
-        )) => error.diagnostics().to_vec(),
-        Err(other) => return Err(other.into()),
+        Err(error @ (PlanError::Invalid { .. } | PlanError::MissingVariables { .. })) => {
+            error.diagnostics().to_vec()
+        }
+        Err(other) => return Err(Error::from(other).into()),
     };
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;

@@ -5,11 +5,11 @@
 
 use std::sync::Mutex;
 
-use ferry_core::commands::project::Project;
 use ferry_core::engine::{Engine, RunOptions};
 use ferry_core::journal::{Action, Kind, RunStatus};
 use ferry_core::observe::{Event, Observer};
 use ferry_core::plan::LoadOptions;
+use ferry_core::plan::Project;
 use ferry_core::report::outcome::StepOutcome;
 use serde_json::json;
 

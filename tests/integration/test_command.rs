@@ -237,3 +237,46 @@ fn a_test_needs_an_expectation() {
         .code(1)
         .stdout_has("test `nothing` has no `expect:` nor `expect_payload:`");
 }
+
+/// A hook's `ctx.options` are the step's settings in force: what the plan
+/// leaves out comes with its default, and the memberships step sees the
+/// plan's role map.
+#[test]
+fn hooks_see_the_settings_in_force() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "s.rhai",
+        "fn map_user(user, ctx) {\n  let o = ctx.options;\n  #{ first_name: `${o.passwords} ${o.on_conflict} ${o.metadata} ${o.over_limit}` }\n}\n\
+         fn map_membership(m, ctx) { ctx.options.roles[m.role] }\n",
+    );
+    let plan = scratch.write(
+        "plan.yaml",
+        "ferry: 1
+name: t
+source: { clerk: { secret_key: k } }
+target: { workos: { api_key: k, client_id: c } }
+script: s.rhai
+steps:
+  - users: { totp: skip }
+  - organizations
+  - roles
+  - memberships: { roles: { \"org:admin\": owner } }
+tests:
+  - name: defaults
+    hook: map_user
+    input: { id: user_1, email: a@b.co }
+    expect: { first_name: \"import update [\\\"public\\\"] truncate\" }
+  - name: role map
+    hook: map_membership
+    input: { id: mem_1, role: \"org:admin\" }
+    expect: owner
+",
+    );
+    scratch
+        .ferry()
+        .args(["test"])
+        .arg_path(&plan)
+        .run()
+        .code(0)
+        .stdout_has("2 passed, 0 failed");
+}

@@ -105,6 +105,19 @@ pub enum Error {
     },
 }
 
+impl From<crate::steps::stage::StageError> for Error {
+    fn from(error: crate::steps::stage::StageError) -> Self {
+        use crate::steps::stage::StageError;
+        match error {
+            StageError::Step(error) => Self::Step(error),
+            StageError::MfaReport(error) => Self::MfaReport(error),
+            StageError::NoClerkKey { step } => {
+                Self::Missing(MissingSetting::ClerkKeyForStep { step: step.name() })
+            }
+        }
+    }
+}
+
 impl Error {
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Self::Io {

@@ -9,11 +9,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::commands::project::HookContext;
 use crate::mapping::membership::MembershipView;
 use crate::mapping::organization::OrgView;
 use crate::mapping::role::RoleView;
 use crate::mapping::user::Payload;
+use crate::plan::HookContext;
 use crate::script::Hook;
 use crate::source::view::UserView;
 use ferry_wire::workos::model::User as WorkosUser;

@@ -8,7 +8,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::commands::project::Project;
 use crate::mapping::membership::{self, MembershipView};
 use crate::mapping::organization::{MappedOrg, OrgView, map_organization};
 use crate::mapping::role::{RoleMapper, RoleSlug, RoleView};
@@ -16,6 +15,7 @@ use crate::mapping::user::{
     ConflictChoice, Mapped, Payload, UserSettings, conflict_choice, profile,
 };
 use crate::plan::OrganizationSettings;
+use crate::plan::Project;
 use crate::plan::{Expectation, ScriptTest};
 use crate::script::{Hook, Outcome, Script, ScriptError};
 use crate::source::view::UserView;
@@ -50,7 +50,7 @@ impl<'a> Runtime<'a> {
             script,
             users: project.plan.users().cloned().unwrap_or_default(),
             organizations: project.plan.organizations().cloned().unwrap_or_default(),
-            roles: project.role_mapper(true),
+            roles: crate::mapping::role::RoleMapper::of(project, true),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The run engine: one type that runs a plan's steps through one step
-//! interface ([`stage::Stage`]) and tells an [`Observer`] what happens.
+//! interface ([`crate::steps::stage::Stage`]) and tells an [`Observer`] what happens.
 //!
 //! `ferry run` and `ferry demo` call [`Engine::run`]: it opens the journal
 //! for writing (one run at a time), refuses to resume an interrupted run
@@ -16,8 +16,6 @@
 
 mod people;
 mod schedule;
-pub mod stage;
-pub mod stages;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -27,10 +25,10 @@ use tokio::sync::mpsc;
 
 use crate::clerk::client::ClerkClient;
 use crate::commands::connect;
-use crate::commands::project::Project;
 use crate::error::{Error, MissingSetting, Refusal, Result};
 use crate::journal::{Action, Journal, Kind, RunStatus};
 use crate::observe::{Event, Observer};
+use crate::plan::Project;
 use crate::plan::StepKind;
 use crate::report::assemble;
 use crate::report::assessment::Assessment;
@@ -40,13 +38,13 @@ use crate::report::verification::Verification;
 use crate::source::shared_users::SharedUsers;
 use crate::steps::ended::Ended;
 use crate::steps::error::StepError;
+use crate::steps::stage::{PreviewContext, RunContext, Stage};
 use crate::support::cancel::{Cancel, Stop};
 use crate::target::preflight;
 use crate::target::webhooks;
 use crate::undo::delete::Deleter;
 use crate::undo::{UndoOptions, UndoTally};
 use crate::workos::client::WorkosClient;
-use stage::{PreviewContext, RunContext, Stage};
 
 /// How a run may proceed (`ferry run`'s flags parse straight into it).
 #[derive(Debug, Clone, Copy, Default)]
@@ -266,7 +264,7 @@ impl<'a> Engine<'a> {
             .steps
             .iter()
             .filter(|step| !sync || step.kind().runs_in_sync())
-            .map(stages::stage)
+            .map(crate::steps::stage)
             .collect();
         let seen = sync.then(crate::steps::seen::Seen::default);
         let finished = self.steps(&mut open, &stages, options.reconcile, seen.as_ref());
@@ -785,7 +783,7 @@ impl<'a> Engine<'a> {
         };
         let mut steps = Vec::new();
         for step in &plan.steps {
-            let stage = stages::stage(step);
+            let stage = crate::steps::stage(step);
             self.observer
                 .event(&Event::StepStarted { step: stage.kind() });
             let started = Instant::now();
@@ -857,7 +855,7 @@ impl<'a> Engine<'a> {
             step: StepKind::Assess,
         });
         let started = Instant::now();
-        let outcome = runtime.block_on(stages::assess(
+        let outcome = runtime.block_on(crate::steps::assess::stage::assess(
             self.project,
             clerk.as_ref(),
             None,
@@ -891,7 +889,7 @@ impl<'a> Engine<'a> {
         let runtime = runtime()?;
         resume_after_crash(&runtime, plan, &workos)?;
         let reader = Mutex::new(journal);
-        let outcome = runtime.block_on(stages::verify(
+        let outcome = runtime.block_on(crate::steps::verify::stage::verify(
             self.project,
             &workos,
             crate::source::read::Sources::of(&plan.source, clerk.as_ref()),
@@ -925,7 +923,7 @@ impl<'a> Engine<'a> {
         ) {
             let needed = crate::steps::roles::needed::needed_roles(
                 clerk,
-                &project.role_mapper(dry_run),
+                &crate::mapping::role::RoleMapper::of(project, dry_run),
                 project.script.as_ref(),
                 &project.hook_context(StepKind::Memberships, dry_run),
             )

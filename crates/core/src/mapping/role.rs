@@ -5,6 +5,7 @@
 //! as `default_slug` and has the last word (a string, or `()` to leave the
 //! role out). The hook is asked once per role key.
 
+use crate::plan::{Project, StepKind};
 use crate::support::reason::{Reason, ReasonCode};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -61,6 +62,16 @@ pub struct RoleMapper<'a> {
 }
 
 impl<'a> RoleMapper<'a> {
+    /// Role keys to slugs as the project's plan and script map them, the
+    /// same for the roles and memberships steps.
+    pub fn of(project: &'a Project, dry_run: bool) -> Self {
+        Self::new(
+            project.plan.roles.clone(),
+            project.script.as_ref(),
+            project.hook_context(StepKind::Roles, dry_run),
+        )
+    }
+
     pub fn new(map: BTreeMap<String, String>, script: Option<&'a Script>, ctx: Value) -> Self {
         Self {
             map,

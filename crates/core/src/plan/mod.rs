@@ -10,6 +10,7 @@ pub mod endpoint;
 mod interpolate;
 mod load;
 mod model;
+pub mod project;
 pub mod schema;
 mod step;
 mod yaml;
@@ -17,6 +18,7 @@ mod yaml;
 pub use interpolate::expand;
 pub use load::{Inspection, LoadOptions, Loaded, inspect, load};
 pub use model::*;
+pub use project::{HookContext, Project};
 pub use schema::{
     CanaryLogin, ConflictPolicy, DomainState, EmailVerifiedPolicy, InclusionPolicy, MetadataKind,
     OverLimitPolicy, PasswordPolicy, ReportFormat, Sample, TotpPolicy,

@@ -11,6 +11,7 @@
 //! listing shows it as ferry left it.
 
 pub mod seal;
+pub mod stage;
 
 use crate::support::reason::{Reason, ReasonCode};
 use futures_util::StreamExt;

@@ -12,6 +12,7 @@
 
 pub mod decide;
 pub mod needed;
+pub mod stage;
 
 use crate::support::reason::{Reason, ReasonCode};
 use std::collections::{BTreeSet, HashMap};

@@ -9,6 +9,7 @@
 pub mod decide;
 pub mod feed;
 pub mod seal;
+pub mod stage;
 pub mod step;
 
 pub use step::{Mode, UsersStep};

@@ -24,6 +24,7 @@ mod logins;
 mod memberships;
 mod organizations;
 mod roles;
+pub mod stage;
 mod totp;
 mod users;
 

@@ -16,6 +16,8 @@
 //! Both lists cover the users the users step migrated: the others cannot
 //! sign in to WorkOS at all and are on that step's skipped list.
 
+pub mod stage;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -29,7 +31,7 @@ use crate::report::mfa::{MfaFinding, MfaSummary, SignInFlag};
 use crate::source::SourceUser;
 use crate::source::read::{self, Item, Sources};
 
-const BUILT_IN_NOTICE: &str = include_str!("../report/templates/mfa-notice.hbs");
+const BUILT_IN_NOTICE: &str = include_str!("../../report/templates/mfa-notice.hbs");
 
 pub struct MfaReportStep<'a> {
     pub plan_name: String,

@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use crate::error::Result;
-use crate::plan::{self, LoadOptions, Plan, StepKind};
+use super::load::{LoadOptions, inspect};
+use super::model::{Plan, PlanError};
+use super::step::StepKind;
 use crate::script::{Limits, Script};
 use crate::support::diagnostic::Diagnostic;
 
@@ -18,7 +19,7 @@ pub struct Project {
 
 impl Project {
     /// Loads the plan at `path` and compiles its script, with `${VAR}` from the process environment.
-    pub fn open(path: &Path, options: LoadOptions) -> Result<Self> {
+    pub fn open(path: &Path, options: LoadOptions) -> Result<Self, PlanError> {
         Self::open_with_env(path, options, &|name| std::env::var(name).ok())
     }
 
@@ -26,8 +27,8 @@ impl Project {
         path: &Path,
         options: LoadOptions,
         lookup: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self> {
-        let mut inspection = plan::inspect(path, lookup, options)?;
+    ) -> Result<Self, PlanError> {
+        let mut inspection = inspect(path, lookup, options)?;
         let script = match inspection.script.clone() {
             Some(script_path) if script_path.is_file() => {
                 match Script::load(&script_path, Limits::default()) {
@@ -53,15 +54,6 @@ impl Project {
             script,
             warnings: loaded.warnings,
         })
-    }
-
-    /// Role keys to slugs, the same for the roles and memberships steps.
-    pub fn role_mapper(&self, dry_run: bool) -> crate::mapping::role::RoleMapper<'_> {
-        crate::mapping::role::RoleMapper::new(
-            self.plan.roles.clone(),
-            self.script.as_ref(),
-            self.hook_context(StepKind::Roles, dry_run),
-        )
     }
 
     /// The `ctx` a hook of `step` receives during a run of this plan.
@@ -92,6 +84,6 @@ pub struct HookContext {
     pub dry_run: bool,
     /// The step whose hook this is: `users`, `organizations`, `roles` or `memberships`.
     pub step: String,
-    /// That step's options as the plan gives them.
+    /// That step's settings in force: its options in the plan, every default applied.
     pub options: serde_json::Value,
 }

@@ -8,6 +8,8 @@
 //! steps the plan needs, what will need a person, and how long a run will
 //! take at the plan's rate limits.
 
+pub mod stage;
+
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 

@@ -7,6 +7,8 @@
 //! it with this organization's external_id (see [`crate::target::reconcile`]); an
 //! organization renamed outside ferry is reported and left alone.
 
+pub mod stage;
+
 use crate::support::reason::{Reason, ReasonCode};
 use std::collections::HashMap;
 use std::sync::Mutex;
