@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ferry_core::script::{Hook, Limits, Outcome, Script};
+use ferry_core::script::{Hook, HookAnswer, Limits, Script};
 use serde_json::json;
 
 const CALLS: usize = 100_000;
@@ -75,7 +75,7 @@ fn measure(path: &Path) {
         .call(Hook::MapUser, "user", &[&users[0], &ctx])
         .expect("map_user runs");
     if std::env::var_os("FERRY_BENCH_SCRIPT").is_none() {
-        let Outcome::Value(mapped) = first else {
+        let HookAnswer::Value(mapped) = first else {
             panic!("map_user skipped the user")
         };
         assert!(mapped["email"].as_str().unwrap().starts_with("person.0"));

@@ -10,7 +10,7 @@ use ferry_sandbox::SandboxError;
 
 /// What the command line refuses to do on its own.
 #[derive(Debug, thiserror::Error)]
-pub enum Refusal {
+pub enum CliRefusal {
     #[error("{paths} already exist{}; pass --force to overwrite", if *.count == 1 { "s" } else { "" })]
     WouldOverwrite { paths: String, count: usize },
     #[error("{} exists and is not a ferry demo folder; pass --dir to choose another", dir.display())]
@@ -32,7 +32,7 @@ pub enum Error {
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
-    Refused(#[from] Refusal),
+    Refused(#[from] CliRefusal),
 }
 
 impl Error {

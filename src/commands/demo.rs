@@ -16,7 +16,7 @@ use ferry_sandbox::{
 use ferry_wire::secret::Secret;
 
 use crate::args::DemoArgs;
-use crate::error::{Error, Refusal, Result};
+use crate::error::{CliRefusal, Error, Result};
 use crate::exit::Exit;
 use crate::output::Painter;
 
@@ -119,7 +119,7 @@ fn prepare_dir(dir: &Path) -> Result<()> {
             .map(|mut d| d.next().is_none())
             .unwrap_or(false);
         if !ours && !empty {
-            return Err(Refusal::NotADemoFolder {
+            return Err(CliRefusal::NotADemoFolder {
                 dir: dir.to_path_buf(),
             }
             .into());

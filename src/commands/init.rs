@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::args::InitArgs;
-use crate::error::{Error, Refusal, Result};
+use crate::error::{CliRefusal, Error, Result};
 use crate::exit::Exit;
 use crate::output::Painter;
 
@@ -59,7 +59,7 @@ pub fn run(args: &InitArgs) -> Result<Exit> {
             .map(|path| path.display().to_string())
             .collect();
         if !existing.is_empty() {
-            return Err(Refusal::WouldOverwrite {
+            return Err(CliRefusal::WouldOverwrite {
                 paths: existing.join(" and "),
                 count: existing.len(),
             }

@@ -12,7 +12,7 @@ use ferry_core::plan::Project;
 use ferry_core::support::cancel::Stop;
 
 use crate::args::RunArgs;
-use crate::error::{Error, Refusal, Result};
+use crate::error::{CliRefusal, Error, Result};
 use crate::exit::Exit;
 use crate::output::thousands;
 use crate::render;
@@ -200,7 +200,7 @@ pub fn ask(
         .map(|t| t.api_url.as_str())
         .unwrap_or("WorkOS");
     if !std::io::stdin().is_terminal() {
-        return Err(Refusal::NeedsConfirmation {
+        return Err(CliRefusal::NeedsConfirmation {
             command,
             target: target.to_owned(),
             plan: plan.path.clone(),
@@ -216,7 +216,7 @@ pub fn ask(
     if matches!(answer.trim(), "y" | "Y" | "yes") {
         Ok(())
     } else {
-        Err(Refusal::NotConfirmed.into())
+        Err(CliRefusal::NotConfirmed.into())
     }
 }
 

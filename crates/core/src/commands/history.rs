@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::error::{Refusal, Result};
-use crate::journal::{Action, Journal, Kind, RecordState, RunRecord, Summary};
+use crate::journal::{Action, Journal, Kind, RecordCounts, RecordState, RunRecord};
 use crate::plan::Plan;
 use crate::report::model::Report;
 
@@ -17,7 +17,7 @@ pub struct History {
 /// What `ferry status` shows.
 pub struct Status {
     pub runs: Vec<RunRecord>,
-    pub summary: Summary,
+    pub summary: RecordCounts,
     /// Failed users, with their reasons, in journal order.
     pub failed_users: Vec<(String, RecordState)>,
 }
@@ -39,7 +39,7 @@ impl History {
     pub fn status(&self) -> Result<Status> {
         Ok(Status {
             runs: self.journal.runs()?,
-            summary: self.journal.summary()?,
+            summary: self.journal.record_counts()?,
             failed_users: self.journal.records_with(Kind::User, Action::Failed)?,
         })
     }

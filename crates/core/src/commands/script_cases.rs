@@ -17,7 +17,7 @@ use crate::mapping::user::{
 use crate::plan::OrganizationSettings;
 use crate::plan::Project;
 use crate::plan::{Expectation, ScriptTest};
-use crate::script::{Hook, Outcome, Script, ScriptError};
+use crate::script::{Hook, HookAnswer, Script, ScriptError};
 use crate::source::view::UserView;
 
 /// The result of one test.
@@ -64,11 +64,11 @@ enum Observed {
     Failed(String),
 }
 
-impl From<Result<Outcome, ScriptError>> for Observed {
-    fn from(result: Result<Outcome, ScriptError>) -> Self {
+impl From<Result<HookAnswer, ScriptError>> for Observed {
+    fn from(result: Result<HookAnswer, ScriptError>) -> Self {
         match result {
-            Ok(Outcome::Value(value)) => Self::Value(value),
-            Ok(Outcome::Skip(reason)) => Self::Skip(reason),
+            Ok(HookAnswer::Value(value)) => Self::Value(value),
+            Ok(HookAnswer::Skip(reason)) => Self::Skip(reason),
             Err(error @ ScriptError::Rejected { .. }) => Self::Reject(error.to_string()),
             Err(error) => Self::Failed(error.to_string()),
         }

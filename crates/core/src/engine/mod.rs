@@ -817,7 +817,7 @@ impl<'a> Engine<'a> {
     pub fn estimate(&self) -> Result<WriteEstimate> {
         let plan = &self.project.plan;
         let settled_users = if plan.state.exists() {
-            let summary = Journal::open_to_read(&plan.state)?.summary()?;
+            let summary = Journal::open_to_read(&plan.state)?.record_counts()?;
             Action::ALL
                 .into_iter()
                 .filter(|action| *action != Action::Failed)

@@ -18,7 +18,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use super::limiter::Bucket;
-use super::retry::{RetryPolicy, Verdict, parse_retry_after};
+use super::retry::{NextAttempt, RetryPolicy, parse_retry_after};
 use crate::support::cancel::{Cancel, Stop};
 use ferry_wire::secret::Secret;
 
@@ -443,13 +443,13 @@ impl ApiClient {
                                 return Err(error(ApiErrorKind::Network(describe(&e))));
                             }
                             match self.retry.after_network_error(attempt) {
-                                Verdict::RetryAfter(wait) => {
+                                NextAttempt::RetryAfter(wait) => {
                                     if !self.cancel.sleep(wait).await {
                                         return Err(error(self.stopped()));
                                     }
                                     continue;
                                 }
-                                Verdict::GiveUp => {
+                                NextAttempt::GiveUp => {
                                     return Err(error(ApiErrorKind::Network(describe(&e))));
                                 }
                             }
@@ -481,8 +481,8 @@ impl ApiClient {
                         .retry
                         .after_status(attempt, status.as_u16(), retry_after)
                     {
-                        Verdict::RetryAfter(wait) => wait,
-                        Verdict::GiveUp => {
+                        NextAttempt::RetryAfter(wait) => wait,
+                        NextAttempt::GiveUp => {
                             // An error page may echo the request: keys, passwords, digests.
                             let text = ferry_wire::redact::redact(&String::from_utf8_lossy(
                                 &body[..body.len().min(MAX_ERROR_BODY)],
@@ -512,8 +512,8 @@ impl ApiClient {
                     return Err(error(ApiErrorKind::Network(describe(&e))));
                 }
                 Err(e) => match self.retry.after_network_error(attempt) {
-                    Verdict::RetryAfter(wait) => wait,
-                    Verdict::GiveUp => return Err(error(ApiErrorKind::Network(describe(&e)))),
+                    NextAttempt::RetryAfter(wait) => wait,
+                    NextAttempt::GiveUp => return Err(error(ApiErrorKind::Network(describe(&e)))),
                 },
             };
             tracing::debug!(service = self.service, path = %request.path, attempt, wait_ms = verdict.as_millis() as u64, "retrying");

@@ -13,7 +13,7 @@ pub use crate::plan::endpoint::RetryPolicy;
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub enum NextAttempt {
     /// Try again after this long.
     RetryAfter(Duration),
     /// Do not try again.
@@ -38,12 +38,12 @@ impl RetryPolicy {
         attempt: u32,
         status: u16,
         retry_after: Option<Duration>,
-    ) -> Verdict {
+    ) -> NextAttempt {
         if attempt >= self.max_attempts {
-            return Verdict::GiveUp;
+            return NextAttempt::GiveUp;
         }
         match status {
-            429 => Verdict::RetryAfter(
+            429 => NextAttempt::RetryAfter(
                 retry_after
                     .unwrap_or_else(|| self.backoff(attempt))
                     .min(self.max_wait),
@@ -51,22 +51,22 @@ impl RetryPolicy {
             // A refused key is retried too: if it is refused again and again,
             // the client's circuit breaker stops the run before any record
             // is marked failed for it.
-            401 | 403 => Verdict::RetryAfter(self.backoff(attempt)),
-            408 | 500..=599 => Verdict::RetryAfter(
+            401 | 403 => NextAttempt::RetryAfter(self.backoff(attempt)),
+            408 | 500..=599 => NextAttempt::RetryAfter(
                 retry_after
                     .unwrap_or_else(|| self.backoff(attempt))
                     .min(self.max_delay),
             ),
-            _ => Verdict::GiveUp,
+            _ => NextAttempt::GiveUp,
         }
     }
 
     /// Judges a connection error (reset, refused, timeout) after attempt `attempt`.
-    pub fn after_network_error(&self, attempt: u32) -> Verdict {
+    pub fn after_network_error(&self, attempt: u32) -> NextAttempt {
         if attempt >= self.max_attempts {
-            Verdict::GiveUp
+            NextAttempt::GiveUp
         } else {
-            Verdict::RetryAfter(self.backoff(attempt))
+            NextAttempt::RetryAfter(self.backoff(attempt))
         }
     }
 }
@@ -93,20 +93,20 @@ mod tests {
         let policy = RetryPolicy::default();
         assert_eq!(
             policy.after_status(1, 429, Some(Duration::from_secs(3))),
-            Verdict::RetryAfter(Duration::from_secs(3))
+            NextAttempt::RetryAfter(Duration::from_secs(3))
         );
         assert!(matches!(
             policy.after_status(1, 503, None),
-            Verdict::RetryAfter(_)
+            NextAttempt::RetryAfter(_)
         ));
         assert!(matches!(
             policy.after_status(1, 408, None),
-            Verdict::RetryAfter(_)
+            NextAttempt::RetryAfter(_)
         ));
-        assert_eq!(policy.after_status(1, 400, None), Verdict::GiveUp);
-        assert_eq!(policy.after_status(1, 404, None), Verdict::GiveUp);
-        assert_eq!(policy.after_status(5, 503, None), Verdict::GiveUp);
-        assert_eq!(policy.after_network_error(5), Verdict::GiveUp);
+        assert_eq!(policy.after_status(1, 400, None), NextAttempt::GiveUp);
+        assert_eq!(policy.after_status(1, 404, None), NextAttempt::GiveUp);
+        assert_eq!(policy.after_status(5, 503, None), NextAttempt::GiveUp);
+        assert_eq!(policy.after_network_error(5), NextAttempt::GiveUp);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::role::{RoleMapper, RoleSlug};
-use crate::script::{Hook, Outcome, Script};
+use crate::script::{Hook, HookAnswer, Script};
 use ferry_wire::clerk::model::{Metadata, OrganizationMembership};
 
 /// A Clerk membership as the `map_membership` hook sees it. A script
@@ -78,11 +78,11 @@ pub fn map_role(
 /// `view.default_slug` (what a run and `ferry test`'s `expect_payload` share).
 pub fn finish(view: &MembershipView, script: &Script, ctx: &Value) -> Result<RoleSlug, Reason> {
     match script.call(Hook::MapMembership, &view.id, &[&view.to_json(), ctx]) {
-        Ok(Outcome::Skip(reason)) => Ok(RoleSlug::LeftOut(Hook::MapMembership.skipped(reason))),
-        Ok(Outcome::Value(Value::String(slug))) if !slug.trim().is_empty() => {
+        Ok(HookAnswer::Skip(reason)) => Ok(RoleSlug::LeftOut(Hook::MapMembership.skipped(reason))),
+        Ok(HookAnswer::Value(Value::String(slug))) if !slug.trim().is_empty() => {
             Ok(RoleSlug::Slug(slug))
         }
-        Ok(Outcome::Value(other)) => Err(Reason::new(
+        Ok(HookAnswer::Value(other)) => Err(Reason::new(
             ReasonCode::HookInvalidResult,
             format!("map_membership must return a role slug or (), it returned {other}"),
         )),

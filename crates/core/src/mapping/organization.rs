@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::metadata;
 use crate::plan::DomainState;
 use crate::plan::OrganizationSettings;
-use crate::script::{Hook, Outcome, Script};
+use crate::script::{Hook, HookAnswer, Script};
 use ferry_wire::clerk::model::{Metadata, Organization, OrganizationDomain};
 
 /// A Clerk organization as the `map_organization` hook sees it: Clerk's
@@ -165,15 +165,15 @@ pub fn map_organization(
     if let Some(script) = script.filter(|s| s.defines(Hook::MapOrganization)) {
         let view = OrgView::of(org).to_json();
         match script.call(Hook::MapOrganization, &org.id, &[&view, ctx]) {
-            Ok(Outcome::Skip(reason)) => {
+            Ok(HookAnswer::Skip(reason)) => {
                 return MappedOrg::Skip(Hook::MapOrganization.skipped(reason));
             }
-            Ok(Outcome::Value(Value::Object(changes))) => {
+            Ok(HookAnswer::Value(Value::Object(changes))) => {
                 if let Err(reason) = apply(&mut payload, &changes, &view) {
                     return MappedOrg::Reject(reason);
                 }
             }
-            Ok(Outcome::Value(other)) => {
+            Ok(HookAnswer::Value(other)) => {
                 return MappedOrg::Reject(Reason::new(
                     ReasonCode::HookInvalidResult,
                     format!("map_organization must return a map or (), it returned {other}"),

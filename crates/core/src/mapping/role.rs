@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::script::{Hook, Outcome, Script};
+use crate::script::{Hook, HookAnswer, Script};
 
 /// A Clerk role as the `map_role` hook sees it. A script test's `input:`
 /// is read into it: `default_slug`, left out, is the one the plan gives.
@@ -122,11 +122,11 @@ impl<'a> RoleMapper<'a> {
     /// test`'s `expect_payload` share).
     pub fn ask(&self, script: &Script, view: &RoleView) -> Result<RoleSlug, Reason> {
         match script.call(Hook::MapRole, &view.key, &[&view.to_json(), &self.ctx]) {
-            Ok(Outcome::Skip(reason)) => Ok(RoleSlug::LeftOut(Hook::MapRole.skipped(reason))),
-            Ok(Outcome::Value(Value::String(slug))) if !slug.trim().is_empty() => {
+            Ok(HookAnswer::Skip(reason)) => Ok(RoleSlug::LeftOut(Hook::MapRole.skipped(reason))),
+            Ok(HookAnswer::Value(Value::String(slug))) if !slug.trim().is_empty() => {
                 Ok(RoleSlug::Slug(slug))
             }
-            Ok(Outcome::Value(other)) => Err(Reason::new(
+            Ok(HookAnswer::Value(other)) => Err(Reason::new(
                 ReasonCode::HookInvalidResult,
                 format!("map_role must return a role slug or (), it returned {other}"),
             )),

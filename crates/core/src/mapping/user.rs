@@ -17,7 +17,7 @@ pub use crate::plan::UserSettings;
 use crate::plan::{
     EmailVerifiedPolicy, InclusionPolicy, MetadataKind, OverLimitPolicy, PasswordPolicy, TotpPolicy,
 };
-use crate::script::{Hook, Outcome, Script, ScriptError};
+use crate::script::{Hook, HookAnswer, Script, ScriptError};
 use crate::source::SourceUser;
 use crate::source::view::UserView;
 use ferry_wire::secret::Secret;
@@ -212,13 +212,15 @@ pub fn profile(
     if let Some(script) = script.filter(|s| s.defines(Hook::MapUser)) {
         let json = view.to_json();
         match script.call(Hook::MapUser, &view.id, &[&json, ctx]) {
-            Ok(Outcome::Skip(reason)) => return Err(Mapped::Skip(Hook::MapUser.skipped(reason))),
-            Ok(Outcome::Value(Value::Object(changes))) => {
+            Ok(HookAnswer::Skip(reason)) => {
+                return Err(Mapped::Skip(Hook::MapUser.skipped(reason)));
+            }
+            Ok(HookAnswer::Value(Value::Object(changes))) => {
                 if let Err(reason) = apply_changes(Hook::MapUser, &mut payload, &changes, &json) {
                     return Err(Mapped::Reject(reason));
                 }
             }
-            Ok(Outcome::Value(other)) => {
+            Ok(HookAnswer::Value(other)) => {
                 return Err(Mapped::Reject(Reason::new(
                     ReasonCode::HookInvalidResult,
                     format!("map_user must return a map or (), it returned {other}"),
@@ -276,8 +278,8 @@ pub fn conflict_choice(
         &desired.external_id,
         &[existing, &desired_json, ctx],
     ) {
-        Ok(Outcome::Skip(_)) => Ok(ConflictChoice::Skip),
-        Ok(Outcome::Value(Value::String(choice))) => match choice.as_str() {
+        Ok(HookAnswer::Skip(_)) => Ok(ConflictChoice::Skip),
+        Ok(HookAnswer::Value(Value::String(choice))) => match choice.as_str() {
             "update" => Ok(ConflictChoice::Update(desired.clone())),
             "skip" => Ok(ConflictChoice::Skip),
             "fail" => Ok(ConflictChoice::Fail),
@@ -288,12 +290,12 @@ pub fn conflict_choice(
                 ),
             )),
         },
-        Ok(Outcome::Value(Value::Object(fields))) => {
+        Ok(HookAnswer::Value(Value::Object(fields))) => {
             let mut updated = desired.clone();
             apply_changes(Hook::OnConflict, &mut updated, &fields, &desired_json)
                 .map(|()| ConflictChoice::Update(updated))
         }
-        Ok(Outcome::Value(other)) => Err(Reason::new(
+        Ok(HookAnswer::Value(other)) => Err(Reason::new(
             ReasonCode::HookInvalidResult,
             format!("on_conflict returned {other}; expected a string or a map"),
         )),

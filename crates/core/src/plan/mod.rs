@@ -11,18 +11,21 @@ mod interpolate;
 mod load;
 mod model;
 pub mod project;
+mod rules;
 pub mod schema;
+mod shared;
 mod step;
 mod yaml;
 
 pub use interpolate::expand;
-pub use load::{Inspection, LoadOptions, Loaded, inspect, load};
+pub use load::{Inspection, Loaded, inspect, load};
 pub use model::*;
 pub use project::{HookContext, Project};
 pub use schema::{
     CanaryLogin, ConflictPolicy, DomainState, EmailVerifiedPolicy, InclusionPolicy, MetadataKind,
     OverLimitPolicy, PasswordPolicy, ReportFormat, Sample, TotpPolicy,
 };
+pub use shared::LoadOptions;
 pub use step::{
     MfaReportSettings, OrganizationSettings, RoleSettings, Step, StepKind, UserSettings,
     VerifySettings,

@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use super::load::{LoadOptions, inspect};
+use super::load::inspect;
 use super::model::{Plan, PlanError};
+use super::shared::LoadOptions;
 use super::step::StepKind;
 use crate::script::{Limits, Script};
 use crate::support::diagnostic::Diagnostic;

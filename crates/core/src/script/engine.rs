@@ -40,7 +40,7 @@ impl Default for Limits {
 
 /// What a hook call produced.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum HookAnswer {
     /// The hook returned a value.
     Value(Value),
     /// The hook returned `()`, or `skip(reason)` with the script's reason:
@@ -223,7 +223,7 @@ impl Script {
         hook: Hook,
         record_id: &str,
         args: &[&Value],
-    ) -> Result<Outcome, ScriptError> {
+    ) -> Result<HookAnswer, ScriptError> {
         if !self.defines(hook) {
             return Err(ScriptError::Undefined { hook });
         }
@@ -241,14 +241,16 @@ impl Script {
             })
         });
         match result {
-            Ok(value) if value.is_unit() => Ok(Outcome::Skip(None)),
+            Ok(value) if value.is_unit() => Ok(HookAnswer::Skip(None)),
             Ok(value) if value.is::<SkipRequest>() => {
                 let SkipRequest(reason) = value.cast::<SkipRequest>();
-                Ok(Outcome::Skip((!reason.trim().is_empty()).then_some(reason)))
+                Ok(HookAnswer::Skip(
+                    (!reason.trim().is_empty()).then_some(reason),
+                ))
             }
             Ok(value) => {
                 from_dynamic(&value)
-                    .map(Outcome::Value)
+                    .map(HookAnswer::Value)
                     .map_err(|what| ScriptError::BadResult {
                         hook,
                         record: record_id.to_owned(),

@@ -11,6 +11,6 @@ mod engine;
 mod error;
 mod hook;
 
-pub use engine::{Limits, Outcome, Script};
+pub use engine::{HookAnswer, Limits, Script};
 pub use error::ScriptError;
 pub use hook::Hook;

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::SourceUser;
 use super::export_index::{ExportIndex, duplicate_row, hash_id};
-use super::shared_users::{Listing, SharedError, SharedUsers};
+use super::shared_users::{SharedError, SharedListing, SharedUsers};
 use crate::clerk::client::ClerkClient;
 use crate::http::ApiError;
 use ferry_wire::clerk::export::{ExportError, ExportReader, ExportUser, RecordError};
@@ -202,7 +202,7 @@ async fn read_joined(
     // alongside the first page rather than before it.
     let mut pages = match sources.shared {
         Some(shared) => shared.open(clerk),
-        None => Ok(Listing::Alone(clerk.users())),
+        None => Ok(SharedListing::Alone(clerk.users())),
     }
     .map_err(SourceError::from)?;
     let (count, first) = pages.start().await?;

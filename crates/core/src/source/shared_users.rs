@@ -86,12 +86,12 @@ impl SharedUsers {
     }
 
     /// Starts reading: the first caller leads (reading `clerk`), the others follow.
-    pub fn open<'a>(&'a self, clerk: &'a ClerkClient) -> Result<Listing<'a>, SharedError> {
+    pub fn open<'a>(&'a self, clerk: &'a ClerkClient) -> Result<SharedListing<'a>, SharedError> {
         let mut state = self.state.lock().expect("shared listing lock");
         if *state != State::Unread {
             drop(state);
             let file = File::open(&self.path).map_err(|e| self.spill_error(e))?;
-            return Ok(Listing::Follow {
+            return Ok(SharedListing::Follow {
                 shared: self,
                 input: BufReader::new(file),
                 read: 0,
@@ -109,14 +109,14 @@ impl SharedUsers {
             Err(error) => {
                 // Nothing to share: this step reads alone, and so will the others.
                 tracing::warn!("{}", self.spill_error(error));
-                return Ok(Listing::Alone(clerk.users()));
+                return Ok(SharedListing::Alone(clerk.users()));
             }
         };
         *state = State::Reading {
             count: None,
             pages: 0,
         };
-        Ok(Listing::Lead {
+        Ok(SharedListing::Lead {
             shared: self,
             pages: clerk.users(),
             out,
@@ -170,7 +170,7 @@ impl Drop for SharedUsers {
 }
 
 /// One step's reading of the listing.
-pub enum Listing<'a> {
+pub enum SharedListing<'a> {
     /// Reads the API and spills each page.
     Lead {
         shared: &'a SharedUsers,
@@ -188,7 +188,7 @@ pub enum Listing<'a> {
     Alone(UserPages<'a>),
 }
 
-impl<'a> Listing<'a> {
+impl<'a> SharedListing<'a> {
     /// Clerk's user count and the first page (asked for at once).
     pub async fn start(&mut self) -> Result<(u64, Option<Vec<User>>), SharedError> {
         match self {
@@ -301,7 +301,7 @@ impl<'a> Listing<'a> {
     }
 }
 
-impl Drop for Listing<'_> {
+impl Drop for SharedListing<'_> {
     fn drop(&mut self) {
         if let Self::Lead {
             shared,

@@ -31,7 +31,7 @@ pub async fn send_all<T>(items: Vec<T>, tx: mpsc::Sender<T>) -> u64 {
 }
 
 pub struct Sink<'a> {
-    pub target: recorder::Target<'a>,
+    pub target: recorder::Recording<'a>,
     pub concurrency: usize,
     pub cancel: &'a Cancel,
 }

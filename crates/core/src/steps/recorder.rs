@@ -44,6 +44,32 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// A record's outcome after one attempt, to write: no email, reset,
+    /// seal or sign-in (the users step adds its own).
+    pub fn attempted(
+        kind: Kind,
+        source_id: &str,
+        action: Action,
+        target_id: Option<String>,
+        reason: Option<Reason>,
+        fingerprint: Option<String>,
+        advances: bool,
+    ) -> Self {
+        Self {
+            outcome: Outcome {
+                kind,
+                source_id: source_id.to_owned(),
+                target_id,
+                action,
+                attempts: 1,
+                reason,
+                fingerprint,
+            },
+            settled: false,
+            ..Self::settled(kind, source_id, action, advances)
+        }
+    }
+
     /// A record its seal settled: counted and reported as `action`, not
     /// written (the journal holds it so already) and news to no list.
     pub fn settled(kind: Kind, source_id: &str, action: Action, advances: bool) -> Self {
@@ -188,7 +214,7 @@ impl CsvLog {
 }
 
 /// What the recorder writes to, for one step.
-pub struct Target<'a> {
+pub struct Recording<'a> {
     /// The step's name, for the observer.
     pub step: crate::plan::StepKind,
     /// The journal's write connection, lent for the step.
@@ -200,10 +226,10 @@ pub struct Target<'a> {
 
 /// Runs until every sender is dropped; returns the tally and the lists.
 pub async fn record(
-    target: Target<'_>,
+    target: Recording<'_>,
     mut rx: mpsc::Receiver<Recorded>,
 ) -> Result<(Tally, RunLists), JournalError> {
-    let Target {
+    let Recording {
         step,
         journal,
         run_id,

@@ -20,7 +20,7 @@ use crate::source::shared_users::SharedUsers;
 use crate::steps::ended::Ended;
 use crate::steps::error::StepError;
 use crate::steps::pump::{self, Sink};
-use crate::steps::recorder::{Recorded, RunLists, Target};
+use crate::steps::recorder::{Recorded, Recording, RunLists};
 use crate::steps::seen::Seen;
 use crate::support::cancel::Cancel;
 use crate::support::reason::{Reason, ReasonCode};
@@ -165,7 +165,7 @@ pub(crate) fn sink<'c>(cx: &'c mut RunContext<'_>, step: StepKind) -> Sink<'c> {
         step => format!("{}-run-{}-{step}", plan.name, cx.run_id),
     };
     Sink {
-        target: Target {
+        target: Recording {
             step,
             lists: RunLists::new(&plan.report.dir, &prefix),
             journal: cx.journal,

@@ -20,7 +20,7 @@ use super::error::StepError;
 use super::recorder::Recorded;
 use crate::clerk::client::ClerkClient;
 use crate::http::listing::Incomplete;
-use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
+use crate::journal::{Action, Journal, Kind, RecordState};
 use crate::mapping::organization::{MappedOrg, OrgPayload, map_organization};
 use crate::plan::OrganizationSettings;
 use crate::report::outcome::{Planned, PlannedAction};
@@ -164,22 +164,16 @@ impl OrganizationsStep<'_> {
     }
 
     pub async fn write(&self, org: &Organization) -> Vec<Recorded> {
-        let outcome = |action, target_id, reason: Option<Reason>, fingerprint| Recorded {
-            outcome: Outcome {
-                kind: Kind::Organization,
-                source_id: org.id.clone(),
-                target_id,
+        let outcome = |action, target_id, reason: Option<Reason>, fingerprint| {
+            Recorded::attempted(
+                Kind::Organization,
+                &org.id,
                 action,
-                attempts: 1,
+                target_id,
                 reason,
                 fingerprint,
-            },
-            email: None,
-            advances: true,
-            password_reset: None,
-            settled: false,
-            signs_in: None,
-            seal: None,
+                true,
+            )
         };
         let payload = match self.mapped(org) {
             MappedOrg::Ready(payload) => payload,

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use super::error::StepError;
 use super::recorder::Recorded;
 use crate::clerk::client::ClerkClient;
-use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
+use crate::journal::{Action, Journal, Kind, RecordState};
 use crate::mapping::role::{RoleMapper, RoleSlug};
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::workos::client::{WorkosClient, WorkosError};
@@ -423,23 +423,16 @@ fn recorded(
     reason: Option<Reason>,
     fingerprint: Option<String>,
 ) -> Recorded {
-    Recorded {
-        outcome: Outcome {
-            kind,
-            source_id: source_id.to_owned(),
-            target_id,
-            action,
-            attempts: 1,
-            reason,
-            fingerprint,
-        },
-        email: None,
-        advances: kind == Kind::Role,
-        password_reset: None,
-        settled: false,
-        signs_in: None,
-        seal: None,
-    }
+    let advances = kind == Kind::Role;
+    Recorded::attempted(
+        kind,
+        source_id,
+        action,
+        target_id,
+        reason,
+        fingerprint,
+        advances,
+    )
 }
 
 /// `(action, role id, reason, fingerprint)`, or `(role id if made, reason, fingerprint)`.

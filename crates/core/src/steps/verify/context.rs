@@ -119,7 +119,7 @@ impl VerifyStep<'_> {
 
     pub(super) fn excluded(&self, kind: Kind) -> Result<BTreeMap<&'static str, u64>, StepError> {
         let journal = self.journal.lock().expect("journal lock");
-        let summary = journal.summary()?;
+        let summary = journal.record_counts()?;
         Ok([Action::Skipped, Action::Rejected, Action::Failed]
             .into_iter()
             .map(|a| (a.as_str(), summary.count(kind, a)))
