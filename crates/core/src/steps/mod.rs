@@ -16,6 +16,7 @@ pub mod mfa_report;
 pub mod organizations;
 pub mod pump;
 pub mod recorder;
+pub mod retire;
 pub mod roles;
 pub mod seal;
 pub mod seen;

@@ -4,27 +4,18 @@
 
 use crate::journal::Kind;
 use crate::plan::schema::OnDeleted;
-use crate::undo::decide::Verdict;
+use crate::steps;
+use crate::steps::retire::{Verdict, gone_as_planned};
 
 /// The verdict on one object gone from Clerk. `created` says whether
-/// ferry created it in WorkOS (rather than adopting one that was there).
+/// ferry created it in WorkOS (rather than adopting one that was there);
+/// each kind's rule is its step's (`steps/<step>/retire.rs`).
 pub fn gone(kind: Kind, created: bool, on_deleted: OnDeleted) -> Verdict {
-    match (kind, created, on_deleted) {
-        // A membership removed in Clerk takes the person's access away: it
-        // goes from WorkOS too, whatever `on_deleted` says of people.
-        (Kind::Membership, true, _) => Verdict::Delete,
-        (Kind::Membership, false, _) => Verdict::Keep(
-            "removed in Clerk; it was in WorkOS before ferry (adopted), so ferry leaves it: remove it there if it should go".into(),
-        ),
-        (_, _, OnDeleted::Report) => Verdict::Keep(format!(
-            "deleted in Clerk; left in WorkOS (`sync.on_deleted: report`); `on_deleted: delete` removes the {}s ferry created",
-            kind.as_str()
-        )),
-        (_, true, OnDeleted::Delete) => Verdict::Delete,
-        (_, false, OnDeleted::Delete) => Verdict::Keep(format!(
-            "deleted in Clerk, but the {} was in WorkOS before ferry (adopted): ferry never deletes what it did not create",
-            kind.as_str()
-        )),
+    match kind {
+        Kind::Membership => steps::memberships::retire::gone(created),
+        Kind::User => steps::users::retire::gone(created, on_deleted),
+        Kind::Organization => steps::organizations::retire::gone(created, on_deleted),
+        kind => gone_as_planned(kind.as_str(), created, on_deleted),
     }
 }
 

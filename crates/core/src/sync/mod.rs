@@ -36,9 +36,9 @@ use crate::clerk::client::ClerkClient;
 use crate::journal::{Journal, Kind};
 use crate::plan::StepKind;
 use crate::plan::schema::OnDeleted;
+use crate::steps::retire::Verdict;
 use crate::steps::seen::Seen;
 use crate::undo::UndoTally;
-use crate::undo::decide::Verdict;
 use crate::undo::delete::Deleter;
 
 /// The kinds a sync diffs, in the order their removals go: what belongs

@@ -8,8 +8,8 @@ use crate::support::reason::{Reason, ReasonCode};
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::decide::Verdict;
 use crate::journal::{Action, Entry, Journal, Kind, Outcome};
+use crate::steps::retire::Verdict;
 use crate::support::cancel::Cancel;
 use crate::workos::client::{Deletable, WorkosClient, WorkosError};
 

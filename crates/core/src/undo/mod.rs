@@ -23,7 +23,6 @@
 //! stopped and a later `ferry run` makes the objects again. Requests keep
 //! to the WorkOS client's rate limits.
 
-pub mod decide;
 pub mod delete;
 
 pub use delete::{Kept, UndoTally};
@@ -31,9 +30,9 @@ pub use delete::{Kept, UndoTally};
 use std::collections::HashSet;
 
 use crate::journal::{Journal, Kind};
+use crate::steps::retire::{self, Verdict};
 use crate::target::reconcile;
 use crate::workos::client::MembershipFilter;
-use decide::Verdict;
 use ferry_wire::workos::model::OrganizationMembership;
 
 /// Which objects to take away (`ferry undo`'s flags parse straight into it).
@@ -72,7 +71,7 @@ impl Undo<'_> {
         let user_verdicts: Vec<_> = users
             .into_iter()
             .map(|(clerk_id, target)| {
-                let verdict = decide::user(
+                let verdict = crate::steps::users::retire::undo(
                     listing.get(&target),
                     &clerk_id,
                     self.options.include_signed_in,
@@ -109,7 +108,7 @@ impl Undo<'_> {
         let memberships = belonging(
             created(self.deleter.journal, Kind::Membership)?,
             |_, target| kept_memberships.contains(target),
-            "membership",
+            crate::steps::memberships::retire::undo,
         );
         self.deleter
             .apply(Kind::Membership, memberships, &mut tally)
@@ -129,7 +128,7 @@ impl Undo<'_> {
         let factors = belonging(
             factors,
             |source, _| !leaving.contains(source),
-            "TOTP factor",
+            crate::steps::users::retire::undo_factor,
         );
         self.deleter
             .apply(Kind::TotpFactor, factors, &mut tally)
@@ -146,9 +145,11 @@ impl Undo<'_> {
             {
                 None => Verdict::Gone,
                 Some(now) if now.external_id.as_deref() != Some(source.as_str()) => Verdict::Keep(
-                    decide::not_ours("organization", &target, now.external_id.as_deref()),
+                    retire::not_ours("organization", &target, now.external_id.as_deref()),
                 ),
-                Some(_) => decide::organization(self.members(&target).await?.len()),
+                Some(_) => {
+                    crate::steps::organizations::retire::undo(self.members(&target).await?.len())
+                }
             };
             organizations.push((source, target, verdict));
         }
@@ -157,7 +158,7 @@ impl Undo<'_> {
             .await?;
 
         for (source, target) in created(self.deleter.journal, Kind::Role)? {
-            if let Verdict::Keep(reason) = decide::role() {
+            if let Verdict::Keep(reason) = crate::steps::roles::retire::undo() {
                 tally.kept.push(Kept {
                     kind: Kind::Role,
                     source_id: source,
@@ -183,7 +184,7 @@ impl Undo<'_> {
         }
         for kind in Kind::ALL {
             for (source, target) in self.deleter.journal.adopted_by(kind, scope)? {
-                if let Verdict::Keep(reason) = decide::adopted(kind.as_str()) {
+                if let Verdict::Keep(reason) = retire::adopted(kind.as_str()) {
                     tally.kept.push(Kept {
                         kind,
                         source_id: source,
@@ -214,16 +215,17 @@ impl Undo<'_> {
     }
 }
 
-/// Verdicts on objects that belong to a user: kept with a user who stays.
+/// Verdicts on objects that belong to a user, by their step's rule
+/// (`verdict`, given whether the user is kept).
 fn belonging(
     created: Vec<(String, String)>,
     kept: impl Fn(&str, &str) -> bool,
-    what: &str,
+    verdict: impl Fn(bool) -> Verdict,
 ) -> Vec<(String, String, Verdict)> {
     created
         .into_iter()
         .map(|(source, target)| {
-            let verdict = decide::belonging(kept(&source, &target), what);
+            let verdict = verdict(kept(&source, &target));
             (source, target, verdict)
         })
         .collect()

@@ -10,8 +10,10 @@
 //! without a journal look-up or a hook call ([`seal`]), once WorkOS's
 //! listing shows it as ferry left it.
 
+pub mod retire;
 pub mod seal;
 pub mod stage;
+mod verify;
 
 use crate::support::reason::{Reason, ReasonCode};
 use futures_util::StreamExt;

@@ -7,9 +7,13 @@
 //! it with this organization's external_id (see [`crate::target::reconcile`]); an
 //! organization renamed outside ferry is reported and left alone.
 
+pub mod decide;
+pub mod retire;
 pub mod stage;
+mod verify;
 
 use crate::support::reason::{Reason, ReasonCode};
+use decide::{Decision, Written, decide};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -185,46 +189,55 @@ impl OrganizationsStep<'_> {
             }
         };
         let fingerprint = payload.fingerprint();
-        let previous = self
-            .written(&org.id)
-            .and_then(|p| Some((p.target_id?, p.fingerprint)));
-        let listed = previous.as_ref().map(|(id, _)| {
-            (
-                id.clone(),
-                standing(self.listing.as_ref(), id, &payload.external_id),
-            )
+        let written = self.written(&org.id).and_then(|p| {
+            Some(Written {
+                target_id: p.target_id?,
+                fingerprint: p.fingerprint,
+            })
         });
-        let stale = listed
+        let standing = written
             .as_ref()
-            .and_then(|(id, standing)| standing.why_stale("organization", id));
-        let result = match (previous, listed.map(|(_, s)| s)) {
-            (Some((id, fingerprint_then)), Some(standing)) if standing.trusted() => {
-                if fingerprint_then.as_deref() != Some(fingerprint.as_str()) {
-                    self.update_checked(&id, &payload, &standing).await
-                } else if let Standing::Ours(listed) = standing
-                    && listed.name != payload.name
-                {
-                    Ok((
-                        Action::Unchanged,
-                        Some(id),
-                        Some(Reason::new(
-                            ReasonCode::ChangedOutsideFerry,
-                            "renamed in WorkOS outside ferry; left alone (the Clerk name is unchanged)",
-                        )),
-                    ))
-                } else {
-                    Ok((Action::Unchanged, Some(id), None))
-                }
+            .map(|w| standing(self.listing.as_ref(), &w.target_id, &payload.external_id));
+        let stale = written
+            .as_ref()
+            .zip(standing.as_ref())
+            .and_then(|(w, standing)| standing.why_stale("organization", &w.target_id));
+        let by_external_id = self
+            .listing
+            .as_ref()
+            .and_then(|l| l.by_external_id(&payload.external_id));
+        let decision = decide(
+            written.as_ref(),
+            standing.as_ref(),
+            &fingerprint,
+            &payload.name,
+            by_external_id,
+        );
+        let result = match decision {
+            Decision::Update { target_id } => {
+                let standing = standing
+                    .as_ref()
+                    .expect("an update is of a listed or believed id");
+                self.update_checked(&target_id, &payload, standing).await
             }
-            _ => match self
-                .listing
-                .as_ref()
-                .and_then(|l| l.by_external_id(&payload.external_id))
-            {
-                Some(existing) => self.adopt(existing, &payload).await,
-                None => self.create(&payload).await,
-            }
-            .map(|(action, id)| (action, id, stale)),
+            Decision::Unchanged { target_id, renamed } => Ok((
+                Action::Unchanged,
+                Some(target_id),
+                renamed.then(|| {
+                    Reason::new(
+                        ReasonCode::ChangedOutsideFerry,
+                        "renamed in WorkOS outside ferry; left alone (the Clerk name is unchanged)",
+                    )
+                }),
+            )),
+            Decision::Adopt(existing) => self
+                .adopt(existing, &payload)
+                .await
+                .map(|(action, id)| (action, id, stale)),
+            Decision::Create => self
+                .create(&payload)
+                .await
+                .map(|(action, id)| (action, id, stale)),
         };
         vec![match result {
             Ok((action, target, note)) => outcome(action, target, note, Some(fingerprint)),

@@ -12,7 +12,9 @@
 
 pub mod decide;
 pub mod needed;
+pub mod retire;
 pub mod stage;
+mod verify;
 
 use crate::support::reason::{Reason, ReasonCode};
 use std::collections::{BTreeSet, HashMap};

@@ -8,8 +8,10 @@
 
 pub mod decide;
 pub mod feed;
+pub mod retire;
 pub mod seal;
 pub mod stage;
 pub mod step;
+mod verify;
 
 pub use step::{Mode, UsersStep};

@@ -20,10 +20,10 @@ use ferry_wire::clerk::model::OrganizationMembership;
 use ferry_wire::workos::model::User;
 
 /// How many failing examples a check names.
-pub(super) const EXAMPLES: usize = 5;
+pub(crate) const EXAMPLES: usize = 5;
 
 /// Reads in flight at once (the WorkOS client's buckets still pace them).
-pub(super) const PARALLEL_READS: usize = 100;
+pub(crate) const PARALLEL_READS: usize = 100;
 
 pub struct VerifyStep<'a> {
     pub plan: &'a Plan,
@@ -45,22 +45,22 @@ pub struct VerifyStep<'a> {
 }
 
 /// What verify keeps of every source user.
-pub(super) struct Seen {
-    pub(super) sampled: HashMap<String, SourceUser>,
+pub(crate) struct Seen {
+    pub(crate) sampled: HashMap<String, SourceUser>,
     /// Social-only users: Clerk id → (provider emails, Clerk primary email).
-    pub(super) social_only: HashMap<String, (Vec<String>, Option<String>)>,
-    pub(super) source_users: u64,
+    pub(crate) social_only: HashMap<String, (Vec<String>, Option<String>)>,
+    pub(crate) source_users: u64,
     /// Every Clerk user the source has now, as a hash of its id.
-    pub(super) ids: HashSet<u64>,
+    pub(crate) ids: HashSet<u64>,
 }
 
 /// A compact key for a Clerk id.
-pub(super) fn id_key(id: &str) -> u64 {
+pub(crate) fn id_key(id: &str) -> u64 {
     use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
     BuildHasherDefault::<DefaultHasher>::default().hash_one(id)
 }
 
-pub(super) fn check(
+pub(crate) fn check(
     id: &'static str,
     title: &'static str,
     failures: Vec<String>,
@@ -84,7 +84,7 @@ pub(super) fn check(
     }
 }
 
-pub(super) fn skipped(id: &'static str, title: &'static str, why: &str) -> Check {
+pub(crate) fn skipped(id: &'static str, title: &'static str, why: &str) -> Check {
     Check {
         id: id.to_owned(),
         title: title.to_owned(),
@@ -94,12 +94,12 @@ pub(super) fn skipped(id: &'static str, title: &'static str, why: &str) -> Check
 }
 
 impl VerifyStep<'_> {
-    pub(super) fn options(&self) -> (Sample, Vec<CanaryLogin>) {
+    pub(crate) fn options(&self) -> (Sample, Vec<CanaryLogin>) {
         let settings = self.plan.verify().cloned().unwrap_or_default();
         (settings.sample, settings.logins)
     }
 
-    pub(super) fn journal_ids(&self, kind: Kind) -> Result<BTreeMap<String, String>, StepError> {
+    pub(crate) fn journal_ids(&self, kind: Kind) -> Result<BTreeMap<String, String>, StepError> {
         let journal = self.journal.lock().expect("journal lock");
         let mut ids = BTreeMap::new();
         for action in [
@@ -117,7 +117,7 @@ impl VerifyStep<'_> {
         Ok(ids)
     }
 
-    pub(super) fn excluded(&self, kind: Kind) -> Result<BTreeMap<&'static str, u64>, StepError> {
+    pub(crate) fn excluded(&self, kind: Kind) -> Result<BTreeMap<&'static str, u64>, StepError> {
         let journal = self.journal.lock().expect("journal lock");
         let summary = journal.record_counts()?;
         Ok([Action::Skipped, Action::Rejected, Action::Failed]
@@ -128,7 +128,7 @@ impl VerifyStep<'_> {
     }
 
     /// Excluded records (skipped, rejected, failed) of users the source has now.
-    pub(super) fn excluded_in(
+    pub(crate) fn excluded_in(
         &self,
         kind: Kind,
         ids: &HashSet<u64>,
@@ -148,7 +148,7 @@ impl VerifyStep<'_> {
         Ok(counts)
     }
 
-    pub(super) async fn read_source(
+    pub(crate) async fn read_source(
         &self,
         sources: Sources<'_>,
         sampled: &HashSet<String>,
@@ -186,7 +186,7 @@ impl VerifyStep<'_> {
     }
 
     /// Clerk's instance-wide memberships, listed on first use only.
-    pub(super) async fn clerk_memberships(
+    pub(crate) async fn clerk_memberships(
         &self,
         clerk: &ClerkClient,
     ) -> Result<&[OrganizationMembership], StepError> {
@@ -202,7 +202,7 @@ impl VerifyStep<'_> {
     }
 
     /// Every WorkOS user, listed in segments cut at the migrated users' ids.
-    pub(super) async fn all_workos_users(
+    pub(crate) async fn all_workos_users(
         &self,
         migrated: &BTreeMap<String, String>,
     ) -> Result<HashMap<String, User>, StepError> {
@@ -215,7 +215,7 @@ impl VerifyStep<'_> {
 }
 
 /// `N` users spread evenly over the migrated ones, or all of them.
-pub(super) fn pick_sample(migrated: &BTreeMap<String, String>, sample: Sample) -> HashSet<String> {
+pub(crate) fn pick_sample(migrated: &BTreeMap<String, String>, sample: Sample) -> HashSet<String> {
     match sample {
         Sample::All => migrated.keys().cloned().collect(),
         Sample::Count(n) => {

@@ -16,17 +16,13 @@
 //! 7. totp: every migrated TOTP factor exists.
 //!
 //! Read-only, apart from the canary sign-ins, which keep to WorkOS's
-//! authenticate limit.
+//! authenticate limit. Each check lives in the room of the step whose
+//! objects it checks (`steps/<step>/verify.rs`, the users step's four in
+//! `steps/users/verify/`); this folder holds what they share
+//! ([`context`]) and the order they run in.
 
-mod context;
-mod emails;
-mod logins;
-mod memberships;
-mod organizations;
-mod roles;
+pub(crate) mod context;
 pub mod stage;
-mod totp;
-mod users;
 
 use crate::report::verification::{Status, Verification};
 use crate::source::read::Sources;

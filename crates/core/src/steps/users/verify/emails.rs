@@ -2,12 +2,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::context::{Seen, VerifyStep, check};
 use crate::report::verification::Check;
+use crate::steps::verify::context::{Seen, VerifyStep, check};
 use ferry_wire::workos::model::User;
 
 impl VerifyStep<'_> {
-    pub(super) fn check_emails(
+    pub(crate) fn check_emails(
         &self,
         workos: &HashMap<String, User>,
         seen: &Seen,

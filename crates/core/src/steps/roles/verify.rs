@@ -5,15 +5,15 @@
 use crate::plan::StepKind;
 use std::collections::BTreeMap;
 
-use super::context::{VerifyStep, check, skipped};
 use crate::journal::Kind;
 use crate::report::verification::Check;
 use crate::steps::error::StepError;
 use crate::steps::roles::decide::{ADOPTED, desired_role};
 use crate::steps::roles::needed::needed_by;
+use crate::steps::verify::context::{VerifyStep, check, skipped};
 
 impl VerifyStep<'_> {
-    pub(super) async fn check_roles(&self) -> Result<Check, StepError> {
+    pub(crate) async fn check_roles(&self) -> Result<Check, StepError> {
         const TITLE: &str = "Every role the memberships use exists in WorkOS with its permissions";
         let (Some(clerk), Some(_)) = (
             self.clerk,

@@ -3,13 +3,13 @@
 use crate::plan::StepKind;
 use std::collections::BTreeSet;
 
-use super::context::{VerifyStep, check, skipped};
 use crate::journal::Kind;
 use crate::report::verification::Check;
 use crate::steps::error::StepError;
+use crate::steps::verify::context::{VerifyStep, check, skipped};
 
 impl VerifyStep<'_> {
-    pub(super) async fn check_organizations(&self) -> Result<Check, StepError> {
+    pub(crate) async fn check_organizations(&self) -> Result<Check, StepError> {
         const TITLE: &str = "Organization counts match";
         let (Some(clerk), Some(_)) = (
             self.clerk,

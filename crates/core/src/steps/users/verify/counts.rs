@@ -2,15 +2,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::context::{Seen, VerifyStep, check, id_key};
 use crate::journal::Kind;
 use crate::mapping::user::{Mapped, map_user};
 use crate::report::verification::Check;
 use crate::steps::error::StepError;
+use crate::steps::verify::context::{Seen, VerifyStep, check, id_key};
 use ferry_wire::workos::model::User;
 
 impl VerifyStep<'_> {
-    pub(super) fn check_users(
+    pub(crate) fn check_users(
         &self,
         migrated: &BTreeMap<String, String>,
         seen: &Seen,

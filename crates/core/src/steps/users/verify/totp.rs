@@ -8,13 +8,13 @@
 
 use futures_util::stream::{self, StreamExt};
 
-use super::context::{PARALLEL_READS, VerifyStep, check, skipped};
 use crate::journal::{Action, Kind};
 use crate::report::verification::Check;
 use crate::steps::error::StepError;
+use crate::steps::verify::context::{PARALLEL_READS, VerifyStep, check, skipped};
 
 impl VerifyStep<'_> {
-    pub(super) async fn check_totp(&self) -> Result<Check, StepError> {
+    pub(crate) async fn check_totp(&self) -> Result<Check, StepError> {
         const TITLE: &str = "Migrated TOTP factors exist";
         let factors = self.journal_ids(Kind::TotpFactor)?;
         let (failed, rejected, deleted) = {

@@ -8,16 +8,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures_util::stream::{self, StreamExt};
 
-use super::context::{PARALLEL_READS, Seen, VerifyStep, check, skipped};
 use crate::journal::Kind;
 use crate::mapping::membership::map_role;
 use crate::mapping::role::RoleSlug;
 use crate::report::verification::Check;
 use crate::steps::error::StepError;
+use crate::steps::verify::context::{PARALLEL_READS, Seen, VerifyStep, check, skipped};
 use crate::workos::client::MembershipFilter;
 
 impl VerifyStep<'_> {
-    pub(super) async fn check_memberships(
+    pub(crate) async fn check_memberships(
         &self,
         seen: &Seen,
         migrated: &BTreeMap<String, String>,

@@ -1,11 +1,11 @@
 //! The `logins` check: the plan's canary logins sign in with their passwords.
 
-use super::context::{VerifyStep, check, skipped};
 use crate::plan::CanaryLogin;
 use crate::report::verification::Check;
+use crate::steps::verify::context::{VerifyStep, check, skipped};
 
 impl VerifyStep<'_> {
-    pub(super) async fn check_logins(&self, logins: &[CanaryLogin]) -> Check {
+    pub(crate) async fn check_logins(&self, logins: &[CanaryLogin]) -> Check {
         const TITLE: &str = "Password sign-in works for the canary logins";
         if logins.is_empty() {
             return skipped(
