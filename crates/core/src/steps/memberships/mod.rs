@@ -10,12 +10,14 @@
 //! without a journal look-up or a hook call ([`seal`]), once WorkOS's
 //! listing shows it as ferry left it.
 
+pub mod decide;
 pub mod retire;
 pub mod seal;
 pub mod stage;
 mod verify;
 
 use crate::support::reason::{Reason, ReasonCode};
+use decide::{InJournal, Next};
 use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -232,36 +234,6 @@ async fn existing_memberships(
         .collect())
 }
 
-/// What a membership needs next, decided before any request.
-#[derive(Debug)]
-enum Next {
-    /// Nothing to send: skipped or rejected, and why.
-    Settled(Action, Option<String>, Option<Reason>),
-    /// Nothing to send: WorkOS holds the membership `id` of `user` with
-    /// the role `slug` already.
-    Unchanged {
-        id: String,
-        user: String,
-        slug: String,
-    },
-    /// Create it in the WorkOS organization, for the WorkOS user, with this role.
-    Create {
-        user: String,
-        org: String,
-        slug: String,
-    },
-    /// Change the role of the WorkOS membership `id`.
-    Update {
-        id: String,
-        user: String,
-        slug: String,
-        was: String,
-    },
-    /// (Previews only) its user or organization is not migrated yet: the
-    /// run creates it once they are; the reason names which.
-    Pending(Reason),
-}
-
 impl MembershipsStep<'_> {
     /// Why the roles step left this Clerk role out of WorkOS (rejected or
     /// failed), if it did.
@@ -294,118 +266,57 @@ impl MembershipsStep<'_> {
     /// user or organization the journal does not hold yet as pending: the
     /// run migrates them first.
     fn next(&self, org: &OrgContext, membership: &OrganizationMembership, preview: bool) -> Next {
-        let org_target = match (&org.target_id, preview) {
-            (Some(id), _) => Some(id.clone()),
-            (None, true) if lookup(self.journal, Kind::Organization, &org.clerk_id).is_none() => {
-                None
-            }
-            (None, _) => {
-                return Next::Settled(
-                    Action::Skipped,
-                    None,
-                    Some(Reason::new(
-                        ReasonCode::OrganizationNotMigrated,
-                        format!("organization {} was not migrated", org.clerk_id),
-                    )),
-                );
-            }
-        };
-        let user = membership
-            .public_user_data
-            .as_ref()
-            .map(|u| u.user_id.clone());
-        let Some(clerk_user) = user else {
-            return Next::Settled(
-                Action::Skipped,
-                None,
-                Some(Reason::new(
-                    ReasonCode::UserNotMigrated,
-                    "the membership names no user",
-                )),
-            );
-        };
-        let user_target = match lookup(self.journal, Kind::User, &clerk_user) {
+        let in_journal = |kind, id: &str| match lookup(self.journal, kind, id) {
             Some(RecordState {
                 target_id: Some(id),
                 action,
                 ..
-            }) if action.wrote_target() => Some(id),
-            Some(state) => {
-                let why = state
+            }) if action.wrote_target() => InJournal::Migrated(id),
+            Some(state) => InJournal::NotMigrated(
+                state
                     .reason
-                    .map_or_else(|| state.action.as_str().to_owned(), |r| r.detail);
-                return Next::Settled(
-                    Action::Skipped,
-                    None,
-                    Some(Reason::new(
-                        ReasonCode::UserNotMigrated,
-                        format!("user {clerk_user} was not migrated: {why}"),
-                    )),
-                );
-            }
-            None if preview => None,
-            None => {
-                return Next::Settled(
-                    Action::Skipped,
-                    None,
-                    Some(Reason::new(
-                        ReasonCode::UserNotMigrated,
-                        format!("user {clerk_user} was not migrated"),
-                    )),
-                );
-            }
+                    .map_or_else(|| state.action.as_str().to_owned(), |r| r.detail),
+            ),
+            None => InJournal::Unknown,
         };
-        let slug = match map_role(membership, &self.roles, self.script, &self.ctx) {
-            Ok(RoleSlug::Slug(slug)) => slug,
-            Ok(RoleSlug::LeftOut(reason)) => {
-                return Next::Settled(Action::Skipped, None, Some(reason));
-            }
-            Err(reason) => return Next::Settled(Action::Rejected, None, Some(reason)),
+        let org_standing = match &org.target_id {
+            Some(id) => InJournal::Migrated(id.clone()),
+            None => match in_journal(Kind::Organization, &org.clerk_id) {
+                // Known but without a WorkOS id: not migrated.
+                InJournal::Migrated(_) => InJournal::NotMigrated(String::new()),
+                known => known,
+            },
         };
-        // Sending a role the roles step did not make would only fail.
-        if let Some(why) = self.unmigrated_role(&membership.role) {
-            return Next::Settled(
-                Action::Skipped,
-                None,
-                Some(Reason::new(
-                    ReasonCode::RoleNotMigrated,
-                    format!(
-                        "its role `{}` was not migrated: {why}",
-                        ferry_wire::inert::printable(&membership.role)
-                    ),
-                )),
-            );
-        }
-        let (Some(user_target), Some(org_target)) = (user_target, org_target) else {
-            return Next::Pending(Reason::new(
-                ReasonCode::AwaitingMigration,
-                "once its user and organization are migrated",
-            ));
-        };
-        let existing = org
-            .existing
-            .lock()
-            .expect("memberships lock")
-            .get(&user_target)
-            .cloned();
-        match existing {
-            Some((id, role)) if role == slug => Next::Unchanged {
-                id,
-                user: user_target,
-                slug,
-            },
-            Some((id, was)) => Next::Update {
-                id,
-                user: user_target,
-                slug,
-                was,
-            },
-            None => Next::Create {
-                user: user_target,
-                org: org_target,
-                slug,
-            },
-        }
+        let clerk_user = membership
+            .public_user_data
+            .as_ref()
+            .map(|u| u.user_id.as_str());
+        let user = clerk_user.map_or(InJournal::Unknown, |id| in_journal(Kind::User, id));
+        let parties =
+            match decide::parties(&org.clerk_id, &org_standing, clerk_user, &user, preview) {
+                Ok(parties) => parties,
+                Err(settled) => return settled,
+            };
+        let slug =
+            map_role(membership, &self.roles, self.script, &self.ctx).map(|slug| match slug {
+                RoleSlug::Slug(slug) => Ok(slug),
+                RoleSlug::LeftOut(reason) => Err(reason),
+            });
+        let unmigrated_role = self.unmigrated_role(&membership.role);
+        let existing = parties.user.as_ref().and_then(|user| {
+            org.existing
+                .lock()
+                .expect("memberships lock")
+                .get(user)
+                .cloned()
+        });
+        decide::role(
+            parties,
+            &membership.role,
+            slug,
+            unmigrated_role.as_deref(),
+            existing,
+        )
     }
 
     /// What a run would do with one membership (`ferry plan`), and why.
