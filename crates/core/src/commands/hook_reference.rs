@@ -243,7 +243,7 @@ mod tests {
             plan: "p".into(),
             revision: 1,
             dry_run: true,
-            step: "roles".into(),
+            step: crate::plan::StepKind::Roles.name().into(),
             options: serde_json::json!({}),
         };
         assert_eq!(
