@@ -135,7 +135,15 @@ fn undo_takes_away_what_ferry_made_and_keeps_the_adopted_and_the_signed_in() {
         .find(|e| e.file_name().to_string_lossy().contains("-undo-run-"))
         .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .expect("the kept list");
-    assert!(kept_list.contains("signed in at"), "{kept_list}");
+    assert!(
+        kept_list.starts_with("kind,clerk_id,workos_id,code,reason\n"),
+        "{kept_list}"
+    );
+    assert!(
+        kept_list.contains(",signed_in_since,signed in at "),
+        "{kept_list}"
+    );
+    assert!(kept_list.contains(",not_deletable,"), "{kept_list}");
     assert!(kept_list.contains("role,"), "{kept_list}");
     // The adopted user is never deleted, and is listed with why.
     let adopted_id = loaded
@@ -145,7 +153,7 @@ fn undo_takes_away_what_ferry_made_and_keeps_the_adopted_and_the_signed_in() {
         .map(|u| u.user.id.clone())
         .unwrap();
     let adopted_row = format!(
-        "user,{adopted_clerk_id},{adopted_id},\"adopted: the user was in WorkOS before ferry, or its creation's answer was lost; undo deletes only what ferry knows it created\""
+        "user,{adopted_clerk_id},{adopted_id},adopted,\"adopted: the user was in WorkOS before ferry, or its creation's answer was lost; undo deletes only what ferry knows it created\""
     );
     assert!(
         kept_list.lines().any(|line| line == adopted_row),
@@ -252,11 +260,11 @@ fn undo_keeps_what_is_not_ferry_s_to_take_and_factors_with_their_users() {
         .unwrap();
     let rows = [
         format!(
-            "totp_factor,{adopted_clerk_id},{},\"its user is kept, and so is the TOTP factor\"",
+            "totp_factor,{adopted_clerk_id},{},kept_with_its_user,\"its user is kept, and so is the TOTP factor\"",
             enrolled[0]
         ),
         format!(
-            "user,{},{},\"relinked_outside_ferry: WorkOS user {} now carries external_id `someone_else`, not the Clerk id ferry gave it; undo deletes only what is still ferry's\"",
+            "user,{},{},relinked_outside_ferry,\"relinked_outside_ferry: WorkOS user {} now carries external_id `someone_else`, not the Clerk id ferry gave it; undo deletes only what is still ferry's\"",
             relinked.external_id.as_deref().unwrap(),
             relinked.id,
             relinked.id

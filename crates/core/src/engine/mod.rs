@@ -118,13 +118,14 @@ fn write_kept(path: &std::path::Path, kept: &[crate::undo::Kept]) -> Result<()> 
     }
     ferry_wire::files::write_with(path, |out| {
         let mut writer = ferry_wire::inert::CsvWriter::new(out);
-        writer.row(["kind", "clerk_id", "workos_id", "reason"])?;
+        writer.row(["kind", "clerk_id", "workos_id", "code", "reason"])?;
         for object in kept {
             writer.row([
                 object.kind.as_str(),
                 &object.source_id,
                 &object.target_id,
-                &ferry_wire::redact::redact(&object.reason),
+                object.reason.code.as_str(),
+                &ferry_wire::redact::redact(&object.reason.detail),
             ])?;
         }
         writer.flush()

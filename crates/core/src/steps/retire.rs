@@ -6,6 +6,7 @@
 //! organization gone from Clerk goes only when the plan says so).
 
 use crate::plan::schema::OnDeleted;
+use crate::support::reason::{Reason, ReasonCode};
 
 /// One object's fate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,30 +16,44 @@ pub enum Verdict {
     /// WorkOS no longer has it: record it as deleted, without a request.
     Gone,
     /// Left in place, and listed with the reason.
-    Keep(String),
+    Keep(Reason),
 }
 
 /// Why an object the journal names is not deleted: WorkOS gives it
 /// another external_id than the Clerk id ferry wrote.
-pub fn not_ours(what: &str, target_id: &str, now: Option<&str>) -> String {
-    format!(
-        "relinked_outside_ferry: WorkOS {what} {target_id} now carries {}, not the Clerk id ferry gave it; undo deletes only what is still ferry's",
-        crate::target::reconcile::carried(now)
+pub fn not_ours(what: &str, target_id: &str, now: Option<&str>) -> Reason {
+    Reason::new(
+        ReasonCode::RelinkedOutsideFerry,
+        format!(
+            "relinked_outside_ferry: WorkOS {what} {target_id} now carries {}, not the Clerk id ferry gave it; undo deletes only what is still ferry's",
+            crate::target::reconcile::carried(now)
+        ),
     )
+}
+
+/// A kept object, and why.
+pub fn keep(code: ReasonCode, detail: impl Into<String>) -> Verdict {
+    Verdict::Keep(Reason::new(code, detail))
 }
 
 /// An object the journal holds as migrated that ferry did not create.
 pub fn adopted(what: &str) -> Verdict {
-    Verdict::Keep(format!(
-        "adopted: the {what} was in WorkOS before ferry, or its creation's answer was lost; undo deletes only what ferry knows it created"
-    ))
+    keep(
+        ReasonCode::Adopted,
+        format!(
+            "adopted: the {what} was in WorkOS before ferry, or its creation's answer was lost; undo deletes only what ferry knows it created"
+        ),
+    )
 }
 
 /// A membership, TOTP factor or other object that belongs to a user: kept
 /// with its user.
 pub fn belonging(user_kept: bool, what: &str) -> Verdict {
     if user_kept {
-        Verdict::Keep(format!("its user is kept, and so is the {what}"))
+        keep(
+            ReasonCode::KeptWithItsUser,
+            format!("its user is kept, and so is the {what}"),
+        )
     } else {
         Verdict::Delete
     }
@@ -49,13 +64,19 @@ pub fn belonging(user_kept: bool, what: &str) -> Verdict {
 /// `sync.on_deleted: delete`.
 pub fn gone_as_planned(what: &str, created: bool, on_deleted: OnDeleted) -> Verdict {
     match (created, on_deleted) {
-        (_, OnDeleted::Report) => Verdict::Keep(format!(
-            "deleted in Clerk; left in WorkOS (`sync.on_deleted: report`); `on_deleted: delete` removes the {what}s ferry created"
-        )),
+        (_, OnDeleted::Report) => keep(
+            ReasonCode::KeptByPlan,
+            format!(
+                "deleted in Clerk; left in WorkOS (`sync.on_deleted: report`); `on_deleted: delete` removes the {what}s ferry created"
+            ),
+        ),
         (true, OnDeleted::Delete) => Verdict::Delete,
-        (false, OnDeleted::Delete) => Verdict::Keep(format!(
-            "deleted in Clerk, but the {what} was in WorkOS before ferry (adopted): ferry never deletes what it did not create"
-        )),
+        (false, OnDeleted::Delete) => keep(
+            ReasonCode::Adopted,
+            format!(
+                "deleted in Clerk, but the {what} was in WorkOS before ferry (adopted): ferry never deletes what it did not create"
+            ),
+        ),
     }
 }
 

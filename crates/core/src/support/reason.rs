@@ -179,6 +179,19 @@ reason_codes! {
     AnswerLost = "answer_lost",
     /// Deleted from WorkOS by undo or sync.
     Deleted = "deleted",
+    // What undo and sync keep in WorkOS (the kept lists).
+    /// Kept by undo: its person signed in since ferry made it.
+    SignedInSince = "signed_in_since",
+    /// Kept: ferry adopted it (it was in WorkOS before), and deletes only what it created.
+    Adopted = "adopted",
+    /// Kept with its user, who is kept.
+    KeptWithItsUser = "kept_with_its_user",
+    /// Kept: an organization with members left in it.
+    HasMembers = "has_members",
+    /// Kept: WorkOS's API cannot delete it (roles, their permissions).
+    NotDeletable = "not_deletable",
+    /// Kept by sync: deleted in Clerk, and the plan says `sync.on_deleted: report`.
+    KeptByPlan = "kept_by_plan",
     /// Recorded by an earlier ferry, before reasons had codes.
     Unclassified = "unclassified",
 }

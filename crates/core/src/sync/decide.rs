@@ -45,7 +45,7 @@ mod tests {
                 "{kind:?} created={created} {on_deleted:?}: {verdict:?}"
             );
             if let Verdict::Keep(reason) = verdict {
-                assert!(reason.contains("Clerk"), "{reason}");
+                assert!(reason.detail.contains("Clerk"), "{reason}");
             }
         }
     }

@@ -128,7 +128,7 @@ pub async fn preview(
                 Verdict::Delete => preview.delete += 1,
                 Verdict::Keep(reason) => {
                     preview.keep += 1;
-                    preview.reason.get_or_insert(reason);
+                    preview.reason.get_or_insert(reason.detail);
                 }
                 Verdict::Gone => {}
             }

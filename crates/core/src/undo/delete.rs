@@ -19,7 +19,7 @@ pub struct Kept {
     pub kind: Kind,
     pub source_id: String,
     pub target_id: String,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 /// What an undo came to, per kind.
@@ -94,10 +94,10 @@ impl Deleter<'_> {
                                     }
                                 })
                             }
-                            (Verdict::Delete, None) => Ok(Verdict::Keep(format!(
-                                "{by} cannot delete a {}",
-                                kind.as_str()
-                            ))),
+                            (Verdict::Delete, None) => Ok(crate::steps::retire::keep(
+                                ReasonCode::NotDeletable,
+                                format!("{by} cannot delete a {}", kind.as_str()),
+                            )),
                             (other, _) => Ok(other),
                         };
                         (source, target, result)

@@ -27,6 +27,7 @@ pub mod delete;
 
 pub use delete::{Kept, UndoTally};
 
+use crate::support::reason::{Reason, ReasonCode};
 use std::collections::HashSet;
 
 use crate::journal::{Journal, Kind};
@@ -179,7 +180,10 @@ impl Undo<'_> {
                 kind: Kind::Permission,
                 source_id: source,
                 target_id: target,
-                reason: "roles stay (WorkOS's API cannot delete an environment role), and so do the permissions they use".into(),
+                reason: Reason::new(
+                    ReasonCode::NotDeletable,
+                    "roles stay (WorkOS's API cannot delete an environment role), and so do the permissions they use",
+                ),
             });
         }
         for kind in Kind::ALL {

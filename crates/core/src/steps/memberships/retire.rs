@@ -1,6 +1,7 @@
 //! What undo and sync do with the memberships ferry made.
 
-use crate::steps::retire::{Verdict, belonging};
+use crate::steps::retire::{Verdict, belonging, keep};
+use crate::support::reason::ReasonCode;
 
 /// Undo, for a membership ferry made: it stays with a kept user.
 pub fn undo(user_kept: bool) -> Verdict {
@@ -13,8 +14,9 @@ pub fn undo(user_kept: bool) -> Verdict {
 pub fn gone(created: bool) -> Verdict {
     match created {
         true => Verdict::Delete,
-        false => Verdict::Keep(
-            "removed in Clerk; it was in WorkOS before ferry (adopted), so ferry leaves it: remove it there if it should go".into(),
+        false => keep(
+            ReasonCode::Adopted,
+            "removed in Clerk; it was in WorkOS before ferry (adopted), so ferry leaves it: remove it there if it should go",
         ),
     }
 }

@@ -1,7 +1,8 @@
 //! What undo and sync do with the organizations ferry made.
 
 use crate::plan::schema::OnDeleted;
-use crate::steps::retire::{Verdict, gone_as_planned};
+use crate::steps::retire::{Verdict, gone_as_planned, keep};
+use crate::support::reason::ReasonCode;
 
 /// Undo, for an organization ferry made, once undo took away the
 /// memberships it made: deleting it would take the members left with it
@@ -9,10 +10,13 @@ use crate::steps::retire::{Verdict, gone_as_planned};
 pub fn undo(members_left: usize) -> Verdict {
     match members_left {
         0 => Verdict::Delete,
-        n => Verdict::Keep(format!(
-            "{n} member{} left (kept users or people added outside ferry); deleting it would remove them",
-            if n == 1 { "" } else { "s" }
-        )),
+        n => keep(
+            ReasonCode::HasMembers,
+            format!(
+                "{n} member{} left (kept users or people added outside ferry); deleting it would remove them",
+                if n == 1 { "" } else { "s" }
+            ),
+        ),
     }
 }
 
@@ -24,16 +28,17 @@ pub fn gone(created: bool, on_deleted: OnDeleted) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::support::reason::Reason;
 
     #[test]
     fn an_organization_keeps_the_members_left_in_it() {
         assert_eq!(undo(0), Verdict::Delete);
         assert_eq!(
             undo(2),
-            Verdict::Keep(
+            Verdict::Keep(Reason::new(
+                ReasonCode::HasMembers,
                 "2 members left (kept users or people added outside ferry); deleting it would remove them"
-                    .into()
-            )
+            ))
         );
     }
 }

@@ -3,7 +3,8 @@
 use ferry_wire::workos::model::User;
 
 use crate::plan::schema::OnDeleted;
-use crate::steps::retire::{Verdict, belonging, gone_as_planned, not_ours};
+use crate::steps::retire::{Verdict, belonging, gone_as_planned, keep, not_ours};
+use crate::support::reason::ReasonCode;
 
 /// Undo, for a user ferry made: kept when WorkOS now gives it someone
 /// else's external_id (re-linked outside ferry, or a journal that names the
@@ -17,9 +18,12 @@ pub fn undo(now: Option<&User>, clerk_id: &str, include_signed_in: bool) -> Verd
             Verdict::Keep(not_ours("user", &user.id, user.external_id.as_deref()))
         }
         Some(user) => match (&user.last_sign_in_at, include_signed_in) {
-            (Some(at), false) => Verdict::Keep(format!(
-                "signed in at {at} since ferry made the user (`--include-signed-in` deletes it too)"
-            )),
+            (Some(at), false) => keep(
+                ReasonCode::SignedInSince,
+                format!(
+                    "signed in at {at} since ferry made the user (`--include-signed-in` deletes it too)"
+                ),
+            ),
             _ => Verdict::Delete,
         },
     }
@@ -38,6 +42,7 @@ pub fn gone(created: bool, on_deleted: OnDeleted) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::support::reason::Reason;
 
     fn workos_user(signed_in: Option<&str>) -> User {
         serde_json::from_value(serde_json::json!({
@@ -57,15 +62,32 @@ mod tests {
     fn a_user_who_signed_in_or_is_someone_else_now_is_kept() {
         let signed_in = workos_user(Some("2026-12-02T09:00:00Z"));
         let cases = [
-            (Some(&signed_in), "user_clerk", false, Verdict::Keep(
-                "signed in at 2026-12-02T09:00:00Z since ferry made the user (`--include-signed-in` deletes it too)".into(),
-            )),
+            (
+                Some(&signed_in),
+                "user_clerk",
+                false,
+                Verdict::Keep(Reason::new(
+                    ReasonCode::SignedInSince,
+                    "signed in at 2026-12-02T09:00:00Z since ferry made the user (`--include-signed-in` deletes it too)",
+                )),
+            ),
             (Some(&signed_in), "user_clerk", true, Verdict::Delete),
-            (Some(&workos_user(None)), "user_clerk", false, Verdict::Delete),
+            (
+                Some(&workos_user(None)),
+                "user_clerk",
+                false,
+                Verdict::Delete,
+            ),
             (None, "user_clerk", false, Verdict::Gone),
-            (Some(&workos_user(None)), "user_other", true, Verdict::Keep(
-                "relinked_outside_ferry: WorkOS user user_01 now carries external_id `user_clerk`, not the Clerk id ferry gave it; undo deletes only what is still ferry's".into(),
-            )),
+            (
+                Some(&workos_user(None)),
+                "user_other",
+                true,
+                Verdict::Keep(Reason::new(
+                    ReasonCode::RelinkedOutsideFerry,
+                    "relinked_outside_ferry: WorkOS user user_01 now carries external_id `user_clerk`, not the Clerk id ferry gave it; undo deletes only what is still ferry's",
+                )),
+            ),
         ];
         for (now, clerk_id, include_signed_in, expected) in cases {
             assert_eq!(
@@ -78,7 +100,10 @@ mod tests {
         pre_existing.external_id = None;
         assert_eq!(
             undo(Some(&pre_existing), "user_clerk", true),
-            Verdict::Keep("relinked_outside_ferry: WorkOS user user_01 now carries no external_id, not the Clerk id ferry gave it; undo deletes only what is still ferry's".into())
+            Verdict::Keep(Reason::new(
+                ReasonCode::RelinkedOutsideFerry,
+                "relinked_outside_ferry: WorkOS user user_01 now carries no external_id, not the Clerk id ferry gave it; undo deletes only what is still ferry's"
+            ))
         );
     }
 }
