@@ -6,6 +6,7 @@
 //! whose parties passed.
 
 use crate::journal::Action;
+use crate::mapping::role::RoleSlug;
 use crate::support::reason::{Reason, ReasonCode};
 
 /// What a membership needs next.
@@ -109,19 +110,19 @@ pub fn parties(
 }
 
 /// What to do with a membership whose parties passed, given its role as
-/// the mapping gives it (`Ok(None)`: left out, with why), why the roles
-/// step did not make that role (if it did not), and what WorkOS holds for
-/// its user in the organization: (membership id, role slug).
+/// the mapping gives it (a slug, left out, or refused, with why), why the
+/// roles step did not make that role (if it did not), and what WorkOS
+/// holds for its user in the organization: (membership id, role slug).
 pub fn role(
     parties: Parties,
     role_key: &str,
-    slug: Result<Result<String, Reason>, Reason>,
+    slug: Result<RoleSlug, Reason>,
     unmigrated_role: Option<&str>,
     existing: Option<(String, String)>,
 ) -> Next {
     let slug = match slug {
-        Ok(Ok(slug)) => slug,
-        Ok(Err(left_out)) => return Next::Settled(Action::Skipped, None, Some(left_out)),
+        Ok(RoleSlug::Slug(slug)) => slug,
+        Ok(RoleSlug::LeftOut(why)) => return Next::Settled(Action::Skipped, None, Some(why)),
         Err(refused) => return Next::Settled(Action::Rejected, None, Some(refused)),
     };
     // Sending a role the roles step did not make would only fail.
@@ -216,7 +217,7 @@ mod tests {
         let held = |role: &str| Some(("om_1".to_owned(), role.to_owned()));
         /// (case, parties, the mapped role, why the roles step did not make
         /// it, what WorkOS holds, what comes of it).
-        type Slug = Result<Result<String, Reason>, Reason>;
+        type Slug = Result<RoleSlug, Reason>;
         type Row<'r> = (
             &'r str,
             Parties,
@@ -227,19 +228,19 @@ mod tests {
         );
         #[rustfmt::skip]
         let table: Vec<Row<'_>> = vec![
-            ("new", both(), Ok(Ok("admin".into())), None, None,
+            ("new", both(), Ok(RoleSlug::Slug("admin".into())), None, None,
                 Next::Create { user: "user_w".into(), org: "org_w".into(), slug: "admin".into() }),
-            ("held with its role", both(), Ok(Ok("admin".into())), None, held("admin"),
+            ("held with its role", both(), Ok(RoleSlug::Slug("admin".into())), None, held("admin"),
                 Next::Unchanged { id: "om_1".into(), user: "user_w".into(), slug: "admin".into() }),
-            ("held with another role", both(), Ok(Ok("admin".into())), None, held("member"),
+            ("held with another role", both(), Ok(RoleSlug::Slug("admin".into())), None, held("member"),
                 Next::Update { id: "om_1".into(), user: "user_w".into(), slug: "admin".into(), was: "member".into() }),
-            ("role left out", both(), Ok(Err(left_out.clone())), None, None,
+            ("role left out", both(), Ok(RoleSlug::LeftOut(left_out.clone())), None, None,
                 Next::Settled(Action::Skipped, None, Some(left_out))),
             ("role refused", both(), Err(refused.clone()), None, None,
                 Next::Settled(Action::Rejected, None, Some(refused))),
-            ("role not migrated", both(), Ok(Ok("admin".into())), Some("the roles step failed: WorkOS 500"), None,
+            ("role not migrated", both(), Ok(RoleSlug::Slug("admin".into())), Some("the roles step failed: WorkOS 500"), None,
                 skipped(ReasonCode::RoleNotMigrated, "its role `org:admin` was not migrated: the roles step failed: WorkOS 500")),
-            ("a party pending", Parties { org: None, user: Some("user_w".into()) }, Ok(Ok("admin".into())), None, None,
+            ("a party pending", Parties { org: None, user: Some("user_w".into()) }, Ok(RoleSlug::Slug("admin".into())), None, None,
                 Next::Pending(Reason::new(ReasonCode::AwaitingMigration, "once its user and organization are migrated"))),
         ];
         for (case, parties, slug, unmigrated, existing, expected) in table {

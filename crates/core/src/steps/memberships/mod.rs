@@ -35,7 +35,7 @@ use crate::clerk::client::ClerkClient;
 use crate::http::listing::Incomplete;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState};
 use crate::mapping::membership::map_role;
-use crate::mapping::role::{RoleMapper, RoleSlug};
+use crate::mapping::role::RoleMapper;
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::Script;
 use crate::workos::client::{MembershipFilter, WorkosClient, WorkosError};
@@ -297,11 +297,7 @@ impl MembershipsStep<'_> {
                 Ok(parties) => parties,
                 Err(settled) => return settled,
             };
-        let slug =
-            map_role(membership, &self.roles, self.script, &self.ctx).map(|slug| match slug {
-                RoleSlug::Slug(slug) => Ok(slug),
-                RoleSlug::LeftOut(reason) => Err(reason),
-            });
+        let slug = map_role(membership, &self.roles, self.script, &self.ctx);
         let unmigrated_role = self.unmigrated_role(&membership.role);
         let existing = parties.user.as_ref().and_then(|user| {
             org.existing

@@ -18,8 +18,12 @@ pub struct Written {
 #[derive(Debug, PartialEq)]
 pub enum Decision<'a> {
     /// The journal's organization, and the Clerk one changed: update it,
-    /// once WorkOS confirms it still carries this external_id.
-    Update { target_id: String },
+    /// once WorkOS confirms it still carries this external_id (the
+    /// listing's `standing` of it, when there is one, already did).
+    Update {
+        target_id: String,
+        standing: Standing<'a, WorkosOrganization>,
+    },
     /// The journal's organization, unchanged in Clerk. `renamed` when
     /// WorkOS's listing shows another name: changed outside ferry, and
     /// left alone.
@@ -36,7 +40,7 @@ pub enum Decision<'a> {
 /// what the listing holds under the payload's external_id.
 pub fn decide<'a>(
     written: Option<&Written>,
-    standing: Option<&Standing<'a, WorkosOrganization>>,
+    standing: Option<Standing<'a, WorkosOrganization>>,
     fingerprint: &str,
     name: &str,
     by_external_id: Option<&'a WorkosOrganization>,
@@ -46,7 +50,10 @@ pub fn decide<'a>(
     {
         let target_id = written.target_id.clone();
         if written.fingerprint.as_deref() != Some(fingerprint) {
-            return Decision::Update { target_id };
+            return Decision::Update {
+                target_id,
+                standing,
+            };
         }
         let renamed = matches!(standing, Standing::Ours(listed) if listed.name != name);
         return Decision::Unchanged { target_id, renamed };
@@ -90,6 +97,7 @@ mod tests {
         };
         let update = Decision::Update {
             target_id: "org_1".into(),
+            standing: Standing::Believed,
         };
         /// (case, what the journal wrote, the listing's standing, what
         /// WorkOS lists under the external_id, the decision).
@@ -114,7 +122,7 @@ mod tests {
         ];
         for (case, written, standing, by_external_id, expected) in table {
             assert_eq!(
-                decide(written, standing.as_ref(), "f1", "Acme", by_external_id),
+                decide(written, standing, "f1", "Acme", by_external_id),
                 expected,
                 "{case}"
             );

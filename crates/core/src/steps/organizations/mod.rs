@@ -208,18 +208,16 @@ impl OrganizationsStep<'_> {
             .and_then(|l| l.by_external_id(&payload.external_id));
         let decision = decide(
             written.as_ref(),
-            standing.as_ref(),
+            standing,
             &fingerprint,
             &payload.name,
             by_external_id,
         );
         let result = match decision {
-            Decision::Update { target_id } => {
-                let standing = standing
-                    .as_ref()
-                    .expect("an update is of a listed or believed id");
-                self.update_checked(&target_id, &payload, standing).await
-            }
+            Decision::Update {
+                target_id,
+                standing,
+            } => self.update_checked(&target_id, &payload, &standing).await,
             Decision::Unchanged { target_id, renamed } => Ok((
                 Action::Unchanged,
                 Some(target_id),
