@@ -234,24 +234,32 @@ impl Output {
 /// Compares `actual` with `tests/golden/<name>`, whole. With
 /// `FERRY_BLESS=1` the file is written instead: review the diff, then commit.
 pub fn golden(name: &str, actual: &str) {
-    let path = repo().join("tests/golden").join(name);
+    if let Err(why) = check_golden(&repo().join("tests/golden").join(name), actual) {
+        panic!("{why}");
+    }
+}
+
+/// Compares `actual` with the file at `path`, whole; with `FERRY_BLESS=1`
+/// the file is written instead. `Err` says how they differ.
+pub fn check_golden(path: &Path, actual: &str) -> Result<(), String> {
     if std::env::var_os("FERRY_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
+        std::fs::write(path, actual).unwrap();
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
+    let expected = std::fs::read_to_string(path).map_err(|e| {
+        format!(
             "{}: {e}; run `FERRY_BLESS=1 cargo test --test integration` to write it\n--- actual\n{actual}",
             path.display()
         )
-    });
+    })?;
     if expected != actual {
         let diff = similar_lines(&expected, actual);
-        panic!(
+        return Err(format!(
             "the output is not {}; if the change is meant, run `FERRY_BLESS=1 cargo test --test integration` and review the diff\n{diff}",
             path.display()
-        );
+        ));
     }
+    Ok(())
 }
 
 /// A line diff: `-` expected, `+` actual.

@@ -147,17 +147,7 @@ fn run_case(case: &Path) -> Result<(), String> {
         &format!("{}--- stderr\n{}", out.stdout, out.stderr),
         scratch.path(),
     );
-    let golden = case.join("output");
-    if std::env::var_os("FERRY_BLESS").is_some() {
-        std::fs::write(&golden, &whole).unwrap();
-    }
-    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
-    if expected != whole {
-        return Err(format!(
-            "the output is not {} (`FERRY_BLESS=1` rewrites it):\n{whole}",
-            golden.display()
-        ));
-    }
+    crate::common::check_golden(&case.join("output"), &whole)?;
     for needle in &expect.contains {
         if !all.contains(needle.as_str()) {
             return Err(format!(

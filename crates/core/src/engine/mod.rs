@@ -191,6 +191,13 @@ struct OpenRun {
     failure: Option<Error>,
 }
 
+/// The API clients a run's plan asks for, built (and so checked) before
+/// the journal is opened.
+struct Clients {
+    workos: WorkosClient,
+    clerk: Option<ClerkClient>,
+}
+
 /// What the steps that finished came to, in plan order.
 #[derive(Default)]
 struct Finished {
@@ -255,8 +262,8 @@ impl<'a> Engine<'a> {
     /// A phase that fails ends the run, but the run still closes its
     /// journal entry and writes its report before the error is told.
     fn execute(&self, options: RunOptions, sync: bool) -> Result<RunSummary> {
-        let (journal, clerk) = self.guard(&options)?;
-        let mut open = self.open(journal, clerk)?;
+        let (journal, clients) = self.guard(&options)?;
+        let mut open = self.open(journal, clients)?;
         self.prepare(&mut open);
         // A sync runs the steps that write; `ferry verify` proves the result.
         let stages: Vec<Box<dyn Stage + '_>> = self
@@ -279,10 +286,12 @@ impl<'a> Engine<'a> {
     /// Checks the plan names both APIs, then opens the journal for a run,
     /// refusing to resume an interrupted run whose plan changed (unless
     /// allowed) and a journal bound elsewhere.
-    fn guard(&self, options: &RunOptions) -> Result<(Journal, Option<ClerkClient>)> {
+    fn guard(&self, options: &RunOptions) -> Result<(Journal, Clients)> {
         let plan = &self.project.plan;
-        connect::workos(plan, &self.cancel)?;
-        let clerk = connect::clerk(plan, &self.cancel)?;
+        let clients = Clients {
+            workos: connect::workos(plan, &self.cancel)?,
+            clerk: connect::clerk(plan, &self.cancel)?,
+        };
         let journal = Journal::open_for_run(&plan.state)?;
         if let Some(last) = journal.last_run()?
             && matches!(last.status, RunStatus::Running | RunStatus::Interrupted)
@@ -300,14 +309,14 @@ impl<'a> Engine<'a> {
         }
         check_bindings(&journal, plan, true)?;
         SharedUsers::remove_leftover(&plan.state);
-        Ok((journal, clerk))
+        Ok((journal, clients))
     }
 
     /// Connects, begins the run's journal entry and listens for Ctrl-C.
     /// WorkOS writes pass the webhook gate, which pauses the plan's
     /// endpoints just before the first write (a run that writes nothing
     /// pauses nothing).
-    fn open(&self, journal: Journal, clerk: Option<ClerkClient>) -> Result<OpenRun> {
+    fn open(&self, journal: Journal, Clients { workos, clerk }: Clients) -> Result<OpenRun> {
         let plan = &self.project.plan;
         let runtime = runtime()?;
         let people_before = journal.people_counts()?;
@@ -320,8 +329,7 @@ impl<'a> Engine<'a> {
             connect::workos(plan, &self.cancel)?,
             self.cancel.clone(),
         );
-        let workos =
-            connect::workos(plan, &self.cancel)?.with_write_gate(std::sync::Arc::new(gate));
+        let workos = workos.with_write_gate(std::sync::Arc::new(gate));
         self.observer.event(&Event::RunStarted {
             run_id: Some(run_id),
             plan: &plan.name,

@@ -174,7 +174,7 @@ impl Step {
     }
 
     /// The settings in force, as JSON: a hook's `ctx.options`. Canary
-    /// passwords serialize as `[redacted]`.
+    /// passwords serialize as `***` (a `Secret` never serializes itself).
     pub fn settings_json(&self, roles: &BTreeMap<String, String>) -> serde_json::Value {
         let value = match self {
             Self::Assess => Ok(serde_json::json!({})),

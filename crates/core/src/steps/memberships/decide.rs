@@ -66,12 +66,13 @@ pub struct Parties {
 
 /// Whether a membership's organization and user are migrated. A preview
 /// plans one whose organization or user the journal does not know yet as
-/// pending: the run migrates them first.
+/// pending: the run migrates them first. `user` is asked (a journal read)
+/// only once the organization passed and the membership names a user.
 pub fn parties(
     org_clerk_id: &str,
     org: &InJournal,
     clerk_user: Option<&str>,
-    user: &InJournal,
+    user: impl FnOnce(&str) -> InJournal,
     preview: bool,
 ) -> Result<Parties, Next> {
     let org = match (org, preview) {
@@ -90,7 +91,7 @@ pub fn parties(
             "the membership names no user",
         ));
     };
-    let user = match (user, preview) {
+    let user = match (&user(clerk_user), preview) {
         (InJournal::Migrated(id), _) => Some(id.clone()),
         (InJournal::NotMigrated(why), _) => {
             return Err(Next::skipped(
@@ -199,7 +200,7 @@ mod tests {
         ];
         for (case, org, clerk_user, user, preview, expected) in table {
             assert_eq!(
-                parties("org_c", &org, clerk_user, &user, preview),
+                parties("org_c", &org, clerk_user, |_| user.clone(), preview),
                 expected,
                 "{case}"
             );

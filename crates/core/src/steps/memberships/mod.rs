@@ -281,6 +281,9 @@ impl MembershipsStep<'_> {
         };
         let org_standing = match &org.target_id {
             Some(id) => InJournal::Migrated(id.clone()),
+            // A run skips it either way; only a preview asks whether the
+            // journal knows it (unknown: the run will migrate it first).
+            None if !preview => InJournal::NotMigrated(String::new()),
             None => match in_journal(Kind::Organization, &org.clerk_id) {
                 // Known but without a WorkOS id: not migrated.
                 InJournal::Migrated(_) => InJournal::NotMigrated(String::new()),
@@ -291,12 +294,12 @@ impl MembershipsStep<'_> {
             .public_user_data
             .as_ref()
             .map(|u| u.user_id.as_str());
-        let user = clerk_user.map_or(InJournal::Unknown, |id| in_journal(Kind::User, id));
-        let parties =
-            match decide::parties(&org.clerk_id, &org_standing, clerk_user, &user, preview) {
-                Ok(parties) => parties,
-                Err(settled) => return settled,
-            };
+        let user = |id: &str| in_journal(Kind::User, id);
+        let parties = match decide::parties(&org.clerk_id, &org_standing, clerk_user, user, preview)
+        {
+            Ok(parties) => parties,
+            Err(settled) => return settled,
+        };
         let slug = map_role(membership, &self.roles, self.script, &self.ctx);
         let unmigrated_role = self.unmigrated_role(&membership.role);
         let existing = parties.user.as_ref().and_then(|user| {
