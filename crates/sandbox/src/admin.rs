@@ -2,7 +2,8 @@
 //! never faulted, never counted): read and replace the fault config and the
 //! rate limits at run time, read and reset the request counts, dump or empty
 //! the WorkOS state, read the ground truth of a generated tenant (as it was
-//! generated), and change the Clerk tenant while it runs (`clerk_admin`).
+//! generated), simulate an SSO sign-in (`sso/sign_in`), and change the
+//! Clerk tenant while it runs (`clerk_admin`).
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{ADMIN_PREFIX}state"), get(state))
         .route(&format!("{ADMIN_PREFIX}state/reset"), post(reset_state))
         .route(&format!("{ADMIN_PREFIX}truth"), get(truth))
+        .route(&format!("{ADMIN_PREFIX}sso/sign_in"), post(sso_sign_in))
         .route(
             &format!("{ADMIN_PREFIX}clerk/tenant"),
             get(clerk_admin::get_tenant).put(clerk_admin::put_tenant),
@@ -138,6 +140,32 @@ async fn truth(State(shared): State<Arc<Shared>>) -> Response {
         None => (
             StatusCode::NOT_FOUND,
             axum::Json(serde_json::json!({ "message": "this tenant was loaded, not generated" })),
+        )
+            .into_response(),
+    }
+}
+
+/// `POST /__sandbox/sso/sign_in {connection_id, email}`: what an SSO
+/// sign-in for `email` through the connection would find (linked to an
+/// existing user, a new user, or refused), without signing anyone in.
+async fn sso_sign_in(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Request {
+        connection_id: String,
+        email: String,
+    }
+    let request: Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => return unprocessable(error.to_string()),
+    };
+    match shared
+        .workos()
+        .simulate_sso_sign_in(&request.connection_id, &request.email)
+    {
+        Ok(outcome) => json(&outcome),
+        Err(failure) => (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({ "message": format!("{failure:?}") })),
         )
             .into_response(),
     }

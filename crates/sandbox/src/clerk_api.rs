@@ -55,6 +55,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/v1/organization_domains", get(list_all_domains))
         .route("/v1/instance", get(get_instance))
+        .route(
+            "/v1/enterprise_connections",
+            get(list_enterprise_connections),
+        )
+        .route("/v1/saml_connections/{id}", get(get_saml_connection))
+        .route("/v1/scim_directories", get(list_scim_directories))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             error(
@@ -753,4 +759,75 @@ async fn list_all_domains(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQ
                 .is_none_or(|o| &d.organization_id == o)
         }),
     )
+}
+
+/// `GET /v1/enterprise_connections`: `organization_id` and `active` filter,
+/// `limit`/`offset` page, oldest first.
+async fn list_enterprise_connections(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let clerk = shared.clerk();
+    let params = QueryParams::parse(raw.as_deref());
+    let page = match page(&params) {
+        Ok(page) => page,
+        Err(response) => return response,
+    };
+    let active = match params.get("active") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => return invalid_parameter("active"),
+    };
+    let organization = params.get("organization_id");
+    let selected = clerk
+        .enterprise_connections()
+        .iter()
+        .filter(|c| active.is_none_or(|a| c.active == a))
+        .filter(|c| organization.is_none_or(|o| c.organization_id.as_deref() == Some(o)))
+        .collect();
+    json(&paginate(selected, page, true, None))
+}
+
+/// `GET /v1/saml_connections/{id}`: the one route with the IdP certificate.
+async fn get_saml_connection(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Response {
+    match shared.clerk().saml_connection(&id) {
+        Some(connection) => json(connection),
+        None => resource_not_found(),
+    }
+}
+
+/// `GET /v1/scim_directories`, `limit`/`offset` paged, oldest first.
+async fn list_scim_directories(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let clerk = shared.clerk();
+    let params = QueryParams::parse(raw.as_deref());
+    let page = match page(&params) {
+        Ok(page) => page,
+        Err(response) => return response,
+    };
+    let mut listed = serde_json::to_value(paginate(
+        clerk.scim_directories().iter().collect(),
+        page,
+        true,
+        None,
+    ))
+    .unwrap_or_default();
+    // Clerk returns each directory's SCIM bearer token: so does the
+    // imitation, so a test can show ferry never keeps or prints it.
+    if let Some(data) = listed.get_mut("data").and_then(|d| d.as_array_mut()) {
+        for directory in data {
+            let token = format!(
+                "scim_secret_{}",
+                directory["id"].as_str().unwrap_or_default()
+            );
+            directory["api_key"] = serde_json::Value::from(token);
+        }
+    }
+    json(&listed)
 }

@@ -11,6 +11,7 @@ use super::tenant::Tenant;
 use ferry_wire::clerk::model::{
     Organization, OrganizationDomain, OrganizationMembership, Permission, Role, User,
 };
+use ferry_wire::clerk::sso::{EnterpriseConnection, SamlConnection, ScimDirectory};
 
 pub struct ClerkStore {
     /// Sorted by `(created_at, id)`.
@@ -27,6 +28,9 @@ pub struct ClerkStore {
     roles: Vec<Role>,
     permissions: Vec<Permission>,
     domains: Vec<OrganizationDomain>,
+    enterprise_connections: Vec<EnterpriseConnection>,
+    saml_connections: Vec<SamlConnection>,
+    scim_directories: Vec<ScimDirectory>,
     /// User id → what Clerk keeps but never returns: the digest and hasher,
     /// and the TOTP secret.
     credentials: HashMap<String, ExportRow>,
@@ -41,7 +45,12 @@ impl ClerkStore {
             roles,
             permissions,
             domains,
+            mut enterprise_connections,
+            saml_connections,
+            mut scim_directories,
         } = tenant;
+        enterprise_connections.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        scim_directories.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let roles = if roles.is_empty() {
             roles_of(&memberships)
         } else {
@@ -97,6 +106,9 @@ impl ClerkStore {
             roles,
             permissions,
             domains,
+            enterprise_connections,
+            saml_connections,
+            scim_directories,
             credentials: HashMap::new(),
         }
     }
@@ -110,6 +122,9 @@ impl ClerkStore {
             roles: self.roles.clone(),
             permissions: self.permissions.clone(),
             domains: self.domains.clone(),
+            enterprise_connections: self.enterprise_connections.clone(),
+            saml_connections: self.saml_connections.clone(),
+            scim_directories: self.scim_directories.clone(),
         }
     }
 
@@ -145,6 +160,21 @@ impl ClerkStore {
     /// Every organization domain, in the order they were defined.
     pub fn domains(&self) -> &[OrganizationDomain] {
         &self.domains
+    }
+
+    /// Every enterprise connection, oldest first.
+    pub fn enterprise_connections(&self) -> &[EnterpriseConnection] {
+        &self.enterprise_connections
+    }
+
+    /// A legacy SAML connection, by its id.
+    pub fn saml_connection(&self, id: &str) -> Option<&SamlConnection> {
+        self.saml_connections.iter().find(|c| c.id == id)
+    }
+
+    /// Every SCIM directory, oldest first.
+    pub fn scim_directories(&self) -> &[ScimDirectory] {
+        &self.scim_directories
     }
 
     /// Every user, oldest first.

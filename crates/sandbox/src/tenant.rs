@@ -18,6 +18,7 @@ use ferry_wire::clerk::model::{
     EmailAddress, Organization, OrganizationDomain, OrganizationMembership, Permission,
     PhoneNumber, PublicUserData, Role, User, Verification,
 };
+use ferry_wire::clerk::sso::{EnterpriseConnection, SamlConnection, ScimDirectory};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -38,6 +39,16 @@ pub struct Tenant {
     /// Organization domains, each naming its organization.
     #[serde(default)]
     pub domains: Vec<OrganizationDomain>,
+    /// Enterprise connections, SAML and OIDC (`GET /v1/enterprise_connections`).
+    #[serde(default)]
+    pub enterprise_connections: Vec<EnterpriseConnection>,
+    /// The legacy SAML connections behind the SAML enterprise connections,
+    /// with their IdP certificates (`GET /v1/saml_connections/{id}`).
+    #[serde(default)]
+    pub saml_connections: Vec<SamlConnection>,
+    /// SCIM directories (`GET /v1/scim_directories`).
+    #[serde(default)]
+    pub scim_directories: Vec<ScimDirectory>,
 }
 
 impl Tenant {

@@ -19,6 +19,7 @@ mod metadata;
 mod organizations;
 pub mod planted;
 mod roles;
+mod sso;
 mod users;
 mod vocabulary;
 
@@ -87,11 +88,20 @@ pub fn generate(options: GeneratorOptions) -> GeneratedTenant {
         passwords.extend(password);
     }
 
-    let (organizations, memberships) =
+    let (organizations, mut memberships) =
         organizations::generate_organizations(&mut rng, &users, options.organizations, &mut truth);
     truth.users = users.len() as u64;
     let (roles, permissions) = roles::generate_roles();
     let domains = roles::generate_domains(&organizations);
+    let sso = sso::plant(
+        &mut rng,
+        &mut users,
+        &mut export,
+        &organizations,
+        &mut memberships,
+        &domains,
+        &mut truth,
+    );
     GeneratedTenant {
         tenant: Tenant {
             users,
@@ -100,6 +110,9 @@ pub fn generate(options: GeneratorOptions) -> GeneratedTenant {
             roles,
             permissions,
             domains,
+            enterprise_connections: sso.enterprise_connections,
+            saml_connections: sso.saml_connections,
+            scim_directories: sso.scim_directories,
         },
         export,
         passwords,
@@ -223,6 +236,76 @@ mod tests {
             assert!(
                 primaries.contains(&stripped),
                 "{email} collides with no one"
+            );
+        }
+    }
+
+    #[test]
+    fn plants_enterprise_sign_in() {
+        let generated = small();
+        let tenant = &generated.tenant;
+        let truth = &generated.truth;
+        let connections = &tenant.enterprise_connections;
+        assert_eq!(connections.len() as u64, truth.enterprise_connections);
+        let shapes = |f: &dyn Fn(&ferry_wire::clerk::sso::EnterpriseConnection) -> bool| {
+            connections.iter().filter(|c| f(c)).count()
+        };
+        let legacy = |c: &ferry_wire::clerk::sso::EnterpriseConnection| {
+            let id = &c.saml_connection.as_ref().unwrap().id;
+            tenant
+                .saml_connections
+                .iter()
+                .find(|s| &s.id == id)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            shapes(&|c| c.organization_id.is_none()),
+            1,
+            "without an organization"
+        );
+        assert_eq!(shapes(&|c| !c.active), 1, "inactive");
+        assert_eq!(shapes(&|c| c.is_oidc()), 2, "OIDC");
+        assert_eq!(shapes(&|c| c.domains.len() > 1), 1, "multi-domain");
+        assert_eq!(
+            shapes(&|c| c
+                .saml_connection
+                .as_ref()
+                .is_some_and(|s| s.idp_metadata_url.is_some())),
+            1,
+            "SAML by metadata URL"
+        );
+        assert_eq!(
+            shapes(&|c| c.saml_connection.is_some()
+                && legacy(c).idp_certificate_expires_at < Some(planted::EPOCH_MS)),
+            1,
+            "expired certificate"
+        );
+        assert_eq!(tenant.scim_directories.len(), 2);
+        let sso_users = tenant
+            .users
+            .iter()
+            .filter(|u| !u.enterprise_sign_ins().is_empty())
+            .count() as u64;
+        assert_eq!(sso_users, truth.sso_users);
+        assert!(truth.sso_users >= 9, "{}", truth.sso_users);
+        assert_eq!(truth.sso_users_outside_domains, 1);
+        // The export and the memberships follow the moved addresses.
+        for (user, row) in tenant.users.iter().zip(&generated.export) {
+            let primary = user.primary_email().map(|e| e.email_address.clone());
+            assert_eq!(
+                primary.unwrap_or_default(),
+                row.primary_email_address,
+                "{}",
+                user.id
+            );
+        }
+        for membership in &tenant.memberships {
+            let data = membership.public_user_data.as_ref().unwrap();
+            let user = tenant.users.iter().find(|u| u.id == data.user_id).unwrap();
+            assert_eq!(
+                data.identifier,
+                crate::tenant::public_user_data(user).identifier
             );
         }
     }

@@ -71,4 +71,13 @@ pub struct GroundTruth {
     /// Users by metadata shape: `empty`, `flat`, `nested`, `large`.
     pub metadata_shapes: BTreeMap<String, u64>,
     pub bcrypt_cost: u32,
+    /// Enterprise connections, active or not, with an organization or not.
+    #[serde(default)]
+    pub enterprise_connections: u64,
+    /// Users with an enterprise account (they sign in through SSO).
+    #[serde(default)]
+    pub sso_users: u64,
+    /// SSO users whose email domain is not one of their connection's.
+    #[serde(default)]
+    pub sso_users_outside_domains: u64,
 }

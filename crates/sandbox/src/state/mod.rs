@@ -6,6 +6,7 @@
 //! module answers in domain terms ([`Failure`]).
 
 mod authentication;
+mod connections;
 mod event_types;
 mod events;
 mod memberships;
@@ -29,6 +30,7 @@ use ferry_wire::workos::model::{
     Permission, Role, User,
 };
 
+pub use connections::{SignIn, StoredConnection};
 pub use pagination::ListQuery;
 
 /// Why WorkOS refuses: each maps to one documented status and body shape.
@@ -96,6 +98,9 @@ pub struct WorkosDump {
     pub roles: Vec<Role>,
     #[serde(default)]
     pub permissions: Vec<Permission>,
+    /// SSO connections with the options they were created with (no secrets).
+    #[serde(default)]
+    pub connections: Vec<StoredConnection>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,6 +130,8 @@ pub struct WorkosState {
     roles: Roles,
     events: EventLog,
     webhooks: Webhooks,
+    /// SSO connections by id, with what was sent for them.
+    connections: BTreeMap<String, StoredConnection>,
 }
 
 /// Roles and permissions (kept by `roles`).
@@ -230,6 +237,7 @@ impl WorkosState {
             auth_factors: self.factors.values().map(|f| f.factor.clone()).collect(),
             roles: self.all_roles(),
             permissions: self.all_permissions(),
+            connections: self.stored_connections(),
         }
     }
 }

@@ -158,6 +158,7 @@ impl WorkosState {
             self.organizations_by_external_id.remove(external_id);
         }
         self.remove_memberships_of(None, Some(id));
+        self.remove_connections_of(id);
         self.events
             .record("organization.deleted", &organization, Some(id));
         Ok(())

@@ -1,10 +1,12 @@
 //! The WorkOS API imitation: User Management users, password authentication
 //! (bcrypt/argon2 digests, MFA and organization-selection continuations),
 //! TOTP factors and challenges, organizations and memberships, roles and
-//! permissions, events and webhook endpoints, behind the
+//! permissions, SSO connections and Admin Portal links, events and webhook
+//! endpoints, behind the
 //! API-key check and the documented per-key rate limits.
 
 mod authenticate;
+mod connections;
 mod events;
 mod memberships;
 mod mfa;
@@ -119,6 +121,24 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/auth/factors/{id}/challenge", post(mfa::challenge_factor))
         .route("/auth/challenges/{id}/verify", post(mfa::verify_challenge))
+        .route(
+            "/connections",
+            get(connections::list_connections).post(connections::create_connection),
+        )
+        .route(
+            "/connections/{id}",
+            get(connections::get_connection)
+                .patch(connections::update_connection)
+                .delete(connections::delete_connection),
+        )
+        .route(
+            "/connections/{id}/saml_idp_signing_certs",
+            get(connections::list_signing_certificates),
+        )
+        .route(
+            "/portal/generate_link",
+            post(connections::generate_portal_link),
+        )
         .route("/events", get(events::list_events))
         .route(
             "/webhook_endpoints",

@@ -4,3 +4,4 @@
 pub mod export;
 pub mod legacy;
 pub mod model;
+pub mod sso;

@@ -100,6 +100,50 @@ impl User {
             .find(|email| email.id.as_deref() == Some(id))
     }
 
+    /// The enterprise connections the user signs in through, each with the
+    /// email address its account carries: from `enterprise_accounts`
+    /// (`enterprise_connection_id`, or the embedded connection's id) and the
+    /// older `saml_accounts` (the embedded SAML connection's id). Accounts
+    /// that are inactive or name no connection are left out.
+    pub fn enterprise_sign_ins(&self) -> Vec<(String, String)> {
+        let field = |value: &Value, path: &[&str]| -> Option<String> {
+            let mut at = value;
+            for key in path {
+                at = at.get(key)?;
+            }
+            at.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
+        };
+        let active =
+            |account: &Value| account.get("active").and_then(Value::as_bool) != Some(false);
+        let enterprise = self
+            .enterprise_accounts
+            .iter()
+            .filter(|a| active(a))
+            .filter_map(|account| {
+                let connection = field(account, &["enterprise_connection_id"])
+                    .or_else(|| field(account, &["enterprise_connection", "id"]))?;
+                Some((
+                    connection,
+                    field(account, &["email_address"]).unwrap_or_default(),
+                ))
+            });
+        let saml = self
+            .saml_accounts
+            .iter()
+            .filter(|a| active(a))
+            .filter_map(|account| {
+                let connection = field(account, &["saml_connection", "id"])?;
+                Some((
+                    connection,
+                    field(account, &["email_address"]).unwrap_or_default(),
+                ))
+            });
+        let mut all: Vec<(String, String)> = enterprise.chain(saml).collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
     /// The phone number reserved for SMS second factor, if any.
     pub fn sms_second_factor(&self) -> Option<&PhoneNumber> {
         self.phone_numbers

@@ -536,7 +536,7 @@ impl ErrorBody {
 
 /// Request bodies must carry secrets in plain text on the wire, while
 /// [`Secret`]'s own `Serialize` masks them (for logs and reports).
-mod wire {
+pub(crate) mod wire {
     use serde::Serializer;
 
     use crate::secret::Secret;
