@@ -65,6 +65,8 @@ pub enum Command {
     Verify(JsonPlanArgs),
     /// Render a run's report again (the last run's unless --run).
     Report(ReportArgs),
+    /// Print a fresh Admin Portal link for one organization's IT admin (valid minutes; never stored).
+    PortalLink(PortalLinkArgs),
     /// Run the reference plan end to end against the built-in sandbox and show the report.
     Demo(DemoArgs),
     /// Serve local imitations of Clerk's Backend API and the WorkOS API, with a synthetic tenant.
@@ -83,7 +85,7 @@ pub struct ManArgs {
 }
 
 /// The subcommands `ferry man` has a page for.
-const SUBCOMMANDS: [&str; 17] = [
+const SUBCOMMANDS: [&str; 18] = [
     "validate",
     "test",
     "hooks",
@@ -97,6 +99,7 @@ const SUBCOMMANDS: [&str; 17] = [
     "assess",
     "verify",
     "report",
+    "portal-link",
     "demo",
     "sandbox",
     "completions",
@@ -122,6 +125,42 @@ pub struct CompletionsArgs {
 pub struct PlanFile {
     /// The plan file.
     pub plan: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PortalLinkArgs {
+    #[command(flatten)]
+    pub plan: PlanFile,
+    /// The organization: its Clerk id (the journal maps it to the WorkOS
+    /// organization ferry made) or its WorkOS id.
+    pub organization: String,
+    /// What the IT admin sets up.
+    #[arg(long, value_enum, default_value_t = PortalIntent::Sso)]
+    pub intent: PortalIntent,
+}
+
+/// An Admin Portal intent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PortalIntent {
+    /// An SSO connection (and its ACS URL and SP entity id).
+    Sso,
+    /// Directory sync (SCIM).
+    Dsync,
+    /// Domain verification.
+    DomainVerification,
+    /// A new IdP signing certificate.
+    CertificateRenewal,
+}
+
+impl PortalIntent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sso => "sso",
+            Self::Dsync => "dsync",
+            Self::DomainVerification => "domain_verification",
+            Self::CertificateRenewal => "certificate_renewal",
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod hooks;
 mod init;
 mod open;
 mod plan;
+mod portal_link;
 mod report;
 mod run;
 mod sandbox;
@@ -40,6 +41,7 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::Assess(args) => assess::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::PortalLink(args) => portal_link::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),

@@ -51,6 +51,7 @@ pub fn status(args: &JsonPlanArgs) -> Result<Exit> {
         Kind::TotpFactor,
         Kind::Organization,
         Kind::Membership,
+        Kind::Connection,
     ] {
         let parts: Vec<String> = Action::ALL
             .into_iter()

@@ -29,6 +29,7 @@ fn the_hook_reference_page_is_ferry_hooks_output() {
         "map_user",
         "on_conflict",
         "map_organization",
+        "map_connection",
         "map_membership",
         "map_role",
     ] {
@@ -41,6 +42,7 @@ fn the_hook_reference_page_is_ferry_hooks_output() {
 /// validates against it.
 #[test]
 fn the_json_reference_gives_schemas_the_runtime_s_records_meet() {
+    use ferry_core::mapping::connection::{ConnectionSource, ConnectionView};
     use ferry_core::mapping::membership::MembershipView;
     use ferry_core::mapping::organization::OrgView;
     use ferry_core::source::SourceUser;
@@ -53,14 +55,14 @@ fn the_json_reference_gives_schemas_the_runtime_s_records_meet() {
         .code(0);
     let reference: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let hooks = reference["hooks"].as_array().unwrap();
-    assert_eq!(hooks.len(), 5);
+    assert_eq!(hooks.len(), 6);
     let validator = |hook: &str| {
         let doc = hooks.iter().find(|h| h["name"] == hook).unwrap();
         jsonschema::validator_for(&doc["params"][0]["schema"]).unwrap()
     };
     let generated = ferry_sandbox::generate::generate(ferry_sandbox::GeneratorOptions {
         users: 400,
-        organizations: 6,
+        organizations: 16,
         seed: 5,
     });
     let users = validator("map_user");
@@ -77,6 +79,22 @@ fn the_json_reference_gives_schemas_the_runtime_s_records_meet() {
     let orgs = validator("map_organization");
     for org in &generated.tenant.organizations {
         assert!(orgs.is_valid(&OrgView::of(org).to_json()), "{}", org.id);
+    }
+    let connections = validator("map_connection");
+    let tenant = &generated.tenant;
+    assert!(tenant.enterprise_connections.len() >= 5);
+    for connection in &tenant.enterprise_connections {
+        let saml = connection
+            .saml_connection
+            .as_ref()
+            .and_then(|s| tenant.saml_connections.iter().find(|l| l.id == s.id));
+        let view = ConnectionView::of(&ConnectionSource {
+            connection,
+            saml,
+            organization_slug: Some("acme"),
+        })
+        .to_json();
+        assert!(connections.is_valid(&view), "{view}");
     }
     let memberships = validator("map_membership");
     for membership in &generated.tenant.memberships {

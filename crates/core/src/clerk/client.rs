@@ -27,6 +27,7 @@ use crate::support::cancel::Cancel;
 use ferry_wire::clerk::model::{
     Organization, OrganizationDomain, OrganizationMembership, PaginatedList, Role, User,
 };
+use ferry_wire::clerk::sso::{EnterpriseConnection, SamlConnection, ScimDirectory};
 use ferry_wire::secret::Secret;
 
 /// Clerk's largest page.
@@ -274,6 +275,49 @@ impl ClerkClient {
             })
             .await?;
         self.whole("/organization_domains", listed)
+    }
+
+    /// Every enterprise connection (SAML and OIDC), active or not, as a
+    /// listing that says whether it proved complete.
+    pub async fn enterprise_connections_listing(
+        &self,
+    ) -> Result<Listed<EnterpriseConnection>, ApiError> {
+        self.every_page(
+            "/enterprise_connections",
+            false,
+            |c: &EnterpriseConnection| &c.id,
+        )
+        .await
+    }
+
+    /// Every enterprise connection; an incomplete listing is an error.
+    pub async fn all_enterprise_connections(&self) -> Result<Vec<EnterpriseConnection>, ApiError> {
+        let listed = self.enterprise_connections_listing().await?;
+        self.whole("/enterprise_connections", listed)
+    }
+
+    /// The legacy SAML connection behind an enterprise one: the only route
+    /// that carries the IdP's signing certificate. `None` when Clerk has
+    /// no such connection.
+    pub async fn saml_connection(&self, id: &str) -> Result<Option<SamlConnection>, ApiError> {
+        match self
+            .api
+            .json(&self.get(format!("/saml_connections/{}", segment(id))))
+            .await
+        {
+            Ok(connection) => Ok(Some(connection)),
+            Err(error) if error::is_not_found(&error) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Every SCIM directory; an incomplete listing is an error. Each
+    /// directory's bearer token is dropped as the response is read.
+    pub async fn all_scim_directories(&self) -> Result<Vec<ScimDirectory>, ApiError> {
+        let listed = self
+            .every_page("/scim_directories", false, |d: &ScimDirectory| &d.id)
+            .await?;
+        self.whole("/scim_directories", listed)
     }
 
     /// Every membership of one user (a user is in few organizations: one page).

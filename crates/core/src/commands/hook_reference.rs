@@ -65,6 +65,7 @@ fn schemas(hook: Hook) -> Vec<Value> {
         Hook::MapUser => vec![of::<UserView>(), ctx],
         Hook::OnConflict => vec![of::<WorkosUser>(), of::<Payload>(), ctx],
         Hook::MapOrganization => vec![of::<OrgView>(), ctx],
+        Hook::MapConnection => vec![of::<crate::mapping::connection::ConnectionView>(), ctx],
         Hook::MapMembership => vec![of::<MembershipView>(), ctx],
         Hook::MapRole => vec![of::<RoleView>(), ctx],
     }
@@ -80,6 +81,9 @@ fn returns(hook: Hook) -> &'static str {
         }
         Hook::MapOrganization => {
             "a map of the WorkOS fields to change (name, external_id, metadata, domains); () or skip(\"why\") skips the organization; throw \"why\" rejects it"
+        }
+        Hook::MapConnection => {
+            "a map of what to change (name, acs: \"workos\" or \"keep\", idp_metadata_url, idp_entity_id, idp_sso_url, idp_certificate, discovery_url, client_id); () or skip(\"why\") skips the connection; throw \"why\" rejects it"
         }
         Hook::MapMembership => {
             "the WorkOS role slug (a string); () or skip(\"why\") leaves the membership out; throw \"why\" rejects it"

@@ -3,6 +3,8 @@
 //! diff on mismatch. It joins the plan (the tests) and the script (the hooks),
 //! so it belongs to neither.
 
+use crate::mapping::connection::{ConnectionView, MappedConnection, map_connection};
+use crate::plan::ConnectionSettings;
 use crate::support::reason::Reason;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -41,6 +43,7 @@ pub struct Runtime<'a> {
     script: &'a Script,
     users: UserSettings,
     organizations: OrganizationSettings,
+    connections: ConnectionSettings,
     roles: RoleMapper<'a>,
 }
 
@@ -50,6 +53,7 @@ impl<'a> Runtime<'a> {
             script,
             users: project.plan.users().cloned().unwrap_or_default(),
             organizations: project.plan.organizations().cloned().unwrap_or_default(),
+            connections: project.plan.connections().cloned().unwrap_or_default(),
             roles: crate::mapping::role::RoleMapper::of(project, true),
         }
     }
@@ -91,6 +95,7 @@ impl From<Result<RoleSlug, Reason>> for Observed {
 enum Input {
     User(UserView),
     Organization(OrgView),
+    Connection(ConnectionView),
     Membership(MembershipView),
     Role(RoleView),
     Conflict { existing: Value, desired: Payload },
@@ -102,6 +107,7 @@ impl Input {
         Ok(match test.hook {
             Hook::MapUser => Self::User(typed(input, "a user")?),
             Hook::MapOrganization => Self::Organization(typed(input, "an organization")?),
+            Hook::MapConnection => Self::Connection(typed(input, "a connection")?),
             Hook::MapMembership => {
                 let mut view: MembershipView = typed(input, "a membership")?;
                 if input.get("default_slug").is_none() {
@@ -138,6 +144,7 @@ impl Input {
         match self {
             Self::User(view) => &view.id,
             Self::Organization(view) => &view.id,
+            Self::Connection(view) => &view.id,
             Self::Membership(view) => &view.id,
             Self::Role(view) => &view.key,
             Self::Conflict { desired, .. } => &desired.external_id,
@@ -156,6 +163,7 @@ impl Input {
             }
             Self::User(view) => script.call(hook, record, &[&view.to_json(), ctx]),
             Self::Organization(view) => script.call(hook, record, &[&view.to_json(), ctx]),
+            Self::Connection(view) => script.call(hook, record, &[&view.to_json(), ctx]),
             Self::Membership(view) => script.call(hook, record, &[&view.to_json(), ctx]),
             Self::Role(view) => script.call(hook, record, &[&view.to_json(), ctx]),
         };
@@ -185,6 +193,17 @@ impl Input {
                     }
                     MappedOrg::Skip(reason) => Observed::Skip(Some(reason.detail)),
                     MappedOrg::Reject(reason) => Observed::Reject(reason.detail),
+                }
+            }
+            Self::Connection(view) => {
+                match map_connection(view, &runtime.connections, script, ctx) {
+                    MappedConnection::Ready { payload, .. } => {
+                        Observed::Value(serde_json::to_value(payload).unwrap_or_default())
+                    }
+                    MappedConnection::Skip(reason) => Observed::Skip(Some(reason.detail)),
+                    MappedConnection::Reject(reason) | MappedConnection::NotCreated(reason) => {
+                        Observed::Reject(reason.detail)
+                    }
                 }
             }
             Self::Membership(view) => membership::finish(view, runtime.script, ctx).into(),

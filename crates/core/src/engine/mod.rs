@@ -17,6 +17,7 @@
 mod people;
 mod schedule;
 
+use ferry_wire::secret::Secret;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -910,6 +911,39 @@ impl<'a> Engine<'a> {
             StepOutcome::Verify(verification) => Ok(verification),
             _ => unreachable!("the verify stage verifies"),
         }
+    }
+
+    /// A fresh Admin Portal link for one organization: `organization` is
+    /// a Clerk organization id the journal maps to the WorkOS one ferry
+    /// made, or a WorkOS organization id. The link is a bearer credential
+    /// valid for minutes: returned for the one place that shows it, never
+    /// journaled or logged. Returns the WorkOS organization id and the link.
+    pub fn portal_link(&self, organization: &str, intent: &str) -> Result<(String, Secret)> {
+        let plan = &self.project.plan;
+        let workos = connect::workos(plan, &self.cancel)?;
+        let mapped = match plan.state.exists() {
+            true => Journal::open_to_read(&plan.state)?
+                .id_map(crate::journal::Kind::Organization)?
+                .into_iter()
+                .find(|(clerk, _)| clerk == organization)
+                .map(|(_, workos)| workos),
+            false => None,
+        };
+        let organization = mapped.unwrap_or_else(|| organization.to_owned());
+        let link = runtime()?
+            .block_on(workos.portal_link(&organization, intent))
+            .map_err(crate::steps::error::StepError::from)?;
+        // From here on, no text ferry prints or stores can carry it by accident.
+        ferry_wire::redact::hold_forever(&link);
+        // It goes to a terminal as is: an answer that is not one URL is refused.
+        let text = link.expose();
+        if text.is_empty() || text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(crate::steps::error::StepError::Unreadable(
+                "WorkOS answered the portal link request with something that is not one link",
+            )
+            .into());
+        }
+        Ok((organization, link))
     }
 
     /// The preflight of a command that writes (or previews writing) to

@@ -98,12 +98,14 @@ mod tests {
                 vec![],
                 vec![],
                 vec![],
+                // Connections go into the organizations ferry made.
+                vec![2],
                 vec![],
                 // Not users: memberships waits for it inside.
-                vec![2, 3],
+                vec![2, 4],
                 vec![1],
                 // Not memberships: verify waits for it inside.
-                vec![0, 1, 2, 3, 5],
+                vec![0, 1, 2, 3, 4, 6],
             ]
         );
     }

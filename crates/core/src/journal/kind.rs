@@ -14,16 +14,19 @@ pub enum Kind {
     Role,
     /// A Clerk permission, as a WorkOS permission (keyed by the Clerk permission key).
     Permission,
+    /// A Clerk enterprise connection, as a WorkOS SSO connection (keyed by the Clerk connection id).
+    Connection,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Self::User,
         Self::Organization,
         Self::Membership,
         Self::TotpFactor,
         Self::Role,
         Self::Permission,
+        Self::Connection,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl Kind {
             Self::TotpFactor => "totp_factor",
             Self::Role => "role",
             Self::Permission => "permission",
+            Self::Connection => "connection",
         }
     }
 

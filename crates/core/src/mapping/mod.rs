@@ -5,6 +5,7 @@
 //! pipeline up to the write ([`user`]).
 
 pub mod claims;
+pub mod connection;
 pub mod membership;
 pub mod metadata;
 pub mod organization;

@@ -22,11 +22,11 @@ pub use load::{Inspection, Loaded, inspect, load};
 pub use model::*;
 pub use project::{HookContext, Project};
 pub use schema::{
-    CanaryLogin, ConflictPolicy, DomainState, EmailVerifiedPolicy, InclusionPolicy, MetadataKind,
-    OverLimitPolicy, PasswordPolicy, ReportFormat, Sample, TotpPolicy,
+    AcsPolicy, CanaryLogin, ConflictPolicy, DomainState, EmailVerifiedPolicy, InclusionPolicy,
+    MetadataKind, OverLimitPolicy, PasswordPolicy, ReportFormat, Sample, TotpPolicy,
 };
 pub use shared::LoadOptions;
 pub use step::{
-    MfaReportSettings, OrganizationSettings, RoleSettings, Step, StepKind, UserSettings,
-    VerifySettings,
+    ConnectionSettings, MfaReportSettings, OrganizationSettings, RoleSettings, Step, StepKind,
+    UserSettings, VerifySettings,
 };

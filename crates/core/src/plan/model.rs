@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 pub use super::endpoint::{Pacing, RetryPolicy, WorkosLimits};
 use super::schema::ReportFormat;
 use super::step::{
-    OrganizationSettings, RoleSettings, Step, StepKind, UserSettings, VerifySettings,
+    ConnectionSettings, OrganizationSettings, RoleSettings, Step, StepKind, UserSettings,
+    VerifySettings,
 };
 use crate::script::Hook;
 pub use crate::support::checksum::Checksum;
@@ -74,6 +75,14 @@ impl Plan {
         })
     }
 
+    /// The `connections` step's settings, if the plan has the step.
+    pub fn connections(&self) -> Option<&ConnectionSettings> {
+        self.steps.iter().find_map(|step| match step {
+            Step::Connections(settings) => Some(settings),
+            _ => None,
+        })
+    }
+
     /// The `verify` step's settings, if the plan has the step.
     pub fn verify(&self) -> Option<&VerifySettings> {
         self.steps.iter().find_map(|step| match step {
@@ -102,6 +111,11 @@ impl Plan {
             .iter()
             .chain(self.target.as_ref().and_then(|t| t.api_key.as_ref()))
             .chain(canaries)
+            .chain(
+                self.connections()
+                    .into_iter()
+                    .flat_map(|c| c.secrets.values()),
+            )
             .collect()
     }
 

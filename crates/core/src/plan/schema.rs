@@ -127,6 +127,7 @@ pub enum StepSpec {
     Assess(AssessOptions),
     Users(UsersOptions),
     Organizations(OrganizationsOptions),
+    Connections(ConnectionsOptions),
     Roles(RolesOptions),
     Memberships(MembershipsOptions),
     MfaReport(MfaReportOptions),
@@ -224,6 +225,30 @@ pub struct OrganizationsOptions {
     /// Clerk organization id or slug → domains for `domain_data`.
     pub domains: Option<BTreeMap<String, Vec<String>>>,
     pub domain_state: Option<DomainState>,
+}
+
+/// The `connections` step: Clerk's enterprise connections become WorkOS
+/// SSO connections in the organizations ferry made.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionsOptions {
+    /// Whose service-provider side a SAML connection gets.
+    pub acs: Option<AcsPolicy>,
+    /// Clerk connection id or organization slug → the OIDC client secret
+    /// (`${VAR}`: Clerk never returns it).
+    pub secrets: Option<BTreeMap<String, Secret>>,
+}
+
+/// `connections.acs`: the ACS URL and SP entity id a SAML connection gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AcsPolicy {
+    /// WorkOS's own: the handoff tells each IdP admin the new values.
+    #[default]
+    Workos,
+    /// Clerk's `acs_url` and `sp_entity_id`: an IdP that posts to a proxy
+    /// at the old URL needs no change.
+    Keep,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -354,6 +379,7 @@ impl<'de> serde::de::Visitor<'de> for StepVisitor {
             "assess" => StepSpec::Assess(Default::default()),
             "users" => StepSpec::Users(Default::default()),
             "organizations" => StepSpec::Organizations(Default::default()),
+            "connections" => StepSpec::Connections(Default::default()),
             "roles" => StepSpec::Roles(Default::default()),
             "memberships" => StepSpec::Memberships(Default::default()),
             "mfa_report" => StepSpec::MfaReport(Default::default()),
@@ -372,6 +398,7 @@ impl<'de> serde::de::Visitor<'de> for StepVisitor {
             "assess" => StepSpec::Assess(map.next_value()?),
             "users" => StepSpec::Users(map.next_value()?),
             "organizations" => StepSpec::Organizations(map.next_value()?),
+            "connections" => StepSpec::Connections(map.next_value()?),
             "roles" => StepSpec::Roles(map.next_value()?),
             "memberships" => StepSpec::Memberships(map.next_value()?),
             "mfa_report" => StepSpec::MfaReport(map.next_value()?),

@@ -16,9 +16,9 @@ use serde::Serialize;
 use crate::script::Hook;
 
 use super::schema::{
-    CanaryLogin, ConflictPolicy, DomainState, EmailVerifiedPolicy, InclusionPolicy, MetadataKind,
-    OrganizationsOptions, OverLimitPolicy, PasswordPolicy, Sample, StepSpec, TotpPolicy,
-    UsersOptions,
+    AcsPolicy, CanaryLogin, ConflictPolicy, DomainState, EmailVerifiedPolicy, InclusionPolicy,
+    MetadataKind, OrganizationsOptions, OverLimitPolicy, PasswordPolicy, Sample, StepSpec,
+    TotpPolicy, UsersOptions,
 };
 
 /// Which step: the one place a step's name is spelled, and the rules that
@@ -29,6 +29,7 @@ pub enum StepKind {
     Assess,
     Users,
     Organizations,
+    Connections,
     Roles,
     Memberships,
     MfaReport,
@@ -37,10 +38,11 @@ pub enum StepKind {
 
 impl StepKind {
     /// Every step, in the reference plan's order.
-    pub const ALL: [StepKind; 7] = [
+    pub const ALL: [StepKind; 8] = [
         Self::Assess,
         Self::Users,
         Self::Organizations,
+        Self::Connections,
         Self::Roles,
         Self::Memberships,
         Self::MfaReport,
@@ -53,6 +55,7 @@ impl StepKind {
             Self::Assess => "assess",
             Self::Users => "users",
             Self::Organizations => "organizations",
+            Self::Connections => "connections",
             Self::Roles => "roles",
             Self::Memberships => "memberships",
             Self::MfaReport => "mfa_report",
@@ -75,7 +78,7 @@ impl StepKind {
     pub const fn reads_users(self) -> bool {
         matches!(
             self,
-            Self::Assess | Self::Users | Self::MfaReport | Self::Verify
+            Self::Assess | Self::Users | Self::Connections | Self::MfaReport | Self::Verify
         )
     }
 
@@ -83,7 +86,7 @@ impl StepKind {
     pub const fn writes(self) -> bool {
         matches!(
             self,
-            Self::Users | Self::Organizations | Self::Roles | Self::Memberships
+            Self::Users | Self::Organizations | Self::Connections | Self::Roles | Self::Memberships
         )
     }
 
@@ -103,6 +106,7 @@ impl StepKind {
     ///
     /// - `memberships` reads the organizations and roles the journal holds
     ///   (and the users, which it waits for inside, before its first write);
+    /// - `connections` reads the organizations the journal holds;
     /// - `mfa_report` reads the users and TOTP factors;
     /// - `verify` checks everything before it, except memberships, which it
     ///   waits for inside, before checking them;
@@ -111,6 +115,7 @@ impl StepKind {
     pub fn waits_for(self, earlier: StepKind) -> bool {
         let reads: &[StepKind] = match self {
             Self::Memberships => &[Self::Organizations, Self::Roles],
+            Self::Connections => &[Self::Organizations],
             Self::MfaReport => &[Self::Users],
             Self::Verify => return earlier != Self::Memberships,
             _ => &[],
@@ -123,6 +128,7 @@ impl StepKind {
         match hook {
             Hook::MapUser | Hook::OnConflict => Self::Users,
             Hook::MapOrganization => Self::Organizations,
+            Hook::MapConnection => Self::Connections,
             Hook::MapMembership => Self::Memberships,
             Hook::MapRole => Self::Roles,
         }
@@ -132,6 +138,7 @@ impl StepKind {
     pub const fn must_follow(self) -> &'static [StepKind] {
         match self {
             Self::Memberships => &[Self::Users, Self::Organizations, Self::Roles],
+            Self::Connections => &[Self::Organizations],
             _ => &[],
         }
     }
@@ -149,6 +156,7 @@ pub enum Step {
     Assess,
     Users(UserSettings),
     Organizations(OrganizationSettings),
+    Connections(ConnectionSettings),
     Roles(RoleSettings),
     /// The role map the memberships read sits at plan level ([`super::Plan::roles`]).
     Memberships,
@@ -162,6 +170,7 @@ impl Step {
             Self::Assess => StepKind::Assess,
             Self::Users(_) => StepKind::Users,
             Self::Organizations(_) => StepKind::Organizations,
+            Self::Connections(_) => StepKind::Connections,
             Self::Roles(_) => StepKind::Roles,
             Self::Memberships => StepKind::Memberships,
             Self::MfaReport(_) => StepKind::MfaReport,
@@ -180,6 +189,7 @@ impl Step {
             Self::Assess => Ok(serde_json::json!({})),
             Self::Users(s) => serde_json::to_value(s),
             Self::Organizations(s) => serde_json::to_value(s),
+            Self::Connections(s) => serde_json::to_value(s),
             Self::Roles(s) => serde_json::to_value(s),
             Self::Memberships => Ok(serde_json::json!({ "roles": roles })),
             Self::MfaReport(s) => serde_json::to_value(s),
@@ -197,6 +207,10 @@ impl Step {
             StepSpec::Organizations(options) => {
                 Self::Organizations(OrganizationSettings::resolve(options))
             }
+            StepSpec::Connections(options) => Self::Connections(ConnectionSettings {
+                acs: options.acs.unwrap_or_default(),
+                secrets: options.secrets.clone().unwrap_or_default(),
+            }),
             StepSpec::Roles(options) => Self::Roles(RoleSettings {
                 permissions: options.permissions.unwrap_or(true),
             }),
@@ -219,6 +233,7 @@ impl StepSpec {
             Self::Assess(_) => StepKind::Assess,
             Self::Users(_) => StepKind::Users,
             Self::Organizations(_) => StepKind::Organizations,
+            Self::Connections(_) => StepKind::Connections,
             Self::Roles(_) => StepKind::Roles,
             Self::Memberships(_) => StepKind::Memberships,
             Self::MfaReport(_) => StepKind::MfaReport,
@@ -311,6 +326,15 @@ impl OrganizationSettings {
     }
 }
 
+/// The `connections` step's settings. Client secrets serialize as `***`
+/// (a hook's `ctx.options` never sees them).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ConnectionSettings {
+    pub acs: AcsPolicy,
+    /// Clerk connection id or organization slug → OIDC client secret.
+    pub secrets: BTreeMap<String, ferry_wire::secret::Secret>,
+}
+
 /// The `roles` step's settings.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleSettings {
@@ -385,12 +409,21 @@ mod tests {
                 (Assess, vec![Assess]),
                 (Users, vec![Users]),
                 (Organizations, vec![Organizations]),
+                (Connections, vec![Organizations, Connections]),
                 (Roles, vec![Roles]),
                 (Memberships, vec![Organizations, Roles, Memberships]),
                 (MfaReport, vec![Users, MfaReport]),
                 (
                     Verify,
-                    vec![Assess, Users, Organizations, Roles, MfaReport, Verify]
+                    vec![
+                        Assess,
+                        Users,
+                        Organizations,
+                        Connections,
+                        Roles,
+                        MfaReport,
+                        Verify
+                    ]
                 ),
             ]
         );

@@ -176,6 +176,7 @@ fn run_report(
         assessment: None,
         steps,
         mfa: None,
+        sso: None,
         verification: None,
         people: Vec::new(),
         endpoints: Vec::new(),
@@ -187,6 +188,7 @@ fn run_report(
         match outcome {
             StepOutcome::Assess(assessment) => report.assessment = Some((**assessment).clone()),
             StepOutcome::MfaReport(summary) => report.mfa = Some(summary.clone()),
+            StepOutcome::Records { sso: Some(sso), .. } => report.sso = Some((**sso).clone()),
             StepOutcome::Verify(verification) => report.verification = Some(verification.clone()),
             _ => {}
         }

@@ -15,6 +15,7 @@ pub mod model;
 pub mod next;
 pub mod outcome;
 pub mod render;
+pub mod sso;
 pub mod verification;
 
 pub use assessment::Assessment;

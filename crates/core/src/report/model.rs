@@ -20,6 +20,9 @@ pub struct Report {
     pub assessment: Option<Assessment>,
     pub steps: Vec<StepReport>,
     pub mfa: Option<MfaSummary>,
+    /// The connections step's Enterprise SSO section.
+    #[serde(default)]
+    pub sso: Option<super::sso::SsoSummary>,
     pub verification: Option<Verification>,
     /// The lists for people as the migration stands after this run (every
     /// run on this journal), with this run's change.

@@ -95,6 +95,7 @@ mod tests {
             assessment: None,
             steps: Vec::new(),
             mfa: None,
+            sso: None,
             verification: None,
             people: vec![PeopleList {
                 label: "password resets needed".into(),

@@ -33,6 +33,8 @@ pub enum StepOutcome {
         clerk: Option<ClerkSide>,
         /// What a person should know (a role adopted with other permissions).
         notes: Vec<String>,
+        /// The connections step's Enterprise SSO summary.
+        sso: Option<Box<super::sso::SsoSummary>>,
     },
     MfaReport(MfaSummary),
     Verify(Verification),

@@ -13,6 +13,8 @@ pub enum Hook {
     OnConflict,
     /// `map_organization(org, ctx)` → WorkOS organization payload map; `()` or `skip("why")` skips.
     MapOrganization,
+    /// `map_connection(connection, ctx)` → a map of what to change (name, acs, IdP fields); `()` or `skip("why")` skips.
+    MapConnection,
     /// `map_membership(membership, ctx)` → role slug; `()` or `skip("why")` skips.
     MapMembership,
     /// `map_role(role, ctx)` → the WorkOS slug of a Clerk role; `()` or `skip("why")` leaves the role out.
@@ -20,18 +22,20 @@ pub enum Hook {
 }
 
 impl Hook {
-    pub const ALL: [Hook; 5] = [
+    pub const ALL: [Hook; 6] = [
         Hook::MapUser,
         Hook::OnConflict,
         Hook::MapOrganization,
+        Hook::MapConnection,
         Hook::MapMembership,
         Hook::MapRole,
     ];
 
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "map_user",
         "on_conflict",
         "map_organization",
+        "map_connection",
         "map_membership",
         "map_role",
     ];
@@ -41,6 +45,7 @@ impl Hook {
             Self::MapUser => "map_user",
             Self::OnConflict => "on_conflict",
             Self::MapOrganization => "map_organization",
+            Self::MapConnection => "map_connection",
             Self::MapMembership => "map_membership",
             Self::MapRole => "map_role",
         }
@@ -56,6 +61,7 @@ impl Hook {
             Self::MapUser => &["user", "ctx"],
             Self::OnConflict => &["existing", "desired", "ctx"],
             Self::MapOrganization => &["org", "ctx"],
+            Self::MapConnection => &["connection", "ctx"],
             Self::MapMembership => &["membership", "ctx"],
             Self::MapRole => &["role", "ctx"],
         }

@@ -14,6 +14,16 @@ pub enum StepError {
     Journal(#[from] JournalError),
     #[error("reading from WorkOS: {}", .0.reason())]
     Target(Box<WorkosError>),
+    /// WorkOS answered with something ferry will not use.
+    #[error("{0}")]
+    Unreadable(&'static str),
+    /// A list for people could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl From<WorkosError> for StepError {
@@ -27,7 +37,14 @@ impl StepError {
         match self {
             Self::Source(error) => error.kind(),
             Self::Journal(error) => error.kind(),
-            Self::Target(_) => ErrorKind::Unavailable,
+            Self::Target(_) | Self::Write { .. } | Self::Unreadable(_) => ErrorKind::Unavailable,
+        }
+    }
+
+    pub fn write(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Write {
+            path: path.to_path_buf(),
+            source,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! engine (`engine`) does that, through [`stage`].
 
 pub mod assess;
+pub mod connections;
 pub mod ended;
 pub mod error;
 pub mod memberships;
@@ -35,6 +36,7 @@ pub fn stage(step: &Step) -> Box<dyn Stage + '_> {
         Step::Assess => Box::new(assess::stage::Assess),
         Step::Users(settings) => Box::new(users::stage::Users(settings)),
         Step::Organizations(settings) => Box::new(organizations::stage::Organizations(settings)),
+        Step::Connections(settings) => Box::new(connections::stage::Connections(settings)),
         Step::Roles(settings) => Box::new(roles::stage::Roles(settings)),
         Step::Memberships => Box::new(memberships::stage::Memberships),
         Step::MfaReport(settings) => Box::new(mfa_report::stage::MfaReport(settings)),

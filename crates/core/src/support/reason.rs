@@ -149,6 +149,27 @@ reason_codes! {
     RoleNotMigrated = "role_not_migrated",
     /// A role or permission maps to a slug WorkOS does not take.
     RoleSlugInvalid = "role_slug_invalid",
+    // Enterprise SSO (connections not created, the handoff, SSO users).
+    /// The Clerk connection is inactive: nothing to move.
+    ConnectionInactive = "connection_inactive",
+    /// The Clerk connection belongs to no organization; WorkOS connections live in one.
+    ConnectionWithoutOrganization = "connection_without_organization",
+    /// The OIDC connection's client secret is not in the plan (Clerk never returns it).
+    OidcSecretMissing = "oidc_secret_missing",
+    /// The SAML connection has neither a metadata URL nor an entity id, SSO URL and certificate.
+    SamlIncomplete = "saml_incomplete",
+    /// The IdP must send its sign-ins to WorkOS's ACS URL and SP entity id (`acs: workos`).
+    IdpSettingsChange = "idp_settings_change",
+    /// The IdP's signing certificate has expired; the IdP admin must upload a new one.
+    CertificateExpired = "certificate_expired",
+    /// A SCIM directory: WorkOS has no API to create one; the IdP admin sets it up in the Admin Portal.
+    DirectoryHandoff = "directory_handoff",
+    /// The SSO user's email domain is none of the connection's: WorkOS would refuse the sign-in.
+    SsoDomainNotClaimed = "sso_domain_not_claimed",
+    /// The SSO user's connection was not created in WorkOS.
+    SsoConnectionNotCreated = "sso_connection_not_created",
+    /// An SSO user whose sign-in links to the migrated user by email.
+    SsoUser = "sso_user",
     // Passwords (the password-resets list).
     /// WorkOS cannot import this hasher.
     HashUnsupported = "hash_unsupported",

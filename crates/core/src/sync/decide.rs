@@ -15,6 +15,7 @@ pub fn gone(kind: Kind, created: bool, on_deleted: OnDeleted) -> Verdict {
         Kind::Membership => steps::memberships::retire::gone(created),
         Kind::User => steps::users::retire::gone(created, on_deleted),
         Kind::Organization => steps::organizations::retire::gone(created, on_deleted),
+        Kind::Connection => steps::connections::retire::gone(created, on_deleted),
         kind => gone_as_planned(kind.as_str(), created, on_deleted),
     }
 }

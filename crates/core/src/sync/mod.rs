@@ -43,7 +43,12 @@ use crate::undo::delete::Deleter;
 
 /// The kinds a sync diffs, in the order their removals go: what belongs
 /// to an organization or a user before it.
-pub const DIFFED: [Kind; 3] = [Kind::Membership, Kind::Organization, Kind::User];
+pub const DIFFED: [Kind; 4] = [
+    Kind::Membership,
+    Kind::Connection,
+    Kind::Organization,
+    Kind::User,
+];
 
 /// The journal bookmark holding a kind's watermark.
 pub fn watermark_key(kind: Kind) -> String {
@@ -110,6 +115,11 @@ pub async fn preview(
             seen.add(Kind::Organization, &org.id);
         }
     }
+    if listed.contains(&Kind::Connection) {
+        for connection in clerk.all_enterprise_connections().await.map_err(source)? {
+            seen.add(Kind::Connection, &connection.id);
+        }
+    }
     if listed.contains(&Kind::Membership) {
         for membership in clerk.instance_memberships().await.map_err(source)? {
             seen.add(Kind::Membership, &membership.id);
@@ -145,6 +155,7 @@ pub fn listed_by(steps: &[StepKind]) -> Vec<Kind> {
         .filter_map(|step| match step {
             StepKind::Users => Some(Kind::User),
             StepKind::Organizations => Some(Kind::Organization),
+            StepKind::Connections => Some(Kind::Connection),
             StepKind::Memberships => Some(Kind::Membership),
             _ => None,
         })

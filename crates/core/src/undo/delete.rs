@@ -162,6 +162,7 @@ fn deletable(kind: Kind, id: &str) -> Option<Deletable<'_>> {
         Kind::Membership => Some(Deletable::Membership(id)),
         Kind::TotpFactor => Some(Deletable::Factor(id)),
         Kind::Organization => Some(Deletable::Organization(id)),
+        Kind::Connection => Some(Deletable::Connection(id)),
         Kind::Role | Kind::Permission => None,
     }
 }

@@ -135,6 +135,27 @@ impl Undo<'_> {
             .apply(Kind::TotpFactor, factors, &mut tally)
             .await?;
 
+        // Connections go before their organizations (deleting an
+        // organization would take them, unjournaled).
+        let mut connections = Vec::new();
+        for (source, target) in created(self.deleter.journal, Kind::Connection)? {
+            let there = self
+                .deleter
+                .workos
+                .connection(&target)
+                .await
+                .map_err(crate::steps::error::StepError::from)?
+                .is_some();
+            connections.push((
+                source,
+                target,
+                crate::steps::connections::retire::undo(there),
+            ));
+        }
+        self.deleter
+            .apply(Kind::Connection, connections, &mut tally)
+            .await?;
+
         let mut organizations = Vec::new();
         for (source, target) in created(self.deleter.journal, Kind::Organization)? {
             let verdict = match self

@@ -24,6 +24,10 @@ use ferry_wire::workos::model::{
     EnrollAuthFactorResponse, ErrorBody, List, Organization, OrganizationMembership, Permission,
     Role, RoleList, SetRolePermissions, UpdateOrganization, UpdateUser, User,
 };
+use ferry_wire::workos::sso::{
+    Connection, CreateConnection, GeneratePortalLink, PortalLink, SigningCertificateList,
+    UpdateConnection,
+};
 
 /// A failed WorkOS call, with its parsed error body.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -279,6 +283,7 @@ impl WorkosClient {
             }
             Deletable::Organization(id) => format!("/organizations/{}", segment(id)),
             Deletable::Factor(id) => format!("/auth/factors/{}", segment(id)),
+            Deletable::Connection(id) => format!("/connections/{}", segment(id)),
         };
         self.delete(path).await
     }
@@ -379,6 +384,77 @@ impl WorkosClient {
             request = request.query("after", after);
         }
         self.call(request).await
+    }
+
+    /// Creates an SSO connection. Safe to send again after an answer that
+    /// was lost: WorkOS returns the connection of the same organization
+    /// that already carries the external_id, so a retry makes no second one.
+    pub async fn create_connection(&self, connection: &CreateConnection) -> Result<Connection> {
+        let request = self
+            .request(Method::POST, "/connections".into(), Access::Write)
+            .body(Self::body(connection));
+        self.call(request).await
+    }
+
+    pub async fn update_connection(
+        &self,
+        id: &str,
+        update: &UpdateConnection,
+    ) -> Result<Connection> {
+        let request = self
+            .request(
+                Method::PATCH,
+                format!("/connections/{}", segment(id)),
+                Access::Write,
+            )
+            .body(Self::body(update));
+        self.call(request).await
+    }
+
+    pub async fn connection(&self, id: &str) -> Result<Option<Connection>> {
+        let path = format!("/connections/{}", segment(id));
+        self.find(self.request(Method::GET, path, Access::Read))
+            .await
+    }
+
+    /// Every connection of one organization, through the listing check.
+    pub async fn connections_of(&self, organization_id: &str) -> Result<Vec<Connection>> {
+        let page = |after: Option<String>| async move {
+            let mut request = self
+                .request(Method::GET, "/connections".into(), Access::Read)
+                .query("organization_id", organization_id)
+                .query("limit", 100)
+                .query("order", "asc");
+            if let Some(after) = after {
+                request = request.query("after", after);
+            }
+            self.call::<List<Connection>>(request).await
+        };
+        every_object("/connections", page, |c: &Connection| &c.id).await
+    }
+
+    /// The IdP signing certificates WorkOS holds for a SAML connection.
+    pub async fn signing_certificates(&self, id: &str) -> Result<Vec<String>> {
+        let path = format!("/connections/{}/saml_idp_signing_certs", segment(id));
+        let list: SigningCertificateList = self
+            .call(self.request(Method::GET, path, Access::Read))
+            .await?;
+        Ok(list.data.into_iter().map(|c| c.value).collect())
+    }
+
+    /// A fresh Admin Portal link: a bearer credential valid for minutes,
+    /// returned as a [`Secret`] for the one place that shows it.
+    pub async fn portal_link(&self, organization_id: &str, intent: &str) -> Result<Secret> {
+        let body = GeneratePortalLink {
+            organization: organization_id.to_owned(),
+            intent: intent.to_owned(),
+            return_url: None,
+        };
+        let request = self
+            .request(Method::POST, "/portal/generate_link".into(), Access::Write)
+            .body(Self::body(&body));
+        let link: PortalLink = self.call(request).await?;
+        Ok(link.link)
     }
 
     pub async fn create_membership(
@@ -710,6 +786,7 @@ pub enum Deletable<'a> {
     Membership(&'a str),
     Organization(&'a str),
     Factor(&'a str),
+    Connection(&'a str),
 }
 
 #[derive(Debug, Clone, Copy)]

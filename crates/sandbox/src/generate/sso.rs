@@ -203,7 +203,8 @@ pub(super) fn plant(
                     break;
                 }
                 let user = &users[position];
-                let email = match (user.email_addresses.as_slice(), user.banned || user.locked) {
+                let plain = user.banned || user.locked || !user.external_accounts.is_empty();
+                let email = match (user.email_addresses.as_slice(), plain) {
                     ([only], false) if !only.email_address.contains('+') => &only.email_address,
                     _ => continue,
                 };

@@ -15,6 +15,7 @@ mod organizations;
 mod pagination;
 mod roles;
 mod rules;
+mod sso;
 mod users;
 mod webhooks;
 
@@ -30,8 +31,8 @@ use ferry_wire::workos::model::{
     Permission, Role, User,
 };
 
-pub use connections::{SignIn, StoredConnection};
 pub use pagination::ListQuery;
+pub use sso::{SignIn, StoredConnection};
 
 /// Why WorkOS refuses: each maps to one documented status and body shape.
 #[derive(Debug, Clone, PartialEq)]

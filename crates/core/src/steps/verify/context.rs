@@ -52,6 +52,8 @@ pub(crate) struct Seen {
     pub(crate) source_users: u64,
     /// Every Clerk user the source has now, as a hash of its id.
     pub(crate) ids: HashSet<u64>,
+    /// SSO users: (Clerk id, email, the connection their account names).
+    pub(crate) sso: Vec<(String, String, String)>,
 }
 
 /// A compact key for a Clerk id.
@@ -160,6 +162,7 @@ impl VerifyStep<'_> {
             social_only: HashMap::new(),
             source_users: 0,
             ids: HashSet::new(),
+            sso: Vec::new(),
         };
         let collect = async {
             while let Some(item) = rx.recv().await {
@@ -174,6 +177,13 @@ impl VerifyStep<'_> {
                     let primary = user.primary().ok().map(|p| p.address);
                     let emails = accounts.into_iter().map(|a| a.email).collect();
                     seen.social_only.insert(user.id.clone(), (emails, primary));
+                }
+                if let Some(api) = &user.api {
+                    let primary = user.primary().ok().map(|p| p.address);
+                    for (connection, account_email) in api.enterprise_sign_ins() {
+                        let email = primary.clone().unwrap_or(account_email);
+                        seen.sso.push((user.id.clone(), email, connection));
+                    }
                 }
                 if sampled.contains(&user.id) {
                     seen.sampled.insert(user.id.clone(), *user);

@@ -76,12 +76,13 @@ impl VerifyStep<'_> {
             }
             self.check_logins(&logins).await
         };
-        let (listed, logins, organizations, roles, totp) = tokio::join!(
+        let (listed, logins, organizations, roles, totp, connections) = tokio::join!(
             listed,
             logins,
             self.check_organizations(),
             self.check_roles(),
-            self.check_totp()
+            self.check_totp(),
+            self.check_connections()
         );
         let (seen, workos_users, memberships) = listed?;
         // Clerk's own count, asked now: a listing that lost users (pages
@@ -102,6 +103,12 @@ impl VerifyStep<'_> {
         checks.push(memberships?);
         checks.push(self.check_emails(&workos_users, &seen, &migrated));
         checks.push(totp?);
+        let connections = connections?;
+        checks.push(
+            self.check_sso_users(&seen, &workos_users, connections.1)
+                .await?,
+        );
+        checks.push(connections.0);
         name_the_repair(&mut checks);
         Ok(Verification {
             passed: checks.iter().all(|c| c.status != Status::Fail),

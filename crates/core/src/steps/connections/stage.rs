@@ -1,0 +1,272 @@
+//! The connections step as the engine runs and previews it.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::LocalBoxFuture;
+use tokio::sync::mpsc;
+
+use super::handoff::{self, HandoffRow, SsoUserRow};
+use super::{ClerkSso, ConnectionsStep};
+use crate::journal::{Action, Journal, Kind};
+use crate::plan::{ConnectionSettings, StepKind};
+use crate::report::outcome::StepOutcome;
+use crate::report::sso::SsoSummary;
+use crate::source::read::{self, Item};
+use crate::steps::error::StepError;
+use crate::steps::stage::{
+    PreviewContext, PreviewTally, RunContext, Stage, StageResult, write_records,
+};
+
+pub struct Connections<'p>(pub &'p ConnectionSettings);
+
+/// When ferry began working on this target: the journal's first run that
+/// was not a dry run.
+fn since(journal: &Journal) -> Option<DateTime<Utc>> {
+    journal
+        .runs()
+        .ok()?
+        .into_iter()
+        .filter(|run| !run.dry_run)
+        .filter_map(|run| DateTime::parse_from_rfc3339(&run.started_at).ok())
+        .map(|at| at.with_timezone(&Utc))
+        .min()
+}
+
+impl Stage for Connections<'_> {
+    fn kind(&self) -> StepKind {
+        StepKind::Connections
+    }
+
+    fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, StageResult> {
+        Box::pin(async move {
+            let clerk = cx.clerk_for(StepKind::Connections)?;
+            let sso = ClerkSso::read(clerk).await?;
+            let plan = &cx.project.plan;
+            let step = ConnectionsStep {
+                settings: self.0,
+                script: cx.project.script.as_ref(),
+                ctx: cx.project.hook_context(StepKind::Connections, false),
+                workos: cx.workos,
+                journal: cx.reader,
+                clerk: &sso,
+                reconcile: cx.reconcile,
+                since: since(cx.journal),
+                plan_name: plan.name.clone(),
+                handoff: Mutex::new(Vec::new()),
+            };
+            let seen = cx.seen;
+            let connections = sso.connections.clone();
+            let (mut outcome, ()) = write_records(
+                cx,
+                StepKind::Connections,
+                Kind::Connection,
+                async |tx| {
+                    crate::steps::pump::send_all(connections, tx).await;
+                    Ok(())
+                },
+                |connection| {
+                    let step = &step;
+                    if let Some(seen) = seen {
+                        seen.add(Kind::Connection, &connection.id);
+                    }
+                    async move { step.write(&connection).await }
+                },
+            )
+            .await?;
+            let why = sso
+                .incomplete
+                .as_ref()
+                .map(|why| format!("Clerk's enterprise connections listing: {why}"));
+            cx.listed_all(StepKind::Connections, Kind::Connection, &outcome, why);
+
+            let mut rows = step.handoff.into_inner().expect("handoff lock");
+            rows.sort_by(|a, b| {
+                (&a.organization, &a.connection).cmp(&(&b.organization, &b.connection))
+            });
+            for directory in &sso.directories {
+                let organization = directory
+                    .enterprise_connection_id
+                    .as_deref()
+                    .and_then(|id| sso.connection_named(id))
+                    .and_then(|c| c.organization_id.clone());
+                let slug = organization
+                    .as_ref()
+                    .and_then(|id| sso.organizations.get(id))
+                    .map(|o| o.slug.clone())
+                    .or(organization.clone())
+                    .unwrap_or_default();
+                let workos = organization
+                    .as_deref()
+                    .and_then(|id| step_organization(cx.reader, id));
+                rows.push(handoff::directory_row(
+                    directory,
+                    &slug,
+                    workos.as_deref(),
+                    &plan.name,
+                ));
+            }
+            let (sso_users, users_unknown) = sso_users(cx, &sso).await?;
+            let dir = &plan.report.dir;
+            ferry_wire::files::create_dir(dir).map_err(|e| StepError::write(dir, e))?;
+            let handoff_csv = dir.join(format!("{}-sso-handoff.csv", plan.name));
+            handoff::write_handoff(&handoff_csv, &rows)
+                .map_err(|e| StepError::write(&handoff_csv, e))?;
+            let users_csv = dir.join(format!("{}-sso-users.csv", plan.name));
+            handoff::write_sso_users(&users_csv, &sso_users)
+                .map_err(|e| StepError::write(&users_csv, e))?;
+
+            let summary = summarize(
+                &sso,
+                cx.reader,
+                &rows,
+                &sso_users,
+                users_unknown,
+                &handoff_csv,
+                &users_csv,
+            );
+            if let StepOutcome::Records { sso, .. } = &mut outcome {
+                *sso = Some(Box::new(summary));
+            }
+            Ok(outcome)
+        })
+    }
+
+    fn preview<'s>(&'s self, cx: &'s PreviewContext<'_>) -> LocalBoxFuture<'s, StageResult> {
+        Box::pin(async move {
+            let (Some(workos), Some(clerk)) = (cx.workos, cx.clerk) else {
+                return Ok(StepOutcome::NotPreviewed);
+            };
+            let sso = ClerkSso::read(clerk).await?;
+            let step = ConnectionsStep {
+                settings: self.0,
+                script: cx.project.script.as_ref(),
+                ctx: cx.project.hook_context(StepKind::Connections, true),
+                workos,
+                journal: cx.reader,
+                clerk: &sso,
+                reconcile: false,
+                since: None,
+                plan_name: cx.project.plan.name.clone(),
+                handoff: Mutex::new(Vec::new()),
+            };
+            let mut tally = PreviewTally::new(cx, StepKind::Connections).of(Kind::Connection);
+            tally.total(sso.connections.len() as u64);
+            for connection in &sso.connections {
+                tally.planned(&step.preview(connection));
+            }
+            Ok(tally.outcome())
+        })
+    }
+}
+
+/// The WorkOS organization the journal holds for a Clerk organization.
+fn step_organization(journal: &Mutex<Journal>, clerk_id: &str) -> Option<String> {
+    journal
+        .lock()
+        .expect("journal lock")
+        .record(Kind::Organization, clerk_id)
+        .ok()
+        .flatten()
+        .filter(|r| r.action.wrote_target())
+        .and_then(|r| r.target_id)
+}
+
+/// Every user with an enterprise account, each flagged; and whether the
+/// source could say (an export alone has no enterprise accounts).
+async fn sso_users(
+    cx: &RunContext<'_>,
+    sso: &ClerkSso,
+) -> Result<(Vec<SsoUserRow>, bool), StepError> {
+    let (tx, mut rx) = mpsc::channel(64);
+    let reading = read::read_users(cx.sources(), tx);
+    let journal = cx.reader;
+    let collecting = async {
+        let mut rows = Vec::new();
+        let mut unknown = false;
+        while let Some(item) = rx.recv().await {
+            let Item::User(user) = item else { continue };
+            let Some(api) = &user.api else {
+                unknown = true;
+                continue;
+            };
+            let email = user.primary().map(|p| p.address).unwrap_or_default();
+            for (connection_id, account_email) in api.enterprise_sign_ins() {
+                let Some(connection) = sso.connection_named(&connection_id) else {
+                    continue;
+                };
+                let view = sso.view(connection);
+                let created = journal
+                    .lock()
+                    .expect("journal lock")
+                    .record(Kind::Connection, &connection.id)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|r| r.action.wrote_target());
+                let address = if email.is_empty() {
+                    account_email
+                } else {
+                    email.clone()
+                };
+                rows.push(SsoUserRow {
+                    clerk_id: user.id.clone(),
+                    reason: handoff::sso_user_flag(&address, &view, created),
+                    email: address,
+                    connection: connection.id.clone(),
+                });
+            }
+        }
+        (rows, unknown)
+    };
+    let (read, (rows, unknown)) = tokio::join!(reading, collecting);
+    read.map_err(StepError::from)?;
+    Ok((rows, unknown))
+}
+
+fn summarize(
+    sso: &ClerkSso,
+    journal: &Mutex<Journal>,
+    rows: &[HandoffRow],
+    users: &[SsoUserRow],
+    users_unknown: bool,
+    handoff_csv: &std::path::Path,
+    users_csv: &std::path::Path,
+) -> SsoSummary {
+    let mut summary = SsoSummary {
+        connections: sso.connections.len() as u64,
+        directories: sso.directories.len() as u64,
+        handoff_csv: handoff_csv.display().to_string(),
+        sso_users: users.len() as u64,
+        sso_users_csv: users_csv.display().to_string(),
+        users_unknown,
+        ..SsoSummary::default()
+    };
+    let journal = journal.lock().expect("journal lock");
+    for connection in &sso.connections {
+        match journal
+            .record(Kind::Connection, &connection.id)
+            .ok()
+            .flatten()
+        {
+            Some(record) if record.action.wrote_target() => summary.in_workos += 1,
+            Some(record) if record.action != Action::Deleted => {
+                let code = record
+                    .reason
+                    .map(|r| r.code.as_str().to_owned())
+                    .unwrap_or_else(|| record.action.as_str().to_owned());
+                *summary.not_created.entry(code).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+    let count =
+        |map: &mut BTreeMap<String, u64>, code: &str| *map.entry(code.to_owned()).or_default() += 1;
+    for row in rows {
+        count(&mut summary.handoff, row.code.as_str());
+    }
+    for user in users {
+        count(&mut summary.sso_flags, user.reason.code.as_str());
+    }
+    summary
+}
