@@ -49,7 +49,7 @@ pub use limits::{Quota, RateLimits};
 pub use options::{SandboxInfo, SandboxKeys, SandboxOptions};
 pub use request_log::RequestCounts;
 pub use shared::ADMIN_PREFIX;
-pub use state::WorkosDump;
+pub use state::{SignIn, StoredConnection, WorkosDump};
 pub use tenant::Tenant;
 
 use clerk_store::ClerkStore;

@@ -118,6 +118,23 @@ impl PlanFile {
         self
     }
 
+    /// Puts `step` in place of the step of the same name.
+    pub fn replace_step(mut self, step: Step) -> Self {
+        let at = self
+            .steps
+            .iter()
+            .position(|s| s.name == step.name)
+            .expect("the plan has the step");
+        self.steps[at] = step;
+        self
+    }
+
+    /// The plan without the step of this name.
+    pub fn without_step(mut self, name: &str) -> Self {
+        self.steps.retain(|s| s.name != name);
+        self
+    }
+
     pub fn steps(mut self, steps: impl IntoIterator<Item = Step>) -> Self {
         self.steps.extend(steps);
         self

@@ -2,6 +2,7 @@
 //! migrating a generated tenant over loopback HTTP into a real journal.
 
 mod changing_source;
+mod connections;
 mod crash;
 mod faults;
 mod migrate;

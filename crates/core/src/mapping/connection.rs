@@ -226,7 +226,7 @@ pub fn map_connection(
             (view.discovery_url.clone(), view.client_id.clone())
         else {
             return not_created(
-                ReasonCode::SamlIncomplete,
+                ReasonCode::ConnectionIncomplete,
                 "the OIDC connection has no discovery URL or client id in Clerk",
             );
         };
@@ -281,7 +281,7 @@ pub fn map_connection(
             }
             _ => {
                 return not_created(
-                    ReasonCode::SamlIncomplete,
+                    ReasonCode::ConnectionIncomplete,
                     "Clerk has neither an IdP metadata URL nor the IdP entity id, SSO URL and signing certificate",
                 );
             }
@@ -347,4 +347,119 @@ fn apply(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saml() -> ConnectionView {
+        ConnectionView {
+            id: "entconn_1".into(),
+            name: "Acme SSO".into(),
+            provider: "saml_custom".into(),
+            protocol: "saml".into(),
+            active: true,
+            organization_id: Some("org_1".into()),
+            organization_slug: Some("acme".into()),
+            idp_entity_id: Some("https://idp/entity".into()),
+            idp_sso_url: Some("https://idp/sso".into()),
+            idp_certificate: Some("CERT".into()),
+            acs_url: Some("https://clerk/acs".into()),
+            sp_entity_id: Some("https://clerk/sp".into()),
+            ..ConnectionView::default()
+        }
+    }
+
+    fn oidc() -> ConnectionView {
+        ConnectionView {
+            protocol: "oidc".into(),
+            provider: "oidc_custom".into(),
+            client_id: Some("client".into()),
+            discovery_url: Some("https://login/.well-known".into()),
+            requires_pkce: true,
+            ..saml()
+        }
+    }
+
+    /// What each connection comes to: the protocol payload, or the reason code.
+    fn outcome(
+        view: ConnectionView,
+        settings: &ConnectionSettings,
+    ) -> Result<Protocol, ReasonCode> {
+        match map_connection(&view, settings, None, &Value::Null) {
+            MappedConnection::Ready { payload, .. } => Ok(payload.protocol),
+            MappedConnection::NotCreated(r)
+            | MappedConnection::Skip(r)
+            | MappedConnection::Reject(r) => Err(r.code),
+        }
+    }
+
+    #[test]
+    fn every_shape_of_connection() {
+        let workos = ConnectionSettings::default();
+        let keep = ConnectionSettings {
+            acs: AcsPolicy::Keep,
+            ..ConnectionSettings::default()
+        };
+        let with_secret = ConnectionSettings {
+            secrets: [("acme".to_owned(), Secret::new("s3cret"))].into(),
+            ..ConnectionSettings::default()
+        };
+        let manual = SamlPayload {
+            idp_entity_id: Some("https://idp/entity".into()),
+            idp_sso_url: Some("https://idp/sso".into()),
+            idp_signing_certs: vec!["CERT".into()],
+            ..SamlPayload::default()
+        };
+        let metadata = ConnectionView {
+            idp_metadata_url: Some("https://idp/metadata.xml".into()),
+            idp_entity_id: None,
+            idp_certificate: None,
+            ..saml()
+        };
+        #[rustfmt::skip]
+        let table: Vec<(&str, ConnectionView, &ConnectionSettings, Result<Protocol, ReasonCode>)> = vec![
+            ("manual SAML", saml(), &workos, Ok(Protocol::Saml(manual.clone()))),
+            ("manual SAML, Clerk's SP side kept", saml(), &keep, Ok(Protocol::Saml(SamlPayload {
+                acs_url: Some("https://clerk/acs".into()),
+                sp_entity_id: Some("https://clerk/sp".into()),
+                ..manual.clone()
+            }))),
+            ("SAML by metadata URL", metadata, &workos, Ok(Protocol::Saml(SamlPayload {
+                idp_metadata_url: Some("https://idp/metadata.xml".into()),
+                ..SamlPayload::default()
+            }))),
+            ("SAML without a certificate", ConnectionView { idp_certificate: None, ..saml() }, &workos, Err(ReasonCode::ConnectionIncomplete)),
+            ("inactive", ConnectionView { active: false, ..saml() }, &workos, Err(ReasonCode::ConnectionInactive)),
+            ("no organization", ConnectionView { organization_id: None, ..saml() }, &workos, Err(ReasonCode::ConnectionWithoutOrganization)),
+            ("OIDC without a secret", oidc(), &workos, Err(ReasonCode::OidcSecretMissing)),
+            ("OIDC with its organization's secret", oidc(), &with_secret, Ok(Protocol::Oidc {
+                discovery_endpoint: "https://login/.well-known".into(),
+                client_id: "client".into(),
+                pkce: true,
+            })),
+            ("OIDC without a client id", ConnectionView { client_id: None, ..oidc() }, &with_secret, Err(ReasonCode::ConnectionIncomplete)),
+        ];
+        for (case, view, settings, expected) in table {
+            assert_eq!(outcome(view, settings), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn the_secret_is_never_in_the_payload_or_its_fingerprint() {
+        let settings = ConnectionSettings {
+            secrets: [("entconn_1".to_owned(), Secret::new("s3cret-value"))].into(),
+            ..ConnectionSettings::default()
+        };
+        let MappedConnection::Ready {
+            payload, secret, ..
+        } = map_connection(&oidc(), &settings, None, &Value::Null)
+        else {
+            panic!("ready");
+        };
+        assert_eq!(secret.unwrap().expose(), "s3cret-value");
+        assert!(!serde_json::to_string(&payload).unwrap().contains("s3cret"));
+        assert!(!format!("{payload:?}").contains("s3cret"));
+    }
 }

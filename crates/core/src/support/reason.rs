@@ -156,8 +156,8 @@ reason_codes! {
     ConnectionWithoutOrganization = "connection_without_organization",
     /// The OIDC connection's client secret is not in the plan (Clerk never returns it).
     OidcSecretMissing = "oidc_secret_missing",
-    /// The SAML connection has neither a metadata URL nor an entity id, SSO URL and certificate.
-    SamlIncomplete = "saml_incomplete",
+    /// Clerk lacks what WorkOS needs (SAML: a metadata URL, or entity id, SSO URL and certificate; OIDC: a discovery URL and client id).
+    ConnectionIncomplete = "connection_incomplete",
     /// The IdP must send its sign-ins to WorkOS's ACS URL and SP entity id (`acs: workos`).
     IdpSettingsChange = "idp_settings_change",
     /// The IdP's signing certificate has expired; the IdP admin must upload a new one.

@@ -128,7 +128,7 @@ pub fn connection_rows(
                         view.discovery_url.as_deref().unwrap_or("(none)")
                     ),
                 ),
-                ReasonCode::SamlIncomplete => (
+                ReasonCode::ConnectionIncomplete => (
                     "set the connection up in the Admin Portal: Clerk lacks the IdP values WorkOS needs",
                     Some("sso"),
                     String::new(),
