@@ -306,6 +306,28 @@ pub fn assessment(a: &Assessment, painter: &Painter) {
             terminal(&r.maps_to)
         );
     }
+    let sso = &a.sso;
+    if !sso.connections.is_empty() || !sso.not_created.is_empty() || sso.directories > 0 {
+        let counts = |map: &std::collections::BTreeMap<String, u64>| {
+            map.iter()
+                .map(|(key, count)| format!("{key} {}", n(*count)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!(
+            "  enterprise SSO: connections to create {}; not created {}; SCIM directories {} (handed off); SSO users {}",
+            match counts(&sso.connections) {
+                c if c.is_empty() => "none".to_owned(),
+                c => c,
+            },
+            match counts(&sso.not_created) {
+                c if c.is_empty() => "none".to_owned(),
+                c => c,
+            },
+            n(sso.directories),
+            n(sso.users)
+        );
+    }
     if a.bad_export_rows > 0 {
         println!(
             "  export rows that could not be read: {}",

@@ -13,6 +13,7 @@ mod proof;
 mod reasons;
 mod sandbox;
 mod script_limits;
+mod sdk_rust;
 mod terminal;
 mod test_command;
 mod users;

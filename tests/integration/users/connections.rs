@@ -9,6 +9,7 @@ use std::time::Duration;
 use ferry_sandbox::{FaultConfig, StoredConnection};
 use ferry_wire::clerk::sso::EnterpriseConnection;
 use ferry_wire::workos::sso::SamlOptions;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{World, WorldOptions};
@@ -469,4 +470,55 @@ fn killed_during_the_connections_step_then_resumed_each_connection_once() {
         .run()
         .code(0);
     assert!(world.dump().connections.is_empty());
+}
+
+#[test]
+fn a_sync_updates_a_renamed_connection_and_deletes_one_gone_from_clerk() {
+    let mut world = sso_world(false);
+    world.plan = world.plan.clone().on_deleted("delete");
+    world.write_plan();
+    world.run().code(0);
+    let before = workos_connections(&world);
+    let mut saml = before.keys().cloned();
+    let (renamed, removed) = (saml.next().unwrap(), saml.next().unwrap());
+
+    // In Clerk: one connection renamed, another deleted.
+    let (status, mut tenant) = world.clerk_admin(Method::GET, "tenant", None);
+    assert_eq!(status, 200);
+    let connections = tenant["enterprise_connections"].as_array_mut().unwrap();
+    connections.retain(|c| c["id"] != removed.as_str());
+    for connection in connections
+        .iter_mut()
+        .filter(|c| c["id"] == renamed.as_str())
+    {
+        connection["name"] = json!("Renamed SSO");
+    }
+    assert_eq!(
+        world.clerk_admin(Method::PUT, "tenant", Some(tenant)).0,
+        200
+    );
+
+    world.sandbox.reset_request_counts();
+    world
+        .ferry()
+        .args(["sync", "plan.yaml", "--yes"])
+        .run()
+        .code(0);
+    let after = workos_connections(&world);
+    assert_eq!(after[&renamed].connection.name, "Renamed SSO");
+    assert!(
+        !after.contains_key(&removed),
+        "deleted in Clerk, created by ferry: deleted"
+    );
+    assert_eq!(after.len(), before.len() - 1);
+    let counts = world.counts();
+    let writes = |route: &str| -> u64 {
+        counts
+            .workos
+            .get(route)
+            .map(|o| o.values().sum())
+            .unwrap_or(0)
+    };
+    assert_eq!(writes("PATCH /connections/{id}"), 1, "{:?}", counts.workos);
+    assert_eq!(writes("DELETE /connections/{id}"), 1, "{:?}", counts.workos);
 }

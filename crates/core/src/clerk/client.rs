@@ -278,16 +278,19 @@ impl ClerkClient {
     }
 
     /// Every enterprise connection (SAML and OIDC), active or not, as a
-    /// listing that says whether it proved complete.
+    /// listing that says whether it proved complete. An instance whose plan
+    /// has no enterprise SSO answers 402: it has none.
     pub async fn enterprise_connections_listing(
         &self,
     ) -> Result<Listed<EnterpriseConnection>, ApiError> {
-        self.every_page(
-            "/enterprise_connections",
-            false,
-            |c: &EnterpriseConnection| &c.id,
-        )
-        .await
+        let listed = self
+            .every_page(
+                "/enterprise_connections",
+                false,
+                |c: &EnterpriseConnection| &c.id,
+            )
+            .await;
+        without_the_feature(listed)
     }
 
     /// Every enterprise connection; an incomplete listing is an error.
@@ -316,8 +319,8 @@ impl ClerkClient {
     pub async fn all_scim_directories(&self) -> Result<Vec<ScimDirectory>, ApiError> {
         let listed = self
             .every_page("/scim_directories", false, |d: &ScimDirectory| &d.id)
-            .await?;
-        self.whole("/scim_directories", listed)
+            .await;
+        self.whole("/scim_directories", without_the_feature(listed)?)
     }
 
     /// Every membership of one user (a user is in few organizations: one page).
@@ -333,6 +336,18 @@ impl ClerkClient {
             .query("limit", PAGE_SIZE);
         let page: PaginatedList<OrganizationMembership> = self.api.json(&request).await?;
         Ok(page.data)
+    }
+}
+
+/// A listing of a paid feature: Clerk answers 402 `payment_required` to an
+/// instance whose plan lacks it, which therefore has none of its objects.
+fn without_the_feature<T>(listed: Result<Listed<T>, ApiError>) -> Result<Listed<T>, ApiError> {
+    match listed {
+        Err(error) if error.status() == Some(402) => Ok(Listed {
+            items: Vec::new(),
+            incomplete: None,
+        }),
+        other => other,
     }
 }
 

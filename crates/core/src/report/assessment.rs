@@ -27,6 +27,9 @@ pub struct Assessment {
     pub organizations: u64,
     pub memberships: u64,
     pub roles: Vec<RoleRow>,
+    /// Enterprise sign-in: Clerk's connections and directories, and its SSO users.
+    #[serde(default)]
+    pub sso: SsoCounts,
     pub steps_needed: Vec<String>,
     pub needs_a_person: Vec<String>,
     pub estimate: Estimate,
@@ -92,4 +95,17 @@ pub fn human_duration(seconds: f64) -> String {
         60..3600 => format!("{} min {} s", s / 60, s % 60),
         _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
     }
+}
+
+/// What the assessment sees of enterprise sign-in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SsoCounts {
+    /// Active connections with an organization, by protocol (`saml`, `oidc`).
+    pub connections: BTreeMap<String, u64>,
+    /// Connections the step will not create: `inactive`, `without_organization`.
+    pub not_created: BTreeMap<String, u64>,
+    /// SCIM directories (handed off: WorkOS has no API to create one).
+    pub directories: u64,
+    /// Users with an enterprise account.
+    pub users: u64,
 }

@@ -90,6 +90,15 @@ pub(super) fn plant(
         .map(|e| e.email_address.to_lowercase())
         .collect();
     let mut converted: HashSet<String> = HashSet::new();
+    // The addresses a plus-addressed user collides with stay where they are.
+    let plus_bases: HashSet<String> = taken
+        .iter()
+        .filter_map(|email| {
+            let (local, domain) = email.split_once('@')?;
+            let (base, _) = local.split_once('+')?;
+            Some(format!("{base}@{domain}"))
+        })
+        .collect();
     for (organization, shape) in verified.iter().zip(SHAPES) {
         let names: Vec<String> = domains
             .iter()
@@ -205,7 +214,12 @@ pub(super) fn plant(
                 let user = &users[position];
                 let plain = user.banned || user.locked || !user.external_accounts.is_empty();
                 let email = match (user.email_addresses.as_slice(), plain) {
-                    ([only], false) if !only.email_address.contains('+') => &only.email_address,
+                    ([only], false)
+                        if !only.email_address.contains('+')
+                            && !plus_bases.contains(&only.email_address.to_lowercase()) =>
+                    {
+                        &only.email_address
+                    }
                     _ => continue,
                 };
                 if converted.contains(&user.id) {

@@ -71,7 +71,8 @@ pub(super) fn validate_email(email: &str) -> Outcome<String> {
             && !domain.ends_with('.')
     }) && !email.contains(char::is_whitespace);
     if valid {
-        Ok(email.to_owned())
+        // As the official SDK documents it: trimmed and lowercased before it is stored.
+        Ok(email.to_lowercase())
     } else {
         Err(Failure::InvalidRequest("email must be an email".into()))
     }

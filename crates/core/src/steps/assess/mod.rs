@@ -70,6 +70,13 @@ impl AssessStep<'_> {
     ) {
         let a = &mut tally.assessment;
         a.users += 1;
+        if user
+            .api
+            .as_ref()
+            .is_some_and(|api| !api.enterprise_sign_ins().is_empty())
+        {
+            a.sso.users += 1;
+        }
         let has_password = user.password_enabled() || user.password_digest().is_some();
         let accounts = user.oauth_accounts();
         let sign_in = match (has_password, !accounts.is_empty()) {
@@ -207,7 +214,9 @@ impl AssessStep<'_> {
                     tokio::try_join!(
                         clerk.all_organizations(),
                         clerk.instance_memberships(),
-                        clerk.all_roles()
+                        clerk.all_roles(),
+                        clerk.all_enterprise_connections(),
+                        clerk.all_scim_directories()
                     )
                     .map_err(crate::source::read::SourceError::from),
                 ),
@@ -232,8 +241,9 @@ impl AssessStep<'_> {
         a.shared_emails.examples.sort();
 
         if let Some(listed) = listed {
-            let (organizations, members, defined) = listed?;
+            let (organizations, members, defined, connections, directories) = listed?;
             self.count_organizations(&mut a, &organizations, &members, &defined);
+            count_connections(&mut a, &connections, directories.len() as u64);
         }
         self.conclude(&mut a, tally.migratable);
         Ok(a)
@@ -274,6 +284,9 @@ impl AssessStep<'_> {
         let mut steps = vec!["users".to_owned()];
         if a.organizations > 0 {
             steps.push("organizations".into());
+            if !a.sso.connections.is_empty() {
+                steps.push("connections".into());
+            }
             // WorkOS has `admin` and `member`; any other role must be made first.
             if a.roles
                 .iter()
@@ -315,6 +328,20 @@ impl AssessStep<'_> {
                 person.push(text);
             }
         };
+        let oidc = a.sso.connections.get("oidc").copied().unwrap_or(0);
+        need(
+            oidc,
+            format!(
+                "{oidc} OIDC connections need their client secret in the plan's connections.secrets (Clerk never returns one), or are handed off"
+            ),
+        );
+        let directories = a.sso.directories;
+        need(
+            directories,
+            format!(
+                "{directories} SCIM directories must be set up again by their IT admins (WorkOS has no API to create one): the SSO handoff lists them"
+            ),
+        );
         need(
             resets,
             format!("{resets} users have a password WorkOS cannot take: send them a reset"),
@@ -396,4 +423,23 @@ impl AssessStep<'_> {
             ..estimate
         };
     }
+}
+
+/// Clerk's enterprise connections by what the connections step will do
+/// with them, before any hook or secret: created (by protocol), or not.
+fn count_connections(
+    a: &mut Assessment,
+    connections: &[ferry_wire::clerk::sso::EnterpriseConnection],
+    directories: u64,
+) {
+    for connection in connections {
+        let (map, key) = match (connection.active, &connection.organization_id) {
+            (false, _) => (&mut a.sso.not_created, "inactive"),
+            (true, None) => (&mut a.sso.not_created, "without_organization"),
+            (true, Some(_)) if connection.is_oidc() => (&mut a.sso.connections, "oidc"),
+            (true, Some(_)) => (&mut a.sso.connections, "saml"),
+        };
+        *map.entry(key.to_owned()).or_default() += 1;
+    }
+    a.sso.directories = directories;
 }
