@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
+use ferry_core::journal::{Action, Journal, Kind};
 use ferry_sandbox::{FaultConfig, StoredConnection};
 use ferry_wire::clerk::sso::EnterpriseConnection;
 use ferry_wire::workos::sso::SamlOptions;
@@ -451,7 +452,9 @@ fn killed_during_the_connections_step_then_resumed_each_connection_once() {
     let before = world.dump().connections.len();
     assert!(before >= 1);
 
-    // Some answers lost on the way back, too: a create is safe to repeat.
+    // Resumed with half the answers lost on the way back: a create is safe
+    // to repeat. A connection whose every attempt lost its answer is failed
+    // (exit 1) and made by the next run; none is ever made twice.
     world
         .sandbox
         .set_faults(FaultConfig {
@@ -460,9 +463,20 @@ fn killed_during_the_connections_step_then_resumed_each_connection_once() {
             ..FaultConfig::default()
         })
         .unwrap();
-    world.run().code(0);
+    let resumed = world.run();
+    assert!([0, 1].contains(&resumed.code), "{}", resumed.stderr);
+    assert!(workos_connections(&world).len() <= 3);
     world.sandbox.set_faults(FaultConfig::default()).unwrap();
+    world.run().code(0);
     assert_eq!(workos_connections(&world).len(), 3);
+    for id in workos_connections(&world).keys() {
+        let record = Journal::open_to_read(&world.scratch.path().join(".ferry/world.db"))
+            .unwrap()
+            .record(Kind::Connection, id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.action, Action::Created, "{id}");
+    }
     // Each is ferry's (made since ferry began on this target), so undo takes them all.
     world
         .ferry()
