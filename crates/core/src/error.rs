@@ -44,6 +44,12 @@ pub enum Refusal {
     NoReport { run: Option<i64> },
     #[error("the report of run {run} cannot be read: {reason}")]
     UnreadableReport { run: i64, reason: String },
+    /// WorkOS refused to make an Admin Portal link (an unknown organization).
+    #[error("WorkOS refused the Admin Portal link for {organization}: {reason}")]
+    NoPortalLink {
+        organization: String,
+        reason: crate::support::reason::Reason,
+    },
 }
 
 /// A plan setting a command needs and the plan lacks.

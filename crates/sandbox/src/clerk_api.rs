@@ -200,6 +200,16 @@ fn order(params: &QueryParams, allowed: &[&str]) -> Result<(String, bool), Respo
     Ok((field.to_owned(), ascending))
 }
 
+/// A `true|false` filter: absent is no filter, anything else is 422.
+fn boolean(params: &QueryParams, name: &str) -> Result<Option<bool>, Response> {
+    match params.get(name) {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err(invalid_parameter(name)),
+    }
+}
+
 fn json<T: Serialize>(value: &T) -> Response {
     axum::Json(value).into_response()
 }
@@ -712,11 +722,9 @@ fn domain_page<'a>(
         Ok(page) => page,
         Err(response) => return response,
     };
-    let verified = match params.get("verified") {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => return invalid_parameter("verified"),
+    let verified = match boolean(params, "verified") {
+        Ok(verified) => verified,
+        Err(response) => return response,
     };
     let modes = params.all("enrollment_mode");
     let selected = domains
@@ -773,11 +781,9 @@ async fn list_enterprise_connections(
         Ok(page) => page,
         Err(response) => return response,
     };
-    let active = match params.get("active") {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => return invalid_parameter("active"),
+    let active = match boolean(&params, "active") {
+        Ok(active) => active,
+        Err(response) => return response,
     };
     let organization = params.get("organization_id");
     let selected = clerk

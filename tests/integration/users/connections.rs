@@ -129,6 +129,15 @@ fn handoff(world: &World) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+fn undo_takes_every_connection_away(world: &World) {
+    world
+        .ferry()
+        .args(["undo", "plan.yaml", "--all", "--yes"])
+        .run()
+        .code(0);
+    assert!(world.dump().connections.is_empty());
+}
+
 fn sign_in(world: &World, connection_id: &str, email: &str) -> Value {
     let url = format!("{}sso/sign_in", world.sandbox.admin_url());
     let body = json!({ "connection_id": connection_id, "email": email });
@@ -340,12 +349,7 @@ fn connections_move_once_the_rest_is_handed_off_and_sso_users_link() {
     world.run().code(0);
     assert_eq!(world.counts().workos_writes, 0);
     assert_eq!(workos_connections(&world).len(), 3);
-    world
-        .ferry()
-        .args(["undo", "plan.yaml", "--all", "--yes"])
-        .run()
-        .code(0);
-    assert!(world.dump().connections.is_empty());
+    undo_takes_every_connection_away(&world);
 }
 
 #[test]
@@ -454,7 +458,7 @@ fn killed_during_the_connections_step_then_resumed_each_connection_once() {
 
     // Resumed with half the answers lost on the way back: a create is safe
     // to repeat. A connection whose every attempt lost its answer is failed
-    // (exit 1) and made by the next run; none is ever made twice.
+    // (exit 3) and made by the next run; none is ever made twice.
     world
         .sandbox
         .set_faults(FaultConfig {
@@ -464,7 +468,13 @@ fn killed_during_the_connections_step_then_resumed_each_connection_once() {
         })
         .unwrap();
     let resumed = world.run();
-    assert!([0, 1].contains(&resumed.code), "{}", resumed.stderr);
+    assert!(
+        [0, 3].contains(&resumed.code),
+        "exit {}: {}{}",
+        resumed.code,
+        resumed.stdout,
+        resumed.stderr
+    );
     assert!(workos_connections(&world).len() <= 3);
     world.sandbox.set_faults(FaultConfig::default()).unwrap();
     world.run().code(0);
@@ -478,12 +488,7 @@ fn killed_during_the_connections_step_then_resumed_each_connection_once() {
         assert_eq!(record.action, Action::Created, "{id}");
     }
     // Each is ferry's (made since ferry began on this target), so undo takes them all.
-    world
-        .ferry()
-        .args(["undo", "plan.yaml", "--all", "--yes"])
-        .run()
-        .code(0);
-    assert!(world.dump().connections.is_empty());
+    undo_takes_every_connection_away(&world);
 }
 
 #[test]
@@ -535,4 +540,137 @@ fn a_sync_updates_a_renamed_connection_and_deletes_one_gone_from_clerk() {
     };
     assert_eq!(writes("PATCH /connections/{id}"), 1, "{:?}", counts.workos);
     assert_eq!(writes("DELETE /connections/{id}"), 1, "{:?}", counts.workos);
+}
+
+#[test]
+fn reconcile_makes_again_a_connection_deleted_in_workos_and_plan_shows_what_a_run_would_do() {
+    let world = sso_world(false);
+    world.run().code(0);
+    let gone = workos_connections(&world).into_values().next().unwrap();
+    let path = format!("/connections/{}", gone.connection.id);
+    assert_eq!(world.workos_call(Method::DELETE, &path, None), 204);
+
+    // Without --reconcile the journal is believed: nothing is sent.
+    world.sandbox.reset_request_counts();
+    world.run().code(0);
+    assert_eq!(world.counts().workos_writes, 0);
+    assert_eq!(workos_connections(&world).len(), 2);
+    // ferry plan previews each connection with its reason, believing the
+    // journal as a run without --reconcile does.
+    let plan = world
+        .ferry()
+        .args(["plan", "plan.yaml", "--json"])
+        .run()
+        .code(0);
+    let preview: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let step = preview["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "connections")
+        .unwrap_or_else(|| panic!("{preview}"));
+    let counts: BTreeMap<&str, (u64, Value)> = step["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let reasons = a["reasons"].clone();
+            (
+                a["action"].as_str().unwrap(),
+                (a["count"].as_u64().unwrap(), reasons),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        BTreeMap::from([
+            ("unchanged", (3, json!([]))),
+            (
+                "skip",
+                (
+                    3,
+                    json!([
+                        { "code": "connection_inactive", "count": 1 },
+                        { "code": "connection_without_organization", "count": 1 },
+                        { "code": "oidc_secret_missing", "count": 1 },
+                    ])
+                )
+            ),
+        ])
+    );
+
+    // With it, WorkOS is looked at and the connection made again, once.
+    world
+        .ferry()
+        .args(["run", "plan.yaml", "--yes", "--reconcile"])
+        .run()
+        .code(0);
+    let after = workos_connections(&world);
+    assert_eq!(after.len(), 3);
+    assert_ne!(
+        after[gone.external_id.as_ref().unwrap()].connection.id,
+        gone.connection.id
+    );
+}
+
+#[test]
+fn portal_link_prints_a_fresh_link_and_keeps_it_nowhere() {
+    let world = sso_world(false);
+    world.run().code(0);
+    let organization = &world.generated.tenant.organizations[0];
+    let link = |intent: &str| {
+        world
+            .ferry()
+            .args([
+                "portal-link",
+                "plan.yaml",
+                &organization.id,
+                "--intent",
+                intent,
+            ])
+            .run()
+            .code(0)
+    };
+    let first = link("dsync");
+    let second = link("sso");
+    for out in [&first, &second] {
+        assert!(out.stdout.trim().starts_with("https://"), "{}", out.stdout);
+        assert_eq!(out.stdout.lines().count(), 1);
+        assert!(
+            out.stderr.contains("valid for five minutes, not stored"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(first.stdout.contains("intent=dsync"));
+    assert_ne!(first.stdout, second.stdout, "each link is fresh");
+    let secret = first.stdout.trim();
+    let mut files = vec![world.scratch.path().join(".ferry/world.db")];
+    files.extend(
+        std::fs::read_dir(world.scratch.path().join("reports"))
+            .unwrap()
+            .map(|e| e.unwrap().path()),
+    );
+    for file in files.iter().filter(|f| f.is_file()) {
+        let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
+        assert!(!text.contains(secret), "{} holds the link", file.display());
+    }
+    // An organization WorkOS does not have is WorkOS's refusal, said plainly.
+    world
+        .ferry()
+        .args(["portal-link", "plan.yaml", "org_unknown"])
+        .run()
+        .code(2)
+        .stderr_has("organization_not_found");
+    world
+        .ferry()
+        .args([
+            "portal-link",
+            "plan.yaml",
+            &organization.id,
+            "--intent",
+            "audit",
+        ])
+        .run()
+        .code(2);
 }

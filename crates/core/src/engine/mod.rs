@@ -930,9 +930,19 @@ impl<'a> Engine<'a> {
             false => None,
         };
         let organization = mapped.unwrap_or_else(|| organization.to_owned());
-        let link = runtime()?
-            .block_on(workos.portal_link(&organization, intent))
-            .map_err(crate::steps::error::StepError::from)?;
+        let link = match runtime()?.block_on(workos.portal_link(&organization, intent)) {
+            Ok(link) => link,
+            // A refusal is about what was asked (an organization WorkOS
+            // does not have): said as such, not as an outage.
+            Err(error) if error.status().is_some_and(|s| (400..500).contains(&s)) => {
+                return Err(Refusal::NoPortalLink {
+                    organization: ferry_wire::inert::printable(&organization).into_owned(),
+                    reason: error.reason(),
+                }
+                .into());
+            }
+            Err(error) => return Err(crate::steps::error::StepError::from(error).into()),
+        };
         // From here on, no text ferry prints or stores can carry it by accident.
         ferry_wire::redact::hold_forever(&link);
         // It goes to a terminal as is: an answer that is not one URL is refused.

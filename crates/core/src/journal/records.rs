@@ -369,6 +369,21 @@ impl Journal {
             .map_err(|e| self.sqlite(e))
     }
 
+    /// The record, when ferry wrote it to WorkOS (created, updated,
+    /// adopted, unchanged): what a step builds on. A row that cannot be
+    /// read counts as none, so the step decides as for a new record.
+    pub fn written(&self, kind: Kind, source_id: &str) -> Option<RecordState> {
+        self.record(kind, source_id)
+            .ok()
+            .flatten()
+            .filter(|r| r.action.wrote_target())
+    }
+
+    /// The WorkOS id of a record ferry wrote.
+    pub fn written_id(&self, kind: Kind, source_id: &str) -> Option<String> {
+        self.written(kind, source_id).and_then(|r| r.target_id)
+    }
+
     /// What the journal knows of one record.
     pub fn record(&self, kind: Kind, source_id: &str) -> Result<Option<RecordState>> {
         let mut select = self

@@ -39,6 +39,7 @@ use crate::mapping::connection::{
 use crate::plan::{AcsPolicy, ConnectionSettings};
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::Script;
+use crate::steps::stage::planned_change;
 use crate::support::reason::{Reason, ReasonCode};
 use crate::workos::client::WorkosClient;
 use decide::{Decision, Found, Written, decide};
@@ -156,21 +157,16 @@ struct Ready {
 }
 
 impl ConnectionsStep<'_> {
-    /// The journal's record of a Clerk object, when ferry wrote it.
-    fn written(&self, kind: Kind, clerk_id: &str) -> Option<RecordState> {
-        self.journal
-            .lock()
-            .expect("journal lock")
-            .record(kind, clerk_id)
-            .ok()
-            .flatten()
-            .filter(|r| r.action.wrote_target())
+    /// The journal's record of a connection, when ferry wrote it.
+    fn written(&self, clerk_id: &str) -> Option<RecordState> {
+        let journal = self.journal.lock().expect("journal lock");
+        journal.written(Kind::Connection, clerk_id)
     }
 
     /// The WorkOS organization ferry made for a Clerk organization.
     pub fn workos_organization(&self, clerk_id: &str) -> Option<String> {
-        self.written(Kind::Organization, clerk_id)
-            .and_then(|r| r.target_id)
+        let journal = self.journal.lock().expect("journal lock");
+        journal.written_id(Kind::Organization, clerk_id)
     }
 
     /// The connection mapped and placed, or why it is not created.
@@ -219,20 +215,9 @@ impl ConnectionsStep<'_> {
             Err(NotSent::Skipped(reason)) => return planned(PlannedAction::Skip, Some(reason)),
             Err(NotSent::Rejected(reason)) => return planned(PlannedAction::Reject, Some(reason)),
         };
-        let written = self.written(Kind::Connection, &connection.id);
-        match written {
-            Some(then)
-                if then.fingerprint.as_deref() == Some(ready.payload.fingerprint().as_str()) =>
-            {
-                planned(PlannedAction::Unchanged, None)
-            }
-            Some(_) => planned(
-                PlannedAction::Update,
-                Some(Reason::new(
-                    ReasonCode::SourceChanged,
-                    "changed in Clerk since it was written",
-                )),
-            ),
+        let fingerprint = ready.payload.fingerprint();
+        match planned_change(self.written(&connection.id).as_ref(), &fingerprint) {
+            Some((action, reason)) => planned(action, reason),
             None => planned(PlannedAction::Create, None),
         }
     }
@@ -262,14 +247,12 @@ impl ConnectionsStep<'_> {
             }
         };
         let fingerprint = ready.payload.fingerprint();
-        let written = self
-            .written(Kind::Connection, &connection.id)
-            .and_then(|r| {
-                Some(Written {
-                    target_id: r.target_id?,
-                    fingerprint: r.fingerprint,
-                })
-            });
+        let written = self.written(&connection.id).and_then(|r| {
+            Some(Written {
+                target_id: r.target_id?,
+                fingerprint: r.fingerprint,
+            })
+        });
         let found = match (&written, self.reconcile) {
             (Some(written), true) => match self.workos.connection(&written.target_id).await {
                 Ok(Some(now)) if now.organization_id.as_deref() == Some(&ready.organization_id) => {

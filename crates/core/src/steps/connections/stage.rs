@@ -81,10 +81,7 @@ impl Stage for Connections<'_> {
                 .map(|why| format!("Clerk's enterprise connections listing: {why}"));
             cx.listed_all(StepKind::Connections, Kind::Connection, &outcome, why);
 
-            let mut rows = step.handoff.into_inner().expect("handoff lock");
-            rows.sort_by(|a, b| {
-                (&a.organization, &a.connection).cmp(&(&b.organization, &b.connection))
-            });
+            let mut directories = Vec::new();
             for directory in &sso.directories {
                 let organization = directory
                     .enterprise_connection_id
@@ -99,14 +96,19 @@ impl Stage for Connections<'_> {
                     .unwrap_or_default();
                 let workos = organization
                     .as_deref()
-                    .and_then(|id| step_organization(cx.reader, id));
-                rows.push(handoff::directory_row(
+                    .and_then(|id| step.workos_organization(id));
+                directories.push(handoff::directory_row(
                     directory,
                     &slug,
                     workos.as_deref(),
                     &plan.name,
                 ));
             }
+            let mut rows = step.handoff.into_inner().expect("handoff lock");
+            rows.sort_by(|a, b| {
+                (&a.organization, &a.connection).cmp(&(&b.organization, &b.connection))
+            });
+            rows.extend(directories);
             let (sso_users, users_unknown) = sso_users(cx, &sso).await?;
             let dir = &plan.report.dir;
             ferry_wire::files::create_dir(dir).map_err(|e| StepError::write(dir, e))?;
@@ -161,18 +163,6 @@ impl Stage for Connections<'_> {
     }
 }
 
-/// The WorkOS organization the journal holds for a Clerk organization.
-fn step_organization(journal: &Mutex<Journal>, clerk_id: &str) -> Option<String> {
-    journal
-        .lock()
-        .expect("journal lock")
-        .record(Kind::Organization, clerk_id)
-        .ok()
-        .flatten()
-        .filter(|r| r.action.wrote_target())
-        .and_then(|r| r.target_id)
-}
-
 /// Every user with an enterprise account, each flagged; and whether the
 /// source could say (an export alone has no enterprise accounts).
 async fn sso_users(
@@ -200,10 +190,8 @@ async fn sso_users(
                 let created = journal
                     .lock()
                     .expect("journal lock")
-                    .record(Kind::Connection, &connection.id)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|r| r.action.wrote_target());
+                    .written(Kind::Connection, &connection.id)
+                    .is_some();
                 let address = if email.is_empty() {
                     account_email
                 } else {

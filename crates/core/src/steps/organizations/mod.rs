@@ -29,6 +29,7 @@ use crate::mapping::organization::{MappedOrg, OrgPayload, map_organization};
 use crate::plan::OrganizationSettings;
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::Script;
+use crate::steps::stage::planned_change;
 use crate::target::reconcile::{Listing, Standing, standing};
 use crate::workos::client::WorkosClient;
 use ferry_wire::clerk::model::{Organization, OrganizationDomain};
@@ -118,43 +119,32 @@ impl OrganizationsStep<'_> {
             MappedOrg::Skip(reason) => return planned(PlannedAction::Skip, Some(reason)),
             MappedOrg::Reject(reason) => return planned(PlannedAction::Reject, Some(reason)),
         };
-        match self.written(&org.id) {
-            Some(then) if then.fingerprint.as_deref() == Some(payload.fingerprint().as_str()) => {
-                planned(PlannedAction::Unchanged, None)
-            }
-            Some(_) => planned(
-                PlannedAction::Update,
+        if let Some((action, reason)) =
+            planned_change(self.written(&org.id).as_ref(), &payload.fingerprint())
+        {
+            return planned(action, reason);
+        }
+        let listed = self
+            .listing
+            .as_ref()
+            .is_some_and(|l| l.by_external_id(&payload.external_id).is_some());
+        if listed {
+            planned(
+                PlannedAction::Adopt,
                 Some(Reason::new(
-                    ReasonCode::SourceChanged,
-                    "changed in Clerk since it was written",
+                    ReasonCode::AlreadyInWorkos,
+                    "WorkOS already has an organization with its external_id",
                 )),
-            ),
-            None if self
-                .listing
-                .as_ref()
-                .is_some_and(|l| l.by_external_id(&payload.external_id).is_some()) =>
-            {
-                planned(
-                    PlannedAction::Adopt,
-                    Some(Reason::new(
-                        ReasonCode::AlreadyInWorkos,
-                        "WorkOS already has an organization with its external_id",
-                    )),
-                )
-            }
-            None => planned(PlannedAction::Create, None),
+            )
+        } else {
+            planned(PlannedAction::Create, None)
         }
     }
 
     /// The journal's record of the organization, when ferry wrote it.
     fn written(&self, clerk_id: &str) -> Option<RecordState> {
-        self.journal
-            .lock()
-            .expect("journal lock")
-            .record(Kind::Organization, clerk_id)
-            .ok()
-            .flatten()
-            .filter(|p| p.action.wrote_target())
+        let journal = self.journal.lock().expect("journal lock");
+        journal.written(Kind::Organization, clerk_id)
     }
 
     /// The organization mapped, with its Clerk domains.
