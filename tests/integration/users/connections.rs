@@ -9,7 +9,7 @@ use std::time::Duration;
 use ferry_core::journal::{Action, Journal, Kind};
 use ferry_sandbox::{FaultConfig, StoredConnection};
 use ferry_wire::clerk::sso::EnterpriseConnection;
-use ferry_wire::workos::sso::SamlOptions;
+use ferry_wire::workos::sso::{AttributeMaps, SamlOptions, StandardAttributes};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -203,6 +203,19 @@ fn connections_move_once_the_rest_is_handed_off_and_sso_users_link() {
         assert_eq!(
             stored.saml_options.as_ref(),
             Some(&expected_saml(&world, connection, false)),
+            "{id}"
+        );
+        // Clerk's attribute mapping carries over (its empty user_id does not).
+        assert_eq!(
+            stored.attribute_maps,
+            Some(AttributeMaps {
+                standard_attributes: Some(StandardAttributes {
+                    idp_id: None,
+                    email: Some("mail".into()),
+                    first_name: Some("givenName".into()),
+                    last_name: Some("sn".into()),
+                }),
+            }),
             "{id}"
         );
     }

@@ -10,6 +10,7 @@
 //! values WorkOS needs, OIDC without the secret Clerk never returns.
 
 use crate::support::reason::{Reason, ReasonCode};
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,10 @@ pub struct ConnectionView {
     pub client_id: Option<String>,
     pub discovery_url: Option<String>,
     pub requires_pkce: bool,
+    /// Clerk's SAML attribute mapping: profile field (`user_id`,
+    /// `email_address`, `first_name`, `last_name`) → the IdP attribute
+    /// that fills it; empty ones left out.
+    pub attribute_mapping: BTreeMap<String, String>,
 }
 
 impl ConnectionView {
@@ -96,6 +101,18 @@ impl ConnectionView {
             client_id: oauth.and_then(|o| o.client_id.clone()),
             discovery_url: oauth.and_then(|o| o.discovery_url.clone()),
             requires_pkce: oauth.is_some_and(|o| o.requires_pkce),
+            attribute_mapping: legacy
+                .and_then(|l| l.attribute_mapping.as_ref())
+                .and_then(Value::as_object)
+                .map(|map| {
+                    map.iter()
+                        .filter_map(|(field, attribute)| {
+                            let attribute = attribute.as_str()?.trim();
+                            (!attribute.is_empty()).then(|| (field.clone(), attribute.to_owned()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -121,6 +138,11 @@ pub struct ConnectionPayload {
     pub external_id: String,
     pub name: String,
     pub protocol: Protocol,
+    /// WorkOS profile field (`idp_id`, `email`, `first_name`, `last_name`)
+    /// → the IdP attribute that fills it, from Clerk's SAML mapping, so an
+    /// IdP that sends `mail` rather than `email` keeps signing people in.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -251,6 +273,7 @@ pub fn map_connection(
         let payload = ConnectionPayload {
             external_id: view.id.clone(),
             name: view.name.clone(),
+            attributes: BTreeMap::new(),
             protocol: Protocol::Oidc {
                 discovery_endpoint,
                 client_id,
@@ -292,11 +315,27 @@ pub fn map_connection(
         }
         Protocol::Saml(saml)
     };
+    // Clerk's field names to WorkOS's; one WorkOS does not have is left out.
+    let attributes = view
+        .attribute_mapping
+        .iter()
+        .filter_map(|(field, attribute)| {
+            let workos = match field.as_str() {
+                "user_id" => "idp_id",
+                "email_address" => "email",
+                "first_name" => "first_name",
+                "last_name" => "last_name",
+                _ => return None,
+            };
+            Some((workos.to_owned(), attribute.clone()))
+        })
+        .collect();
     MappedConnection::Ready {
         payload: ConnectionPayload {
             external_id: view.id.clone(),
             name: view.name,
             protocol,
+            attributes,
         },
         secret: None,
         acs,

@@ -142,6 +142,7 @@ impl WorkosState {
                 connection: connection.clone(),
                 external_id: request.external_id,
                 saml_options: request.saml_options,
+                attribute_maps: request.attribute_maps,
                 oidc_discovery_endpoint: oidc.as_ref().map(|o| o.discovery_endpoint.clone()),
                 oidc_client_id: oidc.as_ref().map(|o| o.client_id.clone()),
                 oidc_client_secret_set: oidc.is_some(),
@@ -189,6 +190,9 @@ impl WorkosState {
         };
         if let Some(name) = request.name {
             stored.connection.name = name;
+        }
+        if let Some(maps) = request.attribute_maps {
+            stored.attribute_maps = Some(maps);
         }
         if let Some(patch) = request.saml_options {
             let Some(mut saml) = stored.saml_options.clone() else {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use ferry_wire::workos::sso::{Connection, SamlOptions};
+use ferry_wire::workos::sso::{AttributeMaps, Connection, SamlOptions};
 
 /// A connection and what WorkOS keeps but never returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13,6 +13,8 @@ pub struct StoredConnection {
     pub connection: Connection,
     pub external_id: Option<String>,
     pub saml_options: Option<SamlOptions>,
+    #[serde(default)]
+    pub attribute_maps: Option<AttributeMaps>,
     pub oidc_discovery_endpoint: Option<String>,
     pub oidc_client_id: Option<String>,
     /// Whether a client secret was sent (the secret itself is never dumped).

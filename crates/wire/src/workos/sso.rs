@@ -55,9 +55,31 @@ pub struct CreateConnection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute_maps: Option<AttributeMaps>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saml_options: Option<SamlOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oidc_options: Option<OidcOptions>,
+}
+
+/// `attribute_maps`: which IdP attribute or claim fills each profile
+/// field; a field left out keeps the connection type's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeMaps {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard_attributes: Option<StandardAttributes>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandardAttributes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
 }
 
 /// `saml_options`: an IdP metadata URL, or the manual IdP fields (entity
@@ -99,6 +121,8 @@ pub struct OidcOptions {
 pub struct UpdateConnection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute_maps: Option<AttributeMaps>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saml_options: Option<SamlOptions>,
 }

@@ -47,7 +47,8 @@ use ferry_wire::clerk::model::Organization;
 use ferry_wire::clerk::sso::{EnterpriseConnection, SamlConnection, ScimDirectory};
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::sso::{
-    Connection, CreateConnection, OidcOptions, SamlOptions, UpdateConnection,
+    AttributeMaps, Connection, CreateConnection, OidcOptions, SamlOptions, StandardAttributes,
+    UpdateConnection,
 };
 use handoff::{Fate, HandoffRow};
 
@@ -345,6 +346,7 @@ impl ConnectionsStep<'_> {
     async fn update(&self, id: &str, payload: &ConnectionPayload) -> Result<String, Reason> {
         let body = UpdateConnection {
             name: Some(payload.name.clone()),
+            attribute_maps: attribute_maps(payload),
             saml_options: match &payload.protocol {
                 Protocol::Saml(saml) => Some(saml_options(saml)),
                 Protocol::Oidc { .. } => None,
@@ -370,6 +372,19 @@ fn saml_options(saml: &crate::mapping::connection::SamlPayload) -> SamlOptions {
     }
 }
 
+/// The payload's attribute mapping as WorkOS takes it; none when Clerk had none.
+fn attribute_maps(payload: &ConnectionPayload) -> Option<AttributeMaps> {
+    let field = |name: &str| payload.attributes.get(name).cloned();
+    (!payload.attributes.is_empty()).then(|| AttributeMaps {
+        standard_attributes: Some(StandardAttributes {
+            idp_id: field("idp_id"),
+            email: field("email"),
+            first_name: field("first_name"),
+            last_name: field("last_name"),
+        }),
+    })
+}
+
 fn create_body(ready: &Ready) -> CreateConnection {
     let (connection_type, saml, oidc) = match &ready.payload.protocol {
         Protocol::Saml(saml) => ("GenericSAML", Some(saml_options(saml)), None),
@@ -393,6 +408,7 @@ fn create_body(ready: &Ready) -> CreateConnection {
         name: Some(ready.payload.name.clone()),
         external_id: Some(ready.payload.external_id.clone()),
         connection_type: Some(connection_type.into()),
+        attribute_maps: attribute_maps(&ready.payload),
         saml_options: saml,
         oidc_options: oidc,
     }
