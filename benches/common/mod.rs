@@ -15,7 +15,7 @@ use ferry_sandbox::{
 };
 
 /// The reference plan's loading steps (users with hashes and TOTP factors,
-/// organizations, roles, memberships), as `steps:` entries.
+/// organizations, SSO connections, roles, memberships), as `steps:` entries.
 pub const LOAD: &str = r#"  - users:
       passwords: import
       totp: import
@@ -24,6 +24,7 @@ pub const LOAD: &str = r#"  - users:
       banned: skip
       locked: skip
   - organizations
+  - connections
   - roles
   - memberships:
       roles: { "org:admin": admin, "org:member": member }"#;

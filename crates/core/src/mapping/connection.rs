@@ -181,7 +181,7 @@ impl ConnectionPayload {
 #[derive(Debug, Clone)]
 pub enum MappedConnection {
     Ready {
-        payload: ConnectionPayload,
+        payload: Box<ConnectionPayload>,
         secret: Option<Secret>,
         /// Whose SP side the SAML connection gets (the hook may change it).
         acs: AcsPolicy,
@@ -281,7 +281,7 @@ pub fn map_connection(
             },
         };
         return MappedConnection::Ready {
-            payload,
+            payload: Box::new(payload),
             secret: Some(secret.clone()),
             acs,
         };
@@ -331,12 +331,12 @@ pub fn map_connection(
         })
         .collect();
     MappedConnection::Ready {
-        payload: ConnectionPayload {
+        payload: Box::new(ConnectionPayload {
             external_id: view.id.clone(),
             name: view.name,
             protocol,
             attributes,
-        },
+        }),
         secret: None,
         acs,
     }

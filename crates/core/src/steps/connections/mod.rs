@@ -178,7 +178,7 @@ impl ConnectionsStep<'_> {
                     payload,
                     secret,
                     acs,
-                } => (payload, secret, acs),
+                } => (*payload, secret, acs),
                 MappedConnection::NotCreated(reason) | MappedConnection::Skip(reason) => {
                     return Err(NotSent::Skipped(reason));
                 }
