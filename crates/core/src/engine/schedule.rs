@@ -103,7 +103,7 @@ mod tests {
                 vec![],
                 // Not users: memberships waits for it inside.
                 vec![2, 4],
-                vec![1],
+                vec![1, 3],
                 // Not memberships: verify waits for it inside.
                 vec![0, 1, 2, 3, 4, 6],
             ]

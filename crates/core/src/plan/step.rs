@@ -78,7 +78,7 @@ impl StepKind {
     pub const fn reads_users(self) -> bool {
         matches!(
             self,
-            Self::Assess | Self::Users | Self::Connections | Self::MfaReport | Self::Verify
+            Self::Assess | Self::Users | Self::MfaReport | Self::Verify
         )
     }
 
@@ -107,7 +107,8 @@ impl StepKind {
     /// - `memberships` reads the organizations and roles the journal holds
     ///   (and the users, which it waits for inside, before its first write);
     /// - `connections` reads the organizations the journal holds;
-    /// - `mfa_report` reads the users and TOTP factors;
+    /// - `mfa_report` reads the users and TOTP factors, and the connections
+    ///   (an SSO user is flagged when theirs was not created);
     /// - `verify` checks everything before it, except memberships, which it
     ///   waits for inside, before checking them;
     /// - `assess`, `users`, `organizations` and `roles` read only the source
@@ -116,7 +117,7 @@ impl StepKind {
         let reads: &[StepKind] = match self {
             Self::Memberships => &[Self::Organizations, Self::Roles],
             Self::Connections => &[Self::Organizations],
-            Self::MfaReport => &[Self::Users],
+            Self::MfaReport => &[Self::Users, Self::Connections],
             Self::Verify => return earlier != Self::Memberships,
             _ => &[],
         };
@@ -412,7 +413,7 @@ mod tests {
                 (Connections, vec![Organizations, Connections]),
                 (Roles, vec![Roles]),
                 (Memberships, vec![Organizations, Roles, Memberships]),
-                (MfaReport, vec![Users, MfaReport]),
+                (MfaReport, vec![Users, Connections, MfaReport]),
                 (
                     Verify,
                     vec![

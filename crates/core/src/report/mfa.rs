@@ -61,6 +61,10 @@ pub struct MfaSummary {
     /// Users with at least one finding: each got a notice.
     pub users_to_notify: u64,
     pub sign_in_flags: BTreeMap<String, u64>,
+    /// Users who sign in through enterprise SSO (those WorkOS would not
+    /// link are among the sign-in flags).
+    #[serde(default)]
+    pub sso_users: u64,
     pub notices_dir: PathBuf,
     pub notify_csv: PathBuf,
     pub sign_in_csv: PathBuf,

@@ -3,7 +3,7 @@
 //! ([`Planned`]). Plain data: the engine hands it to its observer and folds
 //! it into the report.
 
-use crate::support::reason::Reason;
+use crate::support::reason::{Reason, ReasonCode};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -152,4 +152,24 @@ impl PlannedAction {
             Self::Fail => "fail",
         }
     }
+}
+
+/// What a preview plans for a record the journal holds as written:
+/// unchanged when its payload's fingerprint is the one written, else an
+/// update (changed in Clerk since). `None` for a record never written.
+pub fn planned_change(
+    written: Option<&crate::journal::RecordState>,
+    fingerprint: &str,
+) -> Option<(PlannedAction, Option<Reason>)> {
+    let written = written?;
+    Some(match written.fingerprint.as_deref() == Some(fingerprint) {
+        true => (PlannedAction::Unchanged, None),
+        false => (
+            PlannedAction::Update,
+            Some(Reason::new(
+                ReasonCode::SourceChanged,
+                "changed in Clerk since it was written",
+            )),
+        ),
+    })
 }

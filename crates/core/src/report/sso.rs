@@ -1,6 +1,6 @@
 //! The report's Enterprise SSO section: what became of Clerk's enterprise
-//! connections, what each customer's IT admin is handed, and the SSO users
-//! with whether WorkOS would link their sign-in.
+//! connections and what each customer's IT admin is handed. The SSO users
+//! WorkOS would not link are sign-in flags of the MFA report.
 
 use std::collections::BTreeMap;
 
@@ -19,11 +19,4 @@ pub struct SsoSummary {
     /// Handoff rows, by reason code.
     pub handoff: BTreeMap<String, u64>,
     pub handoff_csv: String,
-    /// Users who sign in through an enterprise connection.
-    pub sso_users: u64,
-    /// SSO users by flag (`sso_user` links; the others would not).
-    pub sso_flags: BTreeMap<String, u64>,
-    pub sso_users_csv: String,
-    /// Set when the users came from an export only: it says nothing of SSO accounts.
-    pub users_unknown: bool,
 }

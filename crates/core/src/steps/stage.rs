@@ -300,23 +300,3 @@ impl<'c, 'p> PreviewTally<'c, 'p> {
         }
     }
 }
-
-/// What a preview plans for a record the journal holds as written:
-/// unchanged when its payload's fingerprint is the one written, else an
-/// update (changed in Clerk since). `None` for a record never written.
-pub(crate) fn planned_change(
-    written: Option<&crate::journal::RecordState>,
-    fingerprint: &str,
-) -> Option<(PlannedAction, Option<Reason>)> {
-    let written = written?;
-    Some(match written.fingerprint.as_deref() == Some(fingerprint) {
-        true => (PlannedAction::Unchanged, None),
-        false => (
-            PlannedAction::Update,
-            Some(Reason::new(
-                ReasonCode::SourceChanged,
-                "changed in Clerk since it was written",
-            )),
-        ),
-    })
-}

@@ -1,8 +1,9 @@
 //! The SSO handoff: one row per thing a customer's IT admin must do after
-//! the cutover, and the SSO users' list. Both are pure functions of what
-//! Clerk says and what the step did, so they are the same on every run
-//! until something changes; the files are written whole at the end of the
-//! step (`<name>-sso-handoff.csv`, `<name>-sso-users.csv`, mode 0600).
+//! the cutover, a pure function of what Clerk says and what the step did,
+//! so the same on every run until something changes; the file is written
+//! whole at the end of the step (`<name>-sso-handoff.csv`, mode 0600).
+//! Beside it, the flag on an SSO user WorkOS would not link (the MFA
+//! report lists those users among its sign-in flags).
 //!
 //! WorkOS's connection object, as the official SDK models it, returns
 //! neither the ACS URL nor the SP entity id it generates, so with
@@ -259,33 +260,6 @@ pub fn write_handoff(path: &Path, rows: &[HandoffRow]) -> std::io::Result<()> {
                 &row.action,
                 row.intent.unwrap_or_default(),
                 &ferry_wire::redact::redact(&row.values),
-            ])?;
-        }
-        writer.flush()
-    })
-}
-
-/// One SSO user's row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SsoUserRow {
-    pub clerk_id: String,
-    pub email: String,
-    pub connection: String,
-    pub reason: Reason,
-}
-
-/// Writes the SSO users' list whole (0600).
-pub fn write_sso_users(path: &Path, rows: &[SsoUserRow]) -> std::io::Result<()> {
-    ferry_wire::files::write_with(path, |out| {
-        let mut writer = ferry_wire::inert::CsvWriter::new(out);
-        writer.row(["clerk_id", "email", "connection", "code", "reason"])?;
-        for row in rows {
-            writer.row([
-                row.clerk_id.as_str(),
-                &row.email,
-                &row.connection,
-                row.reason.code.as_str(),
-                &row.reason.detail,
             ])?;
         }
         writer.flush()

@@ -37,9 +37,8 @@ use crate::mapping::connection::{
     ConnectionPayload, ConnectionSource, ConnectionView, MappedConnection, Protocol, map_connection,
 };
 use crate::plan::{AcsPolicy, ConnectionSettings};
-use crate::report::outcome::{Planned, PlannedAction};
+use crate::report::outcome::{Planned, PlannedAction, planned_change};
 use crate::script::Script;
-use crate::steps::stage::planned_change;
 use crate::support::reason::{Reason, ReasonCode};
 use crate::workos::client::WorkosClient;
 use decide::{Decision, Found, Written, decide};

@@ -1,19 +1,16 @@
 //! The connections step as the engine runs and previews it.
 
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::LocalBoxFuture;
-use tokio::sync::mpsc;
 
-use super::handoff::{self, HandoffRow, SsoUserRow};
+use super::handoff::{self, HandoffRow};
 use super::{ClerkSso, ConnectionsStep};
 use crate::journal::{Action, Journal, Kind};
 use crate::plan::{ConnectionSettings, StepKind};
 use crate::report::outcome::StepOutcome;
 use crate::report::sso::SsoSummary;
-use crate::source::read::{self, Item};
 use crate::steps::error::StepError;
 use crate::steps::stage::{
     PreviewContext, PreviewTally, RunContext, Stage, StageResult, write_records,
@@ -109,25 +106,12 @@ impl Stage for Connections<'_> {
                 (&a.organization, &a.connection).cmp(&(&b.organization, &b.connection))
             });
             rows.extend(directories);
-            let (sso_users, users_unknown) = sso_users(cx, &sso).await?;
             let dir = &plan.report.dir;
             ferry_wire::files::create_dir(dir).map_err(|e| StepError::write(dir, e))?;
             let handoff_csv = dir.join(format!("{}-sso-handoff.csv", plan.name));
             handoff::write_handoff(&handoff_csv, &rows)
                 .map_err(|e| StepError::write(&handoff_csv, e))?;
-            let users_csv = dir.join(format!("{}-sso-users.csv", plan.name));
-            handoff::write_sso_users(&users_csv, &sso_users)
-                .map_err(|e| StepError::write(&users_csv, e))?;
-
-            let summary = summarize(
-                &sso,
-                cx.reader,
-                &rows,
-                &sso_users,
-                users_unknown,
-                &handoff_csv,
-                &users_csv,
-            );
+            let summary = summarize(&sso, cx.reader, &rows, &handoff_csv);
             if let StepOutcome::Records { sso, .. } = &mut outcome {
                 *sso = Some(Box::new(summary));
             }
@@ -163,71 +147,16 @@ impl Stage for Connections<'_> {
     }
 }
 
-/// Every user with an enterprise account, each flagged; and whether the
-/// source could say (an export alone has no enterprise accounts).
-async fn sso_users(
-    cx: &RunContext<'_>,
-    sso: &ClerkSso,
-) -> Result<(Vec<SsoUserRow>, bool), StepError> {
-    let (tx, mut rx) = mpsc::channel(64);
-    let reading = read::read_users(cx.sources(), tx);
-    let journal = cx.reader;
-    let collecting = async {
-        let mut rows = Vec::new();
-        let mut unknown = false;
-        while let Some(item) = rx.recv().await {
-            let Item::User(user) = item else { continue };
-            let Some(api) = &user.api else {
-                unknown = true;
-                continue;
-            };
-            let email = user.primary().map(|p| p.address).unwrap_or_default();
-            for (connection_id, account_email) in api.enterprise_sign_ins() {
-                let Some(connection) = sso.connection_named(&connection_id) else {
-                    continue;
-                };
-                let view = sso.view(connection);
-                let created = journal
-                    .lock()
-                    .expect("journal lock")
-                    .written(Kind::Connection, &connection.id)
-                    .is_some();
-                let address = if email.is_empty() {
-                    account_email
-                } else {
-                    email.clone()
-                };
-                rows.push(SsoUserRow {
-                    clerk_id: user.id.clone(),
-                    reason: handoff::sso_user_flag(&address, &view, created),
-                    email: address,
-                    connection: connection.id.clone(),
-                });
-            }
-        }
-        (rows, unknown)
-    };
-    let (read, (rows, unknown)) = tokio::join!(reading, collecting);
-    read.map_err(StepError::from)?;
-    Ok((rows, unknown))
-}
-
 fn summarize(
     sso: &ClerkSso,
     journal: &Mutex<Journal>,
     rows: &[HandoffRow],
-    users: &[SsoUserRow],
-    users_unknown: bool,
     handoff_csv: &std::path::Path,
-    users_csv: &std::path::Path,
 ) -> SsoSummary {
     let mut summary = SsoSummary {
         connections: sso.connections.len() as u64,
         directories: sso.directories.len() as u64,
         handoff_csv: handoff_csv.display().to_string(),
-        sso_users: users.len() as u64,
-        sso_users_csv: users_csv.display().to_string(),
-        users_unknown,
         ..SsoSummary::default()
     };
     let journal = journal.lock().expect("journal lock");
@@ -248,13 +177,11 @@ fn summarize(
             _ => {}
         }
     }
-    let count =
-        |map: &mut BTreeMap<String, u64>, code: &str| *map.entry(code.to_owned()).or_default() += 1;
     for row in rows {
-        count(&mut summary.handoff, row.code.as_str());
-    }
-    for user in users {
-        count(&mut summary.sso_flags, user.reason.code.as_str());
+        *summary
+            .handoff
+            .entry(row.code.as_str().to_owned())
+            .or_default() += 1;
     }
     summary
 }

@@ -13,6 +13,11 @@
 //! WorkOS from linking the account by email (it would make a second user).
 //! Those users are listed with the reason.
 //!
+//! Enterprise SSO: a user who signs in through a Clerk enterprise
+//! connection is flagged when WorkOS would not link that sign-in to them
+//! (their email's domain is none of the connection's, or the connection
+//! was not created); the flag names the connection.
+//!
 //! Both lists cover the users the users step migrated: the others cannot
 //! sign in to WorkOS at all and are on that step's skipped list.
 
@@ -30,6 +35,9 @@ use crate::journal::{Journal, Kind};
 use crate::report::mfa::{MfaFinding, MfaSummary, SignInFlag};
 use crate::source::SourceUser;
 use crate::source::read::{self, Item, Sources};
+use crate::steps::connections::ClerkSso;
+use crate::steps::connections::handoff::sso_user_flag;
+use crate::support::reason::ReasonCode;
 
 const BUILT_IN_NOTICE: &str = include_str!("../../report/templates/mfa-notice.hbs");
 
@@ -40,6 +48,9 @@ pub struct MfaReportStep<'a> {
     pub report_dir: PathBuf,
     pub enabled_providers: Vec<String>,
     pub journal: &'a Mutex<Journal>,
+    /// Clerk's enterprise connections, when the plan moves them: SSO users
+    /// WorkOS would not link are flagged against them.
+    pub sso: Option<ClerkSso>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,11 +93,37 @@ fn private_file(path: &Path) -> Result<std::fs::File, MfaReportError> {
 impl MfaReportStep<'_> {
     fn migrated(&self, kind: Kind, id: &str) -> bool {
         let journal = self.journal.lock().expect("journal lock");
-        journal
-            .record(kind, id)
-            .ok()
-            .flatten()
-            .is_some_and(|r| r.action.wrote_target())
+        journal.written(kind, id).is_some()
+    }
+
+    /// The flags on a user who signs in through enterprise SSO, one per
+    /// connection WorkOS would not link them through: their email's domain
+    /// is none of the connection's, or the connection was not created.
+    /// The second value says whether the user signs in through SSO at all.
+    pub fn sso_flags(&self, user: &SourceUser) -> (Vec<SignInFlag>, bool) {
+        let (Some(sso), Some(api)) = (&self.sso, &user.api) else {
+            return (Vec::new(), false);
+        };
+        let sign_ins = api.enterprise_sign_ins();
+        let primary = user.primary().ok().map(|p| p.address);
+        let mut flags = Vec::new();
+        for (named, account_email) in &sign_ins {
+            let Some(connection) = sso.connection_named(named) else {
+                continue;
+            };
+            let email = primary.clone().unwrap_or_else(|| account_email.clone());
+            let created = self.migrated(Kind::Connection, &connection.id);
+            let reason = sso_user_flag(&email, &sso.view(connection), created);
+            if reason.code != ReasonCode::SsoUser {
+                flags.push(SignInFlag {
+                    clerk_id: user.id.clone(),
+                    email: Some(email),
+                    flag: reason.code.as_str(),
+                    detail: reason.detail,
+                });
+            }
+        }
+        (flags, !sign_ins.is_empty())
     }
 
     /// The MFA findings for one user.
@@ -223,7 +260,9 @@ impl MfaReportStep<'_> {
                 if !self.migrated(Kind::User, &user.id) {
                     continue;
                 }
-                for flag in self.sign_in_flags(&user) {
+                let (sso_flags, signs_in_with_sso) = self.sso_flags(&user);
+                summary.sso_users += u64::from(signs_in_with_sso);
+                for flag in self.sign_in_flags(&user).into_iter().chain(sso_flags) {
                     *summary
                         .sign_in_flags
                         .entry(flag.flag.to_owned())

@@ -5,6 +5,7 @@ use futures_util::future::LocalBoxFuture;
 use super::MfaReportStep;
 use crate::plan::{MfaReportSettings, StepKind};
 use crate::report::outcome::StepOutcome;
+use crate::steps::connections::ClerkSso;
 use crate::steps::stage::{RunContext, Stage, StageResult};
 
 pub struct MfaReport<'p>(pub &'p MfaReportSettings);
@@ -32,6 +33,10 @@ impl Stage for MfaReport<'_> {
                     .map(|t| t.oauth_providers.clone())
                     .unwrap_or_default(),
                 journal: cx.reader,
+                sso: match (plan.has(StepKind::Connections), cx.clerk) {
+                    (true, Some(clerk)) => Some(ClerkSso::read(clerk).await?),
+                    _ => None,
+                },
             };
             Ok(StepOutcome::MfaReport(step.run(cx.sources()).await?))
         })
