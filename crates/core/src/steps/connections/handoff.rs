@@ -54,7 +54,7 @@ pub enum Fate<'a> {
 pub fn connection_rows(
     view: &ConnectionView,
     fate: &Fate<'_>,
-    plan_name: &str,
+    plan_file: &str,
     now_ms: i64,
 ) -> Vec<HandoffRow> {
     let organization = view
@@ -79,7 +79,7 @@ pub fn connection_rows(
             values,
         };
     let portal = |workos_organization: &str, intent: &str| {
-        format!("ferry portal-link {plan_name}.yaml {workos_organization} --intent {intent}")
+        format!("ferry portal-link {plan_file} {workos_organization} --intent {intent}")
     };
     let mut rows = Vec::new();
     match fate {
@@ -174,10 +174,10 @@ pub fn directory_row(
     directory: &ScimDirectory,
     organization: &str,
     workos_organization: Option<&str>,
-    plan_name: &str,
+    plan_file: &str,
 ) -> HandoffRow {
     let how = match workos_organization {
-        Some(id) => format!("ferry portal-link {plan_name}.yaml {id} --intent dsync"),
+        Some(id) => format!("ferry portal-link {plan_file} {id} --intent dsync"),
         None => "its organization was not migrated: migrate it first".to_owned(),
     };
     HandoffRow {

@@ -136,7 +136,9 @@ pub struct ConnectionsStep<'a> {
     /// When ferry began working on this target (the journal's first run):
     /// a connection WorkOS made earlier was not ferry's.
     pub since: Option<DateTime<Utc>>,
-    pub plan_name: String,
+    /// The plan file's name, for the `ferry portal-link` commands the
+    /// handoff names.
+    pub plan_file: String,
     /// The handoff rows of the connections written so far.
     pub handoff: Mutex<Vec<HandoffRow>>,
 }
@@ -302,7 +304,7 @@ impl ConnectionsStep<'_> {
 
     fn hand_off(&self, view: &ConnectionView, fate: &Fate<'_>) {
         let rows =
-            handoff::connection_rows(view, fate, &self.plan_name, Utc::now().timestamp_millis());
+            handoff::connection_rows(view, fate, &self.plan_file, Utc::now().timestamp_millis());
         self.handoff.lock().expect("handoff lock").extend(rows);
     }
 

@@ -18,6 +18,14 @@ use crate::steps::stage::{
 
 pub struct Connections<'p>(pub &'p ConnectionSettings);
 
+/// The plan file's name (never its folder: the handoff goes to people).
+fn plan_file(plan: &crate::plan::Plan) -> String {
+    plan.path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "PLAN".to_owned())
+}
+
 /// When ferry began working on this target: the journal's first run that
 /// was not a dry run.
 fn since(journal: &Journal) -> Option<DateTime<Utc>> {
@@ -50,7 +58,7 @@ impl Stage for Connections<'_> {
                 clerk: &sso,
                 reconcile: cx.reconcile,
                 since: since(cx.journal),
-                plan_name: plan.name.clone(),
+                plan_file: plan_file(plan),
                 handoff: Mutex::new(Vec::new()),
             };
             let seen = cx.seen;
@@ -98,7 +106,7 @@ impl Stage for Connections<'_> {
                     directory,
                     &slug,
                     workos.as_deref(),
-                    &plan.name,
+                    &step.plan_file,
                 ));
             }
             let mut rows = step.handoff.into_inner().expect("handoff lock");
@@ -134,7 +142,7 @@ impl Stage for Connections<'_> {
                 clerk: &sso,
                 reconcile: false,
                 since: None,
-                plan_name: cx.project.plan.name.clone(),
+                plan_file: plan_file(&cx.project.plan),
                 handoff: Mutex::new(Vec::new()),
             };
             let mut tally = PreviewTally::new(cx, StepKind::Connections).of(Kind::Connection);
