@@ -442,6 +442,28 @@ fn check_steps(
                 .hint("Clerk's API never returns digests; set `source.clerk.export_csv:` to the Dashboard CSV export, or say `passwords: skip` to create every user without one (they are listed for a reset)"),
             );
         }
+        let name = step.name();
+        for &needed in step.kind().must_follow() {
+            let position = steps.iter().position(|s| s.kind() == needed);
+            if position.is_some_and(|p| p > index) {
+                diagnostics.push(
+                    Diagnostic::error(format!("`{name}` runs before `{needed}`"))
+                        .at_opt(step_location(index))
+                        .hint(format!(
+                            "{name} needs the ids that `{needed}` records; list `{needed}` first"
+                        )),
+                );
+            }
+        }
+        if step.kind() == StepKind::Connections
+            && !steps.iter().any(|s| s.kind() == StepKind::MfaReport)
+        {
+            diagnostics.push(
+                Diagnostic::warning("`connections` without an `mfa_report` step")
+                    .at_opt(step_location(index))
+                    .hint("the MFA report's sign-in flags list the SSO users WorkOS would not link (a domain the connection does not claim, a connection not created); add `- mfa_report` to have them"),
+            );
+        }
         if let StepSpec::Memberships(options) = step {
             if !steps.iter().any(|s| s.kind() == StepKind::Roles) {
                 diagnostics.push(
@@ -449,16 +471,6 @@ fn check_steps(
                         .at_opt(step_location(index))
                         .hint("every role the memberships use must then exist in WorkOS already (the preflight checks, and names the missing ones); add `- roles` before `memberships` to create them"),
                 );
-            }
-            for &needed in step.kind().must_follow() {
-                let position = steps.iter().position(|s| s.kind() == needed);
-                if position.is_some_and(|p| p > index) {
-                    diagnostics.push(
-                        Diagnostic::error(format!("`memberships` runs before `{needed}`"))
-                            .at_opt(step_location(index))
-                            .hint(format!("memberships need the ids that `{needed}` records; list `{needed}` first")),
-                    );
-                }
             }
             let roles = yaml::get(
                 root,
