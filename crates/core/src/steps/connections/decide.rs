@@ -18,7 +18,8 @@ pub struct Written {
 /// What WorkOS says of the journal's connection, when it was asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Found {
-    /// Not asked (a run without `--reconcile`): the journal is believed.
+    /// Not asked (an unchanged connection, without `--reconcile`): the
+    /// journal is believed.
     NotAsked,
     /// In the organization the connection belongs in.
     InPlace,

@@ -131,7 +131,8 @@ pub struct ConnectionsStep<'a> {
     pub workos: &'a WorkosClient,
     pub journal: &'a Mutex<Journal>,
     pub clerk: &'a ClerkSso,
-    /// Look at each written connection in WorkOS before believing the journal.
+    /// Look at each written connection in WorkOS before believing the
+    /// journal (one about to be updated is always looked at).
     pub reconcile: bool,
     /// When ferry began working on this target (the journal's first run):
     /// a connection WorkOS made earlier was not ferry's.
@@ -255,8 +256,12 @@ impl ConnectionsStep<'_> {
                 fingerprint: r.fingerprint,
             })
         });
-        let found = match (&written, self.reconcile) {
-            (Some(written), true) => match self.workos.connection(&written.target_id).await {
+        // The journal's connection is looked at before anything is sent to
+        // it (an update), and every time under --reconcile: its id is only
+        // believed while WorkOS shows it in this organization.
+        let look = |w: &Written| self.reconcile || w.fingerprint.as_deref() != Some(&fingerprint);
+        let found = match written.as_ref().filter(|w| look(w)) {
+            Some(written) => match self.workos.connection(&written.target_id).await {
                 Ok(Some(now)) if now.organization_id.as_deref() == Some(&ready.organization_id) => {
                     Found::InPlace
                 }
@@ -265,7 +270,7 @@ impl ConnectionsStep<'_> {
                     return vec![record(Action::Failed, None, Some(error.reason()), None)];
                 }
             },
-            _ => Found::NotAsked,
+            None => Found::NotAsked,
         };
         let result = match decide(written.as_ref(), found, &fingerprint) {
             Decision::Unchanged { target_id } => Ok((Action::Unchanged, target_id, None)),
