@@ -130,6 +130,20 @@ fn handoff(world: &World) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// Asserts `secret` is in no file ferry wrote: the journal and the reports.
+fn kept_nowhere(world: &World, secret: &str, what: &str) {
+    let mut files = vec![world.scratch.path().join(".ferry/world.db")];
+    files.extend(
+        std::fs::read_dir(world.scratch.path().join("reports"))
+            .unwrap()
+            .map(|e| e.unwrap().path()),
+    );
+    for file in files.iter().filter(|f| f.is_file()) {
+        let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
+        assert!(!text.contains(secret), "{} holds {what}", file.display());
+    }
+}
+
 fn undo_takes_every_connection_away(world: &World) {
     world
         .ferry()
@@ -426,20 +440,7 @@ fn acs_keep_sends_clerk_s_service_provider_and_an_oidc_secret_comes_from_the_pla
     );
     // The secret went to WorkOS and nowhere else.
     assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
-    let mut files = vec![world.scratch.path().join(".ferry/world.db")];
-    files.extend(
-        std::fs::read_dir(world.scratch.path().join("reports"))
-            .unwrap()
-            .map(|e| e.unwrap().path()),
-    );
-    for file in files.iter().filter(|f| f.is_file()) {
-        let bytes = std::fs::read(file).unwrap();
-        assert!(
-            !String::from_utf8_lossy(&bytes).contains(secret),
-            "{} holds the OIDC secret",
-            file.display()
-        );
-    }
+    kept_nowhere(&world, secret, "the OIDC secret");
 }
 
 #[test]
@@ -662,16 +663,7 @@ fn portal_link_prints_a_fresh_link_and_keeps_it_nowhere() {
     assert!(first.stdout.contains("intent=dsync"));
     assert_ne!(first.stdout, second.stdout, "each link is fresh");
     let secret = first.stdout.trim();
-    let mut files = vec![world.scratch.path().join(".ferry/world.db")];
-    files.extend(
-        std::fs::read_dir(world.scratch.path().join("reports"))
-            .unwrap()
-            .map(|e| e.unwrap().path()),
-    );
-    for file in files.iter().filter(|f| f.is_file()) {
-        let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
-        assert!(!text.contains(secret), "{} holds the link", file.display());
-    }
+    kept_nowhere(&world, secret, "the link");
     // An organization WorkOS does not have is WorkOS's refusal, said plainly.
     world
         .ferry()

@@ -119,6 +119,15 @@ impl ConnectionView {
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or_default()
     }
+
+    /// How people know its Clerk organization: the slug, else the id
+    /// (empty for a connection without one).
+    pub fn organization_label(&self) -> String {
+        self.organization_slug
+            .clone()
+            .or_else(|| self.organization_id.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// What Clerk says of one connection: the enterprise connection, the

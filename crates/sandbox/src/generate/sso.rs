@@ -6,7 +6,7 @@
 //! address moves to the connection's domain and who get an enterprise
 //! account, and one contractor whose domain is not the connection's.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
@@ -88,6 +88,12 @@ pub(super) fn plant(
         .iter()
         .flat_map(|u| u.email_addresses.iter())
         .map(|e| e.email_address.to_lowercase())
+        .collect();
+    // A user's place in `users`, found once (a tenant may hold a million).
+    let position_of: HashMap<String, usize> = users
+        .iter()
+        .enumerate()
+        .map(|(at, user)| (user.id.clone(), at))
         .collect();
     let mut converted: HashSet<String> = HashSet::new();
     // The addresses a plus-addressed user collides with stay where they are.
@@ -204,7 +210,7 @@ pub(super) fn plant(
                 .iter()
                 .filter(|m| m.organization.id == organization.id)
                 .filter_map(|m| m.public_user_data.as_ref())
-                .filter_map(|data| users.iter().position(|u| u.id == data.user_id))
+                .filter_map(|data| position_of.get(&data.user_id).copied())
                 .collect();
             let mut planted_here = 0;
             for position in members {

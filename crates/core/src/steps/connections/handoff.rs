@@ -57,11 +57,7 @@ pub fn connection_rows(
     plan_file: &str,
     now_ms: i64,
 ) -> Vec<HandoffRow> {
-    let organization = view
-        .organization_slug
-        .clone()
-        .or_else(|| view.organization_id.clone())
-        .unwrap_or_default();
+    let organization = view.organization_label();
     let row =
         |workos_organization: &str, code, action: String, intent, values: String| HandoffRow {
             organization: organization.clone(),

@@ -88,23 +88,21 @@ impl Stage for Connections<'_> {
 
             let mut directories = Vec::new();
             for directory in &sso.directories {
-                let organization = directory
+                // A directory belongs to the organization of its connection.
+                let owner = directory
                     .enterprise_connection_id
                     .as_deref()
                     .and_then(|id| sso.connection_named(id))
-                    .and_then(|c| c.organization_id.clone());
-                let slug = organization
+                    .map(|connection| sso.view(connection));
+                let workos = owner
                     .as_ref()
-                    .and_then(|id| sso.organizations.get(id))
-                    .map(|o| o.slug.clone())
-                    .or(organization.clone())
-                    .unwrap_or_default();
-                let workos = organization
-                    .as_deref()
+                    .and_then(|view| view.organization_id.as_deref())
                     .and_then(|id| step.workos_organization(id));
                 directories.push(handoff::directory_row(
                     directory,
-                    &slug,
+                    &owner
+                        .map(|view| view.organization_label())
+                        .unwrap_or_default(),
                     workos.as_deref(),
                     &step.plan_file,
                 ));
