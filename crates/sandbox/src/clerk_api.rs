@@ -621,7 +621,8 @@ async fn verify_password(
         "argon2i" | "argon2id" => Some(crate::hashes::HashKind::Argon2),
         _ => None,
     };
-    let verified = kind.is_some_and(|kind| crate::hashes::verify(kind, digest.expose(), &password));
+    let verified =
+        kind.is_some_and(|kind| crate::hashes::verify(kind, digest.expose(), &password, None));
     verdict(
         verified,
         serde_json::json!({ "verified": true }),

@@ -55,6 +55,11 @@ pub struct FaultConfig {
     /// WorkOS holds: a server that hands out one id for every create.
     #[arg(long)]
     pub one_user_answer: bool,
+    /// Refuse this `password_hash_type` with 400 `invalid_password_hash`,
+    /// whatever the digest (repeatable): a target that does not take a
+    /// layout, so tests can prove ferry's fallback.
+    #[arg(long, value_name = "TYPE", value_parser = refused_hash_type)]
+    pub refuse_hash_type: Vec<crate::hashes::HashKind>,
     /// Send `Retry-After` as an HTTP date rather than seconds.
     #[arg(
         long = "retry-after-http-date",
@@ -64,6 +69,14 @@ pub struct FaultConfig {
         value_enum
     )]
     pub retry_after_format: RetryAfterFormat,
+}
+
+fn refused_hash_type(label: &str) -> Result<crate::hashes::HashKind, String> {
+    crate::hashes::HashKind::parse(label).ok_or_else(|| {
+        format!(
+            "`{label}` is not a WorkOS password_hash_type (bcrypt, firebase-scrypt, ssha, ssha256, scrypt, pbkdf2, argon2)"
+        )
+    })
 }
 
 /// `Retry-After: 3` or `Retry-After: Thu, 26 Nov 2026 11:30:03 GMT`.

@@ -96,13 +96,15 @@ impl Sandbox {
             workos_api_key: options.keys.workos_api_key.clone(),
             workos_client_id: options.keys.workos_client_id.clone(),
         };
+        let mut workos = WorkosState::default();
+        workos.refuse_hash_types(options.faults.refuse_hash_type.iter().copied());
         let shared = Arc::new(Shared {
             keys: options.keys,
             info,
             clerk: RwLock::new(Arc::new(
                 ClerkStore::new(options.tenant).with_credentials(options.credentials),
             )),
-            workos: Mutex::new(WorkosState::default()),
+            workos: Mutex::new(workos),
             faults: Faults::new(options.faults),
             limiters: RwLock::new(Arc::new(Limiters::new(options.limits))),
             log: RequestLog::default(),

@@ -1,19 +1,32 @@
-//! Password digests: a pool of passwords hashed once per run (bcrypt at
-//! cost 4, argon2id at 4 MiB / 1 pass, the least WorkOS accepts) that many users share, and
-//! shape-correct but unverifiable digests for the legacy hashers.
+//! Password digests: a pool of passwords hashed once per run that many
+//! users share, in each Clerk format the sandbox can verify once WorkOS
+//! holds it (bcrypt at cost 4; argon2id at 4 MiB / 1 pass, the least WorkOS
+//! accepts; `pbkdf2_sha256` at 10,000 rounds; `scrypt_firebase` with one
+//! project key at memory cost 10, so tests stay fast), and shape-correct
+//! random digests for md5, which WorkOS cannot take.
 
 use argon2::password_hash::PasswordHasher;
+use data_encoding::BASE64;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
+use sha2::Sha256;
 
 use super::planted::{BCRYPT_COST, PASSWORD_POOL};
 use super::vocabulary::random_id;
 
-/// Digests hashed once per run and shared.
+/// PBKDF2 rounds of the generated `pbkdf2_sha256` digests.
+pub(super) const PBKDF2_ROUNDS: u32 = 10_000;
+/// Firebase's rounds and memory cost (log2 N) of the generated project.
+const FIREBASE_ROUNDS: u32 = 8;
+const FIREBASE_MEMORY_COST: u8 = 10;
+
+/// Digests hashed once per run and shared, slot by slot.
 pub(super) struct PasswordPool {
     pub(super) passwords: Vec<String>,
     pub(super) bcrypt: Vec<String>,
     pub(super) argon2id: Vec<String>,
+    pub(super) pbkdf2_sha256: Vec<String>,
+    pub(super) scrypt_firebase: Vec<String>,
 }
 
 impl PasswordPool {
@@ -21,70 +34,79 @@ impl PasswordPool {
         let passwords: Vec<String> = (0..PASSWORD_POOL)
             .map(|_| format!("Sandbox-{}!", random_id(rng, 12)))
             .collect();
-        let bcrypt = passwords
-            .iter()
-            .map(|password| {
-                let salt: [u8; 16] = rng.random();
-                bcrypt::hash_with_salt(password, BCRYPT_COST, salt)
-                    .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
-                    .unwrap_or_default()
-            })
-            .collect();
-        let argon2id = passwords
-            .iter()
-            .map(|password| {
-                let salt: [u8; 16] = rng.random();
-                argon2::Params::new(4096, 1, 1, None)
-                    .ok()
-                    .map(|params| {
-                        argon2::Argon2::new(
-                            argon2::Algorithm::Argon2id,
-                            argon2::Version::V0x13,
-                            params,
-                        )
-                    })
-                    .and_then(|hasher| {
-                        hasher
-                            .hash_password_with_salt(password.as_bytes(), &salt)
-                            .ok()
-                    })
-                    .map(|hash| hash.to_string())
-                    .unwrap_or_default()
-            })
-            .collect();
+        let signer_key: [u8; 32] = rng.random();
+        let mut each = |hash: &dyn Fn(&str, [u8; 16]) -> String| -> Vec<String> {
+            passwords
+                .iter()
+                .map(|password| hash(password, rng.random()))
+                .collect()
+        };
+        let bcrypt = each(&|password, salt| {
+            bcrypt::hash_with_salt(password, BCRYPT_COST, salt)
+                .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
+                .unwrap_or_default()
+        });
+        let argon2id = each(&|password, salt| {
+            argon2::Params::new(4096, 1, 1, None)
+                .ok()
+                .map(|params| {
+                    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+                })
+                .and_then(|hasher| {
+                    hasher
+                        .hash_password_with_salt(password.as_bytes(), &salt)
+                        .ok()
+                })
+                .map(|hash| hash.to_string())
+                .unwrap_or_default()
+        });
+        let pbkdf2_sha256 = each(&|password, salt| {
+            let mut hash = [0u8; 32];
+            pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, PBKDF2_ROUNDS, &mut hash);
+            format!(
+                "pbkdf2_sha256${PBKDF2_ROUNDS}${}${}",
+                BASE64.encode(&salt),
+                BASE64.encode(&hash)
+            )
+        });
+        let scrypt_firebase = each(&|password, salt| firebase(password, &salt, &signer_key));
         Self {
             passwords,
             bcrypt,
             argon2id,
+            pbkdf2_sha256,
+            scrypt_firebase,
         }
     }
+}
+
+/// Clerk's scrypt_firebase: `hash$salt$signer_key$salt_separator$rounds$mem_cost`,
+/// base64 parts; the hash is the project's signer key encrypted with
+/// AES-256-CTR under the scrypt key of the password and salt + separator.
+fn firebase(password: &str, salt: &[u8], signer_key: &[u8]) -> String {
+    use ctr::cipher::{KeyIvInit, StreamCipher};
+    let separator = [0x07u8];
+    let mut derived = [0u8; 64];
+    let salted = [salt, &separator].concat();
+    let params = scrypt::Params::new(FIREBASE_MEMORY_COST, FIREBASE_ROUNDS, 1);
+    let mut hash = signer_key.to_vec();
+    if let Ok(params) = params
+        && scrypt::scrypt(password.as_bytes(), &salted, &params, &mut derived).is_ok()
+        && let Ok(mut cipher) =
+            ctr::Ctr128BE::<aes::Aes256>::new_from_slices(&derived[..32], &[0u8; 16])
+    {
+        cipher.apply_keystream(&mut hash);
+    }
+    format!(
+        "{}${}${}${}${FIREBASE_ROUNDS}${FIREBASE_MEMORY_COST}",
+        BASE64.encode(&hash),
+        BASE64.encode(salt),
+        BASE64.encode(signer_key),
+        BASE64.encode(&separator)
+    )
 }
 
 pub(super) fn hex_digest(rng: &mut ChaCha8Rng, bytes: usize) -> String {
     let raw: Vec<u8> = (0..bytes).map(|_| rng.random()).collect();
     hex::encode(raw)
-}
-
-pub(super) fn base64(rng: &mut ChaCha8Rng, bytes: usize) -> String {
-    let raw: Vec<u8> = (0..bytes).map(|_| rng.random()).collect();
-    data_encoding::BASE64.encode(&raw)
-}
-
-/// Clerk's scrypt_firebase: `hash$salt$signer_key$salt_separator$rounds$mem_cost`.
-pub(super) fn scrypt_firebase_digest(rng: &mut ChaCha8Rng) -> String {
-    format!(
-        "{}${}${}$Bw==$8$14",
-        base64(rng, 64),
-        base64(rng, 12),
-        base64(rng, 64)
-    )
-}
-
-/// `pbkdf2_sha256$iterations$salt$hash`, Django's layout.
-pub(super) fn pbkdf2_digest(rng: &mut ChaCha8Rng) -> String {
-    format!(
-        "pbkdf2_sha256$600000${}${}",
-        random_id(rng, 22),
-        base64(rng, 32)
-    )
 }

@@ -8,11 +8,11 @@
 //! [`GroundTruth`] of what was planted so `assess` and `verify` can be tested.
 //!
 //! Speed: digests come from a small pool of passwords hashed once per run
-//! (bcrypt at cost 4 rather than Clerk's 10, argon2id with 4 MiB / 1 pass, the least WorkOS accepts),
-//! shared by many users; 100,000 users take well under a second. Legacy
-//! digests other than argon2id (scrypt_firebase, md5, pbkdf2_sha256) have the
-//! right shape but random content: nothing can verify them, as in a real
-//! tenant where ferry must not send them.
+//! (bcrypt at cost 4 rather than Clerk's 10, argon2id with 4 MiB / 1 pass, the
+//! least WorkOS accepts, pbkdf2_sha256 and scrypt_firebase with light
+//! parameters), shared by many users; 100,000 users take well under a
+//! second. md5 digests have the right shape but random content: WorkOS has
+//! no type for them, and ferry must not send them.
 
 mod digests;
 mod metadata;
@@ -122,7 +122,7 @@ pub fn generate(options: GeneratorOptions) -> GeneratedTenant {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
     use crate::hashes::{self, HashKind};
@@ -318,17 +318,30 @@ mod tests {
             .iter()
             .map(|row| (row.id.as_str(), row))
             .collect();
-        assert!(!generated.passwords.is_empty());
-        for entry in generated.passwords.iter().take(40) {
-            let row = digests[entry.user_id.as_str()];
-            let digest = row.password_digest.as_ref().unwrap().expose();
+        // Every user whose digest WorkOS can take once converted is listed.
+        let listed: BTreeSet<&str> = generated
+            .passwords
+            .iter()
+            .map(|entry| entry.password_hasher.as_str())
+            .collect();
+        assert_eq!(
+            listed,
+            BTreeSet::from(["argon2id", "bcrypt", "pbkdf2_sha256", "scrypt_firebase"])
+        );
+        let native = generated.passwords.iter().filter_map(|entry| {
             let kind = match entry.password_hasher.as_str() {
                 "bcrypt" => HashKind::Bcrypt,
-                _ => HashKind::Argon2,
+                "argon2id" => HashKind::Argon2,
+                _ => return None,
             };
+            Some((entry, kind))
+        });
+        for (entry, kind) in native.take(40) {
+            let row = digests[entry.user_id.as_str()];
+            let digest = row.password_digest.as_ref().unwrap().expose();
             assert!(!format!("{entry:?}").contains(entry.password.expose()));
             assert!(
-                hashes::verify(kind, digest, entry.password.expose()),
+                hashes::verify(kind, digest, entry.password.expose(), None),
                 "{}",
                 entry.user_id
             );

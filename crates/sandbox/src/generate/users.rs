@@ -6,7 +6,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde_json::Map;
 
-use super::digests::{PasswordPool, hex_digest, pbkdf2_digest, scrypt_firebase_digest};
+use super::digests::{PasswordPool, hex_digest};
 use super::metadata::metadata;
 use super::planted::{self, GroundTruth, PASSWORD_POOL, PasswordRow};
 use super::vocabulary::{DOMAINS, FIRST_NAMES, LAST_NAMES, PROVIDERS, pick, random_id};
@@ -367,9 +367,9 @@ fn credentials(
         let (hasher, digest, verifiable) = match rng.random_range(0..100) {
             0..84 => ("bcrypt", pool.bcrypt[slot].clone(), true),
             84..90 => ("argon2id", pool.argon2id[slot].clone(), true),
-            90..94 => ("scrypt_firebase", scrypt_firebase_digest(rng), false),
+            90..94 => ("scrypt_firebase", pool.scrypt_firebase[slot].clone(), true),
             94..97 => ("md5", hex_digest(rng, 16), false),
-            _ => ("pbkdf2_sha256", pbkdf2_digest(rng), false),
+            _ => ("pbkdf2_sha256", pool.pbkdf2_sha256[slot].clone(), true),
         };
         *truth.hashers.entry(hasher.to_owned()).or_default() += 1;
         row.password_digest = Some(Secret::new(digest));

@@ -2,17 +2,53 @@
 //! a user's factors and organizations, pending authentications, sign-ins.
 
 use super::rules::user_not_found;
-use super::{Outcome, PendingAuthentication, WorkosState, now};
+use super::{Outcome, PendingAuthentication, StoredUser, WorkosState, now};
 use crate::hashes;
 use ferry_wire::workos::model::{AuthenticationFactor, User};
 
 impl WorkosState {
-    /// The user with this email if `password` matches their digest.
-    pub fn check_password(&self, email: &str, password: &str) -> Option<User> {
-        let id = self.users_by_email.get(&email.to_lowercase())?;
-        let stored = self.users.get(id)?;
-        let (kind, digest) = stored.password.as_ref()?;
-        hashes::verify(*kind, digest.expose(), password).then(|| stored.user.clone())
+    /// The user with this email if `password` matches their digest; either
+    /// way the attempt is an `authentication.password_succeeded` or
+    /// `authentication.password_failed` event, shaped as the spec defines
+    /// them (the failure's `user_id` is null for an unknown email).
+    pub fn check_password(&mut self, email: &str, password: &str) -> Option<User> {
+        let known = self
+            .users_by_email
+            .get(&email.to_lowercase())
+            .and_then(|id| self.users.get(id));
+        let signed_in = known.and_then(|stored| self.password_matches(stored, password));
+        let user_id = known.map(|stored| stored.user.id.clone());
+        let email = known.map_or_else(|| email.to_owned(), |stored| stored.user.email.clone());
+        let (event, data) = match &signed_in {
+            Some(_) => (
+                "authentication.password_succeeded",
+                serde_json::json!({
+                    "type": "password", "status": "succeeded", "ip_address": null,
+                    "user_agent": null, "user_id": user_id, "email": email,
+                }),
+            ),
+            None => (
+                "authentication.password_failed",
+                serde_json::json!({
+                    "type": "password", "status": "failed", "ip_address": null,
+                    "user_agent": null, "user_id": user_id, "email": email,
+                    "error": {"code": "invalid_credentials", "message": "Invalid credentials."},
+                }),
+            ),
+        };
+        self.events.record(event, &data, None);
+        signed_in
+    }
+
+    fn password_matches(&self, stored: &StoredUser, password: &str) -> Option<User> {
+        let stored_password = stored.password.as_ref()?;
+        hashes::verify(
+            stored_password.kind,
+            stored_password.digest.expose(),
+            password,
+            stored_password.position,
+        )
+        .then(|| stored.user.clone())
     }
 
     pub fn totp_factors_of(&self, user_id: &str) -> Vec<AuthenticationFactor> {

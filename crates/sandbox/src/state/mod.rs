@@ -66,7 +66,16 @@ type Outcome<T> = Result<T, Failure>;
 #[derive(Debug, Clone)]
 struct StoredUser {
     user: User,
-    password: Option<(HashKind, Secret)>,
+    password: Option<StoredPassword>,
+}
+
+/// An imported or set password as the server keeps it.
+#[derive(Debug, Clone)]
+struct StoredPassword {
+    kind: HashKind,
+    digest: Secret,
+    /// Where an `ssha256` digest's salt went.
+    position: Option<crate::hashes::SaltPosition>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +124,10 @@ pub struct DumpedUser {
 #[derive(Default)]
 pub struct WorkosState {
     sequence: u64,
+    /// Hash types refused with `invalid_password_hash` whatever the digest
+    /// (`--refuse-hash-type`), so tests can prove what a target that does
+    /// not take a layout makes of a run.
+    refused_hash_types: BTreeSet<HashKind>,
     users: BTreeMap<String, StoredUser>,
     users_by_email: HashMap<String, String>,
     users_by_external_id: HashMap<String, String>,
@@ -216,6 +229,11 @@ impl WorkosState {
     }
 
     /// Everything, without digests or secrets (the admin route's dump).
+    /// Refuses these hash types from now on (`--refuse-hash-type`).
+    pub fn refuse_hash_types(&mut self, kinds: impl IntoIterator<Item = HashKind>) {
+        self.refused_hash_types.extend(kinds);
+    }
+
     pub fn dump(&self) -> WorkosDump {
         WorkosDump {
             users: self
@@ -226,7 +244,7 @@ impl WorkosState {
                     password_hash_type: stored
                         .password
                         .as_ref()
-                        .map(|(kind, _)| kind.label().to_owned()),
+                        .map(|password| password.kind.label().to_owned()),
                 })
                 .collect(),
             organizations: self.organizations.values().cloned().collect(),

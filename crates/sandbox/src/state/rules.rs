@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, StoredPassword};
 use crate::hashes::{self, HashKind};
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::model::Metadata;
@@ -142,7 +142,8 @@ pub(super) fn password(
     digest: Option<&Secret>,
     kind: Option<&str>,
     salt_position: Option<&str>,
-) -> Outcome<Option<(HashKind, Secret)>> {
+    refused: &std::collections::BTreeSet<HashKind>,
+) -> Outcome<Option<StoredPassword>> {
     if let Some(position) = salt_position {
         if digest.is_none() {
             return Err(Failure::BadRequest {
@@ -176,7 +177,11 @@ pub(super) fn password(
             }
             let digest = hashes::hash_plaintext(plaintext.expose())
                 .ok_or_else(|| Failure::InvalidRequest("password cannot be hashed".into()))?;
-            Ok(Some((HashKind::Bcrypt, Secret::new(digest))))
+            Ok(Some(StoredPassword {
+                kind: HashKind::Bcrypt,
+                digest: Secret::new(digest),
+                position: None,
+            }))
         }
         (None, Some(digest), Some(label)) => {
             let kind = HashKind::parse(label).ok_or_else(|| {
@@ -184,13 +189,17 @@ pub(super) fn password(
                     "password_hash_type must be one of bcrypt, firebase-scrypt, ssha, ssha256, scrypt, pbkdf2, argon2, not '{label}'"
                 ))
             })?;
-            if !hashes::is_well_formed(kind, digest.expose()) {
+            if refused.contains(&kind) || !hashes::is_well_formed(kind, digest.expose()) {
                 return Err(Failure::BadRequest {
                     code: "invalid_password_hash",
                     message: format!("The password hash is not a valid {} hash.", kind.label()),
                 });
             }
-            Ok(Some((kind, digest.clone())))
+            Ok(Some(StoredPassword {
+                kind,
+                digest: digest.clone(),
+                position: salt_position.and_then(hashes::SaltPosition::parse),
+            }))
         }
         (None, Some(_), None) => Err(Failure::InvalidRequest(
             "password_hash_type is required with password_hash".into(),

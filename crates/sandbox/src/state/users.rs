@@ -21,6 +21,7 @@ impl WorkosState {
             request.password_hash.as_ref(),
             request.password_hash_type.as_deref(),
             request.password_salt_position.as_deref(),
+            &self.refused_hash_types,
         )?;
         if self.users_by_email.contains_key(&email.to_lowercase()) {
             return Err(email_not_available());
@@ -148,6 +149,7 @@ impl WorkosState {
                 request.password_hash.as_ref(),
                 request.password_hash_type.as_deref(),
                 request.password_salt_position.as_deref(),
+                &self.refused_hash_types,
             )?)
         } else {
             None
