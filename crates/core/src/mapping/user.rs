@@ -128,12 +128,27 @@ pub fn map_user(
         },
         PasswordPolicy::Skip => PasswordPlan::None,
         PasswordPolicy::Import => {
-            match password::plan(user.password_hasher(), user.password_digest()) {
+            match password::plan(
+                user.password_hasher(),
+                user.password_digest(),
+                &settings.conversions,
+            ) {
                 PasswordPlan::None if user.password_enabled() => PasswordPlan::Reset {
                     hasher: String::new(),
                     reason: ResetReason::Incomplete(
                         "Clerk has a password for this user but the export has no digest".into(),
                     ),
+                },
+                // A malformed digest is named by its export row.
+                PasswordPlan::Reset {
+                    hasher,
+                    reason: ResetReason::Malformed(why),
+                } => PasswordPlan::Reset {
+                    hasher,
+                    reason: ResetReason::Malformed(match user.export.as_ref() {
+                        Some(row) => format!("export line {}: {why}", row.line),
+                        None => why,
+                    }),
                 },
                 plan => plan,
             }

@@ -432,7 +432,11 @@ fn check_steps(
         if let StepSpec::Users(options) = step
             && !given.export
             && !invalid_already
-            && options.passwords.unwrap_or(PasswordPolicy::Import) == PasswordPolicy::Import
+            && options
+                .passwords
+                .as_ref()
+                .map_or(PasswordPolicy::Import, PasswordsOption::policy)
+                == PasswordPolicy::Import
         {
             diagnostics.push(
                 Diagnostic::warning(

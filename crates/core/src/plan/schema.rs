@@ -141,7 +141,7 @@ pub struct AssessOptions {}
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UsersOptions {
-    pub passwords: Option<PasswordPolicy>,
+    pub passwords: Option<PasswordsOption>,
     pub totp: Option<TotpPolicy>,
     pub email_verified: Option<EmailVerifiedPolicy>,
     pub on_conflict: Option<ConflictPolicy>,
@@ -153,6 +153,35 @@ pub struct UsersOptions {
     /// The longest wait a server may ask for before the run stops (seconds).
     pub max_wait_secs: Option<u64>,
     pub concurrency: Option<u32>,
+}
+
+/// `passwords: import`, `passwords: skip`, or the import's options
+/// (`passwords: { probe: false }`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum PasswordsOption {
+    Policy(PasswordPolicy),
+    Import(PasswordImportOptions),
+}
+
+impl PasswordsOption {
+    pub fn policy(&self) -> PasswordPolicy {
+        match self {
+            Self::Policy(policy) => *policy,
+            Self::Import(_) => PasswordPolicy::Import,
+        }
+    }
+}
+
+/// How digests are imported: each hash cohort is probed on the target
+/// first (`probe`, on by default), with probe users at addresses made from
+/// `probe_address` (`ferry-probe@example.com` gives
+/// `ferry-probe+<token>@example.com`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordImportOptions {
+    pub probe: Option<bool>,
+    pub probe_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

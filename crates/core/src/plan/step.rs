@@ -17,8 +17,8 @@ use crate::script::Hook;
 
 use super::schema::{
     AcsPolicy, CanaryLogin, ConflictPolicy, DomainState, EmailVerifiedPolicy, InclusionPolicy,
-    MetadataKind, OrganizationsOptions, OverLimitPolicy, PasswordPolicy, Sample, StepSpec,
-    TotpPolicy, UsersOptions,
+    MetadataKind, OrganizationsOptions, OverLimitPolicy, PasswordImportOptions, PasswordPolicy,
+    PasswordsOption, Sample, StepSpec, TotpPolicy, UsersOptions,
 };
 
 /// Which step: the one place a step's name is spelled, and the rules that
@@ -261,7 +261,21 @@ pub struct UserSettings {
     pub locked: InclusionPolicy,
     pub metadata: Vec<MetadataKind>,
     pub over_limit: OverLimitPolicy,
+    /// Whether each hash cohort is probed on the target before the first
+    /// user is written. Not in a seal: it decides no payload by itself.
+    #[serde(skip)]
+    pub probe: bool,
+    /// What probe users' addresses are made from (`local+<token>@domain`).
+    #[serde(skip)]
+    pub probe_address: String,
+    /// What the probes found, set by the users step before it maps anyone
+    /// (the documented conversions until then).
+    #[serde(skip)]
+    pub conversions: crate::mapping::password::Conversions,
 }
+
+/// The address probe users' addresses are made from, unless the plan says.
+pub const DEFAULT_PROBE_ADDRESS: &str = "ferry-probe@example.com";
 
 impl Default for UserSettings {
     fn default() -> Self {
@@ -273,7 +287,10 @@ impl UserSettings {
     fn resolve(options: &UsersOptions) -> Self {
         let metadata = options.metadata.clone().unwrap_or_default();
         Self {
-            passwords: options.passwords.unwrap_or(PasswordPolicy::Import),
+            passwords: options
+                .passwords
+                .as_ref()
+                .map_or(PasswordPolicy::Import, PasswordsOption::policy),
             totp: options.totp.unwrap_or(TotpPolicy::Import),
             email_verified: options
                 .email_verified
@@ -286,6 +303,21 @@ impl UserSettings {
                 .include
                 .unwrap_or_else(|| vec![MetadataKind::Public]),
             over_limit: metadata.over_limit.unwrap_or(OverLimitPolicy::Truncate),
+            probe: !matches!(
+                &options.passwords,
+                Some(PasswordsOption::Import(PasswordImportOptions {
+                    probe: Some(false),
+                    ..
+                }))
+            ),
+            probe_address: match &options.passwords {
+                Some(PasswordsOption::Import(PasswordImportOptions {
+                    probe_address: Some(address),
+                    ..
+                })) => address.clone(),
+                _ => DEFAULT_PROBE_ADDRESS.to_owned(),
+            },
+            conversions: Default::default(),
         }
     }
 

@@ -181,6 +181,8 @@ reason_codes! {
     HashIncomplete = "hash_incomplete",
     /// The plan says `passwords: skip`.
     PasswordsSkipped = "passwords_skipped",
+    /// No conversion of the user's hasher signed a probe user in on the target.
+    HashProbeFailed = "hash_probe_failed",
     // Notes on records that went through (`ferry plan`, the report).
     /// The Clerk record changed since ferry wrote it.
     SourceChanged = "source_changed",

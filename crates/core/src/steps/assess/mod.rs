@@ -96,7 +96,11 @@ impl AssessStep<'_> {
                     ..HasherRow::default()
                 });
             row.users += 1;
-            match password::plan(Some(hasher), user.password_digest()) {
+            match password::plan(
+                Some(hasher),
+                user.password_digest(),
+                &password::Conversions::default(),
+            ) {
                 PasswordPlan::Import { hash_type, .. } => {
                     row.imports_as = Some(hash_type.to_owned())
                 }

@@ -296,7 +296,7 @@ impl Changes {
 pub fn profile_changes(
     current: &User,
     payload: &Payload,
-    password: Option<(&str, &Secret)>,
+    password: Option<(&str, &Secret, Option<&str>)>,
 ) -> Changes {
     let differs = |a: &Option<String>, b: &Option<String>| {
         a.as_deref().unwrap_or("") != b.as_deref().unwrap_or("")
@@ -320,9 +320,10 @@ pub fn profile_changes(
     }
     // WorkOS merges metadata: removed keys go as `null`.
     update.metadata = metadata::changes(&current.metadata, &payload.metadata);
-    if let Some((hash_type, hash)) = password {
+    if let Some((hash_type, hash, salt_position)) = password {
         update.password_hash = Some(hash.clone());
         update.password_hash_type = Some(hash_type.to_owned());
+        update.password_salt_position = salt_position.map(str::to_owned);
     }
     Changes(update)
 }

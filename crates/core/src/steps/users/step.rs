@@ -564,11 +564,15 @@ impl<'a> UsersStep<'a> {
             ..CreateUser::default()
         };
         if let PasswordPlan::Import {
-            hash_type, hash, ..
+            hash_type,
+            hash,
+            salt_position,
+            ..
         } = &desired.password
         {
             body.password_hash = Some(hash.clone());
             body.password_hash_type = Some((*hash_type).to_owned());
+            body.password_salt_position = salt_position.map(str::to_owned);
         }
         match workos.create_user(&body).await {
             Ok(user) if answers_for(&user, payload) => Done::ok(Action::Created, user.id),
@@ -727,8 +731,11 @@ impl<'a> UsersStep<'a> {
             .then_some(&desired.password)
             .and_then(|p| match p {
                 PasswordPlan::Import {
-                    hash_type, hash, ..
-                } => Some((*hash_type, hash)),
+                    hash_type,
+                    hash,
+                    salt_position,
+                    ..
+                } => Some((*hash_type, hash, *salt_position)),
                 _ => None,
             });
         let update = profile_changes(&current, &desired.payload, password);
