@@ -63,6 +63,8 @@ pub enum Command {
     Assess(JsonPlanArgs),
     /// The verification checklist against WorkOS as it is now; exits 1 when a check fails.
     Verify(JsonPlanArgs),
+    /// Password sign-ins since the migration, per hash cohort; exits 1 on a cohort whose failures are out of line.
+    Watch(WatchArgs),
     /// Render a run's report again (the last run's unless --run).
     Report(ReportArgs),
     /// Print a fresh Admin Portal link for one organization's IT admin (valid minutes; never stored).
@@ -85,7 +87,7 @@ pub struct ManArgs {
 }
 
 /// The subcommands `ferry man` has a page for.
-const SUBCOMMANDS: [&str; 18] = [
+const SUBCOMMANDS: [&str; 19] = [
     "validate",
     "test",
     "hooks",
@@ -98,6 +100,7 @@ const SUBCOMMANDS: [&str; 18] = [
     "export-ids",
     "assess",
     "verify",
+    "watch",
     "report",
     "portal-link",
     "demo",
@@ -243,6 +246,24 @@ pub struct ExportIdsArgs {
     pub plan: PlanFile,
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub plan: PlanFile,
+    /// Sign-ins from this instant on (RFC 3339, e.g. 2026-12-07T09:00:00Z); the journal's first run when absent.
+    #[arg(long, value_name = "TIME", value_parser = instant)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Print the tally once, as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn instant(text: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .map_err(|_| "not an RFC 3339 time such as 2026-12-07T09:00:00Z".to_owned())
 }
 
 #[derive(Debug, Args)]

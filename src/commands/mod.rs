@@ -20,6 +20,7 @@ mod test;
 mod undo;
 mod validate;
 mod verify;
+mod watch;
 
 use crate::args::Command;
 use crate::error::Result;
@@ -40,6 +41,7 @@ pub fn run(command: Command) -> Result<Exit> {
         Command::ExportIds(args) => status::export_ids(&args),
         Command::Assess(args) => assess::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Watch(args) => watch::run(&args),
         Command::Report(args) => report::run(&args),
         Command::PortalLink(args) => portal_link::run(&args),
         Command::Demo(args) => demo::run(&args),

@@ -36,5 +36,6 @@ pub mod commands;
 pub mod error;
 pub mod sync;
 pub mod undo;
+pub mod watch;
 
 pub mod engine;

@@ -715,7 +715,14 @@ impl<'a> Engine<'a> {
         // Deletions emit events too: `webhooks: pause` holds them back as in a run.
         let paused = runtime.block_on(webhooks::pause(plan, undo.deleter.journal, &workos));
         let result = match paused {
-            Ok(_) => runtime.block_on(self.until_done(undo.run(), &mut stops)),
+            // A probe user a crash left behind goes first: never a migrated user.
+            Ok(_) => runtime
+                .block_on(crate::steps::users::probe::remove_leftovers(
+                    undo.deleter.journal,
+                    &workos,
+                ))
+                .map_err(Error::from)
+                .and_then(|_| runtime.block_on(self.until_done(undo.run(), &mut stops))),
             Err(error) => Err(error.into()),
         };
         let resumed = resume_webhooks(&runtime, plan, undo.deleter.journal);
@@ -911,6 +918,50 @@ impl<'a> Engine<'a> {
             StepOutcome::Verify(verification) => Ok(verification),
             _ => unreachable!("the verify stage verifies"),
         }
+    }
+
+    /// Password sign-ins on the target since `since` (the journal's first
+    /// run when absent), by the cohort the journal recorded for each user
+    /// ([`crate::watch`]).
+    pub fn watch(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<crate::watch::Health> {
+        use crate::watch;
+        let plan = &self.project.plan;
+        let workos = connect::workos(plan, &self.cancel)?;
+        if !plan.state.exists() {
+            return Err(Refusal::NoJournal {
+                journal: plan.state.clone(),
+            }
+            .into());
+        }
+        let journal = Journal::open_to_read(&plan.state)?;
+        check_bindings(&journal, plan, false)?;
+        let first_run = journal
+            .runs()?
+            .first()
+            .and_then(|run| chrono::DateTime::parse_from_rfc3339(&run.started_at).ok())
+            .map(|at| at.with_timezone(&chrono::Utc));
+        let asked = since
+            .or(first_run)
+            .unwrap_or_else(|| chrono::Utc::now() - chrono::Duration::days(watch::RETENTION_DAYS));
+        let (since, since_moved) = watch::within_retention(asked, chrono::Utc::now());
+        let cohorts: std::collections::HashMap<String, watch::UserCohort> = journal
+            .user_cohorts()?
+            .into_iter()
+            .map(|(id, hasher, signs_in)| (id, watch::UserCohort { hasher, signs_in }))
+            .collect();
+        let attempts = runtime()?
+            .block_on(watch::attempts(&workos, since))
+            .map_err(crate::steps::error::StepError::from)?;
+        Ok(watch::Health {
+            since: since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            since_moved,
+            retention_days: watch::RETENTION_DAYS,
+            rule: watch::rule(),
+            cohorts: watch::tally(&attempts, &cohorts),
+        })
     }
 
     /// A fresh Admin Portal link for one organization: `organization` is

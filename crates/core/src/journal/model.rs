@@ -96,6 +96,9 @@ pub struct Entry {
     /// How a migrated user signs in (see migration 7); kept by later
     /// writes that leave it out while the user stays migrated.
     pub signs_in: Option<SignsIn>,
+    /// The Clerk hasher of a user whose password this write imported or
+    /// listed for a reset (see migration 9); kept like `signs_in`.
+    pub hasher: Option<String>,
 }
 
 impl From<Outcome> for Entry {
@@ -106,6 +109,7 @@ impl From<Outcome> for Entry {
             password_reset: None,
             seal: None,
             signs_in: None,
+            hasher: None,
         }
     }
 }

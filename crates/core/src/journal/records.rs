@@ -152,8 +152,8 @@ impl Journal {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset, created_by_run, seal, signs_in, reason_code, reset_code)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                    "INSERT INTO records (kind, source_id, target_id, action, attempts, reason, fingerprint, run_id, updated_at, email, password_reset, created_by_run, seal, signs_in, reason_code, reset_code, hasher)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                      ON CONFLICT (kind, source_id) DO UPDATE SET
                        created_by_run = CASE
                          WHEN excluded.action = 'created' THEN excluded.created_by_run
@@ -186,6 +186,12 @@ impl Journal {
                          WHEN excluded.action IN ('created', 'unchanged', 'updated', 'adopted')
                            THEN COALESCE(excluded.signs_in, records.signs_in)
                          ELSE NULL
+                       END,
+                       hasher = CASE
+                         WHEN excluded.signs_in IS NOT NULL THEN excluded.hasher
+                         WHEN excluded.action IN ('created', 'unchanged', 'updated', 'adopted')
+                           THEN records.hasher
+                         ELSE NULL
                        END",
                 )
                 .map_err(sqlite)?;
@@ -196,6 +202,7 @@ impl Journal {
                 password_reset,
                 seal,
                 signs_in,
+                hasher,
             } in news
             {
                 insert
@@ -216,6 +223,7 @@ impl Journal {
                         signs_in.map(SignsIn::as_str),
                         outcome.reason.as_ref().map(|r| r.code.as_str()),
                         password_reset.as_ref().map(|r| r.code.as_str()),
+                        hasher,
                     ])
                     .map_err(sqlite)?;
             }
@@ -233,7 +241,7 @@ impl Journal {
         let mut select = self
             .conn
             .prepare_cached(
-                "SELECT target_id, action, fingerprint, email, reason, password_reset, seal, signs_in, reason_code, reset_code FROM records WHERE kind = ?1 AND source_id = ?2",
+                "SELECT target_id, action, fingerprint, email, reason, password_reset, seal, signs_in, reason_code, reset_code, hasher FROM records WHERE kind = ?1 AND source_id = ?2",
             )
             .map_err(|e| self.sqlite(e))?;
         let stored = select
@@ -249,6 +257,7 @@ impl Journal {
                     row.get::<_, Option<String>>(7)?,
                     row.get::<_, Option<String>>(8)?,
                     row.get::<_, Option<String>>(9)?,
+                    row.get::<_, Option<String>>(10)?,
                 ))
             })
             .optional()
@@ -264,6 +273,7 @@ impl Journal {
             signs_in,
             reason_code,
             reset_code,
+            hasher,
         )) = stored
         else {
             return Ok(false);
@@ -271,8 +281,9 @@ impl Journal {
         let reason = reason.map(|detail| Reason::stored(reason_code.as_deref(), detail));
         let password_reset =
             password_reset.map(|detail| Reason::stored(reset_code.as_deref(), detail));
-        let signs_in_kept =
-            entry.signs_in.is_none() || entry.signs_in.map(SignsIn::as_str) == signs_in.as_deref();
+        let signs_in_kept = entry.signs_in.is_none()
+            || (entry.signs_in.map(SignsIn::as_str) == signs_in.as_deref()
+                && entry.hasher == hasher);
         fn kept<T: PartialEq>(new: &Option<T>, old: &Option<T>) -> bool {
             new.is_none() || new == old
         }

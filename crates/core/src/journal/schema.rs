@@ -79,6 +79,32 @@ const MIGRATIONS: &[&str] = &[
     // earlier ferry wrote have none and read as `unclassified`.
     "ALTER TABLE records ADD COLUMN reason_code TEXT;
     ALTER TABLE records ADD COLUMN reset_code TEXT;",
+    // 9: hash probes (`steps::users::probe`): each cohort's verdict on this
+    // journal's target, keyed by the conversions it tested, and every probe
+    // user from before its create to after its delete, so the next command
+    // removes one a crash left behind; and the Clerk hasher of each user
+    // whose password ferry imported or listed for a reset (`ferry watch`
+    // groups sign-ins by it).
+    "ALTER TABLE records ADD COLUMN hasher TEXT;
+    CREATE TABLE probe_verdicts (
+        hasher TEXT PRIMARY KEY,
+        conversions TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        conversion TEXT,
+        detail TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        probed_at TEXT NOT NULL
+    );
+    CREATE TABLE probe_users (
+        token TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        cohort TEXT NOT NULL,
+        target_id TEXT,
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        made_at TEXT NOT NULL,
+        removed_at TEXT
+    );",
 ];
 
 /// `PRAGMA application_id` of every journal: "FRRY".

@@ -41,6 +41,8 @@ pub struct Recorded {
     pub seal: Option<String>,
     /// How a migrated user signs in (its password imported, to reset, none).
     pub signs_in: Option<SignsIn>,
+    /// The Clerk hasher of the password this write imported or kept back.
+    pub hasher: Option<String>,
 }
 
 impl Recorded {
@@ -88,6 +90,7 @@ impl Recorded {
             password_reset: None,
             settled: true,
             signs_in: None,
+            hasher: None,
             seal: None,
         }
     }
@@ -275,6 +278,7 @@ pub async fn record(
                     password_reset: item.password_reset,
                     seal: item.seal,
                     signs_in: item.signs_in,
+                    hasher: item.hasher,
                 });
                 if batch.len() >= BATCH {
                     journal.record_all(run_id, &batch)?;

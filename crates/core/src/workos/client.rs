@@ -267,6 +267,25 @@ impl WorkosClient {
         self.call(request).await
     }
 
+    /// A page of the environment's events of `kinds` from `range_start` on, oldest first.
+    pub async fn events_page(
+        &self,
+        kinds: &[&str],
+        range_start: &str,
+        after: Option<&str>,
+    ) -> Result<ferry_wire::workos::events::EventList> {
+        let mut request = self
+            .request(Method::GET, "/events".into(), Access::Read)
+            .query("events", kinds.join(","))
+            .query("range_start", range_start)
+            .query("limit", 100)
+            .query("order", "asc");
+        if let Some(after) = after {
+            request = request.query("after", after);
+        }
+        self.call(request).await
+    }
+
     pub async fn delete_user(&self, id: &str) -> Result<()> {
         self.delete(format!("/user_management/users/{}", segment(id)))
             .await
@@ -658,10 +677,23 @@ impl WorkosClient {
     }
 }
 
+/// What a password sign-in came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// WorkOS accepted the password: a 200 naming this user, or a 403
+    /// continuation (MFA, organization selection, email verification) that
+    /// only a correct password reaches. Says how.
+    Accepted(String),
+    /// WorkOS answered and refused (a 4xx): the status and code.
+    Refused(String),
+    /// No readable answer (a 2xx without the user, 5xx or transport failure
+    /// after every attempt): nothing can be concluded from it.
+    Unanswered(String),
+}
+
 impl WorkosClient {
-    /// Signs in with a password (the password grant). `Ok` says how, when
-    /// WorkOS accepted the password: a 200, or a 403 continuation (MFA,
-    /// organization selection) that only a correct password reaches.
+    /// Signs in with a password (the password grant): `Ok` says how, when
+    /// WorkOS accepted the password, `Err` why not.
     pub async fn authenticate(
         &self,
         client_id: &str,
@@ -669,6 +701,20 @@ impl WorkosClient {
         email: &str,
         password: &Secret,
     ) -> std::result::Result<String, String> {
+        match self.sign_in(client_id, api_key, email, password).await {
+            SignIn::Accepted(how) => Ok(how),
+            SignIn::Refused(why) | SignIn::Unanswered(why) => Err(why),
+        }
+    }
+
+    /// Signs in with a password, telling a refusal from no answer.
+    pub async fn sign_in(
+        &self,
+        client_id: &str,
+        api_key: &Secret,
+        email: &str,
+        password: &Secret,
+    ) -> SignIn {
         let body = AuthenticateWithPassword {
             grant_type: "password".into(),
             client_id: client_id.to_owned(),
@@ -687,9 +733,9 @@ impl WorkosClient {
                     .and_then(|json| json.get("user")?.get("email")?.as_str().map(str::to_owned));
                 match answered {
                     Some(signed_in) if signed_in.eq_ignore_ascii_case(email) => {
-                        Ok(format!("signed in ({})", status.as_u16()))
+                        SignIn::Accepted(format!("signed in ({})", status.as_u16()))
                     }
-                    _ => Err(format!(
+                    _ => SignIn::Unanswered(format!(
                         "{} without the user it signed in: WorkOS's answer holds no user with this email",
                         status.as_u16()
                     )),
@@ -704,15 +750,18 @@ impl WorkosClient {
                     .unwrap_or("")
                     .to_owned();
                 match (error.status(), code.as_str()) {
-                    (
-                        Some(403),
-                        "mfa_challenge"
-                        | "organization_selection_required"
-                        | "mfa_enrollment"
-                        | "email_verification_required",
-                    ) => Ok(format!("password accepted; continues with {code} (403)")),
-                    (Some(status), code) if !code.is_empty() => Err(format!("{status} {code}")),
-                    _ => Err(error.to_string()),
+                    // WorkOS raises these only once the password is right.
+                    (Some(403), code)
+                        if code.starts_with("mfa_")
+                            || code == "organization_selection_required"
+                            || code == "email_verification_required" =>
+                    {
+                        SignIn::Accepted(format!("password accepted; continues with {code} (403)"))
+                    }
+                    (Some(status @ 400..=499), code) if status != 429 => {
+                        SignIn::Refused(format!("{status} {code}").trim_end().to_owned())
+                    }
+                    _ => SignIn::Unanswered(error.to_string()),
                 }
             }
         }

@@ -211,6 +211,8 @@ mod tests {
     }
 
     /// What is sent: the type, the string, the salt position.
+    type Sent<'a> = (&'a str, String, Option<&'a str>);
+
     fn sent(plan: PasswordPlan) -> (&'static str, String, Option<&'static str>) {
         match plan {
             PasswordPlan::Import {
@@ -231,7 +233,7 @@ mod tests {
         let h20 = [9u8; 20];
         let h64 = [5u8; 64];
         let ssha = BASE64.encode(&[[1u8; 20].as_slice(), b"salt"].concat());
-        let cases: Vec<(&str, String, (&str, String, Option<&str>))> = vec![
+        let cases: Vec<(&str, String, Sent)> = vec![
             ("bcrypt", BCRYPT.into(), ("bcrypt", BCRYPT.into(), None)),
             (
                 "pbkdf2_sha256",

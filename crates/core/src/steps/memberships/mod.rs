@@ -418,6 +418,7 @@ impl MembershipsStep<'_> {
                 password_reset: None,
                 settled: false,
                 signs_in: None,
+                hasher: None,
                 seal: seal
                     .zip(sealed)
                     .map(|(seal, state)| Sealed { seal, state }.stored()),

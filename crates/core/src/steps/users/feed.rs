@@ -95,6 +95,7 @@ async fn write(step: &UsersStep<'_>, item: Item) -> Vec<Recorded> {
                 password_reset: None,
                 settled: migrated,
                 signs_in: None,
+                hasher: None,
                 seal: None,
             }]
         }

@@ -8,6 +8,7 @@
 
 pub mod decide;
 pub mod feed;
+pub mod probe;
 pub mod retire;
 pub mod seal;
 pub mod stage;

@@ -8,6 +8,7 @@ use futures_util::future::LocalBoxFuture;
 use super::seal::{SealedUsers, Sealer, Seals};
 use super::{Mode, UsersStep};
 use crate::journal::{Journal, Kind};
+use crate::mapping::password::Conversions;
 use crate::observe::Event;
 use crate::plan::{Project, StepKind, UserSettings};
 use crate::report::accounting::ClerkSide;
@@ -17,6 +18,7 @@ use crate::steps::stage::{
     PreviewContext, PreviewTally, RunContext, Stage, StageResult, listed, records, sink,
 };
 use crate::steps::users;
+use crate::steps::users::probe::{self, Prober, Scan};
 use crate::target::reconcile;
 
 pub struct Users<'p>(pub &'p UserSettings);
@@ -29,8 +31,12 @@ impl Users<'_> {
         mode: Mode<'a>,
         dry_run: bool,
         listing: Option<crate::target::reconcile::Listing<ferry_wire::workos::model::User>>,
+        conversions: Conversions,
     ) -> UsersStep<'a> {
-        let settings = self.0.clone();
+        let settings = UserSettings {
+            conversions,
+            ..self.0.clone()
+        };
         let ctx = project.hook_context(StepKind::Users, dry_run);
         // Only a writing step seals; with a listing, WorkOS is asked instead.
         let seals = matches!(mode, Mode::Write(_)).then(|| Seals {
@@ -60,6 +66,32 @@ impl Users<'_> {
     }
 }
 
+/// The export's digests, read once before anything is written.
+fn scan(project: &Project) -> Result<Scan, crate::source::read::SourceError> {
+    let source = &project.plan.source;
+    Ok(Scan::of_export(
+        source.export_csv.as_deref(),
+        source.export_json.as_deref(),
+    )?)
+}
+
+/// Each malformed digest's export line, said before the first write.
+fn warn_malformed(project: &Project, scan: &Scan, observer: &dyn crate::observe::Observer) {
+    let source = &project.plan.source;
+    let export = source
+        .export_csv
+        .as_deref()
+        .or(source.export_json.as_deref())
+        .map(|path| path.display().to_string())
+        .unwrap_or_default();
+    if let Some(message) = scan.malformed_message(&export) {
+        observer.event(&Event::Warning {
+            step: Some(StepKind::Users),
+            message: &message,
+        });
+    }
+}
+
 impl Stage for Users<'_> {
     fn kind(&self) -> StepKind {
         StepKind::Users
@@ -67,6 +99,32 @@ impl Stage for Users<'_> {
 
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, StageResult> {
         Box::pin(async move {
+            let scan = scan(cx.project)?;
+            warn_malformed(cx.project, &scan, cx.observer);
+            let target = cx.project.plan.target.as_ref();
+            let credentials =
+                target.and_then(|t| Some((t.client_id.as_deref()?, t.api_key.as_ref()?)));
+            let prober = match (self.0.probe, credentials) {
+                (true, Some((client_id, api_key))) => Ok(Prober {
+                    workos: cx.workos,
+                    journal: cx.journal,
+                    run_id: cx.run_id,
+                    client_id,
+                    api_key,
+                    address: &self.0.probe_address,
+                }),
+                (true, None) => {
+                    Err("a probe signs in, and the plan's target.workos has no client_id")
+                }
+                (false, _) => Err("the plan says passwords: { probe: false }"),
+            };
+            let settled = probe::settle(self.0, &scan, prober).await?;
+            for warning in &settled.warnings {
+                cx.observer.event(&Event::Warning {
+                    step: Some(StepKind::Users),
+                    message: warning,
+                });
+            }
             let listing = match cx.reconcile {
                 true => {
                     // The users the journal knows cut the listing into segments read at once.
@@ -85,6 +143,7 @@ impl Stage for Users<'_> {
                 Mode::Write(cx.workos),
                 false,
                 listing,
+                settled.conversions,
             );
             step.seen = cx.seen;
             let observer = cx.observer;
@@ -114,6 +173,9 @@ impl Stage for Users<'_> {
                     handled: pumped.read.listed + pumped.read.fetched_by_id,
                 });
             }
+            if let StepOutcome::Records { notes, .. } = &mut outcome {
+                notes.extend(settled.warnings.into_iter().chain(settled.notes));
+            }
             cx.listed_all(StepKind::Users, Kind::User, &outcome, None);
             Ok(outcome)
         })
@@ -125,7 +187,21 @@ impl Stage for Users<'_> {
                 Some(workos) => Mode::Preview(workos),
                 None => Mode::Offline,
             };
-            let step = self.step(cx.project, cx.reader, mode, true, None);
+            let scan = scan(cx.project)?;
+            warn_malformed(cx.project, &scan, cx.observer);
+            let conversions = {
+                let journal = cx.reader.lock().expect("journal lock");
+                for line in probe::preview(self.0, &scan, Some(&journal)) {
+                    cx.observer.event(&Event::Warning {
+                        step: Some(StepKind::Users),
+                        message: &line,
+                    });
+                }
+                probe::recorded(&journal)
+                    .map(|(conversions, _)| conversions)
+                    .unwrap_or_default()
+            };
+            let step = self.step(cx.project, cx.reader, mode, true, None, conversions);
             let announce = |total| {
                 cx.observer.event(&Event::Total {
                     step: StepKind::Users,

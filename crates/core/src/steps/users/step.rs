@@ -284,6 +284,7 @@ impl<'a> UsersStep<'a> {
             password_reset: reset,
             settled: false,
             signs_in: None,
+            hasher: None,
             seal: None,
         };
         let (desired, fingerprint, journal) = match self.prepare(user) {
@@ -387,6 +388,12 @@ impl<'a> UsersStep<'a> {
                 && desired.totp_rejected.is_none()
         });
         let mut user_record = record(Kind::User, done, true, Some(fingerprint), reset);
+        user_record.hasher = signs_in.and_then(|_| match &desired.password {
+            PasswordPlan::Import { hasher, .. } | PasswordPlan::Reset { hasher, .. } => {
+                Some(hasher.clone()).filter(|hasher| !hasher.is_empty())
+            }
+            PasswordPlan::None => None,
+        });
         user_record.signs_in = signs_in;
         user_record.seal = sealed.map(|seal| {
             Sealed {
