@@ -56,12 +56,24 @@ struct Collect {
     out: Mutex<Option<JsonOut>>,
     /// Users whose TOTP factor the run would enroll.
     factors: AtomicU64,
+    /// What a step's preview says a person should know (the hash probes a run would make).
+    notes: Mutex<Vec<(StepKind, String)>>,
     progress: Progress,
 }
 
 impl Observer for Collect {
     fn event(&self, event: &Event<'_>) {
         self.progress.event(event);
+        if let Event::Warning {
+            step: Some(step),
+            message,
+        } = event
+        {
+            self.notes
+                .lock()
+                .expect("notes lock")
+                .push((*step, (*message).to_owned()));
+        }
         if let Event::Planned { step, planned } = event {
             if planned.enrolls_totp {
                 self.factors.fetch_add(1, Ordering::Relaxed);
@@ -102,12 +114,14 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
         reasons: Mutex::default(),
         out: Mutex::new(args.out.as_deref().map(JsonOut::create).transpose()?),
         factors: AtomicU64::new(0),
+        notes: Mutex::default(),
         progress: Progress::on_stderr(),
     };
     let preview = Engine::new(&project, &collect).preview(args.offline, args.sync)?;
     let shown = collect.shown.into_inner().expect("shown lock");
     let reasons = collect.reasons.into_inner().expect("reasons lock");
     let factors = collect.factors.into_inner();
+    let notes = collect.notes.into_inner().expect("notes lock");
     if args.json {
         return json_preview(args, &preview, &shown, &reasons, factors, collect.out);
     }
@@ -175,6 +189,14 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
                 stdout,
                 "{}: Clerk counted {missing} more users than its listing returned",
                 painter.warning("warning")
+            );
+        }
+        for (_, note) in notes.iter().filter(|(of, _)| of == step) {
+            let _ = writeln!(
+                stdout,
+                "  {}: {}",
+                painter.dim("note"),
+                ferry_wire::inert::terminal(note)
             );
         }
         if *step == StepKind::Users {

@@ -99,7 +99,7 @@ async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
     if let Err(message) = config.validate() {
         return unprocessable(message);
     }
-    shared.faults.set(config.clone());
+    shared.set_faults(config.clone());
     json(&config)
 }
 

@@ -192,7 +192,7 @@ impl Sandbox {
     /// Replaces the faults (and restarts their RNG).
     pub fn set_faults(&self, faults: FaultConfig) -> Result<(), SandboxError> {
         faults.validate().map_err(SandboxError::Options)?;
-        self.shared.faults.set(faults);
+        self.shared.set_faults(faults);
         Ok(())
     }
 

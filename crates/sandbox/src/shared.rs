@@ -33,6 +33,14 @@ impl Shared {
         self.workos.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// New faults, the refused hash types included (those live in the state,
+    /// whose create rules refuse them).
+    pub(crate) fn set_faults(&self, faults: crate::faults::FaultConfig) {
+        self.workos()
+            .refuse_hash_types(faults.refuse_hash_type.iter().copied());
+        self.faults.set(faults);
+    }
+
     /// The Clerk tenant as it stands now.
     pub(crate) fn clerk(&self) -> Arc<ClerkStore> {
         self.clerk.read().unwrap_or_else(|p| p.into_inner()).clone()

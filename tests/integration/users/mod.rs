@@ -7,6 +7,7 @@ mod crash;
 mod faults;
 mod migrate;
 mod organizations;
+mod passwords;
 mod reconcile;
 mod report;
 mod roles;

@@ -952,9 +952,17 @@ impl<'a> Engine<'a> {
             .into_iter()
             .map(|(id, hasher, signs_in)| (id, watch::UserCohort { hasher, signs_in }))
             .collect();
-        let attempts = runtime()?
+        let probes = journal.probe_user_ids()?;
+        let mut attempts = runtime()?
             .block_on(watch::attempts(&workos, since))
             .map_err(crate::steps::error::StepError::from)?;
+        // The hash probes' own sign-ins say nothing of a cohort's users.
+        attempts.retain(|attempt| {
+            attempt
+                .user_id
+                .as_ref()
+                .is_none_or(|id| !probes.contains(id))
+        });
         Ok(watch::Health {
             since: since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             since_moved,

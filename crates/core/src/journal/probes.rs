@@ -142,6 +142,19 @@ impl Journal {
             .map_err(|e| self.sqlite(e))
     }
 
+    /// The WorkOS ids of every probe user made: their sign-ins are ferry's, not a cohort's.
+    pub fn probe_user_ids(&self) -> Result<std::collections::HashSet<String>> {
+        let mut select = self
+            .conn
+            .prepare("SELECT target_id FROM probe_users WHERE target_id IS NOT NULL")
+            .map_err(|e| self.sqlite(e))?;
+        let rows = select
+            .query_map([], |row| row.get(0))
+            .map_err(|e| self.sqlite(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.sqlite(e))
+    }
+
     /// Probe users made (a create sent) and removed, over every run.
     pub fn probe_counts(&self) -> Result<ProbeCounts> {
         self.conn

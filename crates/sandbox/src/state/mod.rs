@@ -229,9 +229,9 @@ impl WorkosState {
     }
 
     /// Everything, without digests or secrets (the admin route's dump).
-    /// Refuses these hash types from now on (`--refuse-hash-type`).
+    /// Refuses these hash types from now on, and no other (`--refuse-hash-type`).
     pub fn refuse_hash_types(&mut self, kinds: impl IntoIterator<Item = HashKind>) {
-        self.refused_hash_types.extend(kinds);
+        self.refused_hash_types = kinds.into_iter().collect();
     }
 
     pub fn dump(&self) -> WorkosDump {

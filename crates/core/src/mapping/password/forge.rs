@@ -94,10 +94,9 @@ pub fn digest(hasher: &str, sample: &Parsed, password: &Secret) -> Option<Secret
                 return None;
             }
             let rounds = (*rounds).min(PROBE_MAX_PBKDF2_ROUNDS);
-            let salt = match salt_encoding {
-                Encoding::Text => text_salt().into_bytes(),
-                _ => random_bytes::<16>().to_vec(),
-            };
+            // Text salt bytes whatever the encoding: every layout, Django's
+            // too, can carry the probe's digest.
+            let salt = text_salt().into_bytes();
             let mut hash = vec![0u8; prf.output_len()];
             match prf {
                 Prf::Sha1 => pbkdf2::pbkdf2_hmac::<Sha1>(password, &salt, rounds, &mut hash),
