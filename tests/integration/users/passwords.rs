@@ -177,7 +177,7 @@ fn every_cohort_is_probed_first_then_every_password_user_signs_in() {
         *signed_in.entry(row.password_hasher.clone()).or_default() += 1;
     }
     assert!(
-        signed_in.get("pbkdf2_sha256").is_some() && signed_in.get("scrypt_firebase").is_some(),
+        signed_in.contains_key("pbkdf2_sha256") && signed_in.contains_key("scrypt_firebase"),
         "{signed_in:?}"
     );
     // Only md5 users are listed for a reset, and all of them.
