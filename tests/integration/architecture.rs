@@ -376,7 +376,7 @@ const CORE_LAYERS: &[(&str, &[&str])] = &[
     ("data", &["source", "mapping", "report"]),
     ("target side", &["target"]),
     ("steps", &["observe", "steps"]),
-    ("commands", &["commands", "error", "undo", "sync"]),
+    ("commands", &["commands", "error", "undo", "sync", "watch"]),
     ("engine", &["engine"]),
 ];
 

@@ -111,6 +111,7 @@ fn a_generated_tenant_migrates_exactly_once_with_passwords_and_totp() {
             "bcrypt" => Some("bcrypt"),
             "argon2i" | "argon2id" => Some("argon2"),
             "scrypt_firebase" => Some("firebase-scrypt"),
+            "pbkdf2_sha256" => Some("pbkdf2"),
             _ => None,
         };
         assert_eq!(

@@ -354,3 +354,66 @@ fn watch_counts_sign_ins_per_cohort_and_flags_one_that_fails() {
     assert_eq!(flagged.len(), 1, "{}", table.stdout);
     assert!(flagged[0].starts_with("pbkdf2_sha256 imported"));
 }
+
+#[test]
+fn a_digest_that_does_not_match_its_hasher_is_named_by_its_export_line_before_any_write() {
+    fn break_one_pbkdf2_digest(generated: &mut ferry_sandbox::GeneratedTenant) {
+        let row = generated
+            .export
+            .iter_mut()
+            .find(|row| row.password_hasher.as_deref() == Some("pbkdf2_sha256"))
+            .expect("a pbkdf2 user");
+        row.password_digest = Some(ferry_wire::secret::Secret::new(
+            "pbkdf2_sha256$10000$not base64!$AAAA",
+        ));
+    }
+    let world = World::new(WorldOptions {
+        users: 500,
+        organizations: 4,
+        tweak: break_one_pbkdf2_digest,
+        ..WorldOptions::default()
+    });
+    let broken = world
+        .generated
+        .export
+        .iter()
+        .find(|row| {
+            row.password_digest
+                .as_ref()
+                .is_some_and(|d| d.expose().contains("not base64"))
+        })
+        .unwrap()
+        .id
+        .clone();
+    let out = world.run().code(0);
+    let warning = out
+        .stdout
+        .lines()
+        .find(|line| line.contains("digest is never sent"))
+        .unwrap_or_else(|| panic!("no warning in {}", out.stdout));
+    assert!(
+        warning.contains(
+            "the pbkdf2_sha256 digest is never sent (malformed digest: the salt is not base64)"
+        ),
+        "{warning}"
+    );
+    let line = warning
+        .split("users.csv line ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap();
+    assert_eq!(
+        resets(&world).get(&broken).map(String::as_str),
+        Some("hash_malformed")
+    );
+    let list = world.report("world-password-resets.csv");
+    let listed = list.lines().find(|l| l.starts_with(&broken)).unwrap();
+    assert!(
+        listed.contains(&format!("(export line {line})")),
+        "{listed}"
+    );
+    // The digest itself is in no output.
+    assert!(!out.stdout.contains("not base64!") && !list.contains("not base64!"));
+    // The rest of the cohort still went through its probe.
+    assert_eq!(verdicts(&world)["pbkdf2_sha256"].0, "confirmed");
+}

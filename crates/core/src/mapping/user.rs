@@ -95,10 +95,12 @@ pub enum Mapped {
     Reject(Reason),
 }
 
-/// Maps one user. `ctx` is the hook context for the `users` step.
+/// Maps one user. `conversions` say how each hash cohort is sent (what the
+/// probes found); `ctx` is the hook context for the `users` step.
 pub fn map_user(
     user: &SourceUser,
     settings: &UserSettings,
+    conversions: &password::Conversions,
     script: Option<&Script>,
     ctx: &Value,
 ) -> Mapped {
@@ -128,11 +130,7 @@ pub fn map_user(
         },
         PasswordPolicy::Skip => PasswordPlan::None,
         PasswordPolicy::Import => {
-            match password::plan(
-                user.password_hasher(),
-                user.password_digest(),
-                &settings.conversions,
-            ) {
+            match password::plan(user.password_hasher(), user.password_digest(), conversions) {
                 PasswordPlan::None if user.password_enabled() => PasswordPlan::Reset {
                     hasher: String::new(),
                     reason: ResetReason::Incomplete(
@@ -146,7 +144,7 @@ pub fn map_user(
                 } => PasswordPlan::Reset {
                     hasher,
                     reason: ResetReason::Malformed(match user.export.as_ref() {
-                        Some(row) => format!("export line {}: {why}", row.line),
+                        Some(row) => format!("{why} (export line {})", row.line),
                         None => why,
                     }),
                 },

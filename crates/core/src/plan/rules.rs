@@ -446,6 +446,22 @@ fn check_steps(
                 .hint("Clerk's API never returns digests; set `source.clerk.export_csv:` to the Dashboard CSV export, or say `passwords: skip` to create every user without one (they are listed for a reset)"),
             );
         }
+        if let StepSpec::Users(UsersOptions {
+            passwords:
+                Some(PasswordsOption::Import(PasswordImportOptions {
+                    probe_address: Some(address),
+                    ..
+                })),
+            ..
+        }) = step
+            && !is_probe_address(address)
+        {
+            diagnostics.push(
+                Diagnostic::error("`passwords.probe_address` is not an address probe users can be made from")
+                    .at_opt(step_location(index))
+                    .hint("an ASCII `local@domain.tld` without `+` or spaces (probes are `local+ferry-<token>@domain.tld`), such as ferry-probe@example.com, a reserved domain that receives no mail"),
+            );
+        }
         let name = step.name();
         for &needed in step.kind().must_follow() {
             let position = steps.iter().position(|s| s.kind() == needed);
@@ -628,4 +644,23 @@ fn expectation(node: &Node) -> Expectation {
         (Node::Mapping(_), value) => Expectation::Partial(value),
         (_, value) => Expectation::Equals(value),
     }
+}
+
+/// `local@domain.tld` in plain ASCII, without `+`: probe users' addresses
+/// are made from it by adding `+ferry-<token>` to the local part.
+fn is_probe_address(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else {
+        return false;
+    };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_".contains(c);
+    !local.is_empty()
+        && local.len() <= 40
+        && local.chars().all(allowed)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain.len() <= 200
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c))
 }

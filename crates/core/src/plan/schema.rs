@@ -157,11 +157,40 @@ pub struct UsersOptions {
 
 /// `passwords: import`, `passwords: skip`, or the import's options
 /// (`passwords: { probe: false }`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum PasswordsOption {
     Policy(PasswordPolicy),
     Import(PasswordImportOptions),
+}
+
+/// A word is the policy, a map the import's options: each read by its own
+/// type, so a misspelt word gets the policy's own "unknown value" error
+/// (and its suggestion) rather than "no variant matched".
+impl<'de> Deserialize<'de> for PasswordsOption {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = PasswordsOption;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`import`, `skip`, or a map such as `{ probe: false }`")
+            }
+            fn visit_str<E: serde::de::Error>(self, word: &str) -> Result<Self::Value, E> {
+                use serde::de::IntoDeserializer;
+                PasswordPolicy::deserialize(word.into_deserializer()).map(PasswordsOption::Policy)
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                map: M,
+            ) -> Result<Self::Value, M::Error> {
+                PasswordImportOptions::deserialize(serde::de::value::MapAccessDeserializer::new(
+                    map,
+                ))
+                .map(PasswordsOption::Import)
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
 }
 
 impl PasswordsOption {

@@ -268,10 +268,6 @@ pub struct UserSettings {
     /// What probe users' addresses are made from (`local+<token>@domain`).
     #[serde(skip)]
     pub probe_address: String,
-    /// What the probes found, set by the users step before it maps anyone
-    /// (the documented conversions until then).
-    #[serde(skip)]
-    pub conversions: crate::mapping::password::Conversions,
 }
 
 /// The address probe users' addresses are made from, unless the plan says.
@@ -317,7 +313,6 @@ impl UserSettings {
                 })) => address.clone(),
                 _ => DEFAULT_PROBE_ADDRESS.to_owned(),
             },
-            conversions: Default::default(),
         }
     }
 

@@ -34,19 +34,23 @@ impl PasswordPool {
         let passwords: Vec<String> = (0..PASSWORD_POOL)
             .map(|_| format!("Sandbox-{}!", random_id(rng, 12)))
             .collect();
-        let signer_key: [u8; 32] = rng.random();
-        let mut each = |hash: &dyn Fn(&str, [u8; 16]) -> String| -> Vec<String> {
+        // The pbkdf2 and firebase salts come from a stream of their own, so
+        // the tenant a seed gives is the one it gave before they existed.
+        let mut side = rng.clone();
+        side.set_stream(1);
+        let signer_key: [u8; 32] = side.random();
+        let each = |rng: &mut ChaCha8Rng, hash: &dyn Fn(&str, [u8; 16]) -> String| {
             passwords
                 .iter()
                 .map(|password| hash(password, rng.random()))
-                .collect()
+                .collect::<Vec<String>>()
         };
-        let bcrypt = each(&|password, salt| {
+        let bcrypt = each(rng, &|password, salt| {
             bcrypt::hash_with_salt(password, BCRYPT_COST, salt)
                 .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
                 .unwrap_or_default()
         });
-        let argon2id = each(&|password, salt| {
+        let argon2id = each(rng, &|password, salt| {
             argon2::Params::new(4096, 1, 1, None)
                 .ok()
                 .map(|params| {
@@ -60,7 +64,7 @@ impl PasswordPool {
                 .map(|hash| hash.to_string())
                 .unwrap_or_default()
         });
-        let pbkdf2_sha256 = each(&|password, salt| {
+        let pbkdf2_sha256 = each(&mut side, &|password, salt| {
             let mut hash = [0u8; 32];
             pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, PBKDF2_ROUNDS, &mut hash);
             format!(
@@ -69,7 +73,9 @@ impl PasswordPool {
                 BASE64.encode(&hash)
             )
         });
-        let scrypt_firebase = each(&|password, salt| firebase(password, &salt, &signer_key));
+        let scrypt_firebase = each(&mut side, &|password, salt| {
+            firebase(password, &salt, &signer_key)
+        });
         Self {
             passwords,
             bcrypt,
@@ -109,4 +115,21 @@ fn firebase(password: &str, salt: &[u8], signer_key: &[u8]) -> String {
 pub(super) fn hex_digest(rng: &mut ChaCha8Rng, bytes: usize) -> String {
     let raw: Vec<u8> = (0..bytes).map(|_| rng.random()).collect();
     hex::encode(raw)
+}
+
+/// The random draws a user of `hasher` took when its digest was random
+/// content (pbkdf2_sha256, scrypt_firebase), discarded: the users after it
+/// stay the ones the same seed gave before those digests became real.
+pub(super) fn keep_the_seed_s_tenant(rng: &mut ChaCha8Rng, hasher: &str) {
+    let draws = match hasher {
+        "scrypt_firebase" => 64 + 12 + 64,
+        "pbkdf2_sha256" => {
+            random_id(rng, 22);
+            32
+        }
+        _ => 0,
+    };
+    for _ in 0..draws {
+        let _: u8 = rng.random();
+    }
 }

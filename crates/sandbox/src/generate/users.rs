@@ -6,7 +6,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde_json::Map;
 
-use super::digests::{PasswordPool, hex_digest};
+use super::digests::{PasswordPool, hex_digest, keep_the_seed_s_tenant};
 use super::metadata::metadata;
 use super::planted::{self, GroundTruth, PASSWORD_POOL, PasswordRow};
 use super::vocabulary::{DOMAINS, FIRST_NAMES, LAST_NAMES, PROVIDERS, pick, random_id};
@@ -371,6 +371,7 @@ fn credentials(
             94..97 => ("md5", hex_digest(rng, 16), false),
             _ => ("pbkdf2_sha256", pool.pbkdf2_sha256[slot].clone(), true),
         };
+        keep_the_seed_s_tenant(rng, hasher);
         *truth.hashers.entry(hasher.to_owned()).or_default() += 1;
         row.password_digest = Some(Secret::new(digest));
         row.password_hasher = Some(hasher.to_owned());

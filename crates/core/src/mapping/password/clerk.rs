@@ -19,7 +19,7 @@
 use argon2::password_hash::phc::PasswordHash;
 use data_encoding::BASE64;
 
-use super::ResetReason;
+use super::reason::ResetReason;
 
 /// The most PBKDF2 rounds ferry reads (a hostile digest must not make a
 /// probe spend minutes); far above any real deployment.

@@ -11,8 +11,8 @@
 
 use data_encoding::{BASE64, BASE64_NOPAD};
 
-use super::ResetReason;
 use super::clerk::{Parsed, Prf};
+use super::reason::ResetReason;
 
 /// Bumped whenever a rendering below changes: results recorded by probes of
 /// an earlier rendering are probed again.
@@ -121,9 +121,11 @@ impl Conversion {
     pub fn standing(&self) -> Standing {
         match self.layout {
             // The API reference's example is a bcrypt string; WorkOS's
-            // Firebase guide shows the firebase-scrypt fields; the argon2
-            // PHC string is what every argon2 library writes.
-            Layout::Verbatim | Layout::FirebasePhc => Standing::Documented,
+            // Firebase guide shows the firebase-scrypt fields. The argon2
+            // PHC string is what every argon2 library writes, yet no WorkOS
+            // document shows it.
+            Layout::Verbatim if self.hash_type == "bcrypt" => Standing::Documented,
+            Layout::FirebasePhc => Standing::Documented,
             _ => Standing::Assumed,
         }
     }

@@ -17,14 +17,13 @@
 pub mod clerk;
 pub mod convert;
 pub mod forge;
+mod reason;
 
 use std::collections::BTreeMap;
 
-use crate::support::reason::ReasonCode;
-use serde::Serialize;
-
 pub use convert::Conversion;
 use ferry_wire::secret::Secret;
+pub use reason::ResetReason;
 
 /// What happens to a user's password.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,52 +40,6 @@ pub enum PasswordPlan {
     },
     /// Not sent: the user is created without a password and listed for a reset.
     Reset { hasher: String, reason: ResetReason },
-}
-
-/// Why a digest was not sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
-pub enum ResetReason {
-    /// WorkOS has no hash type for this hasher.
-    UnsupportedHasher,
-    /// The digest does not have the shape its hasher promises.
-    Malformed(String),
-    /// The hasher's parameters are outside what WorkOS accepts.
-    ParametersOutOfRange(String),
-    /// A digest with no hasher named, or a hasher with no digest.
-    Incomplete(String),
-    /// The plan says `passwords: skip`.
-    PlanSkips,
-    /// No conversion of this cohort signed a probe user in on the target.
-    ProbeFailed(String),
-}
-
-impl ResetReason {
-    pub fn code(&self) -> ReasonCode {
-        match self {
-            Self::UnsupportedHasher => ReasonCode::HashUnsupported,
-            Self::Malformed(_) => ReasonCode::HashMalformed,
-            Self::ParametersOutOfRange(_) => ReasonCode::HashParametersOutOfRange,
-            Self::Incomplete(_) => ReasonCode::HashIncomplete,
-            Self::PlanSkips => ReasonCode::PasswordsSkipped,
-            Self::ProbeFailed(_) => ReasonCode::HashProbeFailed,
-        }
-    }
-}
-
-impl std::fmt::Display for ResetReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::UnsupportedHasher => f.write_str("WorkOS cannot import this hasher"),
-            Self::Malformed(why) => write!(f, "malformed digest: {why}"),
-            Self::ParametersOutOfRange(why) => {
-                write!(f, "parameters WorkOS does not accept: {why}")
-            }
-            Self::Incomplete(why) => f.write_str(why),
-            Self::PlanSkips => f.write_str("the plan skips passwords"),
-            Self::ProbeFailed(why) => write!(f, "the target refused every layout: {why}"),
-        }
-    }
 }
 
 /// What the hash probe found for one cohort.
@@ -191,6 +144,7 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::support::reason::ReasonCode;
     use data_encoding::{BASE64, BASE64_NOPAD};
 
     const BCRYPT: &str = "$2b$10$DDNCiNnr6htYntAuoz/yVOwXojdZbahUxkEbxnfFejjBX.31Oi.2O";

@@ -119,19 +119,22 @@ impl Scan {
         }
     }
 
-    /// One line naming the malformed digests' export lines, if any.
+    /// One line naming the export lines of the digests never sent, if any.
     pub fn malformed_message(&self, export: &str) -> Option<String> {
-        let first = self.malformed.first()?;
+        let (line, hasher, why) = self.malformed.first()?;
+        if self.malformed_count == 1 {
+            return Some(format!(
+                "{export} line {line}: the {hasher} digest is never sent ({why}); the user is created without a password and listed for a reset"
+            ));
+        }
         let lines: Vec<String> = self
             .malformed
             .iter()
             .map(|(line, ..)| line.to_string())
             .collect();
-        let more = self
-            .malformed_count
-            .saturating_sub(self.malformed.len() as u64);
+        let more = self.malformed_count - self.malformed.len() as u64;
         Some(format!(
-            "{export}: {} digest(s) do not match their hasher and are never sent (line {}{}; line {}: {} {}); those users are created without a password and listed for a reset",
+            "{export}: {} digests are never sent (lines {}{}; line {line}: the {hasher} digest, {why}); those users are created without a password and listed for a reset",
             self.malformed_count,
             lines.join(", "),
             if more > 0 {
@@ -139,9 +142,6 @@ impl Scan {
             } else {
                 String::new()
             },
-            first.0,
-            first.1,
-            first.2
         ))
     }
 }
@@ -431,13 +431,13 @@ pub async fn settle(
         )?;
         match &verdict {
             Verdict::Confirmed(conversion) => settled.notes.push(format!(
-                "hash probe: {hasher} ({} users) confirmed as {}",
-                cohort.users,
+                "hash probe: {hasher} ({}) confirmed as {}",
+                users(cohort.users),
                 conversion.id()
             )),
             Verdict::Failed(why) => settled.warnings.push(format!(
                 "hash probe: {hasher} ({} users) failed on this target ({why}): those users are created without a password and listed hash_probe_failed",
-                cohort.users
+                users(cohort.users)
             )),
         }
         conversions = conversions.with(hasher, verdict);
@@ -477,8 +477,8 @@ pub fn preview(settings: &UserSettings, scan: &Scan, journal: Option<&Journal>) 
                 .map(Conversion::id)
                 .collect();
             format!(
-                "{hasher} ({} users; tries {})",
-                cohort.users,
+                "{hasher} ({}; tries {})",
+                users(cohort.users),
                 layouts.join(", ")
             )
         })
@@ -493,6 +493,13 @@ pub fn preview(settings: &UserSettings, scan: &Scan, journal: Option<&Journal>) 
         ));
     }
     lines
+}
+
+fn users(count: u64) -> String {
+    match count {
+        1 => "1 user".to_owned(),
+        _ => format!("{count} users"),
+    }
 }
 
 fn cohort_names<'a>(hashers: impl Iterator<Item = &'a String>) -> String {

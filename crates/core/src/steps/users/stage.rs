@@ -33,10 +33,7 @@ impl Users<'_> {
         listing: Option<crate::target::reconcile::Listing<ferry_wire::workos::model::User>>,
         conversions: Conversions,
     ) -> UsersStep<'a> {
-        let settings = UserSettings {
-            conversions,
-            ..self.0.clone()
-        };
+        let settings = self.0.clone();
         let ctx = project.hook_context(StepKind::Users, dry_run);
         // Only a writing step seals; with a listing, WorkOS is asked instead.
         let seals = matches!(mode, Mode::Write(_)).then(|| Seals {
@@ -53,6 +50,7 @@ impl Users<'_> {
         });
         UsersStep {
             settings,
+            conversions,
             max_attempts: project.plan.pacing.retry.max_attempts,
             script: project.script.as_ref(),
             ctx,

@@ -36,7 +36,7 @@ use super::seal::{Seal, Sealed, SealedAs, Seals};
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState, SignsIn};
 use crate::mapping::claims::{Claim, ClaimedBy, Claims, email_identity};
 use crate::mapping::metadata;
-use crate::mapping::password::PasswordPlan;
+use crate::mapping::password::{Conversions, PasswordPlan};
 use crate::mapping::user::{DesiredUser, Mapped, Payload, UserSettings, map_user};
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::{Hook, Script};
@@ -64,6 +64,8 @@ pub enum Mode<'a> {
 /// The step's fixed inputs, shared by every worker.
 pub struct UsersStep<'a> {
     pub settings: UserSettings,
+    /// How each hash cohort is sent: what the probes found ([`super::probe`]).
+    pub conversions: Conversions,
     /// Attempts at a create whose answer was lost (the plan's pacing).
     pub max_attempts: u32,
     pub script: Option<&'a Script>,
@@ -179,7 +181,13 @@ impl<'a> UsersStep<'a> {
 
     /// Map, claim, and read the journal: what write and preview both start from.
     fn prepare(&self, user: &SourceUser) -> Prepared {
-        let desired = match map_user(user, &self.settings, self.script, &self.ctx) {
+        let desired = match map_user(
+            user,
+            &self.settings,
+            &self.conversions,
+            self.script,
+            &self.ctx,
+        ) {
             Mapped::Skip(reason) => {
                 return Prepared::Settled(PlannedAction::Skip, Action::Skipped, reason);
             }

@@ -60,8 +60,14 @@ impl VerifyStep<'_> {
             let Some(actual) = migrated.get(clerk_id).and_then(|t| workos.get(t)) else {
                 continue;
             };
-            let Mapped::Ready(desired) = map_user(user, &settings, self.script, &self.users_ctx)
-            else {
+            let Mapped::Ready(desired) = map_user(
+                user,
+                &settings,
+                // The sample compares profile fields; how a password is sent is not among them.
+                &Default::default(),
+                self.script,
+                &self.users_ctx,
+            ) else {
                 failures.push(format!(
                     "{clerk_id}: migrated, but the plan now maps it to a skip or reject"
                 ));
