@@ -4,7 +4,8 @@
 //! journal recorded for each user (the Clerk hasher, and whether its
 //! digest was imported or the user must reset), they show within minutes a
 //! whole cohort that cannot sign in, such as a hash layout the target took
-//! but reads differently.
+//! but reads differently. The hash probes' own sign-ins are left out (the
+//! journal knows every probe user's id).
 //!
 //! The rule that flags a cohort ([`flagged`]): at least
 //! [`FLAG_MIN_ATTEMPTS`] attempts, and more than half of them failed. The

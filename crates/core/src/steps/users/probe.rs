@@ -253,21 +253,25 @@ impl Prober<'_> {
         }
         let made = match self.workos.create_user(&body).await {
             Ok(made) if made.external_id.as_deref() == Some(user.external_id.as_str()) => made,
-            Err(error)
-                if error
-                    .status()
-                    .is_some_and(|s| (400..500).contains(&s) && s != 429) =>
-            {
-                self.journal.probe_user_removed(&user.token)?;
-                return Ok(Probed::Refused(format!(
-                    "create refused: {}",
-                    error.reason().detail
-                )));
-            }
-            // Lost or unreadable: look before deciding.
-            _ => match self.workos.user_by_external_id(&user.external_id).await? {
-                Some(made) => made,
-                None => {
+            // Any other answer is looked behind first: a refusal may follow
+            // an attempt whose answer was lost but which made the user.
+            answer => match (
+                self.workos.user_by_external_id(&user.external_id).await?,
+                answer,
+            ) {
+                (Some(made), _) => made,
+                (None, Err(error))
+                    if error
+                        .status()
+                        .is_some_and(|s| (400..500).contains(&s) && s != 429) =>
+                {
+                    self.journal.probe_user_removed(&user.token)?;
+                    return Ok(Probed::Refused(format!(
+                        "create refused: {}",
+                        error.reason().detail
+                    )));
+                }
+                (None, _) => {
                     return Err(StepError::Unreadable(
                         "a probe user's create had no readable answer and WorkOS lists no such user",
                     ));
@@ -385,7 +389,6 @@ pub async fn settle(
             return Ok(settled);
         }
     };
-    remove_leftovers(prober.journal, prober.workos).await?;
     let (mut conversions, known) = recorded(prober.journal)?;
     let to_probe: Vec<(&String, &Cohort)> = scan
         .cohorts

@@ -116,6 +116,8 @@ impl Stage for Users<'_> {
                 }
                 (false, _) => Err("the plan says passwords: { probe: false }"),
             };
+            // Whatever this run probes, a probe user an earlier one left goes first.
+            probe::remove_leftovers(cx.journal, cx.workos).await?;
             let settled = probe::settle(self.0, &scan, prober).await?;
             for warning in &settled.warnings {
                 cx.observer.event(&Event::Warning {
