@@ -236,12 +236,7 @@ impl<'a> Engine<'a> {
     /// ([`crate::sync`]): the plan's writing steps, then the removal pass.
     pub fn sync(&self, options: RunOptions) -> Result<RunSummary> {
         let plan = &self.project.plan;
-        if !plan.state.exists() {
-            return Err(Refusal::NoJournal {
-                journal: plan.state.clone(),
-            }
-            .into());
-        }
+        require_journal(plan)?;
         Journal::mark_dead_runs(&plan.state)?;
         let finished = Journal::open_to_read(&plan.state)?
             .runs()?
@@ -692,12 +687,7 @@ impl<'a> Engine<'a> {
     pub fn undo(&self, options: UndoOptions) -> Result<UndoSummary> {
         let plan = &self.project.plan;
         let workos = connect::workos(plan, &self.cancel)?;
-        if !plan.state.exists() {
-            return Err(Refusal::NoJournal {
-                journal: plan.state.clone(),
-            }
-            .into());
-        }
+        require_journal(plan)?;
         let mut journal = Journal::open_for_run(&plan.state)?;
         check_bindings(&journal, plan, false)?;
         SharedUsers::remove_leftover(&plan.state);
@@ -894,12 +884,7 @@ impl<'a> Engine<'a> {
         let plan = &self.project.plan;
         let workos = connect::workos(plan, &self.cancel)?;
         let clerk = connect::clerk(plan, &self.cancel)?;
-        if !plan.state.exists() {
-            return Err(Refusal::NoJournal {
-                journal: plan.state.clone(),
-            }
-            .into());
-        }
+        require_journal(plan)?;
         Journal::mark_dead_runs(&plan.state)?;
         let journal = Journal::open_to_read(&plan.state)?;
         check_bindings(&journal, plan, false)?;
@@ -930,12 +915,7 @@ impl<'a> Engine<'a> {
         use crate::watch;
         let plan = &self.project.plan;
         let workos = connect::workos(plan, &self.cancel)?;
-        if !plan.state.exists() {
-            return Err(Refusal::NoJournal {
-                journal: plan.state.clone(),
-            }
-            .into());
-        }
+        require_journal(plan)?;
         let journal = Journal::open_to_read(&plan.state)?;
         check_bindings(&journal, plan, false)?;
         let first_run = journal
@@ -947,11 +927,6 @@ impl<'a> Engine<'a> {
             .or(first_run)
             .unwrap_or_else(|| chrono::Utc::now() - chrono::Duration::days(watch::RETENTION_DAYS));
         let (since, since_moved) = watch::within_retention(asked, chrono::Utc::now());
-        let cohorts: std::collections::HashMap<String, watch::UserCohort> = journal
-            .user_cohorts()?
-            .into_iter()
-            .map(|(id, hasher, signs_in)| (id, watch::UserCohort { hasher, signs_in }))
-            .collect();
         let probes = journal.probe_user_ids()?;
         let mut attempts = runtime()?
             .block_on(watch::attempts(&workos, since))
@@ -963,6 +938,15 @@ impl<'a> Engine<'a> {
                 .as_ref()
                 .is_none_or(|id| !probes.contains(id))
         });
+        let signed: std::collections::HashSet<&str> = attempts
+            .iter()
+            .filter_map(|attempt| attempt.user_id.as_deref())
+            .collect();
+        let cohorts: std::collections::HashMap<String, watch::UserCohort> = journal
+            .user_cohorts(|id| signed.contains(id))?
+            .into_iter()
+            .map(|(id, hasher, signs_in)| (id, watch::UserCohort { hasher, signs_in }))
+            .collect();
         Ok(watch::Health {
             since: since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             since_moved,
@@ -1094,6 +1078,17 @@ impl<'a> Engine<'a> {
 
 /// Refuses a journal made against another source or target; `bind` records
 /// the plan's identities in a journal that has none yet.
+/// Refuses a command that reads a journal when the plan's `state:` has none yet.
+fn require_journal(plan: &crate::plan::Plan) -> Result<()> {
+    match plan.state.exists() {
+        true => Ok(()),
+        false => Err(Refusal::NoJournal {
+            journal: plan.state.clone(),
+        }
+        .into()),
+    }
+}
+
 fn check_bindings(journal: &Journal, plan: &crate::plan::Plan, bind: bool) -> Result<()> {
     let (source, target) = connect::identities(plan);
     journal.check_binding(&source, bind)?;

@@ -172,8 +172,13 @@ impl Journal {
     }
 
     /// The Clerk hasher of each user ferry imported a password for or
-    /// listed for a reset, by WorkOS id, with how the user signs in.
-    pub fn user_cohorts(&self) -> Result<Vec<(String, String, String)>> {
+    /// listed for a reset, with how the user signs in, by WorkOS id: only
+    /// the users `wanted` names are kept, so memory follows the sign-ins
+    /// asked about, not the size of the migration.
+    pub fn user_cohorts(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<(String, String, String)>> {
         let mut select = self
             .conn
             .prepare(
@@ -181,10 +186,18 @@ impl Journal {
                  WHERE kind = 'user' AND target_id IS NOT NULL AND signs_in IS NOT NULL",
             )
             .map_err(|e| self.sqlite(e))?;
-        let rows = select
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .map_err(|e| self.sqlite(e))?;
-        rows.collect::<std::result::Result<_, _>>()
-            .map_err(|e| self.sqlite(e))
+        let mut rows = select.query([]).map_err(|e| self.sqlite(e))?;
+        let mut kept = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.sqlite(e))? {
+            let id: String = row.get(0).map_err(|e| self.sqlite(e))?;
+            if wanted(&id) {
+                kept.push((
+                    id,
+                    row.get(1).map_err(|e| self.sqlite(e))?,
+                    row.get(2).map_err(|e| self.sqlite(e))?,
+                ));
+            }
+        }
+        Ok(kept)
     }
 }

@@ -1,8 +1,8 @@
 //! Password digests: a pool of passwords hashed once per run that many
 //! users share, in each Clerk format the sandbox can verify once WorkOS
 //! holds it (bcrypt at cost 4; argon2id at 4 MiB / 1 pass, the least WorkOS
-//! accepts; `pbkdf2_sha256` at 10,000 rounds; `scrypt_firebase` with one
-//! project key at memory cost 10, so tests stay fast), and shape-correct
+//! accepts; `pbkdf2_sha256` at 1,000 rounds; `scrypt_firebase` with one
+//! project key at memory cost 6, so tests stay fast), and shape-correct
 //! random digests for md5, which WorkOS cannot take.
 
 use argon2::password_hash::PasswordHasher;
@@ -15,10 +15,10 @@ use super::planted::{BCRYPT_COST, PASSWORD_POOL};
 use super::vocabulary::random_id;
 
 /// PBKDF2 rounds of the generated `pbkdf2_sha256` digests.
-pub(super) const PBKDF2_ROUNDS: u32 = 10_000;
+pub(super) const PBKDF2_ROUNDS: u32 = 1_000;
 /// Firebase's rounds and memory cost (log2 N) of the generated project.
 const FIREBASE_ROUNDS: u32 = 8;
-const FIREBASE_MEMORY_COST: u8 = 10;
+const FIREBASE_MEMORY_COST: u8 = 6;
 
 /// Digests hashed once per run and shared, slot by slot.
 pub(super) struct PasswordPool {
