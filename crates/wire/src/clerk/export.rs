@@ -397,7 +397,38 @@ impl<R: Read + std::io::Seek> ExportReader<R> {
     }
 }
 
+/// One row's password cells and the line the row starts on.
+pub struct PasswordCells {
+    pub line: u64,
+    pub hasher: Option<String>,
+    pub digest: Option<Secret>,
+}
+
 impl<R: Read> ExportReader<R> {
+    /// The next row's password hasher and digest alone: a pass over every
+    /// digest that builds no user (the hash probes' scan). A row that cannot
+    /// be read is passed over: the full read reports it.
+    pub fn next_password(&mut self) -> Option<PasswordCells> {
+        const DIGEST: usize = 11;
+        const HASHER: usize = 12;
+        while !self.done {
+            match self.csv.read_record(&mut self.record) {
+                Ok(false) => self.done = true,
+                Ok(true) => {
+                    let record = &self.record;
+                    return Some(PasswordCells {
+                        line: record.position().map_or(0, |p| p.line()),
+                        hasher: self.columns.get(record, HASHER).map(str::to_owned),
+                        digest: self.columns.get(record, DIGEST).map(Secret::new),
+                    });
+                }
+                // An I/O error would repeat forever.
+                Err(error) => self.done = matches!(error.kind(), csv::ErrorKind::Io(_)),
+            }
+        }
+        None
+    }
+
     /// Where the record just read starts: its byte offset and line.
     pub fn last_position(&self) -> (u64, u64) {
         self.record
@@ -459,6 +490,31 @@ mod tests {
         ExportReader::new(text.as_bytes(), Path::new("users.csv"))
             .unwrap()
             .collect()
+    }
+
+    #[test]
+    fn the_password_pass_reads_each_row_s_two_cells_and_passes_over_a_bad_row() {
+        let mut bytes =
+            b"id,password_digest,password_hasher\nuser_1,$2b$x,bcrypt\nuser_2,\n".to_vec();
+        bytes.extend_from_slice(b"\xff,\n"); // a row that is not UTF-8
+        bytes.extend_from_slice(b"user_3, d ,md5\n");
+        let mut reader = ExportReader::new(&bytes[..], Path::new("users.csv")).unwrap();
+        let mut cells = Vec::new();
+        while let Some(row) = reader.next_password() {
+            cells.push((
+                row.line,
+                row.hasher,
+                row.digest.map(|d| d.expose().to_owned()),
+            ));
+        }
+        assert_eq!(
+            cells,
+            vec![
+                (2, Some("bcrypt".to_owned()), Some("$2b$x".to_owned())),
+                (3, None, None),
+                (5, Some("md5".to_owned()), Some("d".to_owned())),
+            ]
+        );
     }
 
     #[test]

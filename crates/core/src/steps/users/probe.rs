@@ -67,12 +67,9 @@ impl Scan {
         let mut scan = Self::default();
         match (csv, json) {
             (Some(path), _) => {
-                for row in ExportReader::open(path)?.flatten() {
-                    scan.add(
-                        row.line,
-                        row.password_hasher.as_deref(),
-                        row.password_digest.as_ref(),
-                    );
+                let mut reader = ExportReader::open(path)?;
+                while let Some(cells) = reader.next_password() {
+                    scan.add(cells.line, cells.hasher.as_deref(), cells.digest.as_ref());
                 }
             }
             (None, Some(path)) => {
