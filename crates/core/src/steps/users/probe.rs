@@ -409,8 +409,16 @@ pub async fn settle(
         settled.conversions = conversions;
         return Ok(settled);
     }
-    for (hasher, cohort) in to_probe {
-        let verdict = prober.cohort(hasher, cohort).await?;
+    // The cohorts are independent: probed at once (each tries its layouts
+    // in order), so the probes cost the users step one cohort's time.
+    let verdicts = futures_util::future::join_all(
+        to_probe
+            .iter()
+            .map(|(hasher, cohort)| prober.cohort(hasher, cohort)),
+    )
+    .await;
+    for ((hasher, cohort), verdict) in to_probe.into_iter().zip(verdicts) {
+        let verdict = verdict?;
         let (word, conversion, detail) = match &verdict {
             Verdict::Confirmed(conversion) => (
                 "confirmed",
@@ -436,7 +444,7 @@ pub async fn settle(
                 conversion.id()
             )),
             Verdict::Failed(why) => settled.warnings.push(format!(
-                "hash probe: {hasher} ({} users) failed on this target ({why}): those users are created without a password and listed hash_probe_failed",
+                "hash probe: {hasher} ({}) failed on this target ({why}): those users are created without a password and listed hash_probe_failed",
                 users(cohort.users)
             )),
         }
