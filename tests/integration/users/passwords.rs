@@ -264,8 +264,9 @@ fn killed_during_a_probe_the_next_command_removes_the_probe_user() {
     }
     child.kill().unwrap(); // SIGKILL between a probe's create and its delete
     child.wait().unwrap();
+    // The control and the cohorts are probed at once: one or more is left.
     let left = probe_users_in_workos(&world);
-    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(!left.is_empty());
     world.sandbox.set_faults(FaultConfig::default()).unwrap();
     world.run().code(0);
     assert_eq!(probe_users_in_workos(&world), Vec::<String>::new());

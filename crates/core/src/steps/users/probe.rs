@@ -400,8 +400,21 @@ pub async fn settle(
         settled.conversions = conversions;
         return Ok(settled);
     }
+    // The control and the cohorts are independent: probed at once (each
+    // cohort tries its layouts in order), so the probes cost the users step
+    // about one cohort's time. The cohorts' verdicts count only once the
+    // control signed in.
     let control = forge::probe_password();
-    if let Probed::Refused(why) = prober.probe("control", &control, None).await? {
+    let (control, verdicts) = futures_util::future::join(
+        prober.probe("control", &control, None),
+        futures_util::future::join_all(
+            to_probe
+                .iter()
+                .map(|(hasher, cohort)| prober.cohort(hasher, cohort)),
+        ),
+    )
+    .await;
+    if let Probed::Refused(why) = control? {
         settled.warnings.push(format!(
             "hash probes: the control probe (a plain password) could not sign in ({why}): this environment does not take password sign-ins through the API, so {} are sent with their documented or assumed layouts, not probed",
             cohort_names(to_probe.iter().map(|(hasher, _)| *hasher))
@@ -409,14 +422,6 @@ pub async fn settle(
         settled.conversions = conversions;
         return Ok(settled);
     }
-    // The cohorts are independent: probed at once (each tries its layouts
-    // in order), so the probes cost the users step one cohort's time.
-    let verdicts = futures_util::future::join_all(
-        to_probe
-            .iter()
-            .map(|(hasher, cohort)| prober.cohort(hasher, cohort)),
-    )
-    .await;
     for ((hasher, cohort), verdict) in to_probe.into_iter().zip(verdicts) {
         let verdict = verdict?;
         let (word, conversion, detail) = match &verdict {
