@@ -11,10 +11,12 @@
 //! organization selection). A cohort no conversion signs in is not sent:
 //! its users are created without a password and listed `hash_probe_failed`.
 //!
-//! A control probe with a plain password comes first: if even it cannot
-//! sign in, the environment takes no password sign-in through the API, and
-//! every cohort is sent with its first conversion, marked not probed (a
-//! failed control never drops a password).
+//! A control probe with a plain password decides whether the cohorts'
+//! verdicts count (it runs beside them, and the cohorts beside each other,
+//! so the probes cost the users step about one cohort's time): if even it
+//! cannot sign in, the environment takes no password sign-in through the
+//! API, no verdict is recorded, and every cohort is sent with its first
+//! conversion, marked not probed (a failed control never drops a password).
 //!
 //! Every probe user is journaled before its create and marked removed
 //! after its delete; one a crash left behind is deleted by the next
