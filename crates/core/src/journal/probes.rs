@@ -34,22 +34,29 @@ pub struct ProbeUser {
 }
 
 /// How many probe users were made and removed, over every run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProbeCounts {
     pub made: u64,
     pub removed: u64,
 }
 
 impl Journal {
+    /// Every row `sql` selects, each made by `row`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut select = self.conn.prepare(sql).map_err(|e| self.sqlite(e))?;
+        let rows = select.query_map([], row).map_err(|e| self.sqlite(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.sqlite(e))
+    }
+
     pub fn probe_verdicts(&self) -> Result<Vec<RecordedVerdict>> {
-        let mut select = self
-            .conn
-            .prepare(
-                "SELECT hasher, conversions, verdict, conversion, detail FROM probe_verdicts ORDER BY hasher",
-            )
-            .map_err(|e| self.sqlite(e))?;
-        let rows = select
-            .query_map([], |row| {
+        self.rows(
+            "SELECT hasher, conversions, verdict, conversion, detail FROM probe_verdicts ORDER BY hasher",
+            |row| {
                 Ok(RecordedVerdict {
                     hasher: row.get(0)?,
                     conversions: row.get(1)?,
@@ -57,10 +64,8 @@ impl Journal {
                     conversion: row.get(3)?,
                     detail: row.get(4)?,
                 })
-            })
-            .map_err(|e| self.sqlite(e))?;
-        rows.collect::<std::result::Result<_, _>>()
-            .map_err(|e| self.sqlite(e))
+            },
+        )
     }
 
     pub fn record_verdict(&self, run_id: i64, verdict: &RecordedVerdict) -> Result<()> {
@@ -120,15 +125,10 @@ impl Journal {
 
     /// Probe users not known to be gone: a crash or a failed delete left them.
     pub fn leftover_probe_users(&self) -> Result<Vec<ProbeUser>> {
-        let mut select = self
-            .conn
-            .prepare(
-                "SELECT token, email, external_id, cohort, target_id FROM probe_users
-                 WHERE removed_at IS NULL ORDER BY made_at",
-            )
-            .map_err(|e| self.sqlite(e))?;
-        let rows = select
-            .query_map([], |row| {
+        self.rows(
+            "SELECT token, email, external_id, cohort, target_id FROM probe_users
+             WHERE removed_at IS NULL ORDER BY made_at",
+            |row| {
                 Ok(ProbeUser {
                     token: row.get(0)?,
                     email: row.get(1)?,
@@ -136,23 +136,17 @@ impl Journal {
                     cohort: row.get(3)?,
                     target_id: row.get(4)?,
                 })
-            })
-            .map_err(|e| self.sqlite(e))?;
-        rows.collect::<std::result::Result<_, _>>()
-            .map_err(|e| self.sqlite(e))
+            },
+        )
     }
 
     /// The WorkOS ids of every probe user made: their sign-ins are ferry's, not a cohort's.
     pub fn probe_user_ids(&self) -> Result<std::collections::HashSet<String>> {
-        let mut select = self
-            .conn
-            .prepare("SELECT target_id FROM probe_users WHERE target_id IS NOT NULL")
-            .map_err(|e| self.sqlite(e))?;
-        let rows = select
-            .query_map([], |row| row.get(0))
-            .map_err(|e| self.sqlite(e))?;
-        rows.collect::<std::result::Result<_, _>>()
-            .map_err(|e| self.sqlite(e))
+        let ids = self.rows(
+            "SELECT target_id FROM probe_users WHERE target_id IS NOT NULL",
+            |row| row.get(0),
+        )?;
+        Ok(ids.into_iter().collect())
     }
 
     /// Probe users made (a create sent) and removed, over every run.

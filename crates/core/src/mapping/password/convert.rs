@@ -18,16 +18,6 @@ use super::reason::ResetReason;
 /// an earlier rendering are probed again.
 pub const CONVERSIONS_VERSION: u32 = 1;
 
-/// How sure ferry is of a conversion before any probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Standing {
-    /// WorkOS's API reference or guides show this layout.
-    Documented,
-    /// No document shows it: a probe must confirm it.
-    Assumed,
-}
-
 /// A WorkOS `password_hash_type` and the string layout ferry writes for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conversion {
@@ -114,19 +104,6 @@ impl Conversion {
             Layout::Pbkdf2Django => "pbkdf2/django",
             Layout::ScryptPhc => "scrypt/phc",
             Layout::Ssha256Suffix => "ssha256/ldap-suffix",
-        }
-    }
-
-    /// Whether a WorkOS document shows this layout.
-    pub fn standing(&self) -> Standing {
-        match self.layout {
-            // The API reference's example is a bcrypt string; WorkOS's
-            // Firebase guide shows the firebase-scrypt fields. The argon2
-            // PHC string is what every argon2 library writes, yet no WorkOS
-            // document shows it.
-            Layout::Verbatim if self.hash_type == "bcrypt" => Standing::Documented,
-            Layout::FirebasePhc => Standing::Documented,
-            _ => Standing::Assumed,
         }
     }
 

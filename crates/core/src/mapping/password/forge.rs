@@ -18,15 +18,23 @@ const PROBE_MAX_PBKDF2_ROUNDS: u32 = 1_000_000;
 /// The most memory an scrypt probe spends.
 const PROBE_MAX_SCRYPT_BYTES: u64 = 64 << 20;
 
-/// A random password a probe signs in with.
-pub fn probe_password() -> Secret {
+/// `len` random characters of `alphabet`.
+pub fn random_text(len: usize, alphabet: &[u8]) -> String {
     let mut rng = rand::rng();
-    let body: String = (0..24)
-        .map(|_| {
-            let alphabet = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-            alphabet[rng.random_range(0..alphabet.len())] as char
-        })
-        .collect();
+    (0..len)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
+}
+
+/// Letters and digits: a text salt, a probe's token.
+pub const ALPHANUMERIC: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// A random password a probe signs in with (no look-alike characters).
+pub fn probe_password() -> Secret {
+    let body = random_text(
+        24,
+        b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
+    );
     Secret::new(format!("Fp-{body}!9"))
 }
 
@@ -35,13 +43,7 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 }
 
 fn text_salt() -> String {
-    let mut rng = rand::rng();
-    (0..16)
-        .map(|_| {
-            let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-            alphabet[rng.random_range(0..alphabet.len())] as char
-        })
-        .collect()
+    random_text(16, ALPHANUMERIC)
 }
 
 fn encode(encoding: Encoding, bytes: &[u8]) -> String {

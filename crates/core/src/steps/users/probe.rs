@@ -29,8 +29,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rand::RngExt;
-
 use crate::journal::{Journal, ProbeUser, RecordedVerdict};
 use crate::mapping::password::clerk::{self, Parsed};
 use crate::mapping::password::convert::{self, CONVERSIONS_VERSION, Conversion};
@@ -215,12 +213,8 @@ impl Prober<'_> {
         password: &Secret,
         hash: Option<(&'static str, Secret, Option<&'static str>)>,
     ) -> Result<Probed, StepError> {
-        let token: String = {
-            let mut rng = rand::rng();
-            (0..12)
-                .map(|_| b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)] as char)
-                .collect()
-        };
+        // Lower case: it goes into an email address, which WorkOS lowercases.
+        let token = forge::random_text(12, &forge::ALPHANUMERIC[..26]);
         let (local, domain) = self
             .address
             .split_once('@')
