@@ -477,10 +477,16 @@ impl ApiClient {
                             bucket.pause(wait);
                         }
                     }
-                    match self
-                        .retry
-                        .after_status(attempt, status.as_u16(), retry_after)
-                    {
+                    // A request that must not be repeated blindly is tried
+                    // again only after a 429, which says it was not taken;
+                    // a 5xx may come after the work was done.
+                    let next = match request.idempotent || status == StatusCode::TOO_MANY_REQUESTS {
+                        true => self
+                            .retry
+                            .after_status(attempt, status.as_u16(), retry_after),
+                        false => NextAttempt::GiveUp,
+                    };
+                    match next {
                         NextAttempt::RetryAfter(wait) => wait,
                         NextAttempt::GiveUp => {
                             // An error page may echo the request: keys, passwords, digests.
