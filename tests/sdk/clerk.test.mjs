@@ -1,6 +1,7 @@
 // The official Clerk Backend SDK, unchanged, against ferry's sandbox: users
 // listed and counted with each filter, organizations, roles, permissions,
-// domains and memberships, the instance, and the 401/404/429 error classes.
+// domains and memberships, organization and application invitations, the
+// instance, and the 401/404/429 error classes.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClerkClient } from '@clerk/backend';
@@ -99,6 +100,53 @@ test('organization roles with their permissions, permissions, and domains', asyn
   const domain = domains.data[0];
   assert.equal(domain.organizationId ?? domain.organization_id, organizations.data[0].id);
   assert.ok(['verified', 'unverified'].includes(domain.verification.status));
+});
+
+test('organization invitations by status, and application invitations without the revoked', async () => {
+  // The generator gives the first organization every kind of invitation.
+  const organizations = await clerk.organizations.getOrganizationList({ limit: 100, orderBy: '+created_at' });
+  const organization = organizations.data[0];
+  const all = await clerk.organizations.getOrganizationInvitationList({ organizationId: organization.id, limit: 100 });
+  assert.ok(all.totalCount >= 5, `${all.totalCount}`);
+  assert.equal(all.data.length, all.totalCount);
+  for (const invitation of all.data) {
+    assert.match(invitation.id, /^orginv_/);
+    assert.equal(invitation.organizationId, organization.id);
+    assert.match(invitation.role, /^org:/);
+    assert.match(invitation.url, /__clerk_ticket=/);
+    assert.ok(['pending', 'accepted', 'revoked', 'expired'].includes(invitation.status), invitation.status);
+  }
+  const statuses = new Set(all.data.map((i) => i.status));
+  assert.deepEqual([...statuses].sort(), ['accepted', 'expired', 'pending', 'revoked']);
+  const newestFirst = all.data.map((i) => i.createdAt);
+  assert.deepEqual(newestFirst, [...newestFirst].sort((a, b) => b - a));
+  for (const status of [['pending'], ['revoked', 'expired']]) {
+    const listed = await clerk.organizations.getOrganizationInvitationList({ organizationId: organization.id, status, limit: 100 });
+    const expected = all.data.filter((i) => status.includes(i.status)).map((i) => i.id);
+    assert.deepEqual(listed.data.map((i) => i.id), expected, status.join());
+    assert.equal(listed.totalCount, expected.length);
+  }
+  await assert.rejects(
+    clerk.organizations.getOrganizationInvitationList({ organizationId: 'org_2NoSuchOrganization' }),
+    refused(404, 'resource_not_found'),
+  );
+
+  // Every invitation but the revoked ones, as the spec describes the route.
+  const invitations = await clerk.invitations.getInvitationList();
+  assert.equal(invitations.data.length, 4);
+  for (const invitation of invitations.data) {
+    assert.match(invitation.id, /^inv_/);
+    assert.notEqual(invitation.status, 'revoked');
+    assert.match(invitation.url, /__clerk_ticket=/);
+  }
+  const revoked = await clerk.invitations.getInvitationList({ status: 'revoked' });
+  assert.equal(revoked.data.length, 1);
+  assert.equal(revoked.data[0].revoked, true);
+  const pending = await clerk.invitations.getInvitationList({ status: 'pending', orderBy: '+expires_at' });
+  assert.equal(pending.data.length, 3);
+  const one = pending.data[1];
+  const found = await clerk.invitations.getInvitationList({ query: one.emailAddress });
+  assert.deepEqual(found.data.map((i) => i.id), [one.id]);
 });
 
 test('errors: 401 for a wrong key, 404 for an unknown user, 429 past the rate limit', async () => {

@@ -1,5 +1,6 @@
 // The official WorkOS Node SDK, unchanged, against ferry's sandbox: only the
-// base URL and the keys point at it. run.sh runs this file twice, with the
+// base URL and the keys point at it. Invitations are checked against the
+// sandbox's email record too (`/__sandbox/emails`). run.sh runs this file twice, with the
 // 7.x SDK on Node 20 and the newest major on Node 22 (WORKOS_SDK names the
 // package, EXPECT_NODE_MAJOR the Node major). Where the two majors name a
 // call differently, `api` below picks the one this SDK has.
@@ -309,4 +310,72 @@ test('webhook endpoints: create, list, pause, enable, delete', async (t) => {
   assert.equal(enabled.status, 'enabled');
   await workos.webhooks.deleteWebhookEndpoint({ id: endpoint.id });
   await assert.rejects(workos.webhooks.deleteWebhookEndpoint({ id: endpoint.id }), refusedWith(404));
+});
+
+test('invitations: send, list, get by id and token, resend, revoke; the spec refusals; one email each', async () => {
+  const organization = await workos.organizations.createOrganization({ name: 'SDK Invitations' });
+  const member = await workos.userManagement.createUser({ email: 'invitations.member@sdk-check.test' });
+  await workos.userManagement.createOrganizationMembership({ organizationId: organization.id, userId: member.id });
+  const emailsBefore = (await admin('GET', 'emails')).body.data.length;
+
+  const invitation = await workos.userManagement.sendInvitation({
+    email: 'Invitee@SDK-Check.test',
+    organizationId: organization.id,
+    inviterUserId: member.id,
+    roleSlug: 'admin',
+    expiresInDays: 3,
+  });
+  assert.match(invitation.id, /^invitation_/);
+  assert.equal(invitation.email, 'invitee@sdk-check.test');
+  assert.equal(invitation.state, 'pending');
+  assert.equal(invitation.organizationId, organization.id);
+  assert.equal(invitation.inviterUserId, member.id);
+  assert.equal(invitation.acceptedAt, null);
+  assert.equal(typeof invitation.token, 'string');
+  assert.ok(invitation.acceptInvitationUrl.endsWith(invitation.token));
+  const days = (Date.parse(invitation.expiresAt) - Date.parse(invitation.createdAt)) / 86_400_000;
+  assert.equal(Math.round(days), 3);
+
+  await assert.rejects(
+    workos.userManagement.sendInvitation({ email: 'invitee@sdk-check.test', organizationId: organization.id }),
+    refusedWith(400, 'email_already_invited_to_organization'),
+  );
+  await assert.rejects(
+    workos.userManagement.sendInvitation({ email: member.email, organizationId: organization.id }),
+    refusedWith(400, 'user_already_organization_member'),
+  );
+  await assert.rejects(
+    workos.userManagement.sendInvitation({ email: 'later@sdk-check.test', expiresInDays: 31 }),
+    refusedWith(400, 'expires_in_days_too_long'),
+  );
+  await assert.rejects(
+    workos.userManagement.sendInvitation({ email: 'later@sdk-check.test', organizationId: 'org_01NOSUCHORGANIZATION' }),
+    refusedWith(404),
+  );
+
+  const ofOrganization = await workos.userManagement.listInvitations({ organizationId: organization.id });
+  assert.deepEqual(ofOrganization.data.map((i) => i.id), [invitation.id]);
+  const toAddress = await workos.userManagement.listInvitations({ email: 'invitee@sdk-check.test' });
+  assert.deepEqual(toAddress.data.map((i) => i.id), [invitation.id]);
+  assert.equal((await workos.userManagement.getInvitation(invitation.id)).email, invitation.email);
+  assert.equal((await workos.userManagement.findInvitationByToken(invitation.token)).id, invitation.id);
+  await assert.rejects(workos.userManagement.getInvitation('invitation_01NOSUCHINVITATION'), refusedWith(404));
+
+  const resent = await workos.userManagement.resendInvitation(invitation.id);
+  assert.equal(resent.state, 'pending');
+  const revoked = await workos.userManagement.revokeInvitation(invitation.id);
+  assert.equal(revoked.state, 'revoked');
+  assert.ok(revoked.revokedAt);
+  await assert.rejects(workos.userManagement.resendInvitation(invitation.id), refusedWith(400, 'invite_revoked'));
+  await assert.rejects(workos.userManagement.revokeInvitation(invitation.id), refusedWith(400, 'invite_not_pending'));
+
+  // One email for the invitation, one for the resend; none for a refusal.
+  const emails = (await admin('GET', 'emails')).body.data.slice(emailsBefore);
+  assert.deepEqual(
+    emails.map((e) => [e.kind, e.to, e.invitation_id, e.organization_id]),
+    [
+      ['invitation', 'invitee@sdk-check.test', invitation.id, organization.id],
+      ['invitation_resend', 'invitee@sdk-check.test', invitation.id, organization.id],
+    ],
+  );
 });

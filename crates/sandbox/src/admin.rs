@@ -1,9 +1,10 @@
 //! Admin routes under `/__sandbox/` on the WorkOS server (no key needed,
 //! never faulted, never counted): read and replace the fault config and the
 //! rate limits at run time, read and reset the request counts, dump or empty
-//! the WorkOS state, read the ground truth of a generated tenant (as it was
-//! generated), simulate an SSO sign-in (`sso/sign_in`), and change the
-//! Clerk tenant while it runs (`clerk_admin`).
+//! the WorkOS state, read the emails WorkOS would have sent (`emails`), read
+//! the ground truth of a generated tenant (as it was generated), simulate an
+//! SSO sign-in (`sso/sign_in`), and change the Clerk tenant while it runs
+//! (`clerk_admin`).
 
 use std::sync::Arc;
 
@@ -68,6 +69,27 @@ pub fn router(shared: Arc<Shared>) -> Router {
             &format!("{ADMIN_PREFIX}clerk/memberships/{{id}}"),
             patch(clerk_admin::update_membership).delete(clerk_admin::delete_membership),
         )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/organization_invitations"),
+            post(clerk_admin::create_organization_invitation),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/organization_invitations/{{id}}/revoke"),
+            post(clerk_admin::revoke_organization_invitation),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/organization_invitations/{{id}}/accept"),
+            post(clerk_admin::accept_organization_invitation),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/invitations"),
+            post(clerk_admin::create_invitation),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}clerk/invitations/{{id}}/revoke"),
+            post(clerk_admin::revoke_invitation),
+        )
+        .route(&format!("{ADMIN_PREFIX}emails"), get(emails))
         .with_state(shared)
 }
 
@@ -132,6 +154,12 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
 async fn reset_state(State(shared): State<Arc<Shared>>) -> Response {
     shared.reset_workos();
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /__sandbox/emails`: `{data: [...]}`, every email the WorkOS side
+/// would have sent since the state was last reset, oldest first.
+async fn emails(State(shared): State<Arc<Shared>>) -> Response {
+    json(&serde_json::json!({ "data": shared.workos().sent_emails() }))
 }
 
 async fn truth(State(shared): State<Arc<Shared>>) -> Response {

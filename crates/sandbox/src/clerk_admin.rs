@@ -1,9 +1,11 @@
 //! The admin routes that change the Clerk tenant while the sandbox runs
 //! (the WorkOS state stays): `GET`/`PUT /__sandbox/clerk/tenant` read and
-//! replace it whole in the `--tenant` shapes, and `users`, `organizations`
+//! replace it whole in the `--tenant` shapes, `users`, `organizations`
 //! and `memberships` take single creates (`POST`), updates (`PATCH`) and
-//! deletes (`DELETE …/{id}`). Each change builds a new store and swaps it
-//! in; a request already reading keeps the tenant it started with.
+//! deletes (`DELETE …/{id}`), and `organization_invitations` and
+//! `invitations` are sent (`POST`) and settled (`POST …/{id}/revoke`,
+//! `…/{id}/accept`). Each change builds a new store and swaps it in; a
+//! request already reading keeps the tenant it started with.
 
 #![allow(clippy::result_large_err)] // errors are finished `Response`s, built once per request
 
@@ -18,8 +20,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::clerk_edit::{
-    EditError, MembershipChange, NewMembership, NewOrganization, NewUser, OrganizationChange,
-    UserChange,
+    EditError, MembershipChange, NewInvitation, NewMembership, NewOrganization,
+    NewOrganizationInvitation, NewUser, OrganizationChange, UserChange,
 };
 use crate::export::ExportRow;
 use crate::shared::Shared;
@@ -89,6 +91,8 @@ pub(crate) async fn put_tenant(State(shared): State<Arc<Shared>>, bytes: Bytes) 
         "users": tenant.users.len(),
         "organizations": tenant.organizations.len(),
         "memberships": tenant.memberships.len(),
+        "organization_invitations": tenant.organization_invitations.len(),
+        "invitations": tenant.invitations.len(),
     });
     let mut served = shared.clerk.write().unwrap_or_else(|p| p.into_inner());
     *served = Arc::new(served.succeeded_by(tenant, None));
@@ -179,4 +183,56 @@ pub(crate) async fn delete_membership(
     Path(id): Path<String>,
 ) -> Response {
     deleted(&shared, |tenant| tenant.remove_membership(&id))
+}
+
+pub(crate) async fn create_organization_invitation(
+    State(shared): State<Arc<Shared>>,
+    bytes: Bytes,
+) -> Response {
+    parsed(&bytes, |request: NewOrganizationInvitation| {
+        change(&shared, StatusCode::CREATED, |tenant| {
+            tenant
+                .add_organization_invitation(request)
+                .map(|i| (i, None))
+        })
+    })
+}
+
+pub(crate) async fn revoke_organization_invitation(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Response {
+    change(&shared, StatusCode::OK, |tenant| {
+        tenant
+            .settle_organization_invitation(&id, "revoked")
+            .map(|i| (i, None))
+    })
+}
+
+pub(crate) async fn accept_organization_invitation(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Response {
+    change(&shared, StatusCode::OK, |tenant| {
+        tenant
+            .settle_organization_invitation(&id, "accepted")
+            .map(|i| (i, None))
+    })
+}
+
+pub(crate) async fn create_invitation(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Response {
+    parsed(&bytes, |request: NewInvitation| {
+        change(&shared, StatusCode::CREATED, |tenant| {
+            tenant.add_invitation(request).map(|i| (i, None))
+        })
+    })
+}
+
+pub(crate) async fn revoke_invitation(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Response {
+    change(&shared, StatusCode::OK, |tenant| {
+        tenant.revoke_invitation(&id).map(|i| (i, None))
+    })
 }

@@ -1,6 +1,7 @@
 //! The Clerk Backend API imitation: the read routes ferry and the official
 //! `@clerk/backend` SDK use (users, organizations, memberships, organization
-//! roles, permissions and domains), with Clerk's pagination (`limit` 1..500,
+//! roles, permissions and domains, enterprise connections, and the
+//! invitations `clerk_invitations` serves), with Clerk's pagination (`limit` 1..500,
 //! `offset`, `order_by`, `starting_after`), filters, Bearer authentication,
 //! the per-key rate limit and Clerk's error envelope for every failure.
 
@@ -18,16 +19,17 @@ use axum::routing::{get, post};
 use serde::Serialize;
 
 use super::clerk_filters::UserFilter;
+use super::clerk_invitations;
+use super::clerk_params::{
+    Page, boolean, error, invalid_parameter, json, matches_query, order, page, paginate,
+    resource_not_found,
+};
 use super::limits::{Bucket, RetryAfter};
 use super::query::QueryParams;
 use crate::shared::Shared;
 use ferry_wire::clerk::model::{
-    ClerkError, ClerkErrors, Instance, OrganizationDomain, OrganizationMembership, PaginatedList,
-    TotalCount, User,
+    Instance, OrganizationDomain, OrganizationMembership, TotalCount, User,
 };
-
-const MAX_LIMIT: u64 = 500;
-const DEFAULT_LIMIT: u64 = 10;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -61,6 +63,19 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/v1/saml_connections/{id}", get(get_saml_connection))
         .route("/v1/scim_directories", get(list_scim_directories))
+        .route(
+            "/v1/organization_invitations",
+            get(clerk_invitations::list_instance_organization_invitations),
+        )
+        .route(
+            "/v1/organizations/{id}/invitations",
+            get(clerk_invitations::list_organization_invitations),
+        )
+        .route(
+            "/v1/organizations/{id}/invitations/pending",
+            get(clerk_invitations::list_pending_organization_invitations),
+        )
+        .route("/v1/invitations", get(clerk_invitations::list_invitations))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             error(
@@ -72,20 +87,6 @@ pub fn router(shared: Arc<Shared>) -> Router {
         })
         .layer(middleware::from_fn_with_state(shared.clone(), authenticate))
         .with_state(shared)
-}
-
-/// A Clerk error answer.
-pub fn error(status: StatusCode, code: &str, message: &str, long_message: &str) -> Response {
-    let body = ClerkErrors {
-        errors: vec![ClerkError {
-            message: message.to_owned(),
-            long_message: long_message.to_owned(),
-            code: code.to_owned(),
-            meta: None,
-        }],
-        clerk_trace_id: Some(trace_id()),
-    };
-    (status, axum::Json(body)).into_response()
 }
 
 /// 429 in Clerk's envelope, with `Retry-After`.
@@ -100,33 +101,6 @@ pub fn too_many_requests(retry_after_secs: u64) -> Response {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
-}
-
-/// 422 for a parameter out of range; Clerk names it in `meta`.
-fn invalid_parameter(name: &str) -> Response {
-    let body = ClerkErrors {
-        errors: vec![ClerkError {
-            message: "is invalid".into(),
-            long_message: format!("{name} is invalid"),
-            code: "form_param_value_invalid".into(),
-            meta: Some(serde_json::json!({ "param_name": name })),
-        }],
-        clerk_trace_id: Some(trace_id()),
-    };
-    (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
-}
-
-fn trace_id() -> String {
-    format!("sandbox-{:016x}", rand::random::<u64>())
-}
-
-fn resource_not_found() -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "resource_not_found",
-        "not found",
-        "The requested resource was not found",
-    )
 }
 
 async fn not_found() -> Response {
@@ -163,55 +137,6 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
         .ok()?
         .strip_prefix("Bearer ")
         .map(|key| key.trim().to_owned())
-}
-
-/// `limit` and `offset`, validated.
-struct Page {
-    limit: usize,
-    offset: usize,
-}
-
-fn page(params: &QueryParams) -> Result<Page, Response> {
-    let limit = params
-        .integer("limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)
-        .map_err(invalid_parameter)?;
-    let offset = params
-        .integer("offset", 0, 0..=u64::MAX >> 1)
-        .map_err(invalid_parameter)?;
-    Ok(Page {
-        limit: limit as usize,
-        offset: offset as usize,
-    })
-}
-
-/// `order_by`: a field with an optional `+` (ascending) or `-` (descending, the default).
-fn order(params: &QueryParams, allowed: &[&str]) -> Result<(String, bool), Response> {
-    let raw = params.get("order_by").unwrap_or("-created_at");
-    // An unencoded `+created_at` arrives as " created_at" (form decoding
-    // turns `+` into a space): take it as the `+` it was meant to be.
-    let (ascending, field) = match raw.as_bytes().first() {
-        Some(b'+' | b' ') => (true, &raw[1..]),
-        Some(b'-') => (false, &raw[1..]),
-        _ => (true, raw),
-    };
-    if !allowed.contains(&field) {
-        return Err(invalid_parameter("order_by"));
-    }
-    Ok((field.to_owned(), ascending))
-}
-
-/// A `true|false` filter: absent is no filter, anything else is 422.
-fn boolean(params: &QueryParams, name: &str) -> Result<Option<bool>, Response> {
-    match params.get(name) {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(_) => Err(invalid_parameter(name)),
-    }
-}
-
-fn json<T: Serialize>(value: &T) -> Response {
-    axum::Json(value).into_response()
 }
 
 /// The users a `/v1/users` or `/v1/users/count` query selects, in creation
@@ -351,31 +276,6 @@ async fn get_user(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
     match clerk.user(&id) {
         Some(user) => json(user),
         None => resource_not_found(),
-    }
-}
-
-/// One page of an offset listing, at most `cap` objects (the
-/// `clerk_page_cap` fault) while `total_count` stays true.
-fn paginate<T: Serialize + Clone>(
-    items: Vec<&T>,
-    page: Page,
-    ascending: bool,
-    cap: Option<usize>,
-) -> PaginatedList<T> {
-    let total_count = items.len() as u64;
-    let cap = cap.unwrap_or(usize::MAX);
-    let ordered: Box<dyn Iterator<Item = &T>> = if ascending {
-        Box::new(items.into_iter())
-    } else {
-        Box::new(items.into_iter().rev())
-    };
-    PaginatedList {
-        data: ordered
-            .skip(page.offset)
-            .take(page.limit.min(cap))
-            .cloned()
-            .collect(),
-        total_count,
     }
 }
 
@@ -659,14 +559,6 @@ async fn verify_totp(
         "incorrect_code",
         "code",
     )
-}
-
-/// Whether `query` (case-insensitive) is part of any of `fields`; no query matches all.
-fn matches_query(params: &QueryParams, fields: &[&str]) -> bool {
-    params.get("query").is_none_or(|query| {
-        let query = query.to_lowercase();
-        fields.iter().any(|f| f.to_lowercase().contains(&query))
-    })
 }
 
 /// A page of definitions (roles, permissions) in definition order, `query`

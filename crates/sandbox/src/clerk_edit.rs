@@ -1,9 +1,10 @@
 //! Changes to a running Clerk tenant, for rehearsing a cutover window
 //! against a source that moves: users, organizations and memberships
 //! created, updated and deleted as Clerk would (new ids, `updated_at`
-//! moving forward, memberships going with their user or organization, and
-//! every membership showing the current organization and user). Pure edits
-//! of a [`Tenant`]; the admin routes swap the served store for the result.
+//! moving forward, memberships and invitations going with their user or
+//! organization, and every membership showing the current organization and
+//! user), and invitations sent, revoked and accepted. Pure edits of a
+//! [`Tenant`]; the admin routes swap the served store for the result.
 //!
 //! The request bodies follow Clerk's own create and update bodies where
 //! the Backend API has them (`email_address: [..]`, `password_digest`,
@@ -13,9 +14,13 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::clerk_invitations::status_at;
 use super::export::ExportRow;
 use super::ids::{BASE62, is_id_of};
 use super::tenant::{Tenant, public_user_data, tenant_from_export};
+use ferry_wire::clerk::invitation::{
+    Invitation, OrganizationInvitation, PublicInviterData, PublicOrganizationData,
+};
 use ferry_wire::clerk::model::{Organization, OrganizationMembership, User};
 use ferry_wire::secret::Secret;
 
@@ -105,6 +110,38 @@ pub struct MembershipChange {
     pub role: String,
 }
 
+/// `POST /__sandbox/clerk/organization_invitations`: an invitation sent
+/// now, as Clerk's create body has it (`inviter_id` for its
+/// `inviter_user_id`), with `id` and `expires_at` optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganizationInvitation {
+    pub id: Option<String>,
+    pub email_address: String,
+    pub organization_id: String,
+    pub role: String,
+    pub inviter_id: Option<String>,
+    /// Unix ms; Clerk's default is 30 days from now. A past one makes an
+    /// invitation that is served `expired`.
+    pub expires_at: Option<i64>,
+    pub public_metadata: Option<Map<String, Value>>,
+    pub private_metadata: Option<Map<String, Value>>,
+}
+
+/// `POST /__sandbox/clerk/invitations`: an invitation to sign up, sent now.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    pub id: Option<String>,
+    pub email_address: String,
+    /// Unix ms; Clerk's default is 30 days from now.
+    pub expires_at: Option<i64>,
+    pub public_metadata: Option<Map<String, Value>>,
+}
+
+/// How long Clerk keeps an invitation open unless told otherwise.
+const INVITATION_DAYS_MS: i64 = 30 * 24 * 3_600_000;
+
 /// `prefix_2` and 26 random base-62 characters, as Clerk's ids look.
 fn fresh_id(prefix: &str) -> String {
     let tail: String = (0..26)
@@ -122,6 +159,63 @@ fn check_id(id: &str, prefix: &str) -> Edited<()> {
     is_id_of(id, prefix).then_some(()).ok_or_else(|| {
         EditError::Invalid(format!("id must look like {prefix}_<letters and digits>"))
     })
+}
+
+fn check_address(address: &str) -> Edited<()> {
+    let valid = address
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+    if valid && !address.contains(char::is_whitespace) {
+        Ok(())
+    } else {
+        Err(EditError::Invalid("email_address is not an address".into()))
+    }
+}
+
+/// What a new invitation is checked against in one already there.
+struct Existing<'a> {
+    id: &'a str,
+    created_at: i64,
+    status: &'a str,
+    expires_at: Option<i64>,
+    /// To the new one's address (and organization, for an organization's).
+    same_invitee: bool,
+}
+
+/// Checks a new invitation's id is free and that no invitation to the
+/// same invitee is pending (Clerk allows one at a time); returns the
+/// newest `created_at`, which the new one must come after.
+fn check_new_invitation<'a>(id: &str, existing: impl Iterator<Item = Existing<'a>>) -> Edited<i64> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut newest = 0;
+    for invitation in existing {
+        newest = newest.max(invitation.created_at);
+        if invitation.id == id {
+            return Err(EditError::Invalid(format!(
+                "invitation {id} exists already"
+            )));
+        }
+        if invitation.same_invitee
+            && status_at(invitation.status, invitation.expires_at, now) == "pending"
+        {
+            return Err(EditError::Invalid(
+                "this address has a pending invitation already".into(),
+            ));
+        }
+    }
+    Ok(newest)
+}
+
+/// Refuses an invitation that is not pending now, as Clerk refuses to
+/// revoke (or let anyone accept) one that is not.
+fn check_pending(status: &str, expires_at: Option<i64>, what: &str) -> Edited<()> {
+    let now = chrono::Utc::now().timestamp_millis();
+    match status_at(status, expires_at, now) {
+        "pending" => Ok(()),
+        other => Err(EditError::Invalid(format!(
+            "only a pending invitation can be {what}; this one is {other}"
+        ))),
+    }
 }
 
 fn slug_of(name: &str) -> String {
@@ -382,12 +476,14 @@ impl Tenant {
         Ok(organization)
     }
 
-    /// Deletes an organization, its memberships and its domains.
+    /// Deletes an organization, its memberships, domains and invitations.
     pub fn remove_organization(&mut self, id: &str) -> Edited<()> {
         self.organization_mut(id)?;
         self.organizations.retain(|o| o.id != id);
         self.memberships.retain(|m| m.organization.id != id);
         self.domains.retain(|d| d.organization_id != id);
+        self.organization_invitations
+            .retain(|i| i.organization() != Some(id));
         Ok(())
     }
 
@@ -472,6 +568,148 @@ impl Tenant {
         self.membership_mut(id)?;
         self.memberships.retain(|m| m.id != id);
         Ok(())
+    }
+
+    /// An invitation to an organization, pending: one per address and
+    /// organization at a time, as Clerk allows; the inviter, when named,
+    /// must be a user of the tenant.
+    pub fn add_organization_invitation(
+        &mut self,
+        request: NewOrganizationInvitation,
+    ) -> Edited<OrganizationInvitation> {
+        let id = request.id.unwrap_or_else(|| fresh_id("orginv"));
+        check_id(&id, "orginv")?;
+        check_address(&request.email_address)?;
+        if !request.role.starts_with("org:") {
+            return Err(EditError::Invalid("role must start with org:".into()));
+        }
+        let organization = self
+            .organizations
+            .iter()
+            .find(|o| o.id == request.organization_id)
+            .ok_or_else(|| {
+                EditError::NotFound(format!("no organization {}", request.organization_id))
+            })?;
+        let inviter = match &request.inviter_id {
+            Some(inviter_id) => Some(
+                self.users
+                    .iter()
+                    .find(|u| &u.id == inviter_id)
+                    .ok_or_else(|| EditError::NotFound(format!("no user {inviter_id}")))?,
+            ),
+            None => None,
+        };
+        let newest = check_new_invitation(
+            &id,
+            self.organization_invitations.iter().map(|i| Existing {
+                id: &i.id,
+                created_at: i.created_at,
+                status: &i.status,
+                expires_at: i.expires_at,
+                same_invitee: i.organization() == Some(organization.id.as_str())
+                    && i.email_address.eq_ignore_ascii_case(&request.email_address),
+            }),
+        )?;
+        let at = moment_after(newest);
+        let inviter_data = inviter.map(|user| {
+            let data = public_user_data(user);
+            PublicInviterData {
+                user_id: data.user_id,
+                first_name: data.first_name,
+                last_name: data.last_name,
+                identifier: data.identifier,
+            }
+        });
+        let invitation = OrganizationInvitation {
+            object: "organization_invitation".into(),
+            id,
+            email_address: request.email_address,
+            role_name: self
+                .roles
+                .iter()
+                .find(|r| r.key == request.role)
+                .map(|r| r.name.clone()),
+            role: request.role,
+            organization_id: Some(organization.id.clone()),
+            public_organization_data: Some(PublicOrganizationData {
+                id: organization.id.clone(),
+                name: Some(organization.name.clone()),
+                slug: Some(organization.slug.clone()),
+            }),
+            inviter_id: request.inviter_id,
+            public_inviter_data: inviter_data,
+            status: "pending".into(),
+            public_metadata: request.public_metadata.unwrap_or_default(),
+            private_metadata: request.private_metadata.unwrap_or_default(),
+            expires_at: Some(request.expires_at.unwrap_or(at + INVITATION_DAYS_MS)),
+            created_at: at,
+            updated_at: at,
+        };
+        self.organization_invitations.push(invitation.clone());
+        Ok(invitation)
+    }
+
+    /// A pending organization invitation becomes `revoked` or `accepted`
+    /// (accepting makes no membership: add one to rehearse that too).
+    pub fn settle_organization_invitation(
+        &mut self,
+        id: &str,
+        status: &str,
+    ) -> Edited<OrganizationInvitation> {
+        let invitation = self
+            .organization_invitations
+            .iter_mut()
+            .find(|i| i.id == id)
+            .ok_or_else(|| EditError::NotFound(format!("no organization invitation {id}")))?;
+        check_pending(&invitation.status, invitation.expires_at, status)?;
+        invitation.status = status.to_owned();
+        invitation.updated_at = moment_after(invitation.updated_at);
+        Ok(invitation.clone())
+    }
+
+    /// An invitation to sign up, pending: one per address at a time.
+    pub fn add_invitation(&mut self, request: NewInvitation) -> Edited<Invitation> {
+        let id = request.id.unwrap_or_else(|| fresh_id("inv"));
+        check_id(&id, "inv")?;
+        check_address(&request.email_address)?;
+        let newest = check_new_invitation(
+            &id,
+            self.invitations.iter().map(|i| Existing {
+                id: &i.id,
+                created_at: i.created_at,
+                status: &i.status,
+                expires_at: i.expires_at,
+                same_invitee: i.email_address.eq_ignore_ascii_case(&request.email_address),
+            }),
+        )?;
+        let at = moment_after(newest);
+        let invitation = Invitation {
+            object: "invitation".into(),
+            id,
+            email_address: request.email_address,
+            public_metadata: request.public_metadata.unwrap_or_default(),
+            revoked: false,
+            status: "pending".into(),
+            expires_at: Some(request.expires_at.unwrap_or(at + INVITATION_DAYS_MS)),
+            created_at: at,
+            updated_at: at,
+        };
+        self.invitations.push(invitation.clone());
+        Ok(invitation)
+    }
+
+    /// A pending invitation to sign up becomes `revoked`.
+    pub fn revoke_invitation(&mut self, id: &str) -> Edited<Invitation> {
+        let invitation = self
+            .invitations
+            .iter_mut()
+            .find(|i| i.id == id)
+            .ok_or_else(|| EditError::NotFound(format!("no invitation {id}")))?;
+        check_pending(&invitation.status, invitation.expires_at, "revoked")?;
+        invitation.status = "revoked".into();
+        invitation.revoked = true;
+        invitation.updated_at = moment_after(invitation.updated_at);
+        Ok(invitation.clone())
     }
 }
 

@@ -1,13 +1,15 @@
 //! The Clerk tenant the Clerk imitation serves, held read-only in memory and
 //! indexed for the queries the Backend API answers: users in creation order
-//! with lookups by id and email, organizations, and memberships by
-//! organization. ferry only ever reads from Clerk; the admin routes that
-//! change the tenant build a new store and swap it in whole.
+//! with lookups by id and email, organizations, memberships and
+//! organization invitations by organization. ferry only ever reads from
+//! Clerk; the admin routes that change the tenant build a new store and swap
+//! it in whole.
 
 use std::collections::HashMap;
 
 use super::export::ExportRow;
 use super::tenant::Tenant;
+use ferry_wire::clerk::invitation::{Invitation, OrganizationInvitation};
 use ferry_wire::clerk::model::{
     Organization, OrganizationDomain, OrganizationMembership, Permission, Role, User,
 };
@@ -31,6 +33,11 @@ pub struct ClerkStore {
     enterprise_connections: Vec<EnterpriseConnection>,
     saml_connections: Vec<SamlConnection>,
     scim_directories: Vec<ScimDirectory>,
+    /// Sorted by `(created_at, id)`, each with its `organization_id` set.
+    organization_invitations: Vec<OrganizationInvitation>,
+    organization_invitations_by_organization: HashMap<String, Vec<usize>>,
+    /// Sorted by `(created_at, id)`.
+    invitations: Vec<Invitation>,
     /// User id → what Clerk keeps but never returns: the digest and hasher,
     /// and the TOTP secret.
     credentials: HashMap<String, ExportRow>,
@@ -48,9 +55,20 @@ impl ClerkStore {
             mut enterprise_connections,
             saml_connections,
             mut scim_directories,
+            mut organization_invitations,
+            mut invitations,
         } = tenant;
         enterprise_connections.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         scim_directories.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        organization_invitations.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        invitations.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        // An older answer names the organization only inside
+        // `public_organization_data`; the spec requires `organization_id`.
+        for invitation in &mut organization_invitations {
+            if invitation.organization_id.is_none() {
+                invitation.organization_id = invitation.organization().map(str::to_owned);
+            }
+        }
         let roles = if roles.is_empty() {
             roles_of(&memberships)
         } else {
@@ -95,6 +113,16 @@ impl ClerkStore {
                 .or_default()
                 .push(index);
         }
+        let mut organization_invitations_by_organization: HashMap<String, Vec<usize>> =
+            HashMap::new();
+        for (index, invitation) in organization_invitations.iter().enumerate() {
+            if let Some(organization) = invitation.organization() {
+                organization_invitations_by_organization
+                    .entry(organization.to_owned())
+                    .or_default()
+                    .push(index);
+            }
+        }
         Self {
             users,
             user_index,
@@ -109,6 +137,9 @@ impl ClerkStore {
             enterprise_connections,
             saml_connections,
             scim_directories,
+            organization_invitations,
+            organization_invitations_by_organization,
+            invitations,
             credentials: HashMap::new(),
         }
     }
@@ -125,6 +156,8 @@ impl ClerkStore {
             enterprise_connections: self.enterprise_connections.clone(),
             saml_connections: self.saml_connections.clone(),
             scim_directories: self.scim_directories.clone(),
+            organization_invitations: self.organization_invitations.clone(),
+            invitations: self.invitations.clone(),
         }
     }
 
@@ -175,6 +208,32 @@ impl ClerkStore {
     /// Every SCIM directory, oldest first.
     pub fn scim_directories(&self) -> &[ScimDirectory] {
         &self.scim_directories
+    }
+
+    /// Every organization invitation, oldest first.
+    pub fn organization_invitations(&self) -> &[OrganizationInvitation] {
+        &self.organization_invitations
+    }
+
+    /// The invitations to one organization, oldest first.
+    pub fn organization_invitations_of(
+        &self,
+        organization_id: &str,
+    ) -> Vec<&OrganizationInvitation> {
+        self.organization_invitations_by_organization
+            .get(organization_id)
+            .map(|indexes| {
+                indexes
+                    .iter()
+                    .map(|&index| &self.organization_invitations[index])
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every application invitation, oldest first.
+    pub fn invitations(&self) -> &[Invitation] {
+        &self.invitations
     }
 
     /// Every user, oldest first.

@@ -15,7 +15,7 @@ use axum::response::Response;
 use http_body::Frame;
 
 use super::faults::{Fault, RetryAfterFormat};
-use super::{clerk_api, workos_api};
+use super::{clerk_api, clerk_params, workos_api};
 use crate::request_log::{Captured, Flavor};
 use crate::shared::{ADMIN_PREFIX, Shared};
 
@@ -53,7 +53,7 @@ pub async fn gate(
         Fault::ServerError(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let response = match flavor {
-                Flavor::Clerk => clerk_api::error(
+                Flavor::Clerk => clerk_params::error(
                     status,
                     "internal_clerk_error",
                     "Oops, an unexpected error occurred",

@@ -15,6 +15,8 @@ mod clerk_admin;
 pub mod clerk_api;
 pub mod clerk_edit;
 mod clerk_filters;
+pub mod clerk_invitations;
+mod clerk_params;
 pub mod clerk_store;
 mod error;
 pub mod export;
@@ -49,7 +51,7 @@ pub use limits::{Quota, RateLimits};
 pub use options::{SandboxInfo, SandboxKeys, SandboxOptions};
 pub use request_log::RequestCounts;
 pub use shared::ADMIN_PREFIX;
-pub use state::{SignIn, StoredConnection, WorkosDump};
+pub use state::{InvitationAnswer, SentEmail, SignIn, StoredConnection, WorkosDump};
 pub use tenant::Tenant;
 
 use clerk_store::ClerkStore;
@@ -217,6 +219,12 @@ impl Sandbox {
     /// Everything in the WorkOS imitation, without digests or secrets.
     pub fn workos_state(&self) -> WorkosDump {
         self.shared.workos().dump()
+    }
+
+    /// Every email the WorkOS imitation would have sent (invitations and
+    /// resends) since its state was last reset, oldest first.
+    pub fn sent_emails(&self) -> Vec<SentEmail> {
+        self.shared.workos().sent_emails()
     }
 
     /// Gives a WorkOS user an email without the uniqueness check WorkOS

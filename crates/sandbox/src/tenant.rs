@@ -1,8 +1,9 @@
 //! A Clerk tenant in Clerk's own API shapes: `users`, `organizations` and
 //! `memberships`, exactly as `GET /v1/users`, `GET /v1/organizations` and
-//! `GET /v1/organization_memberships` return them. This is what the
-//! generator builds and what `ferry sandbox --tenant tenant.json` loads, so a
-//! team can rehearse against a snapshot of its real tenant.
+//! `GET /v1/organization_memberships` return them, and the rest of what a
+//! migration reads (roles, domains, connections, pending invitations). This
+//! is what the generator builds and what `ferry sandbox --tenant tenant.json`
+//! loads, so a team can rehearse against a snapshot of its real tenant.
 //!
 //! A file whose top level is an array is read as Clerk's older JSON export
 //! (one object per user, digests included, `email_addresses` a list or one
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::export::{self, ExportRow};
 use crate::error::SandboxError;
+use ferry_wire::clerk::invitation::{Invitation, OrganizationInvitation};
 use ferry_wire::clerk::model::{
     EmailAddress, Organization, OrganizationDomain, OrganizationMembership, Permission,
     PhoneNumber, PublicUserData, Role, User, Verification,
@@ -49,6 +51,14 @@ pub struct Tenant {
     /// SCIM directories (`GET /v1/scim_directories`).
     #[serde(default)]
     pub scim_directories: Vec<ScimDirectory>,
+    /// Invitations to join an organization (`GET /v1/organization_invitations`),
+    /// each naming an organization of the tenant. Stored without the `url`
+    /// Clerk sends with each: the sandbox makes it up when serving.
+    #[serde(default)]
+    pub organization_invitations: Vec<OrganizationInvitation>,
+    /// Invitations to sign up to the application (`GET /v1/invitations`).
+    #[serde(default)]
+    pub invitations: Vec<Invitation>,
 }
 
 impl Tenant {
@@ -95,9 +105,34 @@ impl Tenant {
             }
             return Ok((tenant, Some(export)));
         }
-        let tenant = serde_path_to_error::deserialize(value)
+        let tenant: Self = serde_path_to_error::deserialize(value)
             .map_err(|error| invalid(format!("at {}: {}", error.path(), error.inner())))?;
+        tenant.check_references().map_err(invalid)?;
         Ok((tenant, None))
+    }
+
+    /// What the JSON shapes cannot say: every organization invitation names
+    /// an organization of the tenant (a listing of one organization's
+    /// invitations could not show it otherwise). The error names the path.
+    fn check_references(&self) -> Result<(), String> {
+        let organizations: std::collections::HashSet<&str> =
+            self.organizations.iter().map(|o| o.id.as_str()).collect();
+        for (index, invitation) in self.organization_invitations.iter().enumerate() {
+            match invitation.organization() {
+                Some(id) if organizations.contains(id) => {}
+                Some(_) => {
+                    return Err(format!(
+                        "at organization_invitations[{index}].organization_id: names no organization of the tenant"
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "at organization_invitations[{index}]: missing field `organization_id`"
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Writes the tenant as JSON.
@@ -343,5 +378,34 @@ mod tests {
     fn errors_name_the_json_path() {
         let error = Tenant::parse(Path::new("t.json"), r#"{"users": [{"id": 3}]}"#).unwrap_err();
         assert!(error.to_string().contains("users[0].id"), "{error}");
+    }
+
+    #[test]
+    fn an_organization_invitation_must_name_an_organization_of_the_tenant() {
+        let invitation = |organization: &str| {
+            format!(
+                r#"{{"organizations": [{{"object": "organization", "id": "org_a", "name": "A", "slug": "a",
+                   "max_allowed_memberships": 0, "admin_delete_enabled": true,
+                   "public_metadata": {{}}, "private_metadata": {{}}, "created_at": 1, "updated_at": 1}}],
+                  "organization_invitations": [{{"id": "orginv_a", "email_address": "a@b.test",
+                   "role": "org:member", {organization} "status": "pending", "created_at": 1, "updated_at": 1}}]}}"#
+            )
+        };
+        let path = Path::new("t.json");
+        let (tenant, _) =
+            Tenant::parse(path, &invitation(r#""organization_id": "org_a","#)).unwrap();
+        assert_eq!(tenant.organization_invitations.len(), 1);
+        let nested = r#""public_organization_data": {"id": "org_a"},"#;
+        assert!(Tenant::parse(path, &invitation(nested)).is_ok());
+        let elsewhere = Tenant::parse(path, &invitation(r#""organization_id": "org_b","#));
+        let error = elsewhere.unwrap_err().to_string();
+        assert!(
+            error.contains("organization_invitations[0].organization_id"),
+            "{error}"
+        );
+        let nowhere = Tenant::parse(path, &invitation(""))
+            .unwrap_err()
+            .to_string();
+        assert!(nowhere.contains("organization_invitations[0]"), "{nowhere}");
     }
 }

@@ -3,9 +3,10 @@
 //! both, multi-email, unverified, phone-only, username-only, TOTP, SMS
 //! second factor, backup codes, legacy hashers, odd metadata, banned and
 //! locked users, organizations with custom roles and multi-org users, role
-//! and permission definitions, domains verified and not), the
-//! matching Dashboard CSV rows, the plaintext passwords, and a
-//! [`GroundTruth`] of what was planted so `assess` and `verify` can be tested.
+//! and permission definitions, domains verified and not, enterprise
+//! connections, pending invitations), the matching Dashboard CSV rows, the
+//! plaintext passwords, and a [`GroundTruth`] of what was planted so
+//! `assess` and `verify` can be tested.
 //!
 //! Speed: digests come from a small pool of passwords hashed once per run
 //! (bcrypt at cost 4 rather than Clerk's 10, argon2id with 4 MiB / 1 pass, the
@@ -15,6 +16,7 @@
 //! no type for them, and ferry must not send them.
 
 mod digests;
+mod invitations;
 mod metadata;
 mod organizations;
 pub mod planted;
@@ -60,8 +62,17 @@ pub struct GeneratedTenant {
     pub truth: GroundTruth,
 }
 
-/// Generates a tenant. Deterministic: the same options give the same tenant.
+/// Generates a tenant. Deterministic: the same options give the same
+/// tenant; only its invitations' times follow the hour it is made in (see
+/// [`generate_at`]).
 pub fn generate(options: GeneratorOptions) -> GeneratedTenant {
+    generate_at(options, chrono::Utc::now().timestamp_millis())
+}
+
+/// Generates a tenant as [`generate`] would at `now_ms` (Unix ms): whether
+/// an invitation is pending, expired or expiring soon counts from the hour
+/// `now_ms` falls in, so one hour gives one tenant, every time.
+pub fn generate_at(options: GeneratorOptions, now_ms: i64) -> GeneratedTenant {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let pool = PasswordPool::new(&mut rng);
     let mut truth = GroundTruth {
@@ -102,6 +113,15 @@ pub fn generate(options: GeneratorOptions) -> GeneratedTenant {
         &domains,
         &mut truth,
     );
+    let invited = invitations::plant(
+        options.seed,
+        now_ms,
+        &users,
+        &organizations,
+        &memberships,
+        &roles,
+        &mut truth,
+    );
     GeneratedTenant {
         tenant: Tenant {
             users,
@@ -113,6 +133,8 @@ pub fn generate(options: GeneratorOptions) -> GeneratedTenant {
             enterprise_connections: sso.enterprise_connections,
             saml_connections: sso.saml_connections,
             scim_directories: sso.scim_directories,
+            organization_invitations: invited.organization_invitations,
+            invitations: invited.invitations,
         },
         export,
         passwords,
@@ -128,12 +150,18 @@ mod tests {
     use crate::hashes::{self, HashKind};
     use ferry_wire::clerk::model::User;
 
+    /// 2026-12-07T12:34:56Z: a fixed hour, so the invitations are the same on every run.
+    const NOW_MS: i64 = 1_796_646_896_000;
+
     fn small() -> GeneratedTenant {
-        generate(GeneratorOptions {
-            users: 2000,
-            organizations: 30,
-            seed: 42,
-        })
+        generate_at(
+            GeneratorOptions {
+                users: 2000,
+                organizations: 30,
+                seed: 42,
+            },
+            NOW_MS,
+        )
     }
 
     #[test]
@@ -151,6 +179,254 @@ mod tests {
             }
         });
         assert_ne!(a.tenant.users[0].id, c.tenant.users[0].id);
+    }
+
+    /// Everything but the invitations, as seed 42 gave it before
+    /// invitations existed: they come from a stream of their own.
+    #[test]
+    fn invitations_leave_the_seed_s_tenant_as_it_was() {
+        use sha2::{Digest, Sha256};
+        let tenant = small().tenant;
+        let mut digest = Sha256::new();
+        for part in [
+            serde_json::to_string(&tenant.users),
+            serde_json::to_string(&tenant.organizations),
+            serde_json::to_string(&tenant.memberships),
+            serde_json::to_string(&tenant.roles),
+            serde_json::to_string(&tenant.permissions),
+            serde_json::to_string(&tenant.domains),
+            serde_json::to_string(&tenant.enterprise_connections),
+            serde_json::to_string(&tenant.saml_connections),
+            serde_json::to_string(&tenant.scim_directories),
+        ] {
+            digest.update(part.unwrap().as_bytes());
+        }
+        assert_eq!(
+            hex::encode(digest.finalize()),
+            "41885542571d47da0b07eed758313348e1251c08918b4fbf522c15a8a0709b25",
+        );
+    }
+
+    #[test]
+    fn one_hour_gives_one_tenant_and_the_next_other_invitation_times() {
+        let options = GeneratorOptions {
+            users: 300,
+            organizations: 12,
+            seed: 5,
+        };
+        let hour = 3_600_000;
+        let start = NOW_MS - NOW_MS % hour;
+        let early = generate_at(options, start);
+        let late = generate_at(options, start + hour - 1);
+        assert_eq!(early.tenant, late.tenant);
+        assert_eq!(early.truth, late.truth);
+        let next = generate_at(options, start + hour);
+        assert_eq!(next.tenant.users, early.tenant.users);
+        let ids = |g: &GeneratedTenant| -> Vec<String> {
+            g.tenant
+                .organization_invitations
+                .iter()
+                .map(|i| i.id.clone())
+                .collect()
+        };
+        assert_eq!(ids(&next), ids(&early), "the same invitations");
+        let created = |g: &GeneratedTenant| g.tenant.organization_invitations[0].created_at;
+        assert_eq!(created(&next), created(&early) + hour, "an hour later");
+    }
+
+    #[test]
+    fn plants_organization_invitations_of_every_kind() {
+        let generated = small();
+        let tenant = &generated.tenant;
+        let truth = &generated.truth;
+        let status = |i: &ferry_wire::clerk::invitation::OrganizationInvitation| {
+            crate::clerk_invitations::status_at(&i.status, i.expires_at, NOW_MS).to_owned()
+        };
+        let count = |wanted: &str| {
+            tenant
+                .organization_invitations
+                .iter()
+                .filter(|i| status(i) == wanted)
+                .count() as u64
+        };
+        assert_eq!(count("pending"), truth.organization_invitations_pending);
+        assert_eq!(count("accepted"), truth.organization_invitations_accepted);
+        assert_eq!(count("revoked"), truth.organization_invitations_revoked);
+        assert_eq!(count("expired"), truth.organization_invitations_expired);
+        // 1.5 ordinary pending invitations an organization, and the rare shapes.
+        let organizations = tenant.organizations.len() as u64;
+        assert!(
+            (organizations..=3 * organizations).contains(&truth.organization_invitations_pending),
+            "{truth:?}"
+        );
+        for (name, planted) in [
+            (
+                "to members",
+                truth.organization_invitations_pending_to_members,
+            ),
+            (
+                "unknown role",
+                truth.organization_invitations_pending_unknown_role,
+            ),
+            (
+                "over 30 days",
+                truth.organization_invitations_pending_over_30_days,
+            ),
+            (
+                "under a day",
+                truth.organization_invitations_pending_under_a_day,
+            ),
+            ("accepted", truth.organization_invitations_accepted),
+            ("revoked", truth.organization_invitations_revoked),
+        ] {
+            assert!(planted > 0, "no {name}");
+        }
+        assert!(
+            tenant
+                .organization_invitations
+                .iter()
+                .any(|i| i.status == "expired")
+                && tenant
+                    .organization_invitations
+                    .iter()
+                    .any(|i| i.status == "pending" && status(i) == "expired"),
+            "expired both ways"
+        );
+
+        let pending: Vec<_> = tenant
+            .organization_invitations
+            .iter()
+            .filter(|i| status(i) == "pending")
+            .collect();
+        let roles: BTreeSet<&str> = tenant.roles.iter().map(|r| r.key.as_str()).collect();
+        let by_role = |f: &dyn Fn(&str) -> bool| pending.iter().filter(|i| f(&i.role)).count();
+        let unknown = by_role(&|role| !roles.contains(role)) as u64;
+        assert_eq!(unknown, truth.organization_invitations_pending_unknown_role);
+        assert!(by_role(&|role| role == "org:admin") > 0);
+        let custom =
+            by_role(&|role| roles.contains(role) && role != "org:admin" && role != "org:member");
+        assert!(custom > 0);
+        assert!(
+            by_role(&|role| role == "org:member") > pending.len() / 2,
+            "most are members"
+        );
+
+        // One pending invitation per address and organization, as Clerk allows.
+        let unique: BTreeSet<(String, String)> = pending
+            .iter()
+            .map(|i| {
+                (
+                    i.organization().unwrap().to_owned(),
+                    i.email_address.to_lowercase(),
+                )
+            })
+            .collect();
+        assert_eq!(unique.len(), pending.len());
+
+        // Members, by organization, and which of them are admins.
+        let mut members: BTreeMap<(&str, String), &str> = BTreeMap::new();
+        for membership in &tenant.memberships {
+            let data = membership.public_user_data.as_ref().unwrap();
+            let identifier = data.identifier.clone().unwrap_or_default().to_lowercase();
+            members.insert(
+                (membership.organization.id.as_str(), identifier),
+                &membership.role,
+            );
+            members.insert(
+                (membership.organization.id.as_str(), data.user_id.clone()),
+                &membership.role,
+            );
+        }
+        let users: BTreeSet<String> = tenant
+            .users
+            .iter()
+            .flat_map(|u| &u.email_addresses)
+            .map(|e| e.email_address.to_lowercase())
+            .collect();
+        let mut to_members = 0;
+        for invitation in &pending {
+            let organization = invitation.organization().unwrap();
+            let email = invitation.email_address.to_lowercase();
+            if members.contains_key(&(organization, email.clone())) {
+                to_members += 1;
+            } else {
+                assert!(!users.contains(&email), "{email} is a user's");
+            }
+            if let Some(inviter) = &invitation.inviter_id {
+                assert_eq!(
+                    members.get(&(organization, inviter.clone())).copied(),
+                    Some("org:admin"),
+                    "{} was sent by an admin of its organization",
+                    invitation.id
+                );
+                let data = invitation.public_inviter_data.as_ref().unwrap();
+                assert_eq!(&data.user_id, inviter);
+            }
+        }
+        assert_eq!(
+            to_members,
+            truth.organization_invitations_pending_to_members
+        );
+        assert!(pending.iter().any(|i| i.inviter_id.is_some()));
+        assert!(pending.iter().any(|i| i.inviter_id.is_none()));
+
+        let day = 86_400_000;
+        let ahead = |f: &dyn Fn(i64) -> bool| {
+            pending
+                .iter()
+                .filter(|i| f(i.expires_at.unwrap() - NOW_MS))
+                .count() as u64
+        };
+        assert_eq!(
+            ahead(&|left| left > 30 * day),
+            truth.organization_invitations_pending_over_30_days
+        );
+        assert_eq!(
+            ahead(&|left| left < day),
+            truth.organization_invitations_pending_under_a_day
+        );
+        assert!(ahead(&|left| (day..=30 * day).contains(&left)) as usize > pending.len() / 2);
+        for invitation in &tenant.organization_invitations {
+            assert!(invitation.created_at < NOW_MS);
+            assert!(invitation.created_at <= invitation.updated_at);
+        }
+    }
+
+    #[test]
+    fn plants_application_invitations() {
+        let generated = small();
+        let truth = &generated.truth;
+        let statuses: Vec<&str> = generated
+            .tenant
+            .invitations
+            .iter()
+            .map(|i| crate::clerk_invitations::status_at(&i.status, i.expires_at, NOW_MS))
+            .collect();
+        assert_eq!(
+            statuses,
+            ["pending", "pending", "pending", "accepted", "revoked"]
+        );
+        assert_eq!(
+            (
+                truth.invitations_pending,
+                truth.invitations_accepted,
+                truth.invitations_revoked
+            ),
+            (3, 1, 1)
+        );
+        let revoked = &generated.tenant.invitations[4];
+        assert!(revoked.revoked);
+        // A tenant without organizations still has them; and none to organizations.
+        let lone = generate_at(
+            GeneratorOptions {
+                users: 20,
+                organizations: 0,
+                seed: 3,
+            },
+            NOW_MS,
+        );
+        assert_eq!(lone.tenant.invitations.len(), 5);
+        assert!(lone.tenant.organization_invitations.is_empty());
     }
 
     #[test]

@@ -80,4 +80,36 @@ pub struct GroundTruth {
     /// SSO users whose email domain is not one of their connection's.
     #[serde(default)]
     pub sso_users_outside_domains: u64,
+    /// Organization invitations served `pending` (not yet expired).
+    #[serde(default)]
+    pub organization_invitations_pending: u64,
+    /// Pending ones addressed to a user who is a member of that
+    /// organization already.
+    #[serde(default)]
+    pub organization_invitations_pending_to_members: u64,
+    /// Pending ones whose role no role definition of the tenant has (a
+    /// custom role deleted since the invitation was sent).
+    #[serde(default)]
+    pub organization_invitations_pending_unknown_role: u64,
+    /// Pending ones expiring more than 30 days after the tenant was made
+    /// (WorkOS gives an invitation 30 days at most).
+    #[serde(default)]
+    pub organization_invitations_pending_over_30_days: u64,
+    /// Pending ones expiring less than a day after the tenant was made.
+    #[serde(default)]
+    pub organization_invitations_pending_under_a_day: u64,
+    #[serde(default)]
+    pub organization_invitations_accepted: u64,
+    #[serde(default)]
+    pub organization_invitations_revoked: u64,
+    /// Served `expired`: stored so, or pending past their `expires_at`.
+    #[serde(default)]
+    pub organization_invitations_expired: u64,
+    /// Application invitations (to sign up, in no organization), by status.
+    #[serde(default)]
+    pub invitations_pending: u64,
+    #[serde(default)]
+    pub invitations_accepted: u64,
+    #[serde(default)]
+    pub invitations_revoked: u64,
 }

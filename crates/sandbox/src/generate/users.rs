@@ -9,7 +9,7 @@ use serde_json::Map;
 use super::digests::{PasswordPool, hex_digest, keep_the_seed_s_tenant};
 use super::metadata::metadata;
 use super::planted::{self, GroundTruth, PASSWORD_POOL, PasswordRow};
-use super::vocabulary::{DOMAINS, FIRST_NAMES, LAST_NAMES, PROVIDERS, pick, random_id};
+use super::vocabulary::{DOMAINS, FIRST_NAMES, LAST_NAMES, PROVIDERS, local_part, pick, random_id};
 use crate::export::ExportRow;
 use ferry_wire::clerk::model::{
     EmailAddress, ExternalAccount, IdentificationLink, PhoneNumber, User, Verification,
@@ -68,14 +68,7 @@ pub(super) fn generate_user(
         login,
         Login::Password | Login::PasswordAndSocial(_) | Login::UsernameOnly
     );
-    let local = format!(
-        "{}.{}{index}",
-        first
-            .to_lowercase()
-            .replace(|c: char| !c.is_ascii_alphanumeric(), ""),
-        last.to_lowercase()
-            .replace(|c: char| !c.is_ascii_alphanumeric(), "")
-    );
+    let local = format!("{}.{}{index}", local_part(&first), local_part(&last));
 
     let Emails {
         email_addresses,

@@ -86,3 +86,10 @@ pub(super) fn random_id(rng: &mut ChaCha8Rng, len: usize) -> String {
 pub(super) fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str]) -> &'a str {
     items[rng.random_range(0..items.len())]
 }
+
+/// A name as an address's local part takes it: lowercase ASCII letters and
+/// digits only (`Zoë` → `zo`, `O'Neil` → `oneil`).
+pub(super) fn local_part(name: &str) -> String {
+    name.to_lowercase()
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+}

@@ -1,14 +1,17 @@
 //! The WorkOS environment the imitation keeps in memory: users (with their
 //! password digests), organizations, memberships, TOTP factors, challenges
-//! and pending authentications, and the rules WorkOS enforces on them
-//! (uniqueness of email and external_id, metadata limits, digest shapes,
-//! membership existence and duplicates). HTTP lives in `workos_api`; this
-//! module answers in domain terms ([`Failure`]).
+//! and pending authentications, invitations and the emails they would have
+//! sent, and the rules WorkOS enforces on them (uniqueness of email and
+//! external_id, metadata limits, digest shapes, membership existence and
+//! duplicates, one pending invitation per address). HTTP lives in
+//! `workos_api`; this module answers in domain terms ([`Failure`]).
 
 mod authentication;
 mod connections;
 mod event_types;
 mod events;
+mod invitations;
+mod invited;
 mod memberships;
 mod mfa;
 mod organizations;
@@ -26,11 +29,13 @@ use serde::{Deserialize, Serialize};
 
 use super::hashes::HashKind;
 use ferry_wire::secret::Secret;
+use ferry_wire::workos::invitation::Invitation;
 use ferry_wire::workos::model::{
     AuthenticationChallenge, AuthenticationFactor, Organization, OrganizationMembership,
     Permission, Role, User,
 };
 
+pub use invited::{InvitationAnswer, SentEmail};
 pub use pagination::ListQuery;
 pub use sso::{SignIn, StoredConnection};
 
@@ -111,6 +116,9 @@ pub struct WorkosDump {
     /// SSO connections with the options they were created with (no secrets).
     #[serde(default)]
     pub connections: Vec<StoredConnection>,
+    /// Invitations as they stand now, without the token that accepts them.
+    #[serde(default)]
+    pub invitations: Vec<Invitation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,6 +154,29 @@ pub struct WorkosState {
     webhooks: Webhooks,
     /// SSO connections by id, with what was sent for them.
     connections: BTreeMap<String, StoredConnection>,
+    invitations: Invitations,
+}
+
+/// Invitations and the emails they sent (kept by `invitations`).
+#[derive(Debug, Default)]
+struct Invitations {
+    by_id: BTreeMap<String, StoredInvitation>,
+    /// Lower-cased address → the ids of its invitations.
+    by_email: HashMap<String, BTreeSet<String>>,
+    /// Token → id.
+    by_token: HashMap<String, String>,
+    /// Every invitation email and resend, oldest first: what tests read to
+    /// prove no invitee got two.
+    emails: Vec<SentEmail>,
+}
+
+/// An invitation as the server keeps it: stored `pending` until revoked or
+/// accepted, and shown `expired` once `expires` has passed.
+#[derive(Debug, Clone)]
+struct StoredInvitation {
+    invitation: Invitation,
+    token: String,
+    expires: chrono::DateTime<Utc>,
 }
 
 /// Roles and permissions (kept by `roles`).
@@ -257,6 +288,7 @@ impl WorkosState {
             roles: self.all_roles(),
             permissions: self.all_permissions(),
             connections: self.stored_connections(),
+            invitations: self.dumped_invitations(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Organizations: create with domains, read by id or external_id, list with
-//! search, update, delete (memberships go with them).
+//! search, update, delete (memberships, connections and invitations go with
+//! them).
 
 use super::pagination::{ListQuery, cursor_page, map_page};
 use super::rules::{apply_metadata, organization_not_found, validate_external_id};
@@ -159,6 +160,7 @@ impl WorkosState {
         }
         self.remove_memberships_of(None, Some(id));
         self.remove_connections_of(id);
+        self.remove_invitations_of(id);
         self.events
             .record("organization.deleted", &organization, Some(id));
         Ok(())

@@ -222,7 +222,8 @@ impl WorkosState {
         Ok(role)
     }
 
-    /// Refuses a role the organization cannot give (422 `invalid_role`).
+    /// Refuses a role the organization cannot give (422 `invalid_role`;
+    /// an invitation's spec answers the same refusal with 400).
     pub(super) fn check_membership_role(
         &mut self,
         organization_id: &str,

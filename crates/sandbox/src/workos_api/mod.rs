@@ -1,13 +1,14 @@
 //! The WorkOS API imitation: User Management users, password authentication
 //! (bcrypt/argon2 digests, MFA and organization-selection continuations),
-//! TOTP factors and challenges, organizations and memberships, roles and
-//! permissions, SSO connections and Admin Portal links, events and webhook
-//! endpoints, behind the
-//! API-key check and the documented per-key rate limits.
+//! TOTP factors and challenges, organizations and memberships, invitations,
+//! roles and permissions, SSO connections and Admin Portal links, events and
+//! webhook endpoints, behind the API-key check and the documented per-key
+//! rate limits.
 
 mod authenticate;
 mod connections;
 mod events;
+mod invitations;
 mod memberships;
 mod mfa;
 mod organizations;
@@ -75,6 +76,30 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(memberships::get_membership)
                 .put(memberships::update_membership)
                 .delete(memberships::delete_membership),
+        )
+        .route(
+            "/user_management/invitations",
+            get(invitations::list_invitations).post(invitations::create_invitation),
+        )
+        .route(
+            "/user_management/invitations/by_token/{token}",
+            get(invitations::get_invitation_by_token),
+        )
+        .route(
+            "/user_management/invitations/{id}",
+            get(invitations::get_invitation),
+        )
+        .route(
+            "/user_management/invitations/{id}/revoke",
+            post(invitations::revoke_invitation),
+        )
+        .route(
+            "/user_management/invitations/{id}/resend",
+            post(invitations::resend_invitation),
+        )
+        .route(
+            "/user_management/invitations/{id}/accept",
+            post(invitations::accept_invitation),
         )
         .route(
             "/organizations",

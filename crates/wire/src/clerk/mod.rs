@@ -2,6 +2,7 @@
 //! exports (CSV, and the older support-ticket JSON).
 
 pub mod export;
+pub mod invitation;
 pub mod legacy;
 pub mod model;
 pub mod sso;
