@@ -91,7 +91,7 @@ impl Observer for Collect {
             }
             let mut shown = self.shown.lock().expect("shown lock");
             let examples = shown.entry((*step, planned.action)).or_default();
-            if examples.len() < SHOWN_PER_ACTION {
+            if examples.len() < shown_of(*step, planned.action) {
                 examples.push((*planned).clone());
             }
         }
@@ -174,14 +174,37 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
                 let email = example
                     .email
                     .as_deref()
-                    .map(|e| format!(" {}", painter.dim(e)))
+                    .map(|e| format!(" {}", painter.dim(&ferry_wire::inert::terminal(e))))
                     .unwrap_or_default();
                 let reason = example
                     .reason
                     .as_ref()
-                    .map(|r| format!(": {}", r.detail))
+                    .map(|r| format!(": {}", ferry_wire::inert::terminal(&r.detail)))
                     .unwrap_or_default();
-                let _ = writeln!(stdout, "    {}{email}{reason}", example.clerk_id);
+                // Where each invitation would go (who is emailed, and into what).
+                let place = match *step {
+                    StepKind::Invitations if !example.notes.is_empty() => {
+                        format!(
+                            " {}",
+                            painter.dim(&ferry_wire::inert::terminal(&example.notes.join("; ")))
+                        )
+                    }
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    stdout,
+                    "    {}{email}{place}{reason}",
+                    ferry_wire::inert::terminal(&example.clerk_id)
+                );
+            }
+            let listed = shown.get(&(*step, action)).map_or(0, Vec::len) as u64;
+            if *step == StepKind::Invitations && action == PlannedAction::Create && count > listed {
+                let _ = writeln!(
+                    stdout,
+                    "    … and {} more (`--json` lists {} in all)",
+                    output::thousands(count - listed),
+                    output::thousands(listed)
+                );
             }
         }
         if let Some(missing) = short_read {
@@ -237,6 +260,18 @@ pub fn run(args: &PlanArgs) -> Result<Exit> {
     }
     Ok(Exit::Success)
 }
+
+/// How many plans of a step's action `ferry plan` keeps to show: every
+/// invitation that would email someone (up to a bound), else a few examples.
+fn shown_of(step: StepKind, action: PlannedAction) -> usize {
+    match (step, action) {
+        (StepKind::Invitations, PlannedAction::Create) => EMAILS_SHOWN,
+        _ => SHOWN_PER_ACTION,
+    }
+}
+
+/// The most would-be invitation emails `ferry plan` names one by one.
+const EMAILS_SHOWN: usize = 1_000;
 
 /// Why a step has no preview: it writes nothing to WorkOS, or (offline)
 /// it needs Clerk and WorkOS to be asked.

@@ -166,23 +166,36 @@ fn confirm(project: &Project) -> Result<()> {
     })
 }
 
-/// The question's sentence on how many users the run will write.
+/// The question's sentences on how many users the run will write, and
+/// how many invitation emails it may cause.
 fn writes(estimate: WriteEstimate) -> String {
-    let (Some(clerk), Some(to_write)) = (estimate.clerk_users, estimate.users_to_write()) else {
-        return String::new();
-    };
-    if to_write == 0 {
-        return format!(
+    let users = match (estimate.clerk_users, estimate.users_to_write()) {
+        (Some(clerk), Some(0)) => format!(
             " The journal has settled all {} of Clerk's users: only those changed in Clerk since are written.",
             thousands(clerk)
-        );
+        ),
+        (Some(clerk), Some(to_write)) => format!(
+            " Clerk holds {} users and the journal has settled {}: up to {} users will be written, each with its TOTP factor and memberships.",
+            thousands(clerk),
+            thousands(estimate.settled_users),
+            thousands(to_write)
+        ),
+        _ => String::new(),
+    };
+    users + emails(estimate.invitation_emails).as_str()
+}
+
+/// The question's sentence on invitation emails (`send: true` only).
+pub fn emails(invitation_emails: Option<u64>) -> String {
+    match invitation_emails {
+        None => String::new(),
+        Some(0) => " No invitation email will be sent: every pending invitation was sent before."
+            .to_owned(),
+        Some(n) => format!(
+            " Up to {} invitation emails will be sent (WorkOS emails each pending invitee ferry has not invited yet, once; members are never invited).",
+            thousands(n)
+        ),
     }
-    format!(
-        " Clerk holds {} users and the journal has settled {}: up to {} users will be written, each with its TOTP factor and memberships.",
-        thousands(clerk),
-        thousands(estimate.settled_users),
-        thousands(to_write)
-    )
 }
 
 /// Asks `question` (given the target's URL) with "Continue? [y/N]" on the
@@ -230,6 +243,7 @@ mod tests {
             writes(WriteEstimate {
                 clerk_users,
                 settled_users,
+                invitation_emails: None,
             })
         };
         assert_eq!(
@@ -238,5 +252,30 @@ mod tests {
         );
         assert!(estimate(Some(5), 5).contains("settled all 5"));
         assert_eq!(estimate(None, 3), "");
+    }
+
+    #[test]
+    fn the_question_counts_the_invitation_emails() {
+        let estimate = |invitation_emails| {
+            writes(WriteEstimate {
+                clerk_users: Some(10),
+                settled_users: 10,
+                invitation_emails,
+            })
+        };
+        let settled = " The journal has settled all 10 of Clerk's users: only those changed in Clerk since are written.";
+        assert_eq!(estimate(None), settled);
+        assert_eq!(
+            estimate(Some(1234)),
+            format!(
+                "{settled} Up to 1,234 invitation emails will be sent (WorkOS emails each pending invitee ferry has not invited yet, once; members are never invited)."
+            )
+        );
+        assert_eq!(
+            estimate(Some(0)),
+            format!(
+                "{settled} No invitation email will be sent: every pending invitation was sent before."
+            )
+        );
     }
 }

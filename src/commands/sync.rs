@@ -14,8 +14,14 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     if !args.yes {
         let plan = &project.plan;
         super::run::ask(&project, "sync", |target| {
+            // Only the invitations step may email people: say how many.
+            let emails = Engine::new(&project, &ferry_core::observe::Quiet)
+                .estimate()
+                .ok()
+                .map(|estimate| super::run::emails(estimate.invitation_emails))
+                .unwrap_or_default();
             format!(
-                "Sync plan {} (revision {}) to {target}: apply what changed in Clerk since the last run; what Clerk no longer has is {}.",
+                "Sync plan {} (revision {}) to {target}: apply what changed in Clerk since the last run; what Clerk no longer has is {}.{emails}",
                 plan.name,
                 plan.revision,
                 match plan.on_deleted {

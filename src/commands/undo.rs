@@ -19,7 +19,7 @@ pub fn run(args: &UndoArgs) -> Result<Exit> {
         };
         super::run::ask(&project, "undo", |target| {
             format!(
-                "Delete from {target} what {scope} of plan {} created (users who signed in since are {}).",
+                "Delete from {target} what {scope} of plan {} created (users who signed in since are {}; invitations ferry sent are revoked, but their emails cannot be unsent).",
                 project.plan.name,
                 if args.options.include_signed_in {
                     "deleted too"
@@ -37,6 +37,16 @@ pub fn run(args: &UndoArgs) -> Result<Exit> {
         tally.deleted_words(),
         thousands(tally.gone)
     );
+    if let Some((_, revoked)) = tally
+        .deleted
+        .iter()
+        .find(|(kind, _)| *kind == ferry_core::journal::Kind::Invitation)
+    {
+        println!(
+            "invitations: {} revoked in WorkOS; the emails already sent cannot be unsent: their links now lead to a revoked invitation",
+            thousands(*revoked)
+        );
+    }
     println!(
         "kept: {} in {}",
         thousands(tally.kept.len() as u64),

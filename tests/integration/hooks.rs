@@ -43,6 +43,7 @@ fn the_hook_reference_page_is_ferry_hooks_output() {
 #[test]
 fn the_json_reference_gives_schemas_the_runtime_s_records_meet() {
     use ferry_core::mapping::connection::{ConnectionSource, ConnectionView};
+    use ferry_core::mapping::invitation::{ClerkInvitation, InvitationView};
     use ferry_core::mapping::membership::MembershipView;
     use ferry_core::mapping::organization::OrgView;
     use ferry_core::source::SourceUser;
@@ -55,7 +56,7 @@ fn the_json_reference_gives_schemas_the_runtime_s_records_meet() {
         .code(0);
     let reference: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let hooks = reference["hooks"].as_array().unwrap();
-    assert_eq!(hooks.len(), 6);
+    assert_eq!(hooks.len(), 7);
     let validator = |hook: &str| {
         let doc = hooks.iter().find(|h| h["name"] == hook).unwrap();
         jsonschema::validator_for(&doc["params"][0]["schema"]).unwrap()
@@ -101,4 +102,23 @@ fn the_json_reference_gives_schemas_the_runtime_s_records_meet() {
         let view = MembershipView::of(membership, "member".into()).to_json();
         assert!(memberships.is_valid(&view), "{view}");
     }
+    let invitations = validator("map_invitation");
+    let now = chrono::Utc::now().timestamp_millis();
+    let every = tenant
+        .organization_invitations
+        .iter()
+        .map(|i| ClerkInvitation::of_organization(i.clone(), now))
+        .chain(
+            tenant
+                .invitations
+                .iter()
+                .map(|i| ClerkInvitation::of_application(i.clone(), now)),
+        );
+    let mut seen = 0;
+    for invitation in every {
+        let view = InvitationView::of(&invitation, Some("acme"), "member".into()).to_json();
+        assert!(invitations.is_valid(&view), "{view}");
+        seen += 1;
+    }
+    assert!(seen >= 10, "{seen} invitations");
 }

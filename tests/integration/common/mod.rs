@@ -52,7 +52,19 @@ impl Scratch {
     /// text a `rows`×`cols` terminal shows once it ends (scrollback
     /// included: the screen is the whole of what was printed).
     pub fn ferry_on_terminal(&self, args: &[&str], rows: u16, cols: u16) -> (i32, String) {
-        use std::io::Read;
+        self.ferry_on_terminal_typing(args, &[], b"", (rows, cols))
+    }
+
+    /// [`Scratch::ferry_on_terminal`] with `env` set and `typed` already
+    /// typed at the terminal (what a person answers a question with).
+    pub fn ferry_on_terminal_typing(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        typed: &[u8],
+        (rows, cols): (u16, u16),
+    ) -> (i32, String) {
+        use std::io::{Read, Write};
         use std::os::fd::{FromRawFd, OwnedFd};
         let size = libc::winsize {
             ws_row: rows,
@@ -80,6 +92,7 @@ impl Scratch {
             .args(args)
             .current_dir(self.dir.path())
             .env("TERM", "xterm-256color")
+            .envs(env.iter().copied())
             .env_remove("NO_COLOR")
             .env_remove("FERRY_LOG")
             .stdin(stdio())
@@ -94,6 +107,8 @@ impl Scratch {
             0,
         );
         let mut terminal = std::fs::File::from(leader);
+        // The terminal keeps what was typed until ferry reads it.
+        terminal.write_all(typed).unwrap();
         let mut buffer = [0u8; 8192];
         // The leader reads until the last follower closes (EIO on Linux).
         while let Ok(read @ 1..) = terminal.read(&mut buffer) {

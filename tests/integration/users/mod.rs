@@ -5,6 +5,7 @@ mod changing_source;
 mod connections;
 mod crash;
 mod faults;
+mod invitations;
 mod migrate;
 mod organizations;
 mod passwords;

@@ -511,7 +511,7 @@ fn the_plan_the_demo_writes_runs_again_as_the_demo_ran() {
     }
     run.env("FERRY_ENV", "again").run().code(0);
     let again = report(&demo);
-    assert_eq!(again["steps"].as_array().unwrap().len(), 8);
+    assert_eq!(again["steps"].as_array().unwrap().len(), 9);
     for (a, b) in first["steps"]
         .as_array()
         .unwrap()

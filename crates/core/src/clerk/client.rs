@@ -24,6 +24,7 @@ use crate::http::client::{ClientError, segment};
 use crate::http::listing::{Listed, Next, PageCheck};
 use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use crate::support::cancel::Cancel;
+use ferry_wire::clerk::invitation::{Invitation, OrganizationInvitation};
 use ferry_wire::clerk::model::{
     Organization, OrganizationDomain, OrganizationMembership, PaginatedList, Role, User,
 };
@@ -321,6 +322,47 @@ impl ClerkClient {
             .every_page("/scim_directories", false, |d: &ScimDirectory| &d.id)
             .await;
         self.whole("/scim_directories", without_the_feature(listed)?)
+    }
+
+    /// Every organization invitation of the instance, whatever its status
+    /// (a sync revokes in WorkOS what was revoked in Clerk), oldest first,
+    /// with whether the listing proved complete.
+    pub async fn organization_invitations_listing(
+        &self,
+    ) -> Result<Listed<OrganizationInvitation>, ApiError> {
+        self.every_page(
+            "/organization_invitations",
+            true,
+            |i: &OrganizationInvitation| &i.id,
+        )
+        .await
+    }
+
+    /// Every application invitation with `status`, oldest first. Clerk's
+    /// listing is a bare array without a total: it is whole when a short
+    /// page ends it and no page repeats an invitation.
+    pub async fn application_invitations(
+        &self,
+        status: &str,
+    ) -> Result<Listed<Invitation>, ApiError> {
+        let mut check = PageCheck::new();
+        let mut all = Vec::new();
+        for offset in (0..MAX_OFFSET_PAGES * PAGE_SIZE).step_by(PAGE_SIZE) {
+            let request = self
+                .get("/invitations")
+                .query("status", status)
+                .query("limit", PAGE_SIZE)
+                .query("offset", offset)
+                .query("order_by", "+created_at");
+            let page: Vec<Invitation> = self.api.json(&request).await?;
+            let short = page.len() < PAGE_SIZE;
+            let (fresh, next) = check.page(page, |i: &Invitation| &i.id);
+            all.extend(fresh);
+            if short || next == Next::Stop {
+                break;
+            }
+        }
+        Ok(check.finish(all))
     }
 
     /// Every membership of one user (a user is in few organizations: one page).

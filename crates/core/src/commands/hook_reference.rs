@@ -67,6 +67,7 @@ fn schemas(hook: Hook) -> Vec<Value> {
         Hook::MapOrganization => vec![of::<OrgView>(), ctx],
         Hook::MapConnection => vec![of::<crate::mapping::connection::ConnectionView>(), ctx],
         Hook::MapMembership => vec![of::<MembershipView>(), ctx],
+        Hook::MapInvitation => vec![of::<crate::mapping::invitation::InvitationView>(), ctx],
         Hook::MapRole => vec![of::<RoleView>(), ctx],
     }
 }
@@ -87,6 +88,9 @@ fn returns(hook: Hook) -> &'static str {
         }
         Hook::MapMembership => {
             "the WorkOS role slug (a string); () or skip(\"why\") leaves the membership out; throw \"why\" rejects it"
+        }
+        Hook::MapInvitation => {
+            "the WorkOS role slug (a string; any string for an application invitation, which has none); () or skip(\"why\") leaves the invitation out, so nobody is emailed; throw \"why\" rejects it"
         }
         Hook::MapRole => {
             "the WorkOS role slug (a string); () or skip(\"why\") leaves the role and its memberships out; throw \"why\" rejects it"

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::mapping::invitation::InvitationView;
 use crate::mapping::membership::{self, MembershipView};
 use crate::mapping::organization::{MappedOrg, OrgView, map_organization};
 use crate::mapping::role::{RoleMapper, RoleSlug, RoleView};
@@ -97,6 +98,7 @@ enum Input {
     Organization(OrgView),
     Connection(ConnectionView),
     Membership(MembershipView),
+    Invitation(InvitationView),
     Role(RoleView),
     Conflict { existing: Value, desired: Payload },
 }
@@ -118,6 +120,18 @@ impl Input {
                         };
                 }
                 Self::Membership(view)
+            }
+            Hook::MapInvitation => {
+                let mut view: InvitationView = typed(input, "an invitation")?;
+                if input.get("default_slug").is_none()
+                    && let Some(role) = &view.role
+                {
+                    view.default_slug = match runtime.roles.slug(role, view.role_name.as_deref()) {
+                        Ok(RoleSlug::Slug(slug)) => slug,
+                        _ => runtime.roles.default_slug(role),
+                    };
+                }
+                Self::Invitation(view)
             }
             Hook::MapRole => {
                 let mut view: RoleView = typed(input, "a role")?;
@@ -146,6 +160,7 @@ impl Input {
             Self::Organization(view) => &view.id,
             Self::Connection(view) => &view.id,
             Self::Membership(view) => &view.id,
+            Self::Invitation(view) => &view.id,
             Self::Role(view) => &view.key,
             Self::Conflict { desired, .. } => &desired.external_id,
         }
@@ -165,6 +180,7 @@ impl Input {
             Self::Organization(view) => script.call(hook, record, &[&view.to_json(), ctx]),
             Self::Connection(view) => script.call(hook, record, &[&view.to_json(), ctx]),
             Self::Membership(view) => script.call(hook, record, &[&view.to_json(), ctx]),
+            Self::Invitation(view) => script.call(hook, record, &[&view.to_json(), ctx]),
             Self::Role(view) => script.call(hook, record, &[&view.to_json(), ctx]),
         };
         Observed::from(result)
@@ -207,6 +223,9 @@ impl Input {
                 }
             }
             Self::Membership(view) => membership::finish(view, runtime.script, ctx).into(),
+            Self::Invitation(view) => {
+                crate::mapping::invitation::finish(view, runtime.script, ctx).into()
+            }
             Self::Role(view) => runtime.roles.ask(runtime.script, view).into(),
             Self::Conflict { existing, desired } => {
                 match conflict_choice(runtime.script, existing, desired, ctx) {

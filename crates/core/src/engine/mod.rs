@@ -141,6 +141,9 @@ pub struct WriteEstimate {
     pub clerk_users: Option<u64>,
     /// Users the journal has settled (written, unchanged, skipped or rejected).
     pub settled_users: u64,
+    /// With `invitations: { send: true }`: the pending Clerk invitations
+    /// the journal has not sent, each an email at most (WorkOS sends it).
+    pub invitation_emails: Option<u64>,
 }
 
 impl WriteEstimate {
@@ -833,18 +836,46 @@ impl<'a> Engine<'a> {
         } else {
             0
         };
-        let clerk_users = match connect::clerk(plan, &self.cancel)? {
+        let clerk = connect::clerk(plan, &self.cancel)?;
+        let runtime = runtime()?;
+        let clerk_users = match &clerk {
             Some(clerk) => Some(
-                runtime()?
+                runtime
                     .block_on(clerk.user_count())
                     .map_err(crate::source::read::SourceError::from)
                     .map_err(StepError::from)?,
             ),
             None => None,
         };
+        let invitation_emails = match (&clerk, plan.invitations()) {
+            (Some(clerk), Some(settings)) if settings.send => {
+                let now_ms = chrono::Utc::now().timestamp_millis();
+                let read = crate::steps::invitations::ClerkInvitations::read(clerk, now_ms);
+                let invitations = runtime.block_on(read)?;
+                let journal = match plan.state.exists() {
+                    true => Some(Journal::open_to_read(&plan.state)?),
+                    false => None,
+                };
+                Some(
+                    invitations
+                        .invitations
+                        .iter()
+                        .filter(|i| i.status == crate::mapping::invitation::Status::Pending)
+                        .filter(|i| {
+                            journal
+                                .as_ref()
+                                .and_then(|j| j.written_id(Kind::Invitation, &i.id))
+                                .is_none()
+                        })
+                        .count() as u64,
+                )
+            }
+            _ => None,
+        };
         Ok(WriteEstimate {
             clerk_users,
             settled_users,
+            invitation_emails,
         })
     }
 

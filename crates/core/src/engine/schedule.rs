@@ -103,9 +103,11 @@ mod tests {
                 vec![],
                 // Not users: memberships waits for it inside.
                 vec![2, 4],
+                // Invitations never go to someone who is a member already.
+                vec![1, 2, 4, 5],
                 vec![1, 3],
-                // Not memberships: verify waits for it inside.
-                vec![0, 1, 2, 3, 4, 6],
+                // Not memberships or invitations: verify waits for them inside.
+                vec![0, 1, 2, 3, 4, 7],
             ]
         );
     }

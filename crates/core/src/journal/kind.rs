@@ -16,10 +16,14 @@ pub enum Kind {
     Permission,
     /// A Clerk enterprise connection, as a WorkOS SSO connection (keyed by the Clerk connection id).
     Connection,
+    /// A Clerk invitation (organization or application), as a WorkOS
+    /// invitation (keyed by the Clerk invitation id). Its record is written
+    /// once the invitation was sent, so nobody is emailed twice.
+    Invitation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Self::User,
         Self::Organization,
         Self::Membership,
@@ -27,6 +31,7 @@ impl Kind {
         Self::Role,
         Self::Permission,
         Self::Connection,
+        Self::Invitation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +43,7 @@ impl Kind {
             Self::Role => "role",
             Self::Permission => "permission",
             Self::Connection => "connection",
+            Self::Invitation => "invitation",
         }
     }
 

@@ -113,6 +113,18 @@ impl Journal {
             .collect()
     }
 
+    /// When ferry began working on this journal's target: its first run
+    /// that was not a dry run. An object WorkOS made earlier was not ferry's.
+    pub fn working_since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.runs()
+            .ok()?
+            .into_iter()
+            .filter(|run| !run.dry_run)
+            .filter_map(|run| chrono::DateTime::parse_from_rfc3339(&run.started_at).ok())
+            .map(|at| at.with_timezone(&chrono::Utc))
+            .min()
+    }
+
     pub(super) fn open_unlocked(path: &Path) -> Result<Self> {
         create_private(path)?;
         let sqlite = |source| JournalError::from_sqlite(path, source);

@@ -367,6 +367,18 @@ impl Journal {
             .map_err(|e| self.sqlite(e))
     }
 
+    /// Every (source id, target id) of `kind` that names a WorkOS object,
+    /// whatever became of it since (revoked, deleted): which Clerk record
+    /// each WorkOS object was made for.
+    pub fn every_target(&self, kind: Kind) -> Result<Vec<(String, String)>> {
+        self.id_pairs(
+            "SELECT source_id, target_id FROM records
+             WHERE kind = ?1 AND target_id IS NOT NULL AND (?2 IS NULL OR run_id = ?2)",
+            kind,
+            None,
+        )
+    }
+
     /// Whether run `run_id` recorded anything: a run that stopped before
     /// its first record (a failed preflight) changed nothing a later plan
     /// edit could contradict.

@@ -6,6 +6,7 @@
 
 pub mod claims;
 pub mod connection;
+pub mod invitation;
 pub mod membership;
 pub mod metadata;
 pub mod organization;

@@ -27,6 +27,6 @@ pub use schema::{
 };
 pub use shared::LoadOptions;
 pub use step::{
-    ConnectionSettings, DEFAULT_PROBE_ADDRESS, MfaReportSettings, OrganizationSettings,
-    RoleSettings, Step, StepKind, UserSettings, VerifySettings,
+    ConnectionSettings, DEFAULT_PROBE_ADDRESS, InvitationSettings, MfaReportSettings,
+    OrganizationSettings, RoleSettings, Step, StepKind, UserSettings, VerifySettings,
 };

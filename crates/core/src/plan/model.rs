@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 pub use super::endpoint::{Pacing, RetryPolicy, WorkosLimits};
 use super::schema::ReportFormat;
 use super::step::{
-    ConnectionSettings, OrganizationSettings, RoleSettings, Step, StepKind, UserSettings,
-    VerifySettings,
+    ConnectionSettings, InvitationSettings, OrganizationSettings, RoleSettings, Step, StepKind,
+    UserSettings, VerifySettings,
 };
 use crate::script::Hook;
 pub use crate::support::checksum::Checksum;
@@ -79,6 +79,14 @@ impl Plan {
     pub fn connections(&self) -> Option<&ConnectionSettings> {
         self.steps.iter().find_map(|step| match step {
             Step::Connections(settings) => Some(settings),
+            _ => None,
+        })
+    }
+
+    /// The `invitations` step's settings, if the plan has the step.
+    pub fn invitations(&self) -> Option<&InvitationSettings> {
+        self.steps.iter().find_map(|step| match step {
+            Step::Invitations(settings) => Some(settings),
             _ => None,
         })
     }

@@ -130,6 +130,7 @@ pub enum StepSpec {
     Connections(ConnectionsOptions),
     Roles(RolesOptions),
     Memberships(MembershipsOptions),
+    Invitations(InvitationsOptions),
     MfaReport(MfaReportOptions),
     Verify(VerifyOptions),
 }
@@ -297,6 +298,14 @@ pub struct ConnectionsOptions {
     pub secrets: Option<BTreeMap<String, Secret>>,
 }
 
+/// The `invitations` step: Clerk's pending invitations, listed, or
+/// re-issued from WorkOS (which emails each invitee) with `send: true`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationsOptions {
+    pub send: Option<bool>,
+}
+
 /// `connections.acs`: the ACS URL and SP entity id a SAML connection gets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -440,6 +449,7 @@ impl<'de> serde::de::Visitor<'de> for StepVisitor {
             "connections" => StepSpec::Connections(Default::default()),
             "roles" => StepSpec::Roles(Default::default()),
             "memberships" => StepSpec::Memberships(Default::default()),
+            "invitations" => StepSpec::Invitations(Default::default()),
             "mfa_report" => StepSpec::MfaReport(Default::default()),
             "verify" => StepSpec::Verify(Default::default()),
             other => return Err(E::custom(unknown_step(other))),
@@ -459,6 +469,7 @@ impl<'de> serde::de::Visitor<'de> for StepVisitor {
             "connections" => StepSpec::Connections(map.next_value()?),
             "roles" => StepSpec::Roles(map.next_value()?),
             "memberships" => StepSpec::Memberships(map.next_value()?),
+            "invitations" => StepSpec::Invitations(map.next_value()?),
             "mfa_report" => StepSpec::MfaReport(map.next_value()?),
             "verify" => StepSpec::Verify(map.next_value()?),
             other => return Err(A::Error::custom(unknown_step(other))),

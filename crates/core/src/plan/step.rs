@@ -32,19 +32,21 @@ pub enum StepKind {
     Connections,
     Roles,
     Memberships,
+    Invitations,
     MfaReport,
     Verify,
 }
 
 impl StepKind {
     /// Every step, in the reference plan's order.
-    pub const ALL: [StepKind; 8] = [
+    pub const ALL: [StepKind; 9] = [
         Self::Assess,
         Self::Users,
         Self::Organizations,
         Self::Connections,
         Self::Roles,
         Self::Memberships,
+        Self::Invitations,
         Self::MfaReport,
         Self::Verify,
     ];
@@ -58,6 +60,7 @@ impl StepKind {
             Self::Connections => "connections",
             Self::Roles => "roles",
             Self::Memberships => "memberships",
+            Self::Invitations => "invitations",
             Self::MfaReport => "mfa_report",
             Self::Verify => "verify",
         }
@@ -86,7 +89,12 @@ impl StepKind {
     pub const fn writes(self) -> bool {
         matches!(
             self,
-            Self::Users | Self::Organizations | Self::Connections | Self::Roles | Self::Memberships
+            Self::Users
+                | Self::Organizations
+                | Self::Connections
+                | Self::Roles
+                | Self::Memberships
+                | Self::Invitations
         )
     }
 
@@ -107,18 +115,27 @@ impl StepKind {
     /// - `memberships` reads the organizations and roles the journal holds
     ///   (and the users, which it waits for inside, before its first write);
     /// - `connections` reads the organizations the journal holds;
+    /// - `invitations` reads the organizations, roles and users (inviters)
+    ///   the journal holds, and the memberships WorkOS holds (it never
+    ///   invites a member);
     /// - `mfa_report` reads the users and TOTP factors, and the connections
     ///   (an SSO user is flagged when theirs was not created);
-    /// - `verify` checks everything before it, except memberships, which it
-    ///   waits for inside, before checking them;
+    /// - `verify` checks everything before it, except memberships and
+    ///   invitations, which it waits for inside, before checking them;
     /// - `assess`, `users`, `organizations` and `roles` read only the source
     ///   and their own records.
     pub fn waits_for(self, earlier: StepKind) -> bool {
         let reads: &[StepKind] = match self {
             Self::Memberships => &[Self::Organizations, Self::Roles],
             Self::Connections => &[Self::Organizations],
+            Self::Invitations => &[
+                Self::Users,
+                Self::Organizations,
+                Self::Roles,
+                Self::Memberships,
+            ],
             Self::MfaReport => &[Self::Users, Self::Connections],
-            Self::Verify => return earlier != Self::Memberships,
+            Self::Verify => return !matches!(earlier, Self::Memberships | Self::Invitations),
             _ => &[],
         };
         earlier == self || reads.contains(&earlier)
@@ -131,6 +148,7 @@ impl StepKind {
             Hook::MapOrganization => Self::Organizations,
             Hook::MapConnection => Self::Connections,
             Hook::MapMembership => Self::Memberships,
+            Hook::MapInvitation => Self::Invitations,
             Hook::MapRole => Self::Roles,
         }
     }
@@ -140,6 +158,7 @@ impl StepKind {
         match self {
             Self::Memberships => &[Self::Users, Self::Organizations, Self::Roles],
             Self::Connections => &[Self::Organizations],
+            Self::Invitations => &[Self::Organizations, Self::Memberships],
             _ => &[],
         }
     }
@@ -161,6 +180,7 @@ pub enum Step {
     Roles(RoleSettings),
     /// The role map the memberships read sits at plan level ([`super::Plan::roles`]).
     Memberships,
+    Invitations(InvitationSettings),
     MfaReport(MfaReportSettings),
     Verify(VerifySettings),
 }
@@ -174,6 +194,7 @@ impl Step {
             Self::Connections(_) => StepKind::Connections,
             Self::Roles(_) => StepKind::Roles,
             Self::Memberships => StepKind::Memberships,
+            Self::Invitations(_) => StepKind::Invitations,
             Self::MfaReport(_) => StepKind::MfaReport,
             Self::Verify(_) => StepKind::Verify,
         }
@@ -193,6 +214,7 @@ impl Step {
             Self::Connections(s) => serde_json::to_value(s),
             Self::Roles(s) => serde_json::to_value(s),
             Self::Memberships => Ok(serde_json::json!({ "roles": roles })),
+            Self::Invitations(s) => serde_json::to_value(s),
             Self::MfaReport(s) => serde_json::to_value(s),
             Self::Verify(s) => serde_json::to_value(s),
         };
@@ -216,6 +238,9 @@ impl Step {
                 permissions: options.permissions.unwrap_or(true),
             }),
             StepSpec::Memberships(_) => Self::Memberships,
+            StepSpec::Invitations(options) => Self::Invitations(InvitationSettings {
+                send: options.send.unwrap_or(false),
+            }),
             StepSpec::MfaReport(options) => Self::MfaReport(MfaReportSettings {
                 notice_template: options.notice_template.as_ref().map(|p| dir.join(p)),
                 out_dir: options.out_dir.as_ref().map(|p| dir.join(p)),
@@ -237,6 +262,7 @@ impl StepSpec {
             Self::Connections(_) => StepKind::Connections,
             Self::Roles(_) => StepKind::Roles,
             Self::Memberships(_) => StepKind::Memberships,
+            Self::Invitations(_) => StepKind::Invitations,
             Self::MfaReport(_) => StepKind::MfaReport,
             Self::Verify(_) => StepKind::Verify,
         }
@@ -363,6 +389,14 @@ pub struct ConnectionSettings {
     pub secrets: BTreeMap<String, ferry_wire::secret::Secret>,
 }
 
+/// The `invitations` step's settings.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InvitationSettings {
+    /// Re-issue each pending invitation from WorkOS, which emails the
+    /// invitee; otherwise they are only listed.
+    pub send: bool,
+}
+
 /// The `roles` step's settings.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleSettings {
@@ -440,6 +474,10 @@ mod tests {
                 (Connections, vec![Organizations, Connections]),
                 (Roles, vec![Roles]),
                 (Memberships, vec![Organizations, Roles, Memberships]),
+                (
+                    Invitations,
+                    vec![Users, Organizations, Roles, Memberships, Invitations]
+                ),
                 (MfaReport, vec![Users, Connections, MfaReport]),
                 (
                     Verify,

@@ -11,7 +11,7 @@ use crate::report::assessment::human_duration;
 use crate::report::model::{
     Count, Failure, ListFile, PlanInfo, ReasonCount, Report, RunInfo, StepReport,
 };
-use crate::report::outcome::StepOutcome;
+use crate::report::outcome::{Section, StepOutcome};
 
 /// How many failed or rejected records a step's report names.
 const FAILURES_SHOWN: usize = 50;
@@ -177,6 +177,7 @@ fn run_report(
         steps,
         mfa: None,
         sso: None,
+        invitations: None,
         verification: None,
         people: Vec::new(),
         endpoints: Vec::new(),
@@ -188,7 +189,13 @@ fn run_report(
         match outcome {
             StepOutcome::Assess(assessment) => report.assessment = Some((**assessment).clone()),
             StepOutcome::MfaReport(summary) => report.mfa = Some(summary.clone()),
-            StepOutcome::Records { sso: Some(sso), .. } => report.sso = Some((**sso).clone()),
+            StepOutcome::Records {
+                section: Some(section),
+                ..
+            } => match &**section {
+                Section::Sso(sso) => report.sso = Some(sso.clone()),
+                Section::Invitations(summary) => report.invitations = Some(summary.clone()),
+            },
             StepOutcome::Verify(verification) => report.verification = Some(verification.clone()),
             _ => {}
         }

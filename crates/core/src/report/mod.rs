@@ -10,6 +10,7 @@
 pub mod accounting;
 pub mod assemble;
 pub mod assessment;
+pub mod invitations;
 pub mod mfa;
 pub mod model;
 pub mod next;

@@ -23,6 +23,9 @@ pub struct Report {
     /// The connections step's Enterprise SSO section.
     #[serde(default)]
     pub sso: Option<super::sso::SsoSummary>,
+    /// The invitations step's section.
+    #[serde(default)]
+    pub invitations: Option<super::invitations::InvitationSummary>,
     pub verification: Option<Verification>,
     /// The lists for people as the migration stands after this run (every
     /// run on this journal), with this run's change.

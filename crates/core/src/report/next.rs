@@ -96,6 +96,7 @@ mod tests {
             steps: Vec::new(),
             mfa: None,
             sso: None,
+            invitations: None,
             verification: None,
             people: vec![PeopleList {
                 label: "password resets needed".into(),

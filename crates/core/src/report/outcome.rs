@@ -33,8 +33,8 @@ pub enum StepOutcome {
         clerk: Option<ClerkSide>,
         /// What a person should know (a role adopted with other permissions).
         notes: Vec<String>,
-        /// The connections step's Enterprise SSO summary.
-        sso: Option<Box<super::sso::SsoSummary>>,
+        /// The step's own section of the report, when it has one.
+        section: Option<Box<Section>>,
     },
     MfaReport(MfaSummary),
     Verify(Verification),
@@ -63,6 +63,16 @@ impl StepOutcome {
             _ => 0,
         }
     }
+}
+
+/// A step's own section of the report, beside its counts.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "section", rename_all = "snake_case")]
+pub enum Section {
+    /// The connections step's Enterprise SSO summary.
+    Sso(super::sso::SsoSummary),
+    /// The invitations step's summary.
+    Invitations(super::invitations::InvitationSummary),
 }
 
 /// Counts by kind and action for one step of one run.

@@ -17,26 +17,30 @@ pub enum Hook {
     MapConnection,
     /// `map_membership(membership, ctx)` → role slug; `()` or `skip("why")` skips.
     MapMembership,
+    /// `map_invitation(invitation, ctx)` → role slug; `()` or `skip("why")` skips (nobody is emailed).
+    MapInvitation,
     /// `map_role(role, ctx)` → the WorkOS slug of a Clerk role; `()` or `skip("why")` leaves the role out.
     MapRole,
 }
 
 impl Hook {
-    pub const ALL: [Hook; 6] = [
+    pub const ALL: [Hook; 7] = [
         Hook::MapUser,
         Hook::OnConflict,
         Hook::MapOrganization,
         Hook::MapConnection,
         Hook::MapMembership,
+        Hook::MapInvitation,
         Hook::MapRole,
     ];
 
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "map_user",
         "on_conflict",
         "map_organization",
         "map_connection",
         "map_membership",
+        "map_invitation",
         "map_role",
     ];
 
@@ -47,6 +51,7 @@ impl Hook {
             Self::MapOrganization => "map_organization",
             Self::MapConnection => "map_connection",
             Self::MapMembership => "map_membership",
+            Self::MapInvitation => "map_invitation",
             Self::MapRole => "map_role",
         }
     }
@@ -63,6 +68,7 @@ impl Hook {
             Self::MapOrganization => &["org", "ctx"],
             Self::MapConnection => &["connection", "ctx"],
             Self::MapMembership => &["membership", "ctx"],
+            Self::MapInvitation => &["invitation", "ctx"],
             Self::MapRole => &["role", "ctx"],
         }
     }

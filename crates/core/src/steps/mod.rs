@@ -12,6 +12,7 @@ pub mod assess;
 pub mod connections;
 pub mod ended;
 pub mod error;
+pub mod invitations;
 pub mod memberships;
 pub mod mfa_report;
 pub mod organizations;
@@ -39,6 +40,7 @@ pub fn stage(step: &Step) -> Box<dyn Stage + '_> {
         Step::Connections(settings) => Box::new(connections::stage::Connections(settings)),
         Step::Roles(settings) => Box::new(roles::stage::Roles(settings)),
         Step::Memberships => Box::new(memberships::stage::Memberships),
+        Step::Invitations(settings) => Box::new(invitations::stage::Invitations(settings)),
         Step::MfaReport(settings) => Box::new(mfa_report::stage::MfaReport(settings)),
         Step::Verify(_) => Box::new(verify::stage::Verify),
     }

@@ -211,7 +211,7 @@ pub(crate) fn records(
         short_read,
         clerk: None,
         notes: Vec::new(),
-        sso: None,
+        section: None,
     }
 }
 

@@ -170,6 +170,17 @@ reason_codes! {
     SsoConnectionNotCreated = "sso_connection_not_created",
     /// An SSO user whose sign-in links to the migrated user by email.
     SsoUser = "sso_user",
+    // Invitations.
+    /// The invitee already has a membership in the WorkOS organization (or, for an application invitation, a WorkOS user): nobody is emailed.
+    InviteeAlreadyMember = "invitee_already_member",
+    /// WorkOS already holds a pending invitation to this email there, made before ferry: nobody is emailed again.
+    AlreadyInvited = "already_invited",
+    /// The invitation's role does not exist in WorkOS.
+    RoleMissing = "role_missing",
+    /// The plan does not say `send: true`: the pending invitation is listed, and nobody is emailed.
+    InvitationListed = "invitation_listed",
+    /// Revoked in WorkOS because it was revoked in Clerk (the email it sent cannot be taken back).
+    RevokedInClerk = "revoked_in_clerk",
     // Passwords (the password-resets list).
     /// WorkOS cannot import this hasher.
     HashUnsupported = "hash_unsupported",
@@ -211,6 +222,8 @@ reason_codes! {
     KeptWithItsUser = "kept_with_its_user",
     /// Kept: an organization with members left in it.
     HasMembers = "has_members",
+    /// Kept: the invitation was accepted in WorkOS; its invitee is a member now.
+    InvitationAccepted = "invitation_accepted",
     /// Kept: WorkOS's API cannot delete it (roles, their permissions).
     NotDeletable = "not_deletable",
     /// Kept by sync: deleted in Clerk, and the plan says `sync.on_deleted: report`.

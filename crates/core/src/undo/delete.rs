@@ -163,6 +163,7 @@ fn deletable(kind: Kind, id: &str) -> Option<Deletable<'_>> {
         Kind::TotpFactor => Some(Deletable::Factor(id)),
         Kind::Organization => Some(Deletable::Organization(id)),
         Kind::Connection => Some(Deletable::Connection(id)),
+        Kind::Invitation => Some(Deletable::Invitation(id)),
         Kind::Role | Kind::Permission => None,
     }
 }

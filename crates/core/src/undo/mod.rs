@@ -14,6 +14,8 @@
 //! The journal's ids are beliefs: a user or organization that WorkOS now
 //! gives another external_id than the Clerk id ferry wrote (re-linked
 //! outside ferry, or a journal edited to name someone else) is kept.
+//! Invitations ferry sent are revoked first (their emails cannot be taken
+//! back; their links stop working), unless accepted since.
 //! Roles stay: WorkOS's API cannot delete an environment role, and their
 //! permissions stay with them. Every journaled object undo does not delete
 //! is listed with why, those ferry adopted included.
@@ -105,6 +107,24 @@ impl Undo<'_> {
                     .map(|m| m.id),
             );
         }
+
+        // Invitations go first: an email cannot be taken back, but a
+        // pending invitation's link stops working once it is revoked.
+        let mut invitations = Vec::new();
+        for (source, target) in created(self.deleter.journal, Kind::Invitation)? {
+            let state = self
+                .deleter
+                .workos
+                .invitation(&target)
+                .await
+                .map_err(crate::steps::error::StepError::from)?
+                .map(|invitation| invitation.state);
+            let verdict = crate::steps::invitations::retire::undo(state.as_deref());
+            invitations.push((source, target, verdict));
+        }
+        self.deleter
+            .apply(Kind::Invitation, invitations, &mut tally)
+            .await?;
 
         let memberships = belonging(
             created(self.deleter.journal, Kind::Membership)?,

@@ -18,6 +18,7 @@ use crate::http::{ApiClient, ApiError, Bucket, Request, RetryPolicy};
 use crate::support::cancel::Cancel;
 use ferry_wire::secret::Secret;
 use ferry_wire::workos::events::{UpdateWebhookEndpoint, WebhookEndpoint};
+use ferry_wire::workos::invitation::{CreateInvitation, Invitation};
 use ferry_wire::workos::model::{
     AuthenticateWithPassword, AuthenticationFactor, CreateOrganization,
     CreateOrganizationMembership, CreatePermission, CreateRole, CreateUser, EnrollAuthFactor,
@@ -303,6 +304,13 @@ impl WorkosClient {
             Deletable::Organization(id) => format!("/organizations/{}", segment(id)),
             Deletable::Factor(id) => format!("/auth/factors/{}", segment(id)),
             Deletable::Connection(id) => format!("/connections/{}", segment(id)),
+            Deletable::Invitation(id) => {
+                return match self.revoke_invitation(id).await {
+                    Ok(_) => Ok(true),
+                    Err(error) if error.is_not_found() => Ok(false),
+                    Err(error) => Err(error),
+                };
+            }
         };
         self.delete(path).await
     }
@@ -474,6 +482,64 @@ impl WorkosClient {
             .body(Self::body(&body));
         let link: PortalLink = self.call(request).await?;
         Ok(link.link)
+    }
+
+    /// Sends an invitation, which emails the invitee. Sent once, never
+    /// repeated blindly (WorkOS does not deduplicate it): after an answer
+    /// that was lost, the caller looks with [`Self::invitations_to`].
+    pub async fn create_invitation(&self, invitation: &CreateInvitation) -> Result<Invitation> {
+        let request = self
+            .request(
+                Method::POST,
+                "/user_management/invitations".into(),
+                Access::Write,
+            )
+            .body(Self::body(invitation))
+            .once();
+        self.call(request).await
+    }
+
+    /// `None` when WorkOS has no such invitation.
+    pub async fn invitation(&self, id: &str) -> Result<Option<Invitation>> {
+        let path = format!("/user_management/invitations/{}", segment(id));
+        self.find(self.request(Method::GET, path, Access::Read))
+            .await
+    }
+
+    /// Every invitation to `email`, in one organization or (`None`) in
+    /// any, through the listing check.
+    pub async fn invitations_to(
+        &self,
+        email: &str,
+        organization_id: Option<&str>,
+    ) -> Result<Vec<Invitation>> {
+        let page = |after: Option<String>| async move {
+            let mut request = self
+                .request(
+                    Method::GET,
+                    "/user_management/invitations".into(),
+                    Access::Read,
+                )
+                .query("email", email)
+                .query("limit", 100)
+                .query("order", "asc");
+            if let Some(organization_id) = organization_id {
+                request = request.query("organization_id", organization_id);
+            }
+            if let Some(after) = after {
+                request = request.query("after", after);
+            }
+            self.call::<List<Invitation>>(request).await
+        };
+        every_object("/user_management/invitations", page, |i: &Invitation| &i.id).await
+    }
+
+    /// Revokes a pending invitation (its link stops working; the email
+    /// it sent cannot be taken back).
+    pub async fn revoke_invitation(&self, id: &str) -> Result<Invitation> {
+        let path = format!("/user_management/invitations/{}/revoke", segment(id));
+        self.call(self.request(Method::POST, path, Access::Write))
+            .await
     }
 
     pub async fn create_membership(
@@ -836,6 +902,8 @@ pub enum Deletable<'a> {
     Organization(&'a str),
     Factor(&'a str),
     Connection(&'a str),
+    /// Revoked, not deleted: WorkOS keeps every invitation.
+    Invitation(&'a str),
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -2,14 +2,13 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
 use futures_util::future::LocalBoxFuture;
 
 use super::handoff::{self, HandoffRow};
 use super::{ClerkSso, ConnectionsStep};
 use crate::journal::{Action, Journal, Kind};
 use crate::plan::{ConnectionSettings, StepKind};
-use crate::report::outcome::StepOutcome;
+use crate::report::outcome::{Section, StepOutcome};
 use crate::report::sso::SsoSummary;
 use crate::steps::error::StepError;
 use crate::steps::stage::{
@@ -24,19 +23,6 @@ fn plan_file(plan: &crate::plan::Plan) -> String {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| "PLAN".to_owned())
-}
-
-/// When ferry began working on this target: the journal's first run that
-/// was not a dry run.
-fn since(journal: &Journal) -> Option<DateTime<Utc>> {
-    journal
-        .runs()
-        .ok()?
-        .into_iter()
-        .filter(|run| !run.dry_run)
-        .filter_map(|run| DateTime::parse_from_rfc3339(&run.started_at).ok())
-        .map(|at| at.with_timezone(&Utc))
-        .min()
 }
 
 impl Stage for Connections<'_> {
@@ -57,7 +43,7 @@ impl Stage for Connections<'_> {
                 journal: cx.reader,
                 clerk: &sso,
                 reconcile: cx.reconcile,
-                since: since(cx.journal),
+                since: cx.journal.working_since(),
                 plan_file: plan_file(plan),
                 handoff: Mutex::new(Vec::new()),
             };
@@ -118,8 +104,8 @@ impl Stage for Connections<'_> {
             handoff::write_handoff(&handoff_csv, &rows)
                 .map_err(|e| StepError::write(&handoff_csv, e))?;
             let summary = summarize(&sso, cx.reader, &rows, &handoff_csv);
-            if let StepOutcome::Records { sso, .. } = &mut outcome {
-                *sso = Some(Box::new(summary));
+            if let StepOutcome::Records { section, .. } = &mut outcome {
+                *section = Some(Box::new(Section::Sso(summary)));
             }
             Ok(outcome)
         })

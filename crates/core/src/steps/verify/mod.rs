@@ -76,13 +76,14 @@ impl VerifyStep<'_> {
             }
             self.check_logins(&logins).await
         };
-        let (listed, logins, organizations, roles, totp, connections) = tokio::join!(
+        let (listed, logins, organizations, roles, totp, connections, invitations) = tokio::join!(
             listed,
             logins,
             self.check_organizations(),
             self.check_roles(),
             self.check_totp(),
-            self.check_connections()
+            self.check_connections(),
+            self.check_invitations()
         );
         let (seen, workos_users, memberships) = listed?;
         // Clerk's own count, asked now: a listing that lost users (pages
@@ -109,6 +110,7 @@ impl VerifyStep<'_> {
                 .await?,
         );
         checks.push(connections.0);
+        checks.push(invitations?);
         name_the_repair(&mut checks);
         Ok(Verification {
             passed: checks.iter().all(|c| c.status != Status::Fail),
