@@ -207,57 +207,24 @@ impl InvitationsStep<'_> {
     /// The invitation mapped and placed, or why it cannot be sent (its
     /// organization not migrated, its role left out or not in WorkOS).
     pub async fn prepare(&self, invitation: &ClerkInvitation) -> Result<Ready, (Action, Reason)> {
-        let skipped = |code, detail: String| (Action::Skipped, Reason::new(code, detail));
+        let role_slug = self.mapped_role(invitation).await?;
         let organization = match &invitation.organization_id {
             None => None,
             Some(clerk_id) => match self.written_id(Kind::Organization, clerk_id) {
                 Some(id) => Some(id),
                 None => {
-                    return Err(skipped(
-                        ReasonCode::OrganizationNotMigrated,
-                        format!(
-                            "its organization {} was not migrated (skipped, rejected, failed, or not in the plan)",
-                            self.organization_label(invitation)
+                    return Err((
+                        Action::Skipped,
+                        Reason::new(
+                            ReasonCode::OrganizationNotMigrated,
+                            format!(
+                                "its organization {} was not migrated (skipped, rejected, failed, or not in the plan)",
+                                self.organization_label(invitation)
+                            ),
                         ),
                     ));
                 }
             },
-        };
-        let slug = match map_role(
-            invitation,
-            self.organization_slug(invitation),
-            &self.roles,
-            self.script,
-            &self.ctx,
-        ) {
-            Ok(RoleSlug::Slug(slug)) => slug,
-            Ok(RoleSlug::LeftOut(why)) => return Err((Action::Skipped, why)),
-            Err(refused) => return Err((Action::Rejected, refused)),
-        };
-        let role_slug = match &invitation.role {
-            None => None,
-            Some(key) => {
-                if let Some(why) = self.unmigrated_role(key) {
-                    return Err(skipped(
-                        ReasonCode::RoleNotMigrated,
-                        format!(
-                            "its role `{}` was not migrated: the roles step {why} it",
-                            ferry_wire::inert::printable(key)
-                        ),
-                    ));
-                }
-                if !self.coming_roles.contains(&slug) && !self.role_exists(&slug).await {
-                    return Err(skipped(
-                        ReasonCode::RoleMissing,
-                        format!(
-                            "its role `{}` maps to `{}`, which WorkOS does not have",
-                            ferry_wire::inert::printable(key),
-                            ferry_wire::inert::printable(&slug)
-                        ),
-                    ));
-                }
-                Some(slug)
-            }
         };
         let inviter = invitation
             .inviter_id
@@ -269,6 +236,50 @@ impl InvitationsStep<'_> {
             inviter,
             expires_in_days: expires_in_days(invitation.expires_at, self.now_ms),
         })
+    }
+
+    /// The WorkOS role the invitation carries (none for an application
+    /// invitation), or why it cannot be sent: the hook left it out or
+    /// refused it, or the role is not in WorkOS.
+    async fn mapped_role(
+        &self,
+        invitation: &ClerkInvitation,
+    ) -> Result<Option<String>, (Action, Reason)> {
+        let skipped = |code, detail: String| (Action::Skipped, Reason::new(code, detail));
+        let slug = match map_role(
+            invitation,
+            self.organization_slug(invitation),
+            &self.roles,
+            self.script,
+            &self.ctx,
+        ) {
+            Ok(RoleSlug::Slug(slug)) => slug,
+            Ok(RoleSlug::LeftOut(why)) => return Err((Action::Skipped, why)),
+            Err(refused) => return Err((Action::Rejected, refused)),
+        };
+        let Some(key) = &invitation.role else {
+            return Ok(None);
+        };
+        if let Some(why) = self.unmigrated_role(key) {
+            return Err(skipped(
+                ReasonCode::RoleNotMigrated,
+                format!(
+                    "its role `{}` was not migrated: the roles step {why} it",
+                    ferry_wire::inert::printable(key)
+                ),
+            ));
+        }
+        if !self.coming_roles.contains(&slug) && !self.role_exists(&slug).await {
+            return Err(skipped(
+                ReasonCode::RoleMissing,
+                format!(
+                    "its role `{}` maps to `{}`, which WorkOS does not have",
+                    ferry_wire::inert::printable(key),
+                    ferry_wire::inert::printable(&slug)
+                ),
+            ));
+        }
+        Ok(Some(slug))
     }
 
     fn organization_slug(&self, invitation: &ClerkInvitation) -> Option<&str> {
@@ -321,16 +332,30 @@ impl InvitationsStep<'_> {
             _ => false,
         };
         let blocked = prepared.as_ref().err().cloned().filter(|_| !awaiting);
+        // Where it would go, also for an organization the run migrates first.
+        let described = match (&prepared, awaiting) {
+            (Ok(ready), _) => Some(self.describe(invitation, ready)),
+            (Err(_), true) => self.mapped_role(invitation).await.ok().map(|role_slug| {
+                let ready = Ready {
+                    role_slug,
+                    ..ready_of(&prepared)
+                };
+                self.describe(
+                    invitation,
+                    &Ready {
+                        expires_in_days: expires_in_days(invitation.expires_at, self.now_ms),
+                        ..ready
+                    },
+                )
+            }),
+            (Err(_), false) => None,
+        };
         let planned = |action, reason| Planned {
             clerk_id: invitation.id.clone(),
             email: Some(invitation.email.clone()),
             action,
             reason,
-            notes: prepared
-                .as_ref()
-                .ok()
-                .map(|ready| vec![self.describe(invitation, ready)])
-                .unwrap_or_default(),
+            notes: described.clone().into_iter().collect(),
             enrolls_totp: false,
         };
         let sent = self.sent(&invitation.id);
@@ -435,7 +460,10 @@ impl InvitationsStep<'_> {
             ),
             None => "to the application".to_owned(),
         };
-        format!("{place}, expiring in {} days", ready.expires_in_days)
+        match ready.expires_in_days {
+            1 => format!("{place}, expiring in 1 day"),
+            days => format!("{place}, expiring in {days} days"),
+        }
     }
 
     /// What WorkOS holds for the invitee: their membership in the
