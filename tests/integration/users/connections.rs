@@ -4,7 +4,6 @@
 //! handed off with its reason; SSO users link to the migrated users.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::Duration;
 
 use ferry_core::journal::{Action, Journal, Kind};
 use ferry_sandbox::{FaultConfig, StoredConnection};
@@ -447,30 +446,10 @@ fn acs_keep_sends_clerk_s_service_provider_and_an_oidc_secret_comes_from_the_pla
 fn killed_during_the_connections_step_then_resumed_each_connection_once() {
     let mut world = sso_world(false);
     // The users and organizations first, then the connections, slowly.
-    let full = world.plan.clone();
-    world.plan = full.clone().without_step("connections");
-    world.write_plan();
-    world.run().code(0);
-    world.plan = full;
-    world.write_plan();
-    world
-        .sandbox
-        .set_faults(FaultConfig {
-            latency_ms: 150,
-            ..FaultConfig::default()
-        })
-        .unwrap();
-    let mut child = world.spawn_run();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while world.dump().connections.is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no connection was ever created"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL, with a create answered or still in flight
-    child.wait().unwrap();
+    world.run_all_but("connections");
+    world.kill_run_once("a connection's create", |world| {
+        !world.dump().connections.is_empty()
+    });
     let before = world.dump().connections.len();
     assert!(before >= 1);
 

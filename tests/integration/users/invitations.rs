@@ -6,7 +6,6 @@
 //! the emails WorkOS would have sent is the judge.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::Duration;
 
 use ferry_core::journal::{Action, Journal, Kind};
 use ferry_sandbox::FaultConfig;
@@ -516,12 +515,7 @@ fn ferry_plan_names_every_invitee_a_run_would_email_and_the_prompt_counts_them()
     // step will make.
     let before = invitations_section(&world);
     // At the cutover: the bulk run is done, the invitations are next.
-    let full = world.plan.clone();
-    world.plan = full.clone().without_step("invitations");
-    world.write_plan();
-    world.run().code(0);
-    world.plan = full;
-    world.write_plan();
+    world.run_all_but("invitations");
     world.sandbox.reset_request_counts();
     let section = invitations_section(&world);
     let pending = pending(&world);
@@ -580,30 +574,8 @@ fn ferry_plan_names_every_invitee_a_run_would_email_and_the_prompt_counts_them()
 fn killed_during_the_invitations_step_then_resumed_nobody_is_emailed_twice() {
     let mut world = invitations_world(true, false);
     // Everything but the invitations first, then the invitations, slowly.
-    let full = world.plan.clone();
-    world.plan = full.clone().without_step("invitations");
-    world.write_plan();
-    world.run().code(0);
-    world.plan = full;
-    world.write_plan();
-    world
-        .sandbox
-        .set_faults(FaultConfig {
-            latency_ms: 150,
-            ..FaultConfig::default()
-        })
-        .unwrap();
-    let mut child = world.spawn_run();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while emails(&world).is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no invitation was ever sent"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().unwrap(); // SIGKILL, with a send answered or still in flight
-    child.wait().unwrap();
+    world.run_all_but("invitations");
+    world.kill_run_once("an invitation's send", |world| !emails(world).is_empty());
     let before = emails(&world).len();
     assert!(before >= 1);
 

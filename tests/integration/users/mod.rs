@@ -213,6 +213,40 @@ impl World {
         command
     }
 
+    /// Runs the plan without `step`, then puts the step back: the bulk run
+    /// is done and `step` is what the next run does.
+    pub fn run_all_but(&mut self, step: &str) {
+        let full = self.plan.clone();
+        self.plan = full.clone().without_step(step);
+        self.write_plan();
+        self.run().code(0);
+        self.plan = full;
+        self.write_plan();
+    }
+
+    /// Starts a run with 150 ms on every answer and SIGKILLs it once
+    /// `reached` holds (`what`, at most 60 s), with a write answered or
+    /// still in flight.
+    pub fn kill_run_once(&self, what: &str, reached: impl Fn(&World) -> bool) {
+        self.sandbox
+            .set_faults(FaultConfig {
+                latency_ms: 150,
+                ..FaultConfig::default()
+            })
+            .unwrap();
+        let mut child = self.spawn_run();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !reached(self) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what} never happened"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     /// `ferry run --yes` as a child process, to kill or interrupt.
     pub fn spawn_run(&self) -> std::process::Child {
         self.command(&["run", "plan.yaml", "--yes"])

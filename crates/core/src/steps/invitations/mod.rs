@@ -533,17 +533,8 @@ impl InvitationsStep<'_> {
     /// Runs one invitation: what the journal records of it (nothing for
     /// one that is not pending and was never sent).
     pub async fn write(&self, invitation: &ClerkInvitation) -> Vec<Recorded> {
-        let record = |action, target_id, reason| {
-            Recorded::attempted(
-                Kind::Invitation,
-                &invitation.id,
-                action,
-                target_id,
-                reason,
-                None,
-                true,
-            )
-        };
+        let record =
+            |action, target_id, reason| recorded(&invitation.id, action, target_id, reason);
         let prepared = self.prepare(invitation).await;
         let sent = self.sent(&invitation.id);
         let next = decide::first(
@@ -627,17 +618,8 @@ impl InvitationsStep<'_> {
     /// says the address is invited already, is settled by looking again:
     /// never by sending a second time.
     async fn send(&self, invitation: &ClerkInvitation, ready: &Ready) -> Recorded {
-        let record = |action, target_id, reason| {
-            Recorded::attempted(
-                Kind::Invitation,
-                &invitation.id,
-                action,
-                target_id,
-                reason,
-                None,
-                true,
-            )
-        };
+        let record =
+            |action, target_id, reason| recorded(&invitation.id, action, target_id, reason);
         let error = match self
             .workos
             .create_invitation(&ready.body(&invitation.email))
@@ -710,14 +692,11 @@ impl InvitationsStep<'_> {
     /// Revokes in WorkOS an invitation ferry sent and Clerk revoked since.
     async fn revoke(&self, invitation: &ClerkInvitation, id: &str) -> Recorded {
         let record = |action, target_id: Option<&str>, reason| {
-            Recorded::attempted(
-                Kind::Invitation,
+            recorded(
                 &invitation.id,
                 action,
                 target_id.map(str::to_owned),
                 Some(reason),
-                None,
-                true,
             )
         };
         let held = match self.workos.invitation(id).await {
@@ -781,6 +760,24 @@ impl InvitationsStep<'_> {
         };
         self.rows.lock().expect("rows lock").push(row);
     }
+}
+
+/// The journal's record of one invitation after one attempt.
+fn recorded(
+    clerk_id: &str,
+    action: Action,
+    target_id: Option<String>,
+    reason: Option<Reason>,
+) -> Recorded {
+    Recorded::attempted(
+        Kind::Invitation,
+        clerk_id,
+        action,
+        target_id,
+        reason,
+        None,
+        true,
+    )
 }
 
 /// The invitation as it would be sent, once its preparation passed
