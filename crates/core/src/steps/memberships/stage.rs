@@ -40,7 +40,7 @@ impl Stage for Memberships {
             // finished (and nothing, reading no further, if it did not).
             let users_unfinished = AtomicBool::new(false);
             let (step, unfinished, seen) = (&step, &users_unfinished, cx.seen);
-            let (outcome, stats) = write_records(
+            let (mut outcome, stats) = write_records(
                 cx,
                 StepKind::Memberships,
                 Kind::Membership,
@@ -59,6 +59,9 @@ impl Stage for Memberships {
                 },
             )
             .await?;
+            if let StepOutcome::Records { notes, .. } = &mut outcome {
+                notes.extend(stats.notes.iter().cloned());
+            }
             if !users_unfinished.load(Ordering::Relaxed) {
                 let why = stats
                     .incomplete
@@ -98,7 +101,12 @@ impl Stage for Memberships {
             };
             let (read, ()) =
                 tokio::join!(read_memberships(clerk, workos, cx.reader, &never, tx), plan);
-            read?;
+            for note in read?.notes {
+                cx.observer.event(&crate::observe::Event::Warning {
+                    step: Some(StepKind::Memberships),
+                    message: &note,
+                });
+            }
             Ok(tally.outcome())
         })
     }
