@@ -182,17 +182,6 @@ impl ClerkClient {
         ordered: bool,
         id: fn(&T) -> &str,
     ) -> Result<Listed<T>, ApiError> {
-        self.every_page_asking(path, ordered, &[], id).await
-    }
-
-    /// [`Self::every_page`], each page asked with the `extra` parameters too.
-    async fn every_page_asking<T: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-        ordered: bool,
-        extra: &[(&str, &str)],
-        id: fn(&T) -> &str,
-    ) -> Result<Listed<T>, ApiError> {
         let page = |offset: usize| {
             let mut request = self
                 .get(path.to_owned())
@@ -200,9 +189,6 @@ impl ClerkClient {
                 .query("offset", offset);
             if ordered {
                 request = request.query("order_by", "+created_at");
-            }
-            for (name, value) in extra {
-                request = request.query(name, value);
             }
             async move { self.api.json::<PaginatedList<T>>(&request).await }
         };
@@ -243,18 +229,6 @@ impl ClerkClient {
             .await
     }
 
-    /// Every organization, oldest first, each with its `members_count`:
-    /// what an instance-wide membership listing is checked against.
-    pub async fn organizations_with_member_counts(&self) -> Result<Listed<Organization>, ApiError> {
-        self.every_page_asking(
-            "/organizations",
-            true,
-            &[("include_members_count", "true")],
-            |o: &Organization| &o.id,
-        )
-        .await
-    }
-
     /// Every organization, oldest first; an incomplete listing is an error.
     pub async fn all_organizations(&self) -> Result<Vec<Organization>, ApiError> {
         let listed = self.organizations_listing().await?;
@@ -274,22 +248,15 @@ impl ClerkClient {
         .await
     }
 
-    /// Every membership of the instance, oldest first, with whether the
-    /// listing proved complete: 500 a page, whatever the organizations.
-    pub async fn instance_memberships_listing(
-        &self,
-    ) -> Result<Listed<OrganizationMembership>, ApiError> {
-        self.every_page(
-            "/organization_memberships",
-            true,
-            |m: &OrganizationMembership| &m.id,
-        )
-        .await
-    }
-
     /// Every membership of the instance; an incomplete listing is an error.
     pub async fn instance_memberships(&self) -> Result<Vec<OrganizationMembership>, ApiError> {
-        let listed = self.instance_memberships_listing().await?;
+        let listed = self
+            .every_page(
+                "/organization_memberships",
+                true,
+                |m: &OrganizationMembership| &m.id,
+            )
+            .await?;
         self.whole("/organization_memberships", listed)
     }
 

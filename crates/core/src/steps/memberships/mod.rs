@@ -13,7 +13,6 @@
 pub mod decide;
 pub mod retire;
 pub mod seal;
-pub mod source;
 pub mod stage;
 mod verify;
 
@@ -99,9 +98,6 @@ pub struct MembershipStats {
     /// or one organization's memberships), and why: the memberships of
     /// this read cannot judge any membership gone.
     pub incomplete: Option<(String, Incomplete)>,
-    /// What a person should know about where the memberships came from
-    /// (the instance-wide listing, or organization by organization).
-    pub notes: Vec<String>,
 }
 
 pub struct MembershipsStep<'a> {
@@ -140,42 +136,19 @@ pub async fn read_memberships(
     tx: mpsc::Sender<MembershipItem>,
 ) -> Result<MembershipStats, StepError> {
     let mut stats = MembershipStats::default();
-    let source = |e| StepError::from(crate::source::read::SourceError::from(e));
     let listed = clerk
-        .organizations_with_member_counts()
+        .organizations_listing()
         .await
-        .map_err(source)?;
-    // Clerk's memberships in one instance-wide listing, where it proves
-    // itself, rather than one listing per organization (see `source`).
-    let mut grouped = match listed.incomplete {
-        Some(why) => {
-            let grouped = source::Grouped::unused(format!(
-                "Clerk's organizations listing did not prove complete: {why}"
-            ));
-            stats.incomplete = Some(("Clerk's organizations listing".to_owned(), why));
-            grouped
-        }
-        None => source::group(
-            &listed.items,
-            clerk.instance_memberships_listing().await.map_err(source)?,
-        ),
-    };
-    stats.notes = grouped.notes();
-    let organizations: Vec<_> = listed
-        .items
-        .into_iter()
-        .map(|organization| {
-            let members = grouped.take(&organization.id);
-            (organization, members)
-        })
-        .collect();
-    drop(grouped);
-    // Each organization needs WorkOS's memberships, and Clerk's when the
-    // instance-wide listing did not vouch for them: several organizations
-    // are read at once, ahead of the writes, so the writes never wait a
-    // round trip for the next organization.
+        .map_err(crate::source::read::SourceError::from)?;
+    if let Some(why) = listed.incomplete {
+        stats.incomplete = Some(("Clerk's organizations listing".to_owned(), why));
+    }
+    let organizations = listed.items;
+    // Each organization needs two listings (WorkOS's memberships, Clerk's):
+    // several organizations are read at once, ahead of the writes, so the
+    // writes never wait a round trip for the next organization.
     let reads = futures_util::stream::iter(organizations)
-        .map(|(organization, members)| async move {
+        .map(|organization| async move {
             let target_id = lookup(journal, Kind::Organization, &organization.id)
                 .filter(|r| r.action.wrote_target())
                 .and_then(|r| r.target_id);
@@ -188,16 +161,10 @@ pub async fn read_memberships(
                 }
             };
             let members = async {
-                match members {
-                    Some(items) => Ok(crate::http::listing::Listed {
-                        items,
-                        incomplete: None,
-                    }),
-                    None => clerk
-                        .memberships_listing(&organization.id)
-                        .await
-                        .map_err(source),
-                }
+                clerk
+                    .memberships_listing(&organization.id)
+                    .await
+                    .map_err(|e| StepError::from(crate::source::read::SourceError::from(e)))
             };
             let (existing, memberships) = tokio::try_join!(existing, members)?;
             let org = Arc::new(OrgContext::new(

@@ -40,7 +40,7 @@ impl Stage for Memberships {
             // finished (and nothing, reading no further, if it did not).
             let users_unfinished = AtomicBool::new(false);
             let (step, unfinished, seen) = (&step, &users_unfinished, cx.seen);
-            let (mut outcome, stats) = write_records(
+            let (outcome, stats) = write_records(
                 cx,
                 StepKind::Memberships,
                 Kind::Membership,
@@ -59,9 +59,6 @@ impl Stage for Memberships {
                 },
             )
             .await?;
-            if let StepOutcome::Records { notes, .. } = &mut outcome {
-                notes.extend(stats.notes.iter().cloned());
-            }
             if !users_unfinished.load(Ordering::Relaxed) {
                 let why = stats
                     .incomplete
@@ -101,12 +98,7 @@ impl Stage for Memberships {
             };
             let (read, ()) =
                 tokio::join!(read_memberships(clerk, workos, cx.reader, &never, tx), plan);
-            for note in read?.notes {
-                cx.observer.event(&crate::observe::Event::Warning {
-                    step: Some(StepKind::Memberships),
-                    message: &note,
-                });
-            }
+            read?;
             Ok(tally.outcome())
         })
     }
