@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +21,11 @@ use super::clerk_admin;
 use super::faults::FaultConfig;
 use super::limits::{Limiters, RateLimits};
 use crate::shared::{ADMIN_PREFIX, Shared};
+
+/// The largest tenant `PUT /__sandbox/clerk/tenant` takes: a real
+/// tenant's export as JSON (a million users is a few GB), where every
+/// other route keeps axum's 2 MB.
+const MAX_TENANT_BODY: usize = 4 << 30;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -43,7 +49,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{ADMIN_PREFIX}sso/sign_in"), post(sso_sign_in))
         .route(
             &format!("{ADMIN_PREFIX}clerk/tenant"),
-            get(clerk_admin::get_tenant).put(clerk_admin::put_tenant),
+            get(clerk_admin::get_tenant)
+                .put(clerk_admin::put_tenant)
+                .layer(DefaultBodyLimit::max(MAX_TENANT_BODY)),
         )
         .route(
             &format!("{ADMIN_PREFIX}clerk/users"),

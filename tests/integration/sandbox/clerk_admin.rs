@@ -144,6 +144,22 @@ async fn users_organizations_and_memberships_change_while_it_runs() {
 }
 
 #[tokio::test]
+async fn a_tenant_past_a_web_form_s_size_is_taken_whole() {
+    let (harness, generated) = Harness::generated(4000, 20).await;
+    let (status, tenant) = admin(&harness, Method::GET, "tenant", None).await;
+    assert_eq!(status, 200);
+    let size = serde_json::to_vec(&tenant).unwrap().len();
+    assert!(
+        size > 4 << 20,
+        "{size} bytes: not past the 2 MB a route takes by default"
+    );
+    let (status, counts) = admin(&harness, Method::PUT, "tenant", Some(tenant)).await;
+    assert_eq!(status, 200, "{counts}");
+    assert_eq!(counts["users"], generated.tenant.users.len());
+    assert_eq!(counts["memberships"], generated.tenant.memberships.len());
+}
+
+#[tokio::test]
 async fn the_whole_tenant_is_read_and_replaced_and_workos_stays() {
     let (harness, generated) = Harness::generated(12, 2).await;
     let kept = harness
