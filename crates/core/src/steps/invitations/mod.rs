@@ -174,13 +174,7 @@ impl InvitationsStep<'_> {
     fn unmigrated_role(&self, key: &str) -> Option<String> {
         self.unmigrated_roles
             .get_or_init(|| {
-                let journal = self.journal.lock().expect("journal lock");
-                [Action::Rejected, Action::Failed]
-                    .into_iter()
-                    .filter_map(|action| journal.records_with(Kind::Role, action).ok())
-                    .flatten()
-                    .map(|(key, state)| (key, state.action.as_str().to_owned()))
-                    .collect()
+                crate::steps::roles::not_migrated(&self.journal.lock().expect("journal lock"))
             })
             .get(key)
             .cloned()
@@ -264,7 +258,7 @@ impl InvitationsStep<'_> {
             return Err(skipped(
                 ReasonCode::RoleNotMigrated,
                 format!(
-                    "its role `{}` was not migrated: the roles step {why} it",
+                    "its role `{}` was not migrated: {why}",
                     ferry_wire::inert::printable(key)
                 ),
             ));

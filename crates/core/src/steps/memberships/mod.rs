@@ -240,21 +240,7 @@ impl MembershipsStep<'_> {
     fn unmigrated_role(&self, clerk_role: &str) -> Option<String> {
         self.unmigrated_roles
             .get_or_init(|| {
-                let journal = self.journal.lock().expect("journal lock");
-                [Action::Rejected, Action::Failed]
-                    .into_iter()
-                    .filter_map(|action| journal.records_with(Kind::Role, action).ok())
-                    .flatten()
-                    .map(|(key, state)| {
-                        let why = state
-                            .reason
-                            .map_or_else(|| state.action.as_str().to_owned(), |r| r.detail);
-                        (
-                            key,
-                            format!("the roles step {}: {why}", state.action.as_str()),
-                        )
-                    })
-                    .collect()
+                crate::steps::roles::not_migrated(&self.journal.lock().expect("journal lock"))
             })
             .get(clerk_role)
             .cloned()

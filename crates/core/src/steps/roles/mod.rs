@@ -33,6 +33,26 @@ use decide::{ADOPTED, DesiredRole, RoleDecision, desired_role};
 use ferry_wire::clerk::model::Role as ClerkRole;
 use ferry_wire::workos::model::{CreatePermission, CreateRole, Role};
 
+/// The Clerk roles the roles step rejected or failed, each with why in
+/// words (`the roles step rejected: …`): a membership or an invitation
+/// naming one is not sent, since WorkOS would refuse the role.
+pub fn not_migrated(journal: &Journal) -> HashMap<String, String> {
+    [Action::Rejected, Action::Failed]
+        .into_iter()
+        .filter_map(|action| journal.records_with(Kind::Role, action).ok())
+        .flatten()
+        .map(|(key, state)| {
+            let why = state
+                .reason
+                .map_or_else(|| state.action.as_str().to_owned(), |r| r.detail);
+            (
+                key,
+                format!("the roles step {}: {why}", state.action.as_str()),
+            )
+        })
+        .collect()
+}
+
 /// The fingerprint of a role ferry made whose permissions were not set: the
 /// next run completes it.
 const INCOMPLETE: &str = "incomplete";
