@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use ferry_core::journal::{Action, Journal, Kind};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{World, WorldOptions};
 use crate::common::plan::Step;
@@ -56,6 +56,36 @@ fn expected_memberships(world: &World) -> HashMap<(String, String), String> {
             Some(((user, m.organization.id.clone()), slug))
         })
         .collect()
+}
+
+/// The memberships step's progress has a total from the start: Clerk's
+/// member counts, asked with the organizations listing.
+#[test]
+fn the_memberships_step_knows_its_total_before_its_first_membership() {
+    let world = b2b_world(600, 12);
+    let out = world
+        .ferry()
+        .args(["run", "plan.yaml", "--yes", "--json"])
+        .run()
+        .code(0);
+    let events: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|e: &Value| e["step"] == "memberships")
+        .collect();
+    let total = events
+        .iter()
+        .position(|e| e["event"] == "total")
+        .expect("a total for the memberships step");
+    let first_record = events.iter().position(|e| e["event"] == "record").unwrap();
+    assert!(total < first_record, "the total comes first");
+    assert_eq!(
+        events[total]["total"],
+        world.generated.tenant.memberships.len()
+    );
+    let records = events.iter().filter(|e| e["event"] == "record").count();
+    assert_eq!(records, world.generated.tenant.memberships.len());
 }
 
 #[test]

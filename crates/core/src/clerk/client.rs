@@ -182,6 +182,17 @@ impl ClerkClient {
         ordered: bool,
         id: fn(&T) -> &str,
     ) -> Result<Listed<T>, ApiError> {
+        self.every_page_asking(path, ordered, &[], id).await
+    }
+
+    /// [`Self::every_page`], each page asked with the `extra` parameters too.
+    async fn every_page_asking<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        ordered: bool,
+        extra: &[(&str, &str)],
+        id: fn(&T) -> &str,
+    ) -> Result<Listed<T>, ApiError> {
         let page = |offset: usize| {
             let mut request = self
                 .get(path.to_owned())
@@ -189,6 +200,9 @@ impl ClerkClient {
                 .query("offset", offset);
             if ordered {
                 request = request.query("order_by", "+created_at");
+            }
+            for (name, value) in extra {
+                request = request.query(name, value);
             }
             async move { self.api.json::<PaginatedList<T>>(&request).await }
         };
@@ -227,6 +241,18 @@ impl ClerkClient {
     pub async fn organizations_listing(&self) -> Result<Listed<Organization>, ApiError> {
         self.every_page("/organizations", true, |o: &Organization| &o.id)
             .await
+    }
+
+    /// Every organization, oldest first, each with its `members_count`
+    /// (how many memberships the memberships step will read: its total).
+    pub async fn organizations_with_member_counts(&self) -> Result<Listed<Organization>, ApiError> {
+        self.every_page_asking(
+            "/organizations",
+            true,
+            &[("include_members_count", "true")],
+            |o: &Organization| &o.id,
+        )
+        .await
     }
 
     /// Every organization, oldest first; an incomplete listing is an error.

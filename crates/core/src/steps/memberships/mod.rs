@@ -133,13 +133,25 @@ pub async fn read_memberships(
     workos: &WorkosClient,
     journal: &Mutex<Journal>,
     stop: &AtomicBool,
+    total: impl FnOnce(u64),
     tx: mpsc::Sender<MembershipItem>,
 ) -> Result<MembershipStats, StepError> {
     let mut stats = MembershipStats::default();
     let listed = clerk
-        .organizations_listing()
+        .organizations_with_member_counts()
         .await
         .map_err(crate::source::read::SourceError::from)?;
+    // Clerk's member counts say how many memberships the step will read,
+    // so its progress has a total and an ETA; a count Clerk did not give
+    // leaves the total unknown rather than low.
+    if let Some(members) = listed
+        .items
+        .iter()
+        .map(|o| o.members_count)
+        .sum::<Option<u64>>()
+    {
+        total(members);
+    }
     if let Some(why) = listed.incomplete {
         stats.incomplete = Some(("Clerk's organizations listing".to_owned(), why));
     }

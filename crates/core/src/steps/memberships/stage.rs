@@ -13,6 +13,17 @@ use crate::steps::stage::{
     PreviewContext, PreviewTally, RunContext, Stage, StageResult, write_records,
 };
 
+/// Tells `observer` how many memberships the step will read, so its
+/// progress shows a total and an ETA.
+fn total_to(observer: &dyn crate::observe::Observer) -> impl FnOnce(u64) + '_ {
+    move |total| {
+        observer.event(&crate::observe::Event::Total {
+            step: StepKind::Memberships,
+            total,
+        })
+    }
+}
+
 /// The memberships step; its options (the `roles:` map) reach it through
 /// the project's role mapper, which the roles step shares.
 pub struct Memberships;
@@ -36,6 +47,7 @@ impl Stage for Memberships {
                 unmigrated_roles: Default::default(),
             };
             let (workos, reader, ended) = (cx.workos, cx.reader, cx.ended);
+            let total = total_to(cx.observer);
             // Read ahead while users still writes; write once it has
             // finished (and nothing, reading no further, if it did not).
             let users_unfinished = AtomicBool::new(false);
@@ -44,7 +56,7 @@ impl Stage for Memberships {
                 cx,
                 StepKind::Memberships,
                 Kind::Membership,
-                async |tx| read_memberships(clerk, workos, reader, unfinished, tx).await,
+                async |tx| read_memberships(clerk, workos, reader, unfinished, total, tx).await,
                 move |item| async move {
                     if let Some(seen) = seen {
                         seen.add(Kind::Membership, &item.membership.id);
@@ -96,8 +108,11 @@ impl Stage for Memberships {
                     tally.planned(&planned);
                 }
             };
-            let (read, ()) =
-                tokio::join!(read_memberships(clerk, workos, cx.reader, &never, tx), plan);
+            let total = total_to(cx.observer);
+            let (read, ()) = tokio::join!(
+                read_memberships(clerk, workos, cx.reader, &never, total, tx),
+                plan
+            );
             read?;
             Ok(tally.outcome())
         })
