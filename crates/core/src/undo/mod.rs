@@ -110,16 +110,22 @@ impl Undo<'_> {
 
         // Invitations go first: an email cannot be taken back, but a
         // pending invitation's link stops working once it is revoked.
+        // The journal's id is believed only for an invitation WorkOS made
+        // since ferry began working on this target.
+        let since = self.deleter.journal.working_since();
         let mut invitations = Vec::new();
         for (source, target) in created(self.deleter.journal, Kind::Invitation)? {
-            let state = self
+            use crate::steps::invitations::retire;
+            let held = self
                 .deleter
                 .workos
                 .invitation(&target)
                 .await
-                .map_err(crate::steps::error::StepError::from)?
-                .map(|invitation| invitation.state);
-            let verdict = crate::steps::invitations::retire::undo(state.as_deref());
+                .map_err(crate::steps::error::StepError::from)?;
+            let verdict = retire::revoke(held.as_ref().map(|held| retire::Held {
+                state: &held.state,
+                ferrys: retire::made_since(&held.created_at, since),
+            }));
             invitations.push((source, target, verdict));
         }
         self.deleter

@@ -26,11 +26,52 @@ pub struct ListRow {
     pub expires_at: Option<i64>,
     /// WorkOS's `expires_in_days` for it.
     pub expires_in_days: Option<u32>,
-    /// `listed`, `sent`, `sent before`, `already invited`, `skipped`,
-    /// `rejected` or `failed`.
-    pub outcome: String,
+    pub outcome: ListOutcome,
     pub code: Option<ReasonCode>,
     pub reason: String,
+}
+
+/// What the step did with a pending invitation, as the list says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListOutcome {
+    /// The plan does not send: listed only.
+    Listed,
+    /// Sent by this run (an email).
+    Sent,
+    /// Sent by an earlier run, or found sent: not sent again.
+    SentBefore,
+    /// WorkOS held a pending invitation to the invitee from before ferry.
+    AlreadyInvited,
+    Skipped,
+    Rejected,
+    Failed,
+}
+
+impl ListOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Listed => "listed",
+            Self::Sent => "sent",
+            Self::SentBefore => "sent before",
+            Self::AlreadyInvited => "already invited",
+            Self::Skipped => "skipped",
+            Self::Rejected => "rejected",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// What a record the step journaled came to.
+    pub fn of(action: crate::journal::Action) -> Self {
+        use crate::journal::Action;
+        match action {
+            Action::Created => Self::Sent,
+            Action::Adopted => Self::AlreadyInvited,
+            Action::Unchanged => Self::SentBefore,
+            Action::Skipped => Self::Skipped,
+            Action::Rejected => Self::Rejected,
+            Action::Updated | Action::Failed | Action::Deleted => Self::Failed,
+        }
+    }
 }
 
 pub const LIST_HEADER: [&str; 13] = [
@@ -74,7 +115,7 @@ pub fn write_list(path: &Path, rows: &[ListRow]) -> std::io::Result<()> {
                 &row.workos_inviter,
                 &expires_at,
                 &days,
-                &row.outcome,
+                row.outcome.as_str(),
                 row.code.map(|c| c.as_str()).unwrap_or_default(),
                 &ferry_wire::redact::redact(&row.reason),
             ])?;

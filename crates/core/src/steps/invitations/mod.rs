@@ -42,7 +42,7 @@ use crate::support::reason::{Reason, ReasonCode};
 use crate::workos::client::{MembershipFilter, WorkosClient};
 use decide::{Held, Look, Next};
 use ferry_wire::workos::invitation::{CreateInvitation, Invitation};
-use list::ListRow;
+use list::{ListOutcome, ListRow};
 
 /// What Clerk holds of invitations, read once before the step.
 #[derive(Debug, Default)]
@@ -137,6 +137,9 @@ pub struct InvitationsStep<'a> {
     /// When ferry began working on this target: a WorkOS invitation made
     /// since then to the invitee is ferry's own send.
     pub since: Option<DateTime<Utc>>,
+    /// WorkOS invitation id → the Clerk invitation the journal sent it
+    /// for, read at the first look.
+    pub sent_for: OnceLock<HashMap<String, String>>,
     pub now_ms: i64,
     /// The list's rows, one per pending invitation, as the step goes.
     pub rows: Mutex<Vec<ListRow>>,
@@ -505,22 +508,24 @@ impl InvitationsStep<'_> {
 
     /// A WorkOS invitation to the invitee of Clerk invitation `clerk_id`.
     fn held(&self, invitation: &Invitation, clerk_id: &str) -> Held {
-        let made = DateTime::parse_from_rfc3339(&invitation.created_at)
-            .map(|at| at.with_timezone(&Utc))
-            .ok();
-        let for_another = {
+        // Which Clerk invitation each WorkOS invitation was journaled for,
+        // read once: the journal has no index by WorkOS id.
+        let sent_for = self.sent_for.get_or_init(|| {
             let journal = self.journal.lock().expect("journal lock");
             journal
                 .every_target(Kind::Invitation)
                 .unwrap_or_default()
                 .into_iter()
-                .any(|(source, target)| target == invitation.id && source != clerk_id)
-        };
+                .map(|(source, target)| (target, source))
+                .collect()
+        });
         Held {
             id: invitation.id.clone(),
             state: invitation.state.clone(),
-            since_ferry: matches!((made, self.since), (Some(made), Some(since)) if made >= since),
-            for_another,
+            since_ferry: retire::made_since(&invitation.created_at, self.since),
+            for_another: sent_for
+                .get(&invitation.id)
+                .is_some_and(|source| source != clerk_id),
         }
     }
 
@@ -541,7 +546,7 @@ impl InvitationsStep<'_> {
             Next::Look => match self.look(invitation, &ready_of(&prepared)).await {
                 Ok(look) => decide::after_look(&look),
                 Err(reason) => {
-                    self.list(invitation, &prepared, "failed", Some(&reason));
+                    self.list(invitation, &prepared, ListOutcome::Failed, Some(&reason));
                     return vec![record(Action::Failed, None, Some(reason))];
                 }
             },
@@ -549,9 +554,9 @@ impl InvitationsStep<'_> {
         };
         let (outcome, recorded) = match next {
             Next::NotPending(_) => return Vec::new(),
-            Next::Listed => ("listed", Vec::new()),
+            Next::Listed => (ListOutcome::Listed, Vec::new()),
             Next::Unchanged { .. } => (
-                "sent before",
+                ListOutcome::SentBefore,
                 vec![Recorded::settled(
                     Kind::Invitation,
                     &invitation.id,
@@ -560,12 +565,16 @@ impl InvitationsStep<'_> {
                 )],
             ),
             Next::Settled(action, reason) => {
-                let outcome = action.as_str();
-                self.list(invitation, &prepared, outcome, Some(&reason));
+                self.list(
+                    invitation,
+                    &prepared,
+                    ListOutcome::of(action),
+                    Some(&reason),
+                );
                 return vec![record(action, None, Some(reason))];
             }
             Next::Found { id } => (
-                "sent before",
+                ListOutcome::SentBefore,
                 vec![record(
                     Action::Created,
                     Some(id),
@@ -576,7 +585,7 @@ impl InvitationsStep<'_> {
                 )],
             ),
             Next::AlreadyInvited { id } => (
-                "already invited",
+                ListOutcome::AlreadyInvited,
                 vec![record(
                     Action::Adopted,
                     Some(id),
@@ -590,14 +599,10 @@ impl InvitationsStep<'_> {
             Next::Send => {
                 let ready = ready_of(&prepared);
                 let recorded = self.send(invitation, &ready).await;
-                let outcome = match recorded.outcome.action {
-                    Action::Created => "sent",
-                    action => action.as_str(),
-                };
                 self.list(
                     invitation,
                     &prepared,
-                    outcome,
+                    ListOutcome::of(recorded.outcome.action),
                     recorded.outcome.reason.as_ref(),
                 );
                 return vec![recorded];
@@ -619,7 +624,10 @@ impl InvitationsStep<'_> {
             .create_invitation(&ready.body(&invitation.email))
             .await
         {
-            Ok(answer) if answer.organization_id == ready.organization => {
+            Ok(answer)
+                if answer.organization_id == ready.organization
+                    && answer.email.eq_ignore_ascii_case(&invitation.email) =>
+            {
                 return record(Action::Created, Some(answer.id), None);
             }
             Ok(answer) => {
@@ -629,7 +637,7 @@ impl InvitationsStep<'_> {
                     Some(Reason::new(
                         ReasonCode::AmbiguousCreateAnswer,
                         format!(
-                            "WorkOS answered with invitation {} of organization {}, not {}",
+                            "WorkOS answered with invitation {} to another address or of organization {}, not {}",
                             answer.id,
                             answer.organization_id.as_deref().unwrap_or("(none)"),
                             ready.organization.as_deref().unwrap_or("(none)")
@@ -697,7 +705,17 @@ impl InvitationsStep<'_> {
             Ok(held) => held,
             Err(error) => return record(Action::Failed, Some(id), error.reason()),
         };
-        match retire::revoked_in_clerk(held.as_ref().map(|i| i.state.as_str())) {
+        let organization = invitation
+            .organization_id
+            .as_deref()
+            .and_then(|clerk_id| self.written_id(Kind::Organization, clerk_id));
+        let standing = held.as_ref().map(|held| retire::Held {
+            state: &held.state,
+            ferrys: held.email.eq_ignore_ascii_case(&invitation.email)
+                && held.organization_id == organization
+                && retire::made_since(&held.created_at, self.since),
+        });
+        match retire::revoke(standing) {
             retire::Verdict::Delete => match self.workos.revoke_invitation(id).await {
                 Ok(_) => record(
                     Action::Deleted,
@@ -726,7 +744,7 @@ impl InvitationsStep<'_> {
         &self,
         invitation: &ClerkInvitation,
         prepared: &Result<Ready, (Action, Reason)>,
-        outcome: &str,
+        outcome: ListOutcome,
         reason: Option<&Reason>,
     ) {
         let ready = prepared.as_ref().ok();
@@ -748,7 +766,7 @@ impl InvitationsStep<'_> {
             workos_inviter: ready.and_then(|r| r.inviter.clone()).unwrap_or_default(),
             expires_at: invitation.expires_at,
             expires_in_days: ready.map(|r| r.expires_in_days),
-            outcome: outcome.to_owned(),
+            outcome,
             code: reason.map(|r| r.code),
             reason: reason.map(|r| r.detail.clone()).unwrap_or_default(),
         };

@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use futures_util::future::LocalBoxFuture;
 
-use super::list::{self, ListRow};
+use super::list::{self, ListOutcome, ListRow};
 use super::{ClerkInvitations, InvitationsStep};
 use crate::journal::{Action, Kind};
 use crate::mapping::invitation::Status;
@@ -43,6 +43,7 @@ impl<'p> Invitations<'p> {
             coming_roles: Default::default(),
             clerk_members: Default::default(),
             since,
+            sent_for: Default::default(),
             now_ms: chrono::Utc::now().timestamp_millis(),
             rows: Mutex::new(Vec::new()),
         }
@@ -187,15 +188,15 @@ fn summarize(
         }
     }
     for row in rows {
-        match row.outcome.as_str() {
-            "listed" => summary.listed += 1,
-            "sent" => summary.sent += 1,
-            "sent before" => summary.sent_before += 1,
-            _ => {
+        match row.outcome {
+            ListOutcome::Listed => summary.listed += 1,
+            ListOutcome::Sent => summary.sent += 1,
+            ListOutcome::SentBefore => summary.sent_before += 1,
+            other => {
                 let code = row
                     .code
                     .map(|c| c.as_str().to_owned())
-                    .unwrap_or_else(|| row.outcome.clone());
+                    .unwrap_or_else(|| other.as_str().to_owned());
                 *summary.not_sent.entry(code).or_default() += 1;
             }
         }

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use crate::journal::Kind;
 use crate::plan::StepKind;
@@ -76,12 +76,7 @@ impl VerifyStep<'_> {
                 .await?
                 .into_iter()
                 .filter(|held| held.organization_id == expected)
-                .filter(|held| {
-                    let made = DateTime::parse_from_rfc3339(&held.created_at)
-                        .map(|at| at.with_timezone(&Utc))
-                        .ok();
-                    matches!((made, since), (Some(made), Some(since)) if made >= since)
-                })
+                .filter(|held| super::retire::made_since(&held.created_at, since))
                 .count();
             if made_by_ferry > 1 {
                 twice.insert(invitation.id.clone(), made_by_ferry);
