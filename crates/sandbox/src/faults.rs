@@ -55,6 +55,10 @@ pub struct FaultConfig {
     /// WorkOS holds: a server that hands out one id for every create.
     #[arg(long)]
     pub one_user_answer: bool,
+    /// `GET /events` ignores its `events` filter and answers every type: a
+    /// server whose answer a client reading it as a record must not trust.
+    #[arg(long)]
+    pub events_unfiltered: bool,
     /// Refuse this `password_hash_type` with 400 `invalid_password_hash`,
     /// whatever the digest (repeatable): a target that does not take a
     /// layout, so tests can prove ferry's fallback.

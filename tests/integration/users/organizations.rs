@@ -93,6 +93,19 @@ fn organizations_and_memberships_migrate_and_a_rerun_repairs_only_what_is_missin
     let world = b2b_world(5000, 200);
     world.run().code(0);
 
+    // Clerk's memberships come from the instance-wide listing, 500 a page,
+    // read once: not one listing per organization.
+    let counts = world.sandbox.request_counts();
+    let pages = world.generated.tenant.memberships.len().div_ceil(500) as u64;
+    assert_eq!(
+        counts.route_total("GET /v1/organization_memberships"),
+        pages
+    );
+    assert_eq!(
+        counts.route_total("GET /v1/organizations/{id}/memberships"),
+        0
+    );
+
     let dump = world.dump();
     assert_eq!(
         dump.organizations.len(),

@@ -374,6 +374,21 @@ fn a_short_clerk_page_judges_nothing_gone() {
         not_diffed[0]
     );
 
+    // The instance-wide memberships listing was cut short too: not used, and said.
+    world
+        .sandbox
+        .set_faults(ferry_sandbox::FaultConfig {
+            clerk_page_cap: Some(organizations),
+            ..Default::default()
+        })
+        .unwrap();
+    let out = sync(&world).code(0);
+    assert!(
+        out.stdout.contains("note: Clerk's instance-wide memberships listing was not used (it did not prove complete: it stated "),
+        "{}",
+        out.stdout
+    );
+
     // Whole pages again: the sync diffs every kind and finds nothing gone.
     world.sandbox.set_faults(Default::default()).unwrap();
     let out = sync(&world).code(0);

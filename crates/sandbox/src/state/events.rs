@@ -3,6 +3,11 @@
 //! deleted) becomes an event carrying the object as it was after the
 //! change. The log keeps the newest [`RETAINED_EVENTS`] events; WorkOS keeps 30
 //! days, and a million-user load must not hold a million payloads here.
+//! A listing that asks for events of a type from before the newest one
+//! dropped is refused (400, `events_no_longer_kept`) rather than answered
+//! short: a client that reads events as a record of every change must be
+//! able to tell. (What WorkOS answers past its 30 days the spec does not
+//! say; ferry checks that age itself.)
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -32,7 +37,9 @@ impl EventLog {
             created_at: Utc::now(),
         });
         while self.events.len() > RETAINED_EVENTS {
-            self.events.pop_front();
+            if let Some(dropped) = self.events.pop_front() {
+                self.dropped.insert(dropped.event, dropped.created_at);
+            }
         }
     }
 
@@ -79,6 +86,19 @@ impl WorkosState {
             .as_deref()
             .map(|t| instant("range_end", t))
             .transpose()?;
+        for kind in &query.events {
+            if let Some(dropped) = self.events.dropped.get(kind.as_str())
+                && start.is_none_or(|start| start <= *dropped)
+            {
+                return Err(Failure::BadRequest {
+                    code: "events_no_longer_kept",
+                    message: format!(
+                        "Events of type '{kind}' up to {} are no longer kept (the sandbox keeps the newest {RETAINED_EVENTS}).",
+                        dropped.to_rfc3339_opts(SecondsFormat::Millis, true)
+                    ),
+                });
+            }
+        }
         let selected: Vec<(&str, &StoredEvent)> = self
             .events
             .events
@@ -176,5 +196,49 @@ mod tests {
         let mut bad = query(&["user.created"]);
         bad.range_start = Some("yesterday".into());
         assert!(state.list_events(&bad).is_err());
+    }
+
+    #[test]
+    fn a_type_whose_events_were_dropped_is_refused_from_before_then() {
+        let mut state = WorkosState::default();
+        state
+            .events
+            .record("user.deleted", &json_id("user_old"), None);
+        let dropped_at = state.events.events[0].created_at;
+        for n in 0..RETAINED_EVENTS {
+            state
+                .events
+                .record("user.created", &json_id(&n.to_string()), None);
+        }
+        assert_eq!(state.events.events.len(), RETAINED_EVENTS);
+        let since = |instant: DateTime<Utc>| {
+            let mut q = query(&["user.deleted", "organization.deleted"]);
+            q.range_start = Some(instant.to_rfc3339_opts(SecondsFormat::Micros, true));
+            q
+        };
+        // From before the dropped event (or from the start): refused, not short.
+        for asked in [
+            since(dropped_at - chrono::Duration::seconds(1)),
+            query(&["user.deleted"]),
+        ] {
+            match state.list_events(&asked) {
+                Err(Failure::BadRequest { code, message }) => {
+                    assert_eq!(code, "events_no_longer_kept");
+                    assert!(
+                        message.starts_with("Events of type 'user.deleted' up to "),
+                        "{message}"
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // After it, or of a type nothing was dropped of: answered.
+        let later = since(dropped_at + chrono::Duration::milliseconds(1));
+        assert!(state.list_events(&later).unwrap().data.is_empty());
+        assert!(state.list_events(&query(&["organization.deleted"])).is_ok());
+    }
+
+    fn json_id(id: &str) -> serde_json::Value {
+        serde_json::json!({ "id": id })
     }
 }

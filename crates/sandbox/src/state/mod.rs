@@ -35,6 +35,7 @@ use ferry_wire::workos::model::{
     Permission, Role, User,
 };
 
+pub use event_types::EVENT_TYPES;
 pub use invited::{InvitationAnswer, SentEmail};
 pub use pagination::ListQuery;
 pub use sso::{SignIn, StoredConnection};
@@ -191,7 +192,8 @@ struct Roles {
     seeded: bool,
 }
 
-/// How many events the log keeps (oldest dropped first).
+/// How many events the log keeps (oldest dropped first): the sandbox's
+/// stand-in for WorkOS's 30 days, bounded for a million-user load.
 pub const RETAINED_EVENTS: usize = 100_000;
 
 /// One event, its payload kept as JSON text (a quarter of a `Value`'s size).
@@ -209,6 +211,9 @@ struct StoredEvent {
 struct EventLog {
     sequence: u64,
     events: VecDeque<StoredEvent>,
+    /// Per event type, the time of the newest event dropped: a listing of
+    /// that type from before then is refused rather than answered short.
+    dropped: HashMap<&'static str, chrono::DateTime<Utc>>,
 }
 
 /// What `GET /events` asks for.

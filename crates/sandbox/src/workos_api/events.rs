@@ -26,7 +26,7 @@ pub(super) async fn list_events(
     let params = QueryParams::parse(raw.as_deref());
     let page = list_query(&params, 100, "event")?;
     // `events=a,b` (the spec's form style, not exploded) or repeated keys.
-    let events = params
+    let mut events: Vec<String> = params
         .all("events")
         .iter()
         .flat_map(|value| value.split(','))
@@ -34,6 +34,12 @@ pub(super) async fn list_events(
         .filter(|kind| !kind.is_empty())
         .map(str::to_owned)
         .collect();
+    if shared.faults.config().events_unfiltered {
+        events = crate::state::EVENT_TYPES
+            .iter()
+            .map(|kind| (*kind).to_owned())
+            .collect();
+    }
     let query = EventQuery {
         page,
         events,
