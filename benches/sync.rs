@@ -1,14 +1,22 @@
-//! `ferry sync` after a load: what 1,000 changes in Clerk cost in a
-//! 100,000-user tenant, next to the full run that loaded it.
+//! `ferry sync` in the cutover window: what 1,000 changes in Clerk cost in
+//! a 100,000-user tenant (`FERRY_BENCH_USERS=1000000` for the million the
+//! window is sized for), under production limits, against the floor
+//! Clerk's listings set.
 //!
 //! `cargo bench --bench sync` generates the tenant (one organization per
-//! 100 users), runs users, organizations, roles and memberships with the
-//! sandbox's limits off and no latency (so ferry's own cost is measured),
-//! then makes 1,000 changes through the sandbox's Clerk admin routes: 400
-//! sign-ups, 300 renames, 100 deletions, 100 new memberships and 100 role
-//! changes. It times `ferry sync` and counts its requests and writes by
-//! kind, and times a second sync that has nothing to do.
-//! `FERRY_BENCH_USERS` changes the tenant's size.
+//! 100 users) and runs users, organizations, roles and memberships with
+//! every limit off (the load is not what is measured). It then makes 1,000
+//! changes through the sandbox's Clerk admin routes (300 sign-ups, 300
+//! renames, 200 deletions, 200 new memberships), turns on production
+//! limits (Clerk 1,000 requests per 10 s, as an `sk_live_` key gets;
+//! WorkOS's documented limits, in the sandbox and in ferry's plan), and
+//! times `ferry sync`. It reports:
+//! - wall time against the Clerk listing floor: every user, organization
+//!   and membership page (500 a page) at Clerk's 100 requests a second;
+//! - requests per API and route;
+//! - WorkOS writes against the changes.
+//!
+//! It then times a second sync that has nothing to do.
 
 mod common;
 
@@ -38,18 +46,40 @@ fn main() {
         run.wall, run.cpu, run.peak_mb, loaded.total, loaded.workos_writes
     );
 
-    let changes = change(&bench);
+    let (changes, tenant) = change(&bench);
+    // Production limits from here on: the sandbox's (a live Clerk key's
+    // 1,000 per 10 s) and ferry's own (the plan's defaults for WorkOS).
+    bench.sandbox.set_limits(ferry_sandbox::RateLimits {
+        clerk_test: ferry_sandbox::Quota::new(1000, 10.0),
+        ..ferry_sandbox::RateLimits::default()
+    });
+    let limited = common::unlimited_plan(&bench, STATE, LOAD)
+        .replace("limits: { requests_per_10s: 100000 }", "limits: { requests_per_10s: 1000 }")
+        .replace(
+            "    limits: { writes_per_10s: 100000, reads_per_10s: 100000, requests_per_60s: 1000000 }\n",
+            "",
+        );
+    let limited = format!("{limited}sync: {{ on_deleted: delete }}\n");
+    std::fs::write(bench.dir.path().join("plan.yaml"), limited).expect("the plan");
     bench.sandbox.reset_request_counts();
     let sync = common::ferry_ok(&bench, "sync", &["sync", "plan.yaml", "--yes"]);
     let counts = bench.sandbox.request_counts();
+    // Clerk's listings at 500 a page, at 100 requests a second.
+    let pages = |n: usize| n.div_ceil(500);
+    let floor_pages = pages(tenant.users) + pages(tenant.organizations) + pages(tenant.memberships);
+    let floor = floor_pages as f64 / 100.0;
     println!(
-        "sync:         wall {:.1} s, CPU {:.1} s, peak {:.0} MB, {} requests ({} Clerk, {} WorkOS), {} WorkOS writes for {changes} changes",
+        "sync (production limits): wall {:.1} s = {:.2} × the Clerk listing floor ({floor_pages} pages, {floor:.1} s), CPU {:.1} s, peak {:.0} MB",
         sync.wall,
+        sync.wall / floor,
         sync.cpu,
         sync.peak_mb,
-        counts.total,
+    );
+    println!(
+        "  requests: {} Clerk, {} WorkOS ({} reads, {} writes for {changes} changes)",
         total(&counts.clerk),
         total(&counts.workos),
+        total(&counts.workos) - counts.workos_writes,
         counts.workos_writes,
     );
     for (route, n) in counts.clerk.iter().chain(counts.workos.iter()) {
@@ -71,8 +101,16 @@ fn total(
     routes.values().flat_map(|n| n.values()).sum()
 }
 
-/// 1,000 changes in Clerk, through the sandbox's admin routes; returns how many.
-fn change(bench: &Bench) -> usize {
+/// How big the tenant is after the changes.
+struct Size {
+    users: usize,
+    organizations: usize,
+    memberships: usize,
+}
+
+/// 1,000 changes in Clerk, through the sandbox's admin routes; returns how
+/// many, and the tenant's size after them.
+fn change(bench: &Bench) -> (usize, Size) {
     let admin = format!("{}clerk/", bench.sandbox.admin_url());
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
@@ -94,7 +132,6 @@ fn change(bench: &Bench) -> usize {
             .filter(|u| !u["email_addresses"].as_array().unwrap().is_empty())
             .map(|u| u["id"].as_str().unwrap().to_owned())
             .collect();
-        let memberships = tenant["memberships"].as_array().unwrap();
         let organizations: Vec<String> = tenant["organizations"]
             .as_array()
             .unwrap()
@@ -102,7 +139,7 @@ fn change(bench: &Bench) -> usize {
             .map(|o| o["id"].as_str().unwrap().to_owned())
             .collect();
         let mut count = 0;
-        for n in 0..400 {
+        for n in 0..300 {
             let body = json!({"email_address": [format!("bench.signup.{n}@acme.test")], "first_name": "New"});
             call(reqwest::Method::POST, "users".into(), Some(body)).await;
             count += 1;
@@ -116,14 +153,16 @@ fn change(bench: &Bench) -> usize {
             call(reqwest::Method::PATCH, format!("users/{id}"), Some(body)).await;
             count += 1;
         }
-        let mut deleted = std::collections::HashSet::new();
-        for _ in 0..100 {
+        for _ in 0..200 {
             let id = from_end.next().unwrap();
             call(reqwest::Method::DELETE, format!("users/{id}"), None).await;
-            deleted.insert(id.as_str());
             count += 1;
         }
-        for (n, user) in users.iter().take(100).enumerate() {
+        let mut added = 0;
+        for (n, user) in users.iter().enumerate() {
+            if added == 200 {
+                break;
+            }
             let body = json!({"organization_id": organizations[n % organizations.len()], "user_id": user, "role": "org:member"});
             // A user already in that organization is refused: not counted.
             let request = client
@@ -131,25 +170,16 @@ fn change(bench: &Bench) -> usize {
                 .json(&body);
             if request.send().await.expect("answers").status().is_success() {
                 count += 1;
+                added += 1;
             }
         }
-        let kept = |m: &&Value| {
-            !deleted.contains(m["public_user_data"]["user_id"].as_str().unwrap_or(""))
+        let after = call(reqwest::Method::GET, "tenant".into(), None).await;
+        let size = |key: &str| after[key].as_array().map_or(0, Vec::len);
+        let size = Size {
+            users: size("users"),
+            organizations: size("organizations"),
+            memberships: size("memberships"),
         };
-        for m in memberships.iter().rev().filter(kept).take(100) {
-            let role = match m["role"].as_str() {
-                Some("org:admin") => "org:member",
-                _ => "org:admin",
-            };
-            let id = m["id"].as_str().unwrap();
-            call(
-                reqwest::Method::PATCH,
-                format!("memberships/{id}"),
-                Some(json!({"role": role})),
-            )
-            .await;
-            count += 1;
-        }
-        count
+        (count, size)
     })
 }

@@ -20,8 +20,7 @@ use serde::Serialize;
 
 use crate::workos::client::{Result, WorkosClient};
 
-/// How long WorkOS keeps events.
-pub const RETENTION_DAYS: i64 = 30;
+pub use crate::target::changes::RETENTION_DAYS;
 /// A cohort is judged only from this many attempts on.
 pub const FLAG_MIN_ATTEMPTS: u64 = 10;
 /// The most events one look reads (100 a page): a bound on time and memory.

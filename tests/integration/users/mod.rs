@@ -14,6 +14,7 @@ mod report;
 mod roles;
 mod runs;
 mod sync;
+mod sync_events;
 mod trust;
 mod undo;
 mod webhooks;

@@ -193,6 +193,24 @@ impl ClerkClient {
         extra: &[(&str, &str)],
         id: fn(&T) -> &str,
     ) -> Result<Listed<T>, ApiError> {
+        let mut items = Vec::new();
+        let incomplete = self
+            .every_page_to(path, ordered, extra, id, |page| items.extend(page))
+            .await?;
+        Ok(Listed { items, incomplete })
+    }
+
+    /// [`Self::every_page_asking`], each page's new objects handed to
+    /// `sink` as it is read rather than held: a listing of any size in
+    /// bounded memory. Returns why the listing did not prove complete.
+    async fn every_page_to<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        ordered: bool,
+        extra: &[(&str, &str)],
+        id: fn(&T) -> &str,
+        mut sink: impl FnMut(Vec<T>),
+    ) -> Result<Option<crate::http::listing::Incomplete>, ApiError> {
         let page = |offset: usize| {
             let mut request = self
                 .get(path.to_owned())
@@ -211,7 +229,8 @@ impl ClerkClient {
         let total = (stated as usize).min(MAX_OFFSET_PAGES * PAGE_SIZE);
         let mut check = PageCheck::new();
         let mut short = first.data.len() < PAGE_SIZE;
-        let (mut all, mut next) = check.page(first.data, id);
+        let (fresh, mut next) = check.page(first.data, id);
+        sink(fresh);
         let mut rest = futures_util::stream::iter((PAGE_SIZE..total).step_by(PAGE_SIZE))
             .map(page)
             .buffered(PAGES_IN_FLIGHT);
@@ -222,11 +241,11 @@ impl ClerkClient {
             let page = page?;
             short = page.data.len() < PAGE_SIZE;
             let (fresh, go) = check.page(page.data, id);
-            all.extend(fresh);
+            sink(fresh);
             next = go;
         }
         check.against_total(stated);
-        Ok(check.finish(all))
+        Ok(check.verdict())
     }
 
     /// A listing that must be whole: an incomplete one is an error.
@@ -270,6 +289,23 @@ impl ClerkClient {
             &format!("/organizations/{}/memberships", segment(organization_id)),
             true,
             |m: &OrganizationMembership| &m.id,
+        )
+        .await
+    }
+
+    /// Every membership of the instance, oldest first, 500 a page whatever
+    /// the organizations, each page handed to `sink` as it is read;
+    /// returns why the listing did not prove complete.
+    pub async fn instance_memberships_to(
+        &self,
+        sink: impl FnMut(Vec<OrganizationMembership>),
+    ) -> Result<Option<crate::http::listing::Incomplete>, ApiError> {
+        self.every_page_to(
+            "/organization_memberships",
+            true,
+            &[],
+            |m: &OrganizationMembership| &m.id,
+            sink,
         )
         .await
     }

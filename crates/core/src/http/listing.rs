@@ -147,6 +147,11 @@ impl PageCheck {
             incomplete: self.problem,
         }
     }
+
+    /// The verdict alone, for a reader that handed the objects on.
+    pub fn verdict(self) -> Option<Incomplete> {
+        self.problem
+    }
 }
 
 fn key(id: &str) -> u64 {

@@ -8,11 +8,15 @@
 //! who existed there before the migration) and writes nothing else.
 //! A membership nothing changed for since ferry settled it is counted
 //! without a journal look-up or a hook call ([`seal`]), once WorkOS's
-//! listing shows it as ferry left it.
+//! listing shows it as ferry left it, or, in a run that reads WorkOS's
+//! events ([`crate::target::changes`]), once they show nobody touched its
+//! organization's memberships since ferry last accounted for them: such an
+//! organization is listed only if one of its memberships needs deciding.
 
 pub mod decide;
 pub mod retire;
 pub mod seal;
+pub mod source;
 pub mod stage;
 mod verify;
 
@@ -23,6 +27,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -38,9 +43,13 @@ use crate::mapping::membership::map_role;
 use crate::mapping::role::RoleMapper;
 use crate::report::outcome::{Planned, PlannedAction};
 use crate::script::Script;
+use crate::target::changes;
 use crate::workos::client::{MembershipFilter, WorkosClient, WorkosError};
 use ferry_wire::clerk::model::OrganizationMembership;
 use ferry_wire::workos::model::CreateOrganizationMembership;
+
+/// WorkOS user id → (membership id, role slug), as WorkOS lists them.
+type Existing = HashMap<String, (String, String)>;
 
 /// An organization's state, shared by its memberships.
 #[derive(Debug)]
@@ -48,34 +57,86 @@ pub struct OrgContext {
     pub clerk_id: String,
     /// The WorkOS organization, when the organizations step migrated it.
     pub target_id: Option<String>,
-    /// WorkOS user id → (membership id, role slug), as WorkOS has them now.
-    pub existing: Mutex<HashMap<String, (String, String)>>,
+    /// WorkOS's memberships of the organization as it has them now: read
+    /// ahead, or, in a quiet organization, when a membership first needs
+    /// deciding.
+    existing: tokio::sync::OnceCell<Mutex<Existing>>,
+    /// WorkOS's events name none of this organization's memberships since
+    /// ferry last accounted for them: a sealed membership keeps its vouch
+    /// without a listing.
+    quiet: bool,
+    /// Clerk users whose WorkOS user was deleted since the cursor: their
+    /// memberships are decided against a listing, wherever they are.
+    users_deleted: Arc<HashSet<String>>,
     /// The vouch of each membership WorkOS listed (see [`seal::vouch`]),
     /// made when a sealed membership first asks (a preview never does).
     vouched: OnceLock<HashSet<u64>>,
 }
 
 impl OrgContext {
-    pub fn new(
-        clerk_id: String,
-        target_id: Option<String>,
-        existing: HashMap<String, (String, String)>,
-    ) -> Self {
+    /// An organization whose WorkOS memberships were listed (`existing`).
+    pub fn listed(clerk_id: String, target_id: Option<String>, existing: Existing) -> Self {
         Self {
             clerk_id,
             target_id,
-            existing: Mutex::new(existing),
+            existing: tokio::sync::OnceCell::new_with(Some(Mutex::new(existing))),
+            quiet: false,
+            users_deleted: Arc::default(),
             vouched: OnceLock::new(),
         }
+    }
+
+    /// An organization WorkOS's events show untouched: listed only if a
+    /// membership needs deciding.
+    fn quiet(clerk_id: String, target_id: String, users_deleted: Arc<HashSet<String>>) -> Self {
+        Self {
+            clerk_id,
+            target_id: Some(target_id),
+            existing: tokio::sync::OnceCell::new(),
+            quiet: true,
+            users_deleted,
+            vouched: OnceLock::new(),
+        }
+    }
+
+    /// WorkOS's memberships of the organization, listed now if they were
+    /// not yet.
+    async fn existing(&self, workos: &WorkosClient) -> Result<&Mutex<Existing>, Reason> {
+        self.existing
+            .get_or_try_init(|| async {
+                let Some(id) = &self.target_id else {
+                    return Ok(Mutex::default());
+                };
+                existing_memberships(workos, id)
+                    .await
+                    .map(Mutex::new)
+                    .map_err(|e| e.reason())
+            })
+            .await
+    }
+
+    /// WorkOS's memberships as listed; `None` when they were not (the
+    /// writer lists a quiet organization before deciding in it).
+    fn existing_now(&self) -> Option<std::sync::MutexGuard<'_, Existing>> {
+        self.existing
+            .get()
+            .map(|existing| existing.lock().expect("memberships lock"))
+    }
+
+    /// Whether a sealed membership of `clerk_user` keeps its vouch on
+    /// WorkOS's events alone.
+    fn vouched_by_events(&self, clerk_user: Option<&str>) -> bool {
+        self.quiet && clerk_user.is_some_and(|user| !self.users_deleted.contains(user))
     }
 
     /// Whether WorkOS listed a membership with this vouch.
     fn vouches_for(&self, vouch: u64) -> bool {
         self.vouched
             .get_or_init(|| {
-                let existing = self.existing.lock().expect("memberships lock");
+                let existing = self.existing_now();
                 existing
                     .iter()
+                    .flat_map(|existing| existing.iter())
                     .map(|(user, (id, slug))| seal::vouch(id, user, slug))
                     .collect()
             })
@@ -98,6 +159,74 @@ pub struct MembershipStats {
     /// or one organization's memberships), and why: the memberships of
     /// this read cannot judge any membership gone.
     pub incomplete: Option<(String, Incomplete)>,
+    /// What a person should know about how WorkOS was looked at.
+    pub notes: Vec<String>,
+    /// When this pass began, less the margin: the event cursor to keep
+    /// once the step has accounted for every organization (`None` for a
+    /// preview, which moves no cursor).
+    #[serde(skip)]
+    pub pass_began: Option<DateTime<Utc>>,
+}
+
+/// How a pass learns what WorkOS holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// Lists every organization's WorkOS memberships and moves no cursor
+    /// (a preview).
+    ListEvery,
+    /// Lists every organization's, then moves the cursor (`--reconcile`).
+    ListEveryThenMark,
+    /// Reads WorkOS's events since the journal's cursor and lists ahead
+    /// only the organizations they name, then moves the cursor.
+    FollowEvents,
+}
+
+/// What WorkOS's events say for this pass: which organizations are quiet,
+/// and whose memberships to decide against a listing anyway.
+struct Quiet {
+    changes: changes::Changes,
+    /// The Clerk ids of the users whose WorkOS user was deleted.
+    users_deleted: Arc<HashSet<String>>,
+}
+
+impl Quiet {
+    fn organization(&self, target_id: Option<&str>) -> bool {
+        target_id.is_some_and(|id| !self.changes.organizations.contains(id))
+    }
+}
+
+/// Reads WorkOS's events since the journal's cursor, when `look` asks and
+/// they can be trusted; `Err` says why every organization is listed.
+async fn quiet(
+    workos: &WorkosClient,
+    journal: &Mutex<Journal>,
+    look: Look,
+    now: DateTime<Utc>,
+) -> Result<Quiet, changes::Unusable> {
+    if look != Look::FollowEvents {
+        return Err(changes::Unusable::Reconcile);
+    }
+    let cursor = changes::cursor(&journal.lock().expect("journal lock"))
+        .map_err(|e| changes::Unusable::Unreadable { why: e.to_string() })?;
+    let since = changes::usable(cursor, now)?;
+    let changes = changes::read(workos, since).await?;
+    let users_deleted = match changes.users_deleted.is_empty() {
+        true => HashSet::new(),
+        // Rare (a user deleted in WorkOS): one pass over the journal's users.
+        false => journal
+            .lock()
+            .expect("journal lock")
+            .id_map(Kind::User)
+            .map_err(|e| changes::Unusable::Unreadable { why: e.to_string() })?
+            .into_iter()
+            .filter(|(_, target)| changes.users_deleted.contains(target))
+            .map(|(source, _)| source)
+            .collect(),
+    };
+    Ok(Quiet {
+        changes,
+        users_deleted: Arc::new(users_deleted),
+    })
 }
 
 pub struct MembershipsStep<'a> {
@@ -134,9 +263,22 @@ pub async fn read_memberships(
     journal: &Mutex<Journal>,
     stop: &AtomicBool,
     total: impl FnOnce(u64),
+    look: Look,
     tx: mpsc::Sender<MembershipItem>,
 ) -> Result<MembershipStats, StepError> {
     let mut stats = MembershipStats::default();
+    let now = Utc::now();
+    stats.pass_began = (look != Look::ListEvery).then(|| now - changes::MARGIN);
+    let quiet = match quiet(workos, journal, look, now).await {
+        Ok(quiet) => Some(quiet),
+        Err(changes::Unusable::Reconcile | changes::Unusable::NoCursor) => None,
+        Err(why) => {
+            stats.notes.push(format!(
+                "every organization's WorkOS memberships are listed: {why}"
+            ));
+            None
+        }
+    };
     let listed = clerk
         .organizations_with_member_counts()
         .await
@@ -152,39 +294,82 @@ pub async fn read_memberships(
     {
         total(members);
     }
-    if let Some(why) = listed.incomplete {
-        stats.incomplete = Some(("Clerk's organizations listing".to_owned(), why));
-    }
-    let organizations = listed.items;
-    // Each organization needs two listings (WorkOS's memberships, Clerk's):
-    // several organizations are read at once, ahead of the writes, so the
-    // writes never wait a round trip for the next organization.
-    let reads = futures_util::stream::iter(organizations)
-        .map(|organization| async move {
-            let target_id = lookup(journal, Kind::Organization, &organization.id)
-                .filter(|r| r.action.wrote_target())
-                .and_then(|r| r.target_id);
-            let existing = async {
-                match &target_id {
-                    Some(id) => existing_memberships(workos, id)
-                        .await
-                        .map_err(StepError::from),
-                    None => Ok(HashMap::new()),
-                }
-            };
-            let members = async {
-                clerk
-                    .memberships_listing(&organization.id)
-                    .await
-                    .map_err(|e| StepError::from(crate::source::read::SourceError::from(e)))
-            };
-            let (existing, memberships) = tokio::try_join!(existing, members)?;
-            let org = Arc::new(OrgContext::new(
-                organization.id.clone(),
-                target_id,
-                existing,
+    let source = |e| StepError::from(crate::source::read::SourceError::from(e));
+    // Clerk's memberships in one instance-wide listing where it is the
+    // cheaper read and proves itself, else one listing per organization.
+    let mut grouped = match listed.incomplete {
+        Some(why) => {
+            let grouped = source::Grouped::unused(format!(
+                "Clerk's organizations listing did not prove complete: {why}"
             ));
-            Ok::<_, StepError>((org, memberships))
+            stats.incomplete = Some(("Clerk's organizations listing".to_owned(), why));
+            grouped
+        }
+        None if source::cheaper(&listed.items, crate::clerk::client::PAGE_SIZE) => {
+            source::Grouped::read(clerk, &listed.items)
+                .await
+                .map_err(source)?
+        }
+        None => source::Grouped::not_read(),
+    };
+    stats.notes.extend(grouped.notes());
+    let organizations = listed.items;
+    if let Some(quiet) = &quiet {
+        stats.notes.push(format!(
+            "WorkOS's events since the last pass ({} read) name {} organizations: only those are listed ahead, the others' sealed memberships keep their vouch",
+            quiet.changes.events,
+            quiet.changes.organizations.len(),
+        ));
+    }
+    let quiet = &quiet;
+    // Each organization needs two listings (WorkOS's memberships, unless
+    // its events show it quiet, and Clerk's): several organizations are
+    // read at once, ahead of the writes, so the writes never wait a round
+    // trip for the next organization.
+    let reads = futures_util::stream::iter(organizations)
+        .map(|organization| {
+            let vouched = grouped.take(&organization.id);
+            async move {
+                let target_id = lookup(journal, Kind::Organization, &organization.id)
+                    .filter(|r| r.action.wrote_target())
+                    .and_then(|r| r.target_id);
+                let members = async {
+                    match vouched {
+                        Some(items) => Ok(crate::http::listing::Listed {
+                            items,
+                            incomplete: None,
+                        }),
+                        None => clerk
+                            .memberships_listing(&organization.id)
+                            .await
+                            .map_err(source),
+                    }
+                };
+                let (org, memberships) = match (quiet, target_id) {
+                    (Some(quiet), Some(target_id)) if quiet.organization(Some(&target_id)) => {
+                        let org = OrgContext::quiet(
+                            organization.id.clone(),
+                            target_id,
+                            Arc::clone(&quiet.users_deleted),
+                        );
+                        (org, members.await?)
+                    }
+                    (_, target_id) => {
+                        let existing = async {
+                            match &target_id {
+                                Some(id) => existing_memberships(workos, id)
+                                    .await
+                                    .map_err(StepError::from),
+                                None => Ok(HashMap::new()),
+                            }
+                        };
+                        let (existing, memberships) = tokio::try_join!(existing, members)?;
+                        let org = OrgContext::listed(organization.id.clone(), target_id, existing);
+                        (org, memberships)
+                    }
+                };
+                Ok::<_, StepError>((Arc::new(org), memberships))
+            }
         })
         .buffered(ORGANIZATIONS_AHEAD);
     futures_util::pin_mut!(reads);
@@ -300,13 +485,10 @@ impl MembershipsStep<'_> {
         };
         let slug = map_role(membership, &self.roles, self.script, &self.ctx);
         let unmigrated_role = self.unmigrated_role(&membership.role);
-        let existing = parties.user.as_ref().and_then(|user| {
-            org.existing
-                .lock()
-                .expect("memberships lock")
-                .get(user)
-                .cloned()
-        });
+        let existing = parties
+            .user
+            .as_ref()
+            .and_then(|user| org.existing_now()?.get(user).cloned());
         decide::role(
             parties,
             &membership.role,
@@ -395,8 +577,19 @@ impl MembershipsStep<'_> {
         let seals = self.seals();
         let seal = seals
             .and_then(|seals| seals.seal(&org.clerk_id, org.target_id.as_deref(), &membership));
-        if let (Some(seals), Some(seal)) = (seals, seal)
-            && let Some(settled) = settled(seals, &org, &membership, seal)
+        let clerk_user = membership
+            .public_user_data
+            .as_ref()
+            .map(|u| u.user_id.as_str());
+        // A sealed membership in a quiet organization keeps its vouch on
+        // WorkOS's events; any other is decided against a listing.
+        let by_events = org.vouched_by_events(clerk_user);
+        let listed = match by_events {
+            true => None,
+            false => Some(org.existing(self.workos).await.map(|_| ())),
+        };
+        if let (Some(seals), Some(seal), None | Some(Ok(()))) = (seals, seal, &listed)
+            && let Some(settled) = settled(seals, &org, &membership, seal, by_events)
         {
             return vec![settled];
         }
@@ -421,6 +614,15 @@ impl MembershipsStep<'_> {
                     .zip(sealed)
                     .map(|(seal, state)| Sealed { seal, state }.stored()),
             };
+        // Decided against WorkOS's listing of the organization, made now
+        // in a quiet organization.
+        let listed = match listed {
+            Some(listed) => listed,
+            None => org.existing(self.workos).await.map(|_| ()),
+        };
+        if let Err(reason) = listed {
+            return vec![recorded(Action::Failed, None, Some(reason), None)];
+        }
         let (user_target, result) = match self.next(&org, &membership, false) {
             Next::Settled(action, target, reason) => {
                 // A skip comes from the membership, its user's seal and the
@@ -455,10 +657,9 @@ impl MembershipsStep<'_> {
                 let sealed = SealedAs::Member {
                     vouch: vouch(&id, &user_target, &slug),
                 };
-                org.existing
-                    .lock()
-                    .expect("memberships lock")
-                    .insert(user_target, (id.clone(), slug));
+                if let Some(mut existing) = org.existing_now() {
+                    existing.insert(user_target, (id.clone(), slug));
+                }
                 recorded(action, Some(id), None, Some(sealed))
             }
             Err(reason) => recorded(Action::Failed, None, Some(reason), None),
@@ -503,17 +704,21 @@ impl MembershipsStep<'_> {
 }
 
 /// A membership sealed by an earlier run whose seal still holds: counted
-/// unchanged when WorkOS lists it as the seal vouches, or skipped again
-/// (the journal keeps its reason); `None` to take the full path.
+/// unchanged when WorkOS lists it as the seal vouches, or its events show
+/// its organization untouched (`by_events`), or skipped again (the journal
+/// keeps its reason); `None` to take the full path.
 fn settled(
     seals: &MembershipSeals,
     org: &OrgContext,
     membership: &OrganizationMembership,
     seal: Seal,
+    by_events: bool,
 ) -> Option<Recorded> {
     let sealed = seals.matching(&membership.id, seal)?;
     let action = match sealed.state {
-        SealedAs::Member { vouch } => org.vouches_for(vouch).then_some(Action::Unchanged)?,
+        SealedAs::Member { vouch } => {
+            (by_events || org.vouches_for(vouch)).then_some(Action::Unchanged)?
+        }
         SealedAs::Skipped => Action::Skipped,
     };
     Some(Recorded::settled(

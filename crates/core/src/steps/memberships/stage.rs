@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::future::LocalBoxFuture;
 
-use super::{MembershipsStep, read_memberships};
+use super::{Look, MembershipsStep, read_memberships};
 use crate::journal::Kind;
 use crate::plan::StepKind;
 use crate::report::outcome::StepOutcome;
@@ -48,6 +48,10 @@ impl Stage for Memberships {
             };
             let (workos, reader, ended) = (cx.workos, cx.reader, cx.ended);
             let total = total_to(cx.observer);
+            let look = match cx.reconcile {
+                true => Look::ListEveryThenMark,
+                false => Look::FollowEvents,
+            };
             // Read ahead while users still writes; write once it has
             // finished (and nothing, reading no further, if it did not).
             let users_unfinished = AtomicBool::new(false);
@@ -56,7 +60,9 @@ impl Stage for Memberships {
                 cx,
                 StepKind::Memberships,
                 Kind::Membership,
-                async |tx| read_memberships(clerk, workos, reader, unfinished, total, tx).await,
+                async |tx| {
+                    read_memberships(clerk, workos, reader, unfinished, total, look, tx).await
+                },
                 move |item| async move {
                     if let Some(seen) = seen {
                         seen.add(Kind::Membership, &item.membership.id);
@@ -71,6 +77,28 @@ impl Stage for Memberships {
                 },
             )
             .await?;
+            let (mut outcome, stats) = (outcome, stats);
+            if let StepOutcome::Records { notes, .. } = &mut outcome {
+                notes.extend(stats.notes.iter().cloned());
+            }
+            let finished = !users_unfinished.load(Ordering::Relaxed)
+                && !cx.cancel.is_cancelled()
+                && !matches!(
+                    outcome,
+                    StepOutcome::Records {
+                        short_read: Some(_),
+                        ..
+                    }
+                );
+            // Every organization was listed or shown quiet by its events,
+            // and every membership written: the next pass reads the events
+            // from this one's start.
+            if finished
+                && stats.incomplete.is_none()
+                && let Some(began) = stats.pass_began
+            {
+                crate::target::changes::set_cursor(cx.journal, began)?;
+            }
             if !users_unfinished.load(Ordering::Relaxed) {
                 let why = stats
                     .incomplete
@@ -110,10 +138,15 @@ impl Stage for Memberships {
             };
             let total = total_to(cx.observer);
             let (read, ()) = tokio::join!(
-                read_memberships(clerk, workos, cx.reader, &never, total, tx),
+                read_memberships(clerk, workos, cx.reader, &never, total, Look::ListEvery, tx),
                 plan
             );
-            read?;
+            for note in read?.notes {
+                cx.observer.event(&crate::observe::Event::Warning {
+                    step: Some(StepKind::Memberships),
+                    message: &note,
+                });
+            }
             Ok(tally.outcome())
         })
     }
