@@ -82,9 +82,7 @@ fn main() {
         total(&counts.workos) - counts.workos_writes,
         counts.workos_writes,
     );
-    for (route, n) in counts.clerk.iter().chain(counts.workos.iter()) {
-        println!("  {route}: {}", n.values().sum::<u64>());
-    }
+    by_route(&counts);
 
     bench.sandbox.reset_request_counts();
     let again = common::ferry_ok(&bench, "second sync", &["sync", "plan.yaml", "--yes"]);
@@ -93,6 +91,13 @@ fn main() {
         "second sync:  wall {:.1} s, CPU {:.1} s, {} requests, {} WorkOS writes",
         again.wall, again.cpu, counts.total, counts.workos_writes
     );
+    by_route(&counts);
+}
+
+fn by_route(counts: &ferry_sandbox::RequestCounts) {
+    for (route, n) in counts.clerk.iter().chain(counts.workos.iter()) {
+        println!("  {route}: {}", n.values().sum::<u64>());
+    }
 }
 
 fn total(
