@@ -3,8 +3,9 @@
 //! created, updated and deleted as Clerk would (new ids, `updated_at`
 //! moving forward, memberships and invitations going with their user or
 //! organization, and every membership showing the current organization and
-//! user), and invitations sent, revoked and accepted. Pure edits of a
-//! [`Tenant`]; the admin routes swap the served store for the result.
+//! user), and invitations sent, revoked and accepted. Edits of a
+//! [`Tenant`], each touching only what it changes; the admin routes apply
+//! them to the served store in place.
 //!
 //! The request bodies follow Clerk's own create and update bodies where
 //! the Backend API has them (`email_address: [..]`, `password_digest`,
@@ -252,26 +253,25 @@ impl Tenant {
             .ok_or_else(|| EditError::NotFound(format!("no membership {id}")))
     }
 
-    /// Every membership shows its organization and user as they are now.
-    fn refresh_memberships(&mut self) {
-        // By id, once: a tenant of 100,000 users made every edit quadratic.
-        let organizations: std::collections::HashMap<&str, &Organization> = self
-            .organizations
-            .iter()
-            .map(|o| (o.id.as_str(), o))
-            .collect();
-        let users: std::collections::HashMap<&str, &User> =
-            self.users.iter().map(|u| (u.id.as_str(), u)).collect();
+    /// The memberships of `user` show the user as it is now.
+    fn refresh_memberships_of_user(&mut self, user: &User) {
+        let shown = public_user_data(user);
         for membership in &mut self.memberships {
-            if let Some(organization) = organizations.get(membership.organization.id.as_str()) {
-                membership.organization = (*organization).clone();
-            }
-            let user = membership
+            if membership
                 .public_user_data
                 .as_ref()
-                .and_then(|d| users.get(d.user_id.as_str()));
-            if let Some(user) = user {
-                membership.public_user_data = Some(public_user_data(user));
+                .is_some_and(|d| d.user_id == user.id)
+            {
+                membership.public_user_data = Some(shown.clone());
+            }
+        }
+    }
+
+    /// The memberships of `organization` show it as it is now.
+    fn refresh_memberships_of_organization(&mut self, organization: &Organization) {
+        for membership in &mut self.memberships {
+            if membership.organization.id == organization.id {
+                membership.organization = organization.clone();
             }
         }
     }
@@ -382,7 +382,7 @@ impl Tenant {
         }
         user.updated_at = moment_after(user.updated_at);
         let user = user.clone();
-        self.refresh_memberships();
+        self.refresh_memberships_of_user(&user);
         Ok(user)
     }
 
@@ -472,7 +472,7 @@ impl Tenant {
         }
         organization.updated_at = moment_after(organization.updated_at);
         let organization = organization.clone();
-        self.refresh_memberships();
+        self.refresh_memberships_of_organization(&organization);
         Ok(organization)
     }
 

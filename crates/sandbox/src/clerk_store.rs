@@ -1,11 +1,13 @@
-//! The Clerk tenant the Clerk imitation serves, held read-only in memory and
-//! indexed for the queries the Backend API answers: users in creation order
-//! with lookups by id and email, organizations, memberships and
-//! organization invitations by organization. ferry only ever reads from
-//! Clerk; the admin routes that change the tenant build a new store and swap
-//! it in whole.
+//! The Clerk tenant the Clerk imitation serves, held in memory and indexed
+//! for the queries the Backend API answers: users in creation order with
+//! lookups by id and email, organizations, memberships and organization
+//! invitations by organization. ferry only ever reads from Clerk; the admin
+//! routes change the tenant in place ([`ClerkStore::edit`]) and the
+//! indexes are rebuilt at the first read after a change, so a run of edits
+//! on a million-user tenant costs one rebuild, not one per edit.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use super::export::ExportRow;
 use super::tenant::Tenant;
@@ -15,85 +17,79 @@ use ferry_wire::clerk::model::{
 };
 use ferry_wire::clerk::sso::{EnterpriseConnection, SamlConnection, ScimDirectory};
 
+#[derive(Clone)]
 pub struct ClerkStore {
-    /// Sorted by `(created_at, id)`.
-    users: Vec<User>,
-    user_index: HashMap<String, usize>,
-    /// Lower-cased address → users holding it.
-    email_index: HashMap<String, Vec<usize>>,
-    /// Sorted by `(created_at, id)`.
-    organizations: Vec<Organization>,
-    organization_index: HashMap<String, usize>,
-    /// Sorted by `(created_at, id)`.
-    memberships: Vec<OrganizationMembership>,
-    memberships_by_organization: HashMap<String, Vec<usize>>,
-    roles: Vec<Role>,
-    permissions: Vec<Permission>,
-    domains: Vec<OrganizationDomain>,
-    enterprise_connections: Vec<EnterpriseConnection>,
-    saml_connections: Vec<SamlConnection>,
-    scim_directories: Vec<ScimDirectory>,
-    /// Sorted by `(created_at, id)`, each with its `organization_id` set.
-    organization_invitations: Vec<OrganizationInvitation>,
-    organization_invitations_by_organization: HashMap<String, Vec<usize>>,
-    /// Sorted by `(created_at, id)`.
-    invitations: Vec<Invitation>,
+    /// Every list sorted by `(created_at, id)`, invitations each with its
+    /// `organization_id` set.
+    tenant: Tenant,
+    /// Built at the first read after a change.
+    indexes: OnceLock<Indexes>,
     /// User id → what Clerk keeps but never returns: the digest and hasher,
     /// and the TOTP secret.
     credentials: HashMap<String, ExportRow>,
 }
 
-impl ClerkStore {
-    pub fn new(tenant: Tenant) -> Self {
-        let Tenant {
-            mut users,
-            mut organizations,
-            mut memberships,
-            roles,
-            permissions,
-            domains,
-            mut enterprise_connections,
-            saml_connections,
-            mut scim_directories,
-            mut organization_invitations,
-            mut invitations,
-        } = tenant;
-        enterprise_connections.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        scim_directories.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        organization_invitations.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        invitations.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        // An older answer names the organization only inside
-        // `public_organization_data`; the spec requires `organization_id`.
-        for invitation in &mut organization_invitations {
-            if invitation.organization_id.is_none() {
-                invitation.organization_id = invitation.organization().map(str::to_owned);
-            }
-        }
-        let roles = if roles.is_empty() {
-            roles_of(&memberships)
-        } else {
-            roles
-        };
-        let permissions = if permissions.is_empty() {
-            let mut all: Vec<Permission> =
-                roles.iter().flat_map(|r| r.permissions.clone()).collect();
-            all.sort_by(|a, b| a.key.cmp(&b.key));
-            all.dedup_by(|a, b| a.key == b.key);
-            all
-        } else {
-            permissions
-        };
-        users.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        organizations.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        memberships.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+/// Positions in the tenant's lists.
+#[derive(Clone, Default)]
+struct Indexes {
+    user_index: HashMap<String, usize>,
+    /// Lower-cased address → users holding it.
+    email_index: HashMap<String, Vec<usize>>,
+    organization_index: HashMap<String, usize>,
+    memberships_by_organization: HashMap<String, Vec<usize>>,
+    organization_invitations_by_organization: HashMap<String, Vec<usize>>,
+}
 
-        let user_index = users
+/// Puts `tenant` in the order and shape the store serves: every list by
+/// `(created_at, id)` (cheap when only a few were appended), each
+/// invitation with its `organization_id`, and roles and permissions
+/// derived from the memberships when the tenant names none.
+fn normalize(tenant: &mut Tenant) {
+    fn by_creation<T>(list: &mut [T], key: impl Fn(&T) -> (i64, &str)) {
+        list.sort_by(|a, b| key(a).cmp(&key(b)));
+    }
+    by_creation(&mut tenant.users, |u| (u.created_at, &u.id));
+    by_creation(&mut tenant.organizations, |o| (o.created_at, &o.id));
+    by_creation(&mut tenant.memberships, |m| (m.created_at, &m.id));
+    by_creation(&mut tenant.enterprise_connections, |c| {
+        (c.created_at, &c.id)
+    });
+    by_creation(&mut tenant.scim_directories, |d| (d.created_at, &d.id));
+    by_creation(&mut tenant.organization_invitations, |i| {
+        (i.created_at, &i.id)
+    });
+    by_creation(&mut tenant.invitations, |i| (i.created_at, &i.id));
+    // An older answer names the organization only inside
+    // `public_organization_data`; the spec requires `organization_id`.
+    for invitation in &mut tenant.organization_invitations {
+        if invitation.organization_id.is_none() {
+            invitation.organization_id = invitation.organization().map(str::to_owned);
+        }
+    }
+    if tenant.roles.is_empty() {
+        tenant.roles = roles_of(&tenant.memberships);
+    }
+    if tenant.permissions.is_empty() {
+        let mut all: Vec<Permission> = tenant
+            .roles
             .iter()
-            .enumerate()
-            .map(|(index, user)| (user.id.clone(), index))
+            .flat_map(|r| r.permissions.clone())
             .collect();
+        all.sort_by(|a, b| a.key.cmp(&b.key));
+        all.dedup_by(|a, b| a.key == b.key);
+        tenant.permissions = all;
+    }
+}
+
+impl Indexes {
+    fn of(tenant: &Tenant) -> Self {
+        let positions = |ids: &mut dyn Iterator<Item = &String>| -> HashMap<String, usize> {
+            ids.enumerate()
+                .map(|(index, id)| (id.clone(), index))
+                .collect()
+        };
         let mut email_index: HashMap<String, Vec<usize>> = HashMap::new();
-        for (index, user) in users.iter().enumerate() {
+        for (index, user) in tenant.users.iter().enumerate() {
             for email in &user.email_addresses {
                 email_index
                     .entry(email.email_address.to_lowercase())
@@ -101,13 +97,8 @@ impl ClerkStore {
                     .push(index);
             }
         }
-        let organization_index = organizations
-            .iter()
-            .enumerate()
-            .map(|(index, organization)| (organization.id.clone(), index))
-            .collect();
         let mut memberships_by_organization: HashMap<String, Vec<usize>> = HashMap::new();
-        for (index, membership) in memberships.iter().enumerate() {
+        for (index, membership) in tenant.memberships.iter().enumerate() {
             memberships_by_organization
                 .entry(membership.organization.id.clone())
                 .or_default()
@@ -115,7 +106,7 @@ impl ClerkStore {
         }
         let mut organization_invitations_by_organization: HashMap<String, Vec<usize>> =
             HashMap::new();
-        for (index, invitation) in organization_invitations.iter().enumerate() {
+        for (index, invitation) in tenant.organization_invitations.iter().enumerate() {
             if let Some(organization) = invitation.organization() {
                 organization_invitations_by_organization
                     .entry(organization.to_owned())
@@ -124,41 +115,50 @@ impl ClerkStore {
             }
         }
         Self {
-            users,
-            user_index,
+            user_index: positions(&mut tenant.users.iter().map(|u| &u.id)),
             email_index,
-            organizations,
-            organization_index,
-            memberships,
+            organization_index: positions(&mut tenant.organizations.iter().map(|o| &o.id)),
             memberships_by_organization,
-            roles,
-            permissions,
-            domains,
-            enterprise_connections,
-            saml_connections,
-            scim_directories,
-            organization_invitations,
             organization_invitations_by_organization,
-            invitations,
+        }
+    }
+}
+
+impl ClerkStore {
+    pub fn new(mut tenant: Tenant) -> Self {
+        normalize(&mut tenant);
+        Self {
+            tenant,
+            indexes: OnceLock::new(),
             credentials: HashMap::new(),
         }
     }
 
+    fn indexes(&self) -> &Indexes {
+        self.indexes.get_or_init(|| Indexes::of(&self.tenant))
+    }
+
     /// The tenant as it stands, in the `--tenant` shapes.
     pub fn to_tenant(&self) -> Tenant {
-        Tenant {
-            users: self.users.clone(),
-            organizations: self.organizations.clone(),
-            memberships: self.memberships.clone(),
-            roles: self.roles.clone(),
-            permissions: self.permissions.clone(),
-            domains: self.domains.clone(),
-            enterprise_connections: self.enterprise_connections.clone(),
-            saml_connections: self.saml_connections.clone(),
-            scim_directories: self.scim_directories.clone(),
-            organization_invitations: self.organization_invitations.clone(),
-            invitations: self.invitations.clone(),
+        self.tenant.clone()
+    }
+
+    /// Changes the tenant in place (no copy of it) and keeps `added`'s
+    /// credentials when the edit gives a row; the indexes are rebuilt at
+    /// the next read. An edit that fails must have changed nothing (the
+    /// edits check before they change).
+    pub fn edit<T, E>(
+        &mut self,
+        edit: impl FnOnce(&mut Tenant) -> Result<(T, Option<ExportRow>), E>,
+    ) -> Result<T, E> {
+        let edited = edit(&mut self.tenant);
+        normalize(&mut self.tenant);
+        self.indexes = OnceLock::new();
+        let (value, added) = edited?;
+        if let Some(row) = added {
+            self.credentials.insert(row.id.clone(), row);
         }
+        Ok(value)
     }
 
     /// A store for `tenant` that keeps this one's credentials, plus `added`.
@@ -183,36 +183,36 @@ impl ClerkStore {
 
     /// The organization roles, in the order they were defined.
     pub fn roles(&self) -> &[Role] {
-        &self.roles
+        &self.tenant.roles
     }
 
     pub fn permissions(&self) -> &[Permission] {
-        &self.permissions
+        &self.tenant.permissions
     }
 
     /// Every organization domain, in the order they were defined.
     pub fn domains(&self) -> &[OrganizationDomain] {
-        &self.domains
+        &self.tenant.domains
     }
 
     /// Every enterprise connection, oldest first.
     pub fn enterprise_connections(&self) -> &[EnterpriseConnection] {
-        &self.enterprise_connections
+        &self.tenant.enterprise_connections
     }
 
     /// A legacy SAML connection, by its id.
     pub fn saml_connection(&self, id: &str) -> Option<&SamlConnection> {
-        self.saml_connections.iter().find(|c| c.id == id)
+        self.tenant.saml_connections.iter().find(|c| c.id == id)
     }
 
     /// Every SCIM directory, oldest first.
     pub fn scim_directories(&self) -> &[ScimDirectory] {
-        &self.scim_directories
+        &self.tenant.scim_directories
     }
 
     /// Every organization invitation, oldest first.
     pub fn organization_invitations(&self) -> &[OrganizationInvitation] {
-        &self.organization_invitations
+        &self.tenant.organization_invitations
     }
 
     /// The invitations to one organization, oldest first.
@@ -220,12 +220,13 @@ impl ClerkStore {
         &self,
         organization_id: &str,
     ) -> Vec<&OrganizationInvitation> {
-        self.organization_invitations_by_organization
+        self.indexes()
+            .organization_invitations_by_organization
             .get(organization_id)
             .map(|indexes| {
                 indexes
                     .iter()
-                    .map(|&index| &self.organization_invitations[index])
+                    .map(|&index| &self.tenant.organization_invitations[index])
                     .collect()
             })
             .unwrap_or_default()
@@ -233,28 +234,31 @@ impl ClerkStore {
 
     /// Every application invitation, oldest first.
     pub fn invitations(&self) -> &[Invitation] {
-        &self.invitations
+        &self.tenant.invitations
     }
 
     /// Every user, oldest first.
     pub fn users(&self) -> &[User] {
-        &self.users
+        &self.tenant.users
     }
 
     pub fn user(&self, id: &str) -> Option<&User> {
-        self.user_index.get(id).map(|&index| &self.users[index])
+        self.indexes()
+            .user_index
+            .get(id)
+            .map(|&index| &self.tenant.users[index])
     }
 
     /// Position of a user in creation order.
     pub fn user_position(&self, id: &str) -> Option<usize> {
-        self.user_index.get(id).copied()
+        self.indexes().user_index.get(id).copied()
     }
 
     /// Positions (creation order) of the users holding any of `emails`.
     pub fn user_positions_by_email(&self, emails: &[String]) -> Vec<usize> {
         let mut positions: Vec<usize> = emails
             .iter()
-            .filter_map(|email| self.email_index.get(&email.to_lowercase()))
+            .filter_map(|email| self.indexes().email_index.get(&email.to_lowercase()))
             .flatten()
             .copied()
             .collect();
@@ -265,15 +269,17 @@ impl ClerkStore {
 
     /// Every organization, oldest first.
     pub fn organizations(&self) -> &[Organization] {
-        &self.organizations
+        &self.tenant.organizations
     }
 
     pub fn organization(&self, id_or_slug: &str) -> Option<&Organization> {
-        self.organization_index
+        self.indexes()
+            .organization_index
             .get(id_or_slug)
-            .map(|&index| &self.organizations[index])
+            .map(|&index| &self.tenant.organizations[index])
             .or_else(|| {
-                self.organizations
+                self.tenant
+                    .organizations
                     .iter()
                     .find(|organization| organization.slug == id_or_slug)
             })
@@ -281,17 +287,18 @@ impl ClerkStore {
 
     /// Every membership, oldest first.
     pub fn memberships(&self) -> &[OrganizationMembership] {
-        &self.memberships
+        &self.tenant.memberships
     }
 
     /// The memberships of one organization, oldest first.
     pub fn memberships_of(&self, organization_id: &str) -> Vec<&OrganizationMembership> {
-        self.memberships_by_organization
+        self.indexes()
+            .memberships_by_organization
             .get(organization_id)
             .map(|indexes| {
                 indexes
                     .iter()
-                    .map(|&index| &self.memberships[index])
+                    .map(|&index| &self.tenant.memberships[index])
                     .collect()
             })
             .unwrap_or_default()
