@@ -34,7 +34,41 @@ pub struct Bench {
     // The runtime the sandbox serves on: dropped after it.
     pub sandbox: Sandbox,
     pub dir: tempfile::TempDir,
+    /// The generated tenant's ids, for a benchmark that changes it (the
+    /// tenant itself is the sandbox's: a second copy would double a
+    /// million-user benchmark's memory).
+    pub ids: TenantIds,
     _runtime: tokio::runtime::Runtime,
+}
+
+/// The ids of the generated tenant, in creation order.
+pub struct TenantIds {
+    pub users: usize,
+    /// Users with an email address.
+    pub users_with_email: Vec<String>,
+    pub organizations: Vec<String>,
+    /// Each membership's user.
+    pub membership_users: Vec<String>,
+}
+
+impl TenantIds {
+    fn of(tenant: &ferry_sandbox::Tenant) -> Self {
+        Self {
+            users: tenant.users.len(),
+            users_with_email: tenant
+                .users
+                .iter()
+                .filter(|u| !u.email_addresses.is_empty())
+                .map(|u| u.id.clone())
+                .collect(),
+            organizations: tenant.organizations.iter().map(|o| o.id.clone()).collect(),
+            membership_users: tenant
+                .memberships
+                .iter()
+                .filter_map(|m| Some(m.public_user_data.as_ref()?.user_id.clone()))
+                .collect(),
+        }
+    }
 }
 
 impl Bench {
@@ -79,6 +113,7 @@ impl Bench {
         Self {
             sandbox,
             dir,
+            ids: TenantIds::of(&generated.tenant),
             _runtime: runtime,
         }
     }
