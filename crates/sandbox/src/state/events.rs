@@ -1,8 +1,10 @@
 //! The environment's event log, as `GET /events` serves it: every write the
 //! imitation takes (users, organizations, memberships created, updated,
 //! deleted) becomes an event carrying the object as it was after the
-//! change. The log keeps the newest [`RETAINED_EVENTS`] events; WorkOS keeps 30
-//! days, and a million-user load must not hold a million payloads here.
+//! change. The log keeps the newest [`RETAINED_EVENTS`] events of each
+//! type; WorkOS keeps 30 days, and a million-user load must not hold a
+//! million payloads here (its million `user.created` events are cut to the
+//! newest 100,000, while its few `user.deleted` ones are all kept).
 //! A listing that asks for events of a type from before the newest one
 //! dropped is refused (400, `events_no_longer_kept`) rather than answered
 //! short: a client that reads events as a record of every change must be
@@ -29,15 +31,16 @@ impl EventLog {
     ) {
         self.sequence += 1;
         let data = serde_json::to_string(data).unwrap_or_else(|_| "{}".to_owned());
-        self.events.push_back(StoredEvent {
+        let of_type = self.events.entry(event).or_default();
+        of_type.push_back(StoredEvent {
             id: sequence_id("event", self.sequence),
             event,
             organization_id: organization_id.map(str::to_owned),
             data: data.into_boxed_str(),
             created_at: Utc::now(),
         });
-        while self.events.len() > RETAINED_EVENTS {
-            if let Some(dropped) = self.events.pop_front() {
+        while of_type.len() > RETAINED_EVENTS {
+            if let Some(dropped) = of_type.pop_front() {
                 self.dropped.insert(dropped.event, dropped.created_at);
             }
         }
@@ -99,11 +102,13 @@ impl WorkosState {
                 });
             }
         }
-        let selected: Vec<(&str, &StoredEvent)> = self
-            .events
+        let mut selected: Vec<(&str, &StoredEvent)> = query
             .events
             .iter()
-            .filter(|e| query.events.iter().any(|kind| kind == e.event))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|kind| self.events.events.get(kind.as_str()))
+            .flatten()
             .filter(|e| {
                 query
                     .organization_id
@@ -116,6 +121,8 @@ impl WorkosState {
             })
             .map(|e| (e.id.as_str(), e))
             .collect();
+        // The types' logs merged back into the order they happened in.
+        selected.sort_unstable_by_key(|(id, _)| *id);
         let page = cursor_page(selected, &query.page);
         Ok(EventList {
             object: "list".into(),
@@ -204,13 +211,23 @@ mod tests {
         state
             .events
             .record("user.deleted", &json_id("user_old"), None);
-        let dropped_at = state.events.events[0].created_at;
-        for n in 0..RETAINED_EVENTS {
+        let dropped_at = state.events.events["user.deleted"][0].created_at;
+        // Many more of another type drop none of this one.
+        for n in 0..=RETAINED_EVENTS {
             state
                 .events
                 .record("user.created", &json_id(&n.to_string()), None);
         }
-        assert_eq!(state.events.events.len(), RETAINED_EVENTS);
+        assert_eq!(state.events.events["user.created"].len(), RETAINED_EVENTS);
+        assert_eq!(state.events.events["user.deleted"].len(), 1);
+        assert!(state.list_events(&query(&["user.deleted"])).is_ok());
+        // As many more of its own type drop it.
+        for n in 0..RETAINED_EVENTS {
+            state
+                .events
+                .record("user.deleted", &json_id(&n.to_string()), None);
+        }
+        assert_eq!(state.events.events["user.deleted"].len(), RETAINED_EVENTS);
         let since = |instant: DateTime<Utc>| {
             let mut q = query(&["user.deleted", "organization.deleted"]);
             q.range_start = Some(instant.to_rfc3339_opts(SecondsFormat::Micros, true));
@@ -234,7 +251,8 @@ mod tests {
         }
         // After it, or of a type nothing was dropped of: answered.
         let later = since(dropped_at + chrono::Duration::milliseconds(1));
-        assert!(state.list_events(&later).unwrap().data.is_empty());
+        let kept = state.list_events(&later).unwrap();
+        assert_eq!(kept.data[0].data, json_id("0"), "the oldest kept first");
         assert!(state.list_events(&query(&["organization.deleted"])).is_ok());
     }
 

@@ -192,8 +192,8 @@ struct Roles {
     seeded: bool,
 }
 
-/// How many events the log keeps (oldest dropped first): the sandbox's
-/// stand-in for WorkOS's 30 days, bounded for a million-user load.
+/// How many events of each type the log keeps (oldest dropped first): the
+/// sandbox's stand-in for WorkOS's 30 days, bounded for a million-user load.
 pub const RETAINED_EVENTS: usize = 100_000;
 
 /// One event, its payload kept as JSON text (a quarter of a `Value`'s size).
@@ -210,7 +210,8 @@ struct StoredEvent {
 #[derive(Debug, Default)]
 struct EventLog {
     sequence: u64,
-    events: VecDeque<StoredEvent>,
+    /// Per type, oldest first.
+    events: HashMap<&'static str, VecDeque<StoredEvent>>,
     /// Per event type, the time of the newest event dropped: a listing of
     /// that type from before then is refused rather than answered short.
     dropped: HashMap<&'static str, chrono::DateTime<Utc>>,
