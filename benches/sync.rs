@@ -60,8 +60,10 @@ fn main() {
     let edits = std::time::Instant::now();
     let (changes, tenant) = change(&bench);
     println!(
-        "{changes} changes through the sandbox's Clerk admin routes: {:.1} s",
-        edits.elapsed().as_secs_f64()
+        "{changes} changes through the sandbox's Clerk admin routes: {:.1} s; this process (the sandbox in it) holds {:.0} MB, peaked at {:.0} MB (generating the tenant included)",
+        edits.elapsed().as_secs_f64(),
+        common::rss_mb(std::process::id()).unwrap_or(f64::NAN),
+        common::peak_rss_mb(std::process::id()).unwrap_or(f64::NAN),
     );
     // Production limits from here on: the sandbox's (a live Clerk key's
     // 1,000 per 10 s) and ferry's own (the plan's defaults for WorkOS).
@@ -92,11 +94,12 @@ fn main() {
         sync.peak_mb,
     );
     println!(
-        "  requests: {} Clerk, {} WorkOS ({} reads, {} writes for {changes} changes)",
+        "  requests: {} Clerk, {} WorkOS ({} reads, {} writes for {changes} changes; those writes alone take {:.1} s at WorkOS's 500 per 10 s)",
         total(&counts.clerk),
         total(&counts.workos),
         total(&counts.workos) - counts.workos_writes,
         counts.workos_writes,
+        counts.workos_writes as f64 / 50.0,
     );
     by_route(&counts);
 

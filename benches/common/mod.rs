@@ -97,23 +97,27 @@ impl Bench {
             organizations,
             seed: 3,
         });
-        let sandbox = runtime
-            .block_on(Sandbox::start(
-                SandboxOptions::default()
-                    .with_generated(&generated)
-                    .with_limits(limits)
-                    .with_faults(FaultConfig {
-                        latency_ms,
-                        ..FaultConfig::default()
-                    }),
-            ))
-            .expect("the sandbox starts");
         let dir = tempfile::tempdir().expect("a scratch folder");
         write_csv(&dir.path().join("users.csv"), &generated.export).expect("the export");
+        let ids = TenantIds::of(&generated.tenant);
+        // Moved into the sandbox, not copied: at a million users a copy is
+        // gigabytes the sandbox's own figures would carry.
+        let mut options = SandboxOptions::default()
+            .with_tenant(generated.tenant)
+            .with_limits(limits)
+            .with_faults(FaultConfig {
+                latency_ms,
+                ..FaultConfig::default()
+            });
+        options.truth = Some(generated.truth);
+        options.credentials = generated.export;
+        let sandbox = runtime
+            .block_on(Sandbox::start(options))
+            .expect("the sandbox starts");
         Self {
             sandbox,
             dir,
-            ids: TenantIds::of(&generated.tenant),
+            ids,
             _runtime: runtime,
         }
     }
@@ -239,8 +243,17 @@ fn exited(pid: u32) -> bool {
 
 /// The high-water mark of a running process's resident memory, in MB.
 pub fn peak_rss_mb(pid: u32) -> Option<f64> {
+    status_mb(pid, "VmHWM:")
+}
+
+/// A running process's resident memory now, in MB.
+pub fn rss_mb(pid: u32) -> Option<f64> {
+    status_mb(pid, "VmRSS:")
+}
+
+fn status_mb(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
