@@ -96,9 +96,12 @@ impl Bucket {
 
 /// The burst and the paced count per window for a limit. In any window GCRA
 /// admits at most burst + paced requests, which stays half a percent under
-/// the limit so requests bunched up by network jitter still fit.
+/// the limit so requests bunched up by network jitter still fit. The burst
+/// (a hundredth of the limit) lets a sender that was busy for a moment
+/// (hashing a page it just read, committing to the journal) catch up
+/// rather than lose that moment's share of the limit for good.
 fn pacing(limit: u32) -> (u32, u32) {
-    let burst = (limit / 500).max(1);
+    let burst = (limit / 100).max(1);
     let margin = (limit / 200).max(1);
     (burst, limit.saturating_sub(burst + margin).max(1))
 }
