@@ -13,6 +13,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -48,8 +49,17 @@ pub const PAGES_IN_FLIGHT: usize = 8;
 /// user into the gap between two pages.
 pub const OVERLAP: usize = 10;
 
-#[derive(Debug)]
+/// Clerk's API behind its rate limit. Cheap to clone (one shared client
+/// and bucket), so a listing's pages can be asked for from tasks of their
+/// own ([`spawned`]) that keep to the limit while the step reading them
+/// is busy.
+#[derive(Debug, Clone)]
 pub struct ClerkClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     api: ApiClient,
     bucket: Bucket,
 }
@@ -71,12 +81,12 @@ struct TotalCount {
 impl ClerkClient {
     /// What this client has sent so far (requests, writes, retries, 429s).
     pub fn traffic(&self) -> crate::http::TrafficCounts {
-        self.api.traffic()
+        self.inner.api.traffic()
     }
 
     /// What one plan step sent to this API.
     pub fn traffic_of(&self, step: &str) -> crate::http::TrafficCounts {
-        self.api.traffic_of(step)
+        self.inner.api.traffic_of(step)
     }
 
     pub fn new(
@@ -87,28 +97,39 @@ impl ClerkClient {
     ) -> Result<Self, ClientError> {
         let limit = requests_per_10s.unwrap_or_else(|| default_limit(&key));
         Ok(Self {
-            api: ApiClient::new("Clerk", base, key, retry)?,
-            bucket: Bucket::new("clerk", limit, Duration::from_secs(10)),
+            inner: Arc::new(Inner {
+                api: ApiClient::new("Clerk", base, key, retry)?,
+                bucket: Bucket::new("clerk", limit, Duration::from_secs(10)),
+            }),
         })
     }
 
     /// Lets `cancel` end this client's waits.
-    pub fn with_cancel(mut self, cancel: Cancel) -> Self {
-        self.api = self.api.with_cancel(cancel);
-        self
+    ///
+    /// # Panics
+    /// On a client already cloned: the cancel is set as it is made.
+    pub fn with_cancel(self, cancel: Cancel) -> Self {
+        let inner = Arc::try_unwrap(self.inner).expect("with_cancel on a client not yet shared");
+        Self {
+            inner: Arc::new(Inner {
+                api: inner.api.with_cancel(cancel),
+                bucket: inner.bucket,
+            }),
+        }
     }
 
     fn get(&self, path: impl Into<String>) -> Request<'_> {
-        Request::get(path).bucket(&self.bucket)
+        Request::get(path).bucket(&self.inner.bucket)
     }
 
     pub async fn user_count(&self) -> Result<u64, ApiError> {
-        let count: TotalCount = self.api.json(&self.get("/users/count")).await?;
+        let count: TotalCount = self.inner.api.json(&self.get("/users/count")).await?;
         Ok(count.total_count)
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<User>, ApiError> {
         match self
+            .inner
             .api
             .json(&self.get(format!("/users/{}", segment(id))))
             .await
@@ -134,7 +155,7 @@ impl ClerkClient {
             for id in chunk {
                 request = request.query("user_id", id);
             }
-            let users: Vec<User> = self.api.json(&request).await?;
+            let users: Vec<User> = self.inner.api.json(&request).await?;
             found.extend(
                 users
                     .into_iter()
@@ -166,7 +187,7 @@ impl ClerkClient {
             .query("limit", PAGE_SIZE)
             .query("offset", offset)
             .query("order_by", "+created_at");
-        self.api.json(&request).await
+        self.inner.api.json(&request).await
     }
 
     /// Every object of an offset listing (`+created_at` when `ordered`),
@@ -176,7 +197,7 @@ impl ClerkClient {
     /// short page, at the total, at a page that repeats an object (a
     /// server that ignores `offset` is not read 20,000 times), or after
     /// [`MAX_OFFSET_PAGES`].
-    async fn every_page<T: serde::de::DeserializeOwned>(
+    async fn every_page<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         path: &str,
         ordered: bool,
@@ -186,7 +207,7 @@ impl ClerkClient {
     }
 
     /// [`Self::every_page`], each page asked with the `extra` parameters too.
-    async fn every_page_asking<T: serde::de::DeserializeOwned>(
+    async fn every_page_asking<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         path: &str,
         ordered: bool,
@@ -203,7 +224,7 @@ impl ClerkClient {
     /// [`Self::every_page_asking`], each page's new objects handed to
     /// `sink` as it is read rather than held: a listing of any size in
     /// bounded memory. Returns why the listing did not prove complete.
-    async fn every_page_to<T: serde::de::DeserializeOwned>(
+    async fn every_page_to<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         path: &str,
         ordered: bool,
@@ -211,18 +232,25 @@ impl ClerkClient {
         id: fn(&T) -> &str,
         mut sink: impl FnMut(Vec<T>),
     ) -> Result<Option<crate::http::listing::Incomplete>, ApiError> {
+        let extra: Vec<(String, String)> = extra
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
         let page = |offset: usize| {
-            let mut request = self
-                .get(path.to_owned())
-                .query("limit", PAGE_SIZE)
-                .query("offset", offset);
-            if ordered {
-                request = request.query("order_by", "+created_at");
-            }
-            for (name, value) in extra {
-                request = request.query(name, value);
-            }
-            async move { self.api.json::<PaginatedList<T>>(&request).await }
+            let (client, path, extra) = (self.clone(), path.to_owned(), extra.clone());
+            spawned(async move {
+                let mut request = client
+                    .get(path)
+                    .query("limit", PAGE_SIZE)
+                    .query("offset", offset);
+                if ordered {
+                    request = request.query("order_by", "+created_at");
+                }
+                for (name, value) in &extra {
+                    request = request.query(name, value);
+                }
+                client.inner.api.json::<PaginatedList<T>>(&request).await
+            })
         };
         let first = page(0).await?;
         let stated = first.total_count;
@@ -367,6 +395,7 @@ impl ClerkClient {
     /// no such connection.
     pub async fn saml_connection(&self, id: &str) -> Result<Option<SamlConnection>, ApiError> {
         match self
+            .inner
             .api
             .json(&self.get(format!("/saml_connections/{}", segment(id))))
             .await
@@ -416,7 +445,7 @@ impl ClerkClient {
                 .query("limit", PAGE_SIZE)
                 .query("offset", offset)
                 .query("order_by", "+created_at");
-            let page: Vec<Invitation> = self.api.json(&request).await?;
+            let page: Vec<Invitation> = self.inner.api.json(&request).await?;
             let short = page.len() < PAGE_SIZE;
             let (fresh, next) = check.page(page, |i: &Invitation| &i.id);
             all.extend(fresh);
@@ -438,7 +467,7 @@ impl ClerkClient {
                 segment(user_id)
             ))
             .query("limit", PAGE_SIZE);
-        let page: PaginatedList<OrganizationMembership> = self.api.json(&request).await?;
+        let page: PaginatedList<OrganizationMembership> = self.inner.api.json(&request).await?;
         Ok(page.data)
     }
 }
@@ -491,10 +520,11 @@ impl<'a> UserPages<'a> {
             && (self.in_flight.is_empty() || self.next_offset < planned)
             && self.next_offset < MAX_OFFSET_PAGES * stride
         {
-            let client = self.client;
+            let client = self.client.clone();
             let offset = self.next_offset;
-            self.in_flight
-                .push_back(Box::pin(async move { client.user_page(offset).await }));
+            self.in_flight.push_back(Box::pin(spawned(
+                async move { client.user_page(offset).await },
+            )));
             self.next_offset += stride;
         }
     }
@@ -533,5 +563,29 @@ impl<'a> UserPages<'a> {
     /// How many distinct users were read so far.
     pub fn seen(&self) -> usize {
         self.seen
+    }
+}
+
+/// Runs one page's request as a task of its own, so it keeps to the rate
+/// limit and goes on while the step that asked for it is busy (hashing a
+/// page, committing to the journal) rather than waiting for that step to
+/// poll it; the task is aborted if the listing is dropped unread.
+fn spawned<T: Send + 'static>(
+    request: impl Future<Output = Result<T, ApiError>> + Send + 'static,
+) -> impl Future<Output = Result<T, ApiError>> + Send + 'static {
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = AbortOnDrop(tokio::spawn(request));
+    async move {
+        match (&mut task.0).await {
+            Ok(answer) => answer,
+            // Only this guard aborts the task, after which nobody awaits
+            // it: what ends here is a panic, passed on as one.
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
     }
 }
