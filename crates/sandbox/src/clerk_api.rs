@@ -460,7 +460,7 @@ fn membership_page(
     json(&paginate(memberships, page, ascending, page_cap(shared)))
 }
 
-/// What a `verify_*` route checks: the user's export row and the one
+/// What a `verify_*` route checks: the user's secrets and the one
 /// string field `name` of the body; 404 for an unknown user, 422 naming a
 /// missing field.
 fn credential_check(
@@ -468,7 +468,7 @@ fn credential_check(
     id: &str,
     body: &[u8],
     name: &'static str,
-) -> Result<(Option<crate::export::ExportRow>, String), Response> {
+) -> Result<(Option<crate::clerk_store::Credentials>, String), Response> {
     let clerk = shared.clerk();
     if clerk.user(id).is_none() {
         return Err(resource_not_found());
@@ -503,13 +503,11 @@ async fn verify_password(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let (row, password) = match credential_check(&shared, &id, &body, "password") {
+    let (stored, password) = match credential_check(&shared, &id, &body, "password") {
         Ok(checked) => checked,
         Err(response) => return response,
     };
-    let stored =
-        row.and_then(|row| Some((row.password_digest.clone()?, row.password_hasher.clone()?)));
-    let Some((digest, hasher)) = stored else {
+    let Some((digest, hasher)) = stored.and_then(|s| s.password) else {
         return error(
             StatusCode::BAD_REQUEST,
             "password_not_set",
@@ -517,7 +515,7 @@ async fn verify_password(
             "The user does not have a password set",
         );
     };
-    let kind = match hasher.as_str() {
+    let kind = match &*hasher {
         "bcrypt" => Some(crate::hashes::HashKind::Bcrypt),
         "argon2i" | "argon2id" => Some(crate::hashes::HashKind::Argon2),
         _ => None,
@@ -541,11 +539,11 @@ async fn verify_totp(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let (row, code) = match credential_check(&shared, &id, &body, "code") {
+    let (stored, code) = match credential_check(&shared, &id, &body, "code") {
         Ok(checked) => checked,
         Err(response) => return response,
     };
-    let Some(secret) = row.and_then(|row| row.totp_secret.clone()) else {
+    let Some(secret) = stored.and_then(|s| s.totp_secret) else {
         return error(
             StatusCode::BAD_REQUEST,
             "totp_not_enabled",
