@@ -86,7 +86,7 @@ impl WorkosState {
             &membership,
             Some(&membership.organization_id),
         );
-        self.memberships.insert(id, membership);
+        self.memberships.insert(id, Box::new(membership));
         Ok(rendered)
     }
 
@@ -253,7 +253,7 @@ impl WorkosState {
             &membership,
             Some(&membership.organization_id),
         );
-        Some(membership)
+        Some(*membership)
     }
 
     /// The membership as the API shows it: with its user and organization name.

@@ -137,14 +137,17 @@ pub struct WorkosState {
     /// (`--refuse-hash-type`), so tests can prove what a target that does
     /// not take a layout makes of a run.
     refused_hash_types: BTreeSet<HashKind>,
-    users: BTreeMap<String, StoredUser>,
+    /// Boxed, as are the memberships: a map filled in id order leaves its
+    /// nodes half empty, and a node holds its values whole (a million
+    /// users cost 300 MB more unboxed).
+    users: BTreeMap<String, Box<StoredUser>>,
     users_by_email: HashMap<String, String>,
     users_by_external_id: HashMap<String, String>,
     organizations: BTreeMap<String, Organization>,
     organizations_by_external_id: HashMap<String, String>,
     /// Stored without the embedded `user` and `organization_name`, which
     /// are filled in when read, so updating a user touches no membership.
-    memberships: BTreeMap<String, OrganizationMembership>,
+    memberships: BTreeMap<String, Box<OrganizationMembership>>,
     memberships_by_user: HashMap<String, BTreeSet<String>>,
     memberships_by_organization: HashMap<String, BTreeSet<String>>,
     factors: BTreeMap<String, StoredFactor>,

@@ -55,10 +55,10 @@ impl WorkosState {
         }
         self.users.insert(
             id,
-            StoredUser {
+            Box::new(StoredUser {
                 user: user.clone(),
                 password,
-            },
+            }),
         );
         self.events.record("user.created", &user, None);
         Ok(user)
@@ -200,10 +200,10 @@ impl WorkosState {
         let password = new_password.unwrap_or(current.password);
         self.users.insert(
             id.to_owned(),
-            StoredUser {
+            Box::new(StoredUser {
                 user: user.clone(),
                 password,
-            },
+            }),
         );
         self.events.record("user.updated", &user, None);
         Ok(user)
