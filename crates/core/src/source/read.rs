@@ -172,6 +172,35 @@ async fn read_export_only(
     Ok(())
 }
 
+/// Builds the export's index on a blocking thread (the files and the
+/// columns copied for it).
+async fn build_index_apart(sources: &Sources<'_>) -> Result<ExportIndex, SourceError> {
+    let csv = sources.export_csv.map(Path::to_path_buf);
+    let json = sources.export_json.map(Path::to_path_buf);
+    let required: Vec<(String, String)> = sources
+        .required_columns
+        .iter()
+        .map(|(column, option)| ((*column).to_owned(), (*option).to_owned()))
+        .collect();
+    let built = tokio::task::spawn_blocking(move || {
+        let required: Vec<(&str, &str)> = required
+            .iter()
+            .map(|(column, option)| (column.as_str(), option.as_str()))
+            .collect();
+        ExportIndex::build(csv.as_deref(), json.as_deref(), &required)
+    })
+    .await;
+    match built {
+        Ok(index) => Ok(index?),
+        Err(error) => match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Only a runtime shutting down cancels a blocking task, and
+            // then nothing awaits it any more.
+            Err(error) => unreachable!("the export's reader was cancelled: {error}"),
+        },
+    }
+}
+
 fn export_user(user: ExportUser) -> Item {
     Item::User(Box::new(SourceUser {
         id: user.id.clone(),
@@ -186,18 +215,11 @@ async fn read_joined(
     tx: &mpsc::Sender<Item>,
     stats: &mut ReadStats,
 ) -> Result<(), SourceError> {
-    let mut index = ExportIndex::build(
-        sources.export_csv,
-        sources.export_json,
-        sources.required_columns,
-    )?;
-    stats.export_rows = index.rows;
-    stats.bad_rows = index.bad_rows.len() as u64;
-    for error in std::mem::take(&mut index.bad_rows) {
-        if tx.send(Item::BadRow(error)).await.is_err() {
-            return Ok(());
-        }
-    }
+    // The export is read on a thread of its own while the listing's first
+    // pages are asked for: at a million rows it takes a second and a half,
+    // in which the steps beside this one (which share its task) would
+    // wait too, and Clerk's budget would go unused.
+    let building = build_index_apart(&sources);
     // The count only reconciles the listing at the end: it is asked for
     // alongside the first page rather than before it.
     let mut pages = match sources.shared {
@@ -205,7 +227,16 @@ async fn read_joined(
         None => Ok(SharedListing::Alone(clerk.users())),
     }
     .map_err(SourceError::from)?;
-    let (count, first) = pages.start().await?;
+    let (index, started) = tokio::join!(building, pages.start());
+    let mut index = index?;
+    let (count, first) = started?;
+    stats.export_rows = index.rows;
+    stats.bad_rows = index.bad_rows.len() as u64;
+    for error in std::mem::take(&mut index.bad_rows) {
+        if tx.send(Item::BadRow(error)).await.is_err() {
+            return Ok(());
+        }
+    }
     stats.clerk_count = Some(count);
     if let Some(announce) = sources.on_total {
         announce(count);
@@ -234,6 +265,7 @@ async fn read_joined(
         }
         next = pages.next_page().await?;
     }
+    tracing::info!("Clerk's user listing read: {} users", stats.listed);
 
     // Users deleted while the listing was read shift the later ones
     // towards the start, and more deletions between two pages than their
