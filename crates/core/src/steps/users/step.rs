@@ -258,17 +258,20 @@ impl<'a> UsersStep<'a> {
         let Mode::Write(workos) = self.mode else {
             unreachable!("write is called in write mode only");
         };
+        let seal = self.seals.as_ref().map(|s| s.sealer.seal(user));
+        // A sealed user is counted without a request or a text of its own.
+        if let Some(settled) = seal.and_then(|seal| self.settled(user, seal)) {
+            return settled;
+        }
         // While this user is in flight, no text (an error body that echoes
-        // the request, a reason) can carry its digest or TOTP secret.
+        // the request, a reason) can carry its digest or TOTP secret. (Held
+        // only past the seal: holding takes a global lock and makes a few
+        // spellings of each secret, for each of a million sealed users.)
         let _held: Vec<redact::Held> = [user.password_digest(), user.totp_secret()]
             .into_iter()
             .flatten()
             .map(redact::hold)
             .collect();
-        let seal = self.seals.as_ref().map(|s| s.sealer.seal(user));
-        if let Some(settled) = seal.and_then(|seal| self.settled(user, seal)) {
-            return settled;
-        }
         let email = user.primary().ok().map(|p| p.address);
         let record = |kind: Kind,
                       done: Done,
