@@ -467,11 +467,15 @@ impl<'a> Engine<'a> {
             listed: crate::sync::listed_by(&kinds),
             started_at: open.started_at.clone(),
         };
+        tracing::info!("the removal pass started");
         match open
             .runtime
             .block_on(self.until_done(removal.run(seen), &mut open.stops))
         {
-            Ok(done) => Some(done),
+            Ok(done) => {
+                tracing::info!("the removal pass finished");
+                Some(done)
+            }
             Err(error) => {
                 open.failure = Some(error);
                 None

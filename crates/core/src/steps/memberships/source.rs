@@ -80,6 +80,7 @@ impl Grouped {
         let incomplete = clerk
             .instance_memberships_to(|page| spill.take(page))
             .await?;
+        tracing::info!("Clerk's instance-wide membership listing read");
         Ok(spill.finish(incomplete, organizations))
     }
 
