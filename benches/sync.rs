@@ -35,6 +35,7 @@ fn main() {
     let organizations = (users / 100).max(1);
     println!("{users} users, {organizations} organizations, limits off");
     let bench = Bench::unlimited(users, organizations);
+    sandbox_memory("the tenant loaded");
     let plan = format!(
         "{}sync: {{ on_deleted: delete }}\n",
         common::unlimited_plan(&bench, STATE, LOAD)
@@ -47,6 +48,7 @@ fn main() {
         "run:          wall {:.1} s, CPU {:.1} s, peak {:.0} MB, {} requests, {} WorkOS writes",
         run.wall, run.cpu, run.peak_mb, loaded.total, loaded.workos_writes
     );
+    sandbox_memory("after the run");
 
     // The rehearsal: a sync before the window, limits still off.
     bench.sandbox.reset_request_counts();
@@ -102,6 +104,7 @@ fn main() {
         counts.workos_writes as f64 / 50.0,
     );
     by_route(&counts);
+    steps_of_latest_report(&bench);
 
     bench.sandbox.reset_request_counts();
     let again = common::ferry_ok(&bench, "second sync", &["sync", "plan.yaml", "--yes"]);
@@ -111,11 +114,63 @@ fn main() {
         again.wall, again.cpu, counts.total, counts.workos_writes
     );
     by_route(&counts);
+    steps_of_latest_report(&bench);
+}
+
+/// What this process (the sandbox in it) holds now, and has held at most.
+fn sandbox_memory(when: &str) {
+    let pid = std::process::id();
+    println!(
+        "  this process (the sandbox in it), {when}: {:.0} MB, peak {:.0} MB",
+        common::rss_mb(pid).unwrap_or(f64::NAN),
+        common::peak_rss_mb(pid).unwrap_or(f64::NAN),
+    );
+}
+
+/// Each step of the newest report: how long it took and what it sent
+/// (steps the engine overlaps overlap here too).
+fn steps_of_latest_report(bench: &Bench) {
+    let newest = std::fs::read_dir(bench.dir.path().join("reports"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .max_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
+    let Some(report) = newest
+        .and_then(|path| std::fs::read(path).ok())
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+    else {
+        return;
+    };
+    for step in report["steps"].as_array().into_iter().flatten() {
+        println!(
+            "  step {}: {}, {} requests ({} writes, {} retries, {} throttled)",
+            step["name"].as_str().unwrap_or("?"),
+            step["duration"].as_str().unwrap_or("?"),
+            step["traffic"]["requests"],
+            step["traffic"]["writes"],
+            step["traffic"]["retries"],
+            step["traffic"]["throttled"],
+        );
+    }
 }
 
 fn by_route(counts: &ferry_sandbox::RequestCounts) {
-    for (route, n) in counts.clerk.iter().chain(counts.workos.iter()) {
-        println!("  {route}: {}", n.values().sum::<u64>());
+    for (route, outcomes) in counts.clerk.iter().chain(counts.workos.iter()) {
+        let unusual: Vec<String> = outcomes
+            .iter()
+            .filter(|(outcome, _)| !outcome.starts_with('2'))
+            .map(|(outcome, n)| format!("{n} × {outcome}"))
+            .collect();
+        match unusual.is_empty() {
+            true => println!("  {route}: {}", outcomes.values().sum::<u64>()),
+            false => println!(
+                "  {route}: {} ({})",
+                outcomes.values().sum::<u64>(),
+                unusual.join(", ")
+            ),
+        }
     }
 }
 
