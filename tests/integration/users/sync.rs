@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use super::{World, WorldOptions};
 use crate::common::plan::Step;
 
-fn world(users: usize, writes_per_10s: u32) -> World {
+/// A tenant of `users` (one organization per hundred) run once with
+/// users, organizations, roles and memberships, deletions to follow.
+pub(super) fn world(users: usize, writes_per_10s: u32) -> World {
     let mut world = World::new(WorldOptions {
         users,
         organizations: users / 100,
@@ -32,7 +34,7 @@ fn world(users: usize, writes_per_10s: u32) -> World {
     world
 }
 
-fn sync(world: &World) -> crate::common::Output {
+pub(super) fn sync(world: &World) -> crate::common::Output {
     world.ferry().args(["sync", "plan.yaml", "--yes"]).run()
 }
 

@@ -10,33 +10,14 @@ use chrono::{Duration, Utc};
 use reqwest::Method;
 use serde_json::json;
 
-use super::{World, WorldOptions};
-use crate::common::plan::Step;
+use super::World;
 
 const LISTING: &str = "GET /user_management/organization_memberships";
 
-fn world() -> World {
-    let mut world = World::new(WorldOptions {
-        users: 1000,
-        organizations: 10,
-        more_steps: vec![
-            Step::bare("organizations"),
-            Step::bare("roles"),
-            Step::with(
-                "memberships",
-                json!({ "roles": { "org:admin": "admin", "org:member": "member" } }),
-            ),
-        ],
-        ..WorldOptions::default()
-    });
-    world.plan = world.plan.clone().on_deleted("delete");
-    world.write_plan();
-    world.run().code(0);
-    world
-}
+use super::sync::sync;
 
-fn sync(world: &World) -> crate::common::Output {
-    world.ferry().args(["sync", "plan.yaml", "--yes"]).run()
+fn world() -> World {
+    super::sync::world(1000, 100_000)
 }
 
 /// WorkOS's memberships as (user, organization, role).
