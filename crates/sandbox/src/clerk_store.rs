@@ -79,8 +79,9 @@ struct Indexes {
 fn normalize(tenant: &mut Tenant) {
     // Checked before sorting, and sorted in place when not: an edit
     // appends the newest record, and a stable sort of a million users
-    // would borrow a buffer of half of them each time. The keys are
-    // unique (ids are), so an unstable sort gives the same order.
+    // would borrow a buffer of half of them each time. Ids make the keys
+    // unique, so an unstable sort gives the same order (only a malformed
+    // tenant, with one id twice, could see those two swap).
     fn by_creation<T>(list: &mut [T], key: impl Fn(&T) -> (i64, &str)) {
         if !list.is_sorted_by(|a, b| key(a) <= key(b)) {
             list.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
