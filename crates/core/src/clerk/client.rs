@@ -569,7 +569,11 @@ impl<'a> UserPages<'a> {
 /// Runs one page's request as a task of its own, so it keeps to the rate
 /// limit and goes on while the step that asked for it is busy (hashing a
 /// page, committing to the journal) rather than waiting for that step to
-/// poll it; the task is aborted if the listing is dropped unread.
+/// poll it; the task is aborted if the listing is dropped unread. The
+/// task works for the step that asked ([`STEP`]), so the report still
+/// counts the page among that step's requests.
+///
+/// [`STEP`]: crate::http::traffic::STEP
 fn spawned<T: Send + 'static>(
     request: impl Future<Output = Result<T, ApiError>> + Send + 'static,
 ) -> impl Future<Output = Result<T, ApiError>> + Send + 'static {
@@ -579,7 +583,11 @@ fn spawned<T: Send + 'static>(
             self.0.abort();
         }
     }
-    let mut task = AbortOnDrop(tokio::spawn(request));
+    let task = match crate::http::traffic::STEP.try_with(|step| *step) {
+        Ok(step) => tokio::spawn(crate::http::traffic::STEP.scope(step, request)),
+        Err(_) => tokio::spawn(request),
+    };
+    let mut task = AbortOnDrop(task);
     async move {
         match (&mut task.0).await {
             Ok(answer) => answer,
@@ -587,5 +595,22 @@ fn spawned<T: Send + 'static>(
             // it: what ends here is a panic, passed on as one.
             Err(error) => std::panic::resume_unwind(error.into_panic()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::traffic::STEP;
+
+    #[tokio::test]
+    async fn a_page_asked_for_apart_still_works_for_the_step_that_asked() {
+        let step_of_the_task = || async { Ok::<_, ApiError>(STEP.try_with(|step| *step).ok()) };
+        let within = STEP
+            .scope("memberships", async { spawned(step_of_the_task()).await })
+            .await;
+        assert_eq!(within.ok(), Some(Some("memberships")));
+        let outside = spawned(step_of_the_task()).await;
+        assert_eq!(outside.ok(), Some(None));
     }
 }
