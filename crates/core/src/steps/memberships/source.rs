@@ -18,7 +18,7 @@
 //! that organization. An organization it disagrees with is listed on its
 //! own; a listing that is not whole is used for none. Both are said aloud.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
 
@@ -32,8 +32,9 @@ use ferry_wire::clerk::model::{Organization, OrganizationMembership};
 pub struct Grouped {
     /// The spilled listing; `None` when it is used for no organization.
     store: Option<Connection>,
-    /// How many memberships the listing held per organization.
-    held: HashMap<String, u64>,
+    /// The organizations whose memberships the listing vouches for (their
+    /// count matched), until taken.
+    vouched: HashSet<String>,
     /// Why the listing was used for no organization, when it was not.
     pub unused: Option<String>,
     /// Organizations whose member count the listing did not match.
@@ -61,7 +62,7 @@ impl Grouped {
     pub fn unused(why: impl Into<String>) -> Self {
         Self {
             store: None,
-            held: HashMap::new(),
+            vouched: HashSet::new(),
             unused: Some(why.into()),
             disagreed: Vec::new(),
         }
@@ -87,7 +88,9 @@ impl Grouped {
     /// An organization's memberships, oldest first, when the listing
     /// vouches for them (`None`: list the organization on its own).
     pub fn take(&mut self, organization: &str) -> Option<Vec<OrganizationMembership>> {
-        self.held.remove(organization)?;
+        if !self.vouched.remove(organization) {
+            return None;
+        }
         let store = self.store.as_ref()?;
         let read = || -> rusqlite::Result<Vec<String>> {
             let mut select = store.prepare_cached(
@@ -203,22 +206,16 @@ impl Spill {
         {
             return Grouped::unused(format!("its temporary store failed: {error}"));
         }
-        let mut held = HashMap::new();
-        let mut disagreed = Vec::new();
-        for organization in organizations {
-            let count = self.held.get(&organization.id).copied().unwrap_or(0);
-            match organization.members_count == Some(count) {
-                true => {
-                    held.insert(organization.id.clone(), count);
-                }
-                false => disagreed.push(organization.id.clone()),
-            }
-        }
+        let (vouched, disagreed): (Vec<&Organization>, Vec<&Organization>) =
+            organizations.iter().partition(|organization| {
+                let count = self.held.get(&organization.id).copied().unwrap_or(0);
+                organization.members_count == Some(count)
+            });
         Grouped {
             store: Some(self.store),
-            held,
+            vouched: vouched.into_iter().map(|o| o.id.clone()).collect(),
             unused: None,
-            disagreed,
+            disagreed: disagreed.into_iter().map(|o| o.id.clone()).collect(),
         }
     }
 }
