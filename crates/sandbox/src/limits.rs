@@ -1,15 +1,13 @@
-//! Rate limits as the real services document them, one GCRA limiter
-//! (governor) per bucket, keyed by API key or email. A request over a limit
+//! Rate limits as the real services document them ("N requests per
+//! window"), one sliding window per bucket, keyed by API key or email. A request over a limit
 //! gets 429 with `Retry-After` in whole seconds (rounded up, at least 1).
 //! Every count scales with one factor so tests can make limits bite early
 //! (factor < 1) or never (a large factor, or [`RateLimits::disabled`]).
 
-use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota as GovernorQuota, RateLimiter};
 use serde::{Deserialize, Serialize};
 
 /// `requests` per `per_seconds`.
@@ -126,32 +124,35 @@ impl RetryAfter {
     }
 }
 
-/// The live limiters built from [`RateLimits`].
+/// The live limiters built from [`RateLimits`]: for each bucket and key,
+/// when the requests of the current window arrived. A request is refused
+/// when its window (the quota's length, ending at its arrival) already
+/// holds the quota's count: "N requests per window" exactly, with no
+/// burst beyond N and no even pace required within the window.
 pub struct Limiters {
     limits: RateLimits,
-    buckets: HashMap<Bucket, DefaultKeyedRateLimiter<String>>,
+    arrivals: Mutex<Arrivals>,
 }
+
+/// Arrival times per bucket and key, oldest first (at most the quota's
+/// count each, and only those of the last window).
+#[derive(Default)]
+struct Arrivals {
+    by_key: HashMap<(Bucket, String), VecDeque<Instant>>,
+    /// Checks since keys whose window emptied were last dropped.
+    since_sweep: usize,
+}
+
+/// Every this many checks, keys with no arrival in their window are
+/// dropped, so one key per email does not pile up.
+const SWEEP_EVERY: usize = 4096;
 
 impl Limiters {
     pub fn new(limits: RateLimits) -> Self {
-        let buckets = [
-            Bucket::ClerkTest,
-            Bucket::ClerkLive,
-            Bucket::WorkosWrites,
-            Bucket::WorkosReads,
-            Bucket::WorkosPerKey,
-            Bucket::Authenticate,
-            Bucket::OrganizationDeletes,
-        ]
-        .into_iter()
-        .map(|bucket| {
-            (
-                bucket,
-                RateLimiter::keyed(governor_quota(limits.quota(bucket))),
-            )
-        })
-        .collect();
-        Self { limits, buckets }
+        Self {
+            limits,
+            arrivals: Mutex::new(Arrivals::default()),
+        }
     }
 
     pub fn limits(&self) -> &RateLimits {
@@ -163,23 +164,38 @@ impl Limiters {
         if !self.limits.enabled {
             return Ok(());
         }
-        let Some(limiter) = self.buckets.get(&bucket) else {
+        let quota = self.limits.quota(bucket);
+        let window = Duration::from_secs_f64(quota.per_seconds.max(0.001));
+        let count = quota.requests.max(1) as usize;
+        let now = Instant::now();
+        let mut arrivals = self.arrivals.lock().unwrap_or_else(|e| e.into_inner());
+        arrivals.since_sweep += 1;
+        if arrivals.since_sweep >= SWEEP_EVERY {
+            arrivals.since_sweep = 0;
+            let limits = &self.limits;
+            arrivals.by_key.retain(|(bucket, _), times| {
+                let quota = limits.quota(*bucket);
+                let window = Duration::from_secs_f64(quota.per_seconds.max(0.001));
+                times
+                    .back()
+                    .is_some_and(|last| now.duration_since(*last) < window)
+            });
+        }
+        let times = arrivals.by_key.entry((bucket, key.to_owned())).or_default();
+        while times
+            .front()
+            .is_some_and(|first| now.duration_since(*first) >= window)
+        {
+            times.pop_front();
+        }
+        if times.len() < count {
+            times.push_back(now);
             return Ok(());
-        };
-        limiter.check_key(&key.to_owned()).map_err(|not_until| {
-            RetryAfter(not_until.wait_time_from(DefaultClock::default().now()))
-        })
+        }
+        // The window frees a place when its oldest arrival leaves it.
+        let oldest = *times.front().expect("a full window holds an arrival");
+        Err(RetryAfter((oldest + window).duration_since(now)))
     }
-}
-
-/// `requests` per window as GCRA: a burst of `requests`, refilled evenly.
-fn governor_quota(quota: Quota) -> GovernorQuota {
-    let requests = NonZeroU32::new(quota.requests.max(1)).unwrap_or(NonZeroU32::MIN);
-    let window = Duration::from_secs_f64(quota.per_seconds.max(0.001));
-    let period = (window / requests.get()).max(Duration::from_nanos(1));
-    GovernorQuota::with_period(period)
-        .unwrap_or_else(|| GovernorQuota::per_second(NonZeroU32::MIN))
-        .allow_burst(requests)
 }
 
 #[cfg(test)]
@@ -187,14 +203,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refuses_past_the_burst_with_a_retry_after() {
+    fn refuses_past_the_count_with_a_retry_after() {
         let limiters = Limiters::new(RateLimits::default().scaled(0.01));
         // writes: 500 × 0.01 = 5 per 10 s.
         for _ in 0..5 {
             assert!(limiters.check(Bucket::WorkosWrites, "k").is_ok());
         }
+        // The window frees a place when its first request leaves it.
         let refusal = limiters.check(Bucket::WorkosWrites, "k").unwrap_err();
-        assert!((1..=2).contains(&refusal.header_seconds()));
+        assert_eq!(refusal.header_seconds(), 10);
         // Another key has its own budget.
         assert!(limiters.check(Bucket::WorkosWrites, "other").is_ok());
     }

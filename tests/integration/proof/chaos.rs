@@ -62,18 +62,14 @@ fn twenty_sigkills_at_random_moments_lose_and_duplicate_nothing() {
     let world = World::new(WorldOptions {
         users: soak(1500, 20_000),
         organizations: 10,
-        faults: FaultConfig {
-            latency_ms: 5,
-            ..FaultConfig::default()
-        },
-        // 1,500 writes at 500 per second: long enough for kills to land mid-run.
-        writes_per_10s: 5000,
         more_steps: vec![
             Step::bare("organizations"),
             Step::bare("roles"),
             Step::bare("memberships"),
         ],
-        ..WorldOptions::default()
+        // 1,500 writes two at a time, 5 ms each: long enough for kills to
+        // land mid-run.
+        ..WorldOptions::paced(2, 5)
     });
     let mut rng = rand::rng();
     let mut killed_midway = 0;
@@ -118,8 +114,7 @@ fn ctrl_c_stops_cleanly_and_the_next_run_resumes() {
     let world = World::new(WorldOptions {
         users: 1500,
         organizations: 0,
-        writes_per_10s: 3000,
-        ..WorldOptions::default()
+        ..WorldOptions::paced(2, 5)
     });
     let child = world.spawn_run();
     std::thread::sleep(Duration::from_millis(1200));

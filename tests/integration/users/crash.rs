@@ -11,9 +11,8 @@ fn sigkill_at_three_random_moments_then_resume() {
     let world = World::new(WorldOptions {
         users: 2000,
         organizations: 10,
-        // Slow enough that a kill lands mid-run: 2,000 writes at 500 per second.
-        writes_per_10s: 5000,
-        ..WorldOptions::default()
+        // Slow enough that a kill lands mid-run: 2,000 writes two at a time.
+        ..WorldOptions::paced(2, 5)
     });
     let mut rng = rand::rng();
     for round in 0..3 {

@@ -87,6 +87,23 @@ impl Default for WorldOptions {
     }
 }
 
+impl WorldOptions {
+    /// A world whose runs write `concurrency` requests at a time, each
+    /// answered after `latency_ms`: slow enough that a kill or a signal
+    /// lands mid-run. (A rate limit no longer slows a run evenly: ferry
+    /// sends a window's worth at once.)
+    pub fn paced(concurrency: u32, latency_ms: u64) -> Self {
+        Self {
+            faults: FaultConfig {
+                latency_ms,
+                ..FaultConfig::default()
+            },
+            users_options: json!({ "concurrency": concurrency }),
+            ..Self::default()
+        }
+    }
+}
+
 impl World {
     pub fn new(options: WorldOptions) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -259,8 +259,7 @@ fn the_password_reset_list_holds_the_users_of_every_run() {
     let world = World::new(WorldOptions {
         users: 500,
         // Slow enough that the interrupt lands mid-run.
-        writes_per_10s: 1000,
-        ..WorldOptions::default()
+        ..WorldOptions::paced(1, 10)
     });
     let mut child = world.spawn_run();
     // Interrupted once the first run has listed someone (the tenant has

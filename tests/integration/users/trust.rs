@@ -60,8 +60,7 @@ fn a_killed_run_is_recognised_as_interrupted_and_the_next_run_proceeds() {
     let world = World::new(WorldOptions {
         users: 600,
         // Slow enough that the kill lands mid-run.
-        writes_per_10s: 1500,
-        ..WorldOptions::default()
+        ..WorldOptions::paced(1, 10)
     });
     let mut child = world.spawn_run();
     // Kill it once it has written some users, whatever the machine's load.

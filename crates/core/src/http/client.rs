@@ -384,9 +384,12 @@ impl ApiClient {
                 attempts: attempt,
                 kind,
             };
+            // Held until the answer is read: each counts this attempt in its
+            // bucket's window from before it is sent until after it arrived.
+            let mut permits = Vec::with_capacity(request.buckets.len());
             for bucket in &request.buckets {
                 tokio::select! {
-                    () = bucket.acquire() => {}
+                    permit = bucket.acquire() => permits.push(permit),
                     () = self.cancel.cancelled() => return Err(error(self.stopped())),
                 }
             }
@@ -522,6 +525,7 @@ impl ApiClient {
                     NextAttempt::GiveUp => return Err(error(ApiErrorKind::Network(describe(&e)))),
                 },
             };
+            drop(permits);
             tracing::debug!(service = self.service, path = %request.path, attempt, wait_ms = verdict.as_millis() as u64, "retrying");
             if verdict >= Duration::from_secs(5) {
                 tracing::warn!(
