@@ -262,8 +262,21 @@ fn a_sync_makes_exactly_the_writes_clerk_s_changes_need_and_then_none() {
 
 #[test]
 fn a_sync_killed_midway_and_run_again_ends_as_one_that_was_not() {
-    // At 50 writes a second the sync's 143 writes take about three seconds.
-    let world = world(2000, 500);
+    // One write at a time, 20 ms each: the sync's 143 writes take about
+    // three seconds.
+    let mut world = world(2000, 100_000);
+    world.plan = world
+        .plan
+        .clone()
+        .replace_step(Step::with("users", json!({ "concurrency": 1 })));
+    world.write_plan();
+    world
+        .sandbox
+        .set_faults(ferry_sandbox::FaultConfig {
+            latency_ms: 20,
+            ..Default::default()
+        })
+        .unwrap();
     change_clerk(&world);
     world.sandbox.reset_request_counts();
     let mut child = world
@@ -561,4 +574,85 @@ fn metadata_removed_in_clerk_leaves_workos_too() {
     let out = world.ferry().args(["verify", "plan.yaml"]).run().code(1);
     let line = format!("       {}: metadata (extra)", chosen[0]);
     assert!(out.stdout.lines().any(|l| l == line), "{}", out.stdout);
+}
+
+/// Users deleted in Clerk take their memberships with them. The sync
+/// deletes users before memberships, then asks WorkOS whether each of
+/// their memberships is still there (the spec does not say whether
+/// WorkOS takes them with the user; the sandbox does) and deletes only
+/// what is left: a read each instead of a write. A membership removed
+/// in Clerk from a user who stays is still deleted.
+#[test]
+fn memberships_gone_with_their_user_cost_a_read_not_a_write() {
+    let world = world(300, 100_000);
+    let dump = world.dump();
+    let workos_id: HashMap<String, String> = dump
+        .users
+        .iter()
+        .filter_map(|u| Some((u.user.external_id.clone()?, u.user.id.clone())))
+        .collect();
+    let memberships_of = |user: &str| {
+        dump.memberships
+            .iter()
+            .filter(|m| m.user_id == user)
+            .count()
+    };
+    // Three migrated users with memberships in WorkOS leave; two
+    // memberships of other migrated users end.
+    let mut members: Vec<&String> = workos_id
+        .iter()
+        .filter(|(_, id)| memberships_of(id) > 0)
+        .map(|(clerk, _)| clerk)
+        .collect();
+    members.sort();
+    let (leaving, staying) = members.split_at(3);
+    let taken_along: usize = leaving.iter().map(|u| memberships_of(&workos_id[*u])).sum();
+    let (_, tenant) = world.clerk_admin(Method::GET, "tenant", None);
+    let ended: Vec<String> = tenant["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            let user = m["public_user_data"]["user_id"].as_str().unwrap();
+            staying.iter().any(|s| s.as_str() == user)
+        })
+        .take(2)
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ended.len(), 2);
+    for user in leaving {
+        assert_eq!(
+            world
+                .clerk_admin(Method::DELETE, &format!("users/{user}"), None)
+                .0,
+            200
+        );
+    }
+    for membership in &ended {
+        let path = format!("memberships/{membership}");
+        assert_eq!(world.clerk_admin(Method::DELETE, &path, None).0, 200);
+    }
+
+    world.sandbox.reset_request_counts();
+    sync(&world).code(0);
+    let counts = world.counts();
+    let routes = [
+        "DELETE /user_management/users/{id}",
+        "DELETE /user_management/organization_memberships/{id}",
+        "GET /user_management/organization_memberships/{id}",
+    ];
+    assert_eq!(
+        routes.map(|route| counts.route_total(route)),
+        [3, 2, taken_along as u64 + 2],
+        "{counts:#?}"
+    );
+    assert_eq!(counts.workos_writes, 5, "{counts:#?}");
+    let after = world.dump();
+    assert_eq!(
+        after.memberships.len(),
+        dump.memberships.len() - taken_along - 2
+    );
+    world.sandbox.reset_request_counts();
+    sync(&world).code(0);
+    assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
 }

@@ -39,15 +39,25 @@ use crate::plan::schema::OnDeleted;
 use crate::steps::retire::Verdict;
 use crate::steps::seen::Seen;
 use crate::undo::UndoTally;
-use crate::undo::delete::Deleter;
+use crate::undo::delete::{Asking, Deleter};
 
-/// The kinds a sync diffs, in the order their removals go: what belongs
-/// to an organization or a user before it.
+/// The kinds a sync diffs, in the order a preview shows them.
 pub const DIFFED: [Kind; 4] = [
     Kind::Membership,
     Kind::Connection,
     Kind::Organization,
     Kind::User,
+];
+
+/// The order the removal pass goes in: a connection before its
+/// organization; memberships last, once the users and organizations they
+/// belong to are gone, so those WorkOS took with them cost a read, not a
+/// write (see [`Asking::LookFirst`]).
+const REMOVAL_ORDER: [Kind; 4] = [
+    Kind::Connection,
+    Kind::Organization,
+    Kind::User,
+    Kind::Membership,
 ];
 
 /// The journal bookmark holding a kind's watermark.
@@ -226,7 +236,7 @@ impl Removal<'_> {
 
     pub async fn run(&mut self, seen: &Seen) -> crate::error::Result<Removals> {
         let mut removals = Removals::default();
-        for kind in DIFFED {
+        for kind in REMOVAL_ORDER {
             if !self.listed.contains(&kind) {
                 continue;
             }
@@ -259,8 +269,19 @@ impl Removal<'_> {
                 }
                 _ => Vec::new(),
             };
+            // Memberships whose user or organization this pass deleted may
+            // be gone with it: asked first, then.
+            let asking = match removals
+                .tally
+                .deleted
+                .iter()
+                .any(|(deleted, _)| matches!(deleted, Kind::User | Kind::Organization))
+            {
+                true => Asking::LookFirst,
+                false => Asking::Delete,
+            };
             self.deleter
-                .apply(kind, verdicts, &mut removals.tally)
+                .apply_as(kind, verdicts, &mut removals.tally, asking)
                 .await?;
             self.deleter
                 .apply(Kind::TotpFactor, factors, &mut removals.tally)
@@ -272,6 +293,10 @@ impl Removal<'_> {
                     .set_bookmark(&watermark_key(kind), &self.started_at)?;
             }
         }
+        // Said in the order a preview shows the kinds.
+        removals
+            .not_diffed
+            .sort_by_key(|not| DIFFED.iter().position(|kind| *kind == not.kind));
         Ok(removals)
     }
 }

@@ -76,6 +76,19 @@ impl Deleter<'_> {
         verdicts: Vec<(String, String, Verdict)>,
         tally: &mut UndoTally,
     ) -> crate::error::Result<()> {
+        self.apply_as(kind, verdicts, tally, Asking::Delete).await
+    }
+
+    /// [`Deleter::apply`], asking first, where `asking` says so, whether
+    /// each membership is still there: one this pass may already have
+    /// taken with its user or organization costs a read, not a write.
+    pub async fn apply_as(
+        &mut self,
+        kind: Kind,
+        verdicts: Vec<(String, String, Verdict)>,
+        tally: &mut UndoTally,
+        asking: Asking,
+    ) -> crate::error::Result<()> {
         let mut verdicts = verdicts.into_iter().peekable();
         while verdicts.peek().is_some() && !self.cancel.is_cancelled() {
             let batch: Vec<_> = verdicts.by_ref().take(BATCH).collect();
@@ -86,13 +99,16 @@ impl Deleter<'_> {
                     .map(|(source, target, verdict)| async move {
                         let result = match (verdict, deletable(kind, &target)) {
                             (Verdict::Delete, Some(object)) => {
-                                workos.delete_object(object).await.map(|deleted| {
-                                    if deleted {
-                                        Verdict::Delete
-                                    } else {
-                                        Verdict::Gone
-                                    }
-                                })
+                                match still_there(workos, object, asking).await {
+                                    Ok(true) => workos.delete_object(object).await.map(|deleted| {
+                                        match deleted {
+                                            true => Verdict::Delete,
+                                            false => Verdict::Gone,
+                                        }
+                                    }),
+                                    Ok(false) => Ok(Verdict::Gone),
+                                    Err(error) => Err(error),
+                                }
                             }
                             (Verdict::Delete, None) => Ok(crate::steps::retire::keep(
                                 ReasonCode::NotDeletable,
@@ -152,6 +168,31 @@ impl Deleter<'_> {
             self.journal.record_all(self.run_id, &entries)?;
         }
         Ok(())
+    }
+}
+
+/// Whether a deletion first asks if its object is still there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asking {
+    /// Deletes at once (a 404 still counts as gone).
+    Delete,
+    /// Reads a membership first, and deletes it only if WorkOS still holds
+    /// it: after users or organizations were deleted, WorkOS may have
+    /// taken their memberships with them. The spec does not say whether it
+    /// does; the read lets the target answer, and costs a read, not a
+    /// write, which the cutover window is short of.
+    LookFirst,
+}
+
+/// Whether `object` is still in WorkOS, as far as `asking` wants to know.
+async fn still_there(
+    workos: &WorkosClient,
+    object: Deletable<'_>,
+    asking: Asking,
+) -> Result<bool, WorkosError> {
+    match (asking, object) {
+        (Asking::LookFirst, Deletable::Membership(id)) => workos.membership_exists(id).await,
+        _ => Ok(true),
     }
 }
 

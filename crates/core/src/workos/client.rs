@@ -556,6 +556,16 @@ impl WorkosClient {
         self.call(request).await
     }
 
+    /// Whether WorkOS still holds this membership (`false` for a 404).
+    pub async fn membership_exists(&self, id: &str) -> Result<bool> {
+        let request = self.request(
+            Method::GET,
+            format!("/user_management/organization_memberships/{}", segment(id)),
+            Access::Read,
+        );
+        Ok(self.find::<serde_json::Value>(request).await?.is_some())
+    }
+
     /// Changes a membership's role.
     pub async fn update_membership(
         &self,
