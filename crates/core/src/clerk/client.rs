@@ -181,9 +181,12 @@ impl ClerkClient {
         }
     }
 
+    /// A page of users, ahead of other Clerk requests: the users step works
+    /// through them as they come, while the other listings read ahead.
     async fn user_page(&self, offset: usize) -> Result<Vec<User>, ApiError> {
         let request = self
             .get("/users")
+            .first()
             .query("limit", PAGE_SIZE)
             .query("offset", offset)
             .query("order_by", "+created_at");

@@ -79,6 +79,8 @@ pub struct Request<'a> {
     /// Whether sending twice is harmless. When not, only failures that prove
     /// the server did nothing (429, a refused connection) are retried.
     idempotent: bool,
+    /// Whether it takes its buckets' places ahead of other requests.
+    first: bool,
 }
 
 impl std::fmt::Debug for Request<'_> {
@@ -99,6 +101,7 @@ impl<'a> Request<'a> {
             body: None,
             buckets: Vec::new(),
             idempotent: true,
+            first: false,
         }
     }
 
@@ -136,6 +139,13 @@ impl<'a> Request<'a> {
 
     pub fn bucket(mut self, bucket: &'a Bucket) -> Self {
         self.buckets.push(bucket);
+        self
+    }
+
+    /// Sends it ahead of the requests not marked so when a bucket is full:
+    /// for what a step is waiting on, when others only read ahead.
+    pub fn first(mut self) -> Self {
+        self.first = true;
         self
     }
 
@@ -388,8 +398,14 @@ impl ApiClient {
             // bucket's window from before it is sent until after it arrived.
             let mut permits = Vec::with_capacity(request.buckets.len());
             for bucket in &request.buckets {
+                let place = async {
+                    match request.first {
+                        true => bucket.acquire_first().await,
+                        false => bucket.acquire().await,
+                    }
+                };
                 tokio::select! {
-                    permit = bucket.acquire() => permits.push(permit),
+                    permit = place => permits.push(permit),
                     () = self.cancel.cancelled() => return Err(error(self.stopped())),
                 }
             }

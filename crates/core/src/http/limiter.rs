@@ -1,25 +1,32 @@
 //! Sliding windows sized from an API's documented limits.
 //!
 //! A limit reads "N requests per window": no window of that length may see
-//! more than N requests arrive. Each [`Bucket`] keeps exactly that, with
-//! what it can know from the client's side: a request holds a [`Permit`]
-//! from just before it is sent until its answer is read, and counts
-//! against the window until a whole window has passed since that answer.
-//! A request arrives after its permit was taken and before its answer, so
-//! every request the server can count in a window ending at some arrival
-//! is one this bucket counted when it let the newest of them go: whatever
-//! the latency or its jitter, the server never sees more than the bucket
-//! allows (half a percent under the limit, for a server that counts its
-//! window's edges differently).
+//! more than N requests arrive. Each [`Bucket`] keeps that with what it
+//! can know from the client's side. A request holds a [`Permit`] from just
+//! before it is sent; it arrives at the server after that and before its
+//! answer. It counts against the window until a whole window has passed
+//! since the earlier of its answer and [`ARRIVAL_SPREAD`] after its permit.
+//! So the server never sees more than the bucket allows (half a percent
+//! under the limit, for a server that counts its window's edges
+//! differently) as long as requests take no more than [`ARRIVAL_SPREAD`]
+//! longer than each other to arrive; an answer that comes sooner proves
+//! its request's arrival whatever the spread. Counting every request until
+//! a window after its answer would be safe against any spread, but at
+//! 800 ms of latency it would keep each place 8% longer than the window
+//! and the limit would never be reached.
 //!
 //! A window does not have to be spent evenly: the budget a step left
 //! unused while it was reading (a long listing) goes out at once when the
-//! writes come, instead of at an even pace after it. When the server still
+//! writes come, instead of at an even pace after it. A request that others
+//! wait on (a page of the listing a step is working through) may go
+//! [first](Bucket::acquire_first): while one waits, no other takes a place. When the server still
 //! answers 429, [`Bucket::pause`] makes every task using the bucket wait out
 //! `Retry-After`, not just the one that was refused.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -32,24 +39,29 @@ pub struct Bucket {
     /// How many requests a window may hold on this side (the margin taken).
     allowed: usize,
     state: Mutex<Window>,
-    /// Woken when an answer comes while every request of the window is
-    /// still in flight (nothing can expire before one is answered).
+    /// Woken when an answer comes (while every request of the window is
+    /// still in flight, nothing can expire before one is answered) and
+    /// when a request that went first leaves the line.
     answered: Notify,
+    /// Requests waiting with [`Bucket::acquire_first`].
+    first_waiting: AtomicUsize,
     paused_until: Mutex<Option<Instant>>,
 }
+
+/// How much later than another a request may reach the server, both sent
+/// at the same moment (the jitter of the way there): see the module's
+/// paragraph.
+pub const ARRIVAL_SPREAD: Duration = Duration::from_millis(100);
 
 /// The requests a bucket counts now.
 #[derive(Default)]
 struct Window {
     /// Permits taken and not yet given back.
     in_flight: usize,
-    /// When answered requests were answered, oldest first, as (time, how
-    /// many): answers within a millisecond share one entry, at the latest
-    /// of their times, so the memory is bounded by the window's length in
-    /// milliseconds as well as by the limit.
-    answered: VecDeque<(Instant, usize)>,
-    /// The sum of the counts in `answered`.
-    answered_count: usize,
+    /// For each request given back, when it has surely arrived (the
+    /// earliest first): at most the bucket's allowance, and only those of
+    /// the last window.
+    arrived: BinaryHeap<Reverse<Instant>>,
 }
 
 impl std::fmt::Debug for Bucket {
@@ -68,21 +80,15 @@ impl std::fmt::Debug for Bucket {
 #[must_use = "a permit counts its request until it is dropped"]
 pub struct Permit<'a> {
     bucket: &'a Bucket,
+    taken: Instant,
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        let now = Instant::now();
+        let arrived = Instant::now().min(self.taken + ARRIVAL_SPREAD);
         let mut window = self.bucket.state.lock().expect("window lock");
         window.in_flight = window.in_flight.saturating_sub(1);
-        window.answered_count += 1;
-        match window.answered.back_mut() {
-            Some((at, count)) if now.duration_since(*at) < Duration::from_millis(1) => {
-                *at = now;
-                *count += 1;
-            }
-            _ => window.answered.push_back((now, 1)),
-        }
+        window.arrived.push(Reverse(arrived));
         drop(window);
         self.bucket.answered.notify_waiters();
     }
@@ -99,6 +105,7 @@ impl Bucket {
             allowed: allowed(limit),
             state: Mutex::new(Window::default()),
             answered: Notify::new(),
+            first_waiting: AtomicUsize::new(0),
             paused_until: Mutex::new(None),
         }
     }
@@ -110,6 +117,28 @@ impl Bucket {
     /// Waits until this bucket may send one more request; the permit counts
     /// it until dropped (drop it once the answer is read).
     pub async fn acquire(&self) -> Permit<'_> {
+        self.take(false).await
+    }
+
+    /// [`Bucket::acquire`], ahead of every request that is not asked for
+    /// this way: for what a step is waiting on, when others only read ahead.
+    pub async fn acquire_first(&self) -> Permit<'_> {
+        self.first_waiting.fetch_add(1, Ordering::SeqCst);
+        /// Counts the request out of the line however its wait ends (a
+        /// cancelled wait is dropped).
+        struct InLine<'a>(&'a Bucket);
+        impl Drop for InLine<'_> {
+            fn drop(&mut self) {
+                self.0.first_waiting.fetch_sub(1, Ordering::SeqCst);
+                // Those who stood back may look again.
+                self.0.answered.notify_waiters();
+            }
+        }
+        let _in_line = InLine(self);
+        self.take(true).await
+    }
+
+    async fn take(&self, first: bool) -> Permit<'_> {
         loop {
             let pause = *self.paused_until.lock().expect("pause lock");
             if let Some(until) = pause.filter(|until| *until > Instant::now()) {
@@ -122,18 +151,25 @@ impl Bucket {
             let free_at = {
                 let mut window = self.state.lock().expect("window lock");
                 let now = Instant::now();
-                while let Some(&(at, count)) = window.answered.front() {
+                while let Some(&Reverse(at)) = window.arrived.peek() {
                     if at + self.window > now {
                         break;
                     }
-                    window.answered.pop_front();
-                    window.answered_count -= count;
+                    window.arrived.pop();
                 }
-                if window.in_flight + window.answered_count < self.allowed {
+                // One that goes first is waiting: stand back until it went.
+                let standing_back = !first && self.first_waiting.load(Ordering::SeqCst) > 0;
+                if !standing_back && window.in_flight + window.arrived.len() < self.allowed {
                     window.in_flight += 1;
-                    return Permit { bucket: self };
+                    return Permit {
+                        bucket: self,
+                        taken: now,
+                    };
                 }
-                window.answered.front().map(|(at, _)| *at + self.window)
+                match standing_back {
+                    true => None,
+                    false => window.arrived.peek().map(|Reverse(at)| *at + self.window),
+                }
             };
             match free_at {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -202,22 +238,39 @@ mod tests {
     async fn a_window_left_unused_goes_out_at_once() {
         let bucket = Bucket::new("writes", 500, Duration::from_secs(10));
         let start = Instant::now();
-        let sent = send(&bucket, 497, 16, Duration::from_millis(20)).await;
+        let sent = send(&bucket, 498, 16, Duration::from_millis(20)).await;
         let last = sent.iter().map(|(taken, _)| *taken).max().unwrap();
-        // 497 (the limit less its margin) at 16 at a time: 32 round trips.
+        // 498 (the limit less its margin) at 16 at a time: 32 round trips.
         assert_eq!(last - start, Duration::from_millis(20 * 31));
+        // One more waits for the window.
+        let _ = bucket.acquire().await;
+        assert!(Instant::now() - start >= Duration::from_secs(10));
+    }
+
+    /// The most of `arrivals` (sorted) that one window of `window`, ending
+    /// at one of them, holds.
+    fn most_in_a_window(arrivals: &[Instant], window: Duration) -> usize {
+        arrivals
+            .iter()
+            .enumerate()
+            .map(|(i, end)| {
+                let first = arrivals[..=i].partition_point(|a| *a <= *end - window);
+                i + 1 - first
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     #[tokio::test(start_paused = true)]
-    async fn never_more_than_the_limit_in_any_window_whatever_the_latency() {
+    async fn answered_within_the_spread_never_more_than_the_limit_in_any_window() {
         let bucket = Bucket::new("writes", 500, Duration::from_secs(10));
         let start = Instant::now();
-        let mut sent = send(&bucket, 1_200, 32, Duration::from_millis(30)).await;
-        sent.sort();
+        let sent = send(&bucket, 1_200, 32, Duration::from_millis(30)).await;
         // A request may reach the server at any moment between its permit
-        // and its answer: count, for the window ending at each answer,
+        // and its answer: the worst case is each at the end of its share
+        // of the window, so count, for the window ending at each answer,
         // every request whose permit came before that answer and whose
-        // answer came after the window began (all it could have arrived in).
+        // answer came after the window began.
         for &(_, end) in &sent {
             let could_arrive = sent
                 .iter()
@@ -242,7 +295,54 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_request_still_in_flight_holds_its_place() {
+    async fn at_800_ms_of_latency_a_place_is_held_a_window_and_the_spread_only() {
+        let bucket = Bucket::new("writes", 500, Duration::from_secs(10));
+        let start = Instant::now();
+        let mut sent = send(&bucket, 3 * 498, 100, Duration::from_millis(800)).await;
+        sent.sort();
+        // Three windows' worth: the third begins two windows and two
+        // spreads after the first, not two windows and two latencies.
+        let third = sent[2 * 498].0 - start;
+        assert!(third >= Duration::from_millis(20_200), "{third:?}");
+        assert!(third < Duration::from_millis(20_300), "{third:?}");
+        // Each reaches the server 400 ms after its permit, give or take
+        // (less than the spread) 90 ms: no window holds more than 500.
+        let mut arrivals: Vec<Instant> = sent
+            .iter()
+            .enumerate()
+            .map(|(i, (taken, _))| *taken + Duration::from_millis(400 + (i as u64 * 37) % 90))
+            .collect();
+        arrivals.sort();
+        let most = most_in_a_window(&arrivals, Duration::from_secs(10));
+        assert!(most <= 500, "{most} arrivals in one window");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_goes_first_takes_the_next_place() {
+        // A limit of 3 allows 2; both were sent and answered at once.
+        let bucket = Bucket::new("clerk", 3, Duration::from_secs(1));
+        drop((bucket.acquire().await, bucket.acquire().await));
+        let order = Mutex::new(Vec::new());
+        // The other request waits before the one that goes first does.
+        let other = async {
+            let permit = bucket.acquire().await;
+            order.lock().unwrap().push("other");
+            permit
+        };
+        let first = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let permit = bucket.acquire_first().await;
+            order.lock().unwrap().push("first");
+            permit
+        };
+        let start = Instant::now();
+        let _permits = tokio::join!(other, first);
+        assert_eq!(*order.lock().unwrap(), ["first", "other"]);
+        assert_eq!(Instant::now() - start, Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_still_in_flight_holds_its_place_until_answered() {
         let bucket = Bucket::new("w", 2, Duration::from_secs(1));
         // A limit of 2 allows 1 (the margin); the first is still in flight.
         let first = bucket.acquire().await;
@@ -253,8 +353,8 @@ mod tests {
             drop(first);
         };
         let (_, permit) = tokio::join!(answer_in_five_seconds, waiting);
-        // Free a window after the first was answered, not after it was sent.
-        assert_eq!(Instant::now() - start, Duration::from_secs(6));
+        // Free once answered: by then it arrived more than a window ago.
+        assert_eq!(Instant::now() - start, Duration::from_secs(5));
         drop(permit);
     }
 }
