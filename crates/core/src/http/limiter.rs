@@ -3,17 +3,19 @@
 //! A limit reads "N requests per window": no window of that length may see
 //! more than N requests arrive. Each [`Bucket`] keeps that with what it
 //! can know from the client's side. A request holds a [`Permit`] from just
-//! before it is sent; it arrives at the server after that and before its
-//! answer. It counts against the window until a whole window has passed
-//! since the earlier of its answer and [`ARRIVAL_SPREAD`] after its permit.
-//! So the server never sees more than the bucket allows (half a percent
-//! under the limit, for a server that counts its window's edges
-//! differently) as long as requests take no more than [`ARRIVAL_SPREAD`]
-//! longer than each other to arrive; an answer that comes sooner proves
-//! its request's arrival whatever the spread. Counting every request until
-//! a window after its answer would be safe against any spread, but at
-//! 800 ms of latency it would keep each place 8% longer than the window
-//! and the limit would never be reached.
+//! before it is sent until its answer was read; it then counts against the
+//! window until a whole window has passed since its answer less the fastest
+//! round trip the bucket has seen. The reasoning: each way, a request takes
+//! a fixed least time plus a delay of its own (queues, the server's load,
+//! the network). What one request was delayed beyond another on its way
+//! there, it took beyond the fastest round trip in all, so a request
+//! counted this way reaches the server no later, against any request sent
+//! after it, than the window allows. At a steady latency a place is held
+//! about a window (at 800 ms, counting to the answer would hold it 8%
+//! longer, and the limit would never be reached); when some answers come
+//! late (a loaded server, a slow page) each is held up to its answer.
+//! The bucket allows half a percent under the limit, for a server that
+//! counts its window's edges differently.
 //!
 //! A window does not have to be spent evenly: the budget a step left
 //! unused while it was reading (a long listing) goes out at once when the
@@ -48,20 +50,23 @@ pub struct Bucket {
     paused_until: Mutex<Option<Instant>>,
 }
 
-/// How much later than another a request may reach the server, both sent
-/// at the same moment (the jitter of the way there): see the module's
-/// paragraph.
-pub const ARRIVAL_SPREAD: Duration = Duration::from_millis(100);
-
 /// The requests a bucket counts now.
 #[derive(Default)]
 struct Window {
     /// Permits taken and not yet given back.
     in_flight: usize,
-    /// For each request given back, when it has surely arrived (the
-    /// earliest first): at most the bucket's allowance, and only those of
-    /// the last window.
-    arrived: BinaryHeap<Reverse<Instant>>,
+    /// When each request given back was answered, the earliest first: at
+    /// most the bucket's allowance, and only those still counted.
+    answered: BinaryHeap<Reverse<Instant>>,
+    /// The fastest round trip seen, from permit to answer.
+    fastest: Option<Duration>,
+}
+
+impl Window {
+    /// How long after its answer a request stops counting.
+    fn held_after_answer(&self, window: Duration) -> Duration {
+        window.saturating_sub(self.fastest.unwrap_or_default())
+    }
 }
 
 impl std::fmt::Debug for Bucket {
@@ -85,10 +90,12 @@ pub struct Permit<'a> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        let arrived = Instant::now().min(self.taken + ARRIVAL_SPREAD);
+        let now = Instant::now();
+        let round_trip = now.duration_since(self.taken);
         let mut window = self.bucket.state.lock().expect("window lock");
         window.in_flight = window.in_flight.saturating_sub(1);
-        window.arrived.push(Reverse(arrived));
+        window.fastest = Some(window.fastest.map_or(round_trip, |f| f.min(round_trip)));
+        window.answered.push(Reverse(now));
         drop(window);
         self.bucket.answered.notify_waiters();
     }
@@ -151,15 +158,16 @@ impl Bucket {
             let free_at = {
                 let mut window = self.state.lock().expect("window lock");
                 let now = Instant::now();
-                while let Some(&Reverse(at)) = window.arrived.peek() {
-                    if at + self.window > now {
+                let held = window.held_after_answer(self.window);
+                while let Some(&Reverse(at)) = window.answered.peek() {
+                    if at + held > now {
                         break;
                     }
-                    window.arrived.pop();
+                    window.answered.pop();
                 }
                 // One that goes first is waiting: stand back until it went.
                 let standing_back = !first && self.first_waiting.load(Ordering::SeqCst) > 0;
-                if !standing_back && window.in_flight + window.arrived.len() < self.allowed {
+                if !standing_back && window.in_flight + window.answered.len() < self.allowed {
                     window.in_flight += 1;
                     return Permit {
                         bucket: self,
@@ -168,7 +176,7 @@ impl Bucket {
                 }
                 match standing_back {
                     true => None,
-                    false => window.arrived.peek().map(|Reverse(at)| *at + self.window),
+                    false => window.answered.peek().map(|Reverse(at)| *at + held),
                 }
             };
             match free_at {
@@ -211,45 +219,46 @@ fn allowed(limit: u32) -> usize {
 mod tests {
     use super::*;
 
-    /// Takes `count` permits from `bucket`, holding each for `latency`
-    /// (the request's time on the wire), `concurrency` at a time; returns
-    /// when each was taken and when it was given back.
+    /// One request as the tests send it: when its permit was taken, when it
+    /// reached the server, when its answer was read.
+    struct Sent {
+        taken: Instant,
+        arrived: Instant,
+    }
+
+    /// Takes `count` permits from `bucket`, `concurrency` at a time; the
+    /// i-th request spends `delays(i)` on its way there and on its way back.
     async fn send(
         bucket: &Bucket,
         count: usize,
         concurrency: usize,
-        latency: Duration,
-    ) -> Vec<(Instant, Instant)> {
+        delays: impl Fn(usize) -> (Duration, Duration),
+    ) -> Vec<Sent> {
         use futures_util::StreamExt;
-        futures_util::stream::iter(0..count)
-            .map(|_| async {
+        let delays = &delays;
+        let mut sent: Vec<Sent> = futures_util::stream::iter(0..count)
+            .map(|i| async move {
                 let permit = bucket.acquire().await;
                 let taken = Instant::now();
-                tokio::time::sleep(latency).await;
+                let (there, back) = delays(i);
+                tokio::time::sleep(there).await;
+                let arrived = Instant::now();
+                tokio::time::sleep(back).await;
                 drop(permit);
-                (taken, Instant::now())
+                Sent { taken, arrived }
             })
             .buffer_unordered(concurrency)
             .collect()
-            .await
+            .await;
+        sent.sort_by_key(|s| s.taken);
+        sent
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_window_left_unused_goes_out_at_once() {
-        let bucket = Bucket::new("writes", 500, Duration::from_secs(10));
-        let start = Instant::now();
-        let sent = send(&bucket, 498, 16, Duration::from_millis(20)).await;
-        let last = sent.iter().map(|(taken, _)| *taken).max().unwrap();
-        // 498 (the limit less its margin) at 16 at a time: 32 round trips.
-        assert_eq!(last - start, Duration::from_millis(20 * 31));
-        // One more waits for the window.
-        let _ = bucket.acquire().await;
-        assert!(Instant::now() - start >= Duration::from_secs(10));
-    }
-
-    /// The most of `arrivals` (sorted) that one window of `window`, ending
-    /// at one of them, holds.
-    fn most_in_a_window(arrivals: &[Instant], window: Duration) -> usize {
+    /// The most requests one window of `window`, ending at an arrival,
+    /// saw arrive.
+    fn most_in_a_window(sent: &[Sent], window: Duration) -> usize {
+        let mut arrivals: Vec<Instant> = sent.iter().map(|s| s.arrived).collect();
+        arrivals.sort();
         arrivals
             .iter()
             .enumerate()
@@ -261,60 +270,64 @@ mod tests {
             .unwrap_or(0)
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn answered_within_the_spread_never_more_than_the_limit_in_any_window() {
-        let bucket = Bucket::new("writes", 500, Duration::from_secs(10));
-        let start = Instant::now();
-        let sent = send(&bucket, 1_200, 32, Duration::from_millis(30)).await;
-        // A request may reach the server at any moment between its permit
-        // and its answer: the worst case is each at the end of its share
-        // of the window, so count, for the window ending at each answer,
-        // every request whose permit came before that answer and whose
-        // answer came after the window began.
-        for &(_, end) in &sent {
-            let could_arrive = sent
-                .iter()
-                .filter(|(taken, answered)| {
-                    *taken <= end && *answered > end - Duration::from_secs(10)
-                })
-                .count();
-            assert!(
-                could_arrive <= 500,
-                "{could_arrive} in the window ending at {:?}",
-                end - start
-            );
+    fn steady(each_way: u64) -> impl Fn(usize) -> (Duration, Duration) {
+        move |_| {
+            (
+                Duration::from_millis(each_way),
+                Duration::from_millis(each_way),
+            )
         }
-        // The third window's worth is sent once the second has passed.
-        let last = sent.iter().map(|(taken, _)| *taken).max().unwrap();
-        assert!(
-            last - start >= Duration::from_secs(20),
-            "{:?}",
-            last - start
-        );
-        assert!(last - start < Duration::from_secs(21), "{:?}", last - start);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn at_800_ms_of_latency_a_place_is_held_a_window_and_the_spread_only() {
+    async fn a_window_left_unused_goes_out_at_once() {
         let bucket = Bucket::new("writes", 500, Duration::from_secs(10));
         let start = Instant::now();
-        let mut sent = send(&bucket, 3 * 498, 100, Duration::from_millis(800)).await;
-        sent.sort();
-        // Three windows' worth: the third begins two windows and two
-        // spreads after the first, not two windows and two latencies.
-        let third = sent[2 * 498].0 - start;
-        assert!(third >= Duration::from_millis(20_200), "{third:?}");
-        assert!(third < Duration::from_millis(20_300), "{third:?}");
-        // Each reaches the server 400 ms after its permit, give or take
-        // (less than the spread) 90 ms: no window holds more than 500.
-        let mut arrivals: Vec<Instant> = sent
-            .iter()
-            .enumerate()
-            .map(|(i, (taken, _))| *taken + Duration::from_millis(400 + (i as u64 * 37) % 90))
-            .collect();
-        arrivals.sort();
-        let most = most_in_a_window(&arrivals, Duration::from_secs(10));
+        let sent = send(&bucket, 498, 16, steady(10)).await;
+        // 498 (the limit less its margin) at 16 at a time: 32 round trips.
+        assert_eq!(
+            sent.last().unwrap().taken - start,
+            Duration::from_millis(20 * 31)
+        );
+        // One more waits for the window.
+        let _ = bucket.acquire().await;
+        assert!(Instant::now() - start >= Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_a_steady_latency_a_place_is_held_a_window() {
+        let bucket = Bucket::new("writes", 500, Duration::from_secs(10));
+        let start = Instant::now();
+        let sent = send(&bucket, 3 * 498, 100, steady(400)).await;
+        // Three windows' worth at 800 ms a round trip: the third begins two
+        // windows after the first, not two windows and two round trips.
+        let third = sent[2 * 498].taken - start;
+        assert!(third >= Duration::from_secs(20), "{third:?}");
+        assert!(third < Duration::from_millis(20_050), "{third:?}");
+        assert!(most_in_a_window(&sent, Duration::from_secs(10)) <= 500);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn however_each_request_is_delayed_no_window_sees_more_than_the_limit() {
+        let bucket = Bucket::new("writes", 500, Duration::from_secs(10));
+        // A least time each way plus a delay of each request's own, up to
+        // ten times that least time, either way, spread over the requests.
+        let delays = |i: usize| {
+            let own = |salt: usize| (i * 7_919 + salt * 104_729) % 997;
+            (
+                Duration::from_millis(40 + own(1) as u64 / 2),
+                Duration::from_millis(40 + own(2) as u64 / 2),
+            )
+        };
+        let sent = send(&bucket, 2_000, 64, delays).await;
+        let most = most_in_a_window(&sent, Duration::from_secs(10));
         assert!(most <= 500, "{most} arrivals in one window");
+        // And the limit is used: four windows' worth (and 8) in about four
+        // windows, each place held past its window by no more than the
+        // delays beyond the fastest round trip.
+        let last = sent.last().unwrap().taken - sent[0].taken;
+        assert!(last >= Duration::from_secs(40), "{last:?}");
+        assert!(last < Duration::from_millis(42_500), "{last:?}");
     }
 
     #[tokio::test(start_paused = true)]
