@@ -656,3 +656,89 @@ fn memberships_gone_with_their_user_cost_a_read_not_a_write() {
     sync(&world).code(0);
     assert_eq!(world.counts().workos_writes, 0, "{:#?}", world.counts());
 }
+
+/// A membership of a user the sync settles from its seal is decided once
+/// the users listing has been read whole, while the users step's last
+/// writes still go out: it is made before the renamed users' updates end
+/// (each request takes 100 ms, one at a time), not after the users step.
+#[test]
+fn memberships_of_users_settled_from_their_seals_do_not_wait_for_the_users_step() {
+    let mut world = world(300, 100_000);
+    world.plan = world
+        .plan
+        .clone()
+        .replace_step(Step::with("users", json!({ "concurrency": 1 })));
+    world.write_plan();
+    let dump = world.dump();
+    let migrated: HashSet<String> = dump
+        .users
+        .iter()
+        .filter_map(|u| u.user.external_id.clone())
+        .collect();
+    let (_, tenant) = world.clerk_admin(Method::GET, "tenant", None);
+    let members: HashSet<&str> = tenant["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["public_user_data"]["user_id"].as_str().unwrap())
+        .collect();
+    let users: Vec<&str> = tenant["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .filter(|id| migrated.contains(*id))
+        .collect();
+    // The oldest migrated user without a membership joins an organization;
+    // the ten newest are renamed (the users listing ends with them).
+    let joining = *users.iter().find(|id| !members.contains(**id)).unwrap();
+    let organization = tenant["organizations"][0]["id"].as_str().unwrap();
+    let body = json!({"organization_id": organization, "user_id": joining, "role": "org:member"});
+    assert_eq!(
+        world.clerk_admin(Method::POST, "memberships", Some(body)).0,
+        201
+    );
+    let renamed = &users[users.len() - 10..];
+    for id in renamed {
+        let body = json!({"first_name": "Renamed"});
+        assert_eq!(
+            world
+                .clerk_admin(Method::PATCH, &format!("users/{id}"), Some(body))
+                .0,
+            200
+        );
+    }
+    world
+        .sandbox
+        .set_faults(ferry_sandbox::FaultConfig {
+            latency_ms: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    sync(&world).code(0);
+    world.sandbox.set_faults(Default::default()).unwrap();
+
+    let after = world.dump();
+    let joined = after
+        .users
+        .iter()
+        .find(|u| u.user.external_id.as_deref() == Some(joining))
+        .unwrap();
+    let made = after
+        .memberships
+        .iter()
+        .find(|m| m.user_id == joined.user.id)
+        .expect("the new membership");
+    let last_update = after
+        .users
+        .iter()
+        .filter(|u| renamed.contains(&u.user.external_id.as_deref().unwrap_or("")))
+        .map(|u| u.user.updated_at.clone())
+        .max()
+        .unwrap();
+    assert!(
+        made.created_at < last_update,
+        "membership made at {}, last renamed user updated at {last_update}",
+        made.created_at
+    );
+}

@@ -626,6 +626,8 @@ impl<'a> Engine<'a> {
         let kinds: Vec<StepKind> = stages.iter().map(|stage| stage.kind()).collect();
         let ended_steps = Ended::new(kinds.iter().copied());
         let ended = &ended_steps;
+        let settled_users = crate::steps::users::settled::SettledUsers::default();
+        let settled_users = &settled_users;
         let mut contexts: Vec<RunContext<'_>> = connections
             .iter_mut()
             .map(|journal| RunContext {
@@ -641,6 +643,7 @@ impl<'a> Engine<'a> {
                 shared_users: shared.users,
                 ended: Some(ended),
                 seen: shared.seen,
+                settled_users: Some(settled_users),
             })
             .collect();
         // Futures do nothing until polled: each starts when the schedule says.

@@ -73,6 +73,9 @@ pub struct RunContext<'r> {
     pub ended: Option<&'r Ended>,
     /// In a sync: the Clerk ids each step's listing holds, for the removal pass.
     pub seen: Option<&'r Seen>,
+    /// The users the users step settled from their seals, for the
+    /// memberships step to decide theirs before users ends.
+    pub settled_users: Option<&'r crate::steps::users::settled::SettledUsers>,
 }
 
 impl RunContext<'_> {

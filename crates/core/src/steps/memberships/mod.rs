@@ -179,7 +179,9 @@ pub struct MembershipsStep<'a> {
     pub journal: &'a Mutex<Journal>,
     /// When the step seals (a run without `--reconcile`): the seals, loaded
     /// at the first write, once the users step has ended and its seals
-    /// are final (`None` inside when the journal could not give them).
+    /// are final, or, for the memberships of users settled from their
+    /// seals, once its listing was read and theirs are (`None` inside when
+    /// the journal could not give them).
     pub seals: Option<OnceLock<Option<MembershipSeals>>>,
     /// The Clerk roles the roles step rejected or failed, with why: read
     /// from the journal once, at the first membership (the step starts

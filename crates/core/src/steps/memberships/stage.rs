@@ -1,17 +1,26 @@
 //! The memberships step as the engine runs and previews it: reading ahead
-//! beside the users step, writing once it has ended.
+//! beside the users step; deciding the memberships of users settled from
+//! their seals once the users listing was read whole, and the others once
+//! the users step has ended.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
+use tokio::sync::Notify;
 
-use super::{Look, MembershipsStep, read_memberships};
+use super::{Look, MembershipItem, MembershipsStep, read_memberships};
 use crate::journal::Kind;
 use crate::plan::StepKind;
 use crate::report::outcome::StepOutcome;
+use crate::steps::ended::Ended;
+use crate::steps::recorder::Recorded;
 use crate::steps::stage::{
     PreviewContext, PreviewTally, RunContext, Stage, StageResult, write_records,
 };
+use crate::steps::users::settled::SettledUsers;
+use crate::support::cancel::Cancel;
 
 /// Tells `observer` how many memberships the step will read, so its
 /// progress shows a total and an ETA.
@@ -36,7 +45,7 @@ impl Stage for Memberships {
     fn run<'s>(&'s self, cx: &'s mut RunContext<'_>) -> LocalBoxFuture<'s, StageResult> {
         Box::pin(async move {
             let clerk = cx.clerk_for(StepKind::Memberships)?;
-            let step = MembershipsStep {
+            let new_step = || MembershipsStep {
                 roles: crate::mapping::role::RoleMapper::of(cx.project, false),
                 script: cx.project.script.as_ref(),
                 ctx: cx.project.hook_context(StepKind::Memberships, false),
@@ -46,26 +55,77 @@ impl Stage for Memberships {
                 seals: (!cx.reconcile).then(std::sync::OnceLock::new),
                 unmigrated_roles: Default::default(),
             };
-            let (workos, reader, ended) = (cx.workos, cx.reader, cx.ended);
+            let step = new_step();
+            // Memberships of users settled from their seals are decided as
+            // soon as the users step has read its listing whole, by a step
+            // of their own whose seals are loaded then: those users' seals
+            // and ids no longer change in this run. (Not with
+            // `--reconcile`, which seals nothing.)
+            let early = match (cx.settled_users, cx.ended, cx.reconcile) {
+                (Some(settled), Some(ended), false) => Some(Early {
+                    settled,
+                    ended,
+                    step: new_step(),
+                    set_aside: Mutex::new(Vec::new()),
+                    handled: AtomicU64::new(0),
+                    all_handled: Notify::new(),
+                }),
+                _ => None,
+            };
+            let (workos, reader, ended, cancel) = (cx.workos, cx.reader, cx.ended, cx.cancel);
             let total = total_to(cx.observer);
             let look = match cx.reconcile {
                 true => Look::ListEveryThenMark,
                 false => Look::FollowEvents,
             };
-            // Read ahead while users still writes; write once it has
-            // finished (and nothing, reading no further, if it did not).
+            // Read ahead while users still writes; decide once its listing
+            // was read (those of users settled from their seals) or once
+            // it has finished (and nothing, reading no further, if it did
+            // not).
             let users_unfinished = AtomicBool::new(false);
-            let (step, unfinished, seen) = (&step, &users_unfinished, cx.seen);
+            let (step, unfinished, seen, early) = (&step, &users_unfinished, cx.seen, &early);
             let (outcome, stats) = write_records(
                 cx,
                 StepKind::Memberships,
                 Kind::Membership,
-                async |tx| {
-                    read_memberships(clerk, workos, reader, unfinished, total, look, tx).await
+                async |tx| match early {
+                    None => {
+                        read_memberships(clerk, workos, reader, unfinished, total, look, tx).await
+                    }
+                    Some(early) => {
+                        // Counted on their way to the workers, so the ones
+                        // set aside are sent again only once all were handled.
+                        let (read_tx, mut read_rx) = tokio::sync::mpsc::channel(256);
+                        let to_workers = &tx;
+                        // Moves the receiver in: when the workers stop
+                        // taking, it is dropped and the reading stops too.
+                        let forward = async move {
+                            let mut sent = 0;
+                            while let Some(item) = read_rx.recv().await {
+                                sent += 1;
+                                if to_workers.send(item).await.is_err() {
+                                    break;
+                                }
+                            }
+                            sent
+                        };
+                        let (stats, sent) = tokio::join!(
+                            read_memberships(
+                                clerk, workos, reader, unfinished, total, look, read_tx
+                            ),
+                            forward
+                        );
+                        let stats = stats?;
+                        early.send_set_aside(sent, &tx, cancel, unfinished).await;
+                        Ok(stats)
+                    }
                 },
                 move |item| async move {
                     if let Some(seen) = seen {
                         seen.add(Kind::Membership, &item.membership.id);
+                    }
+                    if let Some(early) = early {
+                        return early.write(item, step, unfinished).await;
                     }
                     if let Some(ended) = ended
                         && !ended.wait(StepKind::Users).await
@@ -149,5 +209,111 @@ impl Stage for Memberships {
             }
             Ok(tally.outcome())
         })
+    }
+}
+
+/// At most this many memberships are set aside for after the users step
+/// (those of users still in its hands once its listing is read); past it,
+/// a membership waits for the users step in its worker, as it did before.
+const SET_ASIDE: usize = 10_000;
+
+/// The memberships step's early decisions: what lets it decide a
+/// membership before the users step ends (see
+/// [`crate::steps::users::settled`]).
+struct Early<'a> {
+    settled: &'a SettledUsers,
+    ended: &'a Ended,
+    /// Decides memberships of users settled from their seals; its seals
+    /// are loaded when it first decides, once the users listing was read.
+    step: MembershipsStep<'a>,
+    /// Memberships of users not settled yet, for after the users step.
+    set_aside: Mutex<Vec<MembershipItem>>,
+    /// Memberships a worker has handled (decided or set aside).
+    handled: AtomicU64,
+    all_handled: Notify,
+}
+
+impl Early<'_> {
+    /// Decides `item` now, sets it aside, or waits for the users step; then
+    /// counts it handled.
+    async fn write(
+        &self,
+        item: MembershipItem,
+        late: &MembershipsStep<'_>,
+        unfinished: &AtomicBool,
+    ) -> Vec<Recorded> {
+        let records = self.decide(item, late, unfinished).await;
+        self.handled.fetch_add(1, Ordering::SeqCst);
+        self.all_handled.notify_waiters();
+        records
+    }
+
+    async fn decide(
+        &self,
+        item: MembershipItem,
+        late: &MembershipsStep<'_>,
+        unfinished: &AtomicBool,
+    ) -> Vec<Recorded> {
+        // Nothing before the users listing was read whole (or users ended).
+        tokio::select! {
+            () = self.settled.wait_for_the_listing() => {}
+            _ = self.ended.wait(StepKind::Users) => {}
+        }
+        let users_ended = self.ended.wait(StepKind::Users).now_or_never();
+        if users_ended.is_none() {
+            let user = item
+                .membership
+                .public_user_data
+                .as_ref()
+                .map(|u| u.user_id.as_str());
+            if user.is_some_and(|user| self.settled.holds(user)) {
+                return self.step.write(item).await;
+            }
+            let mut set_aside = self.set_aside.lock().expect("set-aside lock");
+            if set_aside.len() < SET_ASIDE {
+                set_aside.push(item);
+                return Vec::new();
+            }
+        }
+        if !self.ended.wait(StepKind::Users).await {
+            unfinished.store(true, Ordering::Relaxed);
+            return Vec::new();
+        }
+        late.write(item).await
+    }
+
+    /// Once every one of the `sent` memberships read was handled (none can
+    /// be set aside after that) and the users step has ended, sends those
+    /// set aside again: their workers then find users ended.
+    async fn send_set_aside(
+        &self,
+        sent: u64,
+        tx: &tokio::sync::mpsc::Sender<MembershipItem>,
+        cancel: &Cancel,
+        unfinished: &AtomicBool,
+    ) {
+        loop {
+            let handled = self.all_handled.notified();
+            if self.handled.load(Ordering::SeqCst) >= sent {
+                break;
+            }
+            tokio::select! {
+                () = handled => {}
+                () = cancel.cancelled() => return,
+            }
+        }
+        let set_aside = std::mem::take(&mut *self.set_aside.lock().expect("set-aside lock"));
+        if set_aside.is_empty() {
+            return;
+        }
+        if !self.ended.wait(StepKind::Users).await {
+            unfinished.store(true, Ordering::Relaxed);
+            return;
+        }
+        for item in set_aside {
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
     }
 }

@@ -19,7 +19,13 @@ pub async fn run(
 ) -> Result<Pumped<ReadStats>, StepError> {
     pump::pump(
         sink,
-        async |tx| Ok(read::read_users(sources, tx).await?),
+        async |tx| {
+            let read = read::read_users(sources, tx).await?;
+            if let Some(settled_users) = step.settled_users {
+                settled_users.listing_read();
+            }
+            Ok(read)
+        },
         |item| write(step, item),
     )
     .await

@@ -60,6 +60,7 @@ impl Users<'_> {
             listing,
             seals,
             seen: None,
+            settled_users: None,
         }
     }
 }
@@ -146,6 +147,7 @@ impl Stage for Users<'_> {
                 settled.conversions,
             );
             step.seen = cx.seen;
+            step.settled_users = cx.settled_users;
             let observer = cx.observer;
             let announce = |total| {
                 observer.event(&Event::Total {

@@ -33,6 +33,7 @@ use super::decide::{
     Decision, Facts, OnConflict, Target, decide, drift_reason, profile_changes, settle_update,
 };
 use super::seal::{Seal, Sealed, SealedAs, Seals};
+use super::settled::SettledUsers;
 use crate::journal::{Action, Journal, Kind, Outcome, RecordState, SignsIn};
 use crate::mapping::claims::{Claim, ClaimedBy, Claims, email_identity};
 use crate::mapping::metadata;
@@ -84,6 +85,8 @@ pub struct UsersStep<'a> {
     pub seals: Option<Seals>,
     /// In a sync: where the ids of the users listed go (see `crate::sync`).
     pub seen: Option<&'a Seen>,
+    /// When writing: where the users settled from their seals are told.
+    pub settled_users: Option<&'a SettledUsers>,
 }
 
 /// What a write (or a preview of it) came to.
@@ -261,6 +264,9 @@ impl<'a> UsersStep<'a> {
         let seal = self.seals.as_ref().map(|s| s.sealer.seal(user));
         // A sealed user is counted without a request or a text of its own.
         if let Some(settled) = seal.and_then(|seal| self.settled(user, seal)) {
+            if let Some(settled_users) = self.settled_users {
+                settled_users.add(&user.id);
+            }
             return settled;
         }
         // While this user is in flight, no text (an error body that echoes
