@@ -17,7 +17,7 @@ use crate::report::outcome::StepOutcome;
 use crate::steps::ended::Ended;
 use crate::steps::recorder::Recorded;
 use crate::steps::stage::{
-    PreviewContext, PreviewTally, RunContext, Stage, StageResult, write_records,
+    PreviewContext, PreviewTally, RunContext, Stage, StageResult, write_records_with,
 };
 use crate::steps::users::settled::SettledUsers;
 use crate::support::cancel::Cancel;
@@ -83,11 +83,26 @@ impl Stage for Memberships {
             // it has finished (and nothing, reading no further, if it did
             // not).
             let users_unfinished = AtomicBool::new(false);
+            // A membership to write waits for a place in WorkOS's write
+            // window, which the users step's last writes may have filled
+            // for 10 s; a worker waiting there decides nothing. Deciding
+            // early, the step has a window's worth of workers beyond the
+            // plan's concurrency (at most WAITING_WRITES: each holds its
+            // membership), so those waiting do not hold up the decisions
+            // behind them; the window, not the workers, bounds what is sent.
+            let concurrency = cx.project.plan.pacing.concurrency;
+            let workers = match (&early, &cx.project.plan.target) {
+                (Some(_), Some(target)) => {
+                    concurrency + (target.limits.writes_per_10s as usize).min(WAITING_WRITES)
+                }
+                _ => concurrency,
+            };
             let (step, unfinished, seen, early) = (&step, &users_unfinished, cx.seen, &early);
-            let (outcome, stats) = write_records(
+            let (outcome, stats) = write_records_with(
                 cx,
                 StepKind::Memberships,
                 Kind::Membership,
+                workers,
                 async |tx| match early {
                     None => {
                         read_memberships(clerk, workos, reader, unfinished, total, look, tx).await
@@ -216,6 +231,11 @@ impl Stage for Memberships {
 /// (those of users still in its hands once its listing is read); past it,
 /// a membership waits for the users step in its worker, as it did before.
 const SET_ASIDE: usize = 10_000;
+
+/// At most this many workers beyond the plan's concurrency wait for a
+/// place in WorkOS's write window while the step decides early: twice the
+/// documented window.
+const WAITING_WRITES: usize = 1_000;
 
 /// The memberships step's early decisions: what lets it decide a
 /// membership before the users step ends (see
