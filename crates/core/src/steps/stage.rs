@@ -194,30 +194,7 @@ where
     PF: Fn(T) -> PFut,
     PFut: std::future::Future<Output = Vec<Recorded>>,
 {
-    let workers = cx.project.plan.pacing.concurrency;
-    write_records_with(cx, step, main, workers, read, process).await
-}
-
-/// [`write_records`] with `workers` records handled at once rather than
-/// the plan's concurrency.
-pub(crate) async fn write_records_with<T, R, RF, PF, PFut>(
-    cx: &mut RunContext<'_>,
-    step: StepKind,
-    main: Kind,
-    workers: usize,
-    read: RF,
-    process: PF,
-) -> Result<(StepOutcome, R), StageError>
-where
-    RF: AsyncFnOnce(tokio::sync::mpsc::Sender<T>) -> std::result::Result<R, StepError>,
-    PF: Fn(T) -> PFut,
-    PFut: std::future::Future<Output = Vec<Recorded>>,
-{
-    let sink = Sink {
-        concurrency: workers,
-        ..sink(cx, step)
-    };
-    let pumped = pump::pump(sink, read, process).await?;
+    let pumped = pump::pump(sink(cx, step), read, process).await?;
     Ok((
         records(main, pumped.tally, &pumped.lists, None),
         pumped.read,

@@ -15,9 +15,10 @@ use crate::journal::Kind;
 use crate::plan::StepKind;
 use crate::report::outcome::StepOutcome;
 use crate::steps::ended::Ended;
+use crate::steps::pump::{Sink, pump};
 use crate::steps::recorder::Recorded;
 use crate::steps::stage::{
-    PreviewContext, PreviewTally, RunContext, Stage, StageResult, write_records_with,
+    PreviewContext, PreviewTally, RunContext, Stage, StageResult, records, sink,
 };
 use crate::steps::users::settled::SettledUsers;
 use crate::support::cancel::Cancel;
@@ -98,11 +99,12 @@ impl Stage for Memberships {
                 _ => concurrency,
             };
             let (step, unfinished, seen, early) = (&step, &users_unfinished, cx.seen, &early);
-            let (outcome, stats) = write_records_with(
-                cx,
-                StepKind::Memberships,
-                Kind::Membership,
-                workers,
+            let sink = Sink {
+                concurrency: workers,
+                ..sink(cx, StepKind::Memberships)
+            };
+            let pumped = pump(
+                sink,
                 async |tx| match early {
                     None => {
                         read_memberships(clerk, workos, reader, unfinished, total, look, tx).await
@@ -152,7 +154,8 @@ impl Stage for Memberships {
                 },
             )
             .await?;
-            let (mut outcome, stats) = (outcome, stats);
+            let stats = pumped.read;
+            let mut outcome = records(Kind::Membership, pumped.tally, &pumped.lists, None);
             if let StepOutcome::Records { notes, .. } = &mut outcome {
                 notes.extend(stats.notes.iter().cloned());
             }
