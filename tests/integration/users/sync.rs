@@ -11,6 +11,16 @@ use serde_json::{Value, json};
 use super::{World, WorldOptions};
 use crate::common::plan::Step;
 
+/// Has every step of `world`'s plan keep one request in flight (the users
+/// step's concurrency is the run's).
+fn one_request_at_a_time(world: &mut World) {
+    world.plan = world
+        .plan
+        .clone()
+        .replace_step(Step::with("users", json!({ "concurrency": 1 })));
+    world.write_plan();
+}
+
 /// A tenant of `users` (one organization per hundred) run once with
 /// users, organizations, roles and memberships, deletions to follow.
 pub(super) fn world(users: usize, writes_per_10s: u32) -> World {
@@ -265,11 +275,7 @@ fn a_sync_killed_midway_and_run_again_ends_as_one_that_was_not() {
     // One write at a time, 20 ms each: the sync's 143 writes take about
     // three seconds.
     let mut world = world(2000, 100_000);
-    world.plan = world
-        .plan
-        .clone()
-        .replace_step(Step::with("users", json!({ "concurrency": 1 })));
-    world.write_plan();
+    one_request_at_a_time(&mut world);
     world
         .sandbox
         .set_faults(ferry_sandbox::FaultConfig {
@@ -664,11 +670,7 @@ fn memberships_gone_with_their_user_cost_a_read_not_a_write() {
 #[test]
 fn memberships_of_users_settled_from_their_seals_do_not_wait_for_the_users_step() {
     let mut world = world(300, 100_000);
-    world.plan = world
-        .plan
-        .clone()
-        .replace_step(Step::with("users", json!({ "concurrency": 1 })));
-    world.write_plan();
+    one_request_at_a_time(&mut world);
     let dump = world.dump();
     let migrated: HashSet<String> = dump
         .users
