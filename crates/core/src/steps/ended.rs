@@ -1,6 +1,7 @@
 //! Which of a run's steps have ended, for a step that runs beside another
 //! and needs it finished only partway through: `memberships` reads ahead
-//! while `users` still writes and writes once users has ended; `verify`
+//! while `users` still writes and decides (those of users not settled from
+//! their seals) once users has ended; `verify`
 //! reads users, organizations and TOTP factors while `memberships` still
 //! writes, and checks memberships once that step has ended.
 //!

@@ -105,37 +105,26 @@ impl Stage for Memberships {
             };
             let pumped = pump(
                 sink,
-                async |tx| match early {
-                    None => {
-                        read_memberships(clerk, workos, reader, unfinished, total, look, tx).await
+                async |tx| {
+                    let stats = read_memberships(
+                        clerk,
+                        workos,
+                        reader,
+                        unfinished,
+                        total,
+                        look,
+                        tx.clone(),
+                    )
+                    .await?;
+                    // Every membership read went to the workers (a send
+                    // fails only once the run is stopping), so the ones set
+                    // aside are sent again once that many were handled.
+                    if let Some(early) = early {
+                        early
+                            .send_set_aside(stats.memberships, &tx, cancel, unfinished)
+                            .await;
                     }
-                    Some(early) => {
-                        // Counted on their way to the workers, so the ones
-                        // set aside are sent again only once all were handled.
-                        let (read_tx, mut read_rx) = tokio::sync::mpsc::channel(256);
-                        let to_workers = &tx;
-                        // Moves the receiver in: when the workers stop
-                        // taking, it is dropped and the reading stops too.
-                        let forward = async move {
-                            let mut sent = 0;
-                            while let Some(item) = read_rx.recv().await {
-                                sent += 1;
-                                if to_workers.send(item).await.is_err() {
-                                    break;
-                                }
-                            }
-                            sent
-                        };
-                        let (stats, sent) = tokio::join!(
-                            read_memberships(
-                                clerk, workos, reader, unfinished, total, look, read_tx
-                            ),
-                            forward
-                        );
-                        let stats = stats?;
-                        early.send_set_aside(sent, &tx, cancel, unfinished).await;
-                        Ok(stats)
-                    }
+                    Ok(stats)
                 },
                 move |item| async move {
                     if let Some(seen) = seen {

@@ -17,16 +17,15 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use tokio::sync::Notify;
+use tokio::sync::SetOnce;
 
 pub struct SettledUsers {
     keys: Mutex<HashSet<u128>>,
     /// Two independently keyed hashers, one for each half of a key.
     halves: (RandomState, RandomState),
-    listing_read: AtomicBool,
-    read: Notify,
+    /// Set once the users step has read its listing whole.
+    listing_read: SetOnce<()>,
 }
 
 impl Default for SettledUsers {
@@ -34,8 +33,7 @@ impl Default for SettledUsers {
         Self {
             keys: Mutex::new(HashSet::new()),
             halves: (RandomState::new(), RandomState::new()),
-            listing_read: AtomicBool::new(false),
-            read: Notify::new(),
+            listing_read: SetOnce::new(),
         }
     }
 }
@@ -62,19 +60,13 @@ impl SettledUsers {
     /// Says the users step has read its listing whole: every user it will
     /// settle from a seal is either settled or still in its hands.
     pub fn listing_read(&self) {
-        self.listing_read.store(true, Ordering::SeqCst);
-        self.read.notify_waiters();
+        // A second call (there is none) would change nothing.
+        let _ = self.listing_read.set(());
     }
 
     /// Waits until the users step has read its listing whole.
     pub async fn wait_for_the_listing(&self) {
-        loop {
-            let read = self.read.notified();
-            if self.listing_read.load(Ordering::SeqCst) {
-                return;
-            }
-            read.await;
-        }
+        self.listing_read.wait().await;
     }
 }
 
